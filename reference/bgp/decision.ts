@@ -1,0 +1,95 @@
+// The BGP decision process (RFC 4271 9.1.2.2, with the tie-breakers routers commonly add) as a
+// pairwise comparison, and the equality test that puts paths into one multipath (ECMP) set.
+import type { DecisionFields } from './attributes.ts';
+
+/** Who a path came from: the local speaker (static routes) or a peer. */
+export interface PathSource {
+  local: boolean;
+  ebgp: boolean;
+  peerAs: number;
+  /** The peer's BGP identifier as a number (0 for local routes). */
+  routerId: number;
+  /** The peer's address, the last tie-breaker. */
+  address: string;
+}
+
+export interface Candidate {
+  fields: DecisionFields;
+  source: PathSource;
+  /** Path identifier as received (ADD-PATH), 0 without ADD-PATH. */
+  pathId: number;
+}
+
+export interface DecisionOptions {
+  /** Compare MED between routes from different neighbour ASes too. */
+  alwaysCompareMed?: boolean;
+  /** Multipath across different neighbour ASes with equal AS_PATH length ("as-path multipath-relax"). */
+  multipathRelax?: boolean;
+}
+
+export type DecisionStep =
+  | 'local-pref'
+  | 'locally-originated'
+  | 'as-path-length'
+  | 'origin'
+  | 'med'
+  | 'ebgp-over-ibgp'
+  | 'router-id'
+  | 'cluster-list-length'
+  | 'peer-address'
+  | 'path-id'
+  | 'equal';
+
+export interface Verdict {
+  /** Negative when a is preferred, positive when b is, 0 when they cannot be told apart. */
+  order: number;
+  step: DecisionStep;
+}
+
+function routerIdOf(c: Candidate): number {
+  // RFC 4456 9: with ORIGINATOR_ID, it stands in for the peer's identifier.
+  return c.fields.originatorId || c.source.routerId;
+}
+
+function compareAddresses(a: string, b: string): number {
+  const pa = a.includes(':') ? a.split(':').map((x) => parseInt(x || '0', 16)) : a.split('.').map(Number);
+  const pb = b.includes(':') ? b.split(':').map((x) => parseInt(x || '0', 16)) : b.split('.').map(Number);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) if (pa[i] !== pb[i]) return pa[i]! - pb[i]!;
+  return pa.length - pb.length;
+}
+
+function medComparable(a: Candidate, b: Candidate, options: DecisionOptions): boolean {
+  return options.alwaysCompareMed === true || a.fields.neighborAs === b.fields.neighborAs;
+}
+
+export function compareCandidates(a: Candidate, b: Candidate, options: DecisionOptions = {}): Verdict {
+  const fa = a.fields;
+  const fb = b.fields;
+  if (fa.localPref !== fb.localPref) return { order: fb.localPref - fa.localPref, step: 'local-pref' };
+  if (a.source.local !== b.source.local) return { order: a.source.local ? -1 : 1, step: 'locally-originated' };
+  if (fa.asPathLength !== fb.asPathLength) return { order: fa.asPathLength - fb.asPathLength, step: 'as-path-length' };
+  if (fa.originRank !== fb.originRank) return { order: fa.originRank - fb.originRank, step: 'origin' };
+  if (fa.med !== fb.med && medComparable(a, b, options)) return { order: fa.med - fb.med, step: 'med' };
+  if (a.source.ebgp !== b.source.ebgp) return { order: a.source.ebgp ? -1 : 1, step: 'ebgp-over-ibgp' };
+  const ida = routerIdOf(a);
+  const idb = routerIdOf(b);
+  if (ida !== idb) return { order: ida - idb, step: 'router-id' };
+  if (fa.clusterListLength !== fb.clusterListLength) {
+    return { order: fa.clusterListLength - fb.clusterListLength, step: 'cluster-list-length' };
+  }
+  const byAddress = compareAddresses(a.source.address, b.source.address);
+  if (byAddress !== 0) return { order: byAddress, step: 'peer-address' };
+  if (a.pathId !== b.pathId) return { order: a.pathId - b.pathId, step: 'path-id' };
+  return { order: 0, step: 'equal' };
+}
+
+/** Whether `other` may share forwarding with `best` (equal up to the IGP-cost step). */
+export function multipathEqual(best: Candidate, other: Candidate, options: DecisionOptions = {}): boolean {
+  const fa = best.fields;
+  const fb = other.fields;
+  if (fa.localPref !== fb.localPref || fa.asPathLength !== fb.asPathLength || fa.originRank !== fb.originRank) return false;
+  if (best.source.local !== other.source.local || best.source.ebgp !== other.source.ebgp) return false;
+  if (fa.med !== fb.med && medComparable(best, other, options)) return false;
+  if (!options.multipathRelax && best.source.ebgp && fa.neighborAs !== fb.neighborAs) return false;
+  return true;
+}

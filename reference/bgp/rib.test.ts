@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { AttributeStore, type RouteAttributes } from './attributes.ts';
+import { compareCandidates, type Candidate, type PathSource } from './decision.ts';
+import { FamilyRib, LOCAL_SOURCE, SourceRegistry } from './rib.ts';
+import { ipv4Key, parseIpv4 } from './prefix.ts';
+import { PrefixTable } from './prefix-table.ts';
+
+const key = (text: string): number => {
+  const [addr, len] = text.split('/');
+  return ipv4Key(parseIpv4(addr!)!, Number(len));
+};
+
+function peer(address: string, peerAs: number, routerId: number, ebgp = true): PathSource {
+  return { local: false, ebgp, peerAs, routerId, address };
+}
+
+function attrs(over: Partial<RouteAttributes> = {}): RouteAttributes {
+  return { origin: 'igp', asPath: [{ type: 'sequence', asns: [65002] }], nextHop: '10.0.0.2', ...over };
+}
+
+describe('decision process', () => {
+  const store = new AttributeStore();
+  const candidate = (a: RouteAttributes, source: PathSource, pathId = 0): Candidate => ({
+    fields: store.decisionFields(store.intern(a)),
+    source,
+    pathId,
+  });
+  const p1 = peer('10.0.0.2', 65002, 2);
+  const p2 = peer('10.0.0.3', 65002, 3);
+
+  it.each([
+    ['local-pref', attrs({ localPref: 200 }), attrs()],
+    ['as-path-length', attrs(), attrs({ asPath: [{ type: 'sequence', asns: [65002, 65003] }] })],
+    ['origin', attrs(), attrs({ origin: 'incomplete' })],
+    ['med', attrs({ med: 5 }), attrs({ med: 10 })],
+    ['router-id', attrs(), attrs()],
+  ])('prefers by %s', (step, better, worse) => {
+    const verdict = compareCandidates(candidate(better, p1), candidate(worse, p2));
+    expect(verdict.step).toBe(step);
+    expect(verdict.order).toBeLessThan(0);
+    expect(compareCandidates(candidate(worse, p2), candidate(better, p1)).order).toBeGreaterThan(0);
+  });
+
+  it('counts an AS_SET as one AS', () => {
+    const withSet = attrs({ asPath: [{ type: 'sequence', asns: [65002] }, { type: 'set', asns: [1, 2, 3] }] });
+    const longer = attrs({ asPath: [{ type: 'sequence', asns: [65002, 65009, 65010] }] });
+    expect(compareCandidates(candidate(withSet, p2), candidate(longer, p1)).step).toBe('as-path-length');
+  });
+
+  it('compares MED only between routes from the same neighbour AS unless told to', () => {
+    const a = attrs({ med: 50 });
+    const b = attrs({ med: 10, asPath: [{ type: 'sequence', asns: [65009] }] });
+    expect(compareCandidates(candidate(a, p1), candidate(b, p2)).step).toBe('router-id');
+    expect(compareCandidates(candidate(a, p1), candidate(b, p2), { alwaysCompareMed: true }).step).toBe('med');
+  });
+
+  it('prefers eBGP over iBGP, then lower router id, then lower peer address, then path id', () => {
+    expect(compareCandidates(candidate(attrs(), peer('10.0.0.9', 65001, 1, false)), candidate(attrs(), p2)).step).toBe('ebgp-over-ibgp');
+    const sameId = peer('10.0.0.4', 65002, 2);
+    const verdict = compareCandidates(candidate(attrs(), sameId), candidate(attrs(), p1));
+    expect(verdict).toEqual({ order: expect.any(Number), step: 'peer-address' });
+    expect(verdict.order).toBeGreaterThan(0);
+    expect(compareCandidates(candidate(attrs(), p1, 1), candidate(attrs(), p1, 2)).step).toBe('path-id');
+  });
+
+  it('prefers a locally originated route over a learned one with equal local-pref', () => {
+    const local: PathSource = { local: true, ebgp: false, peerAs: 0, routerId: 0, address: '0.0.0.0' };
+    expect(compareCandidates(candidate({ origin: 'igp' }, local), candidate(attrs(), p1)).step).toBe('locally-originated');
+  });
+});
+
+describe('FamilyRib', () => {
+  function setup() {
+    const store = new AttributeStore();
+    const sources = new SourceRegistry();
+    const a = sources.add(peer('10.0.0.2', 65002, 2));
+    const b = sources.add(peer('10.0.0.3', 65003, 3));
+    return { store, sources, rib: new FamilyRib(store, sources, {}, 4), a, b };
+  }
+
+  it('keeps the best path first and falls back when it is withdrawn', () => {
+    const { store, rib, a, b } = setup();
+    const short = store.intern(attrs());
+    const long = store.intern(attrs({ asPath: [{ type: 'sequence', asns: [65003, 1] }] }));
+    const k = key('192.0.2.0/24');
+    expect(rib.update(k, b, 0, long)).toBe(true);
+    expect(rib.update(k, a, 0, short)).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(a);
+    expect(rib.update(k, a, 0, short)).toBe(false);
+    expect(rib.withdraw(k, a, 0)).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(b);
+    expect(rib.withdraw(k, b, 0)).toBe(true);
+    expect(rib.bestPath(k)).toBe(-1);
+    expect(rib.prefixCount).toBe(0);
+    store.release(short);
+    store.release(long);
+    expect(store.size).toBe(0);
+  });
+
+  it('holds several ADD-PATH ids of one peer for one prefix and builds the multipath set', () => {
+    const { store, rib, a, b } = setup();
+    const id = store.intern(attrs());
+    const other = store.intern(attrs({ asPath: [{ type: 'sequence', asns: [65003] }] }));
+    const k = key('10.0.0.1/32');
+    rib.update(k, a, 1, id);
+    rib.update(k, a, 2, id);
+    rib.update(k, b, 0, other);
+    expect(rib.sortedPaths(k).map((p) => [rib.pathSource(p), rib.pathIdOf(p)])).toEqual([[a, 1], [a, 2], [b, 0]]);
+    expect(rib.multipath(k)).toHaveLength(2);
+    rib.options.multipathRelax = true;
+    expect(rib.multipath(k)).toHaveLength(3);
+    expect(rib.pathsFrom(a)).toBe(2);
+  });
+
+  it('marks a peer stale for graceful restart and sweeps only what was not refreshed', () => {
+    const { store, rib, a, b } = setup();
+    const id = store.intern(attrs());
+    for (let i = 0; i < 100; i++) rib.update(ipv4Key(i * 256, 24), a, 0, id);
+    rib.update(key('10.9.0.0/16'), b, 0, id);
+    expect(rib.markStale(a)).toBe(100);
+    for (let i = 0; i < 50; i++) rib.update(ipv4Key(i * 256, 24), a, 0, id);
+    const changed: number[] = [];
+    expect(rib.removeSource(a, true, (k) => changed.push(k))).toBe(50);
+    expect(changed).toHaveLength(50);
+    expect(rib.pathsFrom(a)).toBe(50);
+    expect(rib.prefixCount).toBe(51);
+    expect(store.refCount(id)).toBe(1 + 51);
+  });
+
+  it('keeps local routes apart from peers', () => {
+    const { store, rib, a } = setup();
+    const local = store.intern({ origin: 'igp', nextHop: '10.0.1.10' });
+    rib.update(key('10.0.0.1/32'), LOCAL_SOURCE, 0, local);
+    rib.update(key('10.0.0.1/32'), a, 0, store.intern(attrs()));
+    expect(rib.pathSource(rib.bestPath(key('10.0.0.1/32')))).toBe(LOCAL_SOURCE);
+    expect(rib.removeSource(a, false)).toBe(1);
+  });
+});
+
+describe('PrefixTable', () => {
+  it('agrees with a Map through random inserts and deletes', () => {
+    const table = new PrefixTable();
+    const model = new Map<number, number>();
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 20000; i++) {
+      const k = ipv4Key(random() % 5000 * 256, 24);
+      if (random() % 3 === 0) expect(table.delete(k)).toBe(model.delete(k));
+      else {
+        table.set(k, i);
+        model.set(k, i);
+      }
+    }
+    expect(table.size).toBe(model.size);
+    for (const [k, v] of model) expect(table.get(k)).toBe(v);
+    expect([...table.keySnapshot()].sort()).toEqual([...model.keys()].sort());
+  });
+});

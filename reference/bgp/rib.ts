@@ -1,0 +1,279 @@
+// The routing table of one address family: every path from every source (Adj-RIB-In of each
+// peer plus local routes), kept per prefix with the best path first (that head is the Loc-RIB).
+// Paths live in typed-array columns indexed by a path number; attribute sets are interned ids
+// (attributes.ts); prefixes are numeric keys (prefix.ts). No object is made per route.
+import { AttributeStore } from './attributes.ts';
+import { compareCandidates, multipathEqual, type Candidate, type DecisionOptions, type PathSource } from './decision.ts';
+import { PrefixTable } from './prefix-table.ts';
+
+const NO_PATH = -1;
+const FLAG_STALE = 1;
+
+/** Source 0 is the speaker itself (static routes); peers get indexes from 1. */
+export const LOCAL_SOURCE = 0;
+
+export class SourceRegistry {
+  private readonly sources: Array<PathSource | undefined> = [
+    { local: true, ebgp: false, peerAs: 0, routerId: 0, address: '0.0.0.0' },
+  ];
+
+  add(source: PathSource): number {
+    this.sources.push(source);
+    return this.sources.length - 1;
+  }
+
+  set(index: number, source: PathSource): void {
+    this.sources[index] = source;
+  }
+
+  get(index: number): PathSource {
+    return this.sources[index]!;
+  }
+}
+
+export class FamilyRib {
+  private readonly table: PrefixTable;
+  private next: Int32Array;
+  private source: Int32Array;
+  private pathIds: Uint32Array;
+  private attr: Int32Array;
+  private flags: Uint8Array;
+  private freeHead = NO_PATH;
+  private used = 0;
+  private readonly countsBySource: number[] = [];
+  private readonly scratch: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
+  private readonly scratchOther: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
+
+  constructor(
+    readonly store: AttributeStore,
+    readonly sources: SourceRegistry,
+    readonly options: DecisionOptions = {},
+    initialCapacity = 1024,
+  ) {
+    this.table = new PrefixTable(initialCapacity);
+    this.next = new Int32Array(initialCapacity);
+    this.source = new Int32Array(initialCapacity);
+    this.pathIds = new Uint32Array(initialCapacity);
+    this.attr = new Int32Array(initialCapacity);
+    this.flags = new Uint8Array(initialCapacity);
+  }
+
+  /** Number of prefixes with at least one path. */
+  get prefixCount(): number {
+    return this.table.size;
+  }
+
+  pathsFrom(sourceIndex: number): number {
+    return this.countsBySource[sourceIndex] ?? 0;
+  }
+
+  /**
+   * Adds or replaces the path (source, pathId) of a prefix. Takes its own reference on attrId.
+   * Returns false when nothing changed (same attributes re-announced).
+   */
+  update(key: number, sourceIndex: number, pathId: number, attrId: number): boolean {
+    const head = this.table.get(key);
+    for (let p = head; p !== NO_PATH; p = this.next[p]!) {
+      if (this.source[p] === sourceIndex && this.pathIds[p] === pathId) {
+        const wasStale = (this.flags[p]! & FLAG_STALE) !== 0;
+        this.flags[p] = 0;
+        if (this.attr[p] === attrId) return wasStale;
+        this.store.retain(attrId);
+        this.store.release(this.attr[p]!);
+        this.attr[p] = attrId;
+        this.reorder(key, head);
+        return true;
+      }
+    }
+    const p = this.allocate();
+    this.source[p] = sourceIndex;
+    this.pathIds[p] = pathId;
+    this.attr[p] = attrId;
+    this.flags[p] = 0;
+    this.store.retain(attrId);
+    this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + 1;
+    if (head === NO_PATH) {
+      this.next[p] = NO_PATH;
+      this.table.set(key, p);
+      return true;
+    }
+    this.next[p] = head;
+    this.reorder(key, p);
+    return true;
+  }
+
+  /** Removes the path (source, pathId) of a prefix. Returns whether it existed. */
+  withdraw(key: number, sourceIndex: number, pathId: number): boolean {
+    const head = this.table.get(key);
+    let previous = NO_PATH;
+    for (let p = head; p !== NO_PATH; previous = p, p = this.next[p]!) {
+      if (this.source[p] !== sourceIndex || this.pathIds[p] !== pathId) continue;
+      this.unlink(key, previous, p);
+      return true;
+    }
+    return false;
+  }
+
+  /** Calls fn with every prefix key that has at least one path. */
+  forEachPrefix(fn: (key: number) => void): void {
+    const keys = this.table.keySnapshot();
+    for (let i = 0; i < keys.length; i++) fn(keys[i]!);
+  }
+
+  /** The best path of a prefix, or -1. */
+  bestPath(key: number): number {
+    return this.table.get(key);
+  }
+
+  /** All paths of a prefix, best first, then in decision order. */
+  sortedPaths(key: number): number[] {
+    const paths: number[] = [];
+    for (let p = this.table.get(key); p !== NO_PATH; p = this.next[p]!) paths.push(p);
+    if (paths.length > 2) {
+      const first = paths.shift()!;
+      paths.sort((a, b) => this.compare(a, b));
+      paths.unshift(first);
+    }
+    return paths;
+  }
+
+  /** The best path and every path equal to it for ECMP. */
+  multipath(key: number): number[] {
+    const paths = this.sortedPaths(key);
+    if (paths.length === 0) return paths;
+    const best = this.candidate(paths[0]!, this.scratch);
+    return paths.filter((p, i) => i === 0 || multipathEqual(best, this.candidate(p, this.scratchOther), this.options));
+  }
+
+  pathAttributes(path: number): number {
+    return this.attr[path]!;
+  }
+
+  pathSource(path: number): number {
+    return this.source[path]!;
+  }
+
+  pathIdOf(path: number): number {
+    return this.pathIds[path]!;
+  }
+
+  isStale(path: number): boolean {
+    return (this.flags[path]! & FLAG_STALE) !== 0;
+  }
+
+  /** Graceful restart helper: keeps a peer's paths but marks them stale. Returns the count. */
+  markStale(sourceIndex: number): number {
+    let marked = 0;
+    this.forEachPrefix((key) => {
+      for (let p = this.table.get(key); p !== NO_PATH; p = this.next[p]!) {
+        if (this.source[p] === sourceIndex) {
+          this.flags[p]! |= FLAG_STALE;
+          marked++;
+        }
+      }
+    });
+    return marked;
+  }
+
+  /**
+   * Removes a source's paths (only the stale ones when onlyStale) and reports each prefix whose
+   * paths changed.
+   */
+  removeSource(sourceIndex: number, onlyStale: boolean, changed?: (key: number) => void): number {
+    let removed = 0;
+    this.forEachPrefix((key) => {
+      let head = this.table.get(key);
+      let previous = NO_PATH;
+      let p = head;
+      let touched = false;
+      while (p !== NO_PATH) {
+        const following = this.next[p]!;
+        if (this.source[p] === sourceIndex && (!onlyStale || (this.flags[p]! & FLAG_STALE) !== 0)) {
+          this.unlink(key, previous, p);
+          head = this.table.get(key);
+          removed++;
+          touched = true;
+          // After unlink the list may have been reordered: restart the walk from the new head.
+          previous = NO_PATH;
+          p = head;
+          continue;
+        }
+        previous = p;
+        p = following;
+      }
+      if (touched) changed?.(key);
+    });
+    return removed;
+  }
+
+  private unlink(key: number, previous: number, p: number): void {
+    const following = this.next[p]!;
+    this.store.release(this.attr[p]!);
+    this.countsBySource[this.source[p]!]! -= 1;
+    this.release(p);
+    if (previous === NO_PATH) {
+      if (following === NO_PATH) this.table.delete(key);
+      else this.reorder(key, following);
+    } else {
+      // A path behind the head was removed: the head is still the best.
+      this.next[previous] = following;
+    }
+  }
+
+  /** Moves the best path of the list starting at `head` to the front and stores the list. */
+  private reorder(key: number, head: number): void {
+    let best = head;
+    let beforeBest = NO_PATH;
+    for (let previous = head, p = this.next[head]!; p !== NO_PATH; previous = p, p = this.next[p]!) {
+      if (this.compare(p, best) < 0) {
+        best = p;
+        beforeBest = previous;
+      }
+    }
+    if (best !== head) {
+      this.next[beforeBest] = this.next[best]!;
+      this.next[best] = head;
+    }
+    this.table.set(key, best);
+  }
+
+  private compare(a: number, b: number): number {
+    return compareCandidates(this.candidate(a, this.scratch), this.candidate(b, this.scratchOther), this.options).order;
+  }
+
+  private candidate(path: number, into: Candidate): Candidate {
+    into.fields = this.store.decisionFields(this.attr[path]!);
+    into.source = this.sources.get(this.source[path]!);
+    into.pathId = this.pathIds[path]!;
+    return into;
+  }
+
+  private allocate(): number {
+    if (this.freeHead !== NO_PATH) {
+      const p = this.freeHead;
+      this.freeHead = this.next[p]!;
+      return p;
+    }
+    if (this.used === this.next.length) this.growPaths();
+    return this.used++;
+  }
+
+  private release(p: number): void {
+    this.next[p] = this.freeHead;
+    this.freeHead = p;
+  }
+
+  private growPaths(): void {
+    const capacity = this.next.length * 2;
+    const grow = <T extends Int32Array | Uint32Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const bigger = make(capacity);
+      bigger.set(old);
+      return bigger;
+    };
+    this.next = grow(this.next, (n) => new Int32Array(n));
+    this.source = grow(this.source, (n) => new Int32Array(n));
+    this.pathIds = grow(this.pathIds, (n) => new Uint32Array(n));
+    this.attr = grow(this.attr, (n) => new Int32Array(n));
+    this.flags = grow(this.flags, (n) => new Uint8Array(n));
+  }
+}
