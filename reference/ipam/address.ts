@@ -1,0 +1,206 @@
+// IP address arithmetic for IPAM. Parsing and range set-up use bigint (not on the hot path);
+// allocation works on plain-number offsets from a segment base (see segment.ts).
+
+export type IpFamily = 4 | 6;
+
+export interface IpAddress {
+  family: IpFamily;
+  value: bigint;
+}
+
+export interface Cidr {
+  family: IpFamily;
+  network: bigint; // host bits zero
+  prefixLength: number;
+}
+
+export class AddressError extends Error {}
+
+const V4_MAX = (1n << 32n) - 1n;
+const V6_MAX = (1n << 128n) - 1n;
+
+export function familyBits(family: IpFamily): number {
+  return family === 4 ? 32 : 128;
+}
+
+export function parseIpv4(text: string): bigint | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0n;
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
+    const octet = Number(part);
+    if (octet > 255) return null;
+    value = (value << 8n) | BigInt(octet);
+  }
+  return value;
+}
+
+export function parseIpv6(text: string): bigint | null {
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.length > 45) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (part: string): string[] | null => (part === '' ? [] : part.split(':'));
+  const head = groupsOf(halves[0]!);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  if (!head || !tail) return null;
+  const words: number[] = [];
+  const pushGroups = (groups: string[], isLast: boolean): boolean => {
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i]!;
+      if (isLast && i === groups.length - 1 && group.includes('.')) {
+        const v4 = parseIpv4(group);
+        if (v4 === null) return false;
+        words.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return false;
+        words.push(parseInt(group, 16));
+      }
+    }
+    return true;
+  };
+  const headWords: number[] = [];
+  if (!pushGroups(head, halves.length === 1)) return null;
+  headWords.push(...words.splice(0));
+  if (!pushGroups(tail, true)) return null;
+  const tailWords = words;
+  const missing = 8 - headWords.length - tailWords.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const all = [...headWords, ...new Array<number>(missing).fill(0), ...tailWords];
+  let value = 0n;
+  for (const word of all) value = (value << 16n) | BigInt(word);
+  return value;
+}
+
+export function parseIp(text: string): IpAddress | null {
+  const v4 = parseIpv4(text);
+  if (v4 !== null) return { family: 4, value: v4 };
+  const v6 = text.includes(':') ? parseIpv6(text) : null;
+  if (v6 !== null) return { family: 6, value: v6 };
+  return null;
+}
+
+export function mustParseIp(text: string): IpAddress {
+  const ip = parseIp(text);
+  if (!ip) throw new AddressError(`"${text}" is not an IPv4 or IPv6 address`);
+  return ip;
+}
+
+export function formatIpv4(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** RFC 5952 text: lower case, longest run (>1) of zero words compressed. */
+export function formatIpv6Words(words: ArrayLike<number>): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => {
+    const out: string[] = [];
+    for (let i = from; i < to; i++) out.push(words[i]!.toString(16));
+    return out.join(':');
+  };
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+export function ipv6Words(value: bigint): Uint16Array {
+  const words = new Uint16Array(8);
+  for (let i = 7; i >= 0; i--) {
+    words[i] = Number(value & 0xffffn);
+    value >>= 16n;
+  }
+  return words;
+}
+
+export function formatIp(ip: IpAddress): string {
+  return ip.family === 4 ? formatIpv4(Number(ip.value)) : formatIpv6Words(ipv6Words(ip.value));
+}
+
+export function canonicalIp(text: string): string | null {
+  const ip = parseIp(text);
+  return ip ? formatIp(ip) : null;
+}
+
+export function parseCidr(text: string): Cidr | null {
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  const ip = parseIp(text.slice(0, slash));
+  const lengthText = text.slice(slash + 1);
+  if (!ip || !/^[0-9]{1,3}$/.test(lengthText)) return null;
+  const prefixLength = Number(lengthText);
+  const bits = familyBits(ip.family);
+  if (prefixLength > bits) return null;
+  const hostMask = (1n << BigInt(bits - prefixLength)) - 1n;
+  return { family: ip.family, network: ip.value & ~hostMask & (ip.family === 4 ? V4_MAX : V6_MAX), prefixLength };
+}
+
+export function mustParseCidr(text: string): Cidr {
+  const cidr = parseCidr(text);
+  if (!cidr) throw new AddressError(`"${text}" is not a CIDR (address/prefix-length)`);
+  return cidr;
+}
+
+export function cidrSize(cidr: Cidr): bigint {
+  return 1n << BigInt(familyBits(cidr.family) - cidr.prefixLength);
+}
+
+export function cidrLast(cidr: Cidr): bigint {
+  return cidr.network + cidrSize(cidr) - 1n;
+}
+
+export function formatCidr(cidr: Cidr): string {
+  return `${formatIp({ family: cidr.family, value: cidr.network })}/${cidr.prefixLength}`;
+}
+
+export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
+  return ip.family === cidr.family && ip.value >= cidr.network && ip.value <= cidrLast(cidr);
+}
+
+/** Inclusive address range of one family. */
+export interface IpRange {
+  family: IpFamily;
+  first: bigint;
+  last: bigint;
+}
+
+export function rangeOfCidr(cidr: Cidr): IpRange {
+  return { family: cidr.family, first: cidr.network, last: cidrLast(cidr) };
+}
+
+export function rangesOverlap(a: IpRange, b: IpRange): boolean {
+  return a.family === b.family && a.first <= b.last && b.first <= a.last;
+}
+
+/**
+ * "a.b.c.d/n", "a.b.c.d-e.f.g.h" (MetalLB, Anthos), or a single address (one-address range).
+ * Returns null when the text is none of these or the range is reversed / mixes families.
+ */
+export function parseRange(text: string): IpRange | null {
+  const trimmed = text.trim();
+  if (trimmed.includes('/')) {
+    const cidr = parseCidr(trimmed);
+    return cidr ? rangeOfCidr(cidr) : null;
+  }
+  const dash = trimmed.indexOf('-');
+  if (dash >= 0) {
+    const first = parseIp(trimmed.slice(0, dash).trim());
+    const last = parseIp(trimmed.slice(dash + 1).trim());
+    if (!first || !last || first.family !== last.family || first.value > last.value) return null;
+    return { family: first.family, first: first.value, last: last.value };
+  }
+  const single = parseIp(trimmed);
+  return single ? { family: single.family, first: single.value, last: single.value } : null;
+}

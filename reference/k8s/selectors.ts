@@ -1,0 +1,207 @@
+import type { LabelRequirement, Labels, Selector, SelectorExpression } from './model.ts';
+
+export const EVERYTHING: Selector = { type: 'everything' };
+export const NOTHING: Selector = { type: 'nothing' };
+
+export function labelSelector(matchLabels: Labels = {}, matchExpressions: LabelRequirement[] = []): Selector {
+  return { type: 'labels', matchLabels, matchExpressions };
+}
+
+export function matchesSelector(selector: Selector, labels: Labels): boolean {
+  switch (selector.type) {
+    case 'everything':
+      return true;
+    case 'nothing':
+      return false;
+    case 'labels':
+      for (const [key, value] of Object.entries(selector.matchLabels)) if (labels[key] !== value) return false;
+      return selector.matchExpressions.every((r) => matchesRequirement(r, labels));
+    case 'expression':
+      return evaluate(selector.expression, labels);
+  }
+}
+
+function matchesRequirement(requirement: LabelRequirement, labels: Labels): boolean {
+  const present = Object.hasOwn(labels, requirement.key);
+  const value = labels[requirement.key];
+  switch (requirement.operator) {
+    case 'In':
+      return present && requirement.values.includes(value!);
+    case 'NotIn':
+      return !present || !requirement.values.includes(value!);
+    case 'Exists':
+      return present;
+    case 'DoesNotExist':
+      return !present;
+  }
+}
+
+function evaluate(expression: SelectorExpression, labels: Labels): boolean {
+  switch (expression.op) {
+    case 'all':
+      return true;
+    case 'has':
+      return Object.hasOwn(labels, expression.key);
+    case '==':
+      return Object.hasOwn(labels, expression.key) && labels[expression.key] === expression.value;
+    case '!=':
+      return !Object.hasOwn(labels, expression.key) || labels[expression.key] !== expression.value;
+    case 'in':
+      return Object.hasOwn(labels, expression.key) && expression.values.includes(labels[expression.key]!);
+    case 'not in':
+      return !Object.hasOwn(labels, expression.key) || !expression.values.includes(labels[expression.key]!);
+    case '!':
+      return !evaluate(expression.operand, labels);
+    case '&&':
+      return expression.operands.every((o) => evaluate(o, labels));
+    case '||':
+      return expression.operands.some((o) => evaluate(o, labels));
+  }
+}
+
+export class SelectorSyntaxError extends Error {
+  constructor(
+    readonly source: string,
+    readonly column: number,
+    expected: string,
+  ) {
+    super(`selector "${source}": expected ${expected} at column ${column + 1}`);
+  }
+}
+
+type Token =
+  | { kind: 'word'; text: string; at: number }
+  | { kind: 'string'; text: string; at: number }
+  | { kind: 'punct'; text: string; at: number }
+  | { kind: 'end'; text: ''; at: number };
+
+const PUNCTUATION = ['&&', '||', '==', '!=', '!', '(', ')', '{', '}', ','];
+
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < source.length) {
+    const ch = source[i]!;
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      const close = source.indexOf(ch, i + 1);
+      if (close < 0) throw new SelectorSyntaxError(source, i, `a closing ${ch}`);
+      tokens.push({ kind: 'string', text: source.slice(i + 1, close), at: i });
+      i = close + 1;
+      continue;
+    }
+    const punct = PUNCTUATION.find((p) => source.startsWith(p, i));
+    if (punct) {
+      tokens.push({ kind: 'punct', text: punct, at: i });
+      i += punct.length;
+      continue;
+    }
+    const word = /^[A-Za-z0-9_./-]+/.exec(source.slice(i));
+    if (!word) throw new SelectorSyntaxError(source, i, 'a label key, a quoted value or an operator');
+    tokens.push({ kind: 'word', text: word[0], at: i });
+    i += word[0].length;
+  }
+  tokens.push({ kind: 'end', text: '', at: source.length });
+  return tokens;
+}
+
+/**
+ * Parses the part of Calico's selector language the seeds and fixtures use: all(), has(k),
+ * k == 'v', k != 'v', k in {'a','b'}, k not in {...}, !, &&, || and parentheses.
+ * An empty selector means all(), as in Calico.
+ */
+export function parseCalicoSelector(source: string): Selector {
+  if (source.trim() === '') return { type: 'expression', source, expression: { op: 'all' } };
+  const tokens = tokenize(source);
+  let pos = 0;
+  const peek = (): Token => tokens[pos]!;
+  const take = (): Token => tokens[pos++]!;
+  const expectPunct = (text: string): void => {
+    const token = take();
+    if (token.kind !== 'punct' || token.text !== text) throw new SelectorSyntaxError(source, token.at, `"${text}"`);
+  };
+  const isPunct = (text: string): boolean => peek().kind === 'punct' && peek().text === text;
+
+  const parseOr = (): SelectorExpression => {
+    const operands = [parseAnd()];
+    while (isPunct('||')) {
+      take();
+      operands.push(parseAnd());
+    }
+    return operands.length === 1 ? operands[0]! : { op: '||', operands };
+  };
+  const parseAnd = (): SelectorExpression => {
+    const operands = [parseUnary()];
+    while (isPunct('&&')) {
+      take();
+      operands.push(parseUnary());
+    }
+    return operands.length === 1 ? operands[0]! : { op: '&&', operands };
+  };
+  const parseValues = (): string[] => {
+    expectPunct('{');
+    const values: string[] = [];
+    if (isPunct('}')) {
+      take();
+      return values;
+    }
+    for (;;) {
+      const value = take();
+      if (value.kind !== 'string') throw new SelectorSyntaxError(source, value.at, 'a quoted value');
+      values.push(value.text);
+      if (isPunct(',')) {
+        take();
+        continue;
+      }
+      expectPunct('}');
+      return values;
+    }
+  };
+  const parseUnary = (): SelectorExpression => {
+    const token = peek();
+    if (token.kind === 'punct' && token.text === '!') {
+      take();
+      return { op: '!', operand: parseUnary() };
+    }
+    if (token.kind === 'punct' && token.text === '(') {
+      take();
+      const inner = parseOr();
+      expectPunct(')');
+      return inner;
+    }
+    if (token.kind !== 'word') throw new SelectorSyntaxError(source, token.at, 'a label key, all(), has(...), "!" or "("');
+    take();
+    if ((token.text === 'all' || token.text === 'has') && isPunct('(')) {
+      take();
+      if (token.text === 'all') {
+        expectPunct(')');
+        return { op: 'all' };
+      }
+      const key = take();
+      if (key.kind !== 'word') throw new SelectorSyntaxError(source, key.at, 'a label key');
+      expectPunct(')');
+      return { op: 'has', key: key.text };
+    }
+    const operator = take();
+    if (operator.kind === 'punct' && (operator.text === '==' || operator.text === '!=')) {
+      const value = take();
+      if (value.kind !== 'string') throw new SelectorSyntaxError(source, value.at, 'a quoted value');
+      return { op: operator.text, key: token.text, value: value.text };
+    }
+    if (operator.kind === 'word' && operator.text === 'in') return { op: 'in', key: token.text, values: parseValues() };
+    if (operator.kind === 'word' && operator.text === 'not') {
+      const inWord = take();
+      if (inWord.kind !== 'word' || inWord.text !== 'in') throw new SelectorSyntaxError(source, inWord.at, '"in" after "not"');
+      return { op: 'not in', key: token.text, values: parseValues() };
+    }
+    throw new SelectorSyntaxError(source, operator.at, '==, !=, in or not in');
+  };
+
+  const expression = parseOr();
+  const rest = peek();
+  if (rest.kind !== 'end') throw new SelectorSyntaxError(source, rest.at, '&&, || or the end of the selector');
+  return { type: 'expression', source, expression };
+}
