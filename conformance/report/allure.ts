@@ -1,0 +1,58 @@
+// The Allure HTML report of a run, built from the allure-results that allure-vitest writes,
+// with allure-commandline (a Java program shipped in its npm package). `--single-file`
+// gives one index.html that opens from disk; the multi-file report needs an HTTP server.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const ALLURE_RESULTS_DIR = 'allure-results';
+export const ALLURE_REPORT_DIR = 'allure-report';
+
+export type AllureOutcome = { built: true; index: string } | { built: false; note: string };
+
+/** The report dirs' allure-results folders that hold at least one file. */
+export function findAllureResults(reportDirs: readonly string[]): string[] {
+  return reportDirs
+    .map((d) => join(d, ALLURE_RESULTS_DIR))
+    .filter((d) => existsSync(d) && readdirSync(d).length > 0);
+}
+
+function allureLauncher(): string | null {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('allure-commandline/package.json');
+    const launcher = join(dirname(pkg), 'dist', 'bin', 'allure');
+    return existsSync(launcher) ? launcher : null;
+  } catch {
+    return null;
+  }
+}
+
+async function javaWorks(): Promise<boolean> {
+  try {
+    await execFileAsync('java', ['-version'], { timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function buildAllureReport(resultsDirs: readonly string[], outDir: string): Promise<AllureOutcome> {
+  if (resultsDirs.length === 0) return { built: false, note: `no ${ALLURE_RESULTS_DIR} in the report dir(s): Allure report skipped` };
+  const launcher = allureLauncher();
+  if (!launcher) return { built: false, note: 'allure-commandline is not installed (npm install -D allure-commandline): Allure report skipped' };
+  if (!(await javaWorks())) return { built: false, note: 'no working `java` on PATH (Allure needs Java 8+): Allure report skipped' };
+  const target = join(outDir, ALLURE_REPORT_DIR);
+  try {
+    await execFileAsync(launcher, ['generate', '--single-file', '--clean', '-o', target, ...resultsDirs], { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const said = (e.stderr || e.message).trim().split('\n').slice(-3).join(' | ');
+    return { built: false, note: `allure generate failed: ${said}` };
+  }
+  const index = join(target, 'index.html');
+  return existsSync(index) ? { built: true, index } : { built: false, note: `allure generate wrote no ${index}` };
+}

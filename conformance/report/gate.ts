@@ -1,0 +1,83 @@
+// The CI gate: which cases regressed between a baseline summary and the current one, and the
+// exit code a run owes its caller (shared contract run-summary.md).
+import { caseKey, type CaseResult, type CaseStatus, type Regression, type RunSummary } from './summary.ts';
+
+const REGRESSED_TO: ReadonlySet<CaseStatus> = new Set(['failed', 'broken']);
+
+export interface Comparison {
+  regressions: Regression[];
+  /** Cases present in both summaries. */
+  compared: number;
+  /** Present now, absent in the baseline (never a regression). */
+  added: number;
+  /** Present in the baseline, absent now (never a regression; the run may have been narrowed). */
+  removed: number;
+  /** Failed or broken before, passed now. */
+  fixed: number;
+}
+
+/**
+ * A regression is exactly a case (same id, fixture, speaker and peer) that passed in the
+ * baseline and is failed or broken now. A flaky pass counts as a pass on both sides.
+ */
+export function compareSummaries(baseline: RunSummary, current: RunSummary): Comparison {
+  const before = new Map<string, CaseResult>(baseline.cases.map((c) => [caseKey(c), c]));
+  const regressions: Regression[] = [];
+  let compared = 0;
+  let added = 0;
+  let fixed = 0;
+  const matched = new Set<string>();
+  for (const now of current.cases) {
+    const key = caseKey(now);
+    const was = before.get(key);
+    if (!was) {
+      added += 1;
+      continue;
+    }
+    compared += 1;
+    matched.add(key);
+    if (was.status === 'passed' && REGRESSED_TO.has(now.status)) {
+      regressions.push({ id: now.id, fixture: now.fixture, speaker: now.speaker, peer: now.peer, was: was.status, now: now.status });
+    } else if (REGRESSED_TO.has(was.status) && now.status === 'passed') {
+      fixed += 1;
+    }
+  }
+  regressions.sort((a, b) => caseKey(a).localeCompare(caseKey(b)));
+  return { regressions, compared, added, removed: before.size - matched.size, fixed };
+}
+
+export function findRegressions(baseline: RunSummary, current: RunSummary): Regression[] {
+  return compareSummaries(baseline, current).regressions;
+}
+
+/** What `run --baseline` stores: the current summary with its regressions filled in. */
+export function withBaseline(current: RunSummary, baseline: RunSummary): RunSummary {
+  return { ...current, regressions: findRegressions(baseline, current) };
+}
+
+/**
+ * With a baseline (the summary carries `regressions`): non-zero exactly on regressions.
+ * Without one: non-zero exactly when a case failed or broke.
+ */
+export function runExitCode(summary: RunSummary): 0 | 1 {
+  if (summary.regressions !== undefined) return summary.regressions.length > 0 ? 1 : 0;
+  return summary.totals.failed + summary.totals.broken > 0 ? 1 : 0;
+}
+
+/** A plain-text table with aligned columns. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function formatComparison(cmp: Comparison): string {
+  const stats = `${cmp.compared} cases compared, ${cmp.added} new, ${cmp.removed} no longer run, ${cmp.fixed} fixed`;
+  if (cmp.regressions.length === 0) return `no regressions (${stats})`;
+  const table = textTable(
+    ['case', 'fixture', 'speaker', 'peer', 'was', 'now'],
+    cmp.regressions.map((r) => [r.id, r.fixture, r.speaker, r.peer, r.was, r.now]),
+  );
+  const count = cmp.regressions.length;
+  return `${count} regression${count === 1 ? '' : 's'} (${stats}):\n${table}`;
+}
