@@ -1,0 +1,169 @@
+// Text forms of IPv4/IPv6 addresses and prefixes, to and from bytes. IPv6 text is the
+// canonical RFC 5952 form. Parsers throw RangeError naming the bad text.
+
+const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** IPv4 address at `offset` (4 bytes) as dotted quad. */
+export function ipv4ToString(bytes: Uint8Array, offset = 0): string {
+  return (
+    OCTET_TEXT[bytes[offset]] +
+    '.' +
+    OCTET_TEXT[bytes[offset + 1]] +
+    '.' +
+    OCTET_TEXT[bytes[offset + 2]] +
+    '.' +
+    OCTET_TEXT[bytes[offset + 3]]
+  );
+}
+
+/** IPv4 address held as an unsigned 32-bit number, as dotted quad. */
+export function ipv4NumberToString(value: number): string {
+  return (
+    OCTET_TEXT[(value >>> 24) & 255] +
+    '.' +
+    OCTET_TEXT[(value >>> 16) & 255] +
+    '.' +
+    OCTET_TEXT[(value >>> 8) & 255] +
+    '.' +
+    OCTET_TEXT[value & 255]
+  );
+}
+
+/** Dotted quad to an unsigned 32-bit number; throws RangeError when not exactly a.b.c.d. */
+export function parseIpv4(text: string): number {
+  const value = tryParseIpv4(text);
+  if (value === null) throw new RangeError(`not an IPv4 address: "${text}"`);
+  return value;
+}
+
+function tryParseIpv4(text: string): number | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return null;
+    const octet = Number(part);
+    if (octet > 255) return null;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+export function ipv4ToBytes(text: string): Uint8Array {
+  const value = parseIpv4(text);
+  return new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
+}
+
+/** IPv6 address at `offset` (16 bytes) in RFC 5952 form (IPv4-mapped shown as ::ffff:a.b.c.d). */
+export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]);
+
+  const isV4Mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  if (isV4Mapped) return '::ffff:' + ipv4ToString(bytes, offset + 12);
+
+  // RFC 5952 4.2: compress the longest run of two or more zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > bestLength) {
+      bestStart = i;
+      bestLength = end - i;
+    }
+    i = end;
+  }
+  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return hex(0, bestStart) + '::' + hex(bestStart + bestLength, 8);
+}
+
+/** Any valid IPv6 text form (including embedded IPv4) to 16 bytes; throws RangeError otherwise. */
+export function parseIpv6(text: string): Uint8Array {
+  const bytes = tryParseIpv6(text);
+  if (bytes === null) throw new RangeError(`not an IPv6 address: "${text}"`);
+  return bytes;
+}
+
+function tryParseIpv6(text: string): Uint8Array | null {
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const parseGroups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const groups: number[] = [];
+    const fields = part.split(':');
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
+      if (i === fields.length - 1 && field.includes('.')) {
+        const v4 = tryParseIpv4(field);
+        if (v4 === null) return null;
+        groups.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(field)) return null;
+        groups.push(parseInt(field, 16));
+      }
+    }
+    return groups;
+  };
+  const head = parseGroups(halves[0]);
+  const tail = halves.length === 2 ? parseGroups(halves[1]) : [];
+  if (head === null || tail === null) return null;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return null;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  } else {
+    groups = head;
+  }
+  if (groups.length !== 8) return null;
+  const bytes = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    bytes[2 * i] = g >>> 8;
+    bytes[2 * i + 1] = g & 255;
+  });
+  return bytes;
+}
+
+export function isIpv6Text(text: string): boolean {
+  return text.includes(':');
+}
+
+/** An IP address of either family to its bytes (4 or 16). */
+export function ipToBytes(text: string): Uint8Array {
+  return isIpv6Text(text) ? parseIpv6(text) : ipv4ToBytes(text);
+}
+
+/** A prefix "addr/len" split into its address bytes (4 or 16) and length. */
+export interface ParsedPrefix {
+  bytes: Uint8Array;
+  length: number;
+}
+
+export function parsePrefix(text: string): ParsedPrefix {
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new RangeError(`not a prefix (missing /len): "${text}"`);
+  const address = text.slice(0, slash);
+  const lengthText = text.slice(slash + 1);
+  const bytes = isIpv6Text(address) ? tryParseIpv6(address) : ipv4OrNull(address);
+  if (bytes === null) throw new RangeError(`not a prefix (bad address): "${text}"`);
+  const length = /^\d{1,3}$/.test(lengthText) ? Number(lengthText) : -1;
+  if (length < 0 || length > bytes.length * 8) throw new RangeError(`not a prefix (bad length): "${text}"`);
+  return { bytes, length };
+}
+
+function ipv4OrNull(text: string): Uint8Array | null {
+  const value = tryParseIpv4(text);
+  if (value === null) return null;
+  return new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
+}
+
+/** Address bytes (4 or 16) and prefix length as "addr/len". */
+export function formatPrefix(bytes: Uint8Array, length: number): string {
+  return (bytes.length === 4 ? ipv4ToString(bytes, 0) : ipv6ToString(bytes, 0)) + '/' + length;
+}

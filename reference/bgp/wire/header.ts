@@ -1,0 +1,81 @@
+// The 19-byte message header (RFC 4271 4.1): marker, length, type.
+
+import { ByteWriter, readU16 } from './bytes.ts';
+import { BgpError, ErrorCode, HeaderSubcode } from './errors.ts';
+import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './types.ts';
+
+const MARKER_LENGTH = 16;
+
+/** Smallest valid length per type code (RFC 4271 4.2-4.4, 6.1; RFC 2918 3). */
+const MINIMUM_LENGTH: Record<number, number> = { 1: 29, 2: 23, 3: 21, 4: 19, 5: 23 };
+
+function hasMarker(bytes: Uint8Array, offset: number): boolean {
+  for (let i = offset; i < offset + MARKER_LENGTH; i++) if (bytes[i] !== 0xff) return false;
+  return true;
+}
+
+/**
+ * The header's length field when a plausible header (marker, length 19..4096, known type) starts
+ * at `offset`; null when fewer than 19 bytes are available or the header is not valid there.
+ */
+export function messageLengthAt(bytes: Uint8Array, offset: number): number | null {
+  if (offset < 0 || bytes.length - offset < BGP_HEADER_LENGTH) return null;
+  if (!hasMarker(bytes, offset)) return null;
+  const length = readU16(bytes, offset + 16);
+  const type = bytes[offset + 18];
+  if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) return null;
+  const minimum = MINIMUM_LENGTH[type];
+  if (minimum === undefined || length < minimum) return null;
+  return length;
+}
+
+export interface Header {
+  length: number;
+  type: number;
+}
+
+/** Checks the header of a whole message (RFC 4271 6.1); throws BgpError 1/x. */
+export function readHeader(bytes: Uint8Array): Header {
+  if (bytes.length < BGP_HEADER_LENGTH) {
+    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `${bytes.length} bytes, shorter than the header`);
+  }
+  if (!hasMarker(bytes, 0)) {
+    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.CONNECTION_NOT_SYNCHRONIZED, 'marker is not all ones');
+  }
+  const length = readU16(bytes, 16);
+  const type = bytes[18];
+  const lengthField = bytes.slice(16, 18);
+  if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) {
+    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length}`, lengthField);
+  }
+  const minimum = MINIMUM_LENGTH[type];
+  if (minimum !== undefined && (length < minimum || (type === 4 && length !== minimum))) {
+    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} for type ${type}`, lengthField);
+  }
+  if (bytes.length !== length) {
+    throw new BgpError(
+      ErrorCode.MESSAGE_HEADER,
+      HeaderSubcode.BAD_MESSAGE_LENGTH,
+      `header says ${length} bytes, ${bytes.length} given`,
+      lengthField,
+    );
+  }
+  return { length, type };
+}
+
+/** Starts a message: marker, length placeholder, type. Call `finishMessage` when the body is written. */
+export function startMessage(type: number, sizeHint = 64): ByteWriter {
+  const writer = new ByteWriter(sizeHint);
+  for (let i = 0; i < MARKER_LENGTH; i++) writer.u8(0xff);
+  writer.u16(0).u8(type);
+  return writer;
+}
+
+/** Fills in the length field; throws RangeError when the message exceeds 4096 bytes. */
+export function finishMessage(writer: ByteWriter, what: string): Uint8Array {
+  if (writer.length > BGP_MAX_MESSAGE_LENGTH) {
+    throw new RangeError(`${what}: ${writer.length} bytes exceeds the ${BGP_MAX_MESSAGE_LENGTH}-byte BGP message limit`);
+  }
+  writer.setU16(16, writer.length);
+  return writer.finish();
+}
