@@ -1,0 +1,56 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, BackendProcess } from './backend.ts';
+
+// tcpdump on one interface of one node, writing a classic pcap into the run folder. Started
+// before the daemons so the first SYN and OPEN are on file; stopped with SIGINT and awaited so
+// tcpdump flushes its buffer before anyone reads the file.
+
+export interface Capture {
+  node: string;
+  ifname: string;
+  file: string;
+  /** Stops tcpdump (SIGINT), waits until it has flushed and exited; returns the pcap path. */
+  stop(): Promise<string>;
+}
+
+export function captureFileName(runDir: string, node: string, ifname: string): string {
+  return join(runDir, 'pcaps', `${node}-${ifname}.pcap`);
+}
+
+export async function startCapture(backend: Backend, runDir: string, node: string, ifname: string, logDir: string): Promise<Capture> {
+  const file = captureFileName(runDir, node, ifname);
+  const log = join(logDir, `tcpdump-${ifname}.log`);
+  // -U: write each packet as it arrives; -s 0: whole frames (BGP UPDATEs can be 4096 B).
+  const proc: BackendProcess = await backend.spawn(
+    node,
+    ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '0', '--immediate-mode', '-w', file],
+    { label: `tcpdump:${ifname}`, logFile: log },
+  );
+  await waitUntilListening(log, proc, node, ifname);
+  let stopped: Promise<string> | null = null;
+  return {
+    node,
+    ifname,
+    file,
+    stop() {
+      stopped ??= proc.stop('SIGINT', 3000).then(() => file);
+      return stopped;
+    },
+  };
+}
+
+async function waitUntilListening(log: string, proc: BackendProcess, node: string, ifname: string): Promise<void> {
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const text = existsSync(log) && statSync(log).size > 0 ? readFileSync(log, 'utf8') : '';
+    if (text.includes('listening on')) return;
+    if (exited || Date.now() > deadline) {
+      await proc.stop('SIGKILL', 100);
+      throw new Error(`tcpdump on ${node}:${ifname} did not start: ${text.trim() || '(no output)'}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,324 @@
+// A private Docker engine for the lab's docker backend: peerproof starts its own dockerd (no
+// engine is preinstalled here or in CI), with its own data root, exec root, pidfile and socket so
+// it clashes with nothing else on the machine. dockerd runs with --iptables=false
+// --ip-forward=false --bridge=none: lab links are veth pairs moved into the containers'
+// namespaces, so Docker networking is not needed, and the host's forwarding and firewall stay as
+// they are. The host settings dockerd could touch are still recorded before it first starts and
+// put back when stopEngine() stops it, in case a future Docker ignores one of these flags.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+
+export interface EnginePaths {
+  dataRoot: string;
+  runDir: string;
+}
+
+export const defaultEnginePaths: EnginePaths = {
+  dataRoot: '/var/lib/peerproof-docker',
+  runDir: '/run/peerproof-docker',
+};
+
+export interface Engine {
+  pid: number;
+  socketPath: string;
+  docker: Docker;
+}
+
+/** Host state dockerd is known to change, as found before peerproof's dockerd first started. */
+export interface HostSettings {
+  sysctls: Record<string, string>;
+  /** per table: the chain names that exist, plus built-in chain policies */
+  iptables: Record<string, { chains: string[]; policies: Record<string, string> }> | null;
+  brNetfilterLoaded: boolean;
+}
+
+const watchedSysctls = [
+  'net/ipv4/ip_forward',
+  'net/ipv6/conf/all/forwarding',
+  'net/ipv6/conf/default/forwarding',
+  'net/bridge/bridge-nf-call-iptables',
+  'net/bridge/bridge-nf-call-ip6tables',
+];
+const iptablesTables = ['filter', 'nat'];
+
+const enginePackages = ['docker.io'];
+
+function files(paths: EnginePaths) {
+  return {
+    socket: join(paths.runDir, 'docker.sock'),
+    pidfile: join(paths.runDir, 'dockerd.pid'),
+    execRoot: join(paths.runDir, 'exec'),
+    log: join(paths.runDir, 'dockerd.log'),
+    hostSettings: join(paths.runDir, 'host-settings.json'),
+  };
+}
+
+function run(cmd: string, args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function must(cmd: string, args: string[]): string {
+  const r = run(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Installs Debian packages that are missing (idempotent; a no-op when all are present). */
+export function ensureDebianPackages(packages: string[]): void {
+  const missing = packages.filter(
+    (p) => !run('dpkg-query', ['-W', '-f=${Status}', p]).stdout.includes('install ok installed'),
+  );
+  if (missing.length === 0) return;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', ...missing], {
+      env,
+      encoding: 'utf8',
+    });
+  let r = install();
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update', '-qq', '-o', 'DPkg::Lock::Timeout=600'], { env });
+    r = install();
+  }
+  if (r.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed: ${r.stderr.trim()}`);
+}
+
+function readSysctl(name: string): string | undefined {
+  try {
+    return readFileSync(join('/proc/sys', name), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function readIptables(): HostSettings['iptables'] {
+  if (run('sh', ['-c', 'command -v iptables-save']).status !== 0) return null;
+  const state: NonNullable<HostSettings['iptables']> = {};
+  for (const table of iptablesTables) {
+    const r = run('iptables-save', ['-t', table]);
+    if (r.status !== 0) continue;
+    const chains: string[] = [];
+    const policies: Record<string, string> = {};
+    for (const line of r.stdout.split('\n')) {
+      const m = /^:(\S+) (\S+)/.exec(line);
+      if (!m) continue;
+      chains.push(m[1]!);
+      if (m[2] !== '-') policies[m[1]!] = m[2]!;
+    }
+    state[table] = { chains, policies };
+  }
+  return state;
+}
+
+export function readHostSettings(): HostSettings {
+  const sysctls: Record<string, string> = {};
+  for (const name of watchedSysctls) {
+    const value = readSysctl(name);
+    if (value !== undefined) sysctls[name] = value;
+  }
+  const brNetfilterLoaded = existsSync('/sys/module/br_netfilter');
+  return { sysctls, iptables: readIptables(), brNetfilterLoaded };
+}
+
+/** Puts back what differs from `saved`; returns a line per change made. */
+export function restoreHostSettings(saved: HostSettings): string[] {
+  const changes: string[] = [];
+  const now = readHostSettings();
+  for (const [name, value] of Object.entries(saved.sysctls)) {
+    if (now.sysctls[name] !== undefined && now.sysctls[name] !== value) {
+      writeFileSync(join('/proc/sys', name), value);
+      changes.push(`sysctl ${name}: ${now.sysctls[name]} -> ${value}`);
+    }
+  }
+  if (saved.iptables && now.iptables) {
+    for (const [table, before] of Object.entries(saved.iptables)) {
+      const after = now.iptables[table];
+      if (!after) continue;
+      for (const [chain, policy] of Object.entries(before.policies)) {
+        if (after.policies[chain] !== undefined && after.policies[chain] !== policy) {
+          must('iptables', ['-t', table, '-P', chain, policy]);
+          changes.push(`iptables -t ${table} policy ${chain}: ${after.policies[chain]} -> ${policy}`);
+        }
+      }
+      const added = after.chains.filter((c) => !before.chains.includes(c));
+      if (added.length > 0) {
+        removeChains(table, added);
+        changes.push(`iptables -t ${table}: removed chains ${added.join(', ')}`);
+      }
+    }
+  }
+  if (!saved.brNetfilterLoaded && existsSync('/sys/module/br_netfilter')) {
+    if (run('modprobe', ['-r', 'br_netfilter']).status === 0) changes.push('unloaded br_netfilter');
+  }
+  return changes;
+}
+
+/** Drops the rules that jump to `chains`, then the chains themselves. */
+function removeChains(table: string, chains: string[]): void {
+  const rules = must('iptables-save', ['-t', table]).split('\n');
+  for (const line of rules) {
+    const m = /^-A (\S+) (.*)$/.exec(line);
+    if (!m || chains.includes(m[1]!)) continue;
+    if (chains.some((c) => new RegExp(`-[jg] ${c}(\\s|$)`).test(m[2]!))) {
+      run('sh', ['-c', `iptables -t ${table} -D ${m[1]} ${m[2]}`]);
+    }
+  }
+  for (const chain of chains) run('iptables', ['-t', table, '-F', chain]);
+  for (const chain of chains) run('iptables', ['-t', table, '-X', chain]);
+}
+
+function isOurDockerd(pid: number, socket: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline[0]?.endsWith('dockerd') === true && cmdline.includes(`--host=unix://${socket}`);
+  } catch {
+    return false;
+  }
+}
+
+function runningPid(paths: EnginePaths): number | null {
+  const f = files(paths);
+  if (!existsSync(f.pidfile)) return null;
+  const pid = Number(readFileSync(f.pidfile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isOurDockerd(pid, f.socket) ? pid : null;
+}
+
+/** Serialises engine starts between processes (two test files or a test and a bench). */
+async function withStartLock<T>(paths: EnginePaths, fn: () => Promise<T>): Promise<T> {
+  const lock = join(paths.runDir, 'start.lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const holder = Number(readFileSync(lock, 'utf8').trim() || 0);
+      if (!holder || !existsSync(`/proc/${holder}`)) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`docker engine start lock ${lock} held by pid ${holder}`);
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForPing(docker: Docker, pid: number, log: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await docker.ping();
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (!existsSync(`/proc/${pid}`)) break;
+    await sleep(200);
+  }
+  const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
+  throw new Error(`dockerd (pid ${pid}) did not answer on its socket: ${String(lastError)}\n${tail}`);
+}
+
+/**
+ * Returns a running peerproof engine, starting dockerd if none of ours runs (idempotent: an
+ * engine started earlier, by this or another process, is reused through its pidfile).
+ */
+export async function ensureEngine(paths: EnginePaths = defaultEnginePaths): Promise<Engine> {
+  mkdirSync(paths.runDir, { recursive: true });
+  return withStartLock(paths, () => startOrReuse(paths));
+}
+
+async function startOrReuse(paths: EnginePaths): Promise<Engine> {
+  const f = files(paths);
+  const existing = runningPid(paths);
+  if (existing !== null) {
+    const docker = new Docker({ socketPath: f.socket });
+    await waitForPing(docker, existing, f.log, 30_000);
+    return { pid: existing, socketPath: f.socket, docker };
+  }
+  ensureDebianPackages(enginePackages);
+  mkdirSync(paths.dataRoot, { recursive: true });
+  // Only the first start records: a snapshot left by an engine that died keeps the true originals.
+  if (!existsSync(f.hostSettings)) writeFileSync(f.hostSettings, JSON.stringify(readHostSettings(), null, 2));
+  rmSync(f.socket, { force: true });
+  rmSync(f.pidfile, { force: true });
+  const logFd = openSync(f.log, 'a');
+  const child = spawn(
+    'dockerd',
+    [
+      `--data-root=${paths.dataRoot}`,
+      `--exec-root=${f.execRoot}`,
+      `--pidfile=${f.pidfile}`,
+      `--host=unix://${f.socket}`,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--bridge=none',
+      '--userland-proxy=false',
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd] },
+  );
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('dockerd could not be started (is docker.io installed?)');
+  child.unref();
+  const docker = new Docker({ socketPath: f.socket });
+  try {
+    await waitForPing(docker, pid, f.log, 60_000);
+  } catch (err) {
+    await stopEngine(paths).catch(() => undefined);
+    if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
+    throw err;
+  }
+  return { pid, socketPath: f.socket, docker };
+}
+
+export interface StopResult {
+  stopped: boolean;
+  restored: string[];
+}
+
+/**
+ * Stops peerproof's dockerd (by its pidfile's PID) and puts back the host settings recorded
+ * before it first started. Idempotent: with no engine running it only restores.
+ */
+export async function stopEngine(paths: EnginePaths = defaultEnginePaths): Promise<StopResult> {
+  const f = files(paths);
+  const pid = runningPid(paths);
+  if (pid !== null) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 30_000;
+    while (isOurDockerd(pid, f.socket) && Date.now() < deadline) await sleep(100);
+    if (isOurDockerd(pid, f.socket)) {
+      process.kill(pid, 'SIGKILL');
+      while (isOurDockerd(pid, f.socket)) await sleep(100);
+    }
+  }
+  let restored: string[] = [];
+  if (existsSync(f.hostSettings)) {
+    const saved = JSON.parse(readFileSync(f.hostSettings, 'utf8')) as HostSettings;
+    restored = restoreHostSettings(saved);
+    rmSync(f.hostSettings);
+  }
+  rmSync(f.pidfile, { force: true });
+  rmSync(f.socket, { force: true });
+  return { stopped: pid !== null, restored };
+}
+
+/** The path of the recorded host settings (exists while an engine of ours may run). */
+export function hostSettingsFile(paths: EnginePaths = defaultEnginePaths): string {
+  return files(paths).hostSettings;
+}

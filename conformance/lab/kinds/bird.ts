@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import type { LabNode } from '../model.ts';
+import { ensureDir, writeConfig } from './files.ts';
+import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
+
+// BIRD 2 node: rendered bird.conf, per-node control socket. A `speaker` stand-in only exports
+// its own static prefixes and imports nothing (what the seed articles' node BIRD does); a
+// router imports and exports everything it learns.
+
+function protocolName(address: string): string {
+  return `peer_${address.replace(/[.:]/g, '_')}`;
+}
+
+export function renderBirdConf(node: LabNode, logFile: string): string {
+  const standIn = node.kind === 'speaker';
+  const lines = [
+    `log "${logFile}" all;`,
+    node.routerId ? `router id ${node.routerId};` : '',
+    'protocol device { scan time 10; }',
+    'protocol direct { ipv4; }',
+    'protocol kernel {',
+    '  merge paths on;',
+    '  ipv4 { import none; export filter { if source = RTS_STATIC || source = RTS_DEVICE then reject; accept; }; };',
+    '}',
+  ];
+  if (node.announce.length > 0) {
+    lines.push('protocol static announced {', '  ipv4;');
+    for (const prefix of node.announce) lines.push(`  route ${prefix} blackhole;`);
+    lines.push('}');
+  }
+  const exportRule = standIn ? 'export where source = RTS_STATIC;' : 'export where source != RTS_DEVICE;';
+  const importRule = standIn ? 'import none;' : 'import all;';
+  for (const n of node.neighbors) {
+    const ibgp = n.asn === node.asn;
+    lines.push(
+      `protocol bgp ${protocolName(n.address)} {`,
+      `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
+      `  neighbor ${n.address} as ${n.asn};`,
+      '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
+      n.multihop ? `  multihop ${n.multihop};` : ibgp ? '' : '  direct;',
+      n.rrClient ? '  rr client;' : '',
+      `  ipv4 { ${importRule} ${exportRule}${ibgp ? ' gateway direct;' : ''}${n.addPath ? ' add paths on;' : ''} };`,
+      '}',
+    );
+  }
+  return lines.filter((l) => l !== '').join('\n') + '\n';
+}
+
+function socketOf(dir: string): string {
+  return join(dir, 'bird.ctl');
+}
+
+export async function birdc(ctx: NodeContext, command: string): Promise<string> {
+  const result = await ctx.backend.exec(ctx.node.name, ['birdc', '-s', socketOf(ctx.dir), ...command.split(' ')], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`birdc on ${ctx.node.name} "${command}" failed: ${(result.stderr || result.stdout).trim()}`);
+  return result.stdout;
+}
+
+/** Parses `birdc show protocols`: rows of Name Proto Table State Since Info. */
+export function parseBirdProtocols(text: string): Array<{ name: string; proto: string; state: string; info: string }> {
+  const rows: Array<{ name: string; proto: string; state: string; info: string }> = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(up|down|start|stop|flush)\s+(\S+(?: \S+)?)\s*(.*)$/.exec(line.trimEnd());
+    if (m && m[1] !== 'Name') rows.push({ name: m[1]!, proto: m[2]!, state: m[4]!, info: m[6]!.trim() });
+  }
+  return rows;
+}
+
+/** Parses `birdc show route`: a prefix line followed by `via ADDR on IF` lines. */
+export function parseBirdRoutes(text: string): RouteEntry[] {
+  const routes = new Map<string, RouteEntry>();
+  let current: RouteEntry | null = null;
+  for (const line of text.split('\n')) {
+    const prefixMatch = /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(line);
+    if (prefixMatch) {
+      current = routes.get(prefixMatch[1]!) ?? { prefix: prefixMatch[1]!, nexthops: [], table: 'rib' };
+      routes.set(current.prefix, current);
+      if (/\bblackhole\b|\bunreachable\b/.test(line)) current.nexthops.push('blackhole');
+      continue;
+    }
+    const viaMatch = /^\s+via\s+(\S+)/.exec(line);
+    if (viaMatch && current) current.nexthops.push(viaMatch[1]!);
+    else if (/^\s+dev\s+(\S+)/.test(line) && current) current.nexthops.push(/dev\s+(\S+)/.exec(line)![1]!);
+    else if (/^\s+unicast|^\s+\[/.test(line) && current) {
+      // a further path of the same prefix; its via line follows
+    }
+  }
+  return [...routes.values()];
+}
+
+export const birdKind: DaemonKind = {
+  render({ node, dir }) {
+    ensureDir(dir);
+    return [writeConfig(dir, 'bird.conf', renderBirdConf(node, join(dir, 'bird.log')))];
+  },
+
+  async start({ backend, node, dir }) {
+    const argv = ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', socketOf(dir), '-P', join(dir, 'bird.pid')];
+    return [await backend.spawn(node.name, argv, { label: 'bird', logFile: join(dir, 'bird.out') })];
+  },
+
+  async sessions(ctx) {
+    const byProtocol = new Map(ctx.node.neighbors.map((n) => [protocolName(n.address), n]));
+    return parseBirdProtocols(await birdc(ctx, 'show protocols'))
+      .filter((p) => p.proto === 'BGP')
+      .map((p): SessionState => {
+        const neighbor = byProtocol.get(p.name);
+        const word = p.info.split(/\s+/)[0] ?? '';
+        return { node: ctx.node.name, peer: neighbor?.address ?? p.name, peerAsn: neighbor?.asn, state: normaliseState(word || 'Idle') };
+      });
+  },
+
+  async ribRoutes(ctx) {
+    return parseBirdRoutes(await birdc(ctx, 'show route'));
+  },
+
+  logs({ dir }) {
+    return [join(dir, 'bird.log'), join(dir, 'bird.out')];
+  },
+};

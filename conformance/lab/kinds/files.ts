@@ -1,0 +1,40 @@
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+let frrIds: { uid: number; gid: number } | null | undefined;
+
+/** uid/gid of the `frr` user, which FRR daemons drop privileges to. */
+export function frrOwner(): { uid: number; gid: number } | null {
+  if (frrIds !== undefined) return frrIds;
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim());
+    frrIds = { uid, gid };
+  } catch {
+    frrIds = null;
+  }
+  return frrIds;
+}
+
+export function ensureDir(dir: string, owner?: { uid: number; gid: number } | null): string {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  return dir;
+}
+
+export function writeConfig(dir: string, name: string, text: string, owner?: { uid: number; gid: number } | null): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  if (owner) chownSync(path, owner.uid, owner.gid);
+  return path;
+}
+
+export async function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}

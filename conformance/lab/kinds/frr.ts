@@ -1,0 +1,137 @@
+import { copyFileSync, chownSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabNode } from '../model.ts';
+import { ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
+import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
+
+// FRR node: zebra + bgpd + staticd as user frr, each with per-node pid file, zserv socket and
+// vty socket directory, so several FRR routers run side by side on one machine.
+
+const daemons = ['zebra', 'bgpd', 'staticd'] as const;
+const frrBin = '/usr/lib/frr';
+
+export function renderBgpd(node: LabNode): string {
+  if (node.asn === undefined) return '!\n';
+  const lines = [`router bgp ${node.asn}`];
+  if (node.routerId) lines.push(` bgp router-id ${node.routerId}`);
+  lines.push(' no bgp ebgp-requires-policy', ' no bgp network import-check', ' bgp log-neighbor-changes');
+  if (node.multipath) lines.push(' bgp bestpath as-path multipath-relax');
+  lines.push(' timers bgp 1 3');
+  for (const n of node.neighbors) {
+    lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
+    lines.push(` neighbor ${n.address} timers connect 1`);
+    lines.push(` neighbor ${n.address} advertisement-interval 0`);
+    if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
+    if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
+  }
+  lines.push(' address-family ipv4 unicast');
+  for (const prefix of node.announce) lines.push(`  network ${prefix}`);
+  lines.push('  maximum-paths 16', '  maximum-paths ibgp 16');
+  for (const n of node.neighbors) {
+    if (n.rrClient) lines.push(`  neighbor ${n.address} route-reflector-client`);
+    if (n.addPath) lines.push(`  neighbor ${n.address} addpath-tx-all-paths`);
+  }
+  lines.push(' exit-address-family', 'exit', '');
+  return lines.join('\n');
+}
+
+export function renderStaticd(node: LabNode): string {
+  // Routes for FRR nodes go through staticd so they show in `show ip route` as static.
+  const lines = node.routes.map((r) => `ip route ${r.to} ${r.via ?? r.dev ?? 'blackhole'}`);
+  return lines.join('\n') + '\n';
+}
+
+function paths(dir: string) {
+  return { zserv: join(dir, 'zserv.api') };
+}
+
+export const frrKind: DaemonKind = {
+  render({ node, dir }) {
+    const owner = frrOwner();
+    ensureDir(dir, owner);
+    const files = [writeConfig(dir, 'zebra.conf', `hostname ${node.name}\n`, owner)];
+    if (node.frrConfig) {
+      // A given integrated frr.conf: every daemon reads it and ignores the others' sections.
+      const target = join(dir, 'frr.conf');
+      copyFileSync(node.frrConfig, target);
+      if (owner) chownSync(target, owner.uid, owner.gid);
+      files.push(target);
+    } else {
+      files.push(writeConfig(dir, 'bgpd.conf', renderBgpd(node), owner));
+      files.push(writeConfig(dir, 'staticd.conf', renderStaticd(node), owner));
+    }
+    return files;
+  },
+
+  async start({ backend, node, dir }) {
+    const { zserv } = paths(dir);
+    const argvOf = (daemon: string) => {
+      const config = node.frrConfig ? join(dir, 'frr.conf') : join(dir, `${daemon}.conf`);
+      return [
+        join(frrBin, daemon),
+        '-f', config,
+        '-i', join(dir, `${daemon}.pid`),
+        '-z', zserv,
+        '--vty_socket', dir,
+        '-P', '0',
+        '--log', `file:${join(dir, `${daemon}.log`)}`,
+        '-u', 'frr',
+        '-g', 'frr',
+      ];
+    };
+    const opts = (daemon: string) => ({ label: daemon, logFile: join(dir, `${daemon}.out`) });
+    const zebra = await backend.spawn(node.name, argvOf('zebra'), opts('zebra'));
+    // bgpd and staticd retry the zserv connection, but starting them after zebra's socket
+    // exists saves that retry's delay.
+    await waitForFile(zserv, 3000);
+    const rest = await Promise.all(daemons.slice(1).map((d) => backend.spawn(node.name, argvOf(d), opts(d))));
+    return [zebra, ...rest];
+  },
+
+  async sessions(ctx) {
+    const json = (await vtyshJson(ctx, 'show bgp ipv4 unicast summary json')) as {
+      peers?: Record<string, { remoteAs?: number; state?: string; pfxRcd?: number }>;
+    };
+    return Object.entries(json.peers ?? {}).map(
+      ([peer, p]): SessionState => ({
+        node: ctx.node.name,
+        peer,
+        peerAsn: p.remoteAs,
+        state: normaliseState(p.state ?? 'Idle'),
+        prefixesReceived: p.pfxRcd,
+      }),
+    );
+  },
+
+  async ribRoutes(ctx) {
+    const json = (await vtyshJson(ctx, 'show ip bgp json')) as {
+      routes?: Record<string, Array<{ valid?: boolean; nexthops?: Array<{ ip?: string }> }>>;
+    };
+    return Object.entries(json.routes ?? {}).map(
+      ([prefix, paths]): RouteEntry => ({
+        prefix,
+        nexthops: paths.filter((p) => p.valid !== false).flatMap((p) => (p.nexthops ?? []).map((n) => n.ip ?? '')),
+        table: 'rib',
+      }),
+    );
+  },
+
+  logs({ dir }) {
+    return daemons.flatMap((d) => [join(dir, `${d}.log`), join(dir, `${d}.out`)]);
+  },
+};
+
+export async function vtysh(ctx: NodeContext, command: string): Promise<string> {
+  const result = await ctx.backend.exec(ctx.node.name, ['vtysh', '--vty_socket', ctx.dir, '-c', command], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`vtysh on ${ctx.node.name} "${command}" failed: ${(result.stderr || result.stdout).trim()}`);
+  return result.stdout;
+}
+
+export async function vtyshJson(ctx: NodeContext, command: string): Promise<unknown> {
+  const out = await vtysh(ctx, command);
+  try {
+    return JSON.parse(out || '{}');
+  } catch {
+    throw new Error(`vtysh on ${ctx.node.name} "${command}" did not return JSON: ${out.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import type { LabNode } from '../model.ts';
+import { ensureDir, writeConfig } from './files.ts';
+import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
+
+// GoBGP node: gobgpd from a rendered TOML. Its gRPC API listens on 127.0.0.1 of the node's own
+// network stack, so the same port serves every node without clashing.
+
+export const gobgpApiPort = 50051;
+
+export function renderGobgpToml(node: LabNode): string {
+  const lines = ['[global.config]', `  as = ${node.asn ?? 0}`, `  router-id = "${node.routerId ?? '0.0.0.0'}"`, '  port = 179', ''];
+  for (const n of node.neighbors) {
+    lines.push(
+      '[[neighbors]]',
+      '  [neighbors.config]',
+      `    neighbor-address = "${n.address}"`,
+      `    peer-as = ${n.asn}`,
+      '  [neighbors.timers.config]',
+      '    connect-retry = 1',
+      '    hold-time = 3',
+      '    keepalive-interval = 1',
+      '    minimum-advertisement-interval = 0',
+      '    idle-hold-time-after-reset = 1',
+    );
+    if (n.updateSource) lines.push('  [neighbors.transport.config]', `    local-address = "${n.updateSource}"`);
+    if (n.multihop) lines.push('  [neighbors.ebgp-multihop.config]', '    enabled = true', `    multihop-ttl = ${n.multihop}`);
+    if (n.rrClient)
+      lines.push('  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = "${node.routerId ?? '0.0.0.0'}"`);
+    if (n.addPath) lines.push('  [neighbors.add-paths.config]', '    send-max = 8', '    receive = true');
+    lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "ipv4-unicast"', '');
+  }
+  return lines.join('\n');
+}
+
+function gobgpArgv(command: string[]): string[] {
+  return ['gobgp', '-u', '127.0.0.1', '-p', String(gobgpApiPort), ...command];
+}
+
+async function gobgpJson(ctx: NodeContext, command: string[]): Promise<unknown> {
+  const result = await ctx.backend.exec(ctx.node.name, gobgpArgv([...command, '-j']), { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`gobgp on ${ctx.node.name} "${command.join(' ')}" failed: ${(result.stderr || result.stdout).trim()}`);
+  try {
+    return JSON.parse(result.stdout || 'null');
+  } catch {
+    throw new Error(`gobgp on ${ctx.node.name} "${command.join(' ')}" did not return JSON: ${result.stdout.slice(0, 200)}`);
+  }
+}
+
+// gobgp's JSON carries the FSM state as the protobuf enum (number) or its name depending on version.
+const gobgpStates = ['Unknown', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
+
+export const gobgpKind: DaemonKind = {
+  render({ node, dir }) {
+    ensureDir(dir);
+    return [writeConfig(dir, 'gobgpd.toml', renderGobgpToml(node))];
+  },
+
+  async start({ backend, node, dir }) {
+    const argv = [
+      'gobgpd',
+      '-f', join(dir, 'gobgpd.toml'),
+      '-t', 'toml',
+      '-l', 'info',
+      '-p',
+      '--api-hosts', `127.0.0.1:${gobgpApiPort}`,
+      '--pprof-disable',
+    ];
+    return [await backend.spawn(node.name, argv, { label: 'gobgpd', logFile: join(dir, 'gobgpd.log') })];
+  },
+
+  async afterStart(ctx) {
+    // GoBGP's config file cannot originate prefixes; inject them through the API.
+    const deadline = Date.now() + 5000;
+    for (const prefix of ctx.node.announce) {
+      for (;;) {
+        const result = await ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', 'ipv4']));
+        if (result.code === 0) break;
+        if (Date.now() > deadline) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  },
+
+  async sessions(ctx) {
+    const peers = ((await gobgpJson(ctx, ['neighbor'])) ?? []) as Array<{
+      conf?: { neighbor_address?: string; peer_asn?: number };
+      state?: { session_state?: number | string; neighbor_address?: string; peer_asn?: number };
+    }>;
+    return peers.map((p): SessionState => {
+      const raw = p.state?.session_state ?? 1;
+      return {
+        node: ctx.node.name,
+        peer: p.conf?.neighbor_address ?? p.state?.neighbor_address ?? '',
+        peerAsn: p.conf?.peer_asn ?? p.state?.peer_asn,
+        state: typeof raw === 'number' ? gobgpStates[raw] ?? String(raw) : normaliseState(raw),
+      };
+    });
+  },
+
+  async ribRoutes(ctx) {
+    const rib = ((await gobgpJson(ctx, ['global', 'rib', '-a', 'ipv4'])) ?? {}) as Record<
+      string,
+      Array<{ attrs?: Array<{ type?: number; nexthop?: string }> }>
+    >;
+    return Object.entries(rib).map(
+      ([prefix, paths]): RouteEntry => ({
+        prefix,
+        nexthops: paths.map((p) => p.attrs?.find((a) => a.type === 3)?.nexthop ?? ''),
+        table: 'rib',
+      }),
+    );
+  },
+
+  logs({ dir }) {
+    return [join(dir, 'gobgpd.log')];
+  },
+};

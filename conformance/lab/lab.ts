@@ -1,0 +1,398 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, BackendProcess } from './backend.ts';
+import { backendFactory } from './backends/index.ts';
+import { startCapture, type Capture } from './capture.ts';
+import { loadFixture } from './fixture/load.ts';
+import { startHttpServer } from './kinds/host.ts';
+import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } from './kinds/index.ts';
+import { fibRoutes } from './kinds/kind.ts';
+import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
+import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
+import { isRoot, namespacePids } from './netns.ts';
+
+// startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
+// Every resource goes through the run's ledger first; stop() (and Ctrl-C / SIGTERM / process
+// exit) removes all of it.
+
+export interface SpeakerHookContext extends NodeContext {
+  runDir: string;
+  topology: LabTopology;
+}
+/** Starts the speaker under test in a `speaker` node instead of its stand-in daemon. */
+export type SpeakerHook = (ctx: SpeakerHookContext) => Promise<BackendProcess[]>;
+
+export interface StartLabOptions {
+  runsRoot?: string;
+  runId?: string;
+  backend?: string;
+  /** Extra interfaces to capture from the start, beyond those the fixture names. */
+  captures?: Array<{ node: string; ifname: string }>;
+  /** Wait for every expected session and route (default true). */
+  wait?: boolean;
+  timeoutMs?: number;
+  /** Speaker under test per `speaker` node name; nodes without one run their stand-in. */
+  speakers?: Record<string, SpeakerHook>;
+  /** Tear down on SIGINT/SIGTERM and on process exit (default true). */
+  handleSignals?: boolean;
+}
+
+export interface RouteExpectation {
+  node: string;
+  prefix: string;
+  /** Where to look: the daemon's RIB or the kernel FIB; default FIB for FRR/BIRD/hosts, RIB for GoBGP. */
+  table?: 'rib' | 'fib';
+  /** Least number of next hops (ECMP). */
+  minNexthops?: number;
+}
+
+export class LabNotReadyError extends Error {
+  constructor(
+    message: string,
+    readonly missing: string[],
+    readonly reportFile: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface LabNodeHandle {
+  name: string;
+  spec: LabNode;
+  exec(argv: string[] | string): Promise<{ code: number; stdout: string; stderr: string }>;
+  sessions(): Promise<SessionState[]>;
+  rib(): Promise<RouteEntry[]>;
+  fib(): Promise<RouteEntry[]>;
+}
+
+const liveLabs = new Set<Lab>();
+let handlersInstalled = false;
+
+function installSignalHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(sig, () => {
+      void Promise.allSettled([...liveLabs].map((lab) => lab.stop())).finally(() => process.exit(code));
+    });
+  }
+  // Last resort for an uncaught error or process.exit(): synchronous removal.
+  process.on('exit', () => {
+    for (const lab of liveLabs) lab.destroySync();
+  });
+}
+
+const routerSysctls: Record<string, string> = {
+  'net.ipv4.ip_forward': '1',
+  'net.ipv4.fib_multipath_hash_policy': '1',
+  'net.ipv4.conf.all.rp_filter': '0',
+  'net.ipv4.conf.default.rp_filter': '0',
+};
+const hostSysctls: Record<string, string> = {
+  'net.ipv4.conf.all.rp_filter': '0',
+  'net.ipv4.conf.default.rp_filter': '0',
+};
+
+export class Lab {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly captures: Capture[] = [];
+  private processes: BackendProcess[] = [];
+  private stopping: Promise<void> | null = null;
+  private detached = false;
+
+  constructor(
+    readonly topology: LabTopology,
+    readonly backend: Backend,
+    readonly ledger: Ledger,
+    private readonly opts: StartLabOptions,
+  ) {
+    this.runId = ledger.summary().runId;
+    this.runDir = ledger.runDir;
+  }
+
+  nodeDir(name: string): string {
+    return join(this.runDir, 'nodes', name);
+  }
+
+  spec(name: string): LabNode {
+    const node = this.topology.nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`no node named "${name}" in lab ${this.runId} (nodes: ${this.topology.nodes.map((n) => n.name).join(', ')})`);
+    return node;
+  }
+
+  private ctx(node: LabNode): NodeContext {
+    return { backend: this.backend, node, dir: this.nodeDir(node.name) };
+  }
+
+  /** The daemon answering state queries for a node, or null (hosts, bridges, hooked speakers). */
+  private daemonOf(node: LabNode) {
+    if (node.kind === 'speaker' && this.opts.speakers?.[node.name]) return null;
+    const kind = routerKindOf(node);
+    return kind ? daemonKinds[kind] : null;
+  }
+
+  node(name: string): LabNodeHandle {
+    const spec = this.spec(name);
+    const daemon = this.daemonOf(spec);
+    return {
+      name,
+      spec,
+      exec: (argv) => this.backend.exec(name, typeof argv === 'string' ? ['sh', '-c', argv] : argv),
+      sessions: async () => (daemon ? daemon.sessions(this.ctx(spec)) : []),
+      rib: async () => (daemon ? daemon.ribRoutes(this.ctx(spec)) : []),
+      fib: () => fibRoutes(this.backend, name),
+    };
+  }
+
+  // ---- bring-up -------------------------------------------------------------------------
+
+  async build(): Promise<void> {
+    const { nodes, links } = this.topology;
+    await Promise.all(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
+    for (const link of links) await this.backend.createLink(link.a, link.b);
+    await Promise.all(nodes.map((n) => this.configureNode(n)));
+    const wanted = [
+      ...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))),
+      ...(this.opts.captures ?? []),
+    ];
+    for (const c of wanted) await this.capture(c.node, c.ifname);
+    await Promise.all(nodes.map((n) => this.startNode(n)));
+  }
+
+  private async ipIn(node: string, args: string[]): Promise<void> {
+    const result = await this.backend.exec(node, ['ip', ...args]);
+    if (result.code !== 0) throw new Error(`on node ${node}: ip ${args.join(' ')}: ${result.stderr.trim()}`);
+  }
+
+  private async configureNode(node: LabNode): Promise<void> {
+    mkdirSync(this.nodeDir(node.name), { recursive: true });
+    const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : routerSysctls), ...node.sysctls };
+    const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
+    if (pairs.length > 0) {
+      const result = await this.backend.exec(node.name, ['sysctl', '-q', '-w', ...pairs]);
+      if (result.code !== 0) throw new Error(`on node ${node.name}: sysctl ${pairs.join(' ')}: ${result.stderr.trim()}`);
+    }
+    if (node.kind === 'bridge') {
+      const members = this.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.name).map((e) => e.ifname);
+      await this.ipIn(node.name, ['link', 'add', node.name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+      await this.ipIn(node.name, ['link', 'set', node.name, 'up']);
+      for (const m of members) await this.ipIn(node.name, ['link', 'set', m, 'master', node.name]);
+    }
+    for (const [ifname, addresses] of Object.entries(node.interfaces)) {
+      for (const a of addresses) await this.ipIn(node.name, ['addr', 'add', a, 'dev', ifname]);
+    }
+    for (const a of node.loopback) await this.ipIn(node.name, ['addr', 'add', a, 'dev', 'lo']);
+    for (const command of node.exec) {
+      const [tool, ...args] = command.trim().split(/\s+/);
+      if (tool === 'ip') await this.ipIn(node.name, args);
+      else {
+        const result = await this.backend.exec(node.name, [tool!, ...args]);
+        if (result.code !== 0) throw new Error(`on node ${node.name}: ${command}: ${result.stderr.trim()}`);
+      }
+    }
+    if (node.kind !== 'frr') {
+      for (const r of node.routes) {
+        const args = ['route', 'replace', r.to];
+        if (r.via) args.push('via', r.via);
+        if (r.dev) args.push('dev', r.dev);
+        await this.ipIn(node.name, args);
+      }
+    }
+  }
+
+  private async startNode(node: LabNode): Promise<void> {
+    const ctx = this.ctx(node);
+    const hook = node.kind === 'speaker' ? this.opts.speakers?.[node.name] : undefined;
+    if (hook) {
+      this.processes.push(...(await hook({ ...ctx, runDir: this.runDir, topology: this.topology })));
+      return;
+    }
+    if (node.kind === 'host') {
+      const server = await startHttpServer(this.backend, node, ctx.dir);
+      if (server) this.processes.push(server);
+      return;
+    }
+    const daemon = this.daemonOf(node);
+    if (!daemon) return;
+    daemon.render(ctx);
+    this.processes.push(...(await daemon.start(ctx)));
+    await daemon.afterStart?.(ctx);
+  }
+
+  /** Starts tcpdump on node:ifname (pcap in `<run>/pcaps/`); stop it before reading the file. */
+  async capture(node: string, ifname: string): Promise<Capture> {
+    mkdirSync(join(this.runDir, 'pcaps'), { recursive: true });
+    const existing = this.captures.find((c) => c.node === node && c.ifname === ifname);
+    if (existing) return existing;
+    const capture = await startCapture(this.backend, this.runDir, node, ifname, this.nodeDir(node));
+    this.captures.push(capture);
+    return capture;
+  }
+
+  // ---- readiness ------------------------------------------------------------------------
+
+  expectedSessions(): Array<{ node: string; peer: string }> {
+    return this.topology.nodes
+      .filter((n) => this.daemonOf(n))
+      .flatMap((n) => n.neighbors.filter((nb) => nb.expectEstablished !== false).map((nb) => ({ node: n.name, peer: nb.address })));
+  }
+
+  async sessions(): Promise<SessionState[]> {
+    const perNode = await Promise.all(
+      this.topology.nodes.filter((n) => this.daemonOf(n)).map((n) => this.node(n.name).sessions().catch(() => [] as SessionState[])),
+    );
+    return perNode.flat();
+  }
+
+  async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
+    const expected = this.expectedSessions();
+    let last: SessionState[] = [];
+    const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
+      last = await this.sessions();
+      return expected
+        .filter((e) => !last.some((s) => s.node === e.node && s.peer === e.peer && s.state === 'Established'))
+        .map((e) => {
+          const seen = last.find((s) => s.node === e.node && s.peer === e.peer);
+          return `session ${e.node} -> ${e.peer}: ${seen ? seen.state : 'not configured/unknown'}`;
+        });
+    });
+    if (missing.length > 0) throw this.notReady('sessions not Established', missing);
+    return last;
+  }
+
+  defaultRouteExpectations(): RouteExpectation[] {
+    return this.topology.nodes.flatMap((n) => n.expectRoutes.map((prefix) => ({ node: n.name, prefix })));
+  }
+
+  async waitForRoutes(expectations: RouteExpectation[] = this.defaultRouteExpectations(), opts: { timeoutMs?: number } = {}): Promise<void> {
+    const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
+      const tables = new Map<string, RouteEntry[]>();
+      const out: string[] = [];
+      for (const e of expectations) {
+        const spec = this.spec(e.node);
+        const table = e.table ?? (routerKindOf(spec) === 'gobgp' ? 'rib' : 'fib');
+        const key = `${e.node}/${table}`;
+        if (!tables.has(key)) {
+          const handle = this.node(e.node);
+          tables.set(key, await (table === 'rib' ? handle.rib() : handle.fib()).catch(() => []));
+        }
+        const route = tables.get(key)!.find((r) => r.prefix === e.prefix);
+        const need = e.minNexthops ?? 1;
+        if (!route || route.nexthops.length < need)
+          out.push(`route ${e.prefix} in ${e.node} ${table.toUpperCase()}${need > 1 ? ` with >= ${need} next hops` : ''}: ${route ? `next hops ${route.nexthops.join(', ')}` : 'absent'}`);
+      }
+      return out;
+    });
+    if (missing.length > 0) throw this.notReady('routes missing', missing);
+  }
+
+  private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = await missingNow();
+      if (missing.length === 0 || Date.now() > deadline) return missing;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Builds the timeout error: what is missing, plus daemon logs and rendered configs on disk. */
+  private notReady(what: string, missing: string[]): LabNotReadyError {
+    const sections: string[] = [`lab ${this.runId}: ${what}`, ...missing.map((m) => `  missing: ${m}`)];
+    const involved = new Set(missing.map((m) => m.split(' ')[1]));
+    for (const node of this.topology.nodes.filter((n) => involved.has(n.name))) {
+      const daemon = this.daemonOf(node);
+      if (!daemon) continue;
+      const ctx = this.ctx(node);
+      for (const file of [...configFiles(ctx.dir), ...daemon.logs(ctx)]) {
+        if (!existsSync(file)) continue;
+        const text = readFileSync(file, 'utf8');
+        sections.push(`----- ${file} (last 40 lines)`, text.split('\n').slice(-40).join('\n'));
+      }
+    }
+    const reportFile = join(this.runDir, 'not-ready.txt');
+    writeFileSync(reportFile, sections.join('\n') + '\n');
+    const summary = `lab ${this.runId}: ${what}:\n${missing.map((m) => `  - ${m}`).join('\n')}\nDaemon logs and rendered configs: ${reportFile}`;
+    return new LabNotReadyError(summary, missing, reportFile);
+  }
+
+  // ---- teardown -------------------------------------------------------------------------
+
+  stop(): Promise<void> {
+    this.stopping ??= this.teardown();
+    return this.stopping;
+  }
+
+  private async teardown(): Promise<void> {
+    try {
+      await Promise.allSettled(this.processes.map((p) => p.stop('SIGTERM', 1000)));
+      await Promise.allSettled(this.captures.map((c) => c.stop()));
+      await this.backend.destroy();
+      this.ledger.record({ t: 'down', at: new Date().toISOString() });
+    } finally {
+      liveLabs.delete(this);
+    }
+  }
+
+  /** Leaves the lab running after this process exits (`lab up`); `lab down RUN` removes it. */
+  detach(): void {
+    this.detached = true;
+    for (const p of this.processes) p.detach();
+    this.ledger.transferOwnership(0);
+    liveLabs.delete(this);
+  }
+
+  /** Synchronous removal for the process 'exit' event, where nothing async can run. */
+  destroySync(): void {
+    if (this.detached) return;
+    for (const e of this.ledger.entries()) {
+      if (e.t !== 'netns') continue;
+      for (const pid of namespacePids(e.name)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      try {
+        execFileSync('ip', ['netns', 'del', e.name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+    this.ledger.record({ t: 'down', at: new Date().toISOString() });
+  }
+}
+
+function configFiles(dir: string): string[] {
+  return ['zebra.conf', 'bgpd.conf', 'staticd.conf', 'frr.conf', 'gobgpd.toml', 'bird.conf'].map((f) => join(dir, f));
+}
+
+export function requireRoot(): void {
+  if (!isRoot()) throw new Error('the lab needs root (network namespaces, veth, daemons): run it with sudo or as root');
+}
+
+/** Builds the topology (a fixture folder, a topology file, or a model) and waits until ready. */
+export async function startLab(input: string | LabTopology, opts: StartLabOptions = {}): Promise<Lab> {
+  requireRoot();
+  const topology = typeof input === 'string' ? loadFixture(input).topology : input;
+  const runId = opts.runId ?? newRunId();
+  const ledger = Ledger.create(opts.runsRoot ?? defaultRunsRoot, runId, opts.backend ?? 'netns', topology.dir ?? topology.name);
+  writeFileSync(join(ledger.runDir, 'topology.json'), JSON.stringify(topology, null, 2));
+  const backend = backendFactory(opts.backend ?? 'netns').create(ledger);
+  const lab = new Lab(topology, backend, ledger, opts);
+  liveLabs.add(lab);
+  if (opts.handleSignals !== false) installSignalHandlers();
+  try {
+    await lab.build();
+    if (opts.wait !== false) {
+      await lab.waitForSessions();
+      await lab.waitForRoutes();
+    }
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+  return lab;
+}

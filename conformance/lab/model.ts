@@ -1,0 +1,81 @@
+// The lab's internal model of a topology: what the fixture loader produces and what startLab
+// builds. Everything is plain data so tests and other stages can also build one by hand.
+
+export type NodeKindName = 'frr' | 'gobgp' | 'bird' | 'host' | 'bridge' | 'speaker';
+export type DaemonKindName = 'frr' | 'gobgp' | 'bird';
+
+export interface Neighbor {
+  address: string;
+  asn: number;
+  /** This node reflects routes to the neighbor (iBGP route reflector). */
+  rrClient?: boolean;
+  /** eBGP multihop TTL; absent means directly connected. */
+  multihop?: number;
+  /** Send and receive several paths per prefix (RFC 7911). */
+  addPath?: boolean;
+  /** Source address for the session (e.g. a loopback for multihop peering). */
+  updateSource?: string;
+  /** Set false when the fixture expects this session NOT to come up. */
+  expectEstablished?: boolean;
+}
+
+export interface StaticRoute {
+  to: string;
+  via?: string;
+  dev?: string;
+}
+
+export interface LabNode {
+  name: string;
+  kind: NodeKindName;
+  /** For `speaker` hook nodes: which daemon stands in until a speaker under test is plugged in. */
+  standIn?: DaemonKindName;
+  image?: string;
+  role?: string;
+  asn?: number;
+  routerId?: string;
+  /** Interface name -> addresses in CIDR form. Interfaces of links need no entry. */
+  interfaces: Record<string, string[]>;
+  /** Addresses (CIDR) on `lo`: router ids, VIPs (no dummy interfaces on this kernel). */
+  loopback: string[];
+  routes: StaticRoute[];
+  sysctls: Record<string, string>;
+  neighbors: Neighbor[];
+  /** Prefixes this node originates into BGP. */
+  announce: string[];
+  /** Routes that must be present on this node for the lab to be ready. */
+  expectRoutes: string[];
+  /** Interfaces captured from the start of the run. */
+  capture: string[];
+  /** eBGP multipath across different neighbor ASes (FRR `bgp bestpath as-path multipath-relax`). */
+  multipath?: boolean;
+  /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
+  frrConfig?: string;
+  /** containerlab `exec:` commands (only `ip` and `sysctl` are run, inside the node). */
+  exec: string[];
+  /** Host kind: TCP port of a small HTTP server answering with the node's name. */
+  httpPort?: number;
+}
+
+export interface LabLink {
+  a: { node: string; ifname: string };
+  b: { node: string; ifname: string };
+}
+
+export interface LabTopology {
+  name: string;
+  /** Fixture folder this came from, when it came from one. */
+  dir?: string;
+  nodes: LabNode[];
+  links: LabLink[];
+}
+
+export function routerKindOf(node: LabNode): DaemonKindName | null {
+  if (node.kind === 'frr' || node.kind === 'gobgp' || node.kind === 'bird') return node.kind;
+  if (node.kind === 'speaker') return node.standIn ?? null;
+  return null;
+}
+
+export function emptyNode(name: string, kind: NodeKindName): LabNode {
+  return { name, kind, interfaces: {}, loopback: [], routes: [], sysctls: {}, neighbors: [], announce: [], expectRoutes: [], capture: [], exec: [] };
+}

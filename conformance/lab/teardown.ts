@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { backendFactory } from './backends/index.ts';
+import { defaultRunsRoot, Ledger, listRuns, type RunSummary } from './ledger.ts';
+
+// Removal of runs from their ledgers: one run by id (`lab down RUN`), or every run whose owner
+// is gone (`lab down --all`, after a crash or for labs `lab up` left running).
+
+export interface DownResult {
+  runId: string;
+  removed: string[];
+  skipped?: string;
+}
+
+async function down(run: RunSummary): Promise<DownResult> {
+  const removed = await backendFactory(run.backend).cleanupRun(run);
+  new Ledger(run.runDir).record({ t: 'down', at: new Date().toISOString() });
+  return { runId: run.runId, removed };
+}
+
+export async function downRun(runId: string, runsRoot: string = defaultRunsRoot): Promise<DownResult> {
+  const run = new Ledger(join(runsRoot, runId)).summary();
+  if (!run.runId) throw new Error(`no run "${runId}" in ${runsRoot}`);
+  return down(run);
+}
+
+/** Every run not already down whose owning process is gone; live runs of other processes are left alone. */
+export async function downAll(runsRoot: string = defaultRunsRoot, opts: { includeLive?: boolean } = {}): Promise<DownResult[]> {
+  const results: DownResult[] = [];
+  for (const run of listRuns(runsRoot)) {
+    if (run.down) continue;
+    if (run.ownerAlive && !opts.includeLive) {
+      results.push({ runId: run.runId, removed: [], skipped: `owned by live process ${run.ownerPid}` });
+      continue;
+    }
+    results.push(await down(run));
+  }
+  return results;
+}
