@@ -1,0 +1,142 @@
+// Decodes the BGP messages of each TCP connection with the state that connection negotiated:
+// 4-octet AS and ADD-PATH come from the two OPENs seen on it (never guessed from UPDATE bytes).
+// When the OPENs were not captured, the connection is decoded with 4-octet AS and without path
+// ids, unless the user said (--add-path) that the stream carries them.
+
+import { BgpError, decodeMessage, directionContext } from '../../reference/bgp/wire/index.ts';
+import {
+  AFI_IPV4,
+  AFI_IPV6,
+  SAFI_UNICAST,
+  familyKey,
+  type BgpMessage,
+  type CodecContext,
+  type MessageType,
+  type OpenMessage,
+} from '../../reference/bgp/wire/types.ts';
+import type { TcpDirection } from './tcp-reassembly.ts';
+
+export interface DecodedMessage {
+  ts: number;
+  src: string;
+  dst: string;
+  /** TCP connection index (both directions share it). */
+  stream: number;
+  type: MessageType;
+  /** The header's length field. */
+  length: number;
+  /** Null when the message failed to parse; then `error` names the RFC error. */
+  message: BgpMessage | null;
+  error?: string;
+}
+
+/** Connections whose UPDATEs carry path ids although their OPENs were not captured. */
+export type AddPathOverride = 'all' | ReadonlySet<number>;
+
+const TYPE_NAMES: Record<number, MessageType> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
+
+/** The families an --add-path override turns on: the unicast families peerproof decodes. */
+const OVERRIDE_FAMILIES: ReadonlySet<string> = new Set([familyKey(AFI_IPV4, SAFI_UNICAST), familyKey(AFI_IPV6, SAFI_UNICAST)]);
+
+interface ConnectionState {
+  opens: Map<string, OpenMessage>;
+  /** Negotiated context per sending endpoint, once both OPENs were seen. */
+  contexts: Map<string, CodecContext>;
+  /** Context used while the OPENs are unknown. */
+  assumed: CodecContext | null;
+}
+
+export class BgpSessionTracker {
+  private readonly connections = new Map<number, ConnectionState>();
+
+  constructor(
+    private readonly warn: (text: string) => void,
+    private readonly addPathOverride: AddPathOverride = new Set(),
+  ) {}
+
+  decode(dir: TcpDirection, bytes: Uint8Array, ts: number): DecodedMessage {
+    const typeCode = bytes[18]!;
+    const out: DecodedMessage = {
+      ts,
+      src: dir.src,
+      dst: dir.dst,
+      stream: dir.connection,
+      type: TYPE_NAMES[typeCode] ?? 'UNKNOWN',
+      length: (bytes[16]! << 8) | bytes[17]!,
+      message: null,
+    };
+    const state = this.stateOf(dir.connection);
+    if (typeCode !== 2) {
+      // Only UPDATE depends on negotiated state.
+      try {
+        out.message = decodeMessage(bytes);
+      } catch (err) {
+        out.error = errorMessage(err);
+        return out;
+      }
+      if (out.message.type === 'OPEN') this.observeOpen(state, dir, out.message);
+      return out;
+    }
+    const negotiated = state.contexts.get(dir.src);
+    if (negotiated !== undefined) {
+      try {
+        out.message = decodeMessage(bytes, negotiated);
+      } catch (err) {
+        out.error = errorMessage(err);
+      }
+      return out;
+    }
+    const assumed = this.assumedContext(state, dir);
+    try {
+      out.message = decodeMessage(bytes, assumed);
+      return out;
+    } catch (err) {
+      out.error = errorMessage(err);
+    }
+    // Without the OPENs, a 2-octet session is only visible as an AS_PATH that does not parse
+    // with 4-octet ASNs: retry with 2-octet ones before giving up.
+    try {
+      out.message = decodeMessage(bytes, { ...assumed, as4: false });
+      delete out.error;
+    } catch {
+      // keep the first error: it names what the 4-octet reading found wrong
+    }
+    return out;
+  }
+
+  private stateOf(connection: number): ConnectionState {
+    let state = this.connections.get(connection);
+    if (state === undefined) {
+      state = { opens: new Map(), contexts: new Map(), assumed: null };
+      this.connections.set(connection, state);
+    }
+    return state;
+  }
+
+  private observeOpen(state: ConnectionState, dir: TcpDirection, open: OpenMessage): void {
+    state.opens.set(dir.src, open);
+    const peer = state.opens.get(dir.dst);
+    if (peer === undefined) return;
+    state.contexts.set(dir.src, directionContext(open, peer));
+    state.contexts.set(dir.dst, directionContext(peer, open));
+  }
+
+  private assumedContext(state: ConnectionState, dir: TcpDirection): CodecContext {
+    if (state.assumed !== null) return state.assumed;
+    const override = this.addPathOverride === 'all' || this.addPathOverride.has(dir.connection);
+    state.assumed = override ? { as4: true, addPath: OVERRIDE_FAMILIES } : { as4: true };
+    this.warn(
+      `stream ${dir.connection} (${dir.src} <-> ${dir.dst}): OPEN messages not captured; ` +
+        (override
+          ? 'decoding with 4-octet AS and ADD-PATH path ids for IPv4/IPv6 unicast (--add-path)'
+          : `decoding with 4-octet AS and without ADD-PATH path ids (pass --add-path ${dir.connection} if the session negotiated ADD-PATH)`),
+    );
+    return state.assumed;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof BgpError) return err.message;
+  // The codec promises BgpError for bad bytes; anything else is a codec bug worth showing as is.
+  return `decoder failure: ${err instanceof Error ? err.message : String(err)}`;
+}

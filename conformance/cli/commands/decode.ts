@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { decodeCapture } from '../../capture/decode-capture.ts';
+import { NotACaptureError } from '../../capture/pcap-reader.ts';
+import { formatJsonl } from '../../capture/format-jsonl.ts';
+import { formatTableHeader, formatTableRow } from '../../capture/format-table.ts';
+import type { AddPathOverride } from '../../capture/bgp-stream.ts';
+import { OutputBuffer } from '../../capture/output-buffer.ts';
+
+export function register(program: Command): void {
+  program
+    .command('decode')
+    .description('Decode the BGP messages of a pcap/pcapng capture (JSON Lines or a readable table)')
+    .argument('<file>', 'capture file (pcap, nanosecond pcap or pcapng)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'table']).default('table'))
+    .option(
+      '--add-path <streams>',
+      'decode these TCP streams ("all" or comma-separated numbers) with ADD-PATH path ids when their OPENs were not captured',
+      parseAddPath,
+    )
+    .option('--stream <n>', 'only the messages of this TCP stream', parseStreamNumber)
+    .action((file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(file);
+      } catch (err) {
+        return fail(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const out = new OutputBuffer(1);
+      const format = opts.format === 'jsonl' ? formatJsonl : formatTableRow;
+      if (opts.format === 'table') out.line(formatTableHeader());
+      try {
+        decodeCapture(bytes, (m) => out.line(format(m)), {
+          addPath: opts.addPath,
+          stream: opts.stream,
+          onWarning: (text) => process.stderr.write(`peerproof decode: ${file}: ${text}\n`),
+        });
+      } catch (err) {
+        if (err instanceof NotACaptureError) return fail(`${file} is not a capture: ${err.message}`);
+        throw err;
+      } finally {
+        out.flush();
+      }
+    });
+}
+
+function fail(line: string): void {
+  process.stderr.write(`peerproof decode: ${line}\n`);
+  process.exitCode = 2;
+}
+
+function parseAddPath(value: string): AddPathOverride {
+  if (value === 'all') return 'all';
+  const streams = new Set<number>();
+  for (const part of value.split(',')) streams.add(parseStreamNumber(part.trim()));
+  return streams;
+}
+
+function parseStreamNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a stream number (as in the table's #N), got "${value}"`);
+  return Number(value);
+}

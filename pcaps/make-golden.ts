@@ -1,0 +1,345 @@
+// Makes the golden captures under pcaps/ from real sessions between real routers, each in a
+// network namespace of its own, and writes a .md beside each saying exactly how it was made.
+// Run as root: `npx tsx pcaps/make-golden.ts [name ...]` (no name = all).
+
+import { writeFileSync, statSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PeeringLab, type CaptureOptions, type RouterSpec } from '../conformance/capture/peering-lab.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Scenario {
+  name: string; // file name without extension
+  extension: 'pcap' | 'pcapng';
+  summary: string;
+  a: RouterSpec;
+  b: RouterSpec;
+  capture: Omit<CaptureOptions, 'file'>;
+  /** What happens on the wire, as shell-like steps for the .md; `run` performs them. */
+  steps: string[];
+  run(lab: PeeringLab, log: (step: string) => void): Promise<void>;
+}
+
+const frrGobgpAddPath: Scenario = {
+  name: 'frr-gobgp-as4-addpath',
+  extension: 'pcap',
+  summary:
+    'FRR (AS 4200000001) <-> GoBGP (AS 4200000002) over two TCP sessions: IPv4 unicast with ADD-PATH negotiated ' +
+    'in both directions, and IPv6 unicast over an IPv6 session without ADD-PATH. Communities, large ' +
+    'communities and MED, a ROUTE-REFRESH from FRR, withdrawals, and a Cease/administrative shutdown NOTIFICATION.',
+  a: {
+    kind: 'frr',
+    name: 'frr',
+    addresses: ['10.0.0.1/30', 'fd00:0:1::1/64'],
+    config: `frr defaults traditional
+hostname frr
+!
+route-map TAG-V4 permit 10
+ set community 65000:100 no-export
+ set large-community 4200000001:1:2
+ set metric 20
+!
+router bgp 4200000001
+ bgp router-id 10.0.0.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ no bgp default ipv4-unicast
+ neighbor 10.0.0.2 remote-as 4200000002
+ neighbor fd00:0:1::2 remote-as 4200000002
+ address-family ipv4 unicast
+  network 198.51.100.0/24 route-map TAG-V4
+  network 198.51.101.0/25
+  neighbor 10.0.0.2 activate
+  neighbor 10.0.0.2 addpath-tx-all-paths
+ exit-address-family
+ address-family ipv6 unicast
+  network 2001:db8:100::/48
+  neighbor fd00:0:1::2 activate
+ exit-address-family
+!
+`,
+  },
+  b: {
+    kind: 'gobgp',
+    name: 'gobgp',
+    addresses: ['10.0.0.2/30', 'fd00:0:1::2/64'],
+    config: `[global.config]
+  as = 4200000002
+  router-id = "10.0.0.2"
+  port = 179
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "10.0.0.1"
+    peer-as = 4200000001
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.add-paths.config]
+      receive = true
+      send-max = 4
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "fd00:0:1::1"
+    peer-as = 4200000001
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`,
+  },
+  capture: { node: 'frr', interface: 'link', tool: 'tcpdump' },
+  steps: [
+    'tcpdump -i eth0 -U -s 0 -w frr-gobgp-as4-addpath.pcap tcp port 179   (in the frr namespace)',
+    'start bgpd and gobgpd; wait until `show bgp summary` shows both sessions Established',
+    'gobgp global rib add -a ipv4 203.0.113.0/24 nexthop 10.0.0.2 community 65002:300 large-community 4200000002:3:4 med 70',
+    'gobgp global rib add -a ipv4 203.0.113.128/25 nexthop 10.0.0.2 origin egp',
+    'gobgp global rib add -a ipv6 2001:db8:200::/48 nexthop fd00:0:1::2 community 65002:600',
+    "vtysh -c 'clear bgp * soft in'   (ROUTE-REFRESH to both peers)",
+    'gobgp global rib del -a ipv4 203.0.113.128/25   (a withdrawal carrying a path id)',
+    "vtysh -c 'conf t' -c 'router bgp 4200000001' -c 'neighbor 10.0.0.2 shutdown'   (NOTIFICATION 6/2)",
+  ],
+  async run(lab, log) {
+    await lab.waitForCli('frr', ['show bgp neighbors'], (out) => (out.match(/BGP state = Established/g) ?? []).length === 2);
+    log('sessions established');
+    const gobgp = (args: string[]) => lab.cli('gobgp', args).then((r) => check(r, args));
+    await gobgp(['global', 'rib', 'add', '-a', 'ipv4', '203.0.113.0/24', 'nexthop', '10.0.0.2', 'community', '65002:300', 'large-community', '4200000002:3:4', 'med', '70']);
+    await gobgp(['global', 'rib', 'add', '-a', 'ipv4', '203.0.113.128/25', 'nexthop', '10.0.0.2', 'origin', 'egp']);
+    await gobgp(['global', 'rib', 'add', '-a', 'ipv6', '2001:db8:200::/48', 'nexthop', 'fd00:0:1::2', 'community', '65002:600']);
+    await lab.waitForCli('frr', ['show bgp ipv4 unicast 203.0.113.128/25'], (out) => /best/.test(out));
+    await lab.waitForCli('frr', ['show bgp ipv6 unicast 2001:db8:200::/48'], (out) => /best/.test(out));
+    await lab.waitForCli('gobgp', ['global', 'rib', '-a', 'ipv4'], (out) => out.includes('198.51.101.0/25'));
+    log('routes exchanged');
+    check(await lab.cli('frr', ['clear bgp * soft in']), ['clear bgp * soft in']);
+    await sleep(1500);
+    await gobgp(['global', 'rib', 'del', '-a', 'ipv4', '203.0.113.128/25']);
+    await lab.waitForCli('frr', ['show bgp ipv4 unicast'], (out) => !out.includes('203.0.113.128/25'));
+    check(await lab.cli('frr', ['conf t', 'router bgp 4200000001', 'neighbor 10.0.0.2 shutdown']), ['neighbor shutdown']);
+    await sleep(1500);
+  },
+};
+
+const gobgpBirdIpv6: Scenario = {
+  name: 'gobgp-bird-ipv6-addpath',
+  extension: 'pcapng',
+  summary:
+    'GoBGP (AS 65010) <-> BIRD (AS 65020) over an IPv6 session carrying IPv6 unicast with ADD-PATH negotiated ' +
+    'both ways; BIRD exports static routes with communities, large communities and MED; captured by dumpcap as ' +
+    'pcapng; ends with BIRD disabling the protocol (Cease NOTIFICATION).',
+  a: {
+    kind: 'gobgp',
+    name: 'gobgp',
+    addresses: ['fd00:0:2::1/64'],
+    config: `[global.config]
+  as = 65010
+  router-id = "192.0.2.1"
+  port = 179
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "fd00:0:2::2"
+    peer-as = 65020
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+    [neighbors.afi-safis.add-paths.config]
+      receive = true
+      send-max = 4
+`,
+  },
+  b: {
+    kind: 'bird',
+    name: 'bird',
+    addresses: ['fd00:0:2::2/64'],
+    config: `router id 192.0.2.2;
+protocol device {}
+protocol static statics6 {
+  ipv6;
+  route 2001:db8:a::/48 unreachable;
+  route 2001:db8:b::/56 unreachable;
+  route 2001:db8:c::/64 unreachable;
+}
+filter tag_routes {
+  bgp_community.add((65020, 10));
+  bgp_community.add((65535, 65281));
+  bgp_large_community.add((65020, 1, 1));
+  if net = 2001:db8:a::/48 then bgp_med = 5;
+  accept;
+}
+protocol bgp gobgp_peer {
+  local fd00:0:2::2 as 65020;
+  neighbor fd00:0:2::1 as 65010;
+  hold time 90;
+  ipv6 {
+    import all;
+    export filter tag_routes;
+    add paths on;
+  };
+}
+`,
+  },
+  capture: { node: 'gobgp', interface: 'link', tool: 'dumpcap' },
+  steps: [
+    'dumpcap -i eth0 -n -s 0 -f "tcp port 179" -w gobgp-bird-ipv6-addpath.pcapng   (in the gobgp namespace)',
+    'start gobgpd and bird; wait until `birdc show protocols` shows gobgp_peer Established',
+    'gobgp global rib add -a ipv6 2001:db8:f::/48 nexthop fd00:0:2::1 large-community 65010:9:9',
+    'wait until BIRD has the route; birdc disable gobgp_peer   (Cease NOTIFICATION)',
+  ],
+  async run(lab, log) {
+    await lab.waitForCli('bird', ['show protocols'], (out) => /gobgp_peer\s+BGP\s+\S+\s+up\s+\S+\s+Established/.test(out));
+    log('session established');
+    check(
+      await lab.cli('gobgp', ['global', 'rib', 'add', '-a', 'ipv6', '2001:db8:f::/48', 'nexthop', 'fd00:0:2::1', 'large-community', '65010:9:9']),
+      ['gobgp rib add'],
+    );
+    await lab.waitForCli('bird', ['show route 2001:db8:f::/48'], (out) => out.includes('2001:db8:f::/48'));
+    await lab.waitForCli('gobgp', ['global', 'rib', '-a', 'ipv6'], (out) => out.includes('2001:db8:c::/64'));
+    log('routes exchanged');
+    check(await lab.cli('bird', ['disable', 'gobgp_peer']), ['birdc disable']);
+    await sleep(1500);
+  },
+};
+
+const frrBirdHoldTimer: Scenario = {
+  name: 'frr-bird-cooked-holdtimer',
+  extension: 'pcap',
+  summary:
+    'FRR (AS 65001) <-> BIRD (AS 65002), IPv4 unicast, no ADD-PATH, hold time 3 s, captured with `tcpdump -i any` ' +
+    '(Linux cooked v2). BIRD is frozen with SIGSTOP, so FRR sends a NOTIFICATION 4/0 (hold timer expired).',
+  a: {
+    kind: 'frr',
+    name: 'frr',
+    addresses: ['10.0.3.1/30'],
+    config: `frr defaults traditional
+hostname frr
+!
+router bgp 65001
+ bgp router-id 10.0.3.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 10.0.3.2 remote-as 65002
+ neighbor 10.0.3.2 timers 1 3
+ address-family ipv4 unicast
+  network 192.0.2.0/26
+  network 192.0.2.64/26
+ exit-address-family
+!
+`,
+  },
+  b: {
+    kind: 'bird',
+    name: 'bird',
+    addresses: ['10.0.3.2/30'],
+    config: `router id 10.0.3.2;
+protocol device {}
+protocol static statics4 {
+  ipv4;
+  route 100.64.0.0/24 unreachable;
+}
+protocol bgp frr_peer {
+  local 10.0.3.2 as 65002;
+  neighbor 10.0.3.1 as 65001;
+  hold time 3;
+  keepalive time 1;
+  ipv4 {
+    import all;
+    export filter { bgp_community.add((65002, 42)); accept; };
+  };
+}
+`,
+  },
+  capture: { node: 'frr', interface: 'any', tool: 'tcpdump' },
+  steps: [
+    'tcpdump -i any -y LINUX_SLL2 -U -s 0 -w frr-bird-cooked-holdtimer.pcap tcp port 179   (in the frr namespace)',
+    'start bgpd and bird; wait until FRR has 100.64.0.0/24 from BIRD',
+    'kill -STOP <bird pid>; wait until FRR reports the hold timer expired (NOTIFICATION 4/0); kill -CONT <bird pid>',
+  ],
+  async run(lab, log) {
+    await lab.waitForCli('frr', ['show bgp ipv4 unicast 100.64.0.0/24'], (out) => /best/.test(out));
+    await lab.waitForCli('bird', ['show route 192.0.2.64/26'], (out) => out.includes('192.0.2.64/26'));
+    log('routes exchanged');
+    const pid = lab.pidOf('bird');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await lab.waitForCli('frr', ['show bgp neighbors 10.0.3.2'], (out) => /Hold Timer Expired|hold time expired/i.test(out), 20_000);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await sleep(1000);
+  },
+};
+
+function check(res: { code: number; stdout: string; stderr: string }, what: string[]): { stdout: string } {
+  if (res.code !== 0) throw new Error(`${what.join(' ')} failed: ${res.stderr || res.stdout}`);
+  return res;
+}
+
+function versions(): string {
+  const first = (argv: string[]) => {
+    try {
+      return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]!.trim();
+    } catch (err) {
+      return String((err as { stdout?: string }).stdout ?? '').split('\n')[0]!.trim();
+    }
+  };
+  return [
+    `- ${first(['/usr/lib/frr/bgpd', '-v'])} (Debian frr)`,
+    `- ${first(['gobgpd', '--version'])} (Debian gobgpd)`,
+    `- ${execFileSync('bird', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'BIRD 2.0.12'} (Debian bird2)`,
+    `- ${first(['tcpdump', '--version'])}, ${first(['dumpcap', '--version'])}`,
+  ].join('\n');
+}
+
+function describe(s: Scenario, file: string): string {
+  const node = (r: RouterSpec) =>
+    `### ${r.name} (${r.kind}), link addresses ${r.addresses.join(', ')}\n\n\`\`\`\n${r.config.trimEnd()}\n\`\`\`\n`;
+  return `# ${basename(file)}
+
+${s.summary}
+
+Made by \`npx tsx pcaps/make-golden.ts ${s.name}\` (as root) on ${new Date().toISOString().slice(0, 10)}:
+two network namespaces joined by one veth pair (\`eth0\` in each), built by
+\`conformance/capture/peering-lab.ts\`. Size: ${statSync(file).size} bytes.
+
+Software:
+
+${versions()}
+
+Steps:
+
+${s.steps.map((x) => `1. ${x}`).join('\n')}
+
+FRR runs as \`bgpd -Z -S -f bgpd.conf -i PID -z ZSERV --vty_socket DIR -P 0\` (no zebra),
+GoBGP as \`gobgpd -f gobgpd.toml -t toml --api-hosts 127.0.0.1:50051\`, BIRD as \`bird -f -c bird.conf -s SOCK\`.
+
+## Configurations
+
+${node(s.a)}
+${node(s.b)}`;
+}
+
+const scenarios = [frrGobgpAddPath, gobgpBirdIpv6, frrBirdHoldTimer];
+
+async function make(s: Scenario): Promise<void> {
+  const file = join(here, `${s.name}.${s.extension}`);
+  const log = (step: string) => process.stderr.write(`${s.name}: ${step}\n`);
+  const lab = await PeeringLab.create(s.a, s.b);
+  try {
+    await lab.startCapture({ ...s.capture, file });
+    await lab.start(s.a.name);
+    await lab.start(s.b.name);
+    await s.run(lab, log);
+  } finally {
+    await lab.down();
+  }
+  chmodSync(file, 0o644); // dumpcap writes 0600
+  writeFileSync(join(here, `${s.name}.md`), describe(s, file));
+  lab.removeRunDir();
+  log(`wrote ${file} (${statSync(file).size} bytes)`);
+}
+
+const wanted = process.argv.slice(2);
+for (const s of scenarios) if (wanted.length === 0 || wanted.includes(s.name)) await make(s);
