@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { register as registerCoverage } from './coverage.ts';
+import { register as registerDecode } from './decode.ts';
 import { register as registerGate } from './gate.ts';
 import { register as registerReport } from './report.ts';
 
 // Each subcommand lives in its own module beside this one and registers itself here.
-const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage];
+const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage, registerDecode];
 
 export function registerCommands(program: Command): void {
   for (const register of registrars) register(program);
