@@ -99,6 +99,8 @@ export class Lab {
   readonly runDir: string;
   readonly captures: Capture[] = [];
   private processes: BackendProcess[] = [];
+  /** Daemons that exited before stop(): readiness fails at once instead of timing out. */
+  private readonly deaths: string[] = [];
   private stopping: Promise<void> | null = null;
   private detached = false;
 
@@ -202,22 +204,31 @@ export class Lab {
     }
   }
 
+  private watch(node: LabNode, started: BackendProcess[]): void {
+    for (const p of started) {
+      this.processes.push(p);
+      void p.exited.then((code) => {
+        if (!this.stopping) this.deaths.push(`process ${node.name} pid ${p.pid} exited early (code ${code}); see ${this.nodeDir(node.name)}`);
+      });
+    }
+  }
+
   private async startNode(node: LabNode): Promise<void> {
     const ctx = this.ctx(node);
     const hook = node.kind === 'speaker' ? this.opts.speakers?.[node.name] : undefined;
     if (hook) {
-      this.processes.push(...(await hook({ ...ctx, runDir: this.runDir, topology: this.topology })));
+      this.watch(node, await hook({ ...ctx, runDir: this.runDir, topology: this.topology }));
       return;
     }
     if (node.kind === 'host') {
       const server = await startHttpServer(this.backend, node, ctx.dir);
-      if (server) this.processes.push(server);
+      if (server) this.watch(node, [server]);
       return;
     }
     const daemon = this.daemonOf(node);
     if (!daemon) return;
     daemon.render(ctx);
-    this.processes.push(...(await daemon.start(ctx)));
+    this.watch(node, await daemon.start(ctx));
     await daemon.afterStart?.(ctx);
   }
 
@@ -233,10 +244,12 @@ export class Lab {
 
   // ---- readiness ------------------------------------------------------------------------
 
-  expectedSessions(): Array<{ node: string; peer: string }> {
+  expectedSessions(): Array<{ node: string; peer: string; local?: string }> {
     return this.topology.nodes
       .filter((n) => this.daemonOf(n))
-      .flatMap((n) => n.neighbors.filter((nb) => nb.expectEstablished !== false).map((nb) => ({ node: n.name, peer: nb.address })));
+      .flatMap((n) =>
+        n.neighbors.filter((nb) => nb.expectEstablished !== false).map((nb) => ({ node: n.name, peer: nb.address, local: nb.updateSource })),
+      );
   }
 
   async sessions(): Promise<SessionState[]> {
@@ -251,11 +264,13 @@ export class Lab {
     let last: SessionState[] = [];
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
       last = await this.sessions();
+      const same = (e: (typeof expected)[number], s: SessionState) =>
+        s.node === e.node && s.peer === e.peer && (s.local === undefined || s.local === e.local);
       return expected
-        .filter((e) => !last.some((s) => s.node === e.node && s.peer === e.peer && s.state === 'Established'))
+        .filter((e) => !last.some((s) => same(e, s) && s.state === 'Established'))
         .map((e) => {
-          const seen = last.find((s) => s.node === e.node && s.peer === e.peer);
-          return `session ${e.node} -> ${e.peer}: ${seen ? seen.state : 'not configured/unknown'}`;
+          const seen = last.find((s) => same(e, s));
+          return `session ${e.node} -> ${e.peer}${e.local ? ` (from ${e.local})` : ''}: ${seen ? seen.state : 'not configured/unknown'}`;
         });
     });
     if (missing.length > 0) throw this.notReady('sessions not Established', missing);
@@ -292,6 +307,7 @@ export class Lab {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const missing = await missingNow();
+      if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
       if (missing.length === 0 || Date.now() > deadline) return missing;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -300,7 +316,7 @@ export class Lab {
   /** Builds the timeout error: what is missing, plus daemon logs and rendered configs on disk. */
   private notReady(what: string, missing: string[]): LabNotReadyError {
     const sections: string[] = [`lab ${this.runId}: ${what}`, ...missing.map((m) => `  missing: ${m}`)];
-    const involved = new Set(missing.map((m) => m.split(' ')[1]));
+    const involved = new Set(missing.map((m) => m.split(' ')[m.startsWith('route') ? 3 : 1]));
     for (const node of this.topology.nodes.filter((n) => involved.has(n.name))) {
       const daemon = this.daemonOf(node);
       if (!daemon) continue;

@@ -41,6 +41,8 @@ export interface LabNode {
   routes: StaticRoute[];
   sysctls: Record<string, string>;
   neighbors: Neighbor[];
+  /** Stand-in speakers import nothing unless this is set (Calico's BIRD imports, Cilium does not). */
+  importRoutes?: boolean;
   /** Prefixes this node originates into BGP. */
   announce: string[];
   /** Routes that must be present on this node for the lab to be ready. */

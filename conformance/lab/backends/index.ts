@@ -1,9 +1,11 @@
 import type { BackendFactory } from '../backend.ts';
+import { dockerBackend } from './docker.ts';
 import { netnsBackend } from './netns.ts';
 
-// Backends by name. The docker backend registers here once it exists (conformance/lab/backends/docker.ts).
+// Backends by name.
 export const backends: Record<string, BackendFactory> = {
   netns: netnsBackend,
+  docker: dockerBackend,
 };
 
 export function backendFactory(name: string): BackendFactory {

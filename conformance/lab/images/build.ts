@@ -162,3 +162,27 @@ export async function imageSizes(docker: Docker, images: LabImages): Promise<Rec
   for (const tag of Object.values(images)) sizes[tag] = (await docker.getImage(tag).inspect()).Size;
   return sizes;
 }
+
+/**
+ * Removes peerproof images of older recipes (not in `keep`), so the engine's disk does not grow
+ * with every recipe change. Images still used by a container are left alone.
+ */
+export async function pruneStaleImages(docker: Docker, keep: LabImages): Promise<string[]> {
+  const current = new Set(Object.values(keep));
+  const removed: string[] = [];
+  const routerFirst = (await docker.listImages({ filters: { reference: ['peerproof/*'] } })).sort(
+    (a, b) => Number(a.RepoTags?.some((t) => t.startsWith('peerproof/base:'))) - Number(b.RepoTags?.some((t) => t.startsWith('peerproof/base:'))),
+  );
+  for (const image of routerFirst) {
+    for (const tag of image.RepoTags ?? []) {
+      if (current.has(tag)) continue;
+      try {
+        await docker.getImage(tag).remove();
+        removed.push(tag);
+      } catch {
+        // in use by a container of a running lab, or a child image still exists: keep it
+      }
+    }
+  }
+  return removed;
+}

@@ -2,6 +2,6 @@
 # the daemons this kind starts are really there. The lab starts zebra/bgpd/staticd itself.
 ARG BASE
 FROM ${BASE}
-RUN /usr/lib/frr/zebra --version | head -1 && /usr/lib/frr/bgpd --version | head -1 && test -x /usr/lib/frr/staticd && test -x /usr/bin/vtysh
+RUN /usr/lib/frr/zebra --version >/dev/null && /usr/lib/frr/bgpd --version >/dev/null && test -x /usr/lib/frr/staticd && test -x /usr/bin/vtysh
 LABEL org.peerproof.daemon=frr
 CMD ["sleep", "infinity"]

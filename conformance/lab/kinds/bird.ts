@@ -7,12 +7,15 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 // its own static prefixes and imports nothing (what the seed articles' node BIRD does); a
 // router imports and exports everything it learns.
 
-function protocolName(address: string): string {
-  return `peer_${address.replace(/[.:]/g, '_')}`;
+// Indexed, not named after the address: one node may peer twice with the same address from
+// different local addresses (Anthos floating IPs).
+function protocolName(index: number): string {
+  return `peer${index}`;
 }
 
 export function renderBirdConf(node: LabNode, logFile: string): string {
   const standIn = node.kind === 'speaker';
+  const importing = !standIn || node.importRoutes === true;
   const lines = [
     `log "${logFile}" all;`,
     node.routerId ? `router id ${node.routerId};` : '',
@@ -29,11 +32,11 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     lines.push('}');
   }
   const exportRule = standIn ? 'export where source = RTS_STATIC;' : 'export where source != RTS_DEVICE;';
-  const importRule = standIn ? 'import none;' : 'import all;';
-  for (const n of node.neighbors) {
+  const importRule = importing ? 'import all;' : 'import none;';
+  node.neighbors.forEach((n, index) => {
     const ibgp = n.asn === node.asn;
     lines.push(
-      `protocol bgp ${protocolName(n.address)} {`,
+      `protocol bgp ${protocolName(index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
       '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
@@ -42,7 +45,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
       `  ipv4 { ${importRule} ${exportRule}${ibgp ? ' gateway direct;' : ''}${n.addPath ? ' add paths on;' : ''} };`,
       '}',
     );
-  }
+  });
   return lines.filter((l) => l !== '').join('\n') + '\n';
 }
 
@@ -100,13 +103,19 @@ export const birdKind: DaemonKind = {
   },
 
   async sessions(ctx) {
-    const byProtocol = new Map(ctx.node.neighbors.map((n) => [protocolName(n.address), n]));
+    const byProtocol = new Map(ctx.node.neighbors.map((n, i) => [protocolName(i), n]));
     return parseBirdProtocols(await birdc(ctx, 'show protocols'))
       .filter((p) => p.proto === 'BGP')
       .map((p): SessionState => {
         const neighbor = byProtocol.get(p.name);
         const word = p.info.split(/\s+/)[0] ?? '';
-        return { node: ctx.node.name, peer: neighbor?.address ?? p.name, peerAsn: neighbor?.asn, state: normaliseState(word || 'Idle') };
+        return {
+          node: ctx.node.name,
+          peer: neighbor?.address ?? p.name,
+          local: neighbor?.updateSource,
+          peerAsn: neighbor?.asn,
+          state: normaliseState(word || 'Idle'),
+        };
       });
   },
 

@@ -4,6 +4,8 @@ import type { LabNode } from '../model.ts';
 export interface SessionState {
   node: string;
   peer: string;
+  /** Local address of the session when the node has several sessions to the same peer. */
+  local?: string;
   peerAsn?: number;
   /** Normalised to RFC 4271 names: Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
   state: string;

@@ -1,0 +1,247 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
+import { ensureEngine, type Engine } from '../docker-engine.ts';
+import { ensureImages, type LabImages } from '../images/build.ts';
+import type { Ledger, RunSummary } from '../ledger.ts';
+import { run, runChecked, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
+
+// Docker backend: one container per node from the lab's local images (network mode none, so
+// the container's network namespace has only `lo`), links as veth pairs made inside one
+// container's namespace with the peer put straight into the other's: no link ever exists in the
+// host's namespace. Commands and daemons enter the container with nsenter (mount, UTS, IPC,
+// network and PID namespaces), which is as quick as `ip netns exec` and keeps every process in
+// the container's PID namespace, so removing the container ends them all.
+
+/** Container name of a node: unique per run because the run id is in it. */
+export function containerName(runId: string, node: string): string {
+  return `pp-${runId}-${node}`;
+}
+
+const runLabel = 'org.peerproof.run';
+
+interface NodeContainer {
+  name: string;
+  pid: number;
+}
+
+let engineReady: Promise<{ engine: Engine; images: LabImages }> | null = null;
+
+/** Engine and images, prepared once per process however many nodes are created at once. */
+function prepare(): Promise<{ engine: Engine; images: LabImages }> {
+  engineReady ??= (async () => {
+    const engine = await ensureEngine();
+    const { images } = await ensureImages(engine.docker);
+    return { engine, images };
+  })().catch((err) => {
+    engineReady = null;
+    throw err;
+  });
+  return engineReady;
+}
+
+/** Which image a node gets: the fixture's if the engine has it, else the one of its kind. */
+async function imageFor(docker: Docker, images: LabImages, opts: NodeOptions): Promise<string> {
+  if (opts.image) {
+    try {
+      await docker.getImage(opts.image).inspect();
+      return opts.image;
+    } catch {
+      // e.g. a containerlab file's vyos image: no registry here, the kind's image plays it
+    }
+  }
+  if (opts.kind === 'frr' || opts.kind === 'gobgp' || opts.kind === 'bird') return images[opts.kind];
+  return images.base;
+}
+
+function nsenter(pid: number, argv: string[]): string[] {
+  return ['nsenter', '-t', String(pid), '-m', '-u', '-i', '-n', '-p', '--', ...argv];
+}
+
+/** The PID (host view) of nsenter's forked child: the command itself, inside the container. */
+async function childOf(pid: number, timeoutMs: number): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      if (children) return Number(children.split(' ')[0]);
+    } catch {
+      return null; // nsenter already exited
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return null;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Synchronous `docker rm -f` for the process 'exit' event, where nothing async can run. */
+function removeContainersSync(socketPath: string, names: string[]): void {
+  if (names.length === 0) return;
+  try {
+    execFileSync('docker', ['-H', `unix://${socketPath}`, 'rm', '-f', ...names], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    // already gone, or the engine is down (then `lab down --all` removes them)
+  }
+}
+
+class DockerBackend implements Backend {
+  readonly name = 'docker';
+  private readonly runId: string;
+  private readonly containers = new Map<string, NodeContainer>();
+  private engine: Engine | null = null;
+  private readonly onExit = () => {
+    if (this.engine) removeContainersSync(this.engine.socketPath, [...this.containers.values()].map((c) => c.name));
+  };
+
+  constructor(readonly ledger: Ledger) {
+    this.runId = ledger.summary().runId;
+  }
+
+  private node(node: string): NodeContainer {
+    const c = this.containers.get(node);
+    if (!c) throw new Error(`no node named "${node}" in this lab`);
+    return c;
+  }
+
+  async createNode(node: string, opts: NodeOptions): Promise<void> {
+    const { engine, images } = await prepare();
+    if (!this.engine) {
+      this.engine = engine;
+      process.on('exit', this.onExit);
+    }
+    const name = containerName(this.runId, node);
+    const image = await imageFor(engine.docker, images, opts);
+    this.ledger.record({ t: 'resource', backend: 'docker', kind: 'container', id: name });
+    const container = await engine.docker.createContainer({
+      name,
+      Image: image,
+      Hostname: node.slice(0, 63),
+      Cmd: ['sleep', 'infinity'],
+      Labels: { [runLabel]: this.runId, 'org.peerproof.node': node },
+      HostConfig: {
+        NetworkMode: 'none',
+        // Daemons and the lab set sysctls (rw /proc/sys), routes, raw sockets (tcpdump).
+        Privileged: true,
+        Init: true,
+        // The run folder at the same path inside (configs, sockets, logs, pcaps), and this
+        // Node.js binary for node-based helpers such as the host kind's HTTP server.
+        Binds: [`${this.ledger.runDir}:${this.ledger.runDir}`, `${process.execPath}:${process.execPath}:ro`],
+      },
+    });
+    await container.start();
+    const pid = (await container.inspect()).State.Pid;
+    if (!pid) throw new Error(`container ${name} started but has no PID`);
+    this.containers.set(node, { name, pid });
+  }
+
+  async createLink(a: LinkEnd, b: LinkEnd): Promise<void> {
+    const pa = this.node(a.node).pid;
+    const pb = this.node(b.node).pid;
+    this.ledger.record({ t: 'link', node: a.node, ifname: a.ifname, peerNode: b.node, peerIfname: b.ifname });
+    const inA = (args: string[]) => ['nsenter', '-t', String(pa), '-n', 'ip', ...args];
+    await runChecked(inA(['link', 'add', a.ifname, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', String(pb)]));
+    await runChecked(inA(['link', 'set', a.ifname, 'up']));
+    await runChecked(['nsenter', '-t', String(pb), '-n', 'ip', 'link', 'set', b.ifname, 'up']);
+  }
+
+  exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
+    return run(nsenter(this.node(node).pid, argv), opts);
+  }
+
+  async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
+    const target = this.node(node);
+    this.ledger.record({ t: 'proc', node, label: opts.label, argv });
+    const fd = openSync(opts.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(nsenter(target.pid, argv)[0]!, nsenter(target.pid, argv).slice(1), {
+        stdio: ['ignore', fd, fd],
+        detached: true,
+        env: opts.env ?? process.env,
+      });
+    } finally {
+      closeSync(fd);
+    }
+    if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in container ${target.name}`);
+    const exited = new Promise<number | null>((resolveExit) => {
+      if (child.exitCode !== null) resolveExit(child.exitCode);
+      child.once('exit', (code) => resolveExit(code));
+      child.once('error', () => resolveExit(null));
+    });
+    let done = false;
+    void exited.then(() => (done = true));
+    // Signals go to the command itself: nsenter waits for it but does not forward them.
+    const pid = (await childOf(child.pid, 2000)) ?? child.pid;
+    this.ledger.record({ t: 'proc', node, label: opts.label, argv, pid });
+    const nsenterPid = child.pid;
+    return {
+      pid,
+      exited,
+      async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 2000) {
+        if (done) return;
+        signal(pid, sig);
+        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+        if ((await Promise.race([exited, timer])) === 'timeout') {
+          signal(pid, 'SIGKILL');
+          signal(nsenterPid, 'SIGKILL');
+          await exited;
+        }
+      },
+      detach: () => child.unref(),
+    };
+  }
+
+  shellPrefix(node: string): string[] {
+    return nsenter(this.node(node).pid, []).slice(0, -1);
+  }
+
+  async destroy(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    const names = [...this.containers.values()].map((c) => c.name);
+    const pids = [...this.containers.values()].map((c) => c.pid);
+    await Promise.all(names.map((name) => removeContainer(engine.docker, name)));
+    // The containers' namespaces (and so their links) go when their last process has gone.
+    await waitForExit(pids, 5000);
+    this.containers.clear();
+    process.off('exit', this.onExit);
+  }
+}
+
+async function removeContainer(docker: Docker, name: string): Promise<boolean> {
+  try {
+    await docker.getContainer(name).remove({ force: true });
+    return true;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    throw err;
+  }
+}
+
+export const dockerBackend: BackendFactory = {
+  name: 'docker',
+  create: (ledger) => new DockerBackend(ledger),
+  async cleanupRun(run: RunSummary): Promise<string[]> {
+    const names = run.entries.flatMap((e) => (e.t === 'resource' && e.backend === 'docker' && e.kind === 'container' ? [e.id] : []));
+    if (names.length === 0) return [];
+    // Containers outlive a stopped engine (as stopped containers in its data root): start it to remove them.
+    const engine = await ensureEngine();
+    const removed: string[] = [];
+    for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
+    return removed;
+  },
+};
+
+/** Containers of any run still in the engine (for tests and `lab down --all` reports). */
+export async function labContainers(docker: Docker): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [runLabel] } });
+  return list.flatMap((c) => c.Names.map((n) => n.replace(/^\//, '')));
+}
