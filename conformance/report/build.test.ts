@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReport } from './build.ts';
+import { casePageName } from './matrix.ts';
+import { computeTotals, readSummary, writeSummary } from './summary.ts';
+import { sampleCurrent, sampleDecodedJsonl } from './testdata/samples.ts';
+
+let root = '';
+
+async function reportDir(name: string, summary = sampleCurrent()): Promise<string> {
+  const dir = join(root, name);
+  await writeSummary(dir, summary);
+  for (const c of summary.cases) {
+    for (const a of c.artifacts) {
+      await mkdir(dirname(join(dir, a)), { recursive: true });
+      await writeFile(join(dir, a), a.endsWith('.jsonl') ? sampleDecodedJsonl() : `artifact ${a}\n`);
+    }
+  }
+  return dir;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'pp-build-'));
+});
+afterAll(async () => root && rm(root, { recursive: true, force: true }));
+
+describe('buildReport', () => {
+  it('writes junit.xml, the matrix and case pages with the ladder from the decoded capture; skips Allure with a note', async () => {
+    const dir = await reportDir('single');
+    const built = await buildReport([dir]);
+    expect(built.outDir).toBe(dir);
+    expect(built.allure).toEqual({ built: false, note: 'no allure-results in the report dir(s): Allure report skipped' });
+    expect(await readFile(built.junitFile, 'utf8')).toContain('<testsuites name="peerproof 0.1.0" tests="30"');
+    const c = built.summary.cases.find((x) => x.id === 'session.establish' && x.speaker === 'reference' && x.peer === 'frr' && x.fixture.startsWith('seed-000'))!;
+    const page = await readFile(join(dir, 'cases', casePageName(c)), 'utf8');
+    expect(page.match(/<g class="msg /g)).toHaveLength(11);
+    expect(await readFile(built.matrixFile, 'utf8')).toContain('peerproof interop matrix');
+  });
+
+  it('reports an unreadable decoded capture on the case page instead of failing', async () => {
+    const summary = sampleCurrent();
+    const c = summary.cases.find((x) => x.id === 'ecmp.spread' && x.speaker === 'reference')!;
+    c.artifacts.push('ecmp.spread/missing.jsonl');
+    const dir = join(root, 'missing-ladder');
+    await writeSummary(dir, summary);
+    await buildReport([dir], { allure: false });
+    const page = await readFile(join(dir, 'cases', casePageName(c)), 'utf8');
+    expect(page).toContain('ecmp.spread/missing.jsonl: cannot read (ENOENT)');
+  });
+
+  it('merges shard dirs into --out with artifact links that still resolve', async () => {
+    const whole = sampleCurrent();
+    const halves = [0, 1].map((i) => {
+      const cases = whole.cases.filter((_, j) => j % 2 === i);
+      return { ...whole, cases, totals: computeTotals(cases) };
+    });
+    const dirs = [await reportDir('shard-1', halves[0]), await reportDir('shard-2', halves[1])];
+    const out = join(root, 'merged');
+    const built = await buildReport(dirs, { outDir: out });
+    const merged = await readSummary(out);
+    expect(merged.totals).toEqual(whole.totals);
+    for (const c of merged.cases) {
+      for (const a of c.artifacts) await expect(readFile(join(out, a), 'utf8')).resolves.toMatch(/^(artifact |{"ts")/);
+    }
+    expect(built.warnings).toEqual([]);
+  });
+
+  it('wants --out with several dirs', async () => {
+    await expect(buildReport(['a', 'b'])).rejects.toThrow('several report dirs given: say where the merged report goes with --out DIR');
+  });
+});
+
+describe('peerproof report', () => {
+  it('prints where everything went', async () => {
+    const dir = await reportDir('cli');
+    const cli = join(import.meta.dirname, '..', '..', 'bin', 'peerproof.js');
+    const { stdout } = await promisify(execFile)('node', [cli, 'report', dir, '--no-allure']);
+    expect(stdout.split('\n')).toEqual([
+      '30 results: 24 passed (1 flaky), 3 failed, 1 broken, 2 skipped',
+      `summary: ${join(dir, 'summary.json')}`,
+      `junit:   ${join(dir, 'junit.xml')}`,
+      `matrix:  ${join(dir, 'matrix.html')}`,
+      'allure:  Allure report not requested (--no-allure)',
+      '',
+    ]);
+  });
+});
