@@ -96,9 +96,11 @@ class DockerBackend implements Backend {
   readonly name = 'docker';
   private readonly runId: string;
   private readonly containers = new Map<string, NodeContainer>();
+  /** Every container name recorded, including one whose creation or start failed midway. */
+  private readonly created = new Set<string>();
   private engine: Engine | null = null;
   private readonly onExit = () => {
-    if (this.engine) removeContainersSync(this.engine.socketPath, [...this.containers.values()].map((c) => c.name));
+    if (this.engine) removeContainersSync(this.engine.socketPath, [...this.created]);
   };
 
   constructor(readonly ledger: Ledger) {
@@ -120,6 +122,7 @@ class DockerBackend implements Backend {
     const name = containerName(this.runId, node);
     const image = await imageFor(engine.docker, images, opts);
     this.ledger.record({ t: 'resource', backend: 'docker', kind: 'container', id: name });
+    this.created.add(name);
     const container = await engine.docker.createContainer({
       name,
       Image: image,
@@ -128,8 +131,13 @@ class DockerBackend implements Backend {
       Labels: { [runLabel]: this.runId, 'org.peerproof.node': node },
       HostConfig: {
         NetworkMode: 'none',
-        // Daemons and the lab set sysctls (rw /proc/sys), routes, raw sockets (tcpdump).
-        Privileged: true,
+        // Not privileged: this machine's capability bounding set lacks CAP_SYS_RESOURCE, which
+        // makes runc refuse privileged containers. Nothing needs it: commands enter through
+        // nsenter with the lab's own capabilities; /proc/sys is made writable for the per-node
+        // sysctls (ip_forward, rp_filter), which are per network namespace anyway.
+        CapAdd: ['NET_ADMIN', 'NET_RAW'],
+        MaskedPaths: [],
+        ReadonlyPaths: [],
         Init: true,
         // The run folder at the same path inside (configs, sockets, logs, pcaps), and this
         // Node.js binary for node-based helpers such as the host kind's HTTP server.
@@ -206,12 +214,12 @@ class DockerBackend implements Backend {
   async destroy(): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
-    const names = [...this.containers.values()].map((c) => c.name);
     const pids = [...this.containers.values()].map((c) => c.pid);
-    await Promise.all(names.map((name) => removeContainer(engine.docker, name)));
+    await Promise.all([...this.created].map((name) => removeContainer(engine.docker, name)));
     // The containers' namespaces (and so their links) go when their last process has gone.
     await waitForExit(pids, 5000);
     this.containers.clear();
+    this.created.clear();
     process.off('exit', this.onExit);
   }
 }
