@@ -28,9 +28,16 @@ export function register(program: Command): void {
       }
       const out = new OutputBuffer(1);
       const format = opts.format === 'jsonl' ? formatJsonl : formatTableRow;
-      if (opts.format === 'table') out.line(formatTableHeader());
+      // The table header waits for the first message: a file that is not a capture prints nothing.
+      let needsHeader = opts.format === 'table';
       try {
-        decodeCapture(bytes, (m) => out.line(format(m)), {
+        decodeCapture(bytes, (m) => {
+          if (needsHeader) {
+            out.line(formatTableHeader());
+            needsHeader = false;
+          }
+          out.line(format(m));
+        }, {
           addPath: opts.addPath,
           stream: opts.stream,
           onWarning: (text) => process.stderr.write(`peerproof decode: ${file}: ${text}\n`),

@@ -1,0 +1,79 @@
+// `peerproof decode` as a user runs it: exit codes, what goes to stdout and what to stderr.
+
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../../bin/peerproof.js', import.meta.url));
+const golden = (name: string) => fileURLToPath(new URL(`../../../pcaps/${name}`, import.meta.url));
+
+function peerproof(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, 'decode', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'peerproof-decode-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('peerproof decode', () => {
+  it('prints the contract JSON Lines on stdout and nothing on stderr for a clean capture', () => {
+    const r = peerproof(golden('frr-gobgp-as4-addpath.pcap'), '--format', 'jsonl');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(20);
+    expect(lines[0]).toMatchObject({ type: 'OPEN', src: '10.0.0.2:179', open: { myAs: 23456, as4: 4200000002 } });
+    const refresh = lines.find((l) => l.type === 'ROUTE-REFRESH');
+    expect(refresh).toMatchObject({ routeRefresh: { afi: 1, safi: 1, subtype: 0 } });
+    const withdrawal = lines.find((l) => (l.update as { withdrawn?: unknown[] } | undefined)?.withdrawn?.length);
+    expect(withdrawal).toMatchObject({ update: { withdrawn: [{ prefix: '203.0.113.128/25', pathId: 1 }] } });
+  });
+
+  it('--stream keeps one TCP connection; the table is the default format', () => {
+    const r = peerproof(golden('frr-gobgp-as4-addpath.pcap'), '--stream', '1');
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^time \(UTC\)/);
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows.slice(1)) expect(row).toMatch(/ #1 \[fd00:0:1::[12]\]:\d+ -> \[fd00:0:1::[12]\]:\d+ /);
+    expect(r.stdout).toMatch(/NOTIFICATION|UPDATE\s+\+1 -0 2001:db8:200::\/48 nh=fd00:0:1::2 path=4200000002/);
+  });
+
+  it('a truncated capture decodes up to the damage, warns with the byte offset and exits 0', () => {
+    const whole = readFileSync(golden('frr-gobgp-as4-addpath.pcap'));
+    const cutAt = Math.floor(whole.length * 0.6);
+    const file = join(dir, 'truncated.pcap');
+    writeFileSync(file, whole.subarray(0, cutAt));
+    const r = peerproof(file, '--format', 'jsonl');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/capture damaged at byte offset \d+: truncated packet/);
+    const offset = Number(/byte offset (\d+)/.exec(r.stderr)![1]);
+    expect(offset).toBeLessThan(cutAt);
+    expect(offset).toBeGreaterThan(cutAt - 200);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) JSON.parse(line); // stdout holds only output
+  });
+
+  it('a file that is not a capture exits non-zero with one clear line', () => {
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'these are not packets\n'.repeat(20));
+    const r = peerproof(file);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([`peerproof decode: ${file} is not a capture: not a pcap or pcapng file (unknown magic number)`]);
+  });
+
+  it('a missing file exits non-zero with one line', () => {
+    const r = peerproof(join(dir, 'absent.pcap'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot read .*absent\.pcap: ENOENT/);
+  });
+});
