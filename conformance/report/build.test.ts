@@ -1,26 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from './build.ts';
 import { casePageName } from './matrix.ts';
 import { computeTotals, readSummary, writeSummary } from './summary.ts';
-import { sampleCurrent, sampleDecodedJsonl } from './testdata/samples.ts';
+import { sampleCurrent, writeSampleReport } from './testdata/samples.ts';
 
 let root = '';
 
-async function reportDir(name: string, summary = sampleCurrent()): Promise<string> {
-  const dir = join(root, name);
-  await writeSummary(dir, summary);
-  for (const c of summary.cases) {
-    for (const a of c.artifacts) {
-      await mkdir(dirname(join(dir, a)), { recursive: true });
-      await writeFile(join(dir, a), a.endsWith('.jsonl') ? sampleDecodedJsonl() : `artifact ${a}\n`);
-    }
-  }
-  return dir;
+function reportDir(name: string, summary = sampleCurrent()): Promise<string> {
+  return writeSampleReport(join(root, name), summary);
 }
 
 beforeAll(async () => {

@@ -60,6 +60,12 @@ export async function buildReport(inputs: readonly string[], options: BuildOptio
   const allure: AllureOutcome =
     options.allure === false
       ? { built: false, note: 'Allure report not requested (--no-allure)' }
-      : await buildAllureReport(findAllureResults(located.map((l) => l.dir)), outDir);
+      : await buildAllureReport(findAllureResults(located.map((l) => l.dir)), outDir, {
+          'Linux kernel': summary.host.kernel,
+          FRR: summary.host.frr,
+          GoBGP: summary.host.gobgp,
+          BIRD: summary.host.bird,
+          peerproof: summary.version,
+        });
   return { summary, outDir, summaryFile, junitFile, matrixFile, allure, warnings };
 }

@@ -179,7 +179,8 @@ const ARROW_COLOURS: Record<string, string> = {
   error: '#c62828',
 };
 
-const COLUMN_WIDTH = 300;
+const COLUMN_WIDTH = 240;
+const DETAILS_WIDTH = 640; // the column right of the lifelines that says what each message carried
 const GUTTER = 96;
 const HEAD = 64;
 const ROW = 30;
@@ -200,7 +201,8 @@ export function renderLadderSvg(all: readonly LadderMessage[], options: LadderOp
   const messages = [...all].sort((a, b) => a.ts - b.ts).slice(0, maxMessages);
   const hosts: string[] = [];
   for (const m of messages) for (const h of [hostOf(m.src), hostOf(m.dst)]) if (!hosts.includes(h)) hosts.push(h);
-  const width = GUTTER + Math.max(hosts.length, 2) * COLUMN_WIDTH;
+  const detailsX = GUTTER + Math.max(hosts.length, 2) * COLUMN_WIDTH + 8;
+  const width = detailsX + DETAILS_WIDTH;
   const height = HEAD + messages.length * ROW + (all.length > messages.length ? ROW : 0) + 16;
   const xOf = (h: string) => GUTTER + hosts.indexOf(h) * COLUMN_WIDTH + COLUMN_WIDTH / 2;
   const t0 = messages[0]?.ts ?? 0;
@@ -209,6 +211,7 @@ export function renderLadderSvg(all: readonly LadderMessage[], options: LadderOp
     `<svg xmlns="http://www.w3.org/2000/svg" class="ladder" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="BGP message ladder">`,
     `<defs>${Object.entries(ARROW_COLOURS).map(([cls, colour]) => `<marker id="arrow-${cls}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"/></marker>`).join('')}</defs>`,
     `<text x="8" y="${HEAD - 10}" class="gutter-head">time (s)</text>`,
+    `<text x="${detailsX}" y="${HEAD - 10}" class="gutter-head">what the message carried</text>`,
   ];
   for (const h of hosts) {
     const cx = xOf(h);
@@ -224,18 +227,18 @@ export function renderLadderSvg(all: readonly LadderMessage[], options: LadderOp
     const x1 = xOf(hostOf(m.src));
     const x2 = xOf(hostOf(m.dst));
     const cls = m.error ? 'error' : (TYPE_CLASS[m.type] ?? 'unknown');
-    const label = `${m.type}${m.summary ? ` ${m.summary}` : ''}`;
-    const title = `${m.src} → ${m.dst} at ${m.ts.toFixed(6)}: ${label}`;
+    const details = m.error ? `decode error: ${m.error}` : m.summary;
+    const title = `${m.src} → ${m.dst} at ${m.ts.toFixed(6)}: ${m.type}${details ? ` ${details}` : ''}`;
     out.push(`<g class="msg ${cls}" data-type="${x(m.type)}"><title>${x(title)}</title>`);
     out.push(`<text x="${GUTTER - 10}" y="${y + 4}" class="time">+${(m.ts - t0).toFixed(3)}</text>`);
     if (x1 === x2) {
       out.push(`<path d="M${x1},${y - 6} h40 v12 h-38" marker-end="url(#arrow-${cls})"/>`);
-      out.push(`<text x="${x1 + 46}" y="${y + 4}" class="label" text-anchor="start">${x(clip(label, COLUMN_WIDTH - 60))}</text>`);
+      out.push(`<text x="${x1 + 46}" y="${y + 4}" class="label" text-anchor="start">${x(m.type)}</text>`);
     } else {
       out.push(`<line x1="${x1}" y1="${y}" x2="${x2}" y2="${y}" marker-end="url(#arrow-${cls})"/>`);
-      const span = Math.abs(x2 - x1) - 12;
-      out.push(`<text x="${(x1 + x2) / 2}" y="${y - 5}" class="label">${x(clip(label, span))}</text>`);
+      out.push(`<text x="${(x1 + x2) / 2}" y="${y - 5}" class="label">${x(clip(m.type, Math.abs(x2 - x1) - 12))}</text>`);
     }
+    if (details) out.push(`<text x="${detailsX}" y="${y + 4}" class="details">${x(clip(details, DETAILS_WIDTH - 8))}</text>`);
     out.push('</g>');
   });
   if (all.length > messages.length) {
@@ -254,7 +257,8 @@ svg.ladder .node-name { text-anchor: middle; font-weight: bold; font-size: 12px;
 svg.ladder .node-addr { text-anchor: middle; font-size: 12px; }
 svg.ladder .gutter-head, svg.ladder .more { fill: #555; }
 svg.ladder .time { text-anchor: end; fill: #555; }
-svg.ladder .label { text-anchor: middle; }
+svg.ladder .label { text-anchor: middle; font-weight: 600; }
+svg.ladder .details { fill: #1d2630; }
 svg.ladder .msg line, svg.ladder .msg path { stroke-width: 1.6; fill: none; }
 svg.ladder .open line, svg.ladder .open path { stroke: #1f5fbf; } svg.ladder .open .label { fill: #1f5fbf; }
 svg.ladder .update line, svg.ladder .update path { stroke: #18794e; } svg.ladder .update .label { fill: #18794e; }

@@ -2,7 +2,9 @@
 // fixtures of the catalogue, the addresses and ASNs of seed 000 (router AS 65100, nodes AS 65000,
 // LB pool 192.0.2.0/24).
 import { CATALOG, catalogEntry, rfcRefs } from '../../cases/catalog.ts';
-import { buildSummary, type CaseResult, type CaseStatus, type RunSummary } from '../summary.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildSummary, writeSummary, type CaseResult, type CaseStatus, type RunSummary } from '../summary.ts';
 
 export const SAMPLE_HOST = { kernel: '6.18.44-fc-v669', frr: '8.4.4', gobgp: '3.10.0', bird: '2.0.12' };
 
@@ -137,4 +139,16 @@ export function sampleDecodedJsonl(): string {
     { ts: 1763763006.002114, src: `${router}:179`, dst: `${node}:40412`, type: 'NOTIFICATION', length: 21, notification: { code: 6, subcode: 2, data: '' } },
   ];
   return `${messages.map((m) => JSON.stringify(m)).join('\n')}\n`;
+}
+
+/** A report dir as a run leaves it: summary.json plus every artifact it names. */
+export async function writeSampleReport(dir: string, summary: RunSummary = sampleCurrent()): Promise<string> {
+  await writeSummary(dir, summary);
+  for (const c of summary.cases) {
+    for (const a of c.artifacts) {
+      await mkdir(dirname(join(dir, a)), { recursive: true });
+      await writeFile(join(dir, a), a.endsWith('.jsonl') ? sampleDecodedJsonl() : `artifact ${a}\n`);
+    }
+  }
+  return dir;
 }
