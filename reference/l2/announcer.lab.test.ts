@@ -1,0 +1,194 @@
+// The announcer on real interfaces: a client and three nodes on one bridge (seed 003's rack0:
+// client2 10.0.5.20, VIP 10.0.5.100, policy interfaces ^net0$), one announcer process per node
+// namespace sharing a lease directory. Every VIP is also on each node's lo with arp_ignore=1,
+// as a kube-proxy replacement does, so the kernel never answers ARP for it: only the announcer
+// does, and the node it draws traffic to answers pings.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseMac } from './addresses.ts';
+import { ARP_REPLY, ARP_REQUEST, decodeArp, decodeNeighborAdvertisement } from './frames.ts';
+import { eventually, failoverFromCapture, JsonLines, readPcap, TestLab, typescriptCommand, type Capture, type CapturedFrame } from './test-lab.ts';
+
+const VIP4 = '10.0.5.100';
+const VIP6 = 'fd00:5::100';
+const CLIENT_MAC = '02:00:00:00:00:20';
+const nodeMac = (n: number) => `02:00:00:00:00:1${n}`;
+const LEASE = 'cilium-l2announce-default-nginx';
+
+interface Node {
+  name: string;
+  ns: string;
+  mac: string;
+  process?: ChildProcess;
+  events?: JsonLines;
+}
+
+const lab = new TestLab('l2');
+let client: string;
+let probe: string;
+const nodes: Node[] = [];
+let clientCapture: Capture;
+let leaderNow: Node;
+
+/** The first node among `candidates` to report a takeover after the events already seen. */
+function nextLeader(candidates: Node[]): Promise<Node> {
+  const seen = new Map(candidates.map((n) => [n, n.events!.records.length]));
+  return Promise.race(candidates.map((n) => n.events!.waitFor((r) => r.event === 'leader', 15_000, seen.get(n)).then(() => n)));
+}
+
+function startAnnouncer(node: Node): void {
+  node.process = lab.spawn(
+    node.ns,
+    typescriptCommand('./main.ts', [
+      '--identity', node.name,
+      '--lease-dir', `${lab.directory}/leases`,
+      '--interface', '^net0$',
+      '--service', `${LEASE}=${VIP4},${VIP6}`,
+    ]),
+  );
+  node.events = new JsonLines(node.process);
+}
+
+/** Unicast replies arping printed, as MAC addresses. */
+function arpingReplies(ns: string, ifname: string, count: number): string[] {
+  let output: string;
+  try {
+    output = lab.exec(ns, ['arping', '-c', String(count), '-w', String(count + 1), '-I', ifname, VIP4]);
+  } catch (err) {
+    output = String((err as { stdout?: string }).stdout ?? ''); // exit 1: no reply
+  }
+  return [...output.matchAll(/reply from \S+ \[([0-9a-fA-F:]+)\]/g)].map((m) => m[1].toLowerCase());
+}
+
+function neighbourMac(family: '-4' | '-6', address: string): string | null {
+  const line = lab.exec(client, ['ip', family, 'neigh', 'show', address, 'dev', 'net0']);
+  return /lladdr (\S+)/.exec(line)?.[1] ?? null;
+}
+
+function ping(family: '-4' | '-6', address: string): boolean {
+  try {
+    lab.exec(client, ['ping', family, '-c', '1', '-W', '2', address]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  const sw = lab.namespace('sw');
+  client = lab.namespace('client');
+  probe = lab.namespace('probe');
+  lab.link({ ns: client, ifname: 'net0', cidr: '10.0.5.20/24', mac: CLIENT_MAC }, { ns: sw, ifname: 'p-client' });
+  lab.exec(client, ['ip', 'addr', 'add', 'fd00:5::20/64', 'dev', 'net0', 'nodad']);
+  const ports = ['p-client'];
+  for (const n of [1, 2, 3]) {
+    const node: Node = { name: `node${n}`, ns: lab.namespace(`node${n}`), mac: nodeMac(n) };
+    lab.link({ ns: node.ns, ifname: 'net0', cidr: `10.0.5.1${n}/24`, mac: node.mac }, { ns: sw, ifname: `p-node${n}` });
+    lab.exec(node.ns, ['ip', 'addr', 'add', `fd00:5::1${n}/64`, 'dev', 'net0', 'nodad']);
+    for (const vip of [`${VIP4}/32`, `${VIP6}/128`]) lab.exec(node.ns, ['ip', 'addr', 'add', vip, 'dev', 'lo']);
+    lab.exec(node.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
+    ports.push(`p-node${n}`);
+    nodes.push(node);
+  }
+  // node1's second interface does not match ^net0$: a probe there must get no answer.
+  lab.link({ ns: nodes[0].ns, ifname: 'eth1', cidr: '10.0.5.201/24' }, { ns: probe, ifname: 'net0', cidr: '10.0.5.202/24' });
+  lab.bridge(sw, ports);
+  clientCapture = await lab.capture(client, 'net0', ['arp', 'or', 'icmp', 'or', 'icmp6']);
+
+  startAnnouncer(nodes[0]);
+  await nodes[0].events!.waitFor((r) => r.event === 'leader');
+  leaderNow = nodes[0];
+  for (const node of nodes.slice(1)) startAnnouncer(node);
+  await Promise.all(nodes.slice(1).map((node) => node.events!.waitFor((r) => r.event === 'follower' && r.holder === 'node1')));
+});
+
+afterAll(async () => {
+  await lab.cleanup();
+});
+
+describe('L2 announcer on a bridge with three nodes', () => {
+  it('opens only the interfaces the policy matches', async () => {
+    const ready = await nodes[0].events!.waitFor((r) => r.event === 'ready');
+    expect(ready.interfaces).toEqual(['net0']);
+  });
+
+  it('answers ARP for the VIP from the lease holder only', () => {
+    expect(new Set(arpingReplies(client, 'net0', 3))).toEqual(new Set([nodes[0].mac]));
+    expect(ping('-4', VIP4)).toBe(true);
+    expect(neighbourMac('-4', VIP4)).toBe(nodes[0].mac);
+  });
+
+  it('answers neighbour solicitations for the IPv6 VIP from the lease holder only', () => {
+    expect(ping('-6', VIP6)).toBe(true);
+    expect(neighbourMac('-6', VIP6)).toBe(nodes[0].mac);
+  });
+
+  it('does not answer on an interface the policy does not match', () => {
+    expect(arpingReplies(probe, 'net0', 2)).toEqual([]);
+  });
+
+  it('stops answering when it loses the lease, and the new holder announces itself', async () => {
+    const node1 = nodes[0];
+    const takeover = nextLeader(nodes.slice(1));
+    node1.process!.kill('SIGSTOP'); // alive but silent: its lease runs out
+    let holder: Node;
+    try {
+      holder = await takeover;
+    } finally {
+      node1.process!.kill('SIGCONT');
+    }
+    await node1.events!.waitFor((r) => r.event === 'lost' || (r.event === 'follower' && r.holder === holder.name));
+    await holder.events!.waitFor((r) => r.event === 'announced' && r.round === 2);
+    expect(new Set(arpingReplies(client, 'net0', 3))).toEqual(new Set([holder.mac]));
+    expect(neighbourMac('-4', VIP4)).toBe(holder.mac); // switched by the gratuitous ARP alone
+    expect(neighbourMac('-6', VIP6)).toBe(holder.mac); // and by the unsolicited NA
+    leaderNow = holder;
+  });
+
+  it('fails over when the holder dies, and client traffic resumes', async () => {
+    const old = leaderNow;
+    const pinger = lab.spawn(client, ['ping', '-i', '0.05', '-W', '1', VIP4]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The node dies: its announcer is killed outright and its link goes down.
+    const takeover = nextLeader(nodes.filter((n) => n !== old));
+    old.process!.kill('SIGKILL');
+    lab.exec(old.ns, ['ip', 'link', 'set', 'net0', 'down']);
+    const successor = await takeover;
+    const isEchoReply = (f: CapturedFrame) => f.frame[12] === 0x08 && f.frame[13] === 0x00 && f.frame[23] === 1 && f.frame[34] === 0;
+    // tcpdump may lag behind the wire on a loaded machine: read until the capture shows it all.
+    const { failover, frames } = await eventually(() => {
+      const frames = readPcap(clientCapture.file);
+      const failover = failoverFromCapture(frames, parseMac(old.mac), parseMac(successor.mac), parseIpv4(VIP4));
+      const resumed = failover && frames.filter((f) => f.ts > failover.firstAnnouncement && isEchoReply(f)).length > 5;
+      return resumed ? { failover, frames } : null;
+    }, 'the takeover and resumed echo replies in the client capture');
+    pinger.kill('SIGTERM');
+    await clientCapture.stop();
+    console.log(`failover (last frame of ${old.name} -> first gratuitous ARP of ${successor.name}): ${failover.milliseconds.toFixed(0)} ms`);
+    expect(failover.milliseconds).toBeGreaterThan(0);
+
+    // Echo replies resumed from the successor's MAC after its announcement.
+    const repliesAfter = frames.filter((f) => f.ts > failover.firstAnnouncement && isEchoReply(f));
+    expect(repliesAfter.length).toBeGreaterThan(5);
+    expect(new Set(repliesAfter.map((f) => formatMac(f.frame.subarray(6, 12))))).toEqual(new Set([successor.mac]));
+  });
+
+  it('never had two nodes answer the same ARP request, over the whole run (client capture)', () => {
+    const answersPerRequest: Array<Set<string>> = [];
+    for (const { frame } of readPcap(clientCapture.file)) {
+      const arp = decodeArp(frame);
+      if (!arp || formatIpv4(arp.targetIp) !== VIP4 && formatIpv4(arp.senderIp) !== VIP4) continue;
+      if (arp.op === ARP_REQUEST && formatMac(arp.senderMac) === CLIENT_MAC) answersPerRequest.push(new Set());
+      if (arp.op === ARP_REPLY && answersPerRequest.length > 0) answersPerRequest.at(-1)!.add(formatMac(arp.senderMac));
+    }
+    expect(answersPerRequest.length).toBeGreaterThanOrEqual(6);
+    expect(answersPerRequest.filter((macs) => macs.size === 1).length).toBeGreaterThanOrEqual(6);
+    for (const macs of answersPerRequest) expect(macs.size).toBeLessThanOrEqual(1);
+    const advertisers = readPcap(clientCapture.file)
+      .map((f) => decodeNeighborAdvertisement(f.frame))
+      .filter((na) => na !== null && formatIpv6(na.target) === VIP6)
+      .map((na) => formatMac(na!.targetLinkAddress!));
+    expect(advertisers.length).toBeGreaterThan(0);
+    for (const mac of advertisers) expect(nodes.map((n) => n.mac)).toContain(mac);
+  });
+});
