@@ -9,6 +9,14 @@ const MARKER_LENGTH = 16;
 /** Smallest valid length per type code (RFC 4271 4.2-4.4, 6.1; RFC 2918 3). */
 const MINIMUM_LENGTH: Record<number, number> = { 1: 29, 2: 23, 3: 21, 4: 19, 5: 23 };
 
+const KEEPALIVE_TYPE = 4;
+
+function lengthFitsType(length: number, type: number): boolean {
+  const minimum = MINIMUM_LENGTH[type];
+  if (minimum === undefined) return false;
+  return type === KEEPALIVE_TYPE ? length === minimum : length >= minimum;
+}
+
 function hasMarker(bytes: Uint8Array, offset: number): boolean {
   for (let i = offset; i < offset + MARKER_LENGTH; i++) if (bytes[i] !== 0xff) return false;
   return true;
@@ -24,8 +32,7 @@ export function messageLengthAt(bytes: Uint8Array, offset: number): number | nul
   const length = readU16(bytes, offset + 16);
   const type = bytes[offset + 18];
   if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) return null;
-  const minimum = MINIMUM_LENGTH[type];
-  if (minimum === undefined || length < minimum) return null;
+  if (!lengthFitsType(length, type)) return null;
   return length;
 }
 
@@ -48,8 +55,7 @@ export function readHeader(bytes: Uint8Array): Header {
   if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) {
     throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length}`, lengthField);
   }
-  const minimum = MINIMUM_LENGTH[type];
-  if (minimum !== undefined && (length < minimum || (type === 4 && length !== minimum))) {
+  if (MINIMUM_LENGTH[type] !== undefined && !lengthFitsType(length, type)) {
     throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} for type ${type}`, lengthField);
   }
   if (bytes.length !== length) {
