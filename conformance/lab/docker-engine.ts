@@ -286,6 +286,17 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
   return { pid, socketPath: f.socket, docker };
 }
 
+/** Unmounts every mount below `dir` (deepest first): what a killed dockerd or debootstrap left. */
+export function unmountUnder(dir: string): string[] {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) run('umount', ['-l', m]);
+  return mounts;
+}
+
 export interface StopResult {
   stopped: boolean;
   restored: string[];
@@ -307,6 +318,12 @@ export async function stopEngine(paths: EnginePaths = defaultEnginePaths): Promi
       while (isOurDockerd(pid, f.socket)) await sleep(100);
     }
   }
+  if (pid !== null) {
+    // A clean shutdown unmounts everything; after a SIGKILL, overlays and the data root's own
+    // bind mount would stay.
+    unmountUnder(paths.dataRoot);
+    unmountUnder(f.execRoot);
+  }
   let restored: string[] = [];
   if (existsSync(f.hostSettings)) {
     const saved = JSON.parse(readFileSync(f.hostSettings, 'utf8')) as HostSettings;
@@ -316,6 +333,10 @@ export async function stopEngine(paths: EnginePaths = defaultEnginePaths): Promi
   rmSync(f.pidfile, { force: true });
   rmSync(f.socket, { force: true });
   return { stopped: pid !== null, restored };
+}
+
+export function engineSocketPath(paths: EnginePaths = defaultEnginePaths): string {
+  return files(paths).socket;
 }
 
 /** The path of the recorded host settings (exists while an engine of ours may run). */

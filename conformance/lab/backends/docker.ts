@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { ensureEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { run, runChecked, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -100,7 +100,10 @@ class DockerBackend implements Backend {
   private readonly created = new Set<string>();
   private engine: Engine | null = null;
   private readonly onExit = () => {
-    if (this.engine) removeContainersSync(this.engine.socketPath, [...this.created]);
+    // A lab handed over by `lab up` (ledger owner no longer this process) stays up.
+    if (this.engine && this.ledger.summary().ownerPid === process.pid) {
+      removeContainersSync(this.engine.socketPath, [...this.created]);
+    }
   };
 
   constructor(readonly ledger: Ledger) {
@@ -111,6 +114,24 @@ class DockerBackend implements Backend {
     const c = this.containers.get(node);
     if (!c) throw new Error(`no node named "${node}" in this lab`);
     return c;
+  }
+
+  /**
+   * The node's container, also for a backend made from the ledger of a lab another process
+   * brought up (`lab exec`): then the container is looked up in the engine by its name.
+   */
+  private async target(node: string): Promise<NodeContainer> {
+    const known = this.containers.get(node);
+    if (known) return known;
+    const name = containerName(this.runId, node);
+    const recorded = this.ledger.entries().some((e) => e.t === 'resource' && e.backend === 'docker' && e.id === name);
+    if (!recorded) throw new Error(`no node named "${node}" in lab ${this.runId}`);
+    const engine = await ensureEngine();
+    const state = (await engine.docker.getContainer(name).inspect()).State;
+    if (!state.Running || !state.Pid) throw new Error(`container ${name} of node "${node}" is not running`);
+    const found = { name, pid: state.Pid };
+    this.containers.set(node, found);
+    return found;
   }
 
   async createNode(node: string, opts: NodeOptions): Promise<void> {
@@ -160,12 +181,12 @@ class DockerBackend implements Backend {
     await runChecked(['nsenter', '-t', String(pb), '-n', 'ip', 'link', 'set', b.ifname, 'up']);
   }
 
-  exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
-    return run(nsenter(this.node(node).pid, argv), opts);
+  async exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
+    return run(nsenter((await this.target(node)).pid, argv), opts);
   }
 
   async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
-    const target = this.node(node);
+    const target = await this.target(node);
     this.ledger.record({ t: 'proc', node, label: opts.label, argv });
     const fd = openSync(opts.logFile, 'a');
     let child: ChildProcess;
@@ -208,7 +229,7 @@ class DockerBackend implements Backend {
   }
 
   shellPrefix(node: string): string[] {
-    return nsenter(this.node(node).pid, []).slice(0, -1);
+    return ['docker', '-H', `unix://${engineSocketPath()}`, 'exec', '-it', containerName(this.runId, node)];
   }
 
   async destroy(): Promise<void> {

@@ -3,13 +3,13 @@
 // gets a thin image built FROM it that proves its daemon is there. Images are tagged with a hash
 // of everything that shapes them, so a run reuses what an earlier run built and a changed recipe
 // builds anew.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { ensureDebianPackages } from '../docker-engine.ts';
+import { ensureDebianPackages, unmountUnder } from '../docker-engine.ts';
 import { buildRootfs, hostDebianMirror, hostIds, type RootfsRecipe } from './rootfs.ts';
 
 const imagesDir = dirname(fileURLToPath(import.meta.url));
@@ -90,16 +90,6 @@ function followProgress(docker: Docker, stream: NodeJS.ReadableStream, what: str
 }
 
 const since = (t: number) => Math.round((Date.now() - t) / 100) / 10;
-
-/** Unmounts whatever debootstrap left mounted under `dir` (after a failed run), deepest first. */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
-}
 
 async function buildBase(docker: Docker, recipe: RootfsRecipe, tag: string, seconds: BuildReport['seconds']): Promise<void> {
   ensureDebianPackages(['debootstrap']);
