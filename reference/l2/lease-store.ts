@@ -50,6 +50,7 @@ const PRUNE_AFTER_MS = 30_000;
 export class FileLeaseStore {
   constructor(
     readonly directory: string,
+    /** 0 prunes by count alone (tests); anything else must exceed any writer's read-to-write time. */
     private readonly pruneAfterMs = PRUNE_AFTER_MS,
   ) {
     mkdirSync(directory, { recursive: true });
@@ -137,7 +138,7 @@ export class FileLeaseStore {
       if (version > newest - VERSIONS_KEPT) continue;
       const file = this.versionFile(name, version);
       try {
-        if (statSync(file).mtimeMs > cutoff) continue;
+        if (this.pruneAfterMs > 0 && statSync(file).mtimeMs > cutoff) continue;
         unlinkSync(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // another writer pruned it
