@@ -95,6 +95,7 @@ export function buildRootfs(recipe: RootfsRecipe, dir: string): void {
 }
 
 interface IdMove {
+  name: string;
   from: number;
   to: number;
 }
@@ -142,14 +143,15 @@ function rewriteIdFile(file: string, wanted: Record<string, number>): IdMove[] {
     const to = wanted[name];
     if (to === undefined || row.length < 3) continue;
     const from = Number(row[2]);
-    if (from !== to) moves.push({ from, to });
+    if (from !== to) moves.push({ name, from, to });
   }
   const movedFrom = new Set(moves.map((m) => m.from));
   for (const row of rows) {
     if (row.length < 3 || wanted[row[0]!] !== undefined) continue;
     const id = Number(row[2]);
     if (moves.some((m) => m.to === id) && !movedFrom.has(id)) {
-      throw new Error(`${file}: host id ${id} wanted for ${moves.find((m) => m.to === id)!.from} is taken by "${row[0]}" in the image`);
+      const wanted = moves.find((m) => m.to === id)!;
+      throw new Error(`${file}: host id ${id} wanted for "${wanted.name}" is taken by "${row[0]}" in the image`);
     }
   }
   for (const row of rows) {
