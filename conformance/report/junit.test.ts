@@ -63,7 +63,7 @@ describe('renderJunit', () => {
 
   it('has totals on the root and one suite per fixture', () => {
     expect(root.name).toBe('testsuites');
-    expect(root.attrs).toMatchObject({ tests: '30', failures: '3', errors: '1', skipped: '2' });
+    expect(root.attrs).toMatchObject({ tests: '31', failures: '3', errors: '1', skipped: '2' });
     const suites = all(root, 'testsuite');
     expect(suites.map((s) => s.attrs.name).sort()).toEqual([...new Set(summary.cases.map((c) => c.fixture))].sort());
     const seed3 = suites.find((s) => s.attrs.name === 'seed-003-rack-lb')!;

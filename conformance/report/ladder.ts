@@ -180,7 +180,7 @@ const ARROW_COLOURS: Record<string, string> = {
 };
 
 const COLUMN_WIDTH = 240;
-const DETAILS_WIDTH = 640; // the column right of the lifelines that says what each message carried
+const DETAILS_WIDTH = 760; // the column right of the lifelines that says what each message carried
 const GUTTER = 96;
 const HEAD = 64;
 const ROW = 30;
@@ -264,6 +264,6 @@ svg.ladder .open line, svg.ladder .open path { stroke: #1f5fbf; } svg.ladder .op
 svg.ladder .update line, svg.ladder .update path { stroke: #18794e; } svg.ladder .update .label { fill: #18794e; }
 svg.ladder .notification line, svg.ladder .notification path { stroke: #c62828; } svg.ladder .notification .label { fill: #c62828; font-weight: bold; }
 svg.ladder .keepalive line, svg.ladder .keepalive path { stroke: #9e9e9e; } svg.ladder .keepalive .label { fill: #777; }
-svg.ladder .refresh line, svg.ladder .refresh path, svg.ladder .unknown line { stroke: #6a1b9a; }
+svg.ladder .refresh line, svg.ladder .refresh path, svg.ladder .unknown line { stroke: #6a1b9a; } svg.ladder .refresh .label, svg.ladder .unknown .label { fill: #6a1b9a; }
 svg.ladder .error line, svg.ladder .error path { stroke: #c62828; stroke-dasharray: 6 3; } svg.ladder .error .label { fill: #c62828; }
 `;

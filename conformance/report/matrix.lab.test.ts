@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCapture } from '../capture/decode-capture.ts';
 import { ALLURE_RESULTS_DIR } from './allure.ts';
 import { buildReport, type BuiltReport } from './build.ts';
 import { casePageName, displayStatus } from './matrix.ts';
@@ -119,13 +120,27 @@ describe('interop matrix in Chromium', () => {
     await page.close();
   });
 
+  it('draws the ladder of a real FRR <-> GoBGP capture with every BGP message in it', async () => {
+    const c = summary.cases.find((x) => x.id === 'addpath.multi-nexthop' && x.speaker === 'gobgp')!;
+    const pcap = join(built.outDir, c.artifacts[0]!);
+    let inCapture = 0;
+    decodeCapture(await readFile(pcap), () => inCapture++);
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(join(built.outDir, 'cases', casePageName(c))).href);
+    expect(inCapture).toBeGreaterThan(10);
+    expect(await page.locator('svg.ladder g.msg').count()).toBe(inCapture);
+    expect(await page.locator('svg.ladder g.lifeline').count()).toBe(4);
+    await page.locator('svg.ladder').screenshot({ path: join(SCREENSHOTS, 'matrix-ladder-frr-gobgp.png') });
+    await page.close();
+  });
+
   it('builds a single-file Allure report that opens from disk', async () => {
     expect(built.allure).toMatchObject({ built: true });
     if (!built.allure.built) return;
     expect(await readFile(built.allure.index, 'utf8')).not.toMatch(/googletagmanager|gtag\(/);
     const page = await context.newPage();
     await page.goto(pathToFileURL(built.allure.index).href);
-    await page.waitForFunction(() => document.body.innerText.includes('30'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.body.innerText.includes('31'), undefined, { timeout: 30_000 });
     expect(await page.title()).toMatch(/Allure/);
     // Host versions reach Allure's Environment panel.
     await page.waitForFunction(() => document.body.innerText.includes('6.18.44-fc-v669'), undefined, { timeout: 30_000 });

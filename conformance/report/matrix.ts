@@ -3,11 +3,12 @@
 // the measured figures and links to the artifacts; and one page per case result with its
 // details and the ladder of its BGP messages. Written beside summary.json so the artifact
 // paths of the contract (relative to the report dir) work as links.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { CATALOG } from '../cases/catalog.ts';
 import { escapeHtml as h, hrefFor } from './markup.ts';
-import { LADDER_CSS, parseLadderJsonl, renderLadderSvg, type LadderMessage } from './ladder.ts';
+import { LADDER_CSS, renderLadderSvg } from './ladder.ts';
+import { loadLadders, type CaseLadder } from './ladder-sources.ts';
 import { caseKey, CASE_STATUSES, STATUS_SEVERITY, type CaseResult, type CaseStatus, type RunSummary } from './summary.ts';
 
 export const MATRIX_FILE = 'matrix.html';
@@ -74,13 +75,6 @@ function artifactLinks(c: CaseResult, prefix: string): string {
 function shortFixture(fixture: string): string {
   const m = fixture.match(/^(seed-\d+)/);
   return m ? m[1]! : fixture;
-}
-
-export interface CaseLadder {
-  messages: LadderMessage[];
-  /** Artifacts the ladder was read from. */
-  sources: string[];
-  problems: string[];
 }
 
 export interface MatrixInput {
@@ -257,7 +251,7 @@ export function renderCasePage(c: CaseResult, summary: RunSummary, ladder?: Case
       `<div class="ladder-wrap">${renderLadderSvg(ladder.messages)}</div>`,
     ].join('');
   } else {
-    ladderHtml = '<p class="note" id="no-ladder">No decoded capture (.jsonl) among this case\'s artifacts, so no ladder.</p>';
+    ladderHtml = '<p class="note" id="no-ladder">No BGP messages in this case\'s captures (no .pcap, .pcapng or decoded .jsonl artifact with BGP on it), so no ladder.</p>';
   }
   if (ladder && ladder.problems.length > 0) {
     ladderHtml += `<details><summary>${ladder.problems.length} unreadable lines in the decoded capture</summary><ul>${ladder.problems.slice(0, 50).map((p) => `<li>${h(p)}</li>`).join('')}</ul></details>`;
@@ -295,30 +289,6 @@ export function renderMatrix(input: MatrixInput): RenderedFile[] {
     files.push({ path: `${CASE_PAGES_DIR}/${casePageName(c)}`, content: renderCasePage(c, input.summary, input.ladders?.get(caseKey(c))) });
   }
   return files;
-}
-
-/**
- * Reads the decoded captures (.jsonl artifacts) of every case under `dir`. An unreadable
- * artifact becomes a problem on the case page, never a failed report.
- */
-export async function loadLadders(dir: string, summary: RunSummary): Promise<Map<string, CaseLadder>> {
-  const ladders = new Map<string, CaseLadder>();
-  for (const c of summary.cases) {
-    const sources = c.artifacts.filter((a) => a.toLowerCase().endsWith('.jsonl'));
-    if (sources.length === 0) continue;
-    const ladder: CaseLadder = { messages: [], sources, problems: [] };
-    for (const src of sources) {
-      try {
-        const parsed = parseLadderJsonl(await readFile(join(dir, src), 'utf8'), src);
-        ladder.messages.push(...parsed.messages);
-        ladder.problems.push(...parsed.problems);
-      } catch (err) {
-        ladder.problems.push(`${src}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
-    }
-    ladders.set(caseKey(c), ladder);
-  }
-  return ladders;
 }
 
 /** Writes matrix.html and cases/*.html into the report dir; returns the matrix path. */

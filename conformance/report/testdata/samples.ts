@@ -2,8 +2,8 @@
 // fixtures of the catalogue, the addresses and ASNs of seed 000 (router AS 65100, nodes AS 65000,
 // LB pool 192.0.2.0/24).
 import { CATALOG, catalogEntry, rfcRefs } from '../../cases/catalog.ts';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { buildSummary, writeSummary, type CaseResult, type CaseStatus, type RunSummary } from '../summary.ts';
 
 export const SAMPLE_HOST = { kernel: '6.18.44-fc-v669', frr: '8.4.4', gobgp: '3.10.0', bird: '2.0.12' };
@@ -62,8 +62,18 @@ export function currentSpecs(): Spec[] {
     { id: 'ecmp.spread', speaker: 'bird', peer: 'frr', status: 'failed', reason: 'route 192.0.2.10/32 on router has 1 next hop, expected 2', measurements: { flows: 1000, nextHops: 1, maxDeviation: 1, bound: 0.1 } },
     { id: 'l2.arp-leader', speaker: 'gobgp', peer: 'frr', status: 'skipped', reason: NO_L2 },
     { id: 'l2.failover', speaker: 'gobgp', peer: 'frr', status: 'skipped', reason: NO_L2 },
-    { id: 'addpath.multi-nexthop', speaker: 'gobgp', peer: 'frr', status: 'passed', measurements: { paths: 2 } },
-    { id: 'addpath.multi-nexthop', speaker: 'bird', peer: 'gobgp', status: 'passed', measurements: { paths: 2 } },
+    {
+      id: 'addpath.multi-nexthop', speaker: 'gobgp', peer: 'frr', status: 'passed', measurements: { paths: 2 },
+      artifacts: ['addpath.multi-nexthop/seed-004-anthos-floating/gobgp-frr/pcaps/frr-gobgp-as4-addpath.pcap', 'addpath.multi-nexthop/seed-004-anthos-floating/gobgp-frr/logs/gobgpd.log'],
+    },
+    {
+      id: 'addpath.multi-nexthop', speaker: 'bird', peer: 'gobgp', status: 'passed', measurements: { paths: 2 },
+      artifacts: ['addpath.multi-nexthop/seed-004-anthos-floating/bird-gobgp/pcaps/gobgp-bird-ipv6-addpath.pcapng', 'addpath.multi-nexthop/seed-004-anthos-floating/bird-gobgp/configs/bird.conf'],
+    },
+    {
+      id: 'fault.peer-kill', speaker: 'bird', peer: 'frr', status: 'passed', measurements: { holdTimeS: 3, notificationAfterS: 3.0 },
+      artifacts: ['fault.peer-kill/seed-002-spine-leaf/bird-frr/pcaps/frr-bird-cooked-holdtimer.pcap', 'fault.peer-kill/seed-002-spine-leaf/bird-frr/logs/router-bgpd.log'],
+    },
     { id: 'negative.malformed-update', speaker: 'frr', peer: 'gobgp', status: 'passed' },
     { id: 'negative.malformed-update', speaker: 'bird', peer: 'gobgp', status: 'failed', reason: 'session reset (NOTIFICATION 3/1) where RFC 7606 asks for treat-as-withdraw' },
     { id: 'update.encoding', speaker: 'gobgp', peer: 'frr', status: 'passed' },
@@ -141,13 +151,35 @@ export function sampleDecodedJsonl(): string {
   return `${messages.map((m) => JSON.stringify(m)).join('\n')}\n`;
 }
 
-/** A report dir as a run leaves it: summary.json plus every artifact it names. */
+const GOLDEN_CAPTURES = new URL('../../../pcaps/', import.meta.url);
+
+/** A classic pcap with its global header and no packets (Ethernet, microseconds). */
+function emptyPcap(): Uint8Array {
+  const header = new DataView(new ArrayBuffer(24));
+  header.setUint32(0, 0xa1b2c3d4, true);
+  header.setUint16(4, 2, true);
+  header.setUint16(6, 4, true);
+  header.setUint32(16, 262_144, true);
+  header.setUint32(20, 1, true);
+  return new Uint8Array(header.buffer);
+}
+
+/**
+ * A report dir as a run leaves it: summary.json plus every artifact it names. Captures named
+ * like a golden capture of pcaps/ (real FRR/GoBGP/BIRD sessions) are copies of it; other
+ * captures hold no packets.
+ */
 export async function writeSampleReport(dir: string, summary: RunSummary = sampleCurrent()): Promise<string> {
   await writeSummary(dir, summary);
   for (const c of summary.cases) {
     for (const a of c.artifacts) {
-      await mkdir(dirname(join(dir, a)), { recursive: true });
-      await writeFile(join(dir, a), a.endsWith('.jsonl') ? sampleDecodedJsonl() : `artifact ${a}\n`);
+      const path = join(dir, a);
+      await mkdir(dirname(path), { recursive: true });
+      if (a.endsWith('.jsonl')) await writeFile(path, sampleDecodedJsonl());
+      else if (/\.pcap(ng)?$/.test(a)) {
+        const golden = new URL(basename(a), GOLDEN_CAPTURES);
+        await copyFile(golden, path).catch(async () => writeFile(path, emptyPcap()));
+      } else await writeFile(path, `artifact ${a}\n`);
     }
   }
   return dir;
