@@ -90,30 +90,42 @@ export function formatIpv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
-/** RFC 5952 text: lower case, longest run (>1) of zero words compressed. */
+/** RFC 5952 text: lower case, longest run (>1) of zero words compressed. Hot path for IPv6 pools. */
 export function formatIpv6Words(words: ArrayLike<number>): string {
   let bestStart = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
+  let runStart = -1;
+  for (let i = 0; i <= 8; i++) {
+    if (i < 8 && words[i] === 0) {
+      if (runStart < 0) runStart = i;
+    } else if (runStart >= 0) {
+      if (i - runStart > bestLength) {
+        bestStart = runStart;
+        bestLength = i - runStart;
+      }
+      runStart = -1;
+    }
+  }
+  let text = '';
+  let needColon = false;
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      needColon = false;
+      i += bestLength - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
+    if (needColon) text += ':';
+    text += hexWord(words[i]!);
+    needColon = true;
   }
-  const hex = (from: number, to: number): string => {
-    const out: string[] = [];
-    for (let i = from; i < to; i++) out.push(words[i]!.toString(16));
-    return out.join(':');
-  };
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  return text;
+}
+
+let hexWords: string[] | null = null;
+function hexWord(word: number): string {
+  hexWords ??= Array.from({ length: 65536 }, (_, i) => i.toString(16));
+  return hexWords[word]!;
 }
 
 export function ipv6Words(value: bigint): Uint16Array {

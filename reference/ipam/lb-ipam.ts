@@ -54,6 +54,14 @@ export interface LbIpamState {
 /** Owner recorded for addresses a pool must never hand out (MetalLB's buggy .0/.255). */
 const RESERVED = '\u0000reserved';
 
+/** An allocation as held internally: where it sits, so release needs no address parsing. */
+interface Held {
+  address: string;
+  pool: string;
+  family: PoolFamily;
+  offset: number;
+}
+
 class PoolFamily {
   readonly allocator: OffsetAllocator<string>;
   constructor(
@@ -63,7 +71,7 @@ class PoolFamily {
     this.allocator = new OffsetAllocator(space.size);
   }
 
-  allocate(owner: string): string | null {
+  allocate(owner: string): number | null {
     for (;;) {
       const offset = this.allocator.allocate(owner);
       if (offset === null) return null;
@@ -75,7 +83,7 @@ class PoolFamily {
           continue;
         }
       }
-      return this.space.addressAt(offset);
+      return offset;
     }
   }
 
@@ -140,8 +148,8 @@ function usableRange(block: string, reserveFirstLast: boolean): IpRange {
 export class LbIpam {
   private readonly pools: Pool[];
   private readonly poolsByName = new Map<string, Pool>();
-  private readonly allocations = new Map<string, LbAllocation[]>();
-  private readonly statuses = new Map<string, LbServiceStatus>();
+  /** Per service: what it holds and the status of its last ensure (one map: one lookup per op). */
+  private readonly records = new Map<string, { held: Held[]; status: LbServiceStatus | undefined }>();
 
   constructor(pools: LbPool[]) {
     this.pools = pools.map((spec) => new Pool(spec));
@@ -164,28 +172,26 @@ export class LbIpam {
       const family = ip && pool.families.get(ip.family);
       const offset = family ? family.space.offsetOf(ip) : null;
       if (!family || offset === null || !family.allocator.claim(offset, entry.service)) continue;
-      ipam.record(entry.service, { address: family.space.addressAt(offset), pool: entry.pool });
+      ipam.record(entry.service, { address: family.space.addressAt(offset), pool: entry.pool, family, offset });
     }
     return ipam;
   }
 
-  private record(service: string, allocation: LbAllocation): void {
-    const list = this.allocations.get(service);
-    if (list) list.push(allocation);
-    else this.allocations.set(service, [allocation]);
+  private record(service: string, allocation: Held): void {
+    const record = this.records.get(service);
+    if (record) record.held.push(allocation);
+    else this.records.set(service, { held: [allocation], status: undefined });
   }
 
-  private releaseAllocation(service: string, allocation: LbAllocation): void {
-    const pool = this.poolsByName.get(allocation.pool)!;
-    const family = pool.families.get(allocation.address.includes(':') ? 6 : 4)!;
-    const offset = family.space.offsetOf(allocation.address);
-    if (offset !== null && family.allocator.ownerOf(offset) === service) family.allocator.release(offset);
+  private releaseAllocation(service: string, allocation: Held): void {
+    if (allocation.family.allocator.ownerOf(allocation.offset) === service) allocation.family.allocator.release(allocation.offset);
   }
 
   /** Gives the service its addresses (keeping the ones it holds when still valid). */
   ensure(service: LbServiceRequest): LbServiceStatus {
-    const held = this.allocations.get(service.key) ?? [];
-    const kept: LbAllocation[] = [];
+    const record = this.records.get(service.key);
+    const held = record?.held ?? [];
+    const kept: Held[] = [];
     const conditions: LbCondition[] = [];
     const requested = service.requestedIPs;
 
@@ -204,26 +210,29 @@ export class LbIpam {
       for (const address of requested) {
         if (kept.some((k) => k.address === address)) continue;
         const result = this.claimRequested(service, address);
-        if ('allocation' in result) kept.push(result.allocation);
-        else conditions.push(result.condition);
+        if ('reason' in result) conditions.push(result);
+        else kept.push(result);
       }
     } else {
       for (const family of service.ipFamilies) {
         if (kept.some((k) => familyOf(k.address) === family)) continue;
         const result = this.allocateFamily(service, family);
-        if ('allocation' in result) kept.push(result.allocation);
-        else conditions.push(result.condition);
+        if ('reason' in result) conditions.push(result);
+        else kept.push(result);
       }
     }
 
-    if (kept.length > 0) this.allocations.set(service.key, kept);
-    else this.allocations.delete(service.key);
-    const status: LbServiceStatus = { service: service.key, addresses: kept.map((a) => ({ ...a })), conditions };
-    this.statuses.set(service.key, status);
+    const status: LbServiceStatus = { service: service.key, addresses: kept.map(publicAllocation), conditions };
+    if (record) {
+      record.held = kept;
+      record.status = status;
+    } else {
+      this.records.set(service.key, { held: kept, status });
+    }
     return status;
   }
 
-  private claimRequested(service: LbServiceRequest, address: string): { allocation: LbAllocation } | { condition: LbCondition } {
+  private claimRequested(service: LbServiceRequest, address: string): Held | LbCondition {
     const ip = parseIp(address);
     let takenBy: string | undefined;
     if (ip) {
@@ -238,34 +247,35 @@ export class LbIpam {
           continue;
         }
         family.allocator.claim(offset, service.key);
-        return { allocation: { address: family.space.addressAt(offset), pool: pool.spec.name } };
+        return { address: family.space.addressAt(offset), pool: pool.spec.name, family, offset };
       }
     }
     if (takenBy !== undefined) {
-      return { condition: { reason: 'RequestedIPUnavailable', message: `${address} is already allocated to ${takenBy}` } };
+      return { reason: 'RequestedIPUnavailable', message: `${address} is already allocated to ${takenBy}` };
     }
-    return { condition: { reason: 'RequestedIPOutsidePools', message: `${address} is in no enabled pool that selects ${service.key}` } };
+    return { reason: 'RequestedIPOutsidePools', message: `${address} is in no enabled pool that selects ${service.key}` };
   }
 
-  private allocateFamily(service: LbServiceRequest, family: IpFamily): { allocation: LbAllocation } | { condition: LbCondition } {
+  private allocateFamily(service: LbServiceRequest, family: IpFamily): Held | LbCondition {
     let matched = 0;
     for (const pool of this.pools) {
       const poolFamily = pool.families.get(family);
       if (!poolFamily || !pool.offers(service, false)) continue;
       matched++;
-      const address = poolFamily.allocate(service.key);
-      if (address !== null) return { allocation: { address, pool: pool.spec.name } };
+      const offset = poolFamily.allocate(service.key);
+      if (offset !== null) return { address: poolFamily.space.addressAt(offset), pool: pool.spec.name, family: poolFamily, offset };
     }
     const label = family === 4 ? 'IPv4' : 'IPv6';
-    if (matched === 0) return { condition: { reason: 'NoMatchingPool', message: `no enabled, non-conflicting ${label} pool selects ${service.key}` } };
-    return { condition: { reason: 'PoolExhausted', message: `all ${matched} ${label} pool(s) selecting ${service.key} are exhausted` } };
+    if (matched === 0) return { reason: 'NoMatchingPool', message: `no enabled, non-conflicting ${label} pool selects ${service.key}` };
+    return { reason: 'PoolExhausted', message: `all ${matched} ${label} pool(s) selecting ${service.key} are exhausted` };
   }
 
   /** Frees every address of a deleted service. */
   release(serviceKey: string): void {
-    for (const allocation of this.allocations.get(serviceKey) ?? []) this.releaseAllocation(serviceKey, allocation);
-    this.allocations.delete(serviceKey);
-    this.statuses.delete(serviceKey);
+    const record = this.records.get(serviceKey);
+    if (!record) return;
+    for (const allocation of record.held) this.releaseAllocation(serviceKey, allocation);
+    this.records.delete(serviceKey);
   }
 
   /**
@@ -275,9 +285,10 @@ export class LbIpam {
    */
   reconcile(services: LbServiceRequest[]): Map<string, LbServiceStatus> {
     const present = new Set(services.map((s) => s.key));
-    for (const key of [...this.allocations.keys()]) if (!present.has(key)) this.release(key);
+    for (const key of [...this.records.keys()]) if (!present.has(key)) this.release(key);
+    const holds = (key: string): number => ((this.records.get(key)?.held.length ?? 0) > 0 ? 1 : 0);
     const ordered = [...services].sort(
-      (a, b) => Number(this.allocations.has(b.key)) - Number(this.allocations.has(a.key)) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      (a, b) => holds(b.key) - holds(a.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
     const result = new Map<string, LbServiceStatus>();
     for (const service of ordered) result.set(service.key, this.ensure(service));
@@ -285,11 +296,11 @@ export class LbIpam {
   }
 
   addressesOf(serviceKey: string): LbAllocation[] {
-    return (this.allocations.get(serviceKey) ?? []).map((a) => ({ ...a }));
+    return (this.records.get(serviceKey)?.held ?? []).map(publicAllocation);
   }
 
   statusOf(serviceKey: string): LbServiceStatus | undefined {
-    return this.statuses.get(serviceKey);
+    return this.records.get(serviceKey)?.status;
   }
 
   poolStatuses(): LbPoolStatus[] {
@@ -313,10 +324,14 @@ export class LbIpam {
 
   snapshot(): LbIpamState {
     const allocations: LbIpamState['allocations'] = [];
-    for (const [service, list] of this.allocations) for (const a of list) allocations.push({ service, pool: a.pool, address: a.address });
+    for (const [service, record] of this.records) for (const a of record.held) allocations.push({ service, pool: a.pool, address: a.address });
     allocations.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.address < b.address ? -1 : 1));
     return { version: 1, allocations };
   }
+}
+
+function publicAllocation(held: Held): LbAllocation {
+  return { address: held.address, pool: held.pool };
 }
 
 function familyOf(address: string): IpFamily {

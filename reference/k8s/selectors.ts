@@ -14,8 +14,9 @@ export function matchesSelector(selector: Selector, labels: Labels): boolean {
     case 'nothing':
       return false;
     case 'labels':
-      for (const [key, value] of Object.entries(selector.matchLabels)) if (labels[key] !== value) return false;
-      return selector.matchExpressions.every((r) => matchesRequirement(r, labels));
+      for (const key in selector.matchLabels) if (labels[key] !== selector.matchLabels[key]) return false;
+      for (const requirement of selector.matchExpressions) if (!matchesRequirement(requirement, labels)) return false;
+      return true;
     case 'expression':
       return evaluate(selector.expression, labels);
   }
