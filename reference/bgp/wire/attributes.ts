@@ -479,10 +479,11 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     if (value < 0) throw new RangeError(`ORIGIN: unknown value "${a.origin}"`);
     add(A.ORIGIN, WELL_KNOWN, (v) => v.u8(value));
   }
+  const sendsAs4Path = !as4 && a.asPath !== undefined && needsAs4Path(a.asPath);
   if (a.asPath !== undefined) {
     const path = a.asPath;
     add(A.AS_PATH, WELL_KNOWN, (v) => writeAsPath(v, path, as4 ? 4 : 2));
-    if (!as4 && needsAs4Path(path)) add(A.AS4_PATH, OPTIONAL_TRANSITIVE, (v) => writeAsPath(v, as4PathSegments(path), 4));
+    if (sendsAs4Path) add(A.AS4_PATH, OPTIONAL_TRANSITIVE, (v) => writeAsPath(v, as4PathSegments(path), 4));
   }
   if (a.nextHop !== undefined) {
     const hop = ipv4ToBytes(a.nextHop);
@@ -502,8 +503,11 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     const address = ipv4ToBytes(a.aggregator.address);
     if (as4) add(A.AGGREGATOR, OPTIONAL_TRANSITIVE, (v) => v.u32(asn).bytes(address));
     else {
-      add(A.AGGREGATOR, OPTIONAL_TRANSITIVE, (v) => v.u16(asn > 0xffff ? AS_TRANS : asn).bytes(address));
-      if (asn > 0xffff) add(A.AS4_AGGREGATOR, OPTIONAL_TRANSITIVE, (v) => v.u32(asn).bytes(address));
+      // With AS4_PATH on the wire, a plain AGGREGATOR would make the receiver drop AS4_PATH
+      // (RFC 6793 4.2.3), so the aggregator then travels as AS_TRANS + AS4_AGGREGATOR too.
+      const viaAs4Aggregator = asn > 0xffff || sendsAs4Path;
+      add(A.AGGREGATOR, OPTIONAL_TRANSITIVE, (v) => v.u16(viaAs4Aggregator ? AS_TRANS : asn).bytes(address));
+      if (viaAs4Aggregator) add(A.AS4_AGGREGATOR, OPTIONAL_TRANSITIVE, (v) => v.u32(asn).bytes(address));
     }
   }
   if (a.communities !== undefined) {

@@ -126,6 +126,11 @@ describe('UPDATE', () => {
       as2,
     ],
     [
+      '2-octet session: a 2-octet aggregator next to a path needing AS4_PATH',
+      update({ ...attributes, asPath: [{ type: 'sequence', asns: [4200000000] }], aggregator: { asn: 65001, address: '192.0.2.1' } }),
+      as2,
+    ],
+    [
       '2-octet session: confederation segments ahead of 4-octet ASNs',
       update({ ...attributes, asPath: [{ type: 'confed-sequence', asns: [64512] }, { type: 'sequence', asns: [65001, 4200000000] }] }),
       as2,

@@ -1,0 +1,67 @@
+// BGP messages sent by real daemons (how they were captured: see known-bytes.test.ts), with the
+// codec context of the direction they travelled in.
+import { familyKey, type CodecContext } from '../types.ts';
+
+const MARKER = 'ff'.repeat(16);
+const ADD_PATH_V4: CodecContext = { as4: true, addPath: new Set([familyKey(1, 1)]) };
+
+export interface CapturedMessage {
+  name: string;
+  hex: string;
+  ctx: CodecContext;
+}
+
+export const CAPTURED: CapturedMessage[] = [
+  {
+    name: 'FRR 8.4.4 OPEN',
+    ctx: {},
+    hex:
+      MARKER +
+      '007801045ba000b40a0000015b0206010400010001020601040002000102028000020202000202460002064104fa56ea0102020600020a45080001010300020103020d490b096672722d636f6465630002044002c0780210470e0001018000000000020180000000',
+  },
+  { name: 'FRR KEEPALIVE', ctx: {}, hex: MARKER + '001304' },
+  {
+    name: 'FRR UPDATE, ADD-PATH, communities',
+    ctx: ADD_PATH_V4,
+    hex:
+      MARKER +
+      '0055020000003640010100500200060201fa56ea014003047f00000180040400000032c00808fde80064fde90007c0200cfa56ea0100000001000000020000000318c63364',
+  },
+  {
+    name: 'FRR UPDATE, IPv6',
+    ctx: ADD_PATH_V4,
+    hex: MARKER + '004c0200000035900e001c0002011000000000000000000000ffff7f000001003020010db8010040010100500200060201fa56ea0180040400000000',
+  },
+  {
+    name: 'FRR UPDATE, 2-octet session with AS4_PATH',
+    ctx: { as4: false },
+    hex:
+      MARKER +
+      '0059020000003e400101005002000402015ba04003047f00000180040400000032c00808fde80064fde90007c0200cfa56ea010000000100000002d01100060201fa56ea0118c63364',
+  },
+  {
+    name: 'GoBGP 3.10 OPEN',
+    ctx: {},
+    hex: MARKER + '00470104fde9005a0a0000012a02280200490402766d0001040001000101040002000141040000fde90506000100010002450400010103',
+  },
+  {
+    name: 'GoBGP UPDATE, 4-octet AGGREGATOR, ADD-PATH',
+    ctx: ADD_PATH_V4,
+    hex:
+      MARKER +
+      '005b020000003c4001010040020602010000fde94003047f0000018004040000000ac00708fa56ea090a090909c00804fde80064c0200c0000fde900000001000000020000000118c00002',
+  },
+  {
+    name: 'GoBGP UPDATE, 2-octet session with AS4_AGGREGATOR',
+    ctx: { as4: false },
+    hex:
+      MARKER +
+      '005e0200000043400101004002040201fde94003047f0000018004040000000ac007065ba00a090909c00804fde80064c0200c0000fde90000000100000002c01208fa56ea090a09090918c00002',
+  },
+  {
+    name: 'GoBGP UPDATE, IPv6',
+    ctx: { as4: false },
+    hex: MARKER + '0041020000002a400101024002040201fde9800e1c0002011020010db8000000000000000000000001003020010db80100',
+  },
+  { name: 'GoBGP NOTIFICATION', ctx: {}, hex: MARKER + '0015030102' },
+];
