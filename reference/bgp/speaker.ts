@@ -695,12 +695,16 @@ export class Speaker {
   /** RFC 4271 5.1 rules for what leaves the AS, then the peer's export policy. */
   private exportAttributes(peer: Peer, afi: number, attrs: RouteAttributes, local: boolean, prefix: string): RouteAttributes | null {
     const out: RouteAttributes = { ...attrs };
-    const forced = afi === AFI_IPV4 ? peer.config.nextHop : peer.config.nextHop6;
-    const self = this.selfNextHop(peer, afi);
+    const forceSelf = (afi === AFI_IPV4 ? peer.config.nextHop : peer.config.nextHop6) === 'self';
     const explicitLocal = local && attrs.nextHop !== undefined && attrs.nextHop.includes(':') === (afi === AFI_IPV6);
-    if (forced) out.nextHop = forced === 'self' ? self : forced;
-    else if (explicitLocal) out.nextHop = attrs.nextHop;
-    else if (peer.session.ebgp || local) out.nextHop = self;
+    if (forceSelf || (!explicitLocal && (peer.session.ebgp || local))) {
+      const self = this.selfNextHop(peer, afi);
+      if (self.includes(':') && afi === AFI_IPV4 && !peer.session.negotiated?.extendedNextHop) {
+        this.warnOnce(peer, `no IPv4 next hop for IPv4 routes on this IPv6 session (set nextHop on the peer or negotiate extended next hop); IPv4 routes are not sent`);
+        return null;
+      }
+      out.nextHop = self;
+    }
     if (out.nextHop !== attrs.nextHop) delete out.nextHopLinkLocal;
     if (peer.session.ebgp) {
       const path = attrs.asPath ?? [];
@@ -719,6 +723,15 @@ export class Speaker {
     }
     out.origin = attrs.origin ?? 'igp';
     return evaluatePolicy(peer.exportPolicy, prefix, out, this.policyContext(peer, afi));
+  }
+
+  private readonly warned = new Set<string>();
+
+  private warnOnce(peer: Peer, message: string): void {
+    const key = `${peer.config.name} ${message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log('warn', `${peer.session.name}: ${message}`);
   }
 
   private wireAttributes(afi: number, attrId: number, extendedNextHop: boolean): PathAttributes {

@@ -12,6 +12,8 @@ export interface BgpSessionResource {
   spec: { localASN: number; peerASN: number; localIP: string; peerIP: string; routerId: string };
   status: {
     state: string;
+    /** Who opened the established TCP connection. */
+    connection: 'outbound' | 'inbound' | null;
     lastReportTime: string;
     uptimeSeconds: number;
     negotiated: null | {
@@ -62,6 +64,7 @@ export function sessionResource(speaker: Speaker, peer: SpeakerPeer, routeLimit:
     },
     status: {
       state: session.state,
+      connection: session.established?.direction ?? null,
       lastReportTime: new Date().toISOString(),
       uptimeSeconds: session.established ? Math.floor((Date.now() - session.establishedAt) / 1000) : 0,
       negotiated: n && {
