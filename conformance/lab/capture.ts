@@ -12,6 +12,8 @@ export interface Capture {
   file: string;
   /** Stops tcpdump (SIGINT), waits until it has flushed and exited; returns the pcap path. */
   stop(): Promise<string>;
+  /** Leaves tcpdump running after this process exits (the lab's teardown stops it later). */
+  detach(): void;
 }
 
 export function captureFileName(runDir: string, node: string, ifname: string): string {
@@ -37,6 +39,7 @@ export async function startCapture(backend: Backend, runDir: string, node: strin
       stopped ??= proc.stop('SIGINT', 3000).then(() => file);
       return stopped;
     },
+    detach: () => proc.detach(),
   };
 }
 

@@ -24,6 +24,8 @@ export interface Engine {
   pid: number;
   socketPath: string;
   docker: Docker;
+  /** True when this call started dockerd (false when it reused a running one). */
+  started: boolean;
 }
 
 /** Host state dockerd is known to change, as found before peerproof's dockerd first started. */
@@ -246,7 +248,7 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
   if (existing !== null) {
     const docker = new Docker({ socketPath: f.socket });
     await waitForPing(docker, existing, f.log, 30_000);
-    return { pid: existing, socketPath: f.socket, docker };
+    return { pid: existing, socketPath: f.socket, docker, started: false };
   }
   ensureDebianPackages(enginePackages);
   mkdirSync(paths.dataRoot, { recursive: true });
@@ -283,7 +285,7 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
     if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
     throw err;
   }
-  return { pid, socketPath: f.socket, docker };
+  return { pid, socketPath: f.socket, docker, started: true };
 }
 
 /** Unmounts every mount below `dir` (deepest first): what a killed dockerd or debootstrap left. */

@@ -355,6 +355,7 @@ export class Lab {
   detach(): void {
     this.detached = true;
     for (const p of this.processes) p.detach();
+    for (const c of this.captures) c.detach();
     this.ledger.transferOwnership(0);
     liveLabs.delete(this);
   }

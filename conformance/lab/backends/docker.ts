@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { engineSocketPath, ensureEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, stopEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { run, runChecked, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -26,19 +26,11 @@ interface NodeContainer {
   pid: number;
 }
 
-let engineReady: Promise<{ engine: Engine; images: LabImages }> | null = null;
-
-/** Engine and images, prepared once per process however many nodes are created at once. */
-function prepare(): Promise<{ engine: Engine; images: LabImages }> {
-  engineReady ??= (async () => {
-    const engine = await ensureEngine();
-    const { images } = await ensureImages(engine.docker);
-    return { engine, images };
-  })().catch((err) => {
-    engineReady = null;
-    throw err;
-  });
-  return engineReady;
+/** Engine and images for one lab: prepared once however many nodes it creates at once. */
+async function prepare(): Promise<{ engine: Engine; images: LabImages }> {
+  const engine = await ensureEngine();
+  const { images } = await ensureImages(engine.docker);
+  return { engine, images };
 }
 
 /** Which image a node gets: the fixture's if the engine has it, else the one of its kind. */
@@ -99,6 +91,7 @@ class DockerBackend implements Backend {
   /** Every container name recorded, including one whose creation or start failed midway. */
   private readonly created = new Set<string>();
   private engine: Engine | null = null;
+  private ready: Promise<{ engine: Engine; images: LabImages }> | null = null;
   private readonly onExit = () => {
     // A lab handed over by `lab up` (ledger owner no longer this process) stays up.
     if (this.engine && this.ledger.summary().ownerPid === process.pid) {
@@ -135,7 +128,11 @@ class DockerBackend implements Backend {
   }
 
   async createNode(node: string, opts: NodeOptions): Promise<void> {
-    const { engine, images } = await prepare();
+    this.ready ??= prepare();
+    const { engine, images } = await this.ready.catch((err) => {
+      this.ready = null;
+      throw err;
+    });
     if (!this.engine) {
       this.engine = engine;
       process.on('exit', this.onExit);
@@ -264,7 +261,11 @@ export const dockerBackend: BackendFactory = {
     // Containers outlive a stopped engine (as stopped containers in its data root): start it to remove them.
     const engine = await ensureEngine();
     const removed: string[] = [];
-    for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
+    try {
+      for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
+    } finally {
+      if (engine.started) await stopEngine();
+    }
     return removed;
   },
 };

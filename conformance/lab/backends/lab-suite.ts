@@ -2,7 +2,7 @@
 // *.lab.test.ts calls describeBackendLab with its name and a way to list what a run left).
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,8 @@ function bgpMessages(pcap: string): DecodedMessage[] {
 
 export function describeBackendLab(backend: string, opts: BackendLabOptions): void {
   const runsRoot = mkdtempSync(join(tmpdir(), `pp-lab-${backend}-`));
+  // FRR drops to user frr and must reach its node folder: mkdtemp's 0700 would stop it.
+  chmodSync(runsRoot, 0o755);
   const labs: Lab[] = [];
   const held: number[] = [];
 
