@@ -8,7 +8,7 @@ export { directionContext } from './negotiate.ts';
 export { messageLengthAt } from './header.ts';
 export { scanIpv4Nlri } from './nlri.ts';
 export { endOfRib, endOfRibFamily, isEndOfRib } from './end-of-rib.ts';
-export { AttributeCode, AttributeFlag, ATTRIBUTE_NAMES } from './attributes.ts';
+export { AttributeCode, AttributeFlag, ATTRIBUTE_NAMES } from './attribute-format.ts';
 export {
   formatPrefix,
   ipToBytes,

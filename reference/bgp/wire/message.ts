@@ -1,7 +1,7 @@
 // Whole messages: header check, then the body codec for the type.
 
 import { checkUint, fromHex, toHex } from './bytes.ts';
-import { BgpError } from './errors.ts';
+import { BgpError, ErrorCode } from './errors.ts';
 import { finishMessage, readHeader, startMessage } from './header.ts';
 import { decodeNotification, decodeRouteRefresh, encodeNotification, encodeRouteRefresh } from './notification.ts';
 import { decodeOpen, encodeOpen } from './open.ts';
@@ -36,7 +36,8 @@ export function decodeMessage(bytes: Uint8Array, ctx: CodecContext = NO_CONTEXT)
   } catch (error) {
     if (error instanceof BgpError) throw error;
     // A codec bug must still surface as a BgpError so callers handle one error type.
-    throw new BgpError(3, 0, `internal decoder error: ${(error as Error).message}`);
+    const code = type === 1 ? ErrorCode.OPEN : type === 5 ? ErrorCode.ROUTE_REFRESH : ErrorCode.UPDATE;
+    throw new BgpError(code, 0, `internal decoder error: ${(error as Error).message}`);
   }
 }
 

@@ -94,6 +94,11 @@ function decodeCapabilities(bytes: Uint8Array, start: number, end: number, out: 
 
 /** Encodes one optional parameter per capability, as FRR does; RFC 9072 format when needed. */
 export function encodeOpen(open: OpenMessage): Uint8Array {
+  const as4Capability = open.capabilities.find((c) => c.name === 'as4');
+  const as4FromCapability = as4Capability?.name === 'as4' ? as4Capability.asn : null;
+  if (open.as4 !== as4FromCapability) {
+    throw new RangeError(`OPEN: as4 is ${open.as4} but the 4-octet AS capability says ${as4FromCapability}; the wire carries only the capability`);
+  }
   const parameters: Array<{ type: number; value: Uint8Array }> = open.capabilities.map((capability) => {
     const value = encodeCapabilityValue(capability);
     checkUint(capability.code, 8, 'capability code');

@@ -45,6 +45,9 @@ const cases: Case[] = [
   { name: 'AS_PATH 4-octet bytes on a 2-octet session', attributes: ORIGIN + AS_PATH_4 + NEXT_HOP, ctx: AS2, action: 'treat-as-withdraw', subcode: 11, attribute: 2, message: /malformed AS_PATH/ },
   // RFC 7606 7.3
   { name: 'NEXT_HOP length 5', attributes: ORIGIN + AS_PATH_4 + '4003050a00000100', action: 'treat-as-withdraw', subcode: 5, attribute: 3, message: /NEXT_HOP length 5/ },
+  { name: 'NEXT_HOP 0.0.0.0', attributes: ORIGIN + AS_PATH_4 + '40030400000000', action: 'treat-as-withdraw', subcode: 8, attribute: 3, message: /invalid NEXT_HOP attribute \(NEXT_HOP 0.0.0.0\)/ },
+  { name: 'NEXT_HOP multicast', attributes: ORIGIN + AS_PATH_4 + '400304e0000005', action: 'treat-as-withdraw', subcode: 8, attribute: 3, message: /224.0.0.5/ },
+  { name: 'NEXT_HOP broadcast', attributes: ORIGIN + AS_PATH_4 + '400304ffffffff', action: 'treat-as-withdraw', subcode: 8, attribute: 3, message: /255.255.255.255/ },
   // RFC 7606 7.4
   { name: 'MED length 3', attributes: base + '800403000000', action: 'treat-as-withdraw', subcode: 5, attribute: 4, message: /MED length 3/ },
   // RFC 7606 7.5

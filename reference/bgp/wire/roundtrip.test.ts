@@ -63,6 +63,10 @@ describe('OPEN', () => {
   it.each(opens)('%s', (_, open) => {
     expect(roundTrip(open)).toEqual(open);
   });
+  it('refuses an as4 field the capabilities do not carry', () => {
+    expect(() => encodeMessage({ ...baseOpen, as4: 4200000000 })).toThrow(/as4 is 4200000000 but the 4-octet AS capability says 65001/);
+    expect(() => encodeMessage({ ...baseOpen, as4: null })).toThrow(RangeError);
+  });
   it('refuses a capability value longer than its 1-byte length field', () => {
     const open: OpenMessage = { ...baseOpen, as4: null, capabilities: [{ code: 250, hex: 'ab'.repeat(300) }] };
     expect(() => encodeMessage(open)).toThrow(/capability 250 length: 300/);

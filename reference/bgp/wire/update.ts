@@ -2,7 +2,9 @@
 // many routes into as few UPDATEs as fit the 4096-byte limit.
 
 import { isIpv6Text } from './addr.ts';
-import { addPathFor, decodeAttributes, writeAttributes, writeMpReachAttribute, writeMpUnreachAttribute } from './attributes.ts';
+import { decodeAttributes } from './attributes-decode.ts';
+import { writeAttributes } from './attributes-encode.ts';
+import { addPathFor, writeMpReachAttribute, writeMpUnreachAttribute } from './mp-nlri.ts';
 import { ByteWriter, readU16 } from './bytes.ts';
 import { BgpError, ErrorCode, UpdateSubcode } from './errors.ts';
 import { finishMessage, startMessage } from './header.ts';
