@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { emptyNode } from '../model.ts';
+import { parseBirdProtocols, parseBirdRoutes, renderBirdConf } from './bird.ts';
+import { renderBgpd } from './frr.ts';
+import { renderGobgpToml } from './gobgp.ts';
+import { normaliseState } from './kind.ts';
+
+function router(kind: 'frr' | 'bird' | 'gobgp' | 'speaker') {
+  const n = emptyNode('r', kind);
+  n.asn = 65005;
+  n.routerId = '10.1.5.1';
+  n.neighbors = [
+    { address: '10.1.10.1', asn: 500 },
+    { address: '10.1.5.10', asn: 65005, rrClient: true, addPath: true },
+  ];
+  n.announce = ['10.98.0.0/24'];
+  return n;
+}
+
+describe('FRR bgpd rendering', () => {
+  it('turns off the eBGP policy requirement and uses second-scale timers', () => {
+    const text = renderBgpd({ ...router('frr'), multipath: true });
+    expect(text).toContain('router bgp 65005');
+    expect(text).toContain(' no bgp ebgp-requires-policy');
+    expect(text).toContain(' timers bgp 1 3');
+    expect(text).toContain(' neighbor 10.1.10.1 timers connect 1');
+    expect(text).toContain(' neighbor 10.1.10.1 advertisement-interval 0');
+    expect(text).toContain(' bgp bestpath as-path multipath-relax');
+    expect(text).toContain('  network 10.98.0.0/24');
+    expect(text).toContain('  neighbor 10.1.5.10 route-reflector-client');
+    expect(text).toContain('  neighbor 10.1.5.10 addpath-tx-all-paths');
+    expect(text).not.toContain('neighbor 10.1.10.1 route-reflector-client');
+  });
+});
+
+describe('GoBGP TOML rendering', () => {
+  it('renders each neighbor with 1 s connect-retry, 3 s hold and RR/ADD-PATH where asked', () => {
+    const text = renderGobgpToml(router('gobgp'));
+    expect(text).toContain('as = 65005');
+    expect(text).toContain('router-id = "10.1.5.1"');
+    expect(text.match(/\[\[neighbors\]\]/g)).toHaveLength(2);
+    expect(text).toContain('connect-retry = 1');
+    expect(text).toContain('hold-time = 3');
+    expect(text).toContain('route-reflector-client = true');
+    expect(text).toContain('send-max = 8');
+  });
+});
+
+describe('BIRD rendering', () => {
+  it('a stand-in speaker exports only its statics and imports nothing', () => {
+    const text = renderBirdConf(router('speaker'), '/x/bird.log');
+    expect(text).toContain('route 10.98.0.0/24 blackhole;');
+    expect(text).toContain('import none; export where source = RTS_STATIC;');
+    expect(text).toContain('connect delay time 1');
+  });
+  it('a router imports all and reflects to rr clients', () => {
+    const text = renderBirdConf(router('bird'), '/x/bird.log');
+    expect(text).toContain('import all; export where source != RTS_DEVICE;');
+    expect(text).toMatch(/protocol bgp peer1 \{[^}]*rr client;/);
+    expect(text).toContain('add paths on;');
+  });
+});
+
+describe('BIRD output parsing', () => {
+  it('reads BGP protocol states from show protocols', () => {
+    const text = [
+      'BIRD 2.0.12 ready.',
+      'Name       Proto      Table      State  Since         Info',
+      'device1    Device     ---        up     00:00:05.123  ',
+      'peer0      BGP        ---        up     00:00:06.456  Established   ',
+      'peer1      BGP        ---        start  00:00:05.123  Active        Socket: Connection refused',
+    ].join('\n');
+    expect(parseBirdProtocols(text)).toEqual([
+      { name: 'device1', proto: 'Device', state: 'up', info: '' },
+      { name: 'peer0', proto: 'BGP', state: 'up', info: 'Established' },
+      { name: 'peer1', proto: 'BGP', state: 'start', info: 'Active        Socket: Connection refused' },
+    ]);
+  });
+  it('reads prefixes with every next hop from show route', () => {
+    const text = [
+      'Table master4:',
+      '192.0.2.0/32         unicast [peer0 00:00:06.789] * (100) [AS65010i]',
+      '\tvia 10.0.1.10 on eth1',
+      '                     unicast [peer1 00:00:06.790] (100) [AS65020i]',
+      '\tvia 10.0.2.10 on eth2',
+      '172.31.254.0/26      blackhole [announced 00:00:05.123] * (200)',
+      '10.0.1.0/24          unicast [direct1 00:00:05.123] * (240)',
+      '\tdev eth1',
+    ].join('\n');
+    expect(parseBirdRoutes(text)).toEqual([
+      { prefix: '192.0.2.0/32', nexthops: ['10.0.1.10', '10.0.2.10'], table: 'rib' },
+      { prefix: '172.31.254.0/26', nexthops: ['blackhole'], table: 'rib' },
+      { prefix: '10.0.1.0/24', nexthops: ['eth1'], table: 'rib' },
+    ]);
+  });
+});
+
+describe('state names', () => {
+  it('normalises daemon spellings to RFC 4271 names', () => {
+    expect(normaliseState('ESTABLISHED')).toBe('Established');
+    expect(normaliseState('OpenSent')).toBe('OpenSent');
+    expect(normaliseState('Idle (Admin)')).toBe('Idle (Admin)');
+  });
+});
