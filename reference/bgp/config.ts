@@ -27,8 +27,6 @@ export interface PeerConfig {
   addPathSendMax: number;
   holdTime: number;
   connectRetry: number;
-  /** IP TTL of the session's packets (1 for directly connected eBGP). */
-  ttl: number;
   importPolicy?: string;
   exportPolicy?: string;
   /** Next hop of routes sent to this peer: "self", an address, or unset (keep / self for eBGP). */
@@ -195,7 +193,7 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
   const path = ['peers', i];
   const o = r.object(raw, path, [
     'name', 'address', 'asn', 'port', 'localAddress', 'localPort', 'passive', 'families', 'addPath', 'addPathSendMax',
-    'holdTime', 'connectRetry', 'multihop', 'import', 'export', 'nextHop', 'nextHop6', 'maxPrefixes', 'gracefulRestart',
+    'holdTime', 'connectRetry', 'import', 'export', 'nextHop', 'nextHop6', 'maxPrefixes', 'gracefulRestart',
     'extendedNextHop',
   ]);
   const address = r.address(o.address, [...path, 'address']);
@@ -225,7 +223,6 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
   };
   const holdTime = o.holdTime === undefined ? top.holdTime : r.integer(o.holdTime, [...path, 'holdTime'], 0, 65535);
   if (holdTime === 1 || holdTime === 2) r.fail([...path, 'holdTime'], 'must be 0 or at least 3 seconds (RFC 4271 4.2)');
-  const ebgp = asn !== top.localAs;
   const peer: PeerConfig = {
     name: typeof o.name === 'string' ? o.name : address,
     address,
@@ -237,7 +234,6 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
     addPathSendMax: o.addPathSendMax === undefined ? 0 : r.integer(o.addPathSendMax, [...path, 'addPathSendMax'], 0, 255),
     holdTime,
     connectRetry: o.connectRetry === undefined ? top.connectRetry : r.integer(o.connectRetry, [...path, 'connectRetry'], 1, 3600),
-    ttl: o.multihop === undefined ? (ebgp ? 1 : 255) : r.integer(o.multihop, [...path, 'multihop'], 1, 255),
     importPolicy: policyRef('import'),
     exportPolicy: policyRef('export'),
     gracefulRestart: o.gracefulRestart === undefined ? top.gr : r.boolean(o.gracefulRestart, [...path, 'gracefulRestart']),

@@ -516,8 +516,18 @@ export class Speaker {
     if (this.flushTimer || this.stopped) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = null;
-      for (const peer of this.peers) if (!peer.dumping) this.flush(peer);
+      for (const peer of this.peers) if (!peer.dumping) this.guarded(peer, () => this.flush(peer));
     }, this.config.mraiMs);
+  }
+
+  /** An encoding failure toward one peer resets that session; it never takes the speaker down. */
+  private guarded(peer: Peer, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log('error', `${peer.session.name}: cannot send updates: ${(err as Error).message}`);
+      peer.session.reset({ code: 6, subcode: Cease.OUT_OF_RESOURCES }, `cannot send updates: ${(err as Error).message}`);
+    }
   }
 
   private flush(peer: Peer): void {
@@ -541,7 +551,7 @@ export class Speaker {
   private async dumpAll(peer: Peer): Promise<void> {
     const families = peer.session.negotiated!.families.map(familyAfi);
     for (const afi of families) await this.dumpFamily(peer, afi, false);
-    this.flush(peer);
+    this.guarded(peer, () => this.flush(peer));
   }
 
   /** Sends the whole table of one family, then End-of-RIB (or, for enhanced refresh, BoRR..EoRR). */
@@ -555,7 +565,7 @@ export class Speaker {
       this.rib(afi).forEachPrefix((key) => keys.push(key));
       for (let i = 0; i < keys.length; i += DUMP_BATCH) {
         if (peer.session.established !== connection) return;
-        this.sendChanges(peer, afi, keys.slice(i, i + DUMP_BATCH));
+        this.guarded(peer, () => this.sendChanges(peer, afi, keys.slice(i, i + DUMP_BATCH)));
         if (i + DUMP_BATCH < keys.length) await new Promise((resolve) => setImmediate(resolve));
       }
       if (peer.session.established !== connection) return;

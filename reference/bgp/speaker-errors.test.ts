@@ -1,0 +1,166 @@
+// Malformed input from a peer, sent by a raw-socket client: each UPDATE error gets the RFC 7606
+// action (treat-as-withdraw, attribute discard, session reset with the right NOTIFICATION), the
+// speaker keeps running, and an old (2-octet) peer gets AS_TRANS with AS4_PATH (RFC 6793).
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from './config.ts';
+import { Speaker } from './speaker.ts';
+import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage, type Capability, type UpdateMessage } from './wire/index.ts';
+
+/** A peer made of a socket: writes raw bytes, collects decoded replies. */
+class RawPeer {
+  readonly messages: BgpMessage[] = [];
+  closed = false;
+  private buffer = Buffer.alloc(0);
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      for (;;) {
+        const length = messageLengthAt(this.buffer, 0);
+        if (length === null || this.buffer.length < length) break;
+        this.messages.push(decodeMessage(this.buffer.subarray(0, length), { as4: this.as4 }));
+        this.buffer = this.buffer.subarray(length);
+      }
+    });
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => undefined);
+  }
+  as4 = true;
+
+  static async open(port: number, asn: number, capabilities: Capability[]): Promise<RawPeer> {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const peer = new RawPeer(socket);
+    peer.as4 = capabilities.some((c) => c.code === 65);
+    socket.write(encodeMessage({ type: 'OPEN', version: 4, myAs: asn > 65535 ? 23456 : asn, holdTime: 90, bgpId: '10.0.0.2', as4: peer.as4 ? asn : null, capabilities }));
+    socket.write(encodeMessage({ type: 'KEEPALIVE' }));
+    await until(() => peer.messages.some((m) => m.type === 'KEEPALIVE'));
+    return peer;
+  }
+
+  send(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function until(probe: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function update(attributes: number[], nlri: number[], withdrawn: number[] = []): Uint8Array {
+  const body = [withdrawn.length >> 8, withdrawn.length & 255, ...withdrawn, attributes.length >> 8, attributes.length & 255, ...attributes, ...nlri];
+  const length = 19 + body.length;
+  return new Uint8Array([...new Array(16).fill(0xff), length >> 8, length & 255, 2, ...body]);
+}
+
+const ORIGIN_IGP = [0x40, 1, 1, 0];
+const AS_PATH_65002 = [0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea]; // one 4-octet sequence [65002]
+const NEXT_HOP = [0x40, 3, 4, 127, 0, 0, 2];
+const GOOD = [...ORIGIN_IGP, ...AS_PATH_65002, ...NEXT_HOP];
+const PREFIX_A = [24, 10, 0, 0]; // 10.0.0.0/24
+const PREFIX_B = [24, 10, 0, 1]; // 10.0.1.0/24
+const MP_V4: Capability[] = [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }, { code: 65, name: 'as4', asn: 65002 }];
+
+let speaker: Speaker;
+const logs: string[] = [];
+const received = () => speaker.receivedRoutes(speaker.peers[0]!);
+
+beforeAll(async () => {
+  speaker = new Speaker(
+    readConfig({ routerId: '10.0.0.1', localAs: 4200000001, holdTime: 90, listen: { address: '127.0.0.1', port: 0 }, peers: [{ address: '127.0.0.2', asn: 65002, passive: true }], routes: ['192.0.2.1/32'] }, 'test.yaml'),
+    (level, m) => logs.push(`${level} ${m}`),
+  );
+  await speaker.start();
+});
+afterAll(() => {
+  if (process.env.DEBUG_SPEAKER) console.log(logs.join('\n'));
+  return speaker.stop();
+});
+
+describe('RFC 7606 handling of malformed UPDATEs', () => {
+  let peer: RawPeer;
+  beforeAll(async () => {
+    peer = await RawPeer.open(speaker.listenPort, 65002, MP_V4);
+  });
+  afterAll(() => peer.close());
+
+  it('installs a well-formed UPDATE', async () => {
+    peer.send(update(GOOD, [...PREFIX_A, ...PREFIX_B]));
+    await until(() => received().length === 2);
+    expect(received()[0]).toMatchObject({ asPath: '65002', nextHop: '127.0.0.2' });
+  });
+
+  it('treats an UPDATE with an invalid ORIGIN as a withdrawal of its NLRI', async () => {
+    peer.send(update([0x40, 1, 1, 7, ...AS_PATH_65002, ...NEXT_HOP], PREFIX_A));
+    await until(() => received().length === 1);
+    expect(received()[0]!.prefix).toBe('10.0.1.0/24');
+    expect(logs.some((l) => l.includes('invalid ORIGIN') && l.includes('treat-as-withdraw'))).toBe(true);
+  });
+
+  it('treats a missing NEXT_HOP as withdraw (well-known mandatory attribute)', async () => {
+    peer.send(update([...ORIGIN_IGP, ...AS_PATH_65002], PREFIX_B));
+    await until(() => received().length === 0);
+  });
+
+  it('discards a malformed ATOMIC_AGGREGATE and keeps the route', async () => {
+    peer.send(update([...GOOD, 0x40, 6, 1, 0], PREFIX_A));
+    await until(() => received().length === 1);
+    expect(speaker.store.get(speaker.rib(1).pathAttributes(speaker.rib(1).bestPath(speaker.keyOf(1, '10.0.0.0/24')))).atomicAggregate).toBeUndefined();
+    expect(logs.some((l) => l.includes('attribute-discard'))).toBe(true);
+    expect(speaker.peers[0]!.session.state).toBe('Established');
+  });
+
+  it('treats an attribute overrunning the attribute list as withdraw (RFC 7606 4), session kept', async () => {
+    peer.send(update([...ORIGIN_IGP, 0x40, 2, 200, 2, 1], PREFIX_A));
+    await until(() => received().length === 0);
+    expect(logs.some((l) => l.includes('overruns the attributes') && l.includes('treat-as-withdraw'))).toBe(true);
+    peer.send(update(GOOD, PREFIX_A));
+    await until(() => received().length === 1);
+  });
+
+  it('resets the session with NOTIFICATION 3/10 for an NLRI that cannot be parsed', async () => {
+    peer.send(update(GOOD, [33, 10, 0, 0, 0, 0]));
+    await until(() => peer.closed);
+    expect(peer.messages.find((m) => m.type === 'NOTIFICATION')).toMatchObject({ code: 3, subcode: 10 });
+    await until(() => received().length === 0);
+  });
+});
+
+describe('session-reset errors', () => {
+  it.each([
+    ['a withdrawn-routes length beyond the message', (() => { const m = update(GOOD, PREFIX_A); m[19] = 0x0f; return m; })(), { code: 3, subcode: 1 }],
+    ['a broken marker', (() => { const m = update(GOOD, PREFIX_A); m[3] = 0; return m; })(), { code: 1, subcode: 1 }],
+    ['an unknown message type', new Uint8Array([...new Array(16).fill(0xff), 0, 19, 9]), { code: 1, subcode: 3, data: '09' }],
+    ['a message length below the minimum', new Uint8Array([...new Array(16).fill(0xff), 0, 18, 4]), { code: 1, subcode: 2, data: '0012' }],
+  ])('%s gets the right NOTIFICATION and the speaker lives on', async (_, bytes, notification) => {
+    await until(() => speaker.peers[0]!.session.connections.size === 0);
+    const peer = await RawPeer.open(speaker.listenPort, 65002, MP_V4);
+    peer.send(bytes);
+    await until(() => peer.closed);
+    expect(peer.messages.find((m) => m.type === 'NOTIFICATION')).toMatchObject(notification);
+    peer.close();
+  });
+});
+
+describe('old BGP speaker (no 4-octet AS capability)', () => {
+  it('sees AS_TRANS in OPEN and AS_PATH, and our real AS in AS4_PATH', async () => {
+    await until(() => speaker.peers[0]!.session.connections.size === 0);
+    const peer = await RawPeer.open(speaker.listenPort, 65002, [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }]);
+    const open = peer.messages.find((m) => m.type === 'OPEN');
+    expect(open).toMatchObject({ myAs: 23456, as4: 4200000001 });
+    await until(() => peer.messages.some((m) => m.type === 'UPDATE' && m.nlri.length > 0));
+    const announcement = peer.messages.find((m): m is UpdateMessage => m.type === 'UPDATE' && m.nlri.length > 0)!;
+    expect(announcement.layout!.map((a) => a.code)).toEqual(expect.arrayContaining([2, 17]));
+    // Decoded as an old speaker would merge it (RFC 6793 4.2.3): the real AS is back.
+    expect(announcement.attributes.asPath).toEqual([{ type: 'sequence', asns: [4200000001] }]);
+    peer.close();
+  });
+});
