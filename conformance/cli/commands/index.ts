@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerCoverage } from './coverage.ts';
 import { register as registerDecode } from './decode.ts';
 import { register as registerDemo } from './demo.ts';
+import { register as registerDocker } from './docker.ts';
 import { register as registerGate } from './gate.ts';
 import { register as registerL2Announce } from './l2-announce.ts';
 import { register as registerLab } from './lab.ts';
@@ -9,7 +10,7 @@ import { register as registerReport } from './report.ts';
 import { register as registerSpeaker } from './speaker.ts';
 
 // Each subcommand lives in its own module beside this one and registers itself here.
-const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage, registerDecode, registerDemo, registerLab, registerSpeaker, registerL2Announce];
+const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage, registerDecode, registerDemo, registerLab, registerSpeaker, registerL2Announce, registerDocker];
 
 export function registerCommands(program: Command): void {
   for (const register of registrars) register(program);

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { requireRoot } from '../../lab/lab.ts';
+import { engineSocketPath, ensureEngine, stopEngine } from '../../lab/docker-engine.ts';
+import { ensureImages, imageSizes, pruneStaleImages } from '../../lab/images/build.ts';
+import { labContainers } from '../../lab/backends/docker.ts';
+
+// `peerproof docker engine|images`: the private dockerd the docker lab backend runs on, and the
+// FRR/GoBGP/BIRD images it builds (CI can build them once up front, and stop the engine after).
+
+export function register(program: Command): void {
+  const docker = program.command('docker').description("the lab's private Docker engine and its FRR/GoBGP/BIRD images");
+
+  docker
+    .command('start')
+    .description('start peerproof\'s dockerd (own data root and socket, no iptables/forwarding changes); reuses a running one')
+    .action(async () => {
+      requireRoot();
+      const engine = await ensureEngine();
+      process.stdout.write(`dockerd ${engine.started ? 'started' : 'already running'}: pid ${engine.pid}, socket ${engine.socketPath}\n`);
+    });
+
+  docker
+    .command('stop')
+    .description('stop peerproof\'s dockerd and put back the host settings recorded before it started')
+    .action(async () => {
+      requireRoot();
+      const result = await stopEngine();
+      process.stdout.write(result.stopped ? 'dockerd stopped\n' : 'no dockerd of peerproof was running\n');
+      for (const change of result.restored) process.stdout.write(`restored ${change}\n`);
+    });
+
+  docker
+    .command('images')
+    .option('--prune', 'remove peerproof images of older recipes')
+    .description('build the lab images if the cache lacks them (debootstrap of bookworm + Debian packages), and list them')
+    .action(async (opts: { prune?: boolean }) => {
+      requireRoot();
+      const engine = await ensureEngine();
+      const report = await ensureImages(engine.docker);
+      if (report.built.length > 0) {
+        const s = report.seconds;
+        process.stdout.write(`built ${report.built.join(', ')} (debootstrap ${s.rootfs ?? 0} s, import ${s.import ?? 0} s, router images ${s.routers ?? 0} s)\n`);
+      }
+      const sizes = await imageSizes(engine.docker, report.images);
+      for (const [tag, bytes] of Object.entries(sizes)) process.stdout.write(`${tag.padEnd(32)} ${(bytes / 1e6).toFixed(0)} MB\n`);
+      if (opts.prune) for (const tag of await pruneStaleImages(engine.docker, report.images)) process.stdout.write(`removed ${tag}\n`);
+      const running = await labContainers(engine.docker);
+      if (running.length > 0) process.stdout.write(`lab containers: ${running.join(', ')}\n`);
+      process.stdout.write(`engine socket: ${engineSocketPath()}\n`);
+    });
+}
