@@ -110,6 +110,7 @@ describe('L2 announcer on a bridge with three nodes', () => {
   it('opens only the interfaces the policy matches', async () => {
     const ready = await nodes[0].events!.waitFor((r) => r.event === 'ready');
     expect(ready.interfaces).toEqual(['net0']);
+    expect(nodes.flatMap((n) => n.events!.records).filter((r) => r.event === 'warning' || r.event === 'error')).toEqual([]);
   });
 
   it('answers ARP for the VIP from the lease holder only', () => {

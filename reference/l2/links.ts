@@ -33,6 +33,20 @@ export function matchingInterfaces(patterns: RegExp[]): InterfaceInfo[] {
     .map((link) => ({ name: link.ifname, mac: parseMac(link.address!) }));
 }
 
+interface IpAddressLink {
+  ifname: string;
+  addr_info: Array<{ local: string }>;
+}
+
+/** Which of `addresses` are configured on which of `interfaceNames` (the kernel answers for those itself). */
+export function addressesConfiguredOn(interfaceNames: string[], addresses: string[]): Array<{ address: string; interfaceName: string }> {
+  const links = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as IpAddressLink[];
+  const wanted = new Set(addresses);
+  return links
+    .filter((link) => interfaceNames.includes(link.ifname))
+    .flatMap((link) => link.addr_info.filter((a) => wanted.has(a.local)).map((a) => ({ address: a.local, interfaceName: link.ifname })));
+}
+
 // ARP, and neighbour solicitations without extension headers (the form every stack sends).
 const CAPTURE_FILTER = 'arp or (icmp6 and ip6[40] == 135)';
 const CAPTURE_BUFFER_BYTES = 1 << 20;

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { L2Announcer, type ServiceAnnouncement } from './announcer.ts';
 import { FAST_FAILOVER_TIMING, type ElectionTiming } from './election.ts';
 import { FileLeaseStore } from './lease-store.ts';
-import { matchingInterfaces, openCapLink, type FrameLink } from './links.ts';
+import { addressesConfiguredOn, matchingInterfaces, openCapLink, type FrameLink } from './links.ts';
 import { parseVip } from './responder.ts';
 
 const USAGE = `usage: main.ts --identity NODE --lease-dir DIR --service LEASE=VIP[,VIP...] [--service ...]
@@ -94,6 +94,10 @@ export function runAnnouncer(command: AnnouncerCommand): void {
   });
   const links: FrameLink[] = interfaces.map((iface) => openCapLink(iface, (frame, link) => announcer.handleFrame(frame, link)));
   print({ event: 'ready', identity: command.identity, interfaces: interfaces.map((i) => i.name), timing: command.timing });
+  const vips = command.services.flatMap((s) => s.vips.map((v) => v.text));
+  for (const { address, interfaceName } of addressesConfiguredOn(interfaces.map((i) => i.name), vips)) {
+    print({ event: 'warning', message: `VIP ${address} is configured on ${interfaceName}: the kernel answers for it there too, on every node that has it` });
+  }
   announcer.start(links);
   const shutdown = () => {
     announcer.stop(true);

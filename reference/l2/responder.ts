@@ -2,7 +2,7 @@
 // VIPs currently announced, and builds the takeover announcements. It owns no sockets; frames
 // come in and go out through FrameLinks.
 import { isIP } from 'node:net';
-import { bytesEqual, formatMac, parseIpv4, parseIpv6 } from './addresses.ts';
+import { bytesEqual, formatIpv6, formatMac, parseIpv4, parseIpv6 } from './addresses.ts';
 import {
   ARP_REQUEST,
   arpReplyTo,
@@ -24,7 +24,9 @@ export function parseVip(text: string): Vip {
   const trimmed = text.trim();
   const family = isIP(trimmed);
   if (family === 0) throw new Error(`not an IPv4 or IPv6 address: "${trimmed}"`);
-  return family === 4 ? { text: trimmed, family: 4, bytes: parseIpv4(trimmed) } : { text: trimmed, family: 6, bytes: parseIpv6(trimmed) };
+  if (family === 4) return { text: trimmed, family: 4, bytes: parseIpv4(trimmed) };
+  const bytes = parseIpv6(trimmed);
+  return { text: formatIpv6(bytes), family: 6, bytes }; // the form `ip` prints, so addresses compare as text
 }
 
 export type Answer = { kind: 'arp-reply' | 'neighbor-advertisement'; vip: string; to: string; interfaceName: string };
