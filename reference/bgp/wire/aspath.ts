@@ -32,6 +32,7 @@ export function writeAsPath(w: ByteWriter, segments: readonly AsPathSegment[], a
   for (const segment of segments) {
     const code = SEGMENT_CODES[segment.type];
     if (code === undefined) throw new RangeError(`AS_PATH: unknown segment type "${segment.type}"`);
+    if (segment.asns.length === 0) throw new RangeError('AS_PATH: a segment without ASNs is malformed (RFC 7606 7.2)');
     for (let from = 0; from < segment.asns.length; from += MAX_SEGMENT_ASNS) {
       const chunk = segment.asns.slice(from, from + MAX_SEGMENT_ASNS);
       w.u8(code).u8(chunk.length);

@@ -21,6 +21,12 @@ import { AS_TRANS, type CodecContext, type PathAttributes } from './types.ts';
 
 const A = AttributeCode;
 
+/** RFC 7606 7.8, 7.10, 7.14 and RFC 8092 6 make a zero-length list malformed: refuse to send one. */
+function nonEmpty<T>(list: readonly T[], name: string): readonly T[] {
+  if (list.length === 0) throw new RangeError(`${name}: an empty list would be a malformed attribute; leave the field out instead`);
+  return list;
+}
+
 function parseCommunity(text: string): number {
   const match = /^(\d+):(\d+)$/.exec(text);
   if (!match || Number(match[1]) > 0xffff || Number(match[2]) > 0xffff) throw new RangeError(`COMMUNITIES: bad community "${text}"`);
@@ -90,7 +96,7 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     }
   }
   if (a.communities !== undefined) {
-    const values = a.communities.map(parseCommunity);
+    const values = nonEmpty(a.communities, 'COMMUNITIES').map(parseCommunity);
     add(A.COMMUNITIES, OPTIONAL_TRANSITIVE, (v) => values.forEach((c) => v.u32(c)));
   }
   if (a.originatorId !== undefined) {
@@ -98,7 +104,7 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     add(A.ORIGINATOR_ID, OPTIONAL_NON_TRANSITIVE, (v) => v.bytes(id));
   }
   if (a.clusterList !== undefined) {
-    const ids = a.clusterList.map((id) => ipv4ToBytes(id));
+    const ids = nonEmpty(a.clusterList, 'CLUSTER_LIST').map((id) => ipv4ToBytes(id));
     add(A.CLUSTER_LIST, OPTIONAL_NON_TRANSITIVE, (v) => ids.forEach((id) => v.bytes(id)));
   }
   if (a.mpReach !== undefined) {
@@ -114,12 +120,12 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     writers.push({ code: A.MP_UNREACH_NLRI, write: () => writeMpUnreachAttribute(w, afi, safi, routes, addPath) });
   }
   if (a.extendedCommunities !== undefined) {
-    const values = a.extendedCommunities;
+    const values = nonEmpty(a.extendedCommunities, 'EXTENDED_COMMUNITIES');
     values.forEach((hex) => fromHex(hex, 'EXTENDED_COMMUNITIES'));
     add(A.EXTENDED_COMMUNITIES, OPTIONAL_TRANSITIVE, (v) => values.forEach((hex) => writeExtendedCommunity(v, hex)));
   }
   if (a.largeCommunities !== undefined) {
-    const values = a.largeCommunities;
+    const values = nonEmpty(a.largeCommunities, 'LARGE_COMMUNITIES');
     add(A.LARGE_COMMUNITIES, OPTIONAL_TRANSITIVE, (v) => values.forEach((text) => writeLargeCommunity(v, text)));
   }
   for (const unknown of a.unknown ?? []) {
