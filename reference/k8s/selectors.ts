@@ -206,3 +206,32 @@ export function parseCalicoSelector(source: string): Selector {
   if (rest.kind !== 'end') throw new SelectorSyntaxError(source, rest.at, '&&, || or the end of the selector');
   return { type: 'expression', source, expression };
 }
+
+/** A selector matching when any of the given label selectors matches (MetalLB's lists of selectors). */
+export function anyOf(selectors: Selector[]): Selector {
+  if (selectors.length === 0) return EVERYTHING;
+  if (selectors.length === 1) return selectors[0]!;
+  const operands: SelectorExpression[] = selectors.map(toExpression);
+  return { type: 'expression', source: '(any of the listed selectors)', expression: { op: '||', operands } };
+}
+
+function toExpression(selector: Selector): SelectorExpression {
+  switch (selector.type) {
+    case 'everything':
+      return { op: 'all' };
+    case 'nothing':
+      return { op: '!', operand: { op: 'all' } };
+    case 'expression':
+      return selector.expression;
+    case 'labels': {
+      const operands: SelectorExpression[] = Object.entries(selector.matchLabels).map(([key, value]) => ({ op: '==', key, value }));
+      for (const r of selector.matchExpressions) {
+        if (r.operator === 'In') operands.push({ op: 'in', key: r.key, values: r.values });
+        else if (r.operator === 'NotIn') operands.push({ op: 'not in', key: r.key, values: r.values });
+        else if (r.operator === 'Exists') operands.push({ op: 'has', key: r.key });
+        else operands.push({ op: '!', operand: { op: 'has', key: r.key } });
+      }
+      return operands.length === 0 ? { op: 'all' } : { op: '&&', operands };
+    }
+  }
+}

@@ -1,0 +1,584 @@
+import { parseCidr } from '../ipam/address.ts';
+import { checkObject, sourceOf, toSelector } from './core.ts';
+import { bareAddress, communitySchema, emptyOutput, largeCommunitySchema, nodeIPv4, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
+import { embeddedYaml, type Manifest } from './manifests.ts';
+import {
+  DEFAULT_BGP_TIMERS,
+  type AddressFamily,
+  type AdvertisementIntent,
+  type AdvertisementKind,
+  type BgpPeer,
+  type ClusterNode,
+  type LbPool,
+  type PodIpam,
+} from './model.ts';
+import { matchesSelector, EVERYTHING, NOTHING } from './selectors.ts';
+import {
+  anything,
+  asn,
+  bool,
+  INVALID,
+  int,
+  ip,
+  labelSelectorSchema,
+  list,
+  metadataSchema,
+  noteUnsupported,
+  obj,
+  oneOf,
+  port,
+  report,
+  str,
+  unsupported,
+  type Infer,
+} from './schema.ts';
+import { metallbConfigMapSchema, translateLegacyConfig } from './metallb.ts';
+
+// Cilium: BGP Control Plane v1 (CiliumBGPPeeringPolicy), v2 (CiliumBGPClusterConfig /
+// PeerConfig / Advertisement), LB-IPAM pools, L2 announcement policies, the MetalLB-style
+// `bgp-config` ConfigMap of Cilium 1.10-1.12 (seed 000) and cluster-pool settings of
+// `cilium-config`.
+
+const header = { apiVersion: str(), kind: str(), metadata: metadataSchema, status: anything() };
+
+const familySchema = obj({ afi: oneOf(['ipv4', 'ipv6'] as const), safi: oneOf(['unicast'] as const) }, ['afi', 'safi']);
+const communitiesSchema = obj({ standard: list(communitySchema()), wellKnown: list(communitySchema()), large: list(largeCommunitySchema()) });
+const pathAttributesSchema = obj({ communities: communitiesSchema, localPreference: int(0, 4294967295, 'a local preference') });
+
+const peeringPolicySchema = obj(
+  {
+    ...header,
+    spec: obj(
+      {
+        nodeSelector: labelSelectorSchema,
+        virtualRouters: list(
+          obj(
+            {
+              localASN: asn(),
+              exportPodCIDR: bool(),
+              podIPPoolSelector: unsupported('multi-pool IPAM pod pools (CiliumPodIPPool) are not advertised'),
+              serviceSelector: labelSelectorSchema,
+              serviceAdvertisements: list(oneOf(['LoadBalancerIP', 'ClusterIP', 'ExternalIP'] as const)),
+              neighbors: list(
+                obj(
+                  {
+                    peerAddress: str(),
+                    peerPort: port(),
+                    peerASN: asn(),
+                    eBGPMultihopTTL: int(1, 255, 'a TTL'),
+                    connectRetryTimeSeconds: int(1, 2147483647, 'seconds'),
+                    holdTimeSeconds: int(3, 65535, 'seconds'),
+                    keepAliveTimeSeconds: int(1, 65535, 'seconds'),
+                    gracefulRestart: unsupported('BGP graceful restart (sessions restart without it)'),
+                    families: list(familySchema),
+                    advertisedPathAttributes: list(
+                      obj(
+                        {
+                          selectorType: oneOf(['PodCIDR', 'CiliumLoadBalancerIPPool', 'CiliumPodIPPool'] as const),
+                          selector: labelSelectorSchema,
+                          communities: communitiesSchema,
+                          localPreference: int(0, 4294967295, 'a local preference'),
+                        },
+                        ['selectorType'],
+                      ),
+                    ),
+                    authSecretRef: unsupported('TCP MD5 authentication'),
+                  },
+                  ['peerAddress', 'peerASN'],
+                ),
+              ),
+            },
+            ['localASN', 'neighbors'],
+          ),
+        ),
+      },
+      ['virtualRouters'],
+    ),
+  },
+  ['spec'],
+);
+
+const clusterConfigSchema = obj(
+  {
+    ...header,
+    spec: obj(
+      {
+        nodeSelector: labelSelectorSchema,
+        bgpInstances: list(
+          obj(
+            {
+              name: str(),
+              localASN: asn(),
+              localPort: port(),
+              peers: list(
+                obj(
+                  {
+                    name: str(),
+                    peerAddress: ip(),
+                    peerASN: int(0, 4294967295, 'an AS number (0 = auto)'),
+                    peerConfigRef: obj({ name: str(), group: str(), kind: str() }, ['name']),
+                    autoDiscovery: unsupported('BGP peer auto-discovery (default gateway)'),
+                  },
+                  ['name'],
+                ),
+              ),
+            },
+            ['name'],
+          ),
+        ),
+      },
+      ['bgpInstances'],
+    ),
+  },
+  ['spec'],
+);
+
+const peerConfigSchema = obj(
+  {
+    ...header,
+    spec: obj({
+      transport: obj({ localPort: port(), peerPort: port(), sourceInterface: unsupported('session source interface') }),
+      timers: obj({
+        connectRetryTimeSeconds: int(1, 2147483647, 'seconds'),
+        holdTimeSeconds: int(3, 65535, 'seconds'),
+        keepAliveTimeSeconds: int(1, 65535, 'seconds'),
+      }),
+      authSecretRef: unsupported('TCP MD5 authentication'),
+      gracefulRestart: unsupported('BGP graceful restart (sessions restart without it)'),
+      ebgpMultihop: int(1, 255, 'a TTL'),
+      families: list(obj({ afi: oneOf(['ipv4', 'ipv6'] as const), safi: oneOf(['unicast'] as const), advertisements: labelSelectorSchema }, ['afi', 'safi'])),
+    }),
+  },
+  ['spec'],
+);
+
+const advertisementSchema = obj(
+  {
+    ...header,
+    spec: obj(
+      {
+        advertisements: list(
+          obj(
+            {
+              advertisementType: oneOf(['PodCIDR', 'CiliumPodIPPool', 'Service', 'Interface'] as const),
+              service: obj({
+                addresses: list(oneOf(['LoadBalancerIP', 'ClusterIP', 'ExternalIP'] as const)),
+                aggregationLengthIPv4: int(0, 32, 'a prefix length'),
+                aggregationLengthIPv6: int(0, 128, 'a prefix length'),
+              }),
+              selector: labelSelectorSchema,
+              attributes: pathAttributesSchema,
+              interface: unsupported('interface address advertisements'),
+            },
+            ['advertisementType'],
+          ),
+        ),
+      },
+      ['advertisements'],
+    ),
+  },
+  ['spec'],
+);
+
+const blockSchema = obj({ cidr: str(), start: ip(), stop: ip() });
+const lbPoolSchema = obj(
+  {
+    ...header,
+    spec: obj({
+      blocks: list(blockSchema),
+      cidrs: list(blockSchema),
+      serviceSelector: labelSelectorSchema,
+      disabled: bool(),
+      allowFirstLastIPs: oneOf(['Yes', 'No'] as const),
+    }),
+  },
+  ['spec'],
+);
+
+const l2PolicySchema = obj(
+  {
+    ...header,
+    spec: obj({
+      serviceSelector: labelSelectorSchema,
+      nodeSelector: labelSelectorSchema,
+      interfaces: list(str()),
+      loadBalancerIPs: bool(),
+      externalIPs: bool(),
+    }),
+  },
+  ['spec'],
+);
+
+const configMapSchema = obj({ ...header, data: anything(), binaryData: anything(), immutable: anything() });
+
+const CILIUM_GROUPS = new Set(['cilium.io']);
+
+function isConfigMap(m: Manifest, name: string): boolean {
+  return m.group === '' && m.kind === 'ConfigMap' && m.name === name;
+}
+
+type Attributes = Infer<typeof pathAttributesSchema>;
+
+function applyAttributes(intent: AdvertisementIntent, attributes: Attributes | undefined): void {
+  if (!attributes) return;
+  intent.communities.push(...(attributes.communities?.standard ?? []), ...(attributes.communities?.wellKnown ?? []));
+  intent.largeCommunities.push(...(attributes.communities?.large ?? []));
+  if (attributes.localPreference !== undefined) intent.localPref = attributes.localPreference;
+}
+
+function serviceKind(address: 'LoadBalancerIP' | 'ClusterIP' | 'ExternalIP'): AdvertisementKind {
+  return address === 'LoadBalancerIP' ? 'lb-vip' : address === 'ClusterIP' ? 'cluster-ip' : 'external-ip';
+}
+
+function families(list: Array<{ afi?: 'ipv4' | 'ipv6' }> | undefined): AddressFamily[] {
+  if (!list || list.length === 0) return ['ipv4-unicast', 'ipv6-unicast'];
+  return [...new Set(list.map((f) => (f.afi === 'ipv6' ? 'ipv6-unicast' : 'ipv4-unicast') as AddressFamily))];
+}
+
+/** Router id: Cilium's per-node annotation, else the node's IPv4 address. */
+function routerIdFor(node: ClusterNode, localASN: number): string | undefined {
+  const annotation = node.annotations[`cilium.io/bgp-virtual-router.${localASN}`];
+  const match = annotation && /router-id=([0-9.]+)/.exec(annotation);
+  return match ? match[1] : nodeIPv4(node);
+}
+
+function copyIntent(intent: AdvertisementIntent): AdvertisementIntent {
+  return { ...intent, pools: [...intent.pools], communities: [...intent.communities], largeCommunities: [...intent.largeCommunities] };
+}
+
+function translatePeeringPolicy(m: Manifest, input: FlavourInput, out: FlavourOutput, poolLabels: Map<string, Record<string, string>>): void {
+  const policy = checkObject(m, peeringPolicySchema);
+  if (!policy) return;
+  const nodeSelector = toSelector(policy.spec!.nodeSelector);
+  const nodes = input.nodes.filter((n) => matchesSelector(nodeSelector, n.labels));
+  policy.spec!.virtualRouters!.forEach((router, r) => {
+    const intents: AdvertisementIntent[] = [];
+    const base = { pools: [], prefixes: [], nodeSelector, communities: [], largeCommunities: [], nextHop: { type: 'self' as const }, source: sourceOf(m) };
+    if (router.exportPodCIDR) intents.push({ ...base, communities: [], largeCommunities: [], id: `${m.ref}#${r}/pod-cidr`, kind: 'pod-cidr', serviceSelector: NOTHING });
+    // v1: without a serviceSelector no service is announced.
+    if (router.serviceSelector) {
+      for (const address of router.serviceAdvertisements ?? ['LoadBalancerIP']) {
+        intents.push({ ...base, communities: [], largeCommunities: [], id: `${m.ref}#${r}/${address}`, kind: serviceKind(address), serviceSelector: toSelector(router.serviceSelector) });
+      }
+    }
+    const peersFor = (): BgpPeer[] =>
+      router.neighbors!.map((neighbor, n) => {
+        const attributes = neighbor.advertisedPathAttributes ?? [];
+        attributes.forEach((attr, a) => {
+          if (attr.selectorType === 'CiliumPodIPPool') {
+            noteUnsupported(m.ctx, ['spec', 'virtualRouters', r, 'neighbors', n, 'advertisedPathAttributes', a], 'path attributes for CiliumPodIPPool (multi-pool IPAM)');
+          }
+        });
+        // Attributes chosen per pool: announce each pool's addresses under its own intent.
+        const perPool = attributes.some((attr) => attr.selectorType === 'CiliumLoadBalancerIPPool' && attr.selector);
+        const peerIntents = intents.flatMap((intent) =>
+          perPool && intent.kind === 'lb-vip' ? out.pools.map((pool) => copyIntent({ ...intent, id: `${intent.id}/${pool.name}`, pools: [pool.name] })) : [copyIntent(intent)],
+        );
+        for (const attr of attributes) {
+          if (attr.selectorType === 'CiliumPodIPPool') continue;
+          const kind = attr.selectorType === 'PodCIDR' ? 'pod-cidr' : 'lb-vip';
+          const selector = attr.selector && kind === 'lb-vip' ? toSelector(attr.selector) : EVERYTHING;
+          for (const intent of peerIntents.filter((i) => i.kind === kind)) {
+            if (intent.pools.length === 1 && !matchesSelector(selector, poolLabels.get(intent.pools[0]!) ?? {})) continue;
+            applyAttributes(intent, attr);
+          }
+        }
+        return {
+          name: `${bareAddress(neighbor.peerAddress!)}`,
+          address: bareAddress(neighbor.peerAddress!),
+          asn: neighbor.peerASN!,
+          port: neighbor.peerPort ?? 179,
+          ...(neighbor.eBGPMultihopTTL !== undefined && neighbor.eBGPMultihopTTL > 1 ? { multihopTtl: neighbor.eBGPMultihopTTL } : {}),
+          timers: {
+            holdTimeSeconds: neighbor.holdTimeSeconds ?? DEFAULT_BGP_TIMERS.holdTimeSeconds,
+            keepaliveSeconds: neighbor.keepAliveTimeSeconds ?? DEFAULT_BGP_TIMERS.keepaliveSeconds,
+            connectRetrySeconds: neighbor.connectRetryTimeSeconds ?? DEFAULT_BGP_TIMERS.connectRetrySeconds,
+          },
+          families: families(neighbor.families),
+          advertisements: peerIntents.map((i) => registerIntent(out, i)),
+          source: sourceOf(m),
+        };
+      });
+    for (const node of nodes) {
+      const routerId = routerIdFor(node, router.localASN!);
+      if (!routerId) {
+        report(m.ctx, ['spec', 'virtualRouters', r], `node ${node.name} has no IPv4 address for a router id (set annotation cilium.io/bgp-virtual-router.${router.localASN})`);
+        continue;
+      }
+      out.bgpInstances.push({ node: node.name, name: `${m.name}/${r}`, localASN: router.localASN!, routerId, peers: peersFor(), source: sourceOf(m) });
+    }
+  });
+}
+
+/** Adds the intent once (peers with identical attributes share it) and returns its id. */
+function registerIntent(out: FlavourOutput, intent: AdvertisementIntent): string {
+  const same = out.advertisements.find((a) => JSON.stringify(a) === JSON.stringify(intent));
+  if (same) return same.id;
+  let id = intent.id;
+  for (let i = 2; out.advertisements.some((a) => a.id === id); i++) id = `${intent.id}~${i}`;
+  out.advertisements.push({ ...intent, id });
+  return id;
+}
+
+function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): void {
+  const configs = input.manifests.filter((m) => m.kind === 'CiliumBGPClusterConfig');
+  const peerConfigs = new Map<string, { m: Manifest; spec: NonNullable<Infer<typeof peerConfigSchema>['spec']> }>();
+  for (const m of input.manifests.filter((x) => x.kind === 'CiliumBGPPeerConfig')) {
+    const checked = checkObject(m, peerConfigSchema);
+    if (checked) peerConfigs.set(m.name, { m, spec: checked.spec ?? {} });
+  }
+  const adverts: Array<{ m: Manifest; labels: Record<string, string>; spec: NonNullable<Infer<typeof advertisementSchema>['spec']> }> = [];
+  for (const m of input.manifests.filter((x) => x.kind === 'CiliumBGPAdvertisement')) {
+    const checked = checkObject(m, advertisementSchema);
+    if (checked) adverts.push({ m, labels: checked.metadata?.labels ?? {}, spec: checked.spec! });
+  }
+  const intentsOf = (selector: Infer<typeof labelSelectorSchema> | undefined, family: 'ipv4' | 'ipv6'): string[] => {
+    if (!selector) return [];
+    const ids: string[] = [];
+    for (const advert of adverts.filter((a) => matchesSelector(toSelector(selector), a.labels))) {
+      advert.spec.advertisements!.forEach((entry, i) => {
+        const path = ['spec', 'advertisements', i];
+        if (entry.advertisementType === 'CiliumPodIPPool') return noteUnsupported(advert.m.ctx, path, 'CiliumPodIPPool advertisements (multi-pool IPAM)');
+        if (entry.advertisementType === 'Interface') return noteUnsupported(advert.m.ctx, path, 'Interface advertisements');
+        const base: AdvertisementIntent = {
+          id: `${advert.m.ref}#${i}`,
+          kind: 'pod-cidr',
+          serviceSelector: NOTHING,
+          pools: [],
+          prefixes: [],
+          nodeSelector: EVERYTHING,
+          communities: [],
+          largeCommunities: [],
+          nextHop: { type: 'self' },
+          source: sourceOf(advert.m),
+        };
+        applyAttributes(base, entry.attributes);
+        if (entry.advertisementType === 'PodCIDR') {
+          ids.push(registerIntent(out, base));
+          return;
+        }
+        for (const address of entry.service?.addresses ?? []) {
+          const intent: AdvertisementIntent = {
+            ...base,
+            id: `${advert.m.ref}#${i}/${address}`,
+            kind: serviceKind(address),
+            // v2: a Service advertisement without a selector selects no service
+            serviceSelector: entry.selector ? toSelector(entry.selector) : NOTHING,
+            ...(family === 'ipv4' && entry.service?.aggregationLengthIPv4 !== undefined ? { aggregationLengthV4: entry.service.aggregationLengthIPv4 } : {}),
+            ...(family === 'ipv6' && entry.service?.aggregationLengthIPv6 !== undefined ? { aggregationLengthV6: entry.service.aggregationLengthIPv6 } : {}),
+          };
+          ids.push(registerIntent(out, intent));
+        }
+      });
+    }
+    return ids;
+  };
+
+  for (const m of configs) {
+    const config = checkObject(m, clusterConfigSchema);
+    if (!config) continue;
+    const nodeSelector = toSelector(config.spec!.nodeSelector);
+    config.spec!.bgpInstances!.forEach((instance, b) => {
+      const peers: BgpPeer[] = [];
+      (instance.peers ?? []).forEach((peer, p) => {
+        const path = ['spec', 'bgpInstances', b, 'peers', p];
+        if (peer.peerAddress === undefined) return noteUnsupported(m.ctx, path, 'peers without peerAddress (auto-discovery)');
+        const ref = peer.peerConfigRef?.name;
+        const peerConfig = ref ? peerConfigs.get(ref) : undefined;
+        if (ref && !peerConfig) {
+          report(m.ctx, [...path, 'peerConfigRef', 'name'], `no CiliumBGPPeerConfig named "${ref}" in the cluster folder`);
+          return;
+        }
+        const spec = peerConfig?.spec ?? {};
+        const famList = spec.families ?? [];
+        const ids = famList.flatMap((f) => intentsOf(f.advertisements, f.afi!));
+        peers.push({
+          name: peer.name!,
+          address: peer.peerAddress,
+          asn: peer.peerASN ?? 0,
+          port: spec.transport?.peerPort ?? 179,
+          ...(spec.ebgpMultihop !== undefined && spec.ebgpMultihop > 1 ? { multihopTtl: spec.ebgpMultihop } : {}),
+          timers: {
+            holdTimeSeconds: spec.timers?.holdTimeSeconds ?? DEFAULT_BGP_TIMERS.holdTimeSeconds,
+            keepaliveSeconds: spec.timers?.keepAliveTimeSeconds ?? DEFAULT_BGP_TIMERS.keepaliveSeconds,
+            connectRetrySeconds: spec.timers?.connectRetryTimeSeconds ?? DEFAULT_BGP_TIMERS.connectRetrySeconds,
+          },
+          families: families(famList),
+          advertisements: [...new Set(ids)],
+          source: sourceOf(m),
+        });
+      });
+      for (const node of input.nodes.filter((n) => matchesSelector(nodeSelector, n.labels))) {
+        const routerId = routerIdFor(node, instance.localASN ?? 0);
+        if (!routerId) {
+          report(m.ctx, ['spec', 'bgpInstances', b], `node ${node.name} has no IPv4 address for a router id`);
+          continue;
+        }
+        out.bgpInstances.push({
+          node: node.name,
+          name: instance.name!,
+          localASN: instance.localASN ?? 0,
+          routerId,
+          ...(instance.localPort !== undefined ? { listenPort: instance.localPort } : {}),
+          peers: peers.map((p) => ({ ...p })),
+          source: sourceOf(m),
+        });
+      }
+      if (instance.localASN === undefined) noteUnsupported(m.ctx, ['spec', 'bgpInstances', b], 'bgpInstances without localASN (taken from a node override); AS 0 used');
+    });
+  }
+}
+
+function translatePool(m: Manifest): LbPool | null {
+  const pool = checkObject(m, lbPoolSchema);
+  if (!pool) return null;
+  const blocks: string[] = [];
+  let ok = true;
+  const entries = [...(pool.spec?.blocks ?? []).map((b, i) => ({ b, path: ['spec', 'blocks', i] })), ...(pool.spec?.cidrs ?? []).map((b, i) => ({ b, path: ['spec', 'cidrs', i] }))];
+  for (const { b, path } of entries) {
+    if (b.cidr !== undefined && b.start === undefined && b.stop === undefined) {
+      if (!parseCidr(b.cidr.trim())) {
+        report(m.ctx, [...path, 'cidr'], `expected a CIDR, got ${JSON.stringify(b.cidr)}`);
+        ok = false;
+      } else blocks.push(b.cidr.trim());
+    } else if (b.cidr === undefined && b.start !== undefined) {
+      const stop = b.stop ?? b.start;
+      if (b.start.includes(':') !== stop.includes(':')) {
+        report(m.ctx, path, 'start and stop must be of the same address family');
+        ok = false;
+      } else blocks.push(`${b.start}-${stop}`);
+    } else {
+      report(m.ctx, path, 'expected either cidr, or start (with optional stop)');
+      ok = false;
+    }
+  }
+  if (!ok) return null;
+  if (blocks.length === 0) {
+    report(m.ctx, ['spec'], 'a pool needs at least one block');
+    return null;
+  }
+  const createdAt = (m.value.metadata as Record<string, unknown>).creationTimestamp;
+  return {
+    name: m.name,
+    flavour: 'cilium',
+    blocks,
+    serviceSelector: toSelector(pool.spec?.serviceSelector),
+    namespaces: [],
+    disabled: pool.spec?.disabled ?? false,
+    autoAssign: true,
+    reserveFirstLast: pool.spec?.allowFirstLastIPs === 'No',
+    avoidBuggyIPs: false,
+    ...(typeof createdAt === 'string' ? { createdAt } : {}),
+    source: sourceOf(m),
+  };
+}
+
+function translateL2Policy(m: Manifest, out: FlavourOutput): void {
+  const policy = checkObject(m, l2PolicySchema);
+  if (!policy) return;
+  const spec = policy.spec ?? {};
+  let ok = true;
+  (spec.interfaces ?? []).forEach((pattern, i) => {
+    try {
+      new RegExp(pattern);
+    } catch {
+      report(m.ctx, ['spec', 'interfaces', i], `expected a regular expression, got ${JSON.stringify(pattern)}`);
+      ok = false;
+    }
+  });
+  if (!ok) return;
+  out.l2Announcements.push({
+    name: m.name,
+    serviceSelector: toSelector(spec.serviceSelector),
+    nodeSelector: toSelector(spec.nodeSelector),
+    interfaces: spec.interfaces ?? [],
+    loadBalancerIPs: spec.loadBalancerIPs ?? false,
+    externalIPs: spec.externalIPs ?? false,
+    pools: [],
+    source: sourceOf(m),
+  });
+}
+
+/** `cilium-config` keys that configure cluster-pool pod IPAM (seed 000's Helm values land here). */
+function translateCiliumConfig(m: Manifest): PodIpam | null {
+  const checked = checkObject(m, configMapSchema);
+  if (!checked) return null;
+  const data = (checked.data ?? {}) as Record<string, unknown>;
+  if (data.ipam !== 'cluster-pool') return null;
+  const split = (key: string): string[] => (typeof data[key] === 'string' ? (data[key] as string).split(/[\s,]+/).filter(Boolean) : []);
+  const mask = (key: string, fallback: number): number | null => {
+    const value = data[key];
+    if (value === undefined) return fallback;
+    if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+    report(m.ctx, ['data', key], `expected a prefix length as a string (e.g. "26"), got ${JSON.stringify(value)}`);
+    return null;
+  };
+  const ipv4Cidrs = [...split('cluster-pool-ipv4-cidr')];
+  const ipv6Cidrs = [...split('cluster-pool-ipv6-cidr')];
+  for (const [key, cidrs] of [['cluster-pool-ipv4-cidr', ipv4Cidrs], ['cluster-pool-ipv6-cidr', ipv6Cidrs]] as const) {
+    for (const c of cidrs) if (!parseCidr(c)) report(m.ctx, ['data', key], `expected CIDRs, got ${JSON.stringify(c)}`);
+  }
+  const v4 = mask('cluster-pool-ipv4-mask-size', 24);
+  const v6 = mask('cluster-pool-ipv6-mask-size', 112);
+  if (v4 === null || v6 === null || [...ipv4Cidrs, ...ipv6Cidrs].some((c) => !parseCidr(c))) return null;
+  return { mode: 'cluster-pool', ipv4Cidrs, ipv4MaskSize: v4, ipv6Cidrs, ipv6MaskSize: v6, source: sourceOf(m) };
+}
+
+/** Seed 000: Cilium 1.10-1.12 embedded MetalLB; its config is MetalLB's legacy config.yaml. */
+function translateBgpConfigMap(m: Manifest, input: FlavourInput, out: FlavourOutput): void {
+  const checked = checkObject(m, configMapSchema);
+  if (!checked) return;
+  const data = checked.data as Record<string, unknown> | undefined;
+  const text = data?.['config.yaml'];
+  if (typeof text !== 'string') {
+    report(m.ctx, ['data', 'config.yaml'], 'expected the MetalLB configuration as a string under data.config.yaml');
+    return;
+  }
+  const embedded = embeddedYaml(m, ['data', 'config.yaml'], text);
+  if (!embedded) return;
+  const config = metallbConfigMapSchema.check(embedded.value ?? {}, [], embedded.ctx);
+  if (config === INVALID) return;
+  translateLegacyConfig(config, m, embedded.ctx, input, out, 'cilium');
+}
+
+export const ciliumTranslator: FlavourTranslator = {
+  flavour: 'cilium',
+  handles: (m) => CILIUM_GROUPS.has(m.group) || isConfigMap(m, 'bgp-config') || isConfigMap(m, 'cilium-config'),
+  translate(input) {
+    const out = emptyOutput();
+    const poolLabels = new Map<string, Record<string, string>>();
+    for (const m of input.manifests) {
+      if (m.kind === 'CiliumLoadBalancerIPPool') {
+        const pool = translatePool(m);
+        if (pool) out.pools.push(pool);
+        poolLabels.set(m.name, ((m.value.metadata as Record<string, unknown>).labels as Record<string, string>) ?? {});
+      }
+    }
+    for (const m of input.manifests) {
+      switch (m.kind) {
+        case 'CiliumBGPPeeringPolicy':
+          translatePeeringPolicy(m, input, out, poolLabels);
+          break;
+        case 'CiliumL2AnnouncementPolicy':
+          translateL2Policy(m, out);
+          break;
+        case 'ConfigMap':
+          if (m.name === 'bgp-config') translateBgpConfigMap(m, input, out);
+          else {
+            const podIpam = translateCiliumConfig(m);
+            if (podIpam) out.podIpam = podIpam;
+          }
+          break;
+        case 'CiliumLoadBalancerIPPool':
+        case 'CiliumBGPClusterConfig':
+        case 'CiliumBGPPeerConfig':
+        case 'CiliumBGPAdvertisement':
+          break;
+        default:
+          noteUnsupported(m.ctx, [], `kind ${m.kind} (${m.apiVersion}) is not modelled; the object is ignored`);
+      }
+    }
+    translateClusterConfigs(input, out);
+    return out;
+  },
+};
