@@ -189,21 +189,30 @@ function runningPid(paths: EnginePaths): number | null {
   return Number.isInteger(pid) && pid > 0 && isOurDockerd(pid, f.socket) ? pid : null;
 }
 
-/** Serialises engine starts between processes (two test files or a test and a bench). */
-async function withStartLock<T>(paths: EnginePaths, fn: () => Promise<T>): Promise<T> {
-  const lock = join(paths.runDir, 'start.lock');
-  const deadline = Date.now() + 120_000;
+/**
+ * Runs `fn` while holding `lock` (a file naming the holder's PID; a dead holder's lock is taken
+ * over), so two processes (two test files, a test and a bench) do not start or build twice.
+ */
+export async function withFileLock<T>(lock: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
       break;
-    } catch {
-      const holder = Number(readFileSync(lock, 'utf8').trim() || 0);
-      if (!holder || !existsSync(`/proc/${holder}`)) {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = '';
+      try {
+        holder = readFileSync(lock, 'utf8').trim();
+      } catch {
+        continue; // released between our two looks
+      }
+      // An empty file is a holder between creating and writing it: wait, do not take it over.
+      if (holder && !existsSync(`/proc/${holder}`)) {
         rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`docker engine start lock ${lock} held by pid ${holder}`);
+      if (Date.now() > deadline) throw new Error(`lock ${lock} still held by pid ${holder || '?'} after ${timeoutMs / 1000} s`);
       await sleep(250);
     }
   }
@@ -239,7 +248,7 @@ async function waitForPing(docker: Docker, pid: number, log: string, timeoutMs: 
  */
 export async function ensureEngine(paths: EnginePaths = defaultEnginePaths): Promise<Engine> {
   mkdirSync(paths.runDir, { recursive: true });
-  return withStartLock(paths, () => startOrReuse(paths));
+  return withFileLock(join(paths.runDir, 'start.lock'), () => startOrReuse(paths));
 }
 
 async function startOrReuse(paths: EnginePaths): Promise<Engine> {

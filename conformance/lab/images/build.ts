@@ -5,11 +5,11 @@
 // builds anew.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { ensureDebianPackages, unmountUnder } from '../docker-engine.ts';
+import { defaultEnginePaths, ensureDebianPackages, unmountUnder, withFileLock } from '../docker-engine.ts';
 import { buildRootfs, hostDebianMirror, hostIds, type RootfsRecipe } from './rootfs.ts';
 
 const imagesDir = dirname(fileURLToPath(import.meta.url));
@@ -130,6 +130,12 @@ async function buildRouter(docker: Docker, router: RouterImage, base: string, ta
  * what is missing. Cached by tag: a second call costs a few inspects.
  */
 export async function ensureImages(docker: Docker, recipe: RootfsRecipe = defaultRecipe()): Promise<BuildReport> {
+  mkdirSync(defaultEnginePaths.runDir, { recursive: true });
+  // A build takes minutes on a fresh machine: a second caller waits for it instead of building too.
+  return withFileLock(join(defaultEnginePaths.runDir, 'images.lock'), () => buildMissing(docker, recipe), 30 * 60_000);
+}
+
+async function buildMissing(docker: Docker, recipe: RootfsRecipe): Promise<BuildReport> {
   const images = imageTags(recipe);
   const report: BuildReport = { images, built: [], seconds: {} };
   if (!(await imageExists(docker, images.base))) {
