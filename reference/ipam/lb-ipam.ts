@@ -359,3 +359,11 @@ function markConflicts(pools: Pool[]): void {
     else winners.push(pool);
   }
 }
+
+/** Load-balancer classes an LB-IPAM of the flavours serves besides "no class". */
+const SERVED_CLASSES = new Set(['io.cilium/bgp-control-plane', 'io.cilium/l2-announcer']);
+
+/** Whether LB-IPAM should give this service an address: type LoadBalancer, no foreign class. */
+export function wantsLoadBalancerAddress(service: Pick<ClusterService, 'type' | 'loadBalancerClass'>): boolean {
+  return service.type === 'LoadBalancer' && (service.loadBalancerClass === undefined || SERVED_CLASSES.has(service.loadBalancerClass));
+}

@@ -554,6 +554,9 @@ export const ciliumTranslator: FlavourTranslator = {
         poolLabels.set(m.name, ((m.value.metadata as Record<string, unknown>).labels as Record<string, string>) ?? {});
       }
     }
+    // Pools are tried in name order: deterministic, and it reproduces seed 003 where the
+    // L2 service got 10.0.5.100 although the selector-less lb-pool also matched it.
+    out.pools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const m of input.manifests) {
       switch (m.kind) {
         case 'CiliumBGPPeeringPolicy':
