@@ -766,6 +766,7 @@ export class Speaker {
 
   advertisedRoutes(peer: Peer, limit = Infinity): AdvertisedRoute[] {
     const routes: AdvertisedRoute[] = [];
+    if (limit <= 0) return routes;
     for (const [afi, out] of peer.out) {
       for (const key of out.single.keySnapshot()) {
         if (routes.length >= limit) return routes;
@@ -783,6 +784,7 @@ export class Speaker {
 
   receivedRoutes(peer: Peer, limit = Infinity): AdvertisedRoute[] {
     const routes: AdvertisedRoute[] = [];
+    if (limit <= 0) return routes;
     for (const [afi, rib] of this.ribs) {
       if (rib.pathsFrom(peer.source) === 0) continue;
       rib.forEachPrefix((key) => {
