@@ -178,13 +178,13 @@ export function decodeAttributes(
         }
         break;
       case A.MP_REACH_NLRI: {
-        const reach = decodeMpReach(bytes, valueStart, valueEnd, ctx);
+        const reach = decodeMpReach(bytes, valueStart - headerSize, valueStart, valueEnd, ctx);
         if (reach === null) (attributes.unknown ??= []).push({ code, flags, hex: toHex(bytes, valueStart, valueEnd) });
         else attributes.mpReach = reach;
         break;
       }
       case A.MP_UNREACH_NLRI: {
-        const unreach = decodeMpUnreach(bytes, valueStart, valueEnd, ctx);
+        const unreach = decodeMpUnreach(bytes, valueStart - headerSize, valueStart, valueEnd, ctx);
         if (unreach === null) (attributes.unknown ??= []).push({ code, flags, hex: toHex(bytes, valueStart, valueEnd) });
         else attributes.mpUnreach = unreach;
         break;

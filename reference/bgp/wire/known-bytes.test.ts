@@ -200,6 +200,17 @@ describe('GoBGP 3.10', () => {
   });
 });
 
+describe('views into larger buffers', () => {
+  it('decodes a message that is a subarray at an odd offset of a capture buffer', () => {
+    const hex = MARKER + '0055020000003640010100500200060201fa56ea014003047f00000180040400000032c00808fde80064fde90007c0200cfa56ea0100000001000000020000000318c63364';
+    const buffer = new Uint8Array(Buffer.from('abcdef' + hex + '0102', 'hex'));
+    const view = buffer.subarray(3, 3 + hex.length / 2);
+    const ctx: CodecContext = { as4: true, addPath: new Set([familyKey(1, 1)]) };
+    expect(decodeMessage(view, ctx)).toEqual(decodeMessage(bytes(hex), ctx));
+    expect(decodeMessage(view, ctx)).toMatchObject({ attributes: { largeCommunities: ['4200000001:1:2'] } });
+  });
+});
+
 describe('assembled from the RFCs', () => {
   it('KEEPALIVE is the bare 19-byte header (RFC 4271 4.4)', () => {
     expect(Buffer.from(encodeMessage({ type: 'KEEPALIVE' })).toString('hex')).toBe(MARKER + '001304');

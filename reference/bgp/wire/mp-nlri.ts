@@ -16,8 +16,9 @@ function isDecodedFamily(afi: number, safi: number): boolean {
   return (afi === AFI_IPV4 || afi === AFI_IPV6) && (safi === 1 || safi === 2);
 }
 
-function mpError(detail: string): BgpError {
-  return new BgpError(ErrorCode.UPDATE, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, detail);
+/** RFC 4760 7: Optional Attribute Error; RFC 4271 6.3: the data is the whole erroneous attribute. */
+function mpError(detail: string, attribute: Uint8Array): BgpError {
+  return new BgpError(ErrorCode.UPDATE, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, detail, attribute.slice());
 }
 
 /** Valid next hop lengths per AFI: 4 for IPv4 (16/32 for RFC 8950), 16 or 32 (with link-local) for IPv6. */
@@ -26,9 +27,11 @@ function nextHopLengthValid(afi: number, length: number): boolean {
 }
 
 /** null: a family this codec does not decode (kept raw by the caller). */
-export function decodeMpReach(bytes: Uint8Array, start: number, end: number, ctx: CodecContext): MpReach | null {
+/** `attributeStart` is where the attribute's flags byte sits, for the NOTIFICATION data. */
+export function decodeMpReach(bytes: Uint8Array, attributeStart: number, start: number, end: number, ctx: CodecContext): MpReach | null {
+  const attribute = bytes.subarray(attributeStart, end);
   // RFC 7606 7.11: an MP_REACH_NLRI too short for its fixed fields -> session reset.
-  if (end - start < 5) throw mpError(`MP_REACH_NLRI length ${end - start}`);
+  if (end - start < 5) throw mpError(`MP_REACH_NLRI length ${end - start}`, attribute);
   const afi = readU16(bytes, start);
   const safi = bytes[start + 2];
   if (!isDecodedFamily(afi, safi)) return null;
@@ -36,7 +39,7 @@ export function decodeMpReach(bytes: Uint8Array, start: number, end: number, ctx
   const nextHopStart = start + 4;
   // RFC 7606 7.11: next hop length inconsistent with the AFI or the attribute -> session reset.
   if (!nextHopLengthValid(afi, nextHopLength) || nextHopStart + nextHopLength + 1 > end) {
-    throw mpError(`MP_REACH_NLRI next hop length ${nextHopLength} for AFI ${afi}`);
+    throw mpError(`MP_REACH_NLRI next hop length ${nextHopLength} for AFI ${afi}`, attribute);
   }
   const nextHops: string[] = [];
   if (nextHopLength === 4) nextHops.push(ipv4ToString(bytes, nextHopStart));
@@ -48,13 +51,14 @@ export function decodeMpReach(bytes: Uint8Array, start: number, end: number, ctx
   const nlri: Route[] = [];
   const problem = decodePrefixes(bytes, nlriStart, end, afi, addPathFor(ctx, afi, safi), nlri);
   // RFC 7606 5.3: NLRI that cannot be parsed -> session reset.
-  if (problem !== null) throw mpError(`MP_REACH_NLRI: ${problem}`);
+  if (problem !== null) throw mpError(`MP_REACH_NLRI: ${problem}`, attribute);
   return { afi, safi, nextHops, nlri };
 }
 
-export function decodeMpUnreach(bytes: Uint8Array, start: number, end: number, ctx: CodecContext): MpUnreach | null {
+export function decodeMpUnreach(bytes: Uint8Array, attributeStart: number, start: number, end: number, ctx: CodecContext): MpUnreach | null {
+  const attribute = bytes.subarray(attributeStart, end);
   // RFC 7606 7.12: an MP_UNREACH_NLRI too short for AFI/SAFI -> session reset.
-  if (end - start < 3) throw mpError(`MP_UNREACH_NLRI length ${end - start}`);
+  if (end - start < 3) throw mpError(`MP_UNREACH_NLRI length ${end - start}`, attribute);
   const afi = readU16(bytes, start);
   const safi = bytes[start + 2];
   // Any family's End-of-RIB (empty MP_UNREACH, RFC 4724 2) is decoded; other contents only for ours.
@@ -63,7 +67,7 @@ export function decodeMpUnreach(bytes: Uint8Array, start: number, end: number, c
   const withdrawn: Route[] = [];
   const problem = decodePrefixes(bytes, start + 3, end, afi, addPathFor(ctx, afi, safi), withdrawn);
   // RFC 7606 5.3: withdrawn NLRI that cannot be parsed -> session reset.
-  if (problem !== null) throw mpError(`MP_UNREACH_NLRI: ${problem}`);
+  if (problem !== null) throw mpError(`MP_UNREACH_NLRI: ${problem}`, attribute);
   return { afi, safi, withdrawn };
 }
 

@@ -197,7 +197,7 @@ const resets: ResetCase[] = [
   { name: 'MP_REACH_NLRI twice', bytes: update(ORIGIN + AS_PATH_4 + goodMpReach + goodMpReach, ''), code: 3, subcode: 1, message: /MP_REACH_NLRI appears twice/ },
   { name: 'MP_UNREACH_NLRI twice', bytes: update('800f03000201800f03000201', ''), code: 3, subcode: 1, message: /MP_UNREACH_NLRI appears twice/ },
   // RFC 7606 7.11 / 5.3, RFC 4760 7
-  { name: 'MP_REACH_NLRI next hop length 5 for IPv6', bytes: update(ORIGIN + AS_PATH_4 + mpReachV6('05', '0a00000100', ''), ''), code: 3, subcode: 9, message: /next hop length 5/ },
+  { name: 'MP_REACH_NLRI next hop length 5 for IPv6', bytes: update(ORIGIN + AS_PATH_4 + mpReachV6('05', '0a00000100', ''), ''), code: 3, subcode: 9, message: /next hop length 5/, data: mpReachV6('05', '0a00000100', '') },
   { name: 'MP_REACH_NLRI next hop longer than the attribute', bytes: update(ORIGIN + AS_PATH_4 + '800e05' + '0002012000', ''), code: 3, subcode: 9, message: /next hop length 32/ },
   { name: 'MP_REACH_NLRI prefix length 129', bytes: update(ORIGIN + AS_PATH_4 + mpReachV6('10', '20010db8000000000000000000000001', '81'), ''), code: 3, subcode: 9, message: /IPv6 prefix length 129/ },
   { name: 'MP_REACH_NLRI overruns the attributes', bytes: update(ORIGIN + AS_PATH_4 + '800e40000201', ''), code: 3, subcode: 9, message: /MP_REACH_NLRI overruns/ },
