@@ -34,15 +34,14 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
   const exportRule = standIn ? 'export where source = RTS_STATIC;' : 'export where source != RTS_DEVICE;';
   const importRule = importing ? 'import all;' : 'import none;';
   node.neighbors.forEach((n, index) => {
-    const ibgp = n.asn === node.asn;
     lines.push(
       `protocol bgp ${protocolName(index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
       '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
-      n.multihop ? `  multihop ${n.multihop};` : ibgp ? '' : '  direct;',
+      n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
-      `  ipv4 { ${importRule} ${exportRule}${ibgp ? ' gateway direct;' : ''}${n.addPath ? ' add paths on;' : ''} };`,
+      `  ipv4 { ${importRule} ${exportRule}${n.addPath ? ' add paths on;' : ''} };`,
       '}',
     );
   });
