@@ -272,6 +272,70 @@ protocol bgp frr_peer {
   },
 };
 
+const frrBirdTwoOctet: Scenario = {
+  name: 'frr-bird-as2-as4path',
+  extension: 'pcap',
+  summary:
+    'FRR (AS 4200000001) <-> BIRD (AS 65002) with FRR sending no capabilities (`dont-capability-negotiate`), so the ' +
+    'session is 2-octet: FRR sends AS_TRANS (23456) in AS_PATH and AGGREGATOR plus AS4_PATH / AS4_AGGREGATOR (RFC 6793). ' +
+    'Captured by tcpdump with nanosecond timestamps (pcap magic a1b23c4d).',
+  a: {
+    kind: 'frr',
+    name: 'frr',
+    addresses: ['10.0.4.1/30'],
+    config: `frr defaults traditional
+hostname frr
+!
+router bgp 4200000001
+ bgp router-id 10.0.4.1
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 10.0.4.2 remote-as 65002
+ neighbor 10.0.4.2 dont-capability-negotiate
+ address-family ipv4 unicast
+  network 198.51.100.0/24
+  network 198.51.101.0/24
+  aggregate-address 198.51.100.0/23
+ exit-address-family
+!
+`,
+  },
+  b: {
+    kind: 'bird',
+    name: 'bird',
+    addresses: ['10.0.4.2/30'],
+    config: `router id 10.0.4.2;
+protocol device {}
+protocol static statics4 {
+  ipv4;
+  route 100.64.1.0/24 unreachable;
+}
+protocol bgp frr_peer {
+  local 10.0.4.2 as 65002;
+  neighbor 10.0.4.1 as 23456; # AS_TRANS: what a 2-octet speaker sees of AS 4200000001
+  ipv4 {
+    import all;
+    export all;
+  };
+}
+`,
+  },
+  capture: { node: 'frr', interface: 'link', tool: 'tcpdump', precision: 'nano' },
+  steps: [
+    'tcpdump -i eth0 --time-stamp-precision=nano -U -s 0 -w frr-bird-as2-as4path.pcap tcp port 179   (in the frr namespace)',
+    'start bgpd and bird; wait until BIRD has 198.51.100.0/23 and FRR has 100.64.1.0/24',
+    'birdc disable frr_peer   (Cease NOTIFICATION)',
+  ],
+  async run(lab, log) {
+    await lab.waitForCli('bird', ['show route 198.51.100.0/23'], (out) => out.includes('198.51.100.0/23'));
+    await lab.waitForCli('bird', ['show route 198.51.101.0/24'], (out) => out.includes('198.51.101.0/24'));
+    await lab.waitForCli('frr', ['show bgp ipv4 unicast 100.64.1.0/24'], (out) => /best/.test(out));
+    log('routes exchanged');
+    check(await lab.cli('bird', ['disable', 'frr_peer']), ['birdc disable']);
+    await sleep(1500);
+  },
+};
+
 function check(res: { code: number; stdout: string; stderr: string }, what: string[]): { stdout: string } {
   if (res.code !== 0) throw new Error(`${what.join(' ')} failed: ${res.stderr || res.stdout}`);
   return res;
@@ -321,7 +385,7 @@ ${node(s.a)}
 ${node(s.b)}`;
 }
 
-const scenarios = [frrGobgpAddPath, gobgpBirdIpv6, frrBirdHoldTimer];
+const scenarios = [frrGobgpAddPath, gobgpBirdIpv6, frrBirdHoldTimer, frrBirdTwoOctet];
 
 async function make(s: Scenario): Promise<void> {
   const file = join(here, `${s.name}.${s.extension}`);

@@ -37,6 +37,8 @@ export interface CaptureOptions {
   /** "link" = the node's veth end; "any" = tcpdump -i any (Linux cooked v2). */
   interface: 'link' | 'any';
   tool: 'tcpdump' | 'dumpcap';
+  /** tcpdump only: write nanosecond timestamps (pcap magic a1b23c4d). */
+  precision?: 'micro' | 'nano';
   filter?: string;
 }
 
@@ -106,7 +108,12 @@ export class PeeringLab {
     const log = join(this.runDir, `capture-${this.captures.length}.log`);
     const argv =
       opts.tool === 'tcpdump'
-        ? ['tcpdump', '-i', iface, '-U', '-s', '0', '-w', opts.file, ...(iface === 'any' ? ['-y', 'LINUX_SLL2'] : []), filter]
+        ? [
+            'tcpdump', '-i', iface, '-U', '-s', '0', '-w', opts.file,
+            ...(iface === 'any' ? ['-y', 'LINUX_SLL2'] : []),
+            ...(opts.precision === 'nano' ? ['--time-stamp-precision=nano'] : []),
+            filter,
+          ]
         : ['dumpcap', '-i', iface, '-n', '-s', '0', '-f', filter, '-w', opts.file];
     const proc = spawnInNamespace(this.ledger, r.ns, argv, { logFile: log, label: opts.tool, node: opts.node });
     this.captures.push(proc);
