@@ -11,6 +11,9 @@ export function endOfRib(afi: number, safi: number): UpdateMessage {
 /** The family an End-of-RIB marker closes, or null when the UPDATE is not one. */
 export function endOfRibFamily(update: UpdateMessage): AfiSafi | null {
   if (update.withdrawn.length > 0 || update.nlri.length > 0) return null;
+  // A decoded UPDATE whose attributes were all discarded as malformed is not a marker: the wire decides.
+  const wireCodes = update.layout?.map((entry) => entry.code);
+  if (wireCodes !== undefined && wireCodes.length > 0 && !(wireCodes.length === 1 && wireCodes[0] === 15)) return null;
   const keys = Object.keys(update.attributes).filter((key) => update.attributes[key as keyof typeof update.attributes] !== undefined);
   if (keys.length === 0) return { afi: AFI_IPV4, safi: SAFI_UNICAST };
   const unreach = update.attributes.mpUnreach;

@@ -136,6 +136,14 @@ describe('End-of-RIB (RFC 4724 2)', () => {
     }
   });
 
+  it('an UPDATE whose only attribute was discarded as malformed is not End-of-RIB', () => {
+    const bytes = new Uint8Array(Buffer.from('ff'.repeat(16) + '001b' + '02' + '0000' + '0004' + '40060100', 'hex'));
+    const decoded = decodeMessage(bytes) as UpdateMessage;
+    expect(decoded.attributes).toEqual({});
+    expect(decoded.errors).toMatchObject([{ action: 'attribute-discard', attribute: 6 }]);
+    expect(isEndOfRib(decoded)).toBe(false);
+  });
+
   it('ordinary UPDATEs are not End-of-RIB', () => {
     expect(isEndOfRib({ type: 'UPDATE', withdrawn: [{ prefix: '10.0.0.0/8' }], attributes: {}, nlri: [] })).toBe(false);
     expect(isEndOfRib({ type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: '::/0' }] } }, nlri: [] })).toBe(false);
