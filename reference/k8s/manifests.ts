@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { formatIssue, report, type CheckContext, type FieldPath, type InputIssue } from './schema.ts';
 import type { UnsupportedFeature } from './model.ts';
 
@@ -29,13 +29,22 @@ export class ClusterInputError extends Error {
 }
 
 function locator(doc: Document, lineCounter: LineCounter, lineOffset = 0): (path: FieldPath) => { line: number; column: number } {
+  const at = (offset: number): { line: number; column: number } => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line + lineOffset, column: pos.col };
+  };
+  // A field is shown where its key is written; list items and documents where they start.
   return (path) => {
     for (let depth = path.length; depth >= 0; depth--) {
-      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-      if (isNode(node) && node.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        return { line: pos.line + lineOffset, column: pos.col };
+      const last = path[depth - 1];
+      if (depth > 0 && typeof last === 'string') {
+        const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
+        const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === last) : undefined;
+        if (pair && isNode(pair.key) && pair.key.range) return at(pair.key.range[0]);
+        continue;
       }
+      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+      if (isNode(node) && node.range) return at(node.range[0]);
     }
     return { line: 1 + lineOffset, column: 1 };
   };
