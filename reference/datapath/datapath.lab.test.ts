@@ -1,8 +1,7 @@
-// Direct server return in the shape of seed 003: client2 (10.0.5.20) behind a router, a VIP from
-// the seed's BGP pool 20.0.10.0/24 routed by the router to a load-balancer node (as BGP would
-// have it), which forwards to a backend node;
-// the backend answers straight to the router over a return link that bypasses the
-// load-balancer node.
+// Direct server return, both ways this kernel supports, in the shape of seed 003: client2
+// (10.0.5.20) behind a router, a VIP from the seed's BGP pool 20.0.10.0/24 routed by the router
+// to a load-balancer node (as BGP would have it), which forwards to a backend node; the backend
+// answers straight to the router over a return link that bypasses the load-balancer node.
 //
 //   client --(10.0.5.0/24)-- router --(10.0.20.0/24)-- lb --(10.0.40.0/24)-- backend
 //                              |                                                |
@@ -10,10 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { eventually, readPcap, TestLab, type Capture, type CapturedFrame } from '../l2/test-lab.ts';
-import { DatapathProgrammer, renderBackend, renderLoadBalancer, type AppliedDsr } from './dsr.ts';
+import { renderRewriteBackend, renderRewriteLoadBalancer } from './address-rewrite.ts';
+import { renderDirectRoutingBackend, renderDirectRoutingLoadBalancer } from './direct-routing.ts';
+import { DatapathProgrammer, type AppliedDsr, type Step } from './programmer.ts';
 
 const VIP = '20.0.10.100';
 const CLIENT = '10.0.5.20';
+const BACKEND = '10.0.40.2';
 const lab = new TestLab('dsr');
 let client: string;
 let router: string;
@@ -49,12 +51,13 @@ function tcpSegments(frames: CapturedFrame[]): TcpSegment[] {
   return segments;
 }
 
-/** What `remove` must restore: addresses, rules, routes of every table, and the touched sysctls. */
+/** What `remove` must restore: addresses, rules, routes of every table, nftables, and the touched sysctls. */
 function networkState(ns: string, interfaceSysctls: string[] = []): string {
   return [
     lab.exec(ns, ['ip', '-4', 'addr', 'show']),
     lab.exec(ns, ['ip', 'rule', 'show']),
     lab.exec(ns, ['ip', 'route', 'show', 'table', 'all']),
+    lab.exec(ns, ['nft', 'list', 'ruleset']),
     lab.exec(ns, ['sysctl', 'net.ipv4.ip_forward', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.conf.all.rp_filter', ...interfaceSysctls]),
   ].join('\n');
 }
@@ -102,28 +105,50 @@ afterAll(async () => {
   await lab.cleanup();
 });
 
-describe('DSR datapath', () => {
+interface Mode {
+  name: string;
+  loadBalancer: () => Step[];
+  backend: () => Step[];
+  /** Where the client's packets are addressed on the lb -> backend link. */
+  forwardedTo: string;
+}
+
+const RETURN_PATH = { vip: VIP, returnGateway: '10.0.30.1', returnInterface: 'ret0', table: 100, rulePriority: 1000 };
+const MODES: Mode[] = [
+  {
+    name: 'direct routing (VIP on the backend lo, packets forwarded unchanged)',
+    loadBalancer: () => renderDirectRoutingLoadBalancer({ vip: VIP, backends: [BACKEND] }),
+    backend: () => renderDirectRoutingBackend({ ...RETURN_PATH, ingressInterfaces: ['eth0'] }),
+    forwardedTo: VIP,
+  },
+  {
+    name: 'stateless nftables rewrite (seed 003: client -> backend address in, VIP -> client out)',
+    loadBalancer: () => renderRewriteLoadBalancer({ name: 'web', vip: VIP, ports: [80], backends: [BACKEND] }),
+    backend: () => renderRewriteBackend({ ...RETURN_PATH, name: 'web', backendAddress: BACKEND, ports: [80], ingressInterfaces: ['eth0'] }),
+    forwardedTo: BACKEND,
+  },
+];
+
+describe.each(MODES)('DSR datapath, $name', (mode) => {
   let lbApplied: AppliedDsr;
   let backendApplied: AppliedDsr;
   let stateBefore: { lb: string; backend: string };
   const lbProgrammer = () => new DatapathProgrammer(lb);
   const backendProgrammer = () => new DatapathProgrammer(backend);
-  const lbSteps = () => renderLoadBalancer({ vip: VIP, backends: ['10.0.40.2'] });
-  const backendSteps = () =>
-    renderBackend({ vip: VIP, returnGateway: '10.0.30.1', returnInterface: 'ret0', ingressInterfaces: ['eth0'], table: 100, rulePriority: 1000 });
+  const bothStates = () => ({ lb: networkState(lb), backend: backendState() });
 
   it('does not reach the VIP before the datapath is programmed', () => {
     expect(curl(2).ok).toBe(false);
   });
 
   it('applies idempotently', () => {
-    stateBefore = { lb: networkState(lb), backend: backendState() };
-    lbApplied = lbProgrammer().apply(lbSteps());
-    backendApplied = backendProgrammer().apply(backendSteps());
-    const once = { lb: networkState(lb), backend: backendState() };
-    lbApplied = lbProgrammer().apply(lbSteps(), lbApplied);
-    backendApplied = backendProgrammer().apply(backendSteps(), backendApplied);
-    expect({ lb: networkState(lb), backend: backendState() }).toEqual(once);
+    stateBefore = bothStates();
+    lbApplied = lbProgrammer().apply(mode.loadBalancer());
+    backendApplied = backendProgrammer().apply(mode.backend());
+    const once = bothStates();
+    lbApplied = lbProgrammer().apply(mode.loadBalancer(), lbApplied);
+    backendApplied = backendProgrammer().apply(mode.backend(), backendApplied);
+    expect(bothStates()).toEqual(once);
     expect(lab.exec(backend, ['ip', 'rule', 'show']).match(new RegExp(`from ${VIP.replaceAll('.', '\\.')} lookup 100`, 'g'))).toHaveLength(1);
   });
 
@@ -134,7 +159,7 @@ describe('DSR datapath', () => {
       bypass: await lab.capture(router, 'ret0', ['tcp']),
     };
     const response = curl();
-    expect(response).toEqual({ ok: true, body: `served by backend to ${CLIENT} on ${VIP}\n` });
+    expect(response).toEqual({ ok: true, body: `served by backend to ${CLIENT} on ${mode.forwardedTo}\n` });
 
     const closed = (file: string, from: string) => () => (tcpSegments(readPcap(file)).some((s) => s.src === from && s.flags & FIN) ? true : null);
     await eventually(closed(captures.lbToBackend.file, CLIENT), 'the client FIN on the lb -> backend link');
@@ -142,9 +167,9 @@ describe('DSR datapath', () => {
     for (const capture of Object.values(captures)) await capture.stop();
     const [uplink, toBackend, bypass] = [captures.lbUplink, captures.lbToBackend, captures.bypass].map((c) => tcpSegments(readPcap(c.file)));
 
-    // Forward path: the client's own address reaches the backend through the lb node, addressed to the VIP.
-    for (const segments of [uplink, toBackend]) {
-      const forward = segments.filter((s) => s.src === CLIENT && s.dst === VIP && s.dport === 80);
+    // Forward path: the client's own address reaches the backend through the lb node.
+    for (const [segments, destination] of [[uplink, VIP], [toBackend, mode.forwardedTo]] as const) {
+      const forward = segments.filter((s) => s.src === CLIENT && s.dst === destination && s.dport === 80);
       expect(forward.some((s) => s.flags === SYN)).toBe(true);
       expect(forward.length).toBeGreaterThanOrEqual(4);
     }
@@ -152,15 +177,15 @@ describe('DSR datapath', () => {
     const returned = bypass.filter((s) => s.src === VIP && s.dst === CLIENT && s.sport === 80);
     expect(returned.some((s) => s.flags === (SYN | ACK))).toBe(true);
     expect(returned.length).toBeGreaterThanOrEqual(3);
-    // ...and never through the lb node.
-    expect([...uplink, ...toBackend].filter((s) => s.src === VIP)).toEqual([]);
-    expect(bypass.filter((s) => s.src === CLIENT)).toEqual([]);
+    // ...and no reply of any kind through the lb node.
+    expect([...uplink, ...toBackend].filter((s) => s.sport === 80)).toEqual([]);
+    expect(bypass.filter((s) => s.src !== VIP)).toEqual([]);
   });
 
   it('removes everything it added and nothing else', () => {
     lbProgrammer().remove(lbApplied);
     backendProgrammer().remove(backendApplied);
-    expect({ lb: networkState(lb), backend: backendState() }).toEqual(stateBefore);
+    expect(bothStates()).toEqual(stateBefore);
     expect(curl(2).ok).toBe(false);
     expect(server.exitCode).toBeNull(); // the server was never the thing that failed
   });
