@@ -17,6 +17,7 @@ debian_packages=(
   libpcap-dev python3 make g++ # the `cap` addon (raw ARP/NDP frames) builds with node-gyp
   default-jre-headless        # allure-commandline
   chromium                    # the browser test of the report
+  docker.io debootstrap       # docker lab backend: a private dockerd and images built from a debootstrap rootfs
 )
 missing=()
 for p in "${debian_packages[@]}"; do
