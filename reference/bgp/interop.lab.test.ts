@@ -372,6 +372,28 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     await eventually('session back', async () => (await session('gobgp')).status.state === 'Established', 30_000);
   });
 
+  it('helps a restarting peer: keeps its routes stale while it is gone, fresh once it is back', async () => {
+    const gobgpd = processes.get('gobgpd')!;
+    process.kill(gobgpd.pid, 'SIGKILL');
+    await gobgpd.exited;
+    const during = await eventually('GoBGP routes kept stale', async () => {
+      const s = await session('gobgp');
+      return s.status.state !== 'Established' && s.status.staleFamilies.length > 0 && s;
+    }, 15_000);
+    expect(during.status.staleFamilies.sort()).toEqual([1, 2]);
+    expect(during.status.receivedRoutes.some((r) => r.prefix === SHARED && r.asPath === '65002')).toBe(true);
+    expect(during.status.receivedRoutes.some((r) => r.prefix === '2001:db8:2::/48')).toBe(true);
+    // Still advertised onwards while stale.
+    expect((await frrPaths(SHARED)).some((p) => p.peer === v4.us && p.as === '4200000001 65002')).toBe(true);
+    await startGobgp();
+    const after = await eventually('GoBGP back with fresh routes', async () => {
+      const s = await session('gobgp');
+      const fresh = s.status.state === 'Established' && s.status.staleFamilies.length === 0;
+      return fresh && s.status.receivedRoutes.some((r) => r.prefix === SHARED && r.asPath === '65002') && s;
+    }, 30_000);
+    expect(after.status.receivedRoutes.some((r) => r.prefix === '2001:db8:2::/48')).toBe(true);
+  });
+
   it('restarts gracefully: peers keep our routes stale, then have them fresh, nothing lost', async () => {
     const speaker = processes.get('us')!;
     process.kill(speaker.pid, 'SIGUSR1');
