@@ -1,7 +1,7 @@
 // One readable line per message: what a network engineer looks at first.
 //   00:12:01.250113  #0 10.0.0.2:179 -> 10.0.0.1:40312  UPDATE  +2 -1 nh=10.0.0.2 path=65002 med=70 comm=65002:300
 
-import type { BgpMessage, Capability, PathAttributes, Route } from '../../reference/bgp/wire/types.ts';
+import type { AsPathSegment, BgpMessage, Capability, PathAttributes, Route } from '../../reference/bgp/wire/types.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
 
 export function formatTableHeader(): string {
@@ -53,7 +53,7 @@ function attributeSummary(a: PathAttributes): string[] {
   const nextHops = a.mpReach?.nextHops ?? (a.nextHop !== undefined ? [a.nextHop] : []);
   if (nextHops.length > 0) out.push(`nh=${nextHops.join(',')}`);
   if (a.asPath !== undefined) {
-    const path = a.asPath.map((s) => (s.type === 'sequence' ? s.asns.join(' ') : `{${s.asns.join(',')}}`)).join(' ');
+    const path = a.asPath.map(segmentText).join(' ');
     out.push(`path=${path || '(empty)'}`);
   }
   if (a.origin !== undefined && a.origin !== 'igp') out.push(`origin=${a.origin}`);
@@ -64,6 +64,20 @@ function attributeSummary(a: PathAttributes): string[] {
   if (a.extendedCommunities !== undefined) out.push(`ext=${a.extendedCommunities.length}`);
   if (a.unknown !== undefined) out.push(`unknown-attrs=${a.unknown.map((u) => u.code).join(',')}`);
   return out;
+}
+
+/** The usual notation: sequence as is, {set}, (confederation sequence), ({confederation set}). */
+function segmentText(s: AsPathSegment): string {
+  switch (s.type) {
+    case 'sequence':
+      return s.asns.join(' ');
+    case 'set':
+      return `{${s.asns.join(',')}}`;
+    case 'confed-sequence':
+      return `(${s.asns.join(' ')})`;
+    case 'confed-set':
+      return `({${s.asns.join(',')}})`;
+  }
 }
 
 const CAPABILITY_SHORT: Record<number, string> = {
