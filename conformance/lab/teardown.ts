@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { backendFactory } from './backends/index.ts';
 import { defaultRunsRoot, Ledger, listRuns, type RunSummary } from './ledger.ts';
+import { namespaceExists, pidAlive } from './netns.ts';
 
 // Removal of runs from their ledgers: one run by id (`lab down RUN`), or every run whose owner
 // is gone (`lab down --all`, after a crash or for labs `lab up` left running).
@@ -35,4 +36,12 @@ export async function downAll(runsRoot: string = defaultRunsRoot, opts: { includ
     results.push(await down(run));
   }
   return results;
+}
+
+/** What of a run is still on the machine: namespaces and processes its ledger names. */
+export function leftovers(runDir: string): { namespaces: string[]; pids: number[] } {
+  const entries = new Ledger(runDir).entries();
+  const namespaces = entries.flatMap((e) => (e.t === 'netns' && namespaceExists(e.name) ? [e.name] : []));
+  const pids = entries.flatMap((e) => (e.t === 'proc' && e.pid !== undefined && pidAlive(e.pid) ? [e.pid] : []));
+  return { namespaces, pids };
 }

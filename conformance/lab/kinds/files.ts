@@ -1,6 +1,6 @@
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 let frrIds: { uid: number; gid: number } | null | undefined;
 
@@ -37,4 +37,17 @@ export async function waitForFile(path: string, timeoutMs: number): Promise<bool
     await new Promise((r) => setTimeout(r, 10));
   }
   return true;
+}
+
+/**
+ * Daemons that drop privileges (FRR runs as user frr) must be able to reach their folder:
+ * every ancestor needs the "others may traverse" bit. Says which one lacks it.
+ */
+export function assertTraversableByOthers(dir: string, who: string): void {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0)
+      throw new Error(`${who} cannot reach ${dir}: ${d} is mode ${(mode & 0o777).toString(8)} (needs o+x); put the runs folder under a world-traversable path`);
+    if (d === dirname(d)) return;
+  }
 }

@@ -1,7 +1,7 @@
 import { copyFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabNode } from '../model.ts';
-import { ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
+import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
 // FRR node: zebra + bgpd + staticd as user frr, each with per-node pid file, zserv socket and
@@ -49,6 +49,7 @@ export const frrKind: DaemonKind = {
   render({ node, dir }) {
     const owner = frrOwner();
     ensureDir(dir, owner);
+    assertTraversableByOthers(dir, 'FRR (user frr)');
     const files = [writeConfig(dir, 'zebra.conf', `hostname ${node.name}\n`, owner)];
     if (node.frrConfig) {
       // A given integrated frr.conf: every daemon reads it and ignores the others' sections.
