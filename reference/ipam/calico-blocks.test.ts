@@ -79,4 +79,17 @@ describe('CalicoBlockIpam', () => {
     expect(() => new CalicoBlockIpam({ ...config, pools: [testCalicoPool('p', '10.0.0.0/24', 16)] })).toThrow(/between 20 and 32/);
     expect(() => new CalicoBlockIpam({ ...config, pools: [testCalicoPool('p', '10.0.0.0/24', 22)] })).toThrow(/larger than the pool/);
   });
+
+  it('honours known pod addresses (fixture status.podIP): claims the block, or borrows it', () => {
+    const ipam = new CalicoBlockIpam({ pools: [testCalicoPool('ippool-test-0', '1.1.1.0/24', 29)], strictAffinity: false, maxBlocksPerHost: 4 });
+    expect(ipam.assign('default/nettool', worker01, '1.1.1.1')).toMatchObject({ block: '1.1.1.0/29', borrowed: false });
+    expect(ipam.assign('default/nettool-borrowed', worker02, '1.1.1.2')).toMatchObject({ block: '1.1.1.0/29', borrowed: true });
+    expect(ipam.routesFor('worker02', '192.168.1.5')).toContainEqual({ kind: 'advertise', prefix: '1.1.1.2/32', nextHop: '192.168.1.5', reason: 'borrowed-address' });
+    expect(ipam.assign('default/next', worker01).address).toBe('1.1.1.0');
+    expect(() => ipam.assign('default/dup', worker02, '1.1.1.1')).toThrow(/already assigned to pod default\/nettool/);
+    expect(() => ipam.assign('default/far', worker02, '9.9.9.9')).toThrow(/in no IPPool/);
+    const strict = new CalicoBlockIpam({ pools: [testCalicoPool('p', '1.1.1.0/24', 29)], strictAffinity: true, maxBlocksPerHost: 0 });
+    strict.assign('a', worker01, '1.1.1.1');
+    expect(() => strict.assign('b', worker02, '1.1.1.2')).toThrow(/strictAffinity forbids borrowing/);
+  });
 });

@@ -1,4 +1,4 @@
-import { familyBits, formatCidr, formatIp, mustParseCidr, parseCidr, parseIp, type Cidr } from './address.ts';
+import { cidrContains, familyBits, formatCidr, formatIp, mustParseCidr, parseCidr, parseIp, type Cidr } from './address.ts';
 import { OffsetAllocator } from './offset-allocator.ts';
 import { matchesSelector } from '../k8s/selectors.ts';
 import type { CalicoPool, Labels } from '../k8s/model.ts';
@@ -137,10 +137,15 @@ export class CalicoBlockIpam {
     return assignment;
   }
 
-  /** Assigns the pod an address on `node` (the same one again if it already has one). */
-  assign(pod: string, node: CalicoNodeRef): PodAssignment {
+  /**
+   * Assigns the pod an address on `node` (the same one again if it already has one).
+   * `preferred`: the address the pod is known to have (a fixture's status.podIP); its block is
+   * claimed for the node when nobody holds it, else the address is borrowed from its owner.
+   */
+  assign(pod: string, node: CalicoNodeRef, preferred?: string): PodAssignment {
     const existing = this.pods.get(pod);
     if (existing) return { ...existing };
+    if (preferred !== undefined) return { ...this.assignPreferred(pod, node, preferred) };
     const affine = this.blocksByNode.get(node.name) ?? [];
     for (const block of affine) {
       if (!block.pool.usableBy(node)) continue;
@@ -166,6 +171,34 @@ export class CalicoBlockIpam {
     }
     const why = strictAffinity ? 'strictAffinity forbids borrowing' : 'no block of a pool usable by the node has a free address';
     throw new CalicoIpamError(`no address for pod ${pod} on node ${node.name}: blocks full or maxBlocksPerHost (${maxBlocksPerHost}) reached, and ${why}`);
+  }
+
+  private assignPreferred(pod: string, node: CalicoNodeRef, address: string): PodAssignment {
+    const ip = parseIp(address);
+    const pool = ip && this.pools.find((p) => cidrContains(p.cidr, ip));
+    if (!ip || !pool) throw new CalicoIpamError(`pod ${pod}: ${address} is in no IPPool`);
+    if (!pool.usableBy(node)) throw new CalicoIpamError(`pod ${pod}: IPPool ${pool.spec.name} of ${address} does not select node ${node.name} (or is disabled)`);
+    const hostBits = BigInt(familyBits(ip.family) - pool.spec.blockSize);
+    const index = Number((ip.value - pool.cidr.network) >> hostBits);
+    const cidr = pool.blockCidr(index);
+    let block = this.blocks.get(formatCidr(cidr));
+    if (!block) {
+      const held = (this.blocksByNode.get(node.name) ?? []).length;
+      if (this.config.maxBlocksPerHost !== 0 && held >= this.config.maxBlocksPerHost) {
+        throw new CalicoIpamError(`pod ${pod}: node ${node.name} already holds maxBlocksPerHost (${this.config.maxBlocksPerHost}) blocks; cannot claim ${formatCidr(cidr)} for ${address}`);
+      }
+      pool.blockIndexes.claim(index, node.name);
+      block = this.addBlock(cidr, pool, node.name);
+    }
+    if (block.affinity !== node.name && this.config.strictAffinity) {
+      throw new CalicoIpamError(`pod ${pod}: ${address} is in block ${block.text} of node ${block.affinity} and strictAffinity forbids borrowing`);
+    }
+    const ordinal = Number(ip.value - block.cidr.network);
+    const owner = block.ordinals.ownerOf(ordinal);
+    if (owner !== undefined || !block.ordinals.claim(ordinal, pod)) throw new CalicoIpamError(`pod ${pod}: ${address} is already assigned to pod ${owner}`);
+    const assignment = { pod, node: node.name, address: block.addressAt(ordinal), block: block.text, borrowed: node.name !== block.affinity };
+    this.pods.set(pod, assignment);
+    return assignment;
   }
 
   release(pod: string): void {

@@ -106,8 +106,8 @@ const ipPoolSchema = obj(
       {
         cidr: str(),
         blockSize: int(0, 128, 'a block prefix length'),
-        ipipMode: unsupported('IP-in-IP encapsulation (the lab kernel has no IPIP; pools are routed natively)'),
-        vxlanMode: unsupported('VXLAN encapsulation (pools are routed natively)'),
+        ipipMode: oneOf(['Never', 'Always', 'CrossSubnet'] as const),
+        vxlanMode: oneOf(['Never', 'Always', 'CrossSubnet'] as const),
         ipip: unsupported('IP-in-IP encapsulation'),
         natOutgoing: anything(),
         disabled: bool(),
@@ -201,6 +201,9 @@ export const calicoTranslator: FlavourTranslator = {
           if (!cidr) {
             report(m.ctx, ['spec', 'cidr'], `expected a CIDR, got ${JSON.stringify(spec.cidr)}`);
             break;
+          }
+          for (const mode of ['ipipMode', 'vxlanMode'] as const) {
+            if (spec[mode] !== undefined && spec[mode] !== 'Never') noteUnsupported(m.ctx, ['spec', mode], `${mode} ${spec[mode]}: encapsulation is not modelled; the pool is routed natively`);
           }
           const uses = spec.allowedUses ?? ['Workload', 'Tunnel'];
           if (uses.includes('LoadBalancer')) {

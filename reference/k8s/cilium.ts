@@ -1,7 +1,7 @@
 import { parseCidr } from '../ipam/address.ts';
 import { checkObject, sourceOf, toSelector } from './core.ts';
 import { bareAddress, communitySchema, emptyOutput, largeCommunitySchema, nodeIPv4, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
-import { embeddedYaml, type Manifest } from './manifests.ts';
+import { embeddedYaml, HELM_VALUES_KIND, type Manifest } from './manifests.ts';
 import {
   DEFAULT_BGP_TIMERS,
   type AddressFamily,
@@ -17,10 +17,12 @@ import {
   anything,
   asn,
   bool,
+  cidr,
   INVALID,
   int,
   ip,
   labelSelectorSchema,
+  looseObj,
   list,
   metadataSchema,
   noteUnsupported,
@@ -524,6 +526,83 @@ function translateCiliumConfig(m: Manifest): PodIpam | null {
   return { mode: 'cluster-pool', ipv4Cidrs, ipv4MaskSize: v4, ipv6Cidrs, ipv6MaskSize: v6, source: sourceOf(m) };
 }
 
+const NOT_MODELLED_VALUE = 'Helm value not modelled';
+const helmValuesSchema = looseObj(
+  {
+    ipam: looseObj(
+      {
+        mode: oneOf(['cluster-pool', 'kubernetes', 'multi-pool', 'crd', 'eni', 'azure', 'alibabacloud', 'delegated-plugin'] as const),
+        operator: looseObj(
+          {
+            clusterPoolIPv4PodCIDR: cidr(),
+            clusterPoolIPv4PodCIDRList: list(cidr()),
+            clusterPoolIPv4MaskSize: int(1, 32, 'a prefix length'),
+            clusterPoolIPv6PodCIDR: cidr(),
+            clusterPoolIPv6PodCIDRList: list(cidr()),
+            clusterPoolIPv6MaskSize: int(1, 128, 'a prefix length'),
+          },
+          NOT_MODELLED_VALUE,
+        ),
+      },
+      NOT_MODELLED_VALUE,
+    ),
+    bgp: looseObj({ enabled: bool(), announce: looseObj({ loadbalancerIP: bool(), podCIDR: bool() }, NOT_MODELLED_VALUE) }, NOT_MODELLED_VALUE),
+    bgpControlPlane: looseObj({ enabled: bool() }, NOT_MODELLED_VALUE),
+    l2announcements: looseObj({ enabled: bool() }, NOT_MODELLED_VALUE),
+    loadBalancer: looseObj({ mode: oneOf(['snat', 'dsr', 'hybrid'] as const) }, NOT_MODELLED_VALUE),
+  },
+  NOT_MODELLED_VALUE,
+);
+
+type HelmValues = Infer<typeof helmValuesSchema>;
+
+/** Cilium Helm values (seed 000 gives them): cluster-pool pod IPAM, what the old speaker announces, LB mode. */
+function translateHelmValues(m: Manifest, out: FlavourOutput): HelmValues | null {
+  const values = checkObject(m, helmValuesSchema);
+  if (!values) return null;
+  const operator = values.ipam?.operator ?? {};
+  const ipv4Cidrs = operator.clusterPoolIPv4PodCIDRList?.length ? operator.clusterPoolIPv4PodCIDRList : operator.clusterPoolIPv4PodCIDR ? [operator.clusterPoolIPv4PodCIDR] : [];
+  const ipv6Cidrs = operator.clusterPoolIPv6PodCIDRList?.length ? operator.clusterPoolIPv6PodCIDRList : operator.clusterPoolIPv6PodCIDR ? [operator.clusterPoolIPv6PodCIDR] : [];
+  if ((values.ipam?.mode ?? 'cluster-pool') === 'cluster-pool' && ipv4Cidrs.length + ipv6Cidrs.length > 0) {
+    out.podIpam = {
+      mode: 'cluster-pool',
+      ipv4Cidrs,
+      ipv4MaskSize: operator.clusterPoolIPv4MaskSize ?? 24,
+      ipv6Cidrs,
+      ipv6MaskSize: operator.clusterPoolIPv6MaskSize ?? 112,
+      source: sourceOf(m),
+    };
+  }
+  if (values.loadBalancer?.mode) out.loadBalancerMode = values.loadBalancer.mode;
+  return values;
+}
+
+/** Helm's bgp.announce.* decides what the ConfigMap speaker announces (podCIDR, loadbalancerIP). */
+function applyLegacyAnnounce(values: HelmValues, m: Manifest, out: FlavourOutput): void {
+  const announce = values.bgp?.announce;
+  if (!announce) return;
+  const legacyInstances = out.bgpInstances.filter((b) => b.name.startsWith('metallb-'));
+  if (announce.loadbalancerIP === false) {
+    const lbIds = new Set(out.advertisements.filter((a) => a.kind === 'lb-vip').map((a) => a.id));
+    for (const instance of legacyInstances) for (const peer of instance.peers) peer.advertisements = peer.advertisements.filter((id) => !lbIds.has(id));
+  }
+  if (announce.podCIDR) {
+    const id = registerIntent(out, {
+      id: `${m.ref}#bgp.announce.podCIDR`,
+      kind: 'pod-cidr',
+      serviceSelector: NOTHING,
+      pools: [],
+      prefixes: [],
+      nodeSelector: EVERYTHING,
+      communities: [],
+      largeCommunities: [],
+      nextHop: { type: 'self' },
+      source: sourceOf(m),
+    });
+    for (const instance of legacyInstances) for (const peer of instance.peers) peer.advertisements.push(id);
+  }
+}
+
 /** Seed 000: Cilium 1.10-1.12 embedded MetalLB; its config is MetalLB's legacy config.yaml. */
 function translateBgpConfigMap(m: Manifest, input: FlavourInput, out: FlavourOutput): void {
   const checked = checkObject(m, configMapSchema);
@@ -543,7 +622,7 @@ function translateBgpConfigMap(m: Manifest, input: FlavourInput, out: FlavourOut
 
 export const ciliumTranslator: FlavourTranslator = {
   flavour: 'cilium',
-  handles: (m) => CILIUM_GROUPS.has(m.group) || isConfigMap(m, 'bgp-config') || isConfigMap(m, 'cilium-config'),
+  handles: (m) => CILIUM_GROUPS.has(m.group) || isConfigMap(m, 'bgp-config') || isConfigMap(m, 'cilium-config') || (m.kind === HELM_VALUES_KIND && m.name === 'cilium'),
   translate(input) {
     const out = emptyOutput();
     const poolLabels = new Map<string, Record<string, string>>();
@@ -557,8 +636,14 @@ export const ciliumTranslator: FlavourTranslator = {
     // Pools are tried in name order: deterministic, and it reproduces seed 003 where the
     // L2 service got 10.0.5.100 although the selector-less lb-pool also matched it.
     out.pools.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let helm: { m: Manifest; values: HelmValues } | null = null;
     for (const m of input.manifests) {
       switch (m.kind) {
+        case HELM_VALUES_KIND: {
+          const values = translateHelmValues(m, out);
+          if (values) helm = { m, values };
+          break;
+        }
         case 'CiliumBGPPeeringPolicy':
           translatePeeringPolicy(m, input, out, poolLabels);
           break;
@@ -582,6 +667,7 @@ export const ciliumTranslator: FlavourTranslator = {
       }
     }
     translateClusterConfigs(input, out);
+    if (helm) applyLegacyAnnounce(helm.values, helm.m, out);
     return out;
   },
 };

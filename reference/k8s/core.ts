@@ -1,6 +1,6 @@
 import { canonicalIp } from '../ipam/address.ts';
 import type { Manifest } from './manifests.ts';
-import type { ClusterNode, ClusterService, LabelRequirement, Selector, ServiceEndpoints, SourceRef } from './model.ts';
+import type { ClusterNode, ClusterPod, ClusterService, LabelRequirement, Selector, ServiceEndpoints, SourceRef } from './model.ts';
 import { EVERYTHING, labelSelector } from './selectors.ts';
 import {
   anything,
@@ -257,4 +257,56 @@ export function mergeEndpoints(slices: ServiceEndpoints[]): ServiceEndpoints[] {
     merged.set(slice.service, target);
   }
   return [...merged.values()];
+}
+
+const podSchema = obj(
+  {
+    ...apiHeader,
+    spec: obj({
+      nodeName: str(),
+      hostNetwork: bool(),
+      containers: anything(),
+      initContainers: anything(),
+      volumes: anything(),
+      restartPolicy: anything(),
+      serviceAccountName: anything(),
+      nodeSelector: anything(),
+      affinity: anything(),
+      tolerations: anything(),
+      securityContext: anything(),
+      dnsPolicy: anything(),
+      priorityClassName: anything(),
+      terminationGracePeriodSeconds: anything(),
+    }),
+    status: obj({
+      podIP: ip(),
+      podIPs: list(obj({ ip: ip() }, ['ip'])),
+      phase: anything(),
+      conditions: anything(),
+      hostIP: anything(),
+      hostIPs: anything(),
+      startTime: anything(),
+      containerStatuses: anything(),
+      qosClass: anything(),
+    }),
+  },
+  ['metadata'],
+);
+
+export function translatePod(m: Manifest): ClusterPod | null {
+  const pod = checkObject(m, podSchema);
+  if (!pod) return null;
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const listed = (pod.status?.podIPs ?? []).map((p) => p.ip!);
+  const podIPs = listed.length > 0 ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
+  return {
+    key: `${namespace}/${m.name}`,
+    namespace,
+    name: m.name,
+    ...(pod.spec?.nodeName !== undefined ? { node: pod.spec.nodeName } : {}),
+    labels: pod.metadata?.labels ?? {},
+    podIPs,
+    hostNetwork: pod.spec?.hostNetwork ?? false,
+    source: sourceOf(m),
+  };
 }

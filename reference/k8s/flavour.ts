@@ -28,6 +28,7 @@ export interface FlavourOutput {
   floatingIPs: FloatingIp[];
   podIpam?: PodIpam;
   loadBalancerNodes?: string[];
+  loadBalancerMode?: 'snat' | 'dsr' | 'hybrid';
 }
 
 export interface FlavourTranslator {

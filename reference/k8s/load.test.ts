@@ -182,3 +182,27 @@ describe('Cilium BGP v2 (ClusterConfig / PeerConfig / Advertisement)', () => {
     expect(model.unsupported.map((u) => u.path)).toEqual(['spec.gracefulRestart']);
   });
 });
+
+describe('Cilium Helm values and pods', () => {
+  it('reads cluster-pool, bgp.announce and loadBalancer.mode from cilium-values.yaml, listing the rest', async () => {
+    const { loadClusterFiles } = await import('./load.ts');
+    const model = loadClusterFiles({
+      'cluster/cilium-values.yaml':
+        'k8sServiceHost: "10.0.1.10"\nipam:\n  operator:\n    clusterPoolIPv4PodCIDR: "172.31.254.0/23"\n    clusterPoolIPv4PodCIDRList: []\n    clusterPoolIPv4MaskSize: 26\nloadBalancer:\n  mode: dsr\nbgp:\n  enabled: true\n  announce:\n    loadbalancerIP: false\n    podCIDR: true\n',
+      'cluster/bgp-config.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bgp-config, namespace: kube-system}\ndata:\n  config.yaml: |\n    peers:\n    - {peer-address: 192.168.121.16, peer-asn: 65100, my-asn: 65000}\n    address-pools:\n    - {name: default, protocol: bgp, addresses: [192.0.2.0/24]}\n',
+      'cluster/nodes.yaml': 'apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nstatus: {addresses: [{type: InternalIP, address: 10.0.1.10}]}\n',
+    });
+    expect(model.podIpam).toMatchObject({ mode: 'cluster-pool', ipv4Cidrs: ['172.31.254.0/23'], ipv4MaskSize: 26 });
+    expect(model.loadBalancerMode).toBe('dsr');
+    const [peer] = peersOf(model, 'node1');
+    expect(peer!.advertisements.map((id) => model.advertisements.find((a) => a.id === id)!.kind)).toEqual(['pod-cidr']);
+    expect(model.unsupported).toEqual([expect.objectContaining({ object: 'HelmValues/cilium', path: 'k8sServiceHost', line: 1, feature: 'Helm value not modelled' })]);
+  });
+
+  it('reads pods with their node and known addresses', async () => {
+    const { loadClusterFiles } = await import('./load.ts');
+    const model = loadClusterFiles({ 'pods.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: { name: nettool, namespace: default }\nspec: { nodeName: worker01, containers: [{ name: n, image: i }] }\nstatus: { podIP: 1.1.1.1 }\n' });
+    expect(model.pods).toMatchObject([{ key: 'default/nettool', node: 'worker01', podIPs: ['1.1.1.1'], hostNetwork: false }]);
+  });
+});

@@ -1,7 +1,7 @@
 import { anthosTranslator } from './anthos.ts';
 import { calicoTranslator } from './calico.ts';
 import { ciliumTranslator } from './cilium.ts';
-import { mergeEndpoints, translateEndpointSlice, translateNode, translateService } from './core.ts';
+import { mergeEndpoints, translateEndpointSlice, translateNode, translatePod, translateService } from './core.ts';
 import type { FlavourTranslator } from './flavour.ts';
 import { ClusterInputError, parseManifests, readClusterFolder, type Manifest } from './manifests.ts';
 import { metallbTranslator } from './metallb.ts';
@@ -38,6 +38,7 @@ function buildModel(manifests: Manifest[], issues: InputIssue[], unsupported: Un
     flavours: [],
     nodes: [],
     services: [],
+    pods: [],
     endpoints: [],
     pools: [],
     podIpam: { mode: 'kubernetes' },
@@ -70,6 +71,9 @@ function buildModel(manifests: Manifest[], issues: InputIssue[], unsupported: Un
     } else if (m.group === '' && m.kind === 'Service') {
       const service = translateService(m);
       if (service) model.services.push(service);
+    } else if (m.group === '' && m.kind === 'Pod') {
+      const pod = translatePod(m);
+      if (pod) model.pods.push(pod);
     } else if (m.group === 'discovery.k8s.io' && m.kind === 'EndpointSlice') {
       const slice = translateEndpointSlice(m);
       if (slice) slices.push(slice);
@@ -90,6 +94,7 @@ function buildModel(manifests: Manifest[], issues: InputIssue[], unsupported: Un
     model.l2Announcements.push(...out.l2Announcements);
     model.floatingIPs.push(...out.floatingIPs);
     if (out.loadBalancerNodes) model.loadBalancerNodes.push(...out.loadBalancerNodes);
+    if (out.loadBalancerMode) model.loadBalancerMode = out.loadBalancerMode;
     if (out.podIpam) {
       if (model.podIpam.mode !== 'kubernetes') {
         const first = own[0]!;

@@ -63,11 +63,17 @@ export function yamlFilesUnder(dir: string): string[] {
   return out;
 }
 
+/** `cilium-values.yaml`, `values.yaml`: Helm values of a chart, not Kubernetes objects. */
+const HELM_VALUES_FILE = /(?:^|\/)(?:([A-Za-z0-9_.]+)-)?values\.ya?ml$/;
+
+export const HELM_VALUES_KIND = 'HelmValues';
+
 /** Parses YAML text into manifests; syntax errors and objects without apiVersion/kind/metadata.name become issues. */
 export function parseManifests(text: string, file: string, issues: InputIssue[], unsupported: UnsupportedFeature[]): Manifest[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const out: Manifest[] = [];
+  const helmChart = HELM_VALUES_FILE.exec(file)?.[1] ?? (HELM_VALUES_FILE.test(file) ? 'values' : null);
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
@@ -80,6 +86,12 @@ export function parseManifests(text: string, file: string, issues: InputIssue[],
     if (value === null || value === undefined) continue;
     const locate = locator(doc, lineCounter);
     const ctx: CheckContext = { file, object: '(document)', locate, issues, unsupported };
+    if (helmChart !== null && typeof value === 'object' && !Array.isArray(value) && (value as Record<string, unknown>).kind === undefined) {
+      ctx.object = `${HELM_VALUES_KIND}/${helmChart}`;
+      const values = value as Record<string, unknown>;
+      out.push({ file, apiVersion: 'helm/values', group: 'helm', version: 'values', kind: HELM_VALUES_KIND, name: helmChart, ref: ctx.object, value: values, line: locate([]).line, ctx });
+      continue;
+    }
     if (typeof value !== 'object' || Array.isArray(value)) {
       report(ctx, [], 'expected a Kubernetes object (a mapping with apiVersion, kind, metadata)');
       continue;

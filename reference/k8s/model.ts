@@ -89,6 +89,19 @@ export interface ClusterService {
   source: SourceRef;
 }
 
+/** A pod, for pod IPAM (Calico blocks and borrowing need to know which node a pod is on). */
+export interface ClusterPod {
+  key: string; // "namespace/name"
+  namespace: string;
+  name: string;
+  node?: string; // spec.nodeName
+  labels: Labels;
+  /** status.podIPs (or podIP) when the fixture states them: the address the pod must keep. */
+  podIPs: string[];
+  hostNetwork: boolean;
+  source: SourceRef;
+}
+
 /** Endpoints of one service, grouped by the node they run on. */
 export interface ServiceEndpoints {
   service: string; // "namespace/name"
@@ -237,6 +250,7 @@ export interface ClusterModel {
   flavours: Flavour[];
   nodes: ClusterNode[];
   services: ClusterService[];
+  pods: ClusterPod[];
   endpoints: ServiceEndpoints[];
   pools: LbPool[];
   podIpam: PodIpam;
@@ -246,6 +260,8 @@ export interface ClusterModel {
   floatingIPs: FloatingIp[];
   /** Anthos: nodes where load-balanced traffic arrives (nodePoolSpec, default control plane). */
   loadBalancerNodes: string[];
+  /** How service traffic reaches backends when the flavour says (Cilium loadBalancer.mode). */
+  loadBalancerMode?: 'snat' | 'dsr' | 'hybrid';
   unsupported: UnsupportedFeature[];
 }
 

@@ -192,6 +192,18 @@ export type ObjectOf<S extends Shape> = { [K in keyof S]?: Infer<S[K]> };
 
 /** A mapping with known fields; unknown fields and missing required ones are errors. */
 export function obj<S extends Shape>(shape: S, required: Array<keyof S & string> = []): Schema<ObjectOf<S>> {
+  return mapping(shape, required, null);
+}
+
+/**
+ * A mapping where fields outside `shape` are valid but not implemented (Helm values: hundreds
+ * of keys); each is listed as unsupported with `feature`.
+ */
+export function looseObj<S extends Shape>(shape: S, feature: string): Schema<ObjectOf<S>> {
+  return mapping(shape, [], feature);
+}
+
+function mapping<S extends Shape>(shape: S, required: Array<keyof S & string>, unknownFeature: string | null): Schema<ObjectOf<S>> {
   const known = Object.keys(shape);
   const expected = 'a mapping';
   return {
@@ -204,6 +216,10 @@ export function obj<S extends Shape>(shape: S, required: Array<keyof S & string>
       for (const [key, element] of Object.entries(input)) {
         const field = shape[key];
         if (!field) {
+          if (unknownFeature !== null) {
+            noteUnsupported(ctx, [...path, key], unknownFeature);
+            continue;
+          }
           report(ctx, [...path, key], `unknown field "${key}" (known fields here: ${known.join(', ')})`);
           ok = false;
           continue;
