@@ -109,7 +109,7 @@ export class Speaker {
       established: (s) => this.onEstablished(this.peerOf(s)),
       update: (s, frame) => this.onUpdate(this.peerOf(s), frame),
       routeRefresh: (s, m) => this.onRouteRefresh(this.peerOf(s), m),
-      down: (s, reason, retain) => this.onDown(this.peerOf(s), reason, retain),
+      down: (s, _reason, retain) => this.onDown(this.peerOf(s), retain),
       log: (level, message) => this.log(level, message),
     };
     const identity = { routerId: config.routerId, localAs: config.localAs, gracefulRestart: { ...config.gracefulRestart } };
@@ -214,13 +214,13 @@ export class Speaker {
     if (route.largeCommunities) attrs.largeCommunities = route.largeCommunities;
     const id = this.store.intern(attrs);
     const key = this.keyOf(route.afi, route.prefix);
-    if (this.rib(route.afi).update(key, LOCAL_SOURCE, 0, id)) this.changed(route.afi, key, LOCAL_SOURCE);
+    if (this.rib(route.afi).update(key, LOCAL_SOURCE, 0, id)) this.changed(route.afi, key);
     this.store.release(id);
   }
 
   withdrawLocal(afi: number, prefix: string): void {
     const key = this.keyOf(afi, prefix);
-    if (this.rib(afi).withdraw(key, LOCAL_SOURCE, 0)) this.changed(afi, key, LOCAL_SOURCE);
+    if (this.rib(afi).withdraw(key, LOCAL_SOURCE, 0)) this.changed(afi, key);
   }
 
   /** Asks a peer to send its routes again (RFC 2918); false when it cannot. */
@@ -281,7 +281,7 @@ export class Speaker {
         const masked = length === 0 ? 0 : (address & (0xffffffff << (32 - length))) >>> 0;
         const key = masked * 64 + length;
         added++;
-        if (rib.update(key, source, pathId, attrId) && exporting) this.changed(AFI_IPV4, key, source);
+        if (rib.update(key, source, pathId, attrId) && exporting) this.changed(AFI_IPV4, key);
       });
     } catch {
       // Let the full decoder name the error (it throws the same BgpError, which resets the session).
@@ -335,7 +335,7 @@ export class Speaker {
         }
         const id = perPrefix ? this.store.intern(result) : sharedId;
         const key = this.keyOf(afi, route.prefix);
-        if (this.rib(afi).update(key, peer.source, route.pathId ?? 0, id)) this.changed(afi, key, peer.source);
+        if (this.rib(afi).update(key, peer.source, route.pathId ?? 0, id)) this.changed(afi, key);
         if (perPrefix) this.store.release(id);
       }
       peer.prefixesReceived += routes.length;
@@ -374,7 +374,7 @@ export class Speaker {
   private withdrawFromPeer(peer: Peer, afi: number, route: Route): void {
     if (!this.ribs.has(afi)) return;
     const key = this.keyOf(afi, route.prefix);
-    if (this.rib(afi).withdraw(key, peer.source, route.pathId ?? 0)) this.changed(afi, key, peer.source);
+    if (this.rib(afi).withdraw(key, peer.source, route.pathId ?? 0)) this.changed(afi, key);
   }
 
   private checkMaxPrefixes(peer: Peer): void {
@@ -398,13 +398,13 @@ export class Speaker {
   private disableFamily(peer: Peer, afi: number, reason: string): void {
     this.log('warn', `${peer.session.name}: ${FAMILY_OF_AFI[afi] ?? `AFI ${afi}`} disabled for this session (RFC 7606 AFI/SAFI disable): ${reason}`);
     peer.disabled.add(afi);
-    this.rib(afi)?.removeSource(peer.source, false, (key) => this.changed(afi, key, peer.source));
+    this.rib(afi)?.removeSource(peer.source, false, (key) => this.changed(afi, key));
   }
 
   private onEndOfRib(peer: Peer, afi: number): void {
     peer.endOfRibReceived.add(afi);
     if (peer.staleFamilies.delete(afi)) {
-      const removed = this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key, peer.source));
+      const removed = this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key));
       this.log('info', `${peer.session.name}: End-of-RIB for ${FAMILY_OF_AFI[afi]}, ${removed} stale routes removed`);
       if (peer.staleFamilies.size === 0 && peer.staleTimer) {
         clearTimeout(peer.staleTimer);
@@ -437,14 +437,14 @@ export class Speaker {
         const kept = gr?.families.some((f) => f.afi === afi && f.forwardingState);
         if (!kept) {
           peer.staleFamilies.delete(afi);
-          this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key, peer.source));
+          this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key));
         }
       }
     }
     void this.dumpAll(peer);
   }
 
-  private onDown(peer: Peer, reason: string, retain: boolean): void {
+  private onDown(peer: Peer, retain: boolean): void {
     this.clearAttributeCache(peer);
     for (const out of peer.out.values()) this.releaseOut(out);
     peer.out.clear();
@@ -457,7 +457,7 @@ export class Speaker {
         peer.staleFamilies.add(afi);
         this.log('info', `${peer.session.name}: graceful restart helper: keeping ${marked} ${FAMILY_OF_AFI[afi]} routes stale for up to ${restartTime}s`);
       } else {
-        rib.removeSource(peer.source, false, (key) => this.changed(afi, key, peer.source));
+        rib.removeSource(peer.source, false, (key) => this.changed(afi, key));
       }
     }
     if (retain && peer.staleFamilies.size > 0) {
@@ -465,13 +465,12 @@ export class Speaker {
       peer.staleTimer = setTimeout(() => this.expireStale(peer), Math.max(1, restartTime) * 1000);
       peer.staleTimer.unref();
     }
-    void reason;
   }
 
   private expireStale(peer: Peer): void {
     peer.staleTimer = null;
     for (const afi of peer.staleFamilies) {
-      const removed = this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key, peer.source));
+      const removed = this.rib(afi).removeSource(peer.source, true, (key) => this.changed(afi, key));
       this.log('warn', `${peer.session.name}: restart time expired, ${removed} stale ${FAMILY_OF_AFI[afi]} routes removed`);
     }
     peer.staleFamilies.clear();
@@ -490,7 +489,7 @@ export class Speaker {
     const out = peer.out.get(message.afi);
     if (out) this.releaseOut(out);
     peer.out.delete(message.afi);
-    void this.dumpFamily(peer, message.afi, negotiated.enhancedRouteRefresh);
+    void this.dumpFamily(peer, message.afi, negotiated.enhancedRouteRefresh).then(() => this.guarded(peer, () => this.flush(peer)));
   }
 
   // --- sending -----------------------------------------------------------------------------
@@ -500,7 +499,7 @@ export class Speaker {
   }
 
   /** Records that a prefix's paths changed, for every established peer that may need it. */
-  private changed(afi: number, key: number, _fromSource: number): void {
+  private changed(afi: number, key: number): void {
     let any = false;
     for (const peer of this.peers) {
       if (peer.session.established === null) continue;
