@@ -102,6 +102,7 @@ export class Lab {
   /** Daemons that exited before stop(): readiness fails at once instead of timing out. */
   private readonly deaths: string[] = [];
   private stopping: Promise<void> | null = null;
+  private building: Promise<void> | null = null;
   private detached = false;
 
   constructor(
@@ -150,16 +151,34 @@ export class Lab {
 
   // ---- bring-up -------------------------------------------------------------------------
 
-  async build(): Promise<void> {
+  build(): Promise<void> {
+    this.building ??= this.buildSteps();
+    return this.building;
+  }
+
+  /** Between steps: a stop() that arrived mid-way ends the bring-up before it creates more. */
+  private checkNotStopping(): void {
+    if (this.stopping) throw new Error(`lab ${this.runId} was stopped during bring-up`);
+  }
+
+  private async buildSteps(): Promise<void> {
     const { nodes, links } = this.topology;
     await Promise.all(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
-    for (const link of links) await this.backend.createLink(link.a, link.b);
+    for (const link of links) {
+      this.checkNotStopping();
+      await this.backend.createLink(link.a, link.b);
+    }
+    this.checkNotStopping();
     await Promise.all(nodes.map((n) => this.configureNode(n)));
     const wanted = [
       ...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))),
       ...(this.opts.captures ?? []),
     ];
-    for (const c of wanted) await this.capture(c.node, c.ifname);
+    for (const c of wanted) {
+      this.checkNotStopping();
+      await this.capture(c.node, c.ifname);
+    }
+    this.checkNotStopping();
     await Promise.all(nodes.map((n) => this.startNode(n)));
   }
 
@@ -342,6 +361,8 @@ export class Lab {
 
   private async teardown(): Promise<void> {
     try {
+      // Let an in-flight bring-up reach its next step boundary, so nothing is created after we clean.
+      await this.building?.catch(() => undefined);
       await Promise.allSettled(this.processes.map((p) => p.stop('SIGTERM', 1000)));
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();
