@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { formatMac, parseIpv4, parseIpv6, parseMac } from './addresses.ts';
 import { ARP_REPLY, decodeArp, decodeNeighborAdvertisement, encodeArp, gratuitousArp, ARP_REQUEST } from './frames.ts';
 import type { FrameLink } from './links.ts';
@@ -52,6 +53,20 @@ describe('Responder', () => {
       expect(decodeNeighborAdvertisement(link.sent[1])!.targetLinkAddress).toEqual(link.mac);
       expect(decodeNeighborAdvertisement(link.sent[1])!.target).toEqual(parseIpv6('fd00:5::100'));
     }
+  });
+
+  it('survives any bytes and answers only well-formed questions', () => {
+    const responder = new Responder();
+    responder.start([vip, parseVip('fd00:5::100')]);
+    const link = recordingLink();
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), fc.constantFrom(0x0806, 0x86dd, 0x0800), (bytes, etherType) => {
+        const frame = bytes.slice();
+        if (frame.length >= 14) frame.set([etherType >> 8, etherType & 0xff], 12);
+        responder.handleFrame(frame, link);
+      }),
+    );
+    expect(link.sent.every((frame) => decodeArp(frame) !== null || decodeNeighborAdvertisement(frame) !== null)).toBe(true);
   });
 
   it('rejects a VIP that is not an address', () => {
