@@ -2,23 +2,38 @@ import { writeSync } from 'node:fs';
 
 // Collects output lines and writes them to a file descriptor in large synchronous chunks: one
 // write per megabyte instead of one per line, and nothing lost when the process exits at once.
+// Lines are encoded straight into a reused byte buffer (no megabyte-long intermediate string).
 
 const CHUNK = 1 << 20;
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit. */
+const MAX_BYTES_PER_CHAR = 3;
 
 export class OutputBuffer {
-  private pending = '';
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
 
   constructor(private readonly fd: number) {}
 
   line(text: string): void {
-    this.pending += text + '\n';
-    if (this.pending.length >= CHUNK) this.flush();
+    const worstCase = text.length * MAX_BYTES_PER_CHAR + 1;
+    if (this.used + worstCase > CHUNK) {
+      this.flush();
+      if (worstCase > CHUNK) {
+        this.writeAll(Buffer.from(text + '\n', 'utf8'));
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used, 'utf8');
+    this.buffer[this.used++] = 0x0a;
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
+    if (this.used === 0) return;
+    this.writeAll(this.buffer.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private writeAll(bytes: Uint8Array): void {
     let offset = 0;
     while (offset < bytes.length) {
       try {
