@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerCluster } from './cluster.ts';
 import { register as registerCoverage } from './coverage.ts';
 import { register as registerDecode } from './decode.ts';
 import { register as registerDemo } from './demo.ts';
@@ -10,7 +11,7 @@ import { register as registerReport } from './report.ts';
 import { register as registerSpeaker } from './speaker.ts';
 
 // Each subcommand lives in its own module beside this one and registers itself here.
-const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage, registerDecode, registerDemo, registerLab, registerSpeaker, registerL2Announce, registerDocker];
+const registrars: Array<(program: Command) => void> = [registerGate, registerReport, registerCoverage, registerDecode, registerDemo, registerLab, registerSpeaker, registerL2Announce, registerDocker, registerCluster];
 
 export function registerCommands(program: Command): void {
   for (const register of registrars) register(program);
