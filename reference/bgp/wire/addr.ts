@@ -36,17 +36,26 @@ export function parseIpv4(text: string): number {
   return value;
 }
 
+/** Exactly four decimal octets of 1-3 digits each; hand-rolled because encoders call it per prefix. */
 function tryParseIpv4(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
   let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else return null;
   }
-  return value;
+  if (dots !== 3 || digits === 0) return null;
+  return value * 256 + octet;
 }
 
 export function ipv4ToBytes(text: string): Uint8Array {

@@ -8,7 +8,14 @@ import { BgpError, ErrorCode, UpdateSubcode, updateError } from './errors.ts';
 import { decodeMpReach, decodeMpUnreach } from './mp-nlri.ts';
 import { AS_TRANS, type AsPathSegment, type AttributeLayout, type CodecContext, type PathAttributes, type UpdateError } from './types.ts';
 
+// Module-level copies: the hot loop below reads these per attribute, and imported bindings cost a
+// getter call each time under tsx's module transform.
 const A = AttributeCode;
+const EXPECTED_CATEGORY: Readonly<Record<number, number>> = CATEGORY_FLAGS;
+const CATEGORY_BITS = OPTIONAL_TRANSITIVE;
+const EXTENDED_LENGTH = AttributeFlag.EXTENDED_LENGTH;
+const OPTIONAL = AttributeFlag.OPTIONAL;
+const ORIGIN_NAMES = ORIGINS;
 
 /** Attributes whose malformation is handled by discarding them alone (RFC 7606 7.6, 7.7; RFC 6793 6). */
 const DISCARDED_WHEN_MALFORMED = new Set<number>([A.ATOMIC_AGGREGATE, A.AGGREGATOR, A.AS4_PATH, A.AS4_AGGREGATOR]);
@@ -16,6 +23,14 @@ const DISCARDED_WHEN_MALFORMED = new Set<number>([A.ATOMIC_AGGREGATE, A.AGGREGAT
 /** Not 0.0.0.0, not multicast or reserved (224/3), which covers 255.255.255.255 too. */
 function isUnicastHostAddress(address: number): boolean {
   return address !== 0 && address >>> 29 !== 7;
+}
+
+function hasSeen(seen: readonly number[], code: number): boolean {
+  return (seen[code >>> 5] & (1 << (code & 31))) !== 0;
+}
+
+function lengthError(errors: UpdateError[], action: UpdateError['action'], code: number, length: number, expected: string): void {
+  errors.push(updateError(action, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, code, `${attributeName(code)} length ${length}, expected ${expected}`));
 }
 
 export interface DecodedAttributes {
@@ -39,14 +54,14 @@ export function decodeAttributes(
   const attributes: PathAttributes = {};
   const layout: AttributeLayout[] = [];
   const as4 = ctx.as4 === true;
-  const seen = new Uint8Array(256);
+  const seen: number[] = [0, 0, 0, 0, 0, 0, 0, 0]; // one bit per attribute type code
   let as4Path: AsPathSegment[] | undefined;
   let as4Aggregator: { asn: number; address: string } | undefined;
 
   let p = start;
   while (p < end) {
     const flags = bytes[p];
-    const headerSize = flags & AttributeFlag.EXTENDED_LENGTH ? 4 : 3;
+    const headerSize = flags & EXTENDED_LENGTH ? 4 : 3;
     if (end - p < headerSize) {
       // RFC 7606 4: too few bytes left for an attribute header -> treat-as-withdraw.
       errors.push(updateError('treat-as-withdraw', UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, undefined, `${end - p} stray bytes after the last attribute`));
@@ -68,7 +83,7 @@ export function decodeAttributes(
     }
     p = valueEnd;
 
-    if (seen[code]) {
+    if (hasSeen(seen, code)) {
       if (code === A.MP_REACH_NLRI || code === A.MP_UNREACH_NLRI) {
         // RFC 7606 3(g): a repeated MP_REACH/MP_UNREACH -> session reset.
         throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `${attributeName(code)} appears twice`);
@@ -77,11 +92,11 @@ export function decodeAttributes(
       errors.push(updateError('attribute-discard', UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, code, `${attributeName(code)} repeated, later copy discarded`));
       continue;
     }
-    seen[code] = 1;
+    seen[code >>> 5] |= 1 << (code & 31);
 
-    const expectedFlags = CATEGORY_FLAGS[code];
+    const expectedFlags = EXPECTED_CATEGORY[code];
     if (expectedFlags === undefined) {
-      if ((flags & AttributeFlag.OPTIONAL) === 0) {
+      if ((flags & OPTIONAL) === 0) {
         // RFC 4271 6.3 (RFC 7606 keeps it): an unrecognized well-known attribute -> session reset.
         throw new BgpError(
           ErrorCode.UPDATE,
@@ -95,22 +110,20 @@ export function decodeAttributes(
     }
 
     const malformedAction = DISCARDED_WHEN_MALFORMED.has(code) ? 'attribute-discard' : 'treat-as-withdraw';
-    if ((flags & OPTIONAL_TRANSITIVE) !== expectedFlags) {
+    if ((flags & CATEGORY_BITS) !== expectedFlags) {
       // RFC 7606 3(c): wrong Optional/Transitive bits -> treat-as-withdraw (attribute-discard for
       // the attributes whose own rule is attribute-discard).
       errors.push(updateError(malformedAction, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, code, `${attributeName(code)} flags 0x${flags.toString(16)}`));
       if (malformedAction === 'attribute-discard') continue;
     }
-    const lengthError = (action: UpdateError['action'], expected: string) =>
-      errors.push(updateError(action, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, code, `${attributeName(code)} length ${length}, expected ${expected}`));
 
     switch (code) {
       case A.ORIGIN:
         // RFC 7606 7.1: bad length or undefined value -> treat-as-withdraw.
-        if (length !== 1) lengthError('treat-as-withdraw', '1');
+        if (length !== 1) lengthError(errors, 'treat-as-withdraw', code, length, '1');
         else if (bytes[valueStart] > 2) {
           errors.push(updateError('treat-as-withdraw', UpdateSubcode.INVALID_ORIGIN, code, `ORIGIN value ${bytes[valueStart]}`));
-        } else attributes.origin = ORIGINS[bytes[valueStart]];
+        } else attributes.origin = ORIGIN_NAMES[bytes[valueStart]];
         break;
       case A.AS_PATH: {
         // RFC 7606 7.2: a malformed AS_PATH -> treat-as-withdraw.
@@ -122,30 +135,30 @@ export function decodeAttributes(
       }
       case A.NEXT_HOP:
         // RFC 7606 7.3: bad length, or an address that is no host's (RFC 4271 6.3) -> treat-as-withdraw.
-        if (length !== 4) lengthError('treat-as-withdraw', '4');
+        if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
         else if (!isUnicastHostAddress(readU32(bytes, valueStart))) {
           errors.push(updateError('treat-as-withdraw', UpdateSubcode.INVALID_NEXT_HOP, code, `NEXT_HOP ${ipv4ToString(bytes, valueStart)}`));
         } else attributes.nextHop = ipv4ToString(bytes, valueStart);
         break;
       case A.MED:
         // RFC 7606 7.4: bad length -> treat-as-withdraw.
-        if (length !== 4) lengthError('treat-as-withdraw', '4');
+        if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
         else attributes.med = readU32(bytes, valueStart);
         break;
       case A.LOCAL_PREF:
         // RFC 7606 7.5: bad length -> treat-as-withdraw.
-        if (length !== 4) lengthError('treat-as-withdraw', '4');
+        if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
         else attributes.localPref = readU32(bytes, valueStart);
         break;
       case A.ATOMIC_AGGREGATE:
         // RFC 7606 7.6: bad length -> attribute-discard.
-        if (length !== 0) lengthError('attribute-discard', '0');
+        if (length !== 0) lengthError(errors, 'attribute-discard', code, length, '0');
         else attributes.atomicAggregate = true;
         break;
       case A.AGGREGATOR: {
         // RFC 7606 7.7: bad length (6 on 2-octet sessions, 8 on 4-octet ones) -> attribute-discard.
         const asnSize = as4 ? 4 : 2;
-        if (length !== asnSize + 4) lengthError('attribute-discard', String(asnSize + 4));
+        if (length !== asnSize + 4) lengthError(errors, 'attribute-discard', code, length, String(asnSize + 4));
         else {
           attributes.aggregator = {
             asn: as4 ? readU32(bytes, valueStart) : readU16(bytes, valueStart),
@@ -156,7 +169,7 @@ export function decodeAttributes(
       }
       case A.COMMUNITIES:
         // RFC 7606 7.8: length not a non-zero multiple of 4 -> treat-as-withdraw.
-        if (length === 0 || length % 4 !== 0) lengthError('treat-as-withdraw', 'a non-zero multiple of 4');
+        if (length === 0 || length % 4 !== 0) lengthError(errors, 'treat-as-withdraw', code, length, 'a non-zero multiple of 4');
         else {
           const communities: string[] = [];
           for (let q = valueStart; q < valueEnd; q += 4) communities.push(readU16(bytes, q) + ':' + readU16(bytes, q + 2));
@@ -165,12 +178,12 @@ export function decodeAttributes(
         break;
       case A.ORIGINATOR_ID:
         // RFC 7606 7.9: bad length -> treat-as-withdraw.
-        if (length !== 4) lengthError('treat-as-withdraw', '4');
+        if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
         else attributes.originatorId = ipv4ToString(bytes, valueStart);
         break;
       case A.CLUSTER_LIST:
         // RFC 7606 7.10: length not a non-zero multiple of 4 -> treat-as-withdraw.
-        if (length === 0 || length % 4 !== 0) lengthError('treat-as-withdraw', 'a non-zero multiple of 4');
+        if (length === 0 || length % 4 !== 0) lengthError(errors, 'treat-as-withdraw', code, length, 'a non-zero multiple of 4');
         else {
           const ids: string[] = [];
           for (let q = valueStart; q < valueEnd; q += 4) ids.push(ipv4ToString(bytes, q));
@@ -191,7 +204,7 @@ export function decodeAttributes(
       }
       case A.EXTENDED_COMMUNITIES:
         // RFC 7606 7.14: length not a non-zero multiple of 8 -> treat-as-withdraw.
-        if (length === 0 || length % 8 !== 0) lengthError('treat-as-withdraw', 'a non-zero multiple of 8');
+        if (length === 0 || length % 8 !== 0) lengthError(errors, 'treat-as-withdraw', code, length, 'a non-zero multiple of 8');
         else {
           const values: string[] = [];
           for (let q = valueStart; q < valueEnd; q += 8) values.push(toHex(bytes, q, q + 8));
@@ -215,12 +228,12 @@ export function decodeAttributes(
         // RFC 6793 4.1: discarded between two 4-octet speakers.
         if (as4) break;
         // RFC 6793 6: bad length -> attribute-discard.
-        if (length !== 8) lengthError('attribute-discard', '8');
+        if (length !== 8) lengthError(errors, 'attribute-discard', code, length, '8');
         else as4Aggregator = { asn: readU32(bytes, valueStart), address: ipv4ToString(bytes, valueStart + 4) };
         break;
       case A.LARGE_COMMUNITIES:
         // RFC 8092 6: length not a non-zero multiple of 12 -> treat-as-withdraw.
-        if (length === 0 || length % 12 !== 0) lengthError('treat-as-withdraw', 'a non-zero multiple of 12');
+        if (length === 0 || length % 12 !== 0) lengthError(errors, 'treat-as-withdraw', code, length, 'a non-zero multiple of 12');
         else {
           const values: string[] = [];
           for (let q = valueStart; q < valueEnd; q += 12) values.push(readU32(bytes, q) + ':' + readU32(bytes, q + 4) + ':' + readU32(bytes, q + 8));
@@ -248,14 +261,14 @@ function applyAs4Attributes(
 }
 
 /** RFC 7606 3(d): a missing well-known mandatory attribute -> treat-as-withdraw. */
-function checkMandatory(attributes: PathAttributes, seen: Uint8Array, hasIpv4Nlri: boolean, errors: UpdateError[]): void {
+function checkMandatory(attributes: PathAttributes, seen: readonly number[], hasIpv4Nlri: boolean, errors: UpdateError[]): void {
   const announces = hasIpv4Nlri || attributes.mpReach !== undefined;
   if (!announces) return;
   const required: number[] = [A.ORIGIN, A.AS_PATH];
   // RFC 4760 3: NEXT_HOP is needed only for NLRI in the NLRI field.
   if (hasIpv4Nlri) required.push(A.NEXT_HOP);
   for (const code of required) {
-    if (seen[code]) continue;
+    if (hasSeen(seen, code)) continue;
     errors.push(updateError('treat-as-withdraw', UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, code, `${attributeName(code)} missing`));
   }
 }

@@ -54,9 +54,12 @@ function writeExtendedCommunity(w: ByteWriter, hex: string): void {
  */
 export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: CodecContext): void {
   const as4 = ctx.as4 === true;
-  const writers: Array<{ code: number; write: () => void }> = [];
-  const add = (code: number, flags: number, value: (v: ByteWriter) => void) =>
-    writers.push({ code, write: () => writeAttribute(w, flags, code, value) });
+  // [type code, writer] pairs, sorted before writing. Unnamed closures on purpose: tsx's keepNames
+  // wraps every named one in a defineProperty call, which dominated encoding time.
+  const writers: Array<[number, () => void]> = [];
+  function add(code: number, flags: number, value: (v: ByteWriter) => void): void {
+    writers.push([code, () => writeAttribute(w, flags, code, value)]);
+  }
 
   const a = attributes;
   if (a.origin !== undefined) {
@@ -111,13 +114,13 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     const reach = a.mpReach;
     const addPath = addPathFor(ctx, reach.afi, reach.safi);
     const routes = prepareRoutes(reach.nlri, reach.afi, addPath, 'MP_REACH_NLRI');
-    writers.push({ code: A.MP_REACH_NLRI, write: () => writeMpReachAttribute(w, reach, routes, addPath) });
+    writers.push([A.MP_REACH_NLRI, () => writeMpReachAttribute(w, reach, routes, addPath)]);
   }
   if (a.mpUnreach !== undefined) {
     const { afi, safi, withdrawn } = a.mpUnreach;
     const addPath = addPathFor(ctx, afi, safi);
     const routes = prepareRoutes(withdrawn, afi, addPath, 'MP_UNREACH_NLRI');
-    writers.push({ code: A.MP_UNREACH_NLRI, write: () => writeMpUnreachAttribute(w, afi, safi, routes, addPath) });
+    writers.push([A.MP_UNREACH_NLRI, () => writeMpUnreachAttribute(w, afi, safi, routes, addPath)]);
   }
   if (a.extendedCommunities !== undefined) {
     const values = nonEmpty(a.extendedCommunities, 'EXTENDED_COMMUNITIES');
@@ -132,17 +135,17 @@ export function writeAttributes(w: ByteWriter, attributes: PathAttributes, ctx: 
     const code = checkUint(unknown.code, 8, 'attribute code');
     const flags = checkUint(unknown.flags, 8, `attribute ${code} flags`);
     const value = fromHex(unknown.hex, `attribute ${code}`);
-    writers.push({
+    writers.push([
       code,
-      write: () => {
+      () => {
         const at = beginAttribute(w, flags, code);
         w.bytes(value);
         endAttribute(w, at, (flags & AttributeFlag.EXTENDED_LENGTH) !== 0);
       },
-    });
+    ]);
   }
 
-  writers.sort((x, y) => x.code - y.code); // stable: unknown attributes keep their order
-  for (const writer of writers) writer.write();
+  writers.sort((x, y) => x[0] - y[0]); // stable: unknown attributes keep their order
+  for (const [, write] of writers) write();
 }
 
