@@ -1,4 +1,4 @@
-import { parseCidr } from '../ipam/address.ts';
+import { canonicalIp, parseCidr } from '../ipam/address.ts';
 import { checkObject, sourceOf, toSelector } from './core.ts';
 import { bareAddress, communitySchema, emptyOutput, largeCommunitySchema, nodeIPv4, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
 import { embeddedYaml, HELM_VALUES_KIND, type Manifest } from './manifests.ts';
@@ -33,6 +33,7 @@ import {
   str,
   unsupported,
   type Infer,
+  type Schema,
 } from './schema.ts';
 import { metallbConfigMapSchema, translateLegacyConfig } from './metallb.ts';
 
@@ -42,6 +43,20 @@ import { metallbConfigMapSchema, translateLegacyConfig } from './metallb.ts';
 // `cilium-config`.
 
 const header = { apiVersion: str(), kind: str(), metadata: metadataSchema, status: anything() };
+
+/** v2alpha1 writes peers as CIDRs ("10.0.0.1/32"); the seeds even write "10.1.5.1/24". Returns the address. */
+function peerAddressSchema(): Schema<string> {
+  const expected = 'a peer address, optionally with a prefix length ("10.0.0.1/32")';
+  return {
+    expected,
+    check: (value, path, ctx) => {
+      const address = typeof value === 'string' ? canonicalIp(bareAddress(value.trim())) : null;
+      if (address && (typeof value !== 'string' || !value.includes('/') || parseCidr(value.trim()))) return address;
+      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
+      return INVALID;
+    },
+  };
+}
 
 const familySchema = obj({ afi: oneOf(['ipv4', 'ipv6'] as const), safi: oneOf(['unicast'] as const) }, ['afi', 'safi']);
 const communitiesSchema = obj({ standard: list(communitySchema()), wellKnown: list(communitySchema()), large: list(largeCommunitySchema()) });
@@ -64,7 +79,7 @@ const peeringPolicySchema = obj(
               neighbors: list(
                 obj(
                   {
-                    peerAddress: str(),
+                    peerAddress: peerAddressSchema(),
                     peerPort: port(),
                     peerASN: asn(),
                     eBGPMultihopTTL: int(1, 255, 'a TTL'),
@@ -286,8 +301,8 @@ function translatePeeringPolicy(m: Manifest, input: FlavourInput, out: FlavourOu
           }
         }
         return {
-          name: `${bareAddress(neighbor.peerAddress!)}`,
-          address: bareAddress(neighbor.peerAddress!),
+          name: neighbor.peerAddress!,
+          address: neighbor.peerAddress!,
           asn: neighbor.peerASN!,
           port: neighbor.peerPort ?? 179,
           ...(neighbor.eBGPMultihopTTL !== undefined && neighbor.eBGPMultihopTTL > 1 ? { multihopTtl: neighbor.eBGPMultihopTTL } : {}),

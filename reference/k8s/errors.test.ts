@@ -157,3 +157,10 @@ spec: {type: LoadBalancer}
     ]);
   });
 });
+
+describe('peer addresses', () => {
+  it('a v2alpha1 peerAddress must be an address (a prefix length is tolerated, as in seeds 002/003)', () => {
+    const [issue] = issuesOf({ 'bgp.yaml': policy('      peerASN: 65005').replace('10.0.5.1/32', 'leaf01') });
+    expect(issue).toMatchObject({ line: 9, path: 'spec.virtualRouters[0].neighbors[0].peerAddress', message: 'expected a peer address, optionally with a prefix length ("10.0.0.1/32"), got "leaf01"' });
+  });
+});
