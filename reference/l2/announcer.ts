@@ -35,6 +35,8 @@ interface ServiceState {
   elector: LeaderElector;
   answering: boolean;
   lastHolder: string | null | undefined;
+  /** The last store error reported, so a lasting fault is reported once, not every retry. */
+  lastError: string | null;
   timers: Set<NodeJS.Timeout>;
 }
 
@@ -61,6 +63,7 @@ export class L2Announcer {
       elector: new LeaderElector(options.store, service.lease, options.identity, options.timing),
       answering: false,
       lastHolder: undefined,
+      lastError: null,
       timers: new Set(),
     }));
   }
@@ -106,9 +109,12 @@ export class L2Announcer {
         this.emit({ event: 'follower', lease: service.lease, holder: result.holder });
       }
       state.lastHolder = result.holder;
+      state.lastError = null;
     } catch (err) {
       // The store failed (I/O, a damaged lease): keep leadership only as long as the last renewal lasts.
-      this.emit({ event: 'error', lease: service.lease, message: (err as Error).message });
+      const message = (err as Error).message;
+      if (message !== state.lastError) this.emit({ event: 'error', lease: service.lease, message });
+      state.lastError = message;
     }
     this.dropExpiredLeadership();
     const delay = elector.isLeader() ? elector.timing.renewIntervalMs : elector.timing.retryIntervalMs;
