@@ -1,0 +1,146 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type Lab } from '../lab.ts';
+import { emptyNode, type LabTopology } from '../model.ts';
+import { leftovers } from '../teardown.ts';
+
+// Every daemon kind as a transit router in one chain: FRR (from a given integrated frr.conf)
+// -> BIRD -> GoBGP. Routes originated at both ends must cross every hop.
+
+const runsRoot = mkdtempSync(join(tmpdir(), 'pp-kinds-'));
+chmodSync(runsRoot, 0o755);
+
+const frrConf = `frr defaults traditional
+hostname given
+!
+ip route 198.51.100.0/24 blackhole
+!
+router bgp 65010
+ bgp router-id 10.1.0.1
+ no bgp ebgp-requires-policy
+ timers bgp 1 3
+ neighbor 10.1.0.2 remote-as 65020
+ neighbor 10.1.0.2 timers connect 1
+ address-family ipv4 unicast
+  redistribute static
+ exit-address-family
+exit
+`;
+
+function chain(): LabTopology {
+  const frr = emptyNode('frr1', 'frr');
+  frr.asn = 65010;
+  frr.interfaces = { eth1: ['10.1.0.1/24'] };
+  frr.neighbors = [{ address: '10.1.0.2', asn: 65020 }];
+  frr.frrConfig = join(runsRoot, 'frr.conf');
+  frr.expectRoutes = ['203.0.113.0/24'];
+  const bird = emptyNode('bird1', 'bird');
+  bird.asn = 65020;
+  bird.routerId = '10.1.0.2';
+  bird.interfaces = { eth1: ['10.1.0.2/24'], eth2: ['10.2.0.2/24'] };
+  bird.neighbors = [
+    { address: '10.1.0.1', asn: 65010 },
+    { address: '10.2.0.3', asn: 65030 },
+  ];
+  bird.expectRoutes = ['198.51.100.0/24', '203.0.113.0/24'];
+  const gobgp = emptyNode('gobgp1', 'gobgp');
+  gobgp.asn = 65030;
+  gobgp.routerId = '10.2.0.3';
+  gobgp.interfaces = { eth1: ['10.2.0.3/24'] };
+  gobgp.neighbors = [{ address: '10.2.0.2', asn: 65020 }];
+  gobgp.announce = ['203.0.113.0/24'];
+  gobgp.expectRoutes = ['198.51.100.0/24'];
+  return {
+    name: 'chain',
+    nodes: [frr, bird, gobgp],
+    links: [
+      { a: { node: 'frr1', ifname: 'eth1' }, b: { node: 'bird1', ifname: 'eth1' } },
+      { a: { node: 'bird1', ifname: 'eth2' }, b: { node: 'gobgp1', ifname: 'eth1' } },
+    ],
+  };
+}
+
+describe('FRR, BIRD and GoBGP as routers', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    writeFileSync(join(runsRoot, 'frr.conf'), frrConf);
+    lab = await startLab(chain(), { runsRoot });
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    rmSync(runsRoot, { recursive: true, force: true });
+  });
+
+  it('routes cross every hop: FRR static -> BIRD -> GoBGP, GoBGP origin -> BIRD -> FRR', async () => {
+    const gobgpRib = await lab.node('gobgp1').rib();
+    expect(gobgpRib.find((r) => r.prefix === '198.51.100.0/24')?.nexthops).toEqual(['10.2.0.2']);
+    const frrFib = await lab.node('frr1').fib();
+    expect(frrFib.find((r) => r.prefix === '203.0.113.0/24')?.nexthops).toEqual(['10.1.0.2']);
+    const birdRib = await lab.node('bird1').rib();
+    expect(birdRib.find((r) => r.prefix === '203.0.113.0/24')?.nexthops).toEqual(['10.2.0.3']);
+  });
+
+  it('each kind reports its sessions as Established with the peer ASN', async () => {
+    const sessions = await lab.sessions();
+    expect(sessions.map((s) => `${s.node}>${s.peer}:${s.peerAsn}:${s.state}`).sort()).toEqual([
+      'bird1>10.1.0.1:65010:Established',
+      'bird1>10.2.0.3:65030:Established',
+      'frr1>10.1.0.2:65020:Established',
+      'gobgp1>10.2.0.2:65020:Established',
+    ]);
+  });
+
+  it('the given frr.conf is used as is (its hostname and static route)', async () => {
+    const r = await lab.node('frr1').exec(['vtysh', '--vty_socket', lab.nodeDir('frr1'), '-c', 'show running-config']);
+    expect(r.stdout).toContain('hostname given');
+    expect(r.stdout).toContain('ip route 198.51.100.0/24 blackhole');
+  });
+
+  it('stops to nothing', async () => {
+    await lab.stop();
+    expect(leftovers(lab.runDir)).toEqual({ namespaces: [], pids: [] });
+  });
+});
+
+describe('speaker hook', () => {
+  it('replaces the stand-in: readiness is judged from the peer side, the hook process is torn down', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pp-hook-'));
+    chmodSync(root, 0o755);
+    const fixture = new URL('../../../fixtures/seed-000-cilium-two-subnets/', import.meta.url).pathname;
+    let hookedPid = 0;
+    const lab = await startLab(fixture, {
+      runsRoot: root,
+      speakers: {
+        // A third-party speaker plugged in by hand: gobgpd with its own config, not BIRD.
+        node1: async ({ backend, node, dir }) => {
+          writeFileSync(
+            join(dir, 'speaker.toml'),
+            `[global.config]\n  as = ${node.asn}\n  router-id = "${node.routerId}"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "10.0.1.2"\n    peer-as = 65100\n  [neighbors.timers.config]\n    connect-retry = 1\n`,
+          );
+          const proc = await backend.spawn(node.name, ['gobgpd', '-f', join(dir, 'speaker.toml'), '-p', '--api-hosts', '127.0.0.1:50051', '--pprof-disable'], {
+            label: 'speaker-under-test',
+            logFile: join(dir, 'speaker.log'),
+          });
+          hookedPid = proc.pid;
+          return [proc];
+        },
+      },
+      wait: false,
+    });
+    try {
+      await lab.waitForSessions();
+      expect(lab.expectedSessions().some((e) => e.node === 'node1')).toBe(false);
+      const router = await lab.node('router').sessions();
+      expect(router.find((s) => s.peer === '10.0.1.10')?.state).toBe('Established');
+      const ps = await lab.node('node1').exec(['cat', `/proc/${hookedPid}/comm`]);
+      expect(ps.stdout.trim()).toBe('gobgpd');
+    } finally {
+      await lab.stop();
+    }
+    const left = leftovers(lab.runDir);
+    rmSync(root, { recursive: true, force: true });
+    expect(left).toEqual({ namespaces: [], pids: [] });
+  });
+});
