@@ -8,8 +8,9 @@
 // (BIRD cannot be made a 2-octet-only speaker towards a 4-octet AS: the AS_TRANS side is proven
 // with a raw 2-octet client in speaker.test.ts.)
 //
-// GoBGP and BIRD both originate 198.51.100.0/24 to us and to FRR, so FRR and we each hold two
-// paths for it: the ADD-PATH case in both directions. One bring-up serves every test.
+// GoBGP and BIRD both originate 198.51.100.0/24 to us and to FRR (BIRD from two static
+// protocols), so every router holds several paths for it: the ADD-PATH case in both directions.
+// One bring-up serves every test.
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +141,7 @@ function birdConf(): string {
 log "${join(dirOf('bird'), 'bird.log')}" all;
 protocol device {}
 protocol static s4 { ipv4; route ${SHARED} blackhole; }
+protocol static s4b { ipv4; route ${SHARED} via "eth0"; }
 protocol static s6 { ipv6; route 2001:db8:3::/48 blackhole; }
 template bgp peer_tpl { local ${v4.bird} as 65003; hold time 3; keepalive time 1; connect retry time 1; graceful restart on; }
 protocol bgp to_us from peer_tpl {
@@ -334,15 +336,34 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
       return count >= 2 && out;
     });
     expect(toBird).toContain(SHARED);
+    const atGobgp = await eventually('several of our paths at GoBGP', async () => {
+      const rib = await gobgp(['global', 'rib', SHARED, '-a', 'ipv4', '-j']);
+      const ours = (rib?.[SHARED] ?? []).filter((p: unknown) => JSON.stringify(p).includes('4200000001'));
+      return ours.length >= 2 && ours;
+    });
+    expect(atGobgp.length).toBeGreaterThanOrEqual(2);
+    // And GoBGP and BIRD send us several paths for the prefix, each with its own path id.
+    for (const name of ['gobgp', 'bird']) {
+      const routes = await eventually(`several paths from ${name}`, async () => {
+        const r = (await session(name)).status.receivedRoutes.filter((route) => route.prefix === SHARED);
+        return r.length >= 2 && r;
+      });
+      expect(new Set(routes.map((r) => r.pathId)).size).toBe(routes.length);
+    }
   });
 
-  it('answers a route refresh (enhanced) and the peer keeps every route', async () => {
+  it('answers route refresh from FRR and BIRD, and the peers keep every route', async () => {
     const before = (await session('frr-v4')).status.routeRefreshesReceived;
     await vtysh(`clear bgp ipv4 unicast ${v4.us} soft in`);
     await eventually('ROUTE-REFRESH received', async () => (await session('frr-v4')).status.routeRefreshesReceived > before, 10_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect((await frrPaths('203.0.113.10/32')).some((p) => p.peer === v4.us)).toBe(true);
     expect((await session('frr-v4')).status.state).toBe('Established');
+    // (GoBGP keeps its Adj-RIB-In: its soft reset never sends a ROUTE-REFRESH, so it is not asked.)
+    const birdBefore = (await session('bird')).status.routeRefreshesReceived;
+    await birdc('reload in to_us');
+    await eventually('ROUTE-REFRESH from BIRD', async () => (await session('bird')).status.routeRefreshesReceived > birdBefore, 10_000);
+    expect(await birdc('show route 203.0.113.10/32 protocol to_us')).toContain('203.0.113.10/32');
   });
 
   it('passes withdrawals on, path by path', async () => {
