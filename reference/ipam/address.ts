@@ -1,5 +1,7 @@
+import { Address4, Address6 } from 'ip-address';
+
 // IP address arithmetic for IPAM. Parsing and range set-up use bigint (not on the hot path);
-// allocation works on plain-number offsets from a segment base (see segment.ts).
+// allocation works on plain-number offsets from a range base (see address-space.ts).
 
 export type IpFamily = 4 | 6;
 
@@ -23,53 +25,17 @@ export function familyBits(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
+// Text parsing goes through ip-address (the project's choice for IP math off the hot path);
+// what this module adds is the bigint/offset arithmetic and fast formatting from numbers.
+
 export function parseIpv4(text: string): bigint | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = (value << 8n) | BigInt(octet);
-  }
-  return value;
+  if (text.includes('/') || !Address4.isValid(text)) return null;
+  return new Address4(text).bigInt();
 }
 
 export function parseIpv6(text: string): bigint | null {
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.length > 45) return null;
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const groupsOf = (part: string): string[] | null => (part === '' ? [] : part.split(':'));
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
-  if (!head || !tail) return null;
-  const words: number[] = [];
-  const pushGroups = (groups: string[], isLast: boolean): boolean => {
-    for (let i = 0; i < groups.length; i++) {
-      const group = groups[i]!;
-      if (isLast && i === groups.length - 1 && group.includes('.')) {
-        const v4 = parseIpv4(group);
-        if (v4 === null) return false;
-        words.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return false;
-        words.push(parseInt(group, 16));
-      }
-    }
-    return true;
-  };
-  const headWords: number[] = [];
-  if (!pushGroups(head, halves.length === 1)) return null;
-  headWords.push(...words.splice(0));
-  if (!pushGroups(tail, true)) return null;
-  const tailWords = words;
-  const missing = 8 - headWords.length - tailWords.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const all = [...headWords, ...new Array<number>(missing).fill(0), ...tailWords];
-  let value = 0n;
-  for (const word of all) value = (value << 16n) | BigInt(word);
-  return value;
+  if (text.includes('/') || text.includes('%') || !Address6.isValid(text)) return null;
+  return new Address6(text).bigInt();
 }
 
 export function parseIp(text: string): IpAddress | null {
