@@ -58,12 +58,18 @@ export function register(program: Command): void {
     .argument('<fixture>', 'fixture folder (or topology file)')
     .option('--json', 'print the description as JSON')
     .option('--runs-dir <dir>', 'where run folders go', defaultRunsRoot)
+    .option('--backend <name>', 'netns (default) or docker', 'netns')
     .option('--timeout <seconds>', 'readiness timeout', '30')
     .option('--no-wait', 'return once daemons are started, without waiting for sessions')
     .description('build the lab, wait until every session is Established, print it and leave it running')
-    .action(async (fixture: string, opts: { json?: boolean; runsDir: string; timeout: string; wait: boolean }) => {
+    .action(async (fixture: string, opts: { json?: boolean; runsDir: string; backend: string; timeout: string; wait: boolean }) => {
       requireRoot();
-      const started = await startLab(resolve(fixture), { runsRoot: resolve(opts.runsDir), timeoutMs: Number(opts.timeout) * 1000, wait: opts.wait });
+      const started = await startLab(resolve(fixture), {
+        runsRoot: resolve(opts.runsDir),
+        backend: opts.backend,
+        timeoutMs: Number(opts.timeout) * 1000,
+        wait: opts.wait,
+      });
       try {
         const description = await describe(started);
         started.detach();
