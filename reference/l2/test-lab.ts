@@ -1,6 +1,6 @@
 // A tiny namespace lab for the L2 and datapath lab tests and the L2 bench (test support only,
-// never imported by runtime code). conformance/lab/netns.ts is the project's lab layer; this
-// stays private until that one is committed and settles.
+// never imported by runtime code, which must not depend on conformance/). It predates
+// conformance/lab/netns.ts, whose ledger-backed API a later change could move these tests onto.
 //
 // Every name carries a per-run suffix. veth pairs are created straight inside their
 // namespaces (the `netns` attribute of `ip link add`), so nothing ever lands in the host's
@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readCapture } from '../../conformance/capture/pcap-reader.ts';
 import { bytesEqual } from './addresses.ts';
 import { ARP_REQUEST, decodeArp } from './frames.ts';
 
@@ -155,22 +156,17 @@ export class JsonLines {
 }
 
 export interface CapturedFrame {
-  /** Seconds since the epoch, microsecond resolution. */
+  /** Seconds since the epoch. */
   ts: number;
   frame: Uint8Array;
 }
 
-/** The frames of a classic little-endian microsecond pcap, the format tcpdump -w writes here. */
+/** Every frame of a capture file, read by the capture stage's reader. */
 export function readPcap(file: string): CapturedFrame[] {
-  const bytes = readFileSync(file);
-  if (bytes.length < 24 || bytes.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error(`${file}: not a little-endian microsecond pcap`);
   const frames: CapturedFrame[] = [];
-  for (let at = 24; at + 16 <= bytes.length;) {
-    const length = bytes.readUInt32LE(at + 8);
-    if (at + 16 + length > bytes.length) break; // tcpdump was stopped mid-record
-    frames.push({ ts: bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) / 1e6, frame: new Uint8Array(bytes.subarray(at + 16, at + 16 + length)) });
-    at += 16 + length;
-  }
+  const bytes = readFileSync(file);
+  if (bytes.length < 24) return frames; // tcpdump has not written its file header yet
+  readCapture(bytes, (frame, ts) => frames.push({ ts, frame }));
   return frames;
 }
 
