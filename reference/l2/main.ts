@@ -76,6 +76,24 @@ export function parseCommand(argv: string[]): AnnouncerCommand {
   };
 }
 
+/** The arguments that make `parseCommand` return `command`: how an agent starts an announcer. */
+export function formatCommand(command: AnnouncerCommand): string[] {
+  return [
+    `--identity=${command.identity}`,
+    `--lease-dir=${command.leaseDirectory}`,
+    ...command.services.map((s) => `--service=${s.lease}=${s.vips.map((v) => v.text).join(',')}`),
+    ...command.interfacePatterns.map((p) => `--interface=${p.source}`),
+    `--lease-duration-ms=${command.timing.leaseDurationMs}`,
+    `--renew-interval-ms=${command.timing.renewIntervalMs}`,
+    `--retry-interval-ms=${command.timing.retryIntervalMs}`,
+  ];
+}
+
+/** The lease Cilium uses for a service's L2 announcement: cilium-l2announce-<namespace>-<name>. */
+export function leaseNameFor(namespace: string, service: string): string {
+  return `cilium-l2announce-${namespace}-${service}`;
+}
+
 function print(record: object): void {
   process.stdout.write(`${JSON.stringify({ ts: Date.now(), ...record })}\n`);
 }

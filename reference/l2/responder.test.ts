@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { formatMac, parseIpv4, parseIpv6, parseMac } from './addresses.ts';
 import { ARP_REPLY, decodeArp, decodeNeighborAdvertisement, encodeArp, gratuitousArp, ARP_REQUEST } from './frames.ts';
 import type { FrameLink } from './links.ts';
-import { parseCommand } from './main.ts';
+import { formatCommand, leaseNameFor, parseCommand } from './main.ts';
 import { parseVip, Responder } from './responder.ts';
 
 function recordingLink(mac = '02:00:00:00:00:11'): FrameLink & { sent: Uint8Array[] } {
@@ -82,6 +82,13 @@ describe('announcer command line', () => {
     expect(command.interfacePatterns[0].test('net0')).toBe(true);
     expect(command.interfacePatterns[0].test('net01')).toBe(false);
     expect(command.timing).toEqual({ leaseDurationMs: 900, renewIntervalMs: 200, retryIntervalMs: 100 });
+  });
+
+  it('formats a command an agent can start, which parses back to the same command', () => {
+    const command = parseCommand(['--identity', 'node1', '--lease-dir', '/tmp/x', '--service', `${leaseNameFor('default', 'nginx')}=10.0.5.100,fd00:5::100`, '--service', 'b=10.0.5.101', '--interface', '^net0$', '--interface', '^bond\\d+$']);
+    expect(command.services[0].lease).toBe('cilium-l2announce-default-nginx');
+    const again = parseCommand(formatCommand(command));
+    expect(again).toEqual(command);
   });
 
   it('says what is wrong with bad arguments', () => {
