@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, BackendProcess } from './backend.ts';
 import { backendFactory } from './backends/index.ts';
@@ -407,6 +407,15 @@ function configFiles(dir: string): string[] {
   return ['zebra.conf', 'bgpd.conf', 'staticd.conf', 'frr.conf', 'gobgpd.toml', 'bird.conf'].map((f) => join(dir, f));
 }
 
+/** A run id no namespace on this machine uses yet (runs under other run roots included). */
+function unusedRunId(): string {
+  const taken = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+  for (;;) {
+    const id = newRunId();
+    if (!taken.some((ns) => ns.startsWith(`pp-${id}-`))) return id;
+  }
+}
+
 export function requireRoot(): void {
   if (!isRoot()) throw new Error('the lab needs root (network namespaces, veth, daemons): run it with sudo or as root');
 }
@@ -415,7 +424,7 @@ export function requireRoot(): void {
 export async function startLab(input: string | LabTopology, opts: StartLabOptions = {}): Promise<Lab> {
   requireRoot();
   const topology = typeof input === 'string' ? loadFixture(input).topology : input;
-  const runId = opts.runId ?? newRunId();
+  const runId = opts.runId ?? unusedRunId();
   const ledger = Ledger.create(opts.runsRoot ?? defaultRunsRoot, runId, opts.backend ?? 'netns', topology.dir ?? topology.name);
   writeFileSync(join(ledger.runDir, 'topology.json'), JSON.stringify(topology, null, 2));
   const backend = backendFactory(opts.backend ?? 'netns').create(ledger);

@@ -15,6 +15,12 @@ afterAll(() => rmSync(runsRoot, { recursive: true, force: true }));
 
 const fixture = (name: string) => new URL(`../../fixtures/${name}/`, import.meta.url).pathname;
 
+/** Interface names in the host's own namespace (the lab must never add any). */
+function hostLinks(): Set<string> {
+  const rows = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string }>;
+  return new Set(rows.map((r) => r.ifname));
+}
+
 async function fibNexthops(lab: Lab, node: string, prefix: string): Promise<string[]> {
   const route = (await lab.node(node).fib()).find((r) => r.prefix === prefix);
   return route ? [...route.nexthops].sort() : [];
@@ -27,8 +33,11 @@ function seedSuite(name: string, checks: (lab: () => Lab) => void): void {
       await lab?.stop();
     });
 
-    it('comes up: every expected session Established', async () => {
+    it('comes up: every expected session Established, nothing added to the host namespace', async () => {
+      const hostBefore = hostLinks();
       lab = await startLab(fixture(name), { runsRoot, timeoutMs: 30_000 });
+      const ours = new Set(lab.topology.links.flatMap((l) => [l.a.ifname, l.b.ifname]).concat(lab.topology.nodes.map((n) => n.name)));
+      expect([...hostLinks()].filter((l) => !hostBefore.has(l) && ours.has(l))).toEqual([]);
       const expected = lab.expectedSessions();
       expect(expected.length).toBeGreaterThan(0);
       const sessions = await lab.sessions();
