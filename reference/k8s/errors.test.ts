@@ -60,6 +60,11 @@ describe('bad cluster input is reported with file, line, object, field path and 
     ]);
   });
 
+  it('keys that are lists or mappings', () => {
+    const [issue] = issuesOf({ 'k.yaml': 'apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n  labels:\n    ? [a, b]\n    : x\n' });
+    expect(issue).toMatchObject({ file: 'k.yaml', line: 6, message: 'mapping keys must be plain names, not lists or mappings' });
+  });
+
   it('invalid Calico selector expression', () => {
     const [issue] = issuesOf({ 'p.yaml': "apiVersion: crd.projectcalico.org/v1\nkind: BGPPeer\nmetadata: {name: p}\nspec:\n  peerIP: 192.168.1.1\n  asNumber: 65000\n  nodeSelector: rr-group = 'rr1'\n" });
     expect(issue).toMatchObject({ line: 7, path: 'spec.nodeSelector', message: "selector \"rr-group = 'rr1'\": expected a label key, a quoted value or an operator at column 10" });

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument, isAlias, isCollection, isMap, isNode, isScalar, visit, type Document } from 'yaml';
 import { formatIssue, report, type CheckContext, type FieldPath, type InputIssue } from './schema.ts';
 import type { UnsupportedFeature } from './model.ts';
 
@@ -50,6 +50,21 @@ function locator(doc: Document, lineCounter: LineCounter, lineOffset = 0): (path
   };
 }
 
+/** Offset of the first key that is a list or mapping (JSON has no such keys), or null. */
+function firstComplexKey(doc: Document): number | null {
+  let found: number | null = null;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key) || isAlias(pair.key)) {
+        found = isNode(pair.key) && pair.key.range ? pair.key.range[0] : 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 export function yamlFilesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (current: string): void => {
@@ -80,6 +95,12 @@ export function parseManifests(text: string, file: string, issues: InputIssue[],
         const pos = lineCounter.linePos(error.pos[0]);
         issues.push({ file, line: pos.line, column: pos.col, object: '(document)', path: '', message: `YAML syntax: ${error.message.split('\n')[0]}` });
       }
+      continue;
+    }
+    const complexKey = firstComplexKey(doc);
+    if (complexKey !== null) {
+      const pos = lineCounter.linePos(complexKey);
+      issues.push({ file, line: pos.line, column: pos.col, object: '(document)', path: '', message: 'mapping keys must be plain names, not lists or mappings' });
       continue;
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -147,6 +168,18 @@ export function embeddedYaml(outer: Manifest, outerPath: FieldPath, text: string
     locate: locator(doc, lineCounter, lineOffset),
     pathPrefix: outerPath.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '['),
   };
+  const complexKey = doc.errors.length === 0 ? firstComplexKey(doc) : null;
+  if (complexKey !== null) {
+    outer.ctx.issues.push({
+      file: outer.file,
+      line: lineCounter.linePos(complexKey).line + lineOffset,
+      column: lineCounter.linePos(complexKey).col,
+      object: outer.ref,
+      path: ctx.pathPrefix!,
+      message: 'mapping keys in the embedded document must be plain names, not lists or mappings',
+    });
+    return null;
+  }
   if (doc.errors.length > 0) {
     const pos = lineCounter.linePos(doc.errors[0]!.pos[0]);
     outer.ctx.issues.push({
