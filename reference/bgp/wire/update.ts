@@ -15,6 +15,7 @@ import {
   BGP_HEADER_LENGTH,
   BGP_MAX_MESSAGE_LENGTH,
   SAFI_UNICAST,
+  familyKey,
   type CodecContext,
   type PathAttributes,
   type Route,
@@ -22,30 +23,38 @@ import {
   type UpdateMessage,
 } from './types.ts';
 
+// Module-level copies for the per-message path: imported bindings cost a getter call per use
+// under tsx's module transform.
+const IPV4 = AFI_IPV4;
+const IPV4_UNICAST = familyKey(AFI_IPV4, SAFI_UNICAST);
+const BODY_START = BGP_HEADER_LENGTH;
+const readLength = readU16;
+const decodeNlri = decodePrefixes;
+
 export function decodeUpdate(bytes: Uint8Array, ctx: CodecContext): UpdateMessage {
   const end = bytes.length;
-  const addPath = addPathFor(ctx, AFI_IPV4, SAFI_UNICAST);
-  let p = BGP_HEADER_LENGTH;
-  const withdrawnLength = readU16(bytes, p);
+  const addPath = ctx.addPath?.has(IPV4_UNICAST) ?? false;
+  let p = BODY_START;
+  const withdrawnLength = readLength(bytes, p);
   p += 2;
   // RFC 4271 6.3 (kept by RFC 7606 4): lengths that exceed the message -> session reset.
   if (p + withdrawnLength + 2 > end) {
     throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `withdrawn routes length ${withdrawnLength} exceeds the message`);
   }
   const withdrawn: Route[] = [];
-  const withdrawnProblem = decodePrefixes(bytes, p, p + withdrawnLength, AFI_IPV4, addPath, withdrawn);
+  const withdrawnProblem = decodeNlri(bytes, p, p + withdrawnLength, IPV4, addPath, withdrawn);
   // RFC 7606 5.3: withdrawn routes that cannot be parsed -> session reset.
   if (withdrawnProblem !== null) throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD, `withdrawn routes: ${withdrawnProblem}`);
   p += withdrawnLength;
 
-  const attributesLength = readU16(bytes, p);
+  const attributesLength = readLength(bytes, p);
   p += 2;
   if (p + attributesLength > end) {
     throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `total path attribute length ${attributesLength} exceeds the message`);
   }
   const nlriStart = p + attributesLength;
   const nlri: Route[] = [];
-  const nlriProblem = decodePrefixes(bytes, nlriStart, end, AFI_IPV4, addPath, nlri);
+  const nlriProblem = decodeNlri(bytes, nlriStart, end, IPV4, addPath, nlri);
   // RFC 7606 5.3: an NLRI field that cannot be parsed -> session reset.
   if (nlriProblem !== null) throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nlriProblem}`);
 
