@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { openSync, closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Ledger } from './ledger.ts';
 
 // Low-level helpers over iproute2 for network namespaces. Nothing here touches the host's own
@@ -95,22 +95,13 @@ export function namespacePids(ns: string): number[] {
   return pids;
 }
 
+/** True while the process exists and is not a zombie (exited, waiting to be reaped). */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return !existsSync(`/proc/${pid}`) ? false : !isZombie(pid);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
-  }
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readlinkSync(`/proc/${pid}/exe`);
-    return stat.length === 0;
-  } catch {
-    // zombies and kernel threads have no exe link
-    return true;
   }
 }
 
