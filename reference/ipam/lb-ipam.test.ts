@@ -118,4 +118,31 @@ describe('LbIpam', () => {
     expect(() => new LbIpam([testPool('p', ['10.0.0.0/40'])])).toThrow(LbIpamError);
     expect(() => new LbIpam([testPool('p', ['10.0.0.0/30']), testPool('p', ['10.0.1.0/30'])])).toThrow(/two pools are named "p"/);
   });
+
+  it('lets a pool select by the service namespace and name (Cilium virtual labels)', () => {
+    const ipam = new LbIpam([
+      testPool('team-a', ['10.0.0.0/30'], { serviceSelector: labelSelector({ 'io.kubernetes.service.namespace': 'team-a' }) }),
+      testPool('named', ['10.0.1.0/30'], { serviceSelector: labelSelector({ 'io.kubernetes.service.name': 'special' }) }),
+    ]);
+    expect(ipam.ensure(testService('team-a/web')).addresses[0]!.pool).toBe('team-a');
+    expect(ipam.ensure(testService('team-b/special')).addresses[0]!.pool).toBe('named');
+    expect(ipam.ensure(testService('team-b/other')).conditions[0]!.reason).toBe('NoMatchingPool');
+  });
+
+  it('after a restart with a shrunk pool, drops addresses no longer in it and re-allocates', () => {
+    const ipam = new LbIpam([testPool('p', ['10.0.0.0/29'])]);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) ipam.ensure(testService(`ns/${name}`));
+    const restored = LbIpam.restore([testPool('p', ['10.0.0.0/30'])], ipam.snapshot());
+    expect(restored.snapshot().allocations.map((a) => a.address)).toEqual(['10.0.0.0', '10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    expect(restored.ensure(testService('ns/e')).conditions[0]!.reason).toBe('PoolExhausted');
+    restored.release('ns/a');
+    expect(restored.ensure(testService('ns/e')).addresses[0]!.address).toBe('10.0.0.0');
+  });
+
+  it('explains requests beyond the 2^53 window of a huge IPv6 pool', () => {
+    const ipam = new LbIpam([testPool('v6', ['2001:db8::/64'])]);
+    expect(ipam.ensure(testService('ns/low', { requestedIPs: ['2001:db8::ffff:1'] })).addresses[0]!.address).toBe('2001:db8::ffff:1');
+    const high = ipam.ensure(testService('ns/high', { requestedIPs: ['2001:db8::ffff:ffff:ffff:ff00'] }));
+    expect(high.conditions[0]!.message).toMatch(/beyond the first 2\^53 addresses of pool v6/);
+  });
 });

@@ -100,6 +100,7 @@ class Pool {
   readonly ranges: IpRange[] = [];
 
   constructor(readonly spec: LbPool) {
+    this.selectsByIdentity = JSON.stringify(spec.serviceSelector).includes('io.kubernetes.service.');
     const byFamily = new Map<IpFamily, IpRange[]>();
     for (const block of spec.blocks) {
       const range = usableRange(block, spec.reserveFirstLast);
@@ -119,8 +120,11 @@ class Pool {
   selects(service: LbServiceRequest): boolean {
     if (this.spec.namespaces.length > 0 && !this.spec.namespaces.includes(service.namespace)) return false;
     if (service.requestedPools.length > 0 && !service.requestedPools.includes(this.spec.name)) return false;
-    return matchesSelector(this.spec.serviceSelector, service.labels);
+    return matchesSelector(this.spec.serviceSelector, this.selectsByIdentity ? withIdentityLabels(service) : service.labels);
   }
+
+  /** Cilium lets a pool select by the service's namespace and name through two virtual labels. */
+  private readonly selectsByIdentity: boolean;
 
   /** Pools that may keep an address they already handed to this service. */
   keeps(service: LbServiceRequest): boolean {
@@ -134,6 +138,11 @@ class Pool {
 }
 
 export class LbIpamError extends Error {}
+
+function withIdentityLabels(service: LbServiceRequest): Record<string, string> {
+  const name = service.key.slice(service.key.indexOf('/') + 1);
+  return { ...service.labels, 'io.kubernetes.service.namespace': service.namespace, 'io.kubernetes.service.name': name };
+}
 
 function usableRange(block: string, reserveFirstLast: boolean): IpRange {
   const range = parseRange(block);
@@ -235,10 +244,12 @@ export class LbIpam {
   private claimRequested(service: LbServiceRequest, address: string): Held | LbCondition {
     const ip = parseIp(address);
     let takenBy: string | undefined;
+    let beyondWindow: string | undefined;
     if (ip) {
       for (const pool of this.pools) {
         const family = pool.families.get(ip.family);
         const offset = family?.space.offsetOf(ip) ?? null;
+        if (family && offset === null && family.space.contains(ip)) beyondWindow = pool.spec.name;
         if (!family || offset === null) continue;
         if (!pool.offers(service, true) || family.isBuggy(address)) continue;
         const owner = family.allocator.ownerOf(offset);
@@ -252,6 +263,9 @@ export class LbIpam {
     }
     if (takenBy !== undefined) {
       return { reason: 'RequestedIPUnavailable', message: `${address} is already allocated to ${takenBy}` };
+    }
+    if (beyondWindow !== undefined) {
+      return { reason: 'RequestedIPOutsidePools', message: `${address} lies beyond the first 2^53 addresses of pool ${beyondWindow}, which peerproof does not hand out` };
     }
     return { reason: 'RequestedIPOutsidePools', message: `${address} is in no enabled pool that selects ${service.key}` };
   }
