@@ -132,6 +132,10 @@ export const anthosTranslator: FlavourTranslator = {
       report(clusterManifest.ctx, ['spec', 'loadBalancer'], 'missing required field "loadBalancer"');
       return out;
     }
+    if (lb.mode === 'manual') {
+      noteUnsupported(clusterManifest.ctx, ['spec', 'loadBalancer', 'mode'], 'manual load balancing (an external load balancer peerproof does not model); nothing is announced');
+      return out;
+    }
     const source = sourceOf(clusterManifest);
     const cpAddresses = (cluster.spec?.controlPlane?.nodePoolSpec?.nodes ?? []).map((n) => n.address!);
     const lbAddresses = lb.nodePoolSpec?.nodes?.map((n) => n.address!) ?? cpAddresses;
