@@ -149,7 +149,7 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    let bytes: Uint8Array = this.leftover.length > 0 ? concat([this.leftover, chunk]) : chunk;
+    const bytes: Uint8Array = this.leftover.length > 0 ? concat([this.leftover, chunk]) : chunk;
     let offset = 0;
     while (!this.closed && bytes.length - offset >= 19) {
       const length = messageLengthAt(bytes, offset);
@@ -172,7 +172,6 @@ export class Connection {
       }
     }
     this.leftover = offset < bytes.length ? bytes.slice(offset) : EMPTY;
-    if (this.leftover.length > 0 && this.leftover === bytes) bytes = EMPTY;
   }
 
   private headerError(bytes: Uint8Array): void {

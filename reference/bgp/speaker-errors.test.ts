@@ -164,3 +164,25 @@ describe('old BGP speaker (no 4-octet AS capability)', () => {
     peer.close();
   });
 });
+
+describe('maximum-prefix', () => {
+  it('closes the session with Cease/1 (AFI, SAFI, limit) and says why in the log', async () => {
+    const lines: string[] = [];
+    const limited = new Speaker(
+      readConfig({ routerId: '10.0.0.1', localAs: 65001, listen: { address: '127.0.0.1', port: 0 }, peers: [{ address: '127.0.0.2', asn: 65002, passive: true, maxPrefixes: 2 }] }, 'test.yaml'),
+      (level, m) => lines.push(`${level} ${m}`),
+    );
+    await limited.start();
+    try {
+      const peer = await RawPeer.open(limited.listenPort, 65002, MP_V4);
+      peer.send(update(GOOD, [...PREFIX_A, ...PREFIX_B, 24, 10, 0, 2]));
+      await until(() => peer.closed);
+      expect(peer.messages.find((m) => m.type === 'NOTIFICATION')).toMatchObject({ code: 6, subcode: 1, data: '00010100000002' });
+      expect(lines.some((l) => l.includes('maximum-prefix exceeded: 3 ipv4-unicast prefixes received, limit 2'))).toBe(true);
+      await until(() => limited.rib(1).prefixCount === 0);
+      peer.close();
+    } finally {
+      await limited.stop();
+    }
+  });
+});

@@ -190,3 +190,84 @@ function rawOpen(
     });
   });
 }
+
+describe('policy, ADD-PATH best-N and MRAI between three speakers', () => {
+  /** Hub A (127.0.0.1) with spokes B (127.0.0.2) and C (127.0.0.3). */
+  async function hub(hubExtra: Record<string, unknown>, peerB: Record<string, unknown>) {
+    const a = new Speaker(
+      config({
+        routerId: '10.0.0.1',
+        localAs: 65001,
+        listen: { address: '127.0.0.1', port: 0 },
+        peers: [
+          { name: 'b', address: '127.0.0.2', asn: 65002, passive: true, addPath: 'both', ...peerB },
+          { name: 'c', address: '127.0.0.3', asn: 65003, passive: true, addPath: 'both' },
+        ],
+        ...hubExtra,
+      }),
+    );
+    running.push(a);
+    await a.start();
+    const spoke = (id: number, extra: Record<string, unknown> = {}) =>
+      new Speaker(config({ routerId: `10.0.0.${id}`, localAs: 65000 + id, peers: [{ address: '127.0.0.1', asn: 65001, port: a.listenPort, localAddress: `127.0.0.${id}`, addPath: 'both' }], ...extra }));
+    const b = spoke(2);
+    const c = spoke(3, { routes: ['10.9.0.0/16', '10.8.0.0/16'] });
+    running.push(b, c);
+    await b.start();
+    await c.start();
+    await until('established', () => established(a) && a.peers[1]!.session.state === 'Established' && established(b) && established(c));
+    return { a, b, c };
+  }
+
+  it('sends every path of a prefix with its own path id, or only the best N', async () => {
+    const all = await hub({ routes: ['10.9.0.0/16'] }, {});
+    const paths = await until('two paths at B', () => {
+      const r = received(all.b).filter((route) => route.prefix === '10.9.0.0/16');
+      return r.length === 2 && r;
+    });
+    expect(new Set(paths.map((p) => p.pathId)).size).toBe(2);
+    expect(paths.map((p) => p.asPath).sort()).toEqual(['65001', '65001 65003']);
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+
+    const bestOne = await hub({ routes: ['10.9.0.0/16'] }, { addPathSendMax: 1 });
+    await until('C route seen by A', () => bestOne.a.rib(1).sortedPaths(bestOne.a.keyOf(1, '10.9.0.0/16')).length === 2);
+    await until('10.8.0.0/16 at B', () => received(bestOne.b).some((r) => r.prefix === '10.8.0.0/16'));
+    // The locally originated path wins, and only it is sent.
+    expect(received(bestOne.b).filter((r) => r.prefix === '10.9.0.0/16').map((r) => r.asPath)).toEqual(['65001']);
+  });
+
+  it('applies export policy (reject, prepend, communities, explicit next hop) and import policy', async () => {
+    const { b } = await hub(
+      {
+        policies: {
+          out: {
+            default: 'accept',
+            terms: [
+              { match: { prefixes: ['10.8.0.0/16'] }, action: 'reject' },
+              { set: { prepend: 2, communities: { add: ['65001:7'] }, largeCommunities: { add: ['65001:0:7'] }, nextHop: '127.0.0.50', med: 30 }, action: 'accept' },
+            ],
+          },
+        },
+      },
+      { export: 'out' },
+    );
+    const route = await until('10.9.0.0/16 at B', () => received(b).find((r) => r.prefix === '10.9.0.0/16'));
+    expect(route).toMatchObject({ asPath: '65001 65001 65001 65003', communities: ['65001:7'], largeCommunities: ['65001:0:7'], nextHop: '127.0.0.50', med: 30 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received(b).some((r) => r.prefix === '10.8.0.0/16')).toBe(false);
+  });
+
+  it('holds UPDATEs for the MRAI and sends what changed meanwhile together', async () => {
+    const { a, b } = await hub({ mrai: 400 }, {});
+    await until('initial routes at B', () => received(b).length === 2);
+    const before = b.peers[0]!.session.counters.updatesIn;
+    a.announce({ prefix: '10.7.1.0/24', afi: 1, origin: 'igp' });
+    a.announce({ prefix: '10.7.2.0/24', afi: 1, origin: 'igp' });
+    a.withdrawLocal(1, '10.7.2.0/24');
+    a.announce({ prefix: '10.7.3.0/24', afi: 1, origin: 'igp' });
+    await until('batch at B', () => received(b).length === 4);
+    // One UPDATE for the shared attributes; 10.7.2.0/24 came and went inside the window.
+    expect(b.peers[0]!.session.counters.updatesIn - before).toBe(1);
+    expect(received(b).some((r) => r.prefix === '10.7.2.0/24')).toBe(false);
+  });
+});
