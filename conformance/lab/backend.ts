@@ -53,6 +53,11 @@ export interface Backend {
   shellPrefix(node: string): string[];
   /** Removes every node, link and process this run created. Safe to call twice. */
   destroy(): Promise<void>;
+  /**
+   * Same, synchronously, for the process 'exit' event where nothing async can run. Optional:
+   * without it a run killed that way is left for `lab down --all`.
+   */
+  destroySync?(): void;
 }
 
 export interface BackendFactory {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, BackendProcess } from './backend.ts';
@@ -10,7 +9,7 @@ import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } fro
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
-import { isRoot, namespacePids } from './netns.ts';
+import { isRoot } from './netns.ts';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
 // Every resource goes through the run's ledger first; stop() (and Ctrl-C / SIGTERM / process
@@ -384,21 +383,7 @@ export class Lab {
   /** Synchronous removal for the process 'exit' event, where nothing async can run. */
   destroySync(): void {
     if (this.detached) return;
-    for (const e of this.ledger.entries()) {
-      if (e.t !== 'netns') continue;
-      for (const pid of namespacePids(e.name)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      try {
-        execFileSync('ip', ['netns', 'del', e.name], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-    }
+    this.backend.destroySync?.();
     this.ledger.record({ t: 'down', at: new Date().toISOString() });
   }
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import {
@@ -6,6 +7,7 @@ import {
   deleteNamespace,
   inNamespace,
   namespaceExists,
+  namespacePids,
   nsExec,
   spawnInNamespace,
   type ExecOptions,
@@ -70,6 +72,25 @@ class NetnsBackend implements Backend {
 
   async destroy(): Promise<void> {
     await Promise.all([...this.namespaces.values()].map((ns) => deleteNamespace(ns)));
+  }
+
+  destroySync(): void {
+    // From the ledger, not the map: a namespace being created right now is already listed there.
+    for (const e of this.ledger.entries()) {
+      if (e.t !== 'netns') continue;
+      for (const pid of namespacePids(e.name)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      try {
+        execFileSync('ip', ['netns', 'del', e.name], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 
