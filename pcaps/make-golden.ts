@@ -93,7 +93,7 @@ router bgp 4200000001
   },
   capture: { node: 'frr', interface: 'link', tool: 'tcpdump' },
   steps: [
-    'tcpdump -i eth0 -U -s 0 -w frr-gobgp-as4-addpath.pcap tcp port 179   (in the frr namespace)',
+    'tcpdump -i eth0 --immediate-mode -U -s 0 -w frr-gobgp-as4-addpath.pcap tcp port 179   (in the frr namespace)',
     'start bgpd and gobgpd; wait until `show bgp summary` shows both sessions Established',
     'gobgp global rib add -a ipv4 203.0.113.0/24 nexthop 10.0.0.2 community 65002:300 large-community 4200000002:3:4 med 70',
     'gobgp global rib add -a ipv4 203.0.113.128/25 nexthop 10.0.0.2 origin egp',
@@ -253,7 +253,7 @@ protocol bgp frr_peer {
   },
   capture: { node: 'frr', interface: 'any', tool: 'tcpdump' },
   steps: [
-    'tcpdump -i any -y LINUX_SLL2 -U -s 0 -w frr-bird-cooked-holdtimer.pcap tcp port 179   (in the frr namespace)',
+    'tcpdump -i any -y LINUX_SLL2 --immediate-mode -U -s 0 -w frr-bird-cooked-holdtimer.pcap tcp port 179   (in the frr namespace)',
     'start bgpd and bird; wait until FRR has 100.64.0.0/24 from BIRD',
     'kill -STOP <bird pid>; wait until FRR reports the hold timer expired (NOTIFICATION 4/0); kill -CONT <bird pid>',
   ],
@@ -322,7 +322,7 @@ protocol bgp frr_peer {
   },
   capture: { node: 'frr', interface: 'link', tool: 'tcpdump', precision: 'nano' },
   steps: [
-    'tcpdump -i eth0 --time-stamp-precision=nano -U -s 0 -w frr-bird-as2-as4path.pcap tcp port 179   (in the frr namespace)',
+    'tcpdump -i eth0 --time-stamp-precision=nano --immediate-mode -U -s 0 -w frr-bird-as2-as4path.pcap tcp port 179   (in the frr namespace)',
     'start bgpd and bird; wait until BIRD has 198.51.100.0/23 and FRR has 100.64.1.0/24',
     'birdc disable frr_peer   (Cease NOTIFICATION)',
   ],

@@ -48,6 +48,8 @@ interface RunningRouter {
   ifname: string;
   dir: string;
   process: NamespaceProcess;
+  /** Set when the daemon exited on its own (bad config, crash): waits fail at once. */
+  exited: boolean;
 }
 
 export class PeeringLab {
@@ -73,7 +75,7 @@ export class PeeringLab {
         await createNamespace(ledger, ns);
         const dir = join(ledger.runDir, spec.name);
         mkdirSync(dir, { recursive: true });
-        lab.routers.set(spec.name, { spec, ns, ifname: 'eth0', dir, process: undefined as unknown as NamespaceProcess });
+        lab.routers.set(spec.name, { spec, ns, ifname: 'eth0', dir, process: undefined as unknown as NamespaceProcess, exited: false });
       }
       const ra = lab.router(a.name);
       const rb = lab.router(b.name);
@@ -109,7 +111,9 @@ export class PeeringLab {
     const argv =
       opts.tool === 'tcpdump'
         ? [
-            'tcpdump', '-i', iface, '-U', '-s', '0', '-w', opts.file,
+            // --immediate-mode: libpcap otherwise holds packets in a kernel block until it fills
+            // or times out, and a capture stopped right after the last UPDATE would lose it.
+            'tcpdump', '-i', iface, '--immediate-mode', '-U', '-s', '0', '-w', opts.file,
             ...(iface === 'any' ? ['-y', 'LINUX_SLL2'] : []),
             ...(opts.precision === 'nano' ? ['--time-stamp-precision=nano'] : []),
             filter,
@@ -128,6 +132,7 @@ export class PeeringLab {
     writeFileSync(conf, r.spec.config);
     const argv = daemonCommand(r, conf);
     r.process = spawnInNamespace(this.ledger, r.ns, argv, { logFile: join(r.dir, 'daemon.log'), label: r.spec.kind, node: name });
+    void r.process.exited.then(() => (r.exited = true));
   }
 
   pidOf(name: string): number {
@@ -154,8 +159,13 @@ export class PeeringLab {
   /** Polls until `predicate` holds over the CLI output, or throws with the last output. */
   async waitForCli(name: string, args: string[], predicate: (out: string) => boolean, timeoutMs = 60_000): Promise<string> {
     let last = '';
+    const r = this.router(name);
     await waitFor(
       async () => {
+        if (r.exited) {
+          const log = readFileSync(join(r.dir, 'daemon.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+          throw new Error(`${name} (${r.spec.kind}) exited; last lines of its log:\n${log}`);
+        }
         const res = await this.cli(name, args);
         last = res.stdout + res.stderr;
         return predicate(res.stdout);

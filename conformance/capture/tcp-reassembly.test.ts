@@ -179,6 +179,28 @@ describe('TCP reassembly', () => {
   });
 });
 
+describe('connections', () => {
+  it('a new SYN on a used 4-tuple starts a new connection index; the reverse direction shares it', () => {
+    const seen: Array<[number, string]> = [];
+    const r = new TcpReassembler({ onMessage: (d, m) => seen.push([d.connection, hex(m)]), onNotice: () => {} });
+    const reverse = (seq: number, payload: Uint8Array, flags = TCP_ACK): TcpSegment => ({
+      srcIp: '10.0.0.2', dstIp: '10.0.0.1', srcPort: 179, dstPort: 40000, seq, ack: 1, flags, payload,
+    });
+    r.push(segment(100, new Uint8Array(0), TCP_SYN), 0);
+    r.push(reverse(900, new Uint8Array(0), TCP_SYN | TCP_ACK), 0);
+    r.push(segment(101, messages[0]!), 1);
+    r.push(reverse(901, messages[1]!), 1);
+    r.push(segment(5000, new Uint8Array(0), TCP_SYN), 2); // the session restarts on the same ports
+    r.push(segment(5001, messages[2]!), 3);
+    expect(seen).toEqual([
+      [0, expected[0]],
+      [0, expected[1]],
+      [1, expected[2]],
+    ]);
+    expect(r.connectionCount).toBe(2);
+  });
+});
+
 describe('findPlausibleHeader', () => {
   it('skips 0xFF runs that are not followed by a consistent header', () => {
     const junk = new Uint8Array(40).fill(0xff); // 40 x 0xFF: the length field would read 0xFFFF
