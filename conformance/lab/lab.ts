@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Backend, BackendProcess } from './backend.ts';
 import { backendFactory } from './backends/index.ts';
 import { startCapture, type Capture } from './capture.ts';
-import { loadFixture } from './fixture/load.ts';
+import { loadFixture, type Fixture } from './fixture/load.ts';
 import { startHttpServer } from './kinds/host.ts';
 import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } from './kinds/index.ts';
 import { fibRoutes } from './kinds/kind.ts';
@@ -100,6 +100,8 @@ export class Lab {
   private processes: BackendProcess[] = [];
   /** Daemons that exited before stop(): readiness fails at once instead of timing out. */
   private readonly deaths: string[] = [];
+  /** The fixture this lab came from (cluster/ and expect.yaml paths), when it came from one. */
+  fixture?: Fixture;
   private stopping: Promise<void> | null = null;
   private building: Promise<void> | null = null;
   private detached = false;
@@ -408,12 +410,14 @@ export function requireRoot(): void {
 /** Builds the topology (a fixture folder, a topology file, or a model) and waits until ready. */
 export async function startLab(input: string | LabTopology, opts: StartLabOptions = {}): Promise<Lab> {
   requireRoot();
-  const topology = typeof input === 'string' ? loadFixture(input).topology : input;
+  const fixture = typeof input === 'string' ? loadFixture(input) : undefined;
+  const topology = fixture?.topology ?? (input as LabTopology);
   const runId = opts.runId ?? unusedRunId();
   const ledger = Ledger.create(opts.runsRoot ?? defaultRunsRoot, runId, opts.backend ?? 'netns', topology.dir ?? topology.name);
   writeFileSync(join(ledger.runDir, 'topology.json'), JSON.stringify(topology, null, 2));
   const backend = backendFactory(opts.backend ?? 'netns').create(ledger);
   const lab = new Lab(topology, backend, ledger, opts);
+  lab.fixture = fixture;
   liveLabs.add(lab);
   if (opts.handleSignals !== false) installSignalHandlers();
   try {
