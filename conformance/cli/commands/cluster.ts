@@ -34,7 +34,7 @@ export function register(program: Command): void {
     });
 }
 
-function summary(model: ClusterModel, view: ClusterIpamView): string {
+export function summary(model: ClusterModel, view: ClusterIpamView): string {
   const lines: string[] = [];
   const intents = new Map(model.advertisements.map((a) => [a.id, a]));
   lines.push(`flavours: ${model.flavours.join(', ') || '(none)'}    nodes: ${model.nodes.length}    services: ${model.services.length}    pod IPAM: ${model.podIpam.mode}`);
