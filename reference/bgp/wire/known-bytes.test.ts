@@ -1,7 +1,9 @@
 // Messages whose bytes come from outside this codec: sent by real FRR 8.4.4 and GoBGP 3.10
 // daemons, or assembled by hand from the RFCs, decoded to exactly the expected objects.
 //
-// How the captured ones were made (2026-11-22): bgpd (`/usr/lib/frr/bgpd -Z -n`, FRR 8.4.4,
+// How the captured ones were made (2026-11-22): bird (BIRD 2.0.12, AS 65001, passive multihop
+// neighbor 10.0.0.2 with `add paths tx`, a static 192.0.2.0/24 with community 65001:9 and large
+// community 65001:7:8; the NOTIFICATION is what `birdc disable peer "maintenance"` sent), bgpd (`/usr/lib/frr/bgpd -Z -n`, FRR 8.4.4,
 // AS 4200000001, router-id 10.0.0.1, `neighbor 127.0.0.2 remote-as 65002`, addpath-tx-all-paths,
 // networks 192.0.2.0/24, 198.51.100.0/24 with a route-map setting MED 50, communities
 // 65000:100 65001:7 and large community 4200000001:1:2, 2001:db8:100::/48) and gobgpd (AS 65001,
@@ -10,7 +12,7 @@
 // 65002, offering 4-octet AS and ADD-PATH, or neither for the "2-octet" cases), a KEEPALIVE, and
 // printed every message the daemon sent back.
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, directionContext, encodeMessage, familyKey, type CodecContext, type OpenMessage } from './index.ts';
+import { decodeMessage, directionContext, encodeMessage, familyKey, isEndOfRib, type CodecContext, type OpenMessage } from './index.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const MARKER = 'ff'.repeat(16);
@@ -197,6 +199,65 @@ describe('GoBGP 3.10', () => {
 
   it('NOTIFICATION 1/2 it sent for a message of length 18', () => {
     expect(decodeMessage(bytes(MARKER + '0015030102'))).toEqual({ type: 'NOTIFICATION', code: 1, subcode: 2, data: '' });
+  });
+});
+
+describe('BIRD 2.0.12', () => {
+  it('OPEN: one parameter, empty graceful restart and LLGR, ADD-PATH send', () => {
+    const hex = MARKER + '003b0104fde900f00a0000011e021c01040001000102004002007841040000fde945040001010246004700';
+    expect(decodeMessage(bytes(hex))).toEqual({
+      type: 'OPEN',
+      version: 4,
+      myAs: 65001,
+      holdTime: 240,
+      bgpId: '10.0.0.1',
+      as4: 65001,
+      capabilities: [
+        { code: 1, name: 'multiprotocol', afi: 1, safi: 1 },
+        { code: 2, name: 'route-refresh' },
+        { code: 64, name: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families: [] },
+        { code: 65, name: 'as4', asn: 65001 },
+        { code: 69, name: 'add-path', entries: [{ afi: 1, safi: 1, mode: 'send' }] },
+        { code: 70, name: 'enhanced-route-refresh' },
+        { code: 71, name: 'long-lived-graceful-restart', families: [] },
+      ],
+    });
+  });
+
+  it('2-octet UPDATE with communities and large communities', () => {
+    const hex = MARKER + '00430200000028400101004002040201fde94003040a000001c00804fde90009c0200c0000fde9000000070000000818c00002';
+    expect(decodeMessage(bytes(hex), { as4: false })).toEqual({
+      type: 'UPDATE',
+      withdrawn: [],
+      attributes: {
+        origin: 'igp',
+        asPath: [{ type: 'sequence', asns: [65001] }],
+        nextHop: '10.0.0.1',
+        communities: ['65001:9'],
+        largeCommunities: ['65001:7:8'],
+      },
+      nlri: [{ prefix: '192.0.2.0/24' }],
+      layout: [
+        { code: 1, flags: 0x40, length: 1 },
+        { code: 2, flags: 0x40, length: 4 },
+        { code: 3, flags: 0x40, length: 4 },
+        { code: 8, flags: 0xc0, length: 4 },
+        { code: 32, flags: 0xc0, length: 12 },
+      ],
+    });
+  });
+
+  it('End-of-RIB for IPv4 unicast', () => {
+    const update = decodeMessage(bytes(MARKER + '00170200000000'));
+    expect(update).toEqual({ type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [], layout: [] });
+    expect(update.type === 'UPDATE' && isEndOfRib(update)).toBe(true);
+  });
+
+  it('NOTIFICATION Cease / administrative shutdown with its RFC 8203 message', () => {
+    const notification = decodeMessage(bytes(MARKER + '00210306020b6d61696e74656e616e6365'));
+    expect(notification).toEqual({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '0b6d61696e74656e616e6365' });
+    const data = Buffer.from((notification as { data: string }).data, 'hex');
+    expect(data.subarray(1, 1 + data[0]).toString('utf8')).toBe('maintenance');
   });
 });
 

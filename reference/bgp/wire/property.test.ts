@@ -130,7 +130,7 @@ describe('property: UPDATE round trip', () => {
           expect(decoded).toEqual(update);
         },
       ),
-      runs(400),
+      runs(250),
     );
   });
 });
@@ -175,7 +175,7 @@ describe('property: OPEN round trip', () => {
           expect(decodeMessage(encodeMessage(open))).toEqual(open);
         },
       ),
-      runs(300),
+      runs(200),
     );
   });
 });
