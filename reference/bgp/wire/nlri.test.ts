@@ -31,6 +31,11 @@ describe('scanIpv4Nlri', () => {
     expect(seen).toEqual([0xc0000200]);
   });
 
+  it('refuses a range outside the buffer', () => {
+    expect(() => scanIpv4Nlri(bytes('18c00002'), 0, 5, false, () => {})).toThrow(RangeError);
+    expect(() => scanIpv4Nlri(bytes('18c00002'), 3, 2, false, () => {})).toThrow(RangeError);
+  });
+
   it.each([
     ['prefix length 33', '210a000000', false],
     ['prefix overruns', '180a00', false],

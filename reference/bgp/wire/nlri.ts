@@ -81,6 +81,7 @@ export function scanIpv4Nlri(
   addPath: boolean,
   fn: (addr: number, len: number, pathId: number) => void,
 ): void {
+  if (start < 0 || end > bytes.length || start > end) throw new RangeError(`scanIpv4Nlri: range [${start}, ${end}) outside ${bytes.length} bytes`);
   let p = start;
   while (p < end) {
     let pathId = 0;
