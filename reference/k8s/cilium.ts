@@ -270,7 +270,7 @@ function translatePeeringPolicy(m: Manifest, input: FlavourInput, out: FlavourOu
   const nodes = input.nodes.filter((n) => matchesSelector(nodeSelector, n.labels));
   policy.spec!.virtualRouters!.forEach((router, r) => {
     const intents: AdvertisementIntent[] = [];
-    const base = { pools: [], prefixes: [], nodeSelector, communities: [], largeCommunities: [], nextHop: { type: 'self' as const }, source: sourceOf(m) };
+    const base = { pools: [], prefixes: [], nodeSelector, nextHop: { type: 'self' as const }, source: sourceOf(m) };
     if (router.exportPodCIDR) intents.push({ ...base, communities: [], largeCommunities: [], id: `${m.ref}#${r}/pod-cidr`, kind: 'pod-cidr', serviceSelector: NOTHING });
     // v1: without a serviceSelector no service is announced.
     if (router.serviceSelector) {

@@ -206,3 +206,40 @@ describe('Cilium Helm values and pods', () => {
     expect(model.pods).toMatchObject([{ key: 'default/nettool', node: 'worker01', podIPs: ['1.1.1.1'], hostNetwork: false }]);
   });
 });
+
+describe('Cilium path attributes', () => {
+  it('per-pool attributes split the LB intent by pool; unsupported notes appear once for many nodes', async () => {
+    const { loadClusterFiles } = await import('./load.ts');
+    const nodes = ['a:10.0.0.1', 'b:10.0.0.2'].map((s) => `apiVersion: v1\nkind: Node\nmetadata: {name: ${s.split(':')[0]}}\nstatus: {addresses: [{type: InternalIP, address: ${s.split(':')[1]}}]}`).join('\n---\n');
+    const model = loadClusterFiles({
+      'nodes.yaml': nodes,
+      'pools.yaml':
+        'apiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: gold, labels: {tier: gold}}\nspec: {blocks: [{cidr: 10.9.0.0/24}]}\n---\napiVersion: cilium.io/v2alpha1\nkind: CiliumLoadBalancerIPPool\nmetadata: {name: plain}\nspec: {blocks: [{cidr: 10.8.0.0/24}]}\n',
+      'bgp.yaml': `apiVersion: cilium.io/v2alpha1
+kind: CiliumBGPPeeringPolicy
+metadata: {name: p}
+spec:
+  virtualRouters:
+  - localASN: 65001
+    serviceSelector: {matchExpressions: [{key: x, operator: DoesNotExist}]}
+    neighbors:
+    - peerAddress: 10.0.0.254/32
+      peerASN: 65000
+      gracefulRestart: {enabled: true}
+      advertisedPathAttributes:
+      - selectorType: CiliumLoadBalancerIPPool
+        selector: {matchLabels: {tier: gold}}
+        communities: {standard: ["65000:100"], wellKnown: [no-export]}
+        localPreference: 200
+`,
+    });
+    const ids = peersOf(model, 'a')[0]!.advertisements;
+    const intents = ids.map((id) => model.advertisements.find((a) => a.id === id)!);
+    expect(intents.map((i) => [i.pools, i.communities, i.localPref])).toEqual([
+      [['gold'], ['65000:100', '65535:65281'], 200],
+      [['plain'], [], undefined],
+    ]);
+    expect(peersOf(model, 'b')[0]!.advertisements).toEqual(ids);
+    expect(model.unsupported.filter((u) => u.path.endsWith('gracefulRestart'))).toHaveLength(1);
+  });
+});

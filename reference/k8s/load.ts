@@ -110,5 +110,13 @@ function buildModel(manifests: Manifest[], issues: InputIssue[], unsupported: Un
     poolNames.set(pool.name, where);
   }
   if (issues.length > 0) throw new ClusterInputError(issues);
+  // per-node translation may meet the same field once per node: list it once
+  const seenUnsupported = new Set<string>();
+  model.unsupported = unsupported.filter((u) => {
+    const key = `${u.file}:${u.line}:${u.object}:${u.path}:${u.feature}`;
+    if (seenUnsupported.has(key)) return false;
+    seenUnsupported.add(key);
+    return true;
+  });
   return model;
 }
