@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCapture } from '../../capture/decode-capture.ts';
+import { readCapture } from '../../capture/pcap-reader.ts';
+import { parseTcpSegment } from '../../capture/link.ts';
+import { writePcap, type Frame } from '../../capture/testing/capture-writer.ts';
 
 const bin = fileURLToPath(new URL('../../../bin/peerproof.js', import.meta.url));
 const golden = (name: string) => fileURLToPath(new URL(`../../../pcaps/${name}`, import.meta.url));
@@ -22,7 +25,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('peerproof decode', () => {
+// Each case starts the CLI (a few seconds on a loaded machine), hence the longer timeout.
+describe('peerproof decode', { timeout: 60_000 }, () => {
   it('prints the contract JSON Lines on stdout and nothing on stderr for a clean capture', () => {
     const r = peerproof(golden('frr-gobgp-as4-addpath.pcap'), '--format', 'jsonl');
     expect(r.code).toBe(0);
@@ -49,6 +53,34 @@ describe('peerproof decode', () => {
     expect(rows.length).toBe(streams.length + 1);
     for (const row of rows.slice(1)) expect(row).toMatch(new RegExp(` #${ipv6Stream} \\[fd00:0:1::[12]\\]:\\d+ -> \\[fd00:0:1::[12]\\]:\\d+ `));
     expect(r.stdout).toMatch(/NOTIFICATION|UPDATE\s+\+1 -0 2001:db8:200::\/48 nh=fd00:0:1::2 path=4200000002/);
+  });
+
+  it('--add-path gives path ids to a stream whose OPENs were not captured, and says so otherwise', () => {
+    // The IPv6 ADD-PATH golden capture from its first UPDATE on: no OPEN in it.
+    const frames: Frame[] = [];
+    let sawUpdate = false;
+    readCapture(readFileSync(golden('gobgp-bird-ipv6-addpath.pcapng')), (data, ts, linkType) => {
+      const segment = parseTcpSegment(data, linkType);
+      // BGP type byte 2 right after a marker at the start of the payload: the first UPDATE
+      if (segment && segment.payload.length > 19 && segment.payload[18] === 2) sawUpdate = true;
+      if (sawUpdate) frames.push({ data: data.slice(), ts, linkType });
+    });
+    const file = join(dir, 'no-open.pcap');
+    writeFileSync(file, writePcap(frames, 'us'));
+
+    const plain = peerproof(file, '--format', 'jsonl');
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/OPEN messages not captured; .*pass --add-path 0/);
+    expect(plain.stdout).not.toMatch(/pathId/);
+
+    const told = peerproof(file, '--format', 'jsonl', '--add-path', 'all');
+    expect(told.code).toBe(0);
+    expect(told.stderr).toMatch(/--add-path\)/);
+    expect(told.stdout).toMatch(/"prefix":"2001:db8:a::\/48","pathId":\d+/);
+
+    const bad = peerproof(file, '--stream', 'first');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/expected a stream number/);
   });
 
   it('a truncated capture decodes up to the damage, warns with the byte offset and exits 0', () => {
