@@ -131,12 +131,13 @@ describe('L2 announcer on a bridge with three nodes', () => {
   it('stops answering when it loses the lease, and the new holder announces itself', async () => {
     const node1 = nodes[0];
     const takeover = nextLeader(nodes.slice(1));
-    node1.process!.kill('SIGSTOP'); // alive but silent: its lease runs out
+    const announcerPid = Number((await node1.events!.waitFor((r) => r.event === 'ready')).pid);
+    process.kill(announcerPid, 'SIGSTOP'); // alive but silent: its lease runs out
     let holder: Node;
     try {
       holder = await takeover;
     } finally {
-      node1.process!.kill('SIGCONT');
+      process.kill(announcerPid, 'SIGCONT');
     }
     await node1.events!.waitFor((r) => r.event === 'lost' || (r.event === 'follower' && r.holder === holder.name));
     await holder.events!.waitFor((r) => r.event === 'announced' && r.round === 2);
@@ -146,11 +147,29 @@ describe('L2 announcer on a bridge with three nodes', () => {
     leaderNow = holder;
   });
 
+  it('survives its link going down: the announcer restarts, another node takes over meanwhile', async () => {
+    const flapped = leaderNow;
+    const others = nodes.filter((n) => n !== flapped);
+    const seen = flapped.events!.records.length;
+    const takeover = nextLeader(others);
+    lab.exec(flapped.ns, ['ip', 'link', 'set', 'net0', 'down']); // libpcap's binding aborts the process here
+    const restart = await flapped.events!.waitFor((r) => r.event === 'restart', 15_000, seen);
+    expect(restart.reason).toMatch(/SIGABRT|exited/);
+    const holder = await takeover;
+    lab.exec(flapped.ns, ['ip', 'link', 'set', 'net0', 'up']);
+    await flapped.events!.waitFor((r) => r.event === 'ready', 20_000, seen);
+    await flapped.events!.waitFor((r) => r.event === 'follower' && r.holder === holder.name, 15_000, seen);
+    await holder.events!.waitFor((r) => r.event === 'announced' && r.round === 2);
+    expect(new Set(arpingReplies(client, 'net0', 2))).toEqual(new Set([holder.mac]));
+    leaderNow = holder;
+  });
+
   it('fails over when the holder dies, and client traffic resumes', async () => {
     const old = leaderNow;
     const pinger = lab.spawn(client, ['ping', '-i', '0.05', '-W', '1', VIP4]);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    // The node dies: its announcer is killed outright and its link goes down.
+    // The node dies: its announcer (the supervisor, and with it the announcer) is killed outright
+    // and its link goes down.
     const takeover = nextLeader(nodes.filter((n) => n !== old));
     old.process!.kill('SIGKILL');
     lab.exec(old.ns, ['ip', 'link', 'set', 'net0', 'down']);

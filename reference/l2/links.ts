@@ -8,6 +8,8 @@ import { parseMac } from './addresses.ts';
 export interface InterfaceInfo {
   name: string;
   mac: Uint8Array;
+  /** Administratively up; libpcap cannot open an interface that is down. */
+  up?: boolean;
 }
 
 /** A frame sink and source on one interface. */
@@ -22,6 +24,7 @@ interface IpLink {
   ifname: string;
   link_type: string;
   address?: string;
+  flags: string[];
 }
 
 /** Ethernet interfaces of the current namespace whose names match any of `patterns` (all when empty). */
@@ -30,7 +33,7 @@ export function matchingInterfaces(patterns: RegExp[]): InterfaceInfo[] {
   return links
     .filter((link) => link.link_type === 'ether' && link.address)
     .filter((link) => patterns.length === 0 || patterns.some((pattern) => pattern.test(link.ifname)))
-    .map((link) => ({ name: link.ifname, mac: parseMac(link.address!) }));
+    .map((link) => ({ name: link.ifname, mac: parseMac(link.address!), up: link.flags.includes('UP') }));
 }
 
 interface IpAddressLink {
@@ -51,8 +54,16 @@ export function addressesConfiguredOn(interfaceNames: string[], addresses: strin
 const CAPTURE_FILTER = 'arp or (icmp6 and ip6[40] == 135)';
 const CAPTURE_BUFFER_BYTES = 1 << 20;
 
-/** Opens `iface` with libpcap; `onFrame` gets each received frame as a view valid only during the call. */
-export function openCapLink(iface: InterfaceInfo, onFrame: (frame: Uint8Array, link: FrameLink) => void): FrameLink {
+/**
+ * Opens `iface` with libpcap; `onFrame` gets each received frame as a view valid only during the
+ * call. A frame that cannot be sent (the link went down) goes to `onSendError`: one lost answer
+ * must not stop the announcer.
+ */
+export function openCapLink(
+  iface: InterfaceInfo,
+  onFrame: (frame: Uint8Array, link: FrameLink) => void,
+  onSendError: (error: Error, interfaceName: string) => void = () => {},
+): FrameLink {
   const capture = new capModule.Cap();
   const buffer = Buffer.alloc(65535);
   const linkType = capture.open(iface.name, CAPTURE_FILTER, CAPTURE_BUFFER_BYTES, buffer);
@@ -65,7 +76,12 @@ export function openCapLink(iface: InterfaceInfo, onFrame: (frame: Uint8Array, l
     interfaceName: iface.name,
     mac: iface.mac,
     send(frame) {
-      if (open) capture.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), frame.byteLength);
+      if (!open) return;
+      try {
+        capture.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), frame.byteLength);
+      } catch (err) {
+        onSendError(err as Error, iface.name);
+      }
     },
     close() {
       if (!open) return;

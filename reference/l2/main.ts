@@ -3,7 +3,8 @@
 //   ip netns exec NODE node --import tsx reference/l2/main.ts --identity node1 --lease-dir DIR \
 //     --interface '^net0$' --service cilium-l2announce-default-nginx=10.0.5.100
 // It prints one JSON object per line for each event (with `ts`, epoch milliseconds) and on
-// SIGTERM / SIGINT releases its leases and exits 0.
+// SIGTERM / SIGINT releases its leases and exits 0. It runs supervised (supervisor.ts): a
+// crash of the announcer is followed by a `restart` event and a new announcer.
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { L2Announcer, type ServiceAnnouncement } from './announcer.ts';
@@ -11,6 +12,7 @@ import { FAST_FAILOVER_TIMING, type ElectionTiming } from './election.ts';
 import { FileLeaseStore } from './lease-store.ts';
 import { addressesConfiguredOn, matchingInterfaces, openCapLink, type FrameLink } from './links.ts';
 import { parseVip } from './responder.ts';
+import { exitWithSupervisor, isSupervisedChild, supervise } from './supervisor.ts';
 
 const USAGE = `usage: main.ts --identity NODE --lease-dir DIR --service LEASE=VIP[,VIP...] [--service ...]
         [--interface REGEX ...] [--lease-duration-ms N] [--renew-interval-ms N] [--retry-interval-ms N]`;
@@ -98,10 +100,13 @@ function print(record: object): void {
   process.stdout.write(`${JSON.stringify({ ts: Date.now(), ...record })}\n`);
 }
 
+/** Runs the announcer in this process; see `startAnnouncer` for the supervised form. */
 export function runAnnouncer(command: AnnouncerCommand): void {
-  const interfaces = matchingInterfaces(command.interfacePatterns);
+  const matching = matchingInterfaces(command.interfacePatterns);
+  const interfaces = matching.filter((i) => i.up);
   if (interfaces.length === 0) {
-    throw new Error(`no Ethernet interface in this network namespace matches ${command.interfacePatterns.map(String).join(' or ') || 'anything'}`);
+    const found = matching.length === 0 ? 'no Ethernet interface' : `only interfaces that are down (${matching.map((i) => i.name).join(', ')})`;
+    throw new Error(`${found} in this network namespace match ${command.interfacePatterns.map(String).join(' or ') || 'anything'}`);
   }
   const announcer = new L2Announcer({
     identity: command.identity,
@@ -110,26 +115,45 @@ export function runAnnouncer(command: AnnouncerCommand): void {
     timing: command.timing,
     onEvent: print,
   });
-  const links: FrameLink[] = interfaces.map((iface) => openCapLink(iface, (frame, link) => announcer.handleFrame(frame, link)));
-  print({ event: 'ready', identity: command.identity, interfaces: interfaces.map((i) => i.name), timing: command.timing });
+  const links: FrameLink[] = interfaces.map((iface) =>
+    openCapLink(
+      iface,
+      (frame, link) => announcer.handleFrame(frame, link),
+      (error, interfaceName) => print({ event: 'error', interface: interfaceName, message: `cannot send: ${error.message}` }),
+    ),
+  );
+  print({ event: 'ready', identity: command.identity, pid: process.pid, interfaces: interfaces.map((i) => i.name), timing: command.timing });
+  for (const down of matching.filter((i) => !i.up)) {
+    print({ event: 'warning', message: `${down.name} matches but is down: not announcing there until the announcer restarts` });
+  }
   const vips = command.services.flatMap((s) => s.vips.map((v) => v.text));
   for (const { address, interfaceName } of addressesConfiguredOn(interfaces.map((i) => i.name), vips)) {
     print({ event: 'warning', message: `VIP ${address} is configured on ${interfaceName}: the kernel answers for it there too, on every node that has it` });
   }
   announcer.start(links);
-  const shutdown = () => {
-    announcer.stop(true);
+  const shutdown = (release: boolean) => {
+    announcer.stop(release);
     for (const link of links) link.close();
     print({ event: 'stopped' });
     process.exit(0);
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', () => shutdown(true));
+  process.on('SIGINT', () => shutdown(true));
+  if (isSupervisedChild()) exitWithSupervisor(() => shutdown(false));
+}
+
+/**
+ * Starts the announcer the way a node should run it: supervised, in a child process that is
+ * started again after a crash. The supervisor re-runs this same program (`process.argv`).
+ */
+export function startAnnouncer(command: AnnouncerCommand): void {
+  if (isSupervisedChild()) runAnnouncer(command);
+  else supervise({ argv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)], print });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    runAnnouncer(parseCommand(process.argv.slice(2)));
+    startAnnouncer(parseCommand(process.argv.slice(2)));
   } catch (err) {
     process.stderr.write(`l2 announcer: ${(err as Error).message}\n`);
     process.exit(2);

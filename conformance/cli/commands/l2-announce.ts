@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseCommand, runAnnouncer } from '../../../reference/l2/main.ts';
+import { parseCommand, startAnnouncer } from '../../../reference/l2/main.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -23,6 +23,6 @@ export function register(program: Command): void {
         const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
         for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) argv.push(`${flag}=${item}`);
       }
-      runAnnouncer(parseCommand(argv));
+      startAnnouncer(parseCommand(argv));
     });
 }
