@@ -8,7 +8,7 @@ const SEGMENT_TYPES: Record<number, AsPathSegmentType> = { 1: 'set', 2: 'sequenc
 const SEGMENT_CODES: Record<AsPathSegmentType, number> = { set: 1, sequence: 2, 'confed-sequence': 3, 'confed-set': 4 };
 const MAX_SEGMENT_ASNS = 255;
 
-/** Segments in bytes[start, end) with `asnSize` 2 or 4; a string says why it is malformed (RFC 7606 7.2). */
+/** Segments in bytes[start, end) with `asnSize` 2 or 4; a string says why it is malformed (RFC 7606 7.2, RFC 7607 2). */
 export function decodeAsPath(bytes: Uint8Array, start: number, end: number, asnSize: 2 | 4): AsPathSegment[] | string {
   const segments: AsPathSegment[] = [];
   let p = start;
@@ -22,6 +22,7 @@ export function decodeAsPath(bytes: Uint8Array, start: number, end: number, asnS
     if (p + count * asnSize > end) return 'segment overruns the attribute';
     const asns = new Array<number>(count);
     for (let i = 0; i < count; i++, p += asnSize) asns[i] = asnSize === 4 ? readU32(bytes, p) : readU16(bytes, p);
+    if (asns.includes(0)) return 'AS 0 in the path (RFC 7607 2)';
     segments.push({ type, asns });
   }
   return segments;

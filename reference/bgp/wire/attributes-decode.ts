@@ -160,10 +160,10 @@ export function decodeAttributes(
         const asnSize = as4 ? 4 : 2;
         if (length !== asnSize + 4) lengthError(errors, 'attribute-discard', code, length, String(asnSize + 4));
         else {
-          attributes.aggregator = {
-            asn: as4 ? readU32(bytes, valueStart) : readU16(bytes, valueStart),
-            address: ipv4ToString(bytes, valueStart + asnSize),
-          };
+          const asn = as4 ? readU32(bytes, valueStart) : readU16(bytes, valueStart);
+          // RFC 7607 2 / RFC 7606 7.7: an aggregating AS of 0 -> attribute-discard.
+          if (asn === 0) errors.push(updateError('attribute-discard', UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, code, 'AGGREGATOR with AS 0'));
+          else attributes.aggregator = { asn, address: ipv4ToString(bytes, valueStart + asnSize) };
         }
         break;
       }
@@ -229,7 +229,10 @@ export function decodeAttributes(
         if (as4) break;
         // RFC 6793 6: bad length -> attribute-discard.
         if (length !== 8) lengthError(errors, 'attribute-discard', code, length, '8');
-        else as4Aggregator = { asn: readU32(bytes, valueStart), address: ipv4ToString(bytes, valueStart + 4) };
+        else if (readU32(bytes, valueStart) === 0) {
+          // RFC 7607 2 / RFC 6793 6: AS 0 -> attribute-discard.
+          errors.push(updateError('attribute-discard', UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, code, 'AS4_AGGREGATOR with AS 0'));
+        } else as4Aggregator = { asn: readU32(bytes, valueStart), address: ipv4ToString(bytes, valueStart + 4) };
         break;
       case A.LARGE_COMMUNITIES:
         // RFC 8092 6: length not a non-zero multiple of 12 -> treat-as-withdraw.

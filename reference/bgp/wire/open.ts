@@ -66,6 +66,10 @@ export function decodeOpen(bytes: Uint8Array): OpenMessage {
   }
 
   const as4Capability = capabilities.find((c) => c.name === 'as4');
+  // RFC 7607 2: AS 0 in My Autonomous System or in the 4-octet AS capability -> Bad Peer AS.
+  if (myAs === 0 || (as4Capability?.name === 'as4' && as4Capability.asn === 0)) {
+    throw new BgpError(ErrorCode.OPEN, OpenSubcode.BAD_PEER_AS, 'AS 0');
+  }
   const open: OpenMessage = {
     type: 'OPEN',
     version,

@@ -23,6 +23,9 @@ const runs = (numRuns: number) => (DEEP_RUNS ? { numRuns: DEEP_RUNS } : { numRun
 const KNOWN_ATTRIBUTE_CODES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32]);
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
+// RFC 7607: AS 0 never appears in a valid path, aggregator or OPEN.
+const asn32 = fc.integer({ min: 1, max: 0xffffffff });
+const asn16 = fc.integer({ min: 1, max: 0xffff });
 const hex = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => Buffer.from(b).toString('hex'));
 const ipv4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => ipv4ToString(b));
 const hostIpv4 = ipv4.filter((a) => a !== '0.0.0.0' && Number(a.split('.')[0]) < 224);
@@ -43,8 +46,8 @@ function routes(size: 4 | 16, addPath: boolean, max: number): fc.Arbitrary<Route
 
 /** Confederation segments only lead the path (where RFC 5065 puts them), with 2-octet ASNs on 2-octet sessions. */
 function asPath(as4: boolean): fc.Arbitrary<AsPathSegment[]> {
-  const asn = fc.oneof(u16, u32);
-  const confedAsn = as4 ? asn : u16;
+  const asn = fc.oneof(asn16, asn32);
+  const confedAsn = as4 ? asn : asn16;
   const confed = fc.record({ type: fc.constantFrom('confed-sequence' as const, 'confed-set' as const), asns: fc.array(confedAsn, { minLength: 1, maxLength: 4 }) });
   const plain = fc.record({ type: fc.constantFrom('sequence' as const, 'set' as const), asns: fc.array(asn, { minLength: 1, maxLength: 12 }) });
   return fc.tuple(fc.array(confed, { maxLength: 2 }), fc.array(plain, { maxLength: 4 })).map(([c, p]) => mergeAdjacentSequences([...c, ...p]));
@@ -88,7 +91,7 @@ function updateArb(c: { as4: boolean; v4: boolean; v6: boolean }): fc.Arbitrary<
       med: optional(u32),
       localPref: optional(u32),
       atomicAggregate: optional(fc.constant(true as const)),
-      aggregator: optional(fc.record({ asn: fc.oneof(u16, u32), address: ipv4 })),
+      aggregator: optional(fc.record({ asn: fc.oneof(asn16, asn32), address: ipv4 })),
       communities: optional(fc.array(fc.tuple(u16, u16).map(([a, b]) => `${a}:${b}`), { minLength: 1, maxLength: 70 })),
       originatorId: optional(ipv4),
       clusterList: optional(fc.array(ipv4, { minLength: 1, maxLength: 4 })),
@@ -158,10 +161,10 @@ describe('property: OPEN round trip', () => {
     fc.assert(
       fc.property(
         fc.record({
-          myAs: u16,
+          myAs: asn16,
           holdTime: fc.integer({ min: 0, max: 0xffff }).filter((h) => h !== 1 && h !== 2),
           bgpId: ipv4.filter((a) => a !== '0.0.0.0'),
-          as4: fc.option(u32, { nil: null }),
+          as4: fc.option(asn32, { nil: null }),
           capabilities: fc.array(capability, { maxLength: 30 }),
         }),
         ({ as4, capabilities, ...rest }) => {

@@ -43,6 +43,11 @@ const cases: Case[] = [
   { name: 'AS_PATH segment of length 0', attributes: ORIGIN + '4002020200' + NEXT_HOP, action: 'treat-as-withdraw', subcode: 11, attribute: 2, message: /length 0/ },
   { name: 'AS_PATH one byte left over', attributes: ORIGIN + '4002070201' + '0000fde9' + '02' + NEXT_HOP, action: 'treat-as-withdraw', subcode: 11, attribute: 2, message: /single byte/ },
   { name: 'AS_PATH 4-octet bytes on a 2-octet session', attributes: ORIGIN + AS_PATH_4 + NEXT_HOP, ctx: AS2, action: 'treat-as-withdraw', subcode: 11, attribute: 2, message: /malformed AS_PATH/ },
+  // RFC 7607 2
+  { name: 'AS_PATH with AS 0', attributes: ORIGIN + '4002060201' + '00000000' + NEXT_HOP, action: 'treat-as-withdraw', subcode: 11, attribute: 2, message: /AS 0 in the path/ },
+  { name: 'AGGREGATOR with AS 0', attributes: base + 'c00708000000000a000001', action: 'attribute-discard', subcode: 9, attribute: 7, message: /AGGREGATOR with AS 0/ },
+  { name: 'AS4_PATH with AS 0', attributes: ORIGIN + AS_PATH_2 + NEXT_HOP + 'c01106020100000000', ctx: AS2, action: 'attribute-discard', subcode: 9, attribute: 17, message: /AS 0/ },
+  { name: 'AS4_AGGREGATOR with AS 0', attributes: ORIGIN + AS_PATH_2 + NEXT_HOP + 'c007065ba00a000001' + 'c01208000000000a000001', ctx: AS2, action: 'attribute-discard', subcode: 9, attribute: 18, message: /AS4_AGGREGATOR with AS 0/ },
   // RFC 7606 7.3
   { name: 'NEXT_HOP length 5', attributes: ORIGIN + AS_PATH_4 + '4003050a00000100', action: 'treat-as-withdraw', subcode: 5, attribute: 3, message: /NEXT_HOP length 5/ },
   { name: 'NEXT_HOP 0.0.0.0', attributes: ORIGIN + AS_PATH_4 + '40030400000000', action: 'treat-as-withdraw', subcode: 8, attribute: 3, message: /invalid NEXT_HOP attribute \(NEXT_HOP 0.0.0.0\)/ },
@@ -178,6 +183,8 @@ const resets: ResetCase[] = [
   // RFC 4271 6.2 / RFC 5492 / RFC 9072
   { name: 'OPEN version 3', bytes: message(1, '03fde900b40a00000100'), code: 2, subcode: 1, message: /unsupported version number/, data: '0004' },
   { name: 'OPEN hold time 2', bytes: message(1, '04fde900020a00000100'), code: 2, subcode: 6, message: /unacceptable hold time/ },
+  { name: 'OPEN from AS 0 (RFC 7607 2)', bytes: message(1, '04000000b40a00000100'), code: 2, subcode: 2, message: /bad peer AS/ },
+  { name: 'OPEN with a 4-octet AS capability of 0 (RFC 7607 2)', bytes: message(1, '045ba000b40a000001080206410400000000'), code: 2, subcode: 2, message: /bad peer AS/ },
   { name: 'OPEN BGP identifier 0.0.0.0', bytes: message(1, '04fde900b40000000000'), code: 2, subcode: 3, message: /bad BGP identifier/ },
   { name: 'OPEN parameters length beyond the message', bytes: message(1, '04fde900b40a0000010802'), code: 2, subcode: 0, message: /optional parameters length/ },
   { name: 'OPEN capability overruns its parameter', bytes: message(1, '04fde900b40a0000010402024104'), code: 2, subcode: 0, message: /overruns/ },
