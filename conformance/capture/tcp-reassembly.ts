@@ -3,6 +3,7 @@
 // the bytes not yet seen, a capture that starts mid-connection (or resumes after a gap) finds
 // its footing on the next 16 x 0xFF marker followed by a plausible header.
 
+import { messageLengthAt } from '../../reference/bgp/wire/index.ts';
 import { TCP_ACK, TCP_SYN, type TcpSegment } from './link.ts';
 
 /** One direction of one TCP connection. */
@@ -29,7 +30,6 @@ export interface ReassemblyListener {
 }
 
 const BGP_HEADER = 19;
-const BGP_MAX_EXTENDED = 65535; // RFC 8654
 /** Out-of-order bytes held before the hole in front of them is declared a capture gap. */
 const DEFAULT_MAX_OUT_OF_ORDER = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -228,14 +228,14 @@ function hasMarker(buf: Uint8Array, offset: number): boolean {
 }
 
 /**
- * Index of the first header from `from` that is a marker, a length and a type that agree (RFC 4271
- * minimum sizes per type), or -1. A header whose following bytes are present must be followed by
- * another marker, which keeps a run of 0xFF inside an attribute from passing for a header.
+ * Index of the first plausible header from `from` (the codec's messageLengthAt: marker, a length
+ * the type allows), or -1. A header whose following bytes are present must be followed by another
+ * marker, which keeps a run of 0xFF inside an attribute from passing for a header.
  */
 export function findPlausibleHeader(buf: Uint8Array, from: number): number {
   const last = buf.length - BGP_HEADER;
   let run = 0;
-  for (let i = from; i <= last + 15 && i < buf.length; i++) {
+  for (let i = from; i < buf.length; i++) {
     if (buf[i] !== 0xff) {
       run = 0;
       continue;
@@ -244,28 +244,11 @@ export function findPlausibleHeader(buf: Uint8Array, from: number): number {
     if (run < 16) continue;
     const start = i - 15;
     if (start > last) break;
-    const length = (buf[start + 16]! << 8) | buf[start + 17]!;
-    if (!plausibleLength(buf[start + 18]!, length)) continue;
+    const length = messageLengthAt(buf, start);
+    if (length === null) continue;
     const nextHeader = start + length;
     if (nextHeader + 16 <= buf.length && !hasMarker(buf, nextHeader)) continue;
     return start;
   }
   return -1;
-}
-
-function plausibleLength(type: number, length: number): boolean {
-  switch (type) {
-    case 1: // OPEN
-      return length >= 29 && length <= 4096;
-    case 2: // UPDATE
-      return length >= 23 && length <= BGP_MAX_EXTENDED;
-    case 3: // NOTIFICATION
-      return length >= 21 && length <= BGP_MAX_EXTENDED;
-    case 4: // KEEPALIVE
-      return length === 19;
-    case 5: // ROUTE-REFRESH
-      return length >= 23 && length <= BGP_MAX_EXTENDED;
-    default:
-      return false;
-  }
 }
