@@ -70,9 +70,11 @@ seedSuite('seed-000-cilium-two-subnets', (lab) => {
     expect(await fibNexthops(lab(), 'router', '172.31.254.64/26')).toEqual(['10.0.2.10']);
     expect(await fibNexthops(lab(), 'router', '192.0.2.0/32')).toEqual(['10.0.1.10', '10.0.2.10']);
   });
-  it('node1 reaches node2 through the router (routes are real kernel routes)', async () => {
-    const ping = await lab().node('node1').exec(['ping', '-c', '1', '-W', '2', '10.0.2.10']);
-    expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+  it('node1 reaches node2 and the client through the router (routes are real kernel routes)', async () => {
+    for (const target of ['10.0.2.10', '10.0.3.10']) {
+      const ping = await lab().node('node1').exec(['ping', '-c', '1', '-W', '2', target]);
+      expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+    }
   });
 });
 
