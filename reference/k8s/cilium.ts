@@ -197,6 +197,56 @@ const advertisementSchema = obj(
   ['spec'],
 );
 
+const nodeOverrideSchema = obj(
+  {
+    ...header,
+    spec: obj(
+      {
+        bgpInstances: list(
+          obj(
+            {
+              name: str(),
+              routerID: ip(),
+              localPort: port(),
+              localASN: asn(),
+              peers: list(obj({ name: str(), localAddress: ip() }, ['name'])),
+            },
+            ['name'],
+          ),
+        ),
+      },
+      ['bgpInstances'],
+    ),
+  },
+  ['spec'],
+);
+
+/** CiliumBGPNodeConfigOverride (named after its node): router id, port, ASN, peer source addresses. */
+function applyNodeOverrides(input: FlavourInput, out: FlavourOutput): void {
+  for (const m of input.manifests.filter((x) => x.kind === 'CiliumBGPNodeConfigOverride')) {
+    const override = checkObject(m, nodeOverrideSchema);
+    if (!override) continue;
+    override.spec!.bgpInstances!.forEach((entry, i) => {
+      const instance = out.bgpInstances.find((b) => b.node === m.name && b.name === entry.name);
+      if (!instance) {
+        report(m.ctx, ['spec', 'bgpInstances', i, 'name'], `no BGP instance "${entry.name}" runs on node ${m.name} (check the CiliumBGPClusterConfig and its nodeSelector)`);
+        return;
+      }
+      if (entry.routerID) instance.routerId = entry.routerID;
+      if (entry.localPort !== undefined) instance.listenPort = entry.localPort;
+      if (entry.localASN !== undefined) instance.localASN = entry.localASN;
+      (entry.peers ?? []).forEach((peerEntry, p) => {
+        const peer = instance.peers.find((x) => x.name === peerEntry.name);
+        if (!peer) {
+          report(m.ctx, ['spec', 'bgpInstances', i, 'peers', p, 'name'], `instance ${entry.name} has no peer "${peerEntry.name}"`);
+          return;
+        }
+        if (peerEntry.localAddress) peer.localAddress = peerEntry.localAddress;
+      });
+    });
+  }
+}
+
 const blockSchema = obj({ cidr: str(), start: ip(), stop: ip() });
 const lbPoolSchema = obj(
   {
@@ -337,7 +387,18 @@ function registerIntent(out: FlavourOutput, intent: AdvertisementIntent): string
   return id;
 }
 
-function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): void {
+/** Instances whose router id / ASN must be known once node overrides are applied. */
+type PendingCheck = { m: Manifest; path: Array<string | number>; instance: FlavourOutput['bgpInstances'][number] };
+
+function checkResolvedInstances(pendingChecks: PendingCheck[]): void {
+  for (const { m, path, instance } of pendingChecks) {
+    if (!instance.routerId) report(m.ctx, path, `node ${instance.node} has no IPv4 address for a router id: set routerID in a CiliumBGPNodeConfigOverride`);
+    if (instance.localASN === 0) report(m.ctx, [...path, 'localASN'], `no localASN for node ${instance.node}: set it here or in a CiliumBGPNodeConfigOverride`);
+  }
+}
+
+function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): PendingCheck[] {
+  const pendingChecks: PendingCheck[] = [];
   const configs = input.manifests.filter((m) => m.kind === 'CiliumBGPClusterConfig');
   const peerConfigs = new Map<string, { m: Manifest; spec: NonNullable<Infer<typeof peerConfigSchema>['spec']> }>();
   for (const m of input.manifests.filter((x) => x.kind === 'CiliumBGPPeerConfig')) {
@@ -426,24 +487,21 @@ function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): void 
         });
       });
       for (const node of input.nodes.filter((n) => matchesSelector(nodeSelector, n.labels))) {
-        const routerId = routerIdFor(node, instance.localASN ?? 0);
-        if (!routerId) {
-          report(m.ctx, ['spec', 'bgpInstances', b], `node ${node.name} has no IPv4 address for a router id`);
-          continue;
-        }
+        // An empty router id or AS 0 may still come from a CiliumBGPNodeConfigOverride.
         out.bgpInstances.push({
           node: node.name,
           name: instance.name!,
           localASN: instance.localASN ?? 0,
-          routerId,
+          routerId: routerIdFor(node, instance.localASN ?? 0) ?? '',
           ...(instance.localPort !== undefined ? { listenPort: instance.localPort } : {}),
           peers: peers.map((p) => ({ ...p })),
           source: sourceOf(m),
         });
+        pendingChecks.push({ m, path: ['spec', 'bgpInstances', b], instance: out.bgpInstances[out.bgpInstances.length - 1]! });
       }
-      if (instance.localASN === undefined) noteUnsupported(m.ctx, ['spec', 'bgpInstances', b], 'bgpInstances without localASN (taken from a node override); AS 0 used');
     });
   }
+  return pendingChecks;
 }
 
 function translatePool(m: Manifest): LbPool | null {
@@ -676,12 +734,15 @@ export const ciliumTranslator: FlavourTranslator = {
         case 'CiliumBGPClusterConfig':
         case 'CiliumBGPPeerConfig':
         case 'CiliumBGPAdvertisement':
+        case 'CiliumBGPNodeConfigOverride':
           break;
         default:
           noteUnsupported(m.ctx, [], `kind ${m.kind} (${m.apiVersion}) is not modelled; the object is ignored`);
       }
     }
-    translateClusterConfigs(input, out);
+    const pending = translateClusterConfigs(input, out);
+    applyNodeOverrides(input, out);
+    checkResolvedInstances(pending);
     if (helm) applyLegacyAnnounce(helm.values, helm.m, out);
     return out;
   },

@@ -243,3 +243,35 @@ spec:
     expect(model.unsupported.filter((u) => u.path.endsWith('gracefulRestart'))).toHaveLength(1);
   });
 });
+
+describe('CiliumBGPNodeConfigOverride', () => {
+  const clusterConfig = `apiVersion: cilium.io/v2
+kind: CiliumBGPClusterConfig
+metadata: {name: c}
+spec:
+  bgpInstances:
+  - name: i65001
+    localASN: 65001
+    peers:
+    - {name: tor, peerAddress: "fd00::1", peerASN: 65000}
+`;
+  const v6Node = 'apiVersion: v1\nkind: Node\nmetadata: {name: v6only}\nstatus: {addresses: [{type: InternalIP, address: "fd00::10"}]}\n';
+
+  it('sets router id, port and peer source address per node', async () => {
+    const { loadClusterFiles } = await import('./load.ts');
+    const model = loadClusterFiles({
+      'a.yaml': clusterConfig,
+      'n.yaml': v6Node,
+      'o.yaml': 'apiVersion: cilium.io/v2\nkind: CiliumBGPNodeConfigOverride\nmetadata: {name: v6only}\nspec:\n  bgpInstances:\n  - name: i65001\n    routerID: 192.0.2.10\n    localPort: 1790\n    peers:\n    - {name: tor, localAddress: "fd00::10"}\n',
+    });
+    expect(model.bgpInstances).toMatchObject([{ node: 'v6only', routerId: '192.0.2.10', listenPort: 1790, peers: [{ name: 'tor', localAddress: 'fd00::10' }] }]);
+  });
+
+  it('an IPv6-only node without override, or an override for nothing, is an error', async () => {
+    const { loadClusterFiles } = await import('./load.ts');
+    expect(() => loadClusterFiles({ 'a.yaml': clusterConfig, 'n.yaml': v6Node })).toThrow(/node v6only has no IPv4 address for a router id: set routerID in a CiliumBGPNodeConfigOverride/);
+    expect(() =>
+      loadClusterFiles({ 'a.yaml': clusterConfig, 'n.yaml': v6Node, 'o.yaml': 'apiVersion: cilium.io/v2\nkind: CiliumBGPNodeConfigOverride\nmetadata: {name: v6only}\nspec:\n  bgpInstances:\n  - {name: typo, routerID: 192.0.2.10}\n' }),
+    ).toThrow(/o.yaml:5:6: CiliumBGPNodeConfigOverride\/v6only: spec.bgpInstances\[0\].name: no BGP instance "typo" runs on node v6only/);
+  });
+});
