@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { decodeCapture } from '../../capture/decode-capture.ts';
-import { NotACaptureError } from '../../capture/pcap-reader.ts';
-import { formatJsonl } from '../../capture/format-jsonl.ts';
-import { formatTableHeader, formatTableRow } from '../../capture/format-table.ts';
 import type { AddPathOverride } from '../../capture/bgp-stream.ts';
-import { OutputBuffer } from '../../capture/output-buffer.ts';
+
+// The decoder's modules load when the command runs, so other subcommands do not pay for them.
 
 export function register(program: Command): void {
   program
@@ -19,7 +16,14 @@ export function register(program: Command): void {
       parseAddPath,
     )
     .option('--stream <n>', 'only the messages of this TCP stream', parseStreamNumber)
-    .action((file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
+    .action(async (file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
+      const [{ decodeCapture }, { NotACaptureError }, { formatJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
+        import('../../capture/decode-capture.ts'),
+        import('../../capture/pcap-reader.ts'),
+        import('../../capture/format-jsonl.ts'),
+        import('../../capture/format-table.ts'),
+        import('../../capture/output-buffer.ts'),
+      ]);
       let bytes: Uint8Array;
       try {
         bytes = readFileSync(file);

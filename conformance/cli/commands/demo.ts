@@ -2,15 +2,12 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { startLab, requireRoot, type Lab } from '../../lab/lab.ts';
-import { emptyNode, type LabTopology } from '../../lab/model.ts';
-import { gobgpApiPort } from '../../lab/kinds/gobgp.ts';
-import { decodeCapture } from '../../capture/decode-capture.ts';
-import { formatJsonl } from '../../capture/format-jsonl.ts';
-import { formatTableHeader, formatTableRow } from '../../capture/format-table.ts';
+import type { Lab } from '../../lab/lab.ts';
+import type { LabTopology } from '../../lab/model.ts';
 
 // The README's main job until the conformance suite exists: a real FRR <-> GoBGP session in two
 // namespaces, captured by tcpdump from before the first SYN to the closing NOTIFICATION, decoded.
+// The lab and decoder modules load when the command runs, so other subcommands do not pay for them.
 
 const defaultOut = resolve(fileURLToPath(new URL('../../../reports/demo', import.meta.url)));
 
@@ -20,12 +17,13 @@ export function register(program: Command): void {
     .description('Bring up FRR <-> GoBGP in namespaces, capture the session with tcpdump, decode it (needs root)')
     .option('--out <dir>', 'where session.pcap and session.jsonl go', defaultOut)
     .action(async (opts: { out: string }) => {
+      const { requireRoot } = await import('../../lab/lab.ts');
       requireRoot();
       await runDemo(opts.out);
     });
 }
 
-function demoTopology(): LabTopology {
+function demoTopology(emptyNode: typeof import('../../lab/model.ts').emptyNode): LabTopology {
   const frr = emptyNode('frr', 'frr');
   frr.asn = 65001;
   frr.routerId = '10.0.0.1';
@@ -46,12 +44,20 @@ function demoTopology(): LabTopology {
 }
 
 async function runDemo(outDir: string): Promise<void> {
+  const [{ startLab }, { emptyNode }, { gobgpApiPort }, { decodeCapture }, { formatJsonl }, { formatTableHeader, formatTableRow }] = await Promise.all([
+    import('../../lab/lab.ts'),
+    import('../../lab/model.ts'),
+    import('../../lab/kinds/gobgp.ts'),
+    import('../../capture/decode-capture.ts'),
+    import('../../capture/format-jsonl.ts'),
+    import('../../capture/format-table.ts'),
+  ]);
   const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
   say('starting FRR (AS 65001) and GoBGP (AS 4200000002) in two namespaces, tcpdump on the link');
   let lab: Lab | undefined;
   let pcap: string;
   try {
-    lab = await startLab(demoTopology(), { captures: [{ node: 'frr', ifname: 'eth0' }], timeoutMs: 60_000 });
+    lab = await startLab(demoTopology(emptyNode), { captures: [{ node: 'frr', ifname: 'eth0' }], timeoutMs: 60_000 });
     say(`session Established, routes exchanged (run folder ${lab.runDir})`);
     // End the session the way an operator would, so the capture shows a NOTIFICATION too.
     const shutdown = await lab.node('gobgp').exec(['gobgp', '-p', String(gobgpApiPort), 'neighbor', '10.0.0.1', 'disable']);
