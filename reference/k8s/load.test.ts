@@ -272,6 +272,6 @@ spec:
     expect(() => loadClusterFiles({ 'a.yaml': clusterConfig, 'n.yaml': v6Node })).toThrow(/node v6only has no IPv4 address for a router id: set routerID in a CiliumBGPNodeConfigOverride/);
     expect(() =>
       loadClusterFiles({ 'a.yaml': clusterConfig, 'n.yaml': v6Node, 'o.yaml': 'apiVersion: cilium.io/v2\nkind: CiliumBGPNodeConfigOverride\nmetadata: {name: v6only}\nspec:\n  bgpInstances:\n  - {name: typo, routerID: 192.0.2.10}\n' }),
-    ).toThrow(/o.yaml:5:6: CiliumBGPNodeConfigOverride\/v6only: spec.bgpInstances\[0\].name: no BGP instance "typo" runs on node v6only/);
+    ).toThrow(/o.yaml:6:6: CiliumBGPNodeConfigOverride\/v6only: spec.bgpInstances\[0\].name: no BGP instance "typo" runs on node v6only/);
   });
 });
