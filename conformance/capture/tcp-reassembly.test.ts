@@ -199,6 +199,21 @@ describe('connections', () => {
     ]);
     expect(r.connectionCount).toBe(2);
   });
+
+  it('a connection first seen mid-stream is also replaced by a new SYN on its 4-tuple', () => {
+    const seen: Array<[number, string]> = [];
+    const notices: StreamNotice[] = [];
+    const r2 = new TcpReassembler({ onMessage: (d, m) => seen.push([d.connection, hex(m)]), onNotice: (_d, n) => notices.push(n) });
+    r2.push(segment(777, messages[0]!), 0); // no SYN seen for this one
+    r2.push(segment(777 + messages[0]!.length, messages[1]!.subarray(0, 10)), 0); // cut short by the restart
+    r2.push(segment(90_000, new Uint8Array(0), TCP_SYN), 1);
+    r2.push(segment(90_001, messages[1]!), 2);
+    expect(seen).toEqual([
+      [0, expected[0]],
+      [1, expected[1]],
+    ]);
+    expect(notices).toEqual([{ kind: 'incomplete', seq: messages[0]!.length, bytes: 10 }]);
+  });
 });
 
 describe('findPlausibleHeader', () => {

@@ -77,10 +77,14 @@ export class TcpReassembler {
     const key = `${segment.srcIp}|${segment.srcPort}|${segment.dstIp}|${segment.dstPort}`;
     let dir = this.directions.get(key);
     const isSyn = (segment.flags & TCP_SYN) !== 0;
-    if (dir !== undefined && isSyn && (segment.flags & TCP_ACK) === 0 && dir.sawSyn && segment.seq !== ((dir.base - 1) >>> 0)) {
-      // A new SYN on a used 4-tuple: a new connection (the old one closed).
+    if (dir !== undefined && isSyn && (segment.flags & TCP_ACK) === 0 && segment.seq !== ((dir.base - 1) >>> 0)) {
+      // A new SYN on a used 4-tuple: a new connection (the old one closed). Settle the old one first.
+      const reverseKey = `${segment.dstIp}|${segment.dstPort}|${segment.srcIp}|${segment.srcPort}`;
+      this.settle(dir);
+      const reverse = this.directions.get(reverseKey);
+      if (reverse !== undefined) this.settle(reverse);
       this.directions.delete(key);
-      this.directions.delete(`${segment.dstIp}|${segment.dstPort}|${segment.srcIp}|${segment.srcPort}`);
+      this.directions.delete(reverseKey);
       dir = undefined;
     }
     if (dir === undefined) dir = this.openDirection(key, segment);
@@ -114,13 +118,16 @@ export class TcpReassembler {
 
   /** End of capture: report the holes still open, decode what lies behind them, flag cut messages. */
   finish(): void {
-    for (const dir of this.directions.values()) {
-      while (dir.held.length > 0) this.skipGap(dir, dir.lastTs);
-      if (dir.partial.length > 0 && dir.next !== undefined) {
-        const seq = (dir.next - dir.partial.length - dir.base) >>> 0;
-        this.listener.onNotice(dir, { kind: 'incomplete', seq, bytes: dir.partial.length }, dir.lastTs);
-        dir.partial = EMPTY;
-      }
+    for (const dir of this.directions.values()) this.settle(dir);
+  }
+
+  /** A direction ends: holes still open are gaps, bytes short of a whole message are reported. */
+  private settle(dir: DirectionState): void {
+    while (dir.held.length > 0) this.skipGap(dir, dir.lastTs);
+    if (dir.partial.length > 0 && dir.next !== undefined) {
+      const seq = (dir.next - dir.partial.length - dir.base) >>> 0;
+      this.listener.onNotice(dir, { kind: 'incomplete', seq, bytes: dir.partial.length }, dir.lastTs);
+      dir.partial = EMPTY;
     }
   }
 
