@@ -2,9 +2,9 @@
 // independent witness): every message must agree on type, length, capabilities, path attributes
 // (wire order included), prefixes and path ids.
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -289,8 +289,14 @@ function tsharkFrameNumbers(file: string, filter: string): number[] {
   return out.split('\n').filter(Boolean).map(Number);
 }
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function writeTemp(name: string, bytes: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), 'peerproof-golden-'));
+  tempDirs.push(dir);
   const path = join(dir, name);
   writeFileSync(path, bytes);
   return path;
