@@ -28,7 +28,9 @@ const targets = (values.targets ?? 'bird,peerproof,frr,gobgp').split(',') as Tar
 const GEN = { address: '10.20.0.2', asn: 65100 };
 const TARGET = { address: '10.20.0.1', rxSide: '10.21.0.1', asn: 65000 };
 const RX = { address: '10.21.0.2', asn: 65200 };
-const POLL_MS: Record<Target, number> = { bird: 20, peerproof: 20, frr: 50, gobgp: 1000 };
+const POLL_MS: Record<Target, number> = { bird: 20, peerproof: 20, frr: 50, gobgp: 2000 };
+// GoBGP needs minutes for 1M routes on a loaded machine; the others need seconds.
+const TIMEOUT_MS: Record<Target, number> = { bird: 120_000, peerproof: 120_000, frr: 180_000, gobgp: 420_000 };
 
 interface Measure {
   target: Target;
@@ -211,7 +213,7 @@ async function measure(target: Target, count: number): Promise<Measure> {
       60_000,
     );
     void generator;
-    const done = await until('all routes in the target', async () => ((await running.received()) >= count ? Date.now() : undefined), POLL_MS[target], 180_000);
+    const done = await until('all routes in the target', async () => ((await running.received()) >= count ? Date.now() : undefined), POLL_MS[target], TIMEOUT_MS[target]);
     const ingestSeconds = (done - sent.t0) / 1000;
     await new Promise((r) => setTimeout(r, 300));
     const rssAfter = procStatus(running.pid, 'VmRSS');
@@ -222,7 +224,7 @@ async function measure(target: Target, count: number): Promise<Measure> {
       writeConfig(rxDir, 'bgpd.conf', frrConf(RX.address, RX.asn, [{ address: TARGET.rxSide, asn: TARGET.asn }]), frrOwner());
       rig.spawn('rx', frrArgv(rxDir), 'rx-bgpd');
       const up = await until('rx session Established', async () => ((await frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide))?.state === 'Established' ? Date.now() : undefined), 50, 60_000);
-      const all = await until('all routes at rx FRR', async () => (((await frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide))?.count ?? 0) >= count ? Date.now() : undefined), 50, 180_000);
+      const all = await until('all routes at rx FRR', async () => (((await frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide))?.count ?? 0) >= count ? Date.now() : undefined), 50, TIMEOUT_MS[target]);
       result.advertiseSeconds = (all - up) / 1000;
     }
     return result;
@@ -239,10 +241,19 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   if (!isRoot()) throw new Error('speaker.bench.ts needs root (namespaces)');
   const results: Measure[] = [];
+  const failures: string[] = [];
   for (const count of counts) {
     for (const target of targets) {
       process.stderr.write(`measuring ${target} with ${count} prefixes...\n`);
-      results.push(await measure(target, count));
+      try {
+        const result = await measure(target, count);
+        results.push(result);
+        process.stderr.write(`  ${JSON.stringify(result)}\n`);
+      } catch (err) {
+        // One target failing (or timing out) must not lose the others' numbers.
+        process.stderr.write(`  ${target} failed: ${(err as Error).message}\n`);
+        failures.push(`${target} N=${count}: ${(err as Error).message}`);
+      }
     }
   }
   for (const count of counts) {
@@ -279,6 +290,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  for (const failure of failures) process.stdout.write(`\nnot measured: ${failure}\n`);
   process.stdout.write(`\nrun folder: ${ledger.runDir}\n`);
 }
 

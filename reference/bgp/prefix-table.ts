@@ -64,6 +64,25 @@ export class PrefixTable {
     }
   }
 
+  /** Stores value when key is absent and returns -1; otherwise returns the value already there. */
+  insertIfAbsent(key: number, value: number): number {
+    if (value < 0) throw new RangeError('PrefixTable values must be >= 0');
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
+    const { keys, values, mask } = this;
+    let slot = hashKey(key) & mask;
+    for (;;) {
+      const existing = values[slot]!;
+      if (existing === EMPTY) {
+        keys[slot] = key;
+        values[slot] = value;
+        this.count += 1;
+        return -1;
+      }
+      if (keys[slot] === key) return existing;
+      slot = (slot + 1) & mask;
+    }
+  }
+
   delete(key: number): boolean {
     const { keys, values, mask } = this;
     let slot = hashKey(key) & mask;

@@ -145,8 +145,12 @@ describe('PrefixTable', () => {
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
     for (let i = 0; i < 20000; i++) {
       const k = ipv4Key(random() % 5000 * 256, 24);
-      if (random() % 3 === 0) expect(table.delete(k)).toBe(model.delete(k));
-      else {
+      const op = random() % 4;
+      if (op === 0) expect(table.delete(k)).toBe(model.delete(k));
+      else if (op === 1) {
+        expect(table.insertIfAbsent(k, i)).toBe(model.get(k) ?? -1);
+        if (!model.has(k)) model.set(k, i);
+      } else {
         table.set(k, i);
         model.set(k, i);
       }

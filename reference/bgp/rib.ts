@@ -72,7 +72,15 @@ export class FamilyRib {
    * Returns false when nothing changed (same attributes re-announced).
    */
   update(key: number, sourceIndex: number, pathId: number, attrId: number): boolean {
-    const head = this.table.get(key);
+    // One probe for the common case of a prefix not seen before (ingesting a full table).
+    const fresh = this.allocate();
+    const head = this.table.insertIfAbsent(key, fresh);
+    if (head === NO_PATH) {
+      this.fill(fresh, sourceIndex, pathId, attrId);
+      this.next[fresh] = NO_PATH;
+      return true;
+    }
+    this.release(fresh);
     for (let p = head; p !== NO_PATH; p = this.next[p]!) {
       if (this.source[p] === sourceIndex && this.pathIds[p] === pathId) {
         const wasStale = (this.flags[p]! & FLAG_STALE) !== 0;
@@ -86,20 +94,19 @@ export class FamilyRib {
       }
     }
     const p = this.allocate();
+    this.fill(p, sourceIndex, pathId, attrId);
+    this.next[p] = head;
+    this.reorder(key, p);
+    return true;
+  }
+
+  private fill(p: number, sourceIndex: number, pathId: number, attrId: number): void {
     this.source[p] = sourceIndex;
     this.pathIds[p] = pathId;
     this.attr[p] = attrId;
     this.flags[p] = 0;
     this.store.retain(attrId);
     this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + 1;
-    if (head === NO_PATH) {
-      this.next[p] = NO_PATH;
-      this.table.set(key, p);
-      return true;
-    }
-    this.next[p] = head;
-    this.reorder(key, p);
-    return true;
   }
 
   /** Removes the path (source, pathId) of a prefix. Returns whether it existed. */

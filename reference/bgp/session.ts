@@ -277,7 +277,6 @@ export class PeerSession {
     for (const c of [...this.connections]) {
       if (graceful && c.negotiated?.peerGracefulRestart) c.fsm.drop('graceful restart: speaker stopping');
       else c.fsm.error({ code: 6, subcode: Cease.ADMIN_SHUTDOWN }, 'administrative shutdown');
-      c.socket.destroy();
     }
   }
 
@@ -391,6 +390,8 @@ export class PeerSession {
       localPort: this.config.localPort,
     });
     const onError = (err: Error): void => {
+      // An inbound connection may have come up meanwhile: then this attempt simply ends.
+      if (this.connections.size > 0) return;
       this.hooks.log('info', `${this.name}: connect to ${this.config.address}:${this.config.port} failed: ${err.message}`);
       this.lastError = `connect failed: ${err.message}`;
       this.fsm.connectFailed();
@@ -398,7 +399,7 @@ export class PeerSession {
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
-      if (this.stopping) {
+      if (this.stopping || this.established) {
         socket.destroy();
         return;
       }
