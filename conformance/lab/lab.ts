@@ -9,7 +9,7 @@ import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } fro
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
-import { isRoot } from './netns.ts';
+import { bridgeCommands, isRoot } from './netns.ts';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
 // Every resource goes through the run's ledger first; stop() (and Ctrl-C / SIGTERM / process
@@ -165,10 +165,7 @@ export class Lab {
   private async buildSteps(): Promise<void> {
     const { nodes, links } = this.topology;
     await Promise.all(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
-    for (const link of links) {
-      this.checkNotStopping();
-      await this.backend.createLink(link.a, link.b);
-    }
+    await Promise.all(links.map((link) => this.backend.createLink(link.a, link.b)));
     this.checkNotStopping();
     await Promise.all(nodes.map((n) => this.configureNode(n)));
     const wanted = [
@@ -183,45 +180,46 @@ export class Lab {
     await Promise.all(nodes.map((n) => this.startNode(n)));
   }
 
-  private async ipIn(node: string, args: string[]): Promise<void> {
-    const result = await this.backend.exec(node, ['ip', ...args]);
-    if (result.code !== 0) throw new Error(`on node ${node}: ip ${args.join(' ')}: ${result.stderr.trim()}`);
+  /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
+  private async ipBatch(node: string, commands: string[][]): Promise<void> {
+    if (commands.length === 0) return;
+    const result = await this.backend.exec(node, ['ip', '-batch', '-'], { input: commands.map((c) => c.join(' ')).join('\n') + '\n' });
+    if (result.code === 0) return;
+    const line = Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 0);
+    const failed = line > 0 ? `ip ${commands[line - 1]!.join(' ')}` : 'ip -batch';
+    throw new Error(`on node ${node}: ${failed}: ${result.stderr.replace(/Command failed -:\d+/, '').trim()}`);
+  }
+
+  private async run(node: string, argv: string[]): Promise<void> {
+    const result = await this.backend.exec(node, argv);
+    if (result.code !== 0) throw new Error(`on node ${node}: ${argv.join(' ')}: ${result.stderr.trim()}`);
   }
 
   private async configureNode(node: LabNode): Promise<void> {
     mkdirSync(this.nodeDir(node.name), { recursive: true });
     const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : routerSysctls), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
-    if (pairs.length > 0) {
-      const result = await this.backend.exec(node.name, ['sysctl', '-q', '-w', ...pairs]);
-      if (result.code !== 0) throw new Error(`on node ${node.name}: sysctl ${pairs.join(' ')}: ${result.stderr.trim()}`);
-    }
+    if (pairs.length > 0) await this.run(node.name, ['sysctl', '-q', '-w', ...pairs]);
+    const ip: string[][] = [];
     if (node.kind === 'bridge') {
       const members = this.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.name).map((e) => e.ifname);
-      await this.ipIn(node.name, ['link', 'add', node.name, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
-      await this.ipIn(node.name, ['link', 'set', node.name, 'up']);
-      for (const m of members) await this.ipIn(node.name, ['link', 'set', m, 'master', node.name]);
+      ip.push(...bridgeCommands(node.name, members));
     }
-    for (const [ifname, addresses] of Object.entries(node.interfaces)) {
-      for (const a of addresses) await this.ipIn(node.name, ['addr', 'add', a, 'dev', ifname]);
-    }
-    for (const a of node.loopback) await this.ipIn(node.name, ['addr', 'add', a, 'dev', 'lo']);
+    for (const [ifname, addresses] of Object.entries(node.interfaces)) for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname]);
+    for (const a of node.loopback) ip.push(['addr', 'add', a, 'dev', 'lo']);
     for (const command of node.exec) {
       const [tool, ...args] = command.trim().split(/\s+/);
-      if (tool === 'ip') await this.ipIn(node.name, args);
+      if (tool === 'ip') ip.push(args);
       else {
-        const result = await this.backend.exec(node.name, [tool!, ...args]);
-        if (result.code !== 0) throw new Error(`on node ${node.name}: ${command}: ${result.stderr.trim()}`);
+        // A non-ip command runs after the ip commands before it, keeping the fixture's order.
+        await this.ipBatch(node.name, ip.splice(0));
+        await this.run(node.name, [tool!, ...args]);
       }
     }
     if (node.kind !== 'frr') {
-      for (const r of node.routes) {
-        const args = ['route', 'replace', r.to];
-        if (r.via) args.push('via', r.via);
-        if (r.dev) args.push('dev', r.dev);
-        await this.ipIn(node.name, args);
-      }
+      for (const r of node.routes) ip.push(['route', 'replace', r.to, ...(r.via ? ['via', r.via] : []), ...(r.dev ? ['dev', r.dev] : [])]);
     }
+    await this.ipBatch(node.name, ip);
   }
 
   private watch(node: LabNode, started: BackendProcess[]): void {
