@@ -30,6 +30,15 @@ function buildSingleRouteWorkload(count: number): Workload {
   return { name: 'one /32 per UPDATE, own MED each', ctx, messages, prefixes: count, packed: false };
 }
 
+/** IPv6 /56s packed in MP_REACH_NLRI: what the prefixes/s figure is for the other family. */
+function buildIpv6Workload(count: number): Workload {
+  const ctx: CodecContext = { as4: true };
+  const nlri = Array.from({ length: count }, (_, i) => ({ prefix: `2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}00::/56` }));
+  const reach = { afi: 2, safi: 1, nextHops: ['2001:db8::1', 'fe80::1'], nlri: [] };
+  const attributes = { origin: 'igp' as const, asPath: [{ type: 'sequence' as const, asns: [65005, 65100] }], mpReach: reach };
+  return { name: 'IPv6 /56 in MP_REACH_NLRI', ctx, messages: encodeUpdates({ withdrawn: [], attributes, nlri }, ctx), prefixes: count, packed: true };
+}
+
 function buildWorkload(name: string, ctx: CodecContext, addPath: boolean): Workload {
   const nlri = Array.from({ length: PREFIX_COUNT }, (_, i) => {
     const prefix = `${10 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}.0/24`;
@@ -90,10 +99,15 @@ function measure(workload: Workload): void {
   });
   const decode = best(() => {
     let count = 0;
-    for (const m of messages) count += (decodeMessage(m, ctx) as UpdateMessage).nlri.length;
+    for (const m of messages) {
+      const update = decodeMessage(m, ctx) as UpdateMessage;
+      count += update.nlri.length + (update.attributes.mpReach?.nlri.length ?? 0);
+    }
     return count;
   });
+  const ipv4 = messages.every((m) => nlriStart(m) < m.length);
   const scan = best(() => {
+    if (!ipv4) return prefixes;
     let count = 0;
     let xor = 0;
     for (const m of messages) {
@@ -116,7 +130,7 @@ function measure(workload: Workload): void {
   );
   const messagesPerSecond = messages.length / decode.seconds;
   console.log(`  decodeMessage                ${fmt(messagesPerSecond).padStart(13)} UPDATEs/s`);
-  console.log(
+  if (ipv4) console.log(
     `  scanIpv4Nlri (no objects)    ${fmt(rate(scan.seconds)).padStart(13)} prefixes/s   ratio to byte loop ${(readBytes.seconds / scan.seconds).toFixed(3)}, to hex ${(hex.seconds / scan.seconds).toFixed(3)}`,
   );
 }
@@ -124,4 +138,5 @@ function measure(workload: Workload): void {
 console.log(`node ${process.version}, one core`);
 measure(buildWorkload('IPv4 /24, 4-octet session', { as4: true }, false));
 measure(buildWorkload('IPv4 /24, ADD-PATH', { as4: true, addPath: new Set([familyKey(1, 1)]) }, true));
+measure(buildIpv6Workload(PREFIX_COUNT));
 measure(buildSingleRouteWorkload(Math.min(PREFIX_COUNT, 200_000)));

@@ -63,13 +63,23 @@ export function ipv4ToBytes(text: string): Uint8Array {
   return new Uint8Array([value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255]);
 }
 
+const groups = new Uint16Array(8); // scratch for ipv6ToString (synchronous, so never shared)
+const BYTE_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const BYTE_HEX_PADDED: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A group without leading zeros, from two table lookups instead of Number#toString. */
+function groupHex(group: number): string {
+  const high = group >>> 8;
+  return high === 0 ? BYTE_HEX[group] : BYTE_HEX[high] + BYTE_HEX_PADDED[group & 255];
+}
+
 /** IPv6 address at `offset` (16 bytes) in RFC 5952 form (IPv4-mapped shown as ::ffff:a.b.c.d). */
 export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]);
+  for (let i = 0; i < 8; i++) groups[i] = (bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1];
 
-  const isV4Mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (isV4Mapped) return '::ffff:' + ipv4ToString(bytes, offset + 12);
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    return '::ffff:' + ipv4ToString(bytes, offset + 12);
+  }
 
   // RFC 5952 4.2: compress the longest run of two or more zero groups, the first one on a tie.
   let bestStart = -1;
@@ -87,9 +97,17 @@ export function ipv6ToString(bytes: Uint8Array, offset = 0): string {
     }
     i = end;
   }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return hex(0, bestStart) + '::' + hex(bestStart + bestLength, 8);
+
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+    } else {
+      text += i === 0 || i === bestStart + bestLength ? groupHex(groups[i]) : ':' + groupHex(groups[i]);
+    }
+  }
+  return text;
 }
 
 /** Any valid IPv6 text form (including embedded IPv4) to 16 bytes; throws RangeError otherwise. */

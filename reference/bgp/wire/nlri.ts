@@ -59,8 +59,7 @@ function decodeIpv6Prefixes(bytes: Uint8Array, start: number, end: number, addPa
     if (length > 128) return `IPv6 prefix length ${length}`;
     const size = (length + 7) >> 3;
     if (p + size > end) return `prefix of length ${length} overruns the field`;
-    address.fill(0);
-    address.set(bytes.subarray(p, p + size));
+    for (let i = 0; i < 16; i++) address[i] = i < size ? bytes[p + i] : 0;
     const prefix = ipv6ToString(address, 0) + SLASH_LENGTH_TEXT[length];
     out.push(addPath ? { prefix, pathId } : { prefix });
     p += size;
