@@ -180,6 +180,7 @@ const lines = [
   `tshark -T fields                ${tsharkFields.toFixed(2).padStart(7)} s  ${fmt(rate(tsharkFields)).padStart(10)} UPDATE/s`,
   `ratio CLI vs tshark -T json:    ${(tsharkJson / cli).toFixed(1)}x  (target >= 20x)`,
   `ratio CLI vs tshark -T fields:  ${(tsharkFields / cli).toFixed(1)}x  (target >= 2x)`,
+  `ratio CLI minus start-up:       ${(tsharkJson / (cli - startup)).toFixed(1)}x vs -T json, ${(tsharkFields / (cli - startup)).toFixed(1)}x vs -T fields`,
   `ratio in-process vs -T json:    ${(tsharkJson / pipeline.seconds).toFixed(1)}x, vs -T fields: ${(tsharkFields / pipeline.seconds).toFixed(1)}x`,
   `codec alone: ${fmt(reassembled.length)} messages, ${fmt(codecPrefixes)} prefixes in ${codec.seconds.toFixed(2)} s = ${fmt(codecPrefixes / codec.seconds)} prefixes/s (target >= 2,000,000)`,
   `codec alone, same routes packed (${fmt(packed.length)} UPDATEs of <= 4096 B): ${fmt(packedPrefixes / packedCodec.seconds)} prefixes/s`,
