@@ -164,10 +164,10 @@ export class Lab {
 
   private async buildSteps(): Promise<void> {
     const { nodes, links } = this.topology;
-    await Promise.all(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
-    await Promise.all(links.map((link) => this.backend.createLink(link.a, link.b)));
+    await settleAll(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
+    await settleAll(links.map((link) => this.backend.createLink(link.a, link.b)));
     this.checkNotStopping();
-    await Promise.all(nodes.map((n) => this.configureNode(n)));
+    await settleAll(nodes.map((n) => this.configureNode(n)));
     const wanted = [
       ...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))),
       ...(this.opts.captures ?? []),
@@ -177,7 +177,7 @@ export class Lab {
       await this.capture(c.node, c.ifname);
     }
     this.checkNotStopping();
-    await Promise.all(nodes.map((n) => this.startNode(n)));
+    await settleAll(nodes.map((n) => this.startNode(n)));
   }
 
   /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
@@ -386,6 +386,16 @@ export class Lab {
     this.backend.destroySync?.();
     this.ledger.record({ t: 'down', at: new Date().toISOString() });
   }
+}
+
+/**
+ * Like Promise.all, but waits for every step to finish before reporting the first failure, so
+ * teardown never races a creation still in flight.
+ */
+async function settleAll(steps: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function configFiles(dir: string): string[] {
