@@ -35,7 +35,7 @@ export function register(program: Command): void {
       // The table header waits for the first message: a file that is not a capture prints nothing.
       let needsHeader = opts.format === 'table';
       try {
-        decodeCapture(bytes, (m) => {
+        const summary = decodeCapture(bytes, (m) => {
           if (needsHeader) {
             out.line(formatTableHeader());
             needsHeader = false;
@@ -46,6 +46,12 @@ export function register(program: Command): void {
           stream: opts.stream,
           onWarning: (text) => process.stderr.write(`peerproof decode: ${file}: ${text}\n`),
         });
+        if (summary.messages === 0) {
+          const where = opts.stream === undefined ? '' : ` in stream ${opts.stream}`;
+          process.stderr.write(
+            `peerproof decode: ${file}: no BGP messages${where} (${summary.packets} packets read; BGP is recognised on TCP port 179)\n`,
+          );
+        }
       } catch (err) {
         if (err instanceof NotACaptureError) return fail(`${file} is not a capture: ${err.message}`);
         throw err;
