@@ -204,8 +204,11 @@ export class Speaker {
     return afi === AFI_IPV6 ? this.ipv6Ids.prefixOf(key) : ipv4KeyToPrefix(key);
   }
 
-  /** Adds or replaces a locally originated route. */
-  announce(route: StaticRoute): void {
+  /**
+   * Adds or replaces a locally originated route. Several paths of one prefix (an agent's
+   * next hops on several load-balancer nodes, sent with ADD-PATH) differ by `localPathId`.
+   */
+  announce(route: StaticRoute, localPathId = 0): void {
     const attrs: RouteAttributes = { origin: route.origin, asPath: [] };
     if (route.nextHop) attrs.nextHop = route.nextHop;
     if (route.med !== undefined) attrs.med = route.med;
@@ -214,13 +217,13 @@ export class Speaker {
     if (route.largeCommunities) attrs.largeCommunities = route.largeCommunities;
     const id = this.store.intern(attrs);
     const key = this.keyOf(route.afi, route.prefix);
-    if (this.rib(route.afi).update(key, LOCAL_SOURCE, 0, id)) this.changed(route.afi, key);
+    if (this.rib(route.afi).update(key, LOCAL_SOURCE, localPathId, id)) this.changed(route.afi, key);
     this.store.release(id);
   }
 
-  withdrawLocal(afi: number, prefix: string): void {
+  withdrawLocal(afi: number, prefix: string, localPathId = 0): void {
     const key = this.keyOf(afi, prefix);
-    if (this.rib(afi).withdraw(key, LOCAL_SOURCE, 0)) this.changed(afi, key);
+    if (this.rib(afi).withdraw(key, LOCAL_SOURCE, localPathId)) this.changed(afi, key);
   }
 
   /** Asks a peer to send its routes again (RFC 2918); false when it cannot. */

@@ -105,7 +105,10 @@ export function advertisedRouteResources(speaker: Speaker, routeLimit: number): 
   return out;
 }
 
-function handle(speaker: Speaker, req: http.IncomingMessage, res: http.ServerResponse): void {
+/** Extra read-only paths a program embedding the speaker serves beside its own (e.g. `/desired`). */
+export type ExtraStatusPaths = Record<string, () => unknown>;
+
+function handle(speaker: Speaker, req: http.IncomingMessage, res: http.ServerResponse, extra: ExtraStatusPaths): void {
   const url = new URL(req.url ?? '/', 'http://status');
   const limitText = url.searchParams.get('limit');
   const limit = limitText === null ? DEFAULT_ROUTE_LIMIT : Number(limitText);
@@ -116,6 +119,8 @@ function handle(speaker: Speaker, req: http.IncomingMessage, res: http.ServerRes
   if (req.method !== 'GET') return send(405, { error: 'only GET is served' });
   if (!Number.isInteger(limit) || limit < 0) return send(400, { error: 'limit must be a non-negative integer' });
   const parts = url.pathname.split('/').filter(Boolean);
+  const extraPath = extra[url.pathname.replace(/\/+$/, '')];
+  if (extraPath) return send(200, extraPath());
   if (parts[0] === 'sessions' && parts.length === 1) {
     return send(200, { kind: 'BGPSessionList', items: speaker.peers.map((p) => sessionResource(speaker, p, limit)) });
   }
@@ -138,10 +143,14 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-export async function startStatusServer(speaker: Speaker, listen: { address: string; port: number } | { socket: string }): Promise<StatusServer> {
+export async function startStatusServer(
+  speaker: Speaker,
+  listen: { address: string; port: number } | { socket: string },
+  extra: ExtraStatusPaths = {},
+): Promise<StatusServer> {
   const server = http.createServer((req, res) => {
     try {
-      handle(speaker, req, res);
+      handle(speaker, req, res, extra);
     } catch (err) {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: (err as Error).message }));

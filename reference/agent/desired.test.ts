@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { allocateCluster } from '../ipam/cluster-ipam.ts';
+import { loadClusterFiles, loadClusterFolder } from '../k8s/load.ts';
+import { computeDesiredState } from './desired.ts';
+import { kernelSteps } from './kernel.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}/cluster`, import.meta.url));
+
+function desiredFor(dir: string, node: string) {
+  const model = loadClusterFolder(dir);
+  return computeDesiredState(model, allocateCluster(model), node, { connectRetrySeconds: 1 });
+}
+
+describe('desired state per flavour', () => {
+  it('cilium ConfigMap (seed 000): pod CIDR from cluster-pool and the first VIP, to the one peer, next hop self', () => {
+    const node1 = desiredFor(fixture('seed-000-cilium-two-subnets'), 'node1');
+    const node2 = desiredFor(fixture('seed-000-cilium-two-subnets'), 'node2');
+    expect(node1.bgp).toMatchObject({ localAsn: 65000, routerId: '10.0.1.10', peers: [{ address: '192.168.121.16', asn: 65100, connectRetry: 1 }] });
+    expect(node1.routes.map((r) => [r.prefix, r.pathId, r.nextHop, r.peers])).toEqual([
+      ['172.31.254.0/26', 0, undefined, ['192.168.121.16']],
+      ['192.0.2.0/32', 0, undefined, ['192.168.121.16']],
+    ]);
+    expect(node2.routes.map((r) => r.prefix)).toEqual(['172.31.254.64/26', '192.0.2.0/32']);
+    expect(node1.localVips).toEqual(['192.0.2.0']);
+    expect(node1.problems).toEqual([]);
+  });
+
+  it('cilium peering policy (seed 003): only advertise-bgp services, per rack; L2 VIP only on rack0', () => {
+    const rack0 = desiredFor(fixture('seed-003-rack-lb'), 'rack0-node1');
+    const rack1 = desiredFor(fixture('seed-003-rack-lb'), 'rack1-node2');
+    const vipOf = (d: typeof rack0) => d.routes.filter((r) => r.reasons.some((id) => !id.includes('PodCIDR') && !id.includes('pod'))).map((r) => r.prefix);
+    expect(rack0.routes.map((r) => r.prefix)).toContain('10.1.0.0/24');
+    expect(rack1.routes.map((r) => r.prefix)).toContain('10.1.1.0/24');
+    const rack0Vips = rack0.routes.filter((r) => r.prefix.startsWith('20.0.10.'));
+    expect(rack0Vips).toHaveLength(1); // nginx-service only, not internal-only
+    expect(rack0Vips[0]!.prefix).toMatch(/\/32$/);
+    expect(rack1.routes.filter((r) => r.prefix.startsWith('20.0.10.')).map((r) => r.prefix)).toEqual(rack0Vips.map((r) => r.prefix));
+    expect(vipOf(rack0).some((p) => p.startsWith('10.0.5.'))).toBe(false); // the L2 VIP is not in BGP
+    expect(rack0.l2).toEqual([{ interfaces: ['^net0$'], services: [{ lease: 'cilium-l2announce-default-nginx-service-l2', addresses: ['10.0.5.100'] }] }]);
+    expect(rack1.l2).toEqual([]);
+  });
+
+  it('calico (seed 001): block advertised with a blackhole on the owner, borrowed /32 from the borrower', () => {
+    const worker01 = desiredFor(fixture('seed-001-calico-rr'), 'worker01');
+    const worker02 = desiredFor(fixture('seed-001-calico-rr'), 'worker02');
+    expect(worker01.routes.map((r) => r.prefix)).toEqual(['1.1.1.0/29']);
+    expect(worker01.blackholes).toEqual(['1.1.1.0/29']);
+    expect(worker02.routes.map((r) => r.prefix)).toContain('1.1.1.2/32');
+    expect(worker02.blackholes).not.toContain('1.1.1.0/29');
+    expect(kernelSteps(worker01).map((s) => (s.kind === 'command' ? s.apply.join(' ') : s.kind))).toEqual(['ip route replace blackhole 1.1.1.0/29 proto static']);
+  });
+
+  it('anthos (seed 004): floating-IP sessions carry one path per load-balancer node; control plane announces its VIP', () => {
+    const lb1 = desiredFor(fixture('seed-004-anthos-floating'), '10.0.1.20');
+    expect(lb1.bgp!.peers.map((p) => [p.address, p.localAddress, p.addPath])).toEqual([
+      ['10.8.0.10', '10.0.1.100', 'send'],
+      ['10.8.0.11', '10.0.1.100', 'send'],
+    ]);
+    expect(lb1.routes.map((r) => [r.prefix, r.pathId, r.nextHop])).toEqual([
+      ['10.0.0.1/32', 1, '10.0.1.20'],
+      ['10.0.0.1/32', 2, '10.0.2.20'],
+    ]);
+    expect(lb1.localVips).toEqual(['10.0.0.1']);
+    const cp1 = desiredFor(fixture('seed-004-anthos-floating'), '10.0.1.10');
+    expect(cp1.routes.map((r) => [r.prefix, r.pathId])).toEqual([['10.0.0.8/32', 0]]);
+    expect(cp1.localVips).toEqual([]);
+  });
+
+  it('externalTrafficPolicy=Local: only nodes with a ready local endpoint announce', () => {
+    const files = {
+      'nodes.yaml': `apiVersion: v1
+kind: Node
+metadata: { name: a, labels: { bgp: "on" } }
+status: { addresses: [{ type: InternalIP, address: 10.0.0.1 }] }
+---
+apiVersion: v1
+kind: Node
+metadata: { name: b, labels: { bgp: "on" } }
+status: { addresses: [{ type: InternalIP, address: 10.0.0.2 }] }
+`,
+      'bgp.yaml': `apiVersion: cilium.io/v2alpha1
+kind: CiliumBGPPeeringPolicy
+metadata: { name: p }
+spec:
+  nodeSelector: { matchLabels: { bgp: "on" } }
+  virtualRouters:
+    - localASN: 65001
+      serviceSelector: { matchLabels: { bgp: "yes" } }
+      neighbors: [{ peerAddress: "10.0.0.254/32", peerASN: 65000 }]
+---
+apiVersion: cilium.io/v2alpha1
+kind: CiliumLoadBalancerIPPool
+metadata: { name: pool }
+spec: { blocks: [{ cidr: 198.51.100.0/24 }] }
+`,
+      'svc.yaml': `apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: default, labels: { bgp: "yes" } }
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  ports: [{ port: 80, protocol: TCP }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: web-1, namespace: default, labels: { kubernetes.io/service-name: web } }
+addressType: IPv4
+endpoints:
+  - { addresses: [10.244.0.5], nodeName: b, conditions: { ready: true } }
+`,
+    };
+    const model = loadClusterFiles(files);
+    const ipam = allocateCluster(model);
+    expect(computeDesiredState(model, ipam, 'a').routes).toEqual([]);
+    expect(computeDesiredState(model, ipam, 'b').routes.map((r) => r.prefix)).toEqual(['198.51.100.0/32']);
+  });
+});

@@ -1,0 +1,70 @@
+// The kernel objects a node's desired state needs — blackhole routes for Calico blocks, service
+// VIPs on lo hidden from ARP — kept in step with it through the datapath programmer, which
+// removes exactly what was added (sysctls restored to what they were before the agent).
+import { DatapathProgrammer, type AppliedDsr, type Step } from '../datapath/programmer.ts';
+import type { DesiredState } from './desired.ts';
+
+export function kernelSteps(desired: Pick<DesiredState, 'blackholes' | 'localVips'>): Step[] {
+  const steps: Step[] = [];
+  if (desired.localVips.some((vip) => !vip.includes(':'))) {
+    // The VIP on lo must not make the kernel answer ARP for it on the node's links: that is the
+    // L2 announcer's job on one node only.
+    steps.push({ kind: 'sysctl', key: 'net.ipv4.conf.all.arp_ignore', value: '1' });
+    steps.push({ kind: 'sysctl', key: 'net.ipv4.conf.all.arp_announce', value: '2' });
+  }
+  for (const vip of desired.localVips) {
+    const host = `${vip}/${vip.includes(':') ? 128 : 32}`;
+    steps.push({
+      kind: 'command',
+      description: `${host} on lo`,
+      apply: ['ip', 'addr', 'replace', host, 'dev', 'lo'],
+      remove: ['ip', 'addr', 'del', host, 'dev', 'lo'],
+    });
+  }
+  for (const prefix of desired.blackholes) {
+    steps.push({
+      kind: 'command',
+      description: `blackhole ${prefix}`,
+      apply: ['ip', 'route', 'replace', 'blackhole', prefix, 'proto', 'static'],
+      remove: ['ip', 'route', 'del', 'blackhole', prefix],
+    });
+  }
+  return steps;
+}
+
+function stepKey(step: Step): string {
+  return step.kind === 'sysctl' ? `sysctl ${step.key}` : step.kind === 'nft-table' ? `nft ${step.name}` : step.description;
+}
+
+/** Applies the difference between what is in place and what is wanted, in the current namespace. */
+export class KernelObjects {
+  private applied: AppliedDsr = { namespace: null, steps: [], originalSysctls: {} };
+
+  constructor(private readonly programmer = new DatapathProgrammer(null)) {}
+
+  get inPlace(): string[] {
+    return this.applied.steps.map(stepKey);
+  }
+
+  sync(steps: Step[]): void {
+    const wanted = new Map(steps.map((s) => [stepKey(s), s]));
+    const stale = this.applied.steps.filter((s) => wanted.get(stepKey(s)) === undefined || JSON.stringify(wanted.get(stepKey(s))) !== JSON.stringify(s));
+    if (stale.length > 0) {
+      this.programmer.remove({ ...this.applied, steps: stale });
+      this.applied = { ...this.applied, steps: this.applied.steps.filter((s) => !stale.includes(s)) };
+      for (const s of stale) if (s.kind === 'sysctl') delete this.applied.originalSysctls[s.key];
+    }
+    const present = new Set(this.applied.steps.map(stepKey));
+    const missing = steps.filter((s) => !present.has(stepKey(s)));
+    if (missing.length === 0) return;
+    const added = this.programmer.apply(missing, this.applied);
+    this.applied = { namespace: null, steps: [...this.applied.steps, ...added.steps], originalSysctls: added.originalSysctls };
+  }
+
+  /** Removes everything the agent added. */
+  clear(): void {
+    const applied = this.applied;
+    this.applied = { namespace: null, steps: [], originalSysctls: {} };
+    this.programmer.remove(applied);
+  }
+}
