@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab } from '../../conformance/lab/lab.ts';
+import { leftovers } from '../../conformance/lab/teardown.ts';
+import { agentDesired, agentLog, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+
+// Seed 000 with the reference agent on both nodes, from the cluster folder as the article's
+// second phase writes it (MetalLB-style bgp-config ConfigMap: both nodes AS 65000 peering the
+// router's id 192.168.121.16; cluster-pool pod CIDRs 172.31.254.0/23 in /26s). The topology's
+// router still has the first phase's neighbor ASes, so the test re-points them to AS 65000 as
+// the article's operator does.
+
+const runs = makeRunsRoot();
+let lab: Lab;
+
+beforeAll(async () => {
+  lab = await startAgentLab('seed-000-cilium-two-subnets', ['node1', 'node2'], runs.path);
+  for (const neighbor of ['10.0.1.10', '10.0.2.10']) {
+    const r = await lab.node('router').exec(['vtysh', '--vty_socket', lab.nodeDir('router'), '-c', 'configure terminal', '-c', 'router bgp 65100', '-c', `neighbor ${neighbor} remote-as 65000`]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  await waitForAgents(lab, ['node1', 'node2']);
+});
+
+afterAll(async () => {
+  if (process.env.PP_AGENT_LOGS) for (const n of ['node1', 'node2']) console.log(n, agentLog(lab, n));
+  const runDir = lab?.runDir;
+  await lab?.stop();
+  if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
+  runs.remove();
+});
+
+describe('seed-000 with the reference agent', () => {
+  it('the router learns each node\'s PodCIDR (/26 of 172.31.254.0/23) with the node as next hop', async () => {
+    const node1 = await agentDesired(lab, 'node1');
+    const node2 = await agentDesired(lab, 'node2');
+    const pod1 = node1.desired!.routes.find((r) => r.prefix.startsWith('172.31.254.'))!.prefix;
+    const pod2 = node2.desired!.routes.find((r) => r.prefix.startsWith('172.31.254.'))!.prefix;
+    expect(new Set([pod1, pod2])).toEqual(new Set(['172.31.254.0/26', '172.31.254.64/26']));
+    expect(await eventually(`${pod1} via 10.0.1.10`, async () => ((await fibNexthops(lab, 'router', pod1)).length ? fibNexthops(lab, 'router', pod1) : undefined))).toEqual(['10.0.1.10']);
+    expect(await eventually(`${pod2} via 10.0.2.10`, async () => ((await fibNexthops(lab, 'router', pod2)).length ? fibNexthops(lab, 'router', pod2) : undefined))).toEqual(['10.0.2.10']);
+  });
+
+  it('the LB VIP from 192.0.2.0/24 is announced by both nodes: a 2-path multipath route on the router', async () => {
+    const vip = (await agentDesired(lab, 'node1')).desired!.localVips[0]!;
+    expect(vip).toMatch(/^192\.0\.2\./);
+    expect((await agentDesired(lab, 'node2')).desired!.localVips).toEqual([vip]);
+    const hops = await eventually(`${vip}/32 with two next hops`, async () => {
+      const h = await fibNexthops(lab, 'router', `${vip}/32`);
+      return h.length === 2 ? h : undefined;
+    });
+    expect(hops).toEqual(['10.0.1.10', '10.0.2.10']);
+    const bgp = JSON.parse((await lab.node('router').exec(['vtysh', '--vty_socket', lab.nodeDir('router'), '-c', `show bgp ipv4 unicast ${vip}/32 json`])).stdout) as {
+      paths: Array<{ multipath?: boolean; bestpath?: { overall?: boolean }; nexthops: Array<{ ip: string }> }>;
+    };
+    expect(bgp.paths).toHaveLength(2);
+    expect(bgp.paths.every((p) => p.multipath || p.bestpath?.overall)).toBe(true);
+    // The node accepts the VIP's traffic: it is on lo.
+    const lo = (await lab.node('node1').exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout;
+    expect(lo).toContain(`"${vip}"`);
+  });
+});

@@ -1,0 +1,69 @@
+// Lab test support for the agent: bring a fixture up with `peerproof agent` on chosen speaker
+// nodes, ask an agent's status API, poll until a condition holds. Tests only.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentStatusSocket, referenceSpeakerHook, type ReferenceSpeakerOptions } from '../../conformance/lab/speakers/reference.ts';
+import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import { fetchStatus } from '../bgp/status.ts';
+import type { AgentStatus } from './agent.ts';
+
+export const fixturePath = (name: string): string => new URL(`../../fixtures/${name}/`, import.meta.url).pathname;
+
+export function makeRunsRoot(): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), 'pp-agent-'));
+  chmodSync(path, 0o755); // FRR runs as user frr and must reach its node folders
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Starts a fixture with the reference agent on `nodes` (the other speaker nodes keep their stand-in). */
+export async function startAgentLab(fixture: string, nodes: string[], runsRoot: string, options: ReferenceSpeakerOptions = {}): Promise<Lab> {
+  const hook = referenceSpeakerHook(options);
+  return startLab(fixturePath(fixture), { runsRoot, wait: false, timeoutMs: 30_000, speakers: Object.fromEntries(nodes.map((n) => [n, hook])) });
+}
+
+export function agentStatus<T = unknown>(lab: Lab, node: string, path: string): Promise<T> {
+  return fetchStatus({ socket: agentStatusSocket(lab.nodeDir(node)) }, path) as Promise<T>;
+}
+
+export function agentDesired(lab: Lab, node: string): Promise<AgentStatus & { node: string }> {
+  return agentStatus(lab, node, '/desired');
+}
+
+/** Waits until each agent has applied the cluster folder once (its status socket answers). */
+export async function waitForAgents(lab: Lab, nodes: string[]): Promise<void> {
+  for (const node of nodes) {
+    await eventually(`agent on ${node} reconciled (log: ${join(lab.nodeDir(node), 'agent.log')})`, async () => {
+      const status = await agentDesired(lab, node);
+      return status.generation > 0 ? status : undefined;
+    });
+  }
+}
+
+export function agentLog(lab: Lab, node: string): string {
+  const file = join(lab.nodeDir(node), 'agent.log');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '(no agent log)';
+}
+
+/** Polls `probe` until it returns a value that is not undefined; throws with `what` and the last error. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Next hops of a prefix in a node's kernel FIB (empty when absent). */
+export async function fibNexthops(lab: Lab, node: string, prefix: string): Promise<string[]> {
+  const route = (await lab.node(node).fib()).find((r) => r.prefix === prefix);
+  return route ? [...route.nexthops].sort() : [];
+}
