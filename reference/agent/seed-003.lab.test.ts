@@ -1,0 +1,97 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab } from '../../conformance/lab/lab.ts';
+import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
+import { leftovers } from '../../conformance/lab/teardown.ts';
+import { allocateCluster } from '../ipam/cluster-ipam.ts';
+import { loadClusterFolder } from '../k8s/load.ts';
+import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+
+// Seed 003 with the reference agent on all four Kubernetes nodes: Cilium peering policies per
+// rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.10.0/24, and an
+// L2 pool announced by ARP on rack0's net0 by the one node holding the service's lease.
+
+const NODES = ['rack0-node1', 'rack0-node2', 'rack1-node1', 'rack1-node2'];
+const runs = makeRunsRoot();
+let lab: Lab;
+let bgpVip: string;
+
+// What LB-IPAM gives each service, computed the way every agent does.
+const allocations = (() => {
+  const model = loadClusterFolder(join(fixturePath('seed-003-rack-lb'), 'cluster'));
+  return new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses.map((a) => a.address)]));
+})();
+
+beforeAll(async () => {
+  lab = await startAgentLab('seed-003-rack-lb', NODES, runs.path);
+  await waitForAgents(lab, NODES);
+});
+
+afterAll(async () => {
+  if (process.env.PP_AGENT_LOGS) for (const n of NODES) console.log(n, agentLog(lab, n));
+  const runDir = lab?.runDir;
+  await lab?.stop();
+  if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
+  runs.remove();
+});
+
+async function macOf(node: string, ifname: string): Promise<string> {
+  const [link] = JSON.parse((await lab.node(node).exec(['ip', '-j', 'link', 'show', 'dev', ifname])).stdout) as Array<{ address: string }>;
+  return link!.address.toLowerCase();
+}
+
+describe('seed-003 with the reference agent', () => {
+  it('advertises only the advertise-bgp service, as a /32, from the nodes of each rack', async () => {
+    bgpVip = allocations.get('default/nginx-service')![0]!;
+    const internalOnly = allocations.get('default/internal-only')![0]!;
+    expect(bgpVip).toMatch(/^20\.0\.10\./);
+    expect(internalOnly).toMatch(/^20\.0\.10\./);
+    const rack0 = await eventually(`${bgpVip}/32 on leaf01 via both rack0 nodes`, async () => {
+      const hops = await fibNexthops(lab, 'leaf01', `${bgpVip}/32`);
+      return hops.length === 2 ? hops : undefined;
+    });
+    expect(rack0).toEqual(['10.0.5.11', '10.0.5.12']);
+    const rack1 = await eventually(`${bgpVip}/32 on leaf02 via both rack1 nodes`, async () => {
+      const hops = await fibNexthops(lab, 'leaf02', `${bgpVip}/32`);
+      return hops.length === 2 ? hops : undefined;
+    });
+    expect(rack1).toEqual(['10.0.10.11', '10.0.10.12']);
+    // PodCIDRs too (exportPodCIDR), and never the unlabelled service nor the L2 pool's VIP.
+    expect(await fibNexthops(lab, 'leaf01', '10.1.0.0/24')).toEqual(['10.0.5.11']);
+    const leafRoutes = (await lab.node('leaf01').rib()).map((r) => r.prefix);
+    expect(leafRoutes).not.toContain(`${internalOnly}/32`);
+    expect(leafRoutes.filter((p) => p.startsWith('10.0.5.1') && p.endsWith('/32'))).toEqual([]);
+    expect((await agentDesired(lab, 'rack0-node1')).desired!.routes.map((r) => r.prefix).filter((p) => p.startsWith('20.0.10.'))).toEqual([`${bgpVip}/32`]);
+  });
+
+  it('answers ARP for the L2 VIP from exactly one rack0 node', async () => {
+    const l2Vip = allocations.get('default/nginx-service-l2')![0]!;
+    expect(l2Vip).toBe('10.0.5.100');
+    const macs = new Map([
+      [await macOf('rack0-node1', 'net0'), 'rack0-node1'],
+      [await macOf('rack0-node2', 'net0'), 'rack0-node2'],
+    ]);
+    const replies = await eventually('ARP replies for the L2 VIP', async () => {
+      const r = await lab.node('client2').exec(['arping', '-c', '4', '-w', '5', '-I', 'net0', l2Vip]);
+      const seen = [...r.stdout.matchAll(/reply from \S+ \[([0-9A-Fa-f:]+)\]/g)].map((m) => m[1]!.toLowerCase());
+      return seen.length >= 3 ? seen : undefined;
+    });
+    const answering = new Set(replies.map((mac) => macs.get(mac) ?? `unknown ${mac}`));
+    expect(answering.size).toBe(1);
+    expect(['rack0-node1', 'rack0-node2']).toContain([...answering][0]);
+  });
+
+  it('deleting the services file withdraws the VIP on the leaves', async () => {
+    rmSync(join(agentClusterDir(lab.runDir), 'services.yaml'));
+    await eventually(`${bgpVip}/32 withdrawn on leaf01 and leaf02`, async () => {
+      const left = [...(await fibNexthops(lab, 'leaf01', `${bgpVip}/32`)), ...(await fibNexthops(lab, 'leaf02', `${bgpVip}/32`))];
+      return left.length === 0 ? true : undefined;
+    }, 10_000);
+    const desired = (await agentDesired(lab, 'rack0-node1')).desired!;
+    expect(desired.routes.map((r) => r.prefix)).toEqual(['10.1.0.0/24']);
+    expect(desired.l2).toEqual([]);
+    // the VIPs left lo with their services
+    expect((await lab.node('rack0-node1').exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout).not.toContain(`"${bgpVip}"`);
+  });
+});
