@@ -47,7 +47,7 @@ const seedMessages: Array<{ bytes: Uint8Array; ctx: CodecContext }> = [
 ];
 
 // Deeper runs: CODEC_FUZZ_ITERATIONS=200000 npx vitest run reference/bgp/wire/fuzz.test.ts
-const ITERATIONS = Number(process.env.CODEC_FUZZ_ITERATIONS ?? 2000);
+const ITERATIONS = Number(process.env.CODEC_FUZZ_ITERATIONS ?? 1500);
 
 const contexts: CodecContext[] = [
   {},
