@@ -1,0 +1,134 @@
+// Runs one replay fixture in the lab: the `peer` node runs a real daemon (the fixture's kind or
+// `against`), the `replay` node runs the replay engine (player-main.ts) through the lab's speaker
+// hook, tcpdump captures the link. Waits for the engine's `done`, reads the peer's RIB and
+// session state, tears everything down, and evaluates expect.yaml.
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
+import { loadFixture } from '../lab/fixture/load.ts';
+import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
+import type { DaemonKindName, LabTopology } from '../lab/model.ts';
+import { LINK_IF, PEER_NODE, REPLAY_NODE } from './fixture.ts';
+import type { PlayerEvent } from './player.ts';
+import { readRecording, type Recording } from './recording.ts';
+import { evaluate, readExpect, type Evaluation, type ExpectFile, type ReplayObservation } from './symptoms.ts';
+import { daemonVersion } from './versions.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const playerMain = join(here, 'player-main.ts');
+const tsxLoader = join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
+
+export interface RunReplayOptions {
+  against?: DaemonKindName;
+  runsRoot?: string;
+  /** Override expect.yaml's replay.speed (recorded gaps divided by this). */
+  speed?: number;
+  /** Seconds to wait for the engine's `done` beyond the recording's own duration. */
+  timeout?: number;
+}
+
+export interface ReplayRun {
+  fixture: string;
+  against: DaemonKindName;
+  version: string;
+  recording: Recording;
+  observation: ReplayObservation;
+  peerSessions: SessionState[];
+  evaluation: Evaluation | null;
+  expect: ExpectFile | null;
+  runDir: string;
+  /** The link capture (pcap) of the run, kept in the run folder. */
+  capture: string | null;
+}
+
+function readEvents(file: string): PlayerEvent[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as PlayerEvent];
+      } catch {
+        return []; // a line being written right now
+      }
+    });
+}
+
+export async function runReplayFixture(fixtureDir: string, opts: RunReplayOptions = {}): Promise<ReplayRun> {
+  const fixture = loadFixture(fixtureDir);
+  const topology: LabTopology = structuredClone(fixture.topology);
+  const replayNode = topology.nodes.find((n) => n.name === REPLAY_NODE);
+  const peerNode = topology.nodes.find((n) => n.name === PEER_NODE);
+  if (!replayNode || !peerNode) throw new Error(`${fixture.dir}: a replay fixture needs nodes "${REPLAY_NODE}" and "${PEER_NODE}"`);
+  const against = opts.against ?? (peerNode.kind as DaemonKindName);
+  if (!['frr', 'gobgp', 'bird'].includes(against)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${against}`);
+  if (against !== peerNode.kind) {
+    peerNode.kind = against;
+    delete peerNode.frrConfig; // an FRR config says nothing to GoBGP or BIRD
+  }
+  const recordingFile = join(fixture.dir, 'recording.json');
+  const recording = readRecording(recordingFile);
+  const addressMap = (JSON.parse(readFileSync(recordingFile, 'utf8')) as { addressMap?: Record<string, string> }).addressMap ?? {};
+  const expect = fixture.expectFile && /^\s*bug:/m.test(readFileSync(fixture.expectFile, 'utf8')) ? readExpect(fixture.expectFile) : null;
+  const speed = opts.speed ?? expect?.replay?.speed ?? 1;
+  const settle = expect?.replay?.settle ?? 2;
+  const maxGap = expect?.replay?.maxGap ?? 5;
+  const duration = recording.messages.reduce((max, m) => Math.max(max, m.t), 0);
+  const played = recording.messages.filter((m) => m.from === 'played').length;
+  const timeoutMs = (Math.min(duration / speed, played * maxGap) + settle + (opts.timeout ?? 30)) * 1000;
+
+  let eventsFile = '';
+  const hook: SpeakerHook = async ({ backend, node, dir }) => {
+    mkdirSync(dir, { recursive: true });
+    eventsFile = join(dir, 'events.jsonl');
+    const map = Object.entries(addressMap).flatMap(([a, b]) => ['--map', `${a}=${b}`]);
+    const argv = [
+      process.execPath, '--import', tsxLoader, playerMain,
+      '--recording', recordingFile, '--events', eventsFile,
+      '--speed', String(speed), '--settle', String(settle), '--max-gap', String(maxGap),
+      '--bgp-id', node.routerId ?? '10.77.255.1', ...map,
+    ];
+    return [await backend.spawn(node.name, argv, { label: 'replay', logFile: join(dir, 'replay.log') })];
+  };
+
+  const version = await daemonVersion(against);
+  const lab: Lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers: { [REPLAY_NODE]: hook } });
+  let events: PlayerEvent[] = [];
+  const ribs: Record<string, RouteEntry[]> = {};
+  let peerSessions: SessionState[] = [];
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      events = readEvents(eventsFile);
+      if (events.some((e) => e.kind === 'done')) break;
+      if (Date.now() > deadline) {
+        events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (no session from the peer?)` });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    ribs[PEER_NODE] = await lab.node(PEER_NODE).rib().catch(() => []);
+    peerSessions = await lab.node(PEER_NODE).sessions().catch(() => []);
+  } finally {
+    await lab.stop();
+  }
+  // What the peer does after `done` (a Cease when the lab stops it) is not part of the replay.
+  const pcap = join(lab.runDir, 'pcaps', `${PEER_NODE}-${LINK_IF}.pcap`);
+  const observation: ReplayObservation = { events, ribs };
+  return {
+    fixture: fixture.name,
+    against,
+    version,
+    recording,
+    observation,
+    peerSessions,
+    evaluation: expect ? evaluate(expect, observation) : null,
+    expect,
+    runDir: lab.runDir,
+    capture: existsSync(pcap) ? pcap : null,
+  };
+}
