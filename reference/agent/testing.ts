@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentStatusSocket, referenceSpeakerHook, type ReferenceSpeakerOptions } from '../../conformance/lab/speakers/reference.ts';
-import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import type { BackendProcess } from '../../conformance/lab/backend.ts';
+import { startLab, type Lab, type SpeakerHook } from '../../conformance/lab/lab.ts';
 import { fetchStatus } from '../bgp/status.ts';
 import type { AgentStatus } from './agent.ts';
 
@@ -16,9 +17,23 @@ export function makeRunsRoot(): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Starts a fixture with the reference agent on `nodes` (the other speaker nodes keep their stand-in). */
-export async function startAgentLab(fixture: string, nodes: string[], runsRoot: string, options: ReferenceSpeakerOptions = {}): Promise<Lab> {
-  const hook = referenceSpeakerHook(options);
+/**
+ * Starts a fixture with the reference agent on `nodes` (the other speaker nodes keep their
+ * stand-in). `processes`, when given, receives each node's agent process (to signal it).
+ */
+export async function startAgentLab(
+  fixture: string,
+  nodes: string[],
+  runsRoot: string,
+  options: ReferenceSpeakerOptions = {},
+  processes?: Map<string, BackendProcess>,
+): Promise<Lab> {
+  const inner = referenceSpeakerHook(options);
+  const hook: SpeakerHook = async (ctx) => {
+    const started = await inner(ctx);
+    processes?.set(ctx.node.name, started[0]!);
+    return started;
+  };
   return startLab(fixturePath(fixture), { runsRoot, wait: false, timeoutMs: 30_000, speakers: Object.fromEntries(nodes.map((n) => [n, hook])) });
 }
 
