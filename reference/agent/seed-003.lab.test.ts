@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
+import { namespacePids } from '../../conformance/lab/netns.ts';
 import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
 import { leftovers } from '../../conformance/lab/teardown.ts';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
@@ -11,11 +13,14 @@ import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsR
 // Seed 003 with the reference agent on all four Kubernetes nodes: Cilium peering policies per
 // rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.10.0/24, and an
 // L2 pool announced by ARP on rack0's net0 by the one node holding the service's lease.
+// SIGTERM to the leader's agent leaves nothing behind and hands the VIP over.
 
 const NODES = ['rack0-node1', 'rack0-node2', 'rack1-node1', 'rack1-node2'];
 const runs = makeRunsRoot();
 let lab: Lab;
 let bgpVip: string;
+let survivor = 'rack0-node2';
+const processes = new Map<string, BackendProcess>();
 
 // What LB-IPAM gives each service, computed the way every agent does.
 const allocations = (() => {
@@ -24,7 +29,7 @@ const allocations = (() => {
 })();
 
 beforeAll(async () => {
-  lab = await startAgentLab('seed-003-rack-lb', NODES, runs.path);
+  lab = await startAgentLab('seed-003-rack-lb', NODES, runs.path, {}, processes);
   await waitForAgents(lab, NODES);
 });
 
@@ -82,16 +87,45 @@ describe('seed-003 with the reference agent', () => {
     expect(['rack0-node1', 'rack0-node2']).toContain([...answering][0]);
   });
 
+  it('SIGTERM to the L2 leader: it exits 0 leaving no VIP on lo, sysctls as found, no announcer; the other rack0 node takes over', async () => {
+    const l2Vip = allocations.get('default/nginx-service-l2')![0]!;
+    const leader = agentLog(lab, 'rack0-node1').includes('"event":"leader"') ? 'rack0-node1' : 'rack0-node2';
+    const other = leader === 'rack0-node1' ? 'rack0-node2' : 'rack0-node1';
+    const sysctl = async (node: string) => (await lab.node(node).exec(['sysctl', '-n', 'net.ipv4.conf.all.arp_ignore'])).stdout.trim();
+    expect(await sysctl(leader)).toBe('1');
+    const agent = processes.get(leader)!;
+    await agent.stop('SIGTERM', 10_000);
+    expect(await agent.exited).toBe(0);
+    const lo = (await lab.node(leader).exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout;
+    expect(lo).not.toContain(`"${bgpVip}"`);
+    expect(lo).not.toContain(`"${l2Vip}"`);
+    expect(await sysctl(leader)).toBe(await sysctl('client2')); // as a node the agent never touched
+    expect(namespacePids(`pp-${lab.runId}-${leader}`)).toEqual([]);
+    const leaderAddress = leader === 'rack0-node1' ? '10.0.5.11' : '10.0.5.12';
+    const otherAddress = leader === 'rack0-node1' ? '10.0.5.12' : '10.0.5.11';
+    expect(await eventually(`${bgpVip}/32 on leaf01 only via ${otherAddress}`, async () => {
+      const hops = await fibNexthops(lab, 'leaf01', `${bgpVip}/32`);
+      return hops.includes(leaderAddress) ? undefined : hops;
+    })).toEqual([otherAddress]);
+    const otherMac = await macOf(other, 'net0');
+    await eventually(`ARP for ${l2Vip} answered by ${other}`, async () => {
+      const r = await lab.node('client2').exec(['arping', '-c', '2', '-w', '3', '-I', 'net0', l2Vip]);
+      const seen = [...r.stdout.matchAll(/reply from \S+ \[([0-9A-Fa-f:]+)\]/g)].map((m) => m[1]!.toLowerCase());
+      return seen.length > 0 && seen.every((mac) => mac === otherMac) ? true : undefined;
+    });
+    survivor = other;
+  });
+
   it('deleting the services file withdraws the VIP on the leaves', async () => {
     rmSync(join(agentClusterDir(lab.runDir), 'services.yaml'));
     await eventually(`${bgpVip}/32 withdrawn on leaf01 and leaf02`, async () => {
       const left = [...(await fibNexthops(lab, 'leaf01', `${bgpVip}/32`)), ...(await fibNexthops(lab, 'leaf02', `${bgpVip}/32`))];
       return left.length === 0 ? true : undefined;
     }, 10_000);
-    const desired = (await agentDesired(lab, 'rack0-node1')).desired!;
-    expect(desired.routes.map((r) => r.prefix)).toEqual(['10.1.0.0/24']);
+    const desired = (await agentDesired(lab, survivor)).desired!;
+    expect(desired.routes.map((r) => r.prefix)).toEqual([survivor === 'rack0-node1' ? '10.1.0.0/24' : '10.1.3.0/24']);
     expect(desired.l2).toEqual([]);
     // the VIPs left lo with their services
-    expect((await lab.node('rack0-node1').exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout).not.toContain(`"${bgpVip}"`);
+    expect((await lab.node(survivor).exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout).not.toContain(`"${bgpVip}"`);
   });
 });
