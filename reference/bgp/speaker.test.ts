@@ -4,6 +4,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig, type SpeakerConfig } from './config.ts';
 import { Speaker } from './speaker.ts';
+import { fetchStatus, formatSessionsTable, startStatusServer, type BgpSessionResource } from './status.ts';
 import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage } from './wire/index.ts';
 
 const running: Speaker[] = [];
@@ -269,5 +270,29 @@ describe('policy, ADD-PATH best-N and MRAI between three speakers', () => {
     // One UPDATE for the shared attributes; 10.7.2.0/24 came and went inside the window.
     expect(b.peers[0]!.session.counters.updatesIn - before).toBe(1);
     expect(received(b).some((r) => r.prefix === '10.7.2.0/24')).toBe(false);
+  });
+});
+
+describe('status API', () => {
+  it('serves BGPSession and BGPAdvertisedRoute resources over HTTP', async () => {
+    const { a, b } = await pair({ routes: [{ prefix: '10.0.4.1/32', nextHop: '192.168.1.10' }] }, {}, {}, { name: 'tor' });
+    await until('route at B', () => received(b).length === 1);
+    const server = await startStatusServer(a, { address: '127.0.0.1', port: 0 });
+    try {
+      const port = Number(server.where.split(':').pop());
+      const sessions = (await fetchStatus({ port }, '/sessions')) as { items: BgpSessionResource[] };
+      expect(sessions.items[0]).toMatchObject({
+        kind: 'BGPSession',
+        spec: { localASN: 65001, peerASN: 65002, localIP: '127.0.0.1', peerIP: '127.0.0.2' },
+        status: { state: 'Established', connection: 'inbound', advertisedPrefixes: 1, advertisedRoutes: [{ prefix: '10.0.4.1/32', nextHop: '192.168.1.10' }] },
+      });
+      expect(sessions.items[0]!.status.negotiated).toMatchObject({ fourOctetAs: true, families: ['1/1'], routeRefresh: true });
+      const routes = (await fetchStatus({ port }, '/advertised-routes')) as { items: Array<{ kind: string; spec: Record<string, unknown> }> };
+      expect(routes.items).toEqual([expect.objectContaining({ kind: 'BGPAdvertisedRoute', spec: expect.objectContaining({ prefix: '10.0.4.1/32', peerIP: '127.0.0.2' }) })]);
+      await expect(fetchStatus({ port }, '/sessions/nobody')).rejects.toThrow(/no session nobody/);
+      expect(formatSessionsTable(sessions.items)).toMatch(/127\.0\.0\.2\s+Established/);
+    } finally {
+      await server.close();
+    }
   });
 });
