@@ -15,8 +15,12 @@ let lab: Lab;
 beforeAll(async () => {
   lab = await startAgentLab('seed-000-cilium-two-subnets', ['node1', 'node2'], runs.path);
   for (const neighbor of ['10.0.1.10', '10.0.2.10']) {
-    const r = await lab.node('router').exec(['vtysh', '--vty_socket', lab.nodeDir('router'), '-c', 'configure terminal', '-c', 'router bgp 65100', '-c', `neighbor ${neighbor} remote-as 65000`]);
-    expect(r.code, r.stderr).toBe(0);
+    // bgpd may still be reading its config when the lab returns (no wait): retry until it takes it
+    await eventually(`router accepts neighbor ${neighbor} remote-as 65000`, async () => {
+      const r = await lab.node('router').exec(['vtysh', '--vty_socket', lab.nodeDir('router'), '-c', 'configure terminal', '-c', 'router bgp 65100', '-c', `neighbor ${neighbor} remote-as 65000`]);
+      if (r.code !== 0) throw new Error(r.stderr || r.stdout);
+      return true;
+    });
   }
   await waitForAgents(lab, ['node1', 'node2']);
 });
@@ -24,9 +28,12 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.PP_AGENT_LOGS) for (const n of ['node1', 'node2']) console.log(n, agentLog(lab, n));
   const runDir = lab?.runDir;
-  await lab?.stop();
-  if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  runs.remove();
+  try {
+    await lab?.stop();
+    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
+  } finally {
+    runs.remove();
+  }
 });
 
 describe('seed-000 with the reference agent', () => {

@@ -36,9 +36,12 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.PP_AGENT_LOGS) for (const n of NODES) console.log(n, agentLog(lab, n));
   const runDir = lab?.runDir;
-  await lab?.stop();
-  if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  runs.remove();
+  try {
+    await lab?.stop();
+    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
+  } finally {
+    runs.remove();
+  }
 });
 
 async function macOf(node: string, ifname: string): Promise<string> {
