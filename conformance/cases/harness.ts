@@ -1,0 +1,118 @@
+// The case side of `peerproof run`: a case file calls defineCase(id, ...) and gets the lab the
+// runner brought up for this (fixture, speaker, peer), already Established and routed. The
+// runner owns the lab (bring-up, teardown, `broken` when it would not come up); cases only
+// query it, start captures of their own, run traffic and judge.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject, test, type TestContext } from 'vitest';
+import { backendFactory } from '../lab/backends/index.ts';
+import { Lab, type SpeakerHook } from '../lab/lab.ts';
+import { Ledger } from '../lab/ledger.ts';
+import type { LabTopology } from '../lab/model.ts';
+import { loadProfile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
+import { catalogEntry } from './catalog.ts';
+
+/** What the runner hands every case of one lab (through vitest's provide/inject). */
+export interface SuiteParams {
+  fixture: string;
+  fixtureDir: string;
+  speaker: string;
+  peer: string;
+  runDir: string;
+  /** Speaker nodes driven by a hook (sessions judged from their peers' side only). */
+  hookedNodes: string[];
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    peerproofSuite: SuiteParams;
+  }
+}
+
+/** The harness (not the speaker) failed: reported `broken`, never `failed`. */
+export class HarnessError extends Error {
+  override name = 'HarnessError';
+}
+
+export interface CaseMeta {
+  caseId: string;
+  measurements: Record<string, number | string | boolean>;
+  /** Extra files, relative to the lab's run folder. */
+  artifacts: string[];
+}
+
+export interface CaseTools {
+  lab: Lab;
+  suite: SuiteParams;
+  profile: SpeakerProfile;
+  /** Records a measured figure into summary.json's `measurements`. */
+  measure(name: string, value: number | string | boolean): void;
+  artifact(pathInRunDir: string): void;
+  /** Ends the case as `skipped` with this reason. */
+  skip(reason: string): never;
+}
+
+export interface CaseDefinition {
+  /** Profile capabilities the speaker needs (e.g. `l2`); a speaker lacking one is skipped. */
+  needs?: string[];
+  /** Fabric peers the case can judge; others are skipped with `peerReason`. */
+  peers?: string[];
+  peerReason?: string;
+  timeoutMs?: number;
+  run(tools: CaseTools): Promise<void>;
+}
+
+let attached: Lab | undefined;
+
+/** A Lab object over the runner's running lab (its ledger and topology.json), without owning it. */
+export function attachLab(suite: SuiteParams): Lab {
+  if (attached?.runDir === suite.runDir) return attached;
+  const ledger = new Ledger(suite.runDir);
+  const run = ledger.summary();
+  if (!run.runId || run.down) throw new HarnessError(`lab run ${suite.runDir} is not running`);
+  const topology = JSON.parse(readFileSync(join(suite.runDir, 'topology.json'), 'utf8')) as LabTopology;
+  const hooked: SpeakerHook = async () => [];
+  const speakers = Object.fromEntries(suite.hookedNodes.map((n) => [n, hooked]));
+  attached = new Lab(topology, backendFactory(run.backend).create(ledger), ledger, { handleSignals: false, speakers });
+  return attached;
+}
+
+export function suiteParams(): SuiteParams {
+  return inject('peerproofSuite');
+}
+
+/** Fixture expect.yaml note for a case id (what the seed article says should happen). */
+export function expectNote(suite: SuiteParams, id: string): string | undefined {
+  const file = join(suite.fixtureDir, 'expect.yaml');
+  if (!existsSync(file)) return undefined;
+  const match = new RegExp(`- id: ${id.replace('.', '\\.')}\\s*\\n\\s*note: (.*)`).exec(readFileSync(file, 'utf8'));
+  return match?.[1];
+}
+
+export function defineCase(id: string, def: CaseDefinition): void {
+  const entry = catalogEntry(id);
+  const combo = suiteParams();
+  test(`${id} [${combo.fixture} ${combo.speaker}/${combo.peer}]`, { timeout: def.timeoutMs ?? 120_000 }, async (ctx: TestContext) => {
+    const suite = suiteParams();
+    const meta = ctx.task.meta as unknown as CaseMeta;
+    meta.caseId = entry.id;
+    meta.measurements = {};
+    meta.artifacts = [];
+    const profile = loadProfile(suite.speaker);
+    const lacking = missingCapability(profile, def.needs ?? []);
+    if (lacking) return ctx.skip(lacking);
+    if (def.peers && !def.peers.includes(suite.peer)) return ctx.skip(`fabric peer ${suite.peer}: ${def.peerReason ?? 'not supported by this case'}`);
+    const lab = attachLab(suite);
+    await def.run({
+      lab,
+      suite,
+      profile,
+      measure: (name, value) => void (meta.measurements[name] = value),
+      artifact: (path) => void meta.artifacts.push(path),
+      skip: (reason) => {
+        ctx.skip(reason);
+        throw new Error('unreachable: skip() throws');
+      },
+    });
+  });
+}

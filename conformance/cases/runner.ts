@@ -1,0 +1,276 @@
+// `peerproof run`: for each fixture x speaker under test x fabric peer, bring one lab up (owned
+// here), run the case files its expect.yaml declares through vitest's Node API against it, tear
+// it down, and publish summary.json + report (conformance/report). A lab that will not come up
+// makes its cases `broken`; combinations that cannot run are `skipped` with the reason.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { startVitest } from 'vitest/node';
+import { loadFixture } from '../lab/fixture/load.ts';
+import { startLab, type Lab } from '../lab/lab.ts';
+import type { DaemonKindName } from '../lab/model.ts';
+import { loadProfile, ProfileError } from '../lab/speakers/profile.ts';
+import { speakerNodes, UnsupportedCombination, withFabricPeer, withSpeaker } from '../lab/speakers/under-test.ts';
+import { publishRun, type PublishedRun } from '../report/publish.ts';
+import { buildSummary, readHostVersions, type CaseResult } from '../report/summary.ts';
+import { ALLURE_RESULTS_DIR } from '../report/allure.ts';
+import { catalogEntry } from './catalog.ts';
+import { CaseCollector, type CaseOutcome } from './collect.ts';
+import type { SuiteParams } from './harness.ts';
+import { PENDING_CASES } from './pending.ts';
+import { speakerLinkCaptures } from './captures.ts';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CASES_DIR = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_FIXTURES_DIR = join(PROJECT_ROOT, 'fixtures');
+export const DEFAULT_REPORT_DIR = join(PROJECT_ROOT, 'reports', 'latest');
+
+export type SpeakerSpec = { kind: 'profile'; name: string } | { kind: 'docker'; image: string } | { kind: 'external'; address: string };
+
+export function parseSpeakerSpec(text: string): SpeakerSpec {
+  const [scheme, ...rest] = text.split(':');
+  const value = rest.join(':');
+  if (rest.length === 0) {
+    if (!/^[a-z][a-z0-9-]*$/.test(text)) throw new Error(`--speaker "${text}": expected a profile name (reference, frr, gobgp, bird), docker:IMAGE or external:ADDRESS`);
+    return { kind: 'profile', name: text };
+  }
+  if (scheme === 'docker') {
+    if (!/^[\w./-]+(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/.test(value)) throw new Error(`--speaker "${text}": "${value}" is not a container image reference`);
+    return { kind: 'docker', image: value };
+  }
+  if (scheme === 'external') {
+    if (!/^(\d{1,3}\.){3}\d{1,3}(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(value)) throw new Error(`--speaker "${text}": "${value}" is not ADDRESS[:PORT]`);
+    return { kind: 'external', address: value };
+  }
+  throw new Error(`--speaker "${text}": unknown scheme "${scheme}" (use docker:IMAGE or external:ADDRESS)`);
+}
+
+export function speakerLabel(spec: SpeakerSpec): string {
+  return spec.kind === 'profile' ? spec.name : spec.kind === 'docker' ? `docker:${spec.image}` : `external:${spec.address}`;
+}
+
+export interface RunOptions {
+  /** Fixture folders. */
+  fixtures: string[];
+  speakers: SpeakerSpec[];
+  peers: DaemonKindName[];
+  reportDir: string;
+  baseline?: string;
+  /** vitest sharding, 1-based. */
+  shard?: { index: number; count: number };
+  /** Only these case ids. */
+  cases?: string[];
+  backend?: string;
+  allure?: boolean;
+  labTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunTimings {
+  /** Seconds spent bringing labs up (sessions, routes: protocol timers) and tearing them down. */
+  labS: number;
+  /** Seconds inside vitest (case bodies, their wire waits, vitest's own start-up). */
+  casesS: number;
+  combos: number;
+}
+
+export interface RunOutcome extends PublishedRun {
+  timings: RunTimings;
+}
+
+export function listFixtures(dir: string = DEFAULT_FIXTURES_DIR): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'expect.yaml')))
+    .map((d) => join(dir, d.name))
+    .sort();
+}
+
+export function declaredCases(fixtureDir: string): string[] {
+  const doc = parse(readFileSync(join(fixtureDir, 'expect.yaml'), 'utf8')) as { cases?: Array<{ id?: unknown }> } | null;
+  const ids = (doc?.cases ?? []).map((c) => c.id).filter((id): id is string => typeof id === 'string');
+  for (const id of ids) catalogEntry(id); // throws on an id the catalogue does not know
+  return ids;
+}
+
+export function caseFile(id: string): string | null {
+  const file = join(CASES_DIR, `${id.replace(/\./g, '-')}.case.ts`);
+  return existsSync(file) ? file : null;
+}
+
+/** Which shard reports a result the runner makes itself (vitest shards only case files). */
+function inShard(key: string, shard: RunOptions['shard']): boolean {
+  if (!shard) return true;
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % shard.count === shard.index - 1;
+}
+
+function formatProgress(r: CaseResult): string {
+  const fixture = r.fixture.replace(/^(seed-\d+)-.*/, '$1');
+  return `${r.status.padEnd(7)} ${r.id.padEnd(26)} ${fixture.padEnd(9)} ${`${r.speaker}/${r.peer}`.padEnd(16)} ${r.durationS.toFixed(1).padStart(6)}s${r.flaky ? ' FLAKY' : ''}${r.reason && r.status !== 'passed' ? `  ${r.reason.slice(0, 120)}` : ''}`;
+}
+
+/** Files of a lab run worth keeping with every case: captures, daemon logs, rendered configs. */
+function runArtifacts(runDir: string, reportDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (/\.(pcap|log|conf|toml|json|txt)$/.test(e.name) && e.name !== 'ledger.jsonl') out.push(relative(reportDir, path));
+    }
+  };
+  walk(runDir);
+  return out.sort();
+}
+
+export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
+  const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const reportDir = resolve(opts.reportDir);
+  const runsRoot = join(reportDir, 'runs');
+  // This run's own outputs only; a report dir is rewritten by each run.
+  rmSync(runsRoot, { recursive: true, force: true });
+  rmSync(join(reportDir, ALLURE_RESULTS_DIR), { recursive: true, force: true });
+  mkdirSync(runsRoot, { recursive: true });
+  const startedAt = new Date();
+  const started = performance.now();
+  const timings: RunTimings = { labS: 0, casesS: 0, combos: 0 };
+  const results: CaseResult[] = [];
+  const emit = (r: CaseResult) => {
+    results.push(r);
+    log(formatProgress(r));
+  };
+  const base = (id: string, fixture: string, speaker: string, peer: string) => {
+    const entry = catalogEntry(id);
+    return { id, fixture, speaker, peer, rfc: entry.clauses.map((c) => c.ref), seed: entry.seed };
+  };
+  const runnerResult = (id: string, fixture: string, speaker: string, peer: string, status: 'skipped' | 'broken', reason: string) => {
+    const key = `${id}|${fixture}|${speaker}|${peer}`;
+    if (!inShard(key, opts.shard)) return;
+    emit({ ...base(id, fixture, speaker, peer), status, reason, durationS: 0, flaky: false, measurements: {}, artifacts: [] });
+  };
+
+  for (const fixtureDir of opts.fixtures) {
+    const fixture = loadFixture(fixtureDir);
+    const ids = declaredCases(fixture.dir).filter((id) => !opts.cases || opts.cases.includes(id));
+    for (const spec of opts.speakers) {
+      const speaker = speakerLabel(spec);
+      for (const peer of opts.peers) {
+        const skipAll = (reason: string) => ids.forEach((id) => runnerResult(id, fixture.name, speaker, peer, 'skipped', reason));
+        if (spec.kind !== 'profile') {
+          skipAll(`--speaker ${spec.kind}: is parsed but not run yet (issue 7 adds ${spec.kind} speakers under test)`);
+          continue;
+        }
+        const runnable = ids.filter((id) => {
+          if (caseFile(id)) return true;
+          runnerResult(id, fixture.name, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
+          return false;
+        });
+        if (runnable.length === 0) continue;
+        let placement;
+        try {
+          const profile = loadProfile(spec.name);
+          placement = await withSpeaker(withFabricPeer(fixture.topology, peer), profile);
+        } catch (err) {
+          if (!(err instanceof UnsupportedCombination || err instanceof ProfileError)) throw err;
+          runnable.forEach((id) => runnerResult(id, fixture.name, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
+          continue;
+        }
+        timings.combos++;
+        const labStart = performance.now();
+        let lab: Lab;
+        try {
+          lab = await startLab(placement.topology, {
+            runsRoot,
+            backend: opts.backend,
+            speakers: placement.hooks,
+            captures: speakerLinkCaptures(placement.topology),
+            timeoutMs: opts.labTimeoutMs ?? 30_000,
+          });
+        } catch (err) {
+          timings.labS += (performance.now() - labStart) / 1000;
+          const reason = `lab would not come up: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`;
+          runnable.forEach((id) => runnerResult(id, fixture.name, speaker, peer, 'broken', reason));
+          continue;
+        }
+        timings.labS += (performance.now() - labStart) / 1000;
+        const suite: SuiteParams = {
+          fixture: fixture.name,
+          fixtureDir: fixture.dir,
+          speaker,
+          peer,
+          runDir: lab.runDir,
+          hookedNodes: Object.keys(placement.hooks).filter((n) => speakerNodes(placement.topology).includes(n)),
+        };
+        const casesStart = performance.now();
+        const outcomes: CaseOutcome[] = [];
+        try {
+          outcomes.push(...(await runCaseFiles(runnable.map((id) => caseFile(id)!), suite, reportDir, opts)));
+        } finally {
+          timings.casesS += (performance.now() - casesStart) / 1000;
+          const stopStart = performance.now();
+          await lab.stop();
+          timings.labS += (performance.now() - stopStart) / 1000;
+        }
+        const shared = runArtifacts(lab.runDir, reportDir);
+        for (const o of outcomes) {
+          const own = o.artifacts.map((a) => relative(reportDir, join(lab.runDir, a)));
+          const pcaps = own.some((a) => a.endsWith('.pcap')) ? [] : shared.filter((a) => a.endsWith('.pcap'));
+          emit({
+            ...base(o.id, fixture.name, speaker, peer),
+            status: o.status,
+            reason: o.reason,
+            durationS: o.durationS,
+            flaky: o.flaky,
+            measurements: o.measurements,
+            artifacts: [...new Set([...own, ...pcaps, ...shared.filter((a) => !a.endsWith('.pcap'))])],
+          });
+        }
+      }
+    }
+  }
+  const summary = buildSummary({
+    version: (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    startedAt,
+    durationS: (performance.now() - started) / 1000,
+    host: await readHostVersions(),
+    cases: results,
+  });
+  const published = await publishRun({ dir: reportDir, summary, baseline: opts.baseline, allure: opts.allure });
+  return { ...published, timings };
+}
+
+async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: string, opts: RunOptions): Promise<CaseOutcome[]> {
+  const collector = new CaseCollector(() => undefined);
+  const exitCodeBefore = process.exitCode;
+  const allure = opts.allure !== false;
+  const vitest = await startVitest(
+    'test',
+    files.map((f) => relative(PROJECT_ROOT, f)),
+    {
+      root: PROJECT_ROOT,
+      config: false,
+      watch: false,
+      include: ['conformance/cases/*.case.ts'],
+      retry: 1,
+      provide: { peerproofSuite: suite },
+      reporters: [
+        collector,
+        ...(allure ? [['allure-vitest/reporter', { resultsDir: join(reportDir, ALLURE_RESULTS_DIR) }] as [string, Record<string, unknown>]] : []),
+      ],
+      pool: 'forks',
+      fileParallelism: false,
+      maxWorkers: 1,
+      testTimeout: 120_000,
+      hookTimeout: 60_000,
+      shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : undefined,
+      passWithNoTests: true,
+    },
+  );
+  await vitest.close();
+  // vitest marks the process failed when a case fails; the run's exit code is publishRun's.
+  process.exitCode = exitCodeBefore;
+  return collector.outcomes;
+}
+

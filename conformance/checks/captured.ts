@@ -1,0 +1,25 @@
+// Reads a capture the lab is still writing (tcpdump -U): the BGP messages so far, and a bounded
+// wait until a condition over them holds. A torn last packet is only a warning of the reader.
+import { existsSync, readFileSync } from 'node:fs';
+import type { DecodedMessage } from '../capture/bgp-stream.ts';
+import { decodeCapture } from '../capture/decode-capture.ts';
+
+export function capturedMessages(file: string): DecodedMessage[] {
+  if (!existsSync(file)) return [];
+  const bytes = readFileSync(file);
+  if (bytes.length < 24) return [];
+  const out: DecodedMessage[] = [];
+  decodeCapture(bytes, (m) => out.push(m));
+  return out;
+}
+
+/** Polls `read` until `done` holds or the timeout passes; returns the last value either way. */
+export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return { value, met: true };
+    if (Date.now() > deadline) return { value, met: false };
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

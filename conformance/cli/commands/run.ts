@@ -1,0 +1,87 @@
+// `peerproof run`: the conformance suite over fixtures x speakers under test x fabric peers,
+// writing summary.json, JUnit, the matrix and Allure results (contract run-summary.md).
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { DaemonKindName } from '../../lab/model.ts';
+
+interface RunFlags {
+  fixture?: string[];
+  speaker?: string[];
+  peer?: string[];
+  case?: string[];
+  report: string;
+  baseline?: string;
+  shard?: string;
+  backend: string;
+  allure: boolean;
+  labTimeout: string;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').filter(Boolean)];
+
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new Error(`--shard "${text}": expected i/n with 1 <= i <= n, e.g. 2/8`);
+  return { index, count };
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the conformance cases for each fixture x speaker under test x fabric peer and write the report')
+    .option('--fixture <name...>', 'fixture name under fixtures/ or a fixture folder (default: every fixture with expect.yaml)')
+    .addOption(new Option('--speaker <spec>', 'speaker under test: a profile (reference, frr, gobgp, bird), docker:IMAGE or external:ADDRESS; repeatable (default: reference)').argParser(collect))
+    .addOption(new Option('--peer <kind>', 'fabric peer: frr, gobgp or bird; repeatable (default: frr)').argParser(collect))
+    .addOption(new Option('--case <id>', 'only this case id; repeatable').argParser(collect))
+    .option('--report <dir>', 'report folder', 'reports/latest')
+    .option('--baseline <file>', 'summary.json of an earlier run: exit 1 exactly on regressions')
+    .option('--shard <i/n>', "run this shard of the case files (vitest's sharding)")
+    .option('--backend <name>', 'lab backend: netns or docker', 'netns')
+    .option('--no-allure', 'skip the Allure results and HTML')
+    .option('--lab-timeout <seconds>', 'how long a lab may take to be ready', '30')
+    .action(async (flags: RunFlags) => {
+      const { requireRoot } = await import('../../lab/lab.ts');
+      const { DEFAULT_FIXTURES_DIR, listFixtures, parseSpeakerSpec, runSuite } = await import('../../cases/runner.ts');
+      const { catalogEntry } = await import('../../cases/catalog.ts');
+      const { existsSync } = await import('node:fs');
+      const peers = [...new Set(flags.peer ?? ['frr'])].map((p) => {
+        if (p !== 'frr' && p !== 'gobgp' && p !== 'bird') throw new Error(`--peer "${p}": expected frr, gobgp or bird`);
+        return p as DaemonKindName;
+      });
+      const speakers = [...new Set(flags.speaker ?? ['reference'])].map(parseSpeakerSpec);
+      for (const id of flags.case ?? []) catalogEntry(id);
+      const fixtures = flags.fixture
+        ? flags.fixture.map((f) => {
+            const dir = existsSync(f) ? resolve(f) : resolve(DEFAULT_FIXTURES_DIR, f);
+            if (!existsSync(`${dir}/expect.yaml`)) throw new Error(`--fixture "${f}": no expect.yaml in ${dir}`);
+            return dir;
+          })
+        : listFixtures();
+      const labTimeoutS = Number(flags.labTimeout);
+      if (!(labTimeoutS > 0)) throw new Error(`--lab-timeout "${flags.labTimeout}": expected seconds > 0`);
+      requireRoot();
+      const outcome = await runSuite({
+        fixtures,
+        speakers,
+        peers,
+        reportDir: flags.report,
+        baseline: flags.baseline,
+        shard: flags.shard ? parseShard(flags.shard) : undefined,
+        cases: flags.case,
+        backend: flags.backend,
+        allure: flags.allure,
+        labTimeoutMs: labTimeoutS * 1000,
+      });
+      const t = outcome.summary.totals;
+      process.stdout.write(
+        `\n${outcome.summary.cases.length} cases in ${outcome.summary.durationS.toFixed(1)} s: ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped` +
+          ` (${outcome.summary.cases.filter((c) => c.flaky).length} flaky)\n` +
+          `summary: ${outcome.report.summaryFile}\nmatrix:  ${outcome.report.matrixFile}\njunit:   ${outcome.report.junitFile}\n` +
+          (outcome.report.allure.built ? `allure:  ${outcome.report.allure.index}\n` : '') +
+          (outcome.gate ? `\n${outcome.gate}\n` : ''),
+      );
+      process.exitCode = outcome.exitCode;
+    });
+}
