@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { DatapathProgrammer, type CommandRunner } from '../datapath/programmer.ts';
+import { KernelObjects, kernelSteps } from './kernel.ts';
+
+// KernelObjects against a recording command runner (no root): only differences are applied,
+// stale objects are removed by their full specification, clear() restores the sysctls found.
+
+function recorder(): { run: CommandRunner; commands: string[] } {
+  const commands: string[] = [];
+  const sysctls: Record<string, string> = { 'net.ipv4.conf.all.arp_ignore': '0', 'net.ipv4.conf.all.arp_announce': '0' };
+  const run: CommandRunner = (argv) => {
+    const line = argv.join(' ');
+    if (argv[0] === 'sysctl' && argv[1] === '-n') return { status: 0, stdout: `${sysctls[argv[2]!]}\n`, stderr: '' };
+    if (argv[0] === 'sysctl') {
+      const [key, value] = argv[3]!.split('=');
+      sysctls[key!] = value!;
+    }
+    commands.push(line);
+    return { status: 0, stdout: '', stderr: '' };
+  };
+  return { run, commands };
+}
+
+describe('KernelObjects', () => {
+  it('applies what is missing, removes what is no longer wanted, restores sysctls on clear', () => {
+    const { run, commands } = recorder();
+    const kernel = new KernelObjects(new DatapathProgrammer(null, run));
+    kernel.sync(kernelSteps({ localVips: ['192.0.2.1'], blackholes: ['10.1.0.0/29'] }));
+    expect(commands).toEqual([
+      'sysctl -q -w net.ipv4.conf.all.arp_ignore=1',
+      'sysctl -q -w net.ipv4.conf.all.arp_announce=2',
+      'ip addr replace 192.0.2.1/32 dev lo',
+      'ip route replace blackhole 10.1.0.0/29 proto static',
+    ]);
+    commands.length = 0;
+    kernel.sync(kernelSteps({ localVips: ['192.0.2.1', '192.0.2.2'], blackholes: [] }));
+    expect(commands).toEqual(['ip route del blackhole 10.1.0.0/29', 'ip addr replace 192.0.2.2/32 dev lo']);
+    commands.length = 0;
+    kernel.clear();
+    expect(commands).toEqual([
+      'ip addr del 192.0.2.2/32 dev lo',
+      'ip addr del 192.0.2.1/32 dev lo',
+      'sysctl -q -w net.ipv4.conf.all.arp_announce=0',
+      'sysctl -q -w net.ipv4.conf.all.arp_ignore=0',
+    ]);
+    expect(kernel.inPlace).toEqual([]);
+  });
+
+  it('IPv6 VIPs go on lo as /128 without touching the IPv4 ARP sysctls', () => {
+    const steps = kernelSteps({ localVips: ['2001:db8::1'], blackholes: [] });
+    expect(steps).toEqual([
+      { kind: 'command', description: '2001:db8::1/128 on lo', apply: ['ip', 'addr', 'replace', '2001:db8::1/128', 'dev', 'lo'], remove: ['ip', 'addr', 'del', '2001:db8::1/128', 'dev', 'lo'] },
+    ]);
+  });
+});
