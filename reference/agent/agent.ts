@@ -14,6 +14,7 @@ import { startStatusServer, type StatusServer } from '../bgp/status.ts';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../k8s/load.ts';
 import { computeDesiredState, nodeAddresses, type DesiredState } from './desired.ts';
+import { defaultRoute, dsrSteps } from './dsr.ts';
 import { KernelObjects, kernelSteps } from './kernel.ts';
 import { L2Announcers } from './l2-announcers.ts';
 import { SpeakerRoutes, speakerConfigFor } from './speaker-routes.ts';
@@ -97,7 +98,8 @@ export class Agent {
     }
     try {
       await this.applySpeaker(desired);
-      this.kernel.sync(kernelSteps(desired));
+      const dsr = desired.dsr.length > 0 ? dsrSteps(desired.dsr, defaultRoute(), desired.problems) : [];
+      this.kernel.sync([...kernelSteps(desired), ...dsr]);
       await this.l2.sync(desired.l2);
       this.state.lastError = null;
     } catch (err) {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
 import { loadClusterFiles, loadClusterFolder } from '../k8s/load.ts';
 import { computeDesiredState } from './desired.ts';
+import { dsrSteps } from './dsr.ts';
 import { kernelSteps } from './kernel.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}/cluster`, import.meta.url));
@@ -114,5 +117,32 @@ endpoints:
     const ipam = allocateCluster(model);
     expect(computeDesiredState(model, ipam, 'a').routes).toEqual([]);
     expect(computeDesiredState(model, ipam, 'b').routes.map((r) => r.prefix)).toEqual(['198.51.100.0/32']);
+  });
+
+  it('DSR (seed 000, loadBalancer.mode=dsr) once the service has an endpoint: receivers rewrite to it, its node answers from the VIP', () => {
+    const dir = fixture('seed-000-cilium-two-subnets');
+    const files = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+    files['endpoints.yaml'] = `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: whoami-lb-1, namespace: default, labels: { kubernetes.io/service-name: whoami-lb } }
+addressType: IPv4
+endpoints:
+  - { addresses: [10.0.2.10], nodeName: node2, conditions: { ready: true } }
+`;
+    const model = loadClusterFiles(files);
+    const ipam = allocateCluster(model);
+    const node1 = computeDesiredState(model, ipam, 'node1');
+    const node2 = computeDesiredState(model, ipam, 'node2');
+    expect(node1.dsr).toEqual([{ service: 'default/whoami-lb', name: 'default_whoami_lb', vip: '192.0.2.0', ports: [80], backends: ['10.0.2.10'], localBackends: [] }]);
+    expect(node2.dsr).toEqual([{ service: 'default/whoami-lb', name: 'default_whoami_lb', vip: '192.0.2.0', ports: [80], backends: ['10.0.2.10'], localBackends: ['10.0.2.10'] }]);
+    const problems: string[] = [];
+    const steps = dsrSteps(node2.dsr, { gateway: '10.0.2.2', dev: 'eth1' }, problems);
+    expect(problems).toEqual([]);
+    expect(steps.filter((x) => x.kind === 'nft-table').map((x) => x.kind === 'nft-table' && x.name)).toEqual(['peerproof_dsr_default_whoami_lb_lb', 'peerproof_dsr_default_whoami_lb_be0']);
+    expect(steps.some((x) => x.kind === 'command' && x.apply.join(' ') === 'ip rule add priority 1000 from 192.0.2.0 lookup 100')).toBe(true);
+    // no return path: said, not guessed
+    dsrSteps(node2.dsr, null, problems);
+    expect(problems).toEqual(['default/whoami-lb: no IPv4 default route on this node, so DSR replies from 192.0.2.0 have no return path']);
+    expect(computeDesiredState(loadClusterFolder(dir), allocateCluster(loadClusterFolder(dir)), 'node1').dsr).toEqual([]); // no endpoints yet
   });
 });

@@ -2,6 +2,7 @@
 // instance it runs, the routes it originates (to which peers, with which next hops), the kernel
 // objects it needs (blackholes, VIPs on lo) and the L2 announcements it takes part in.
 // Pure: no I/O, so every flavour is unit-tested without root.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ClusterIpamView } from '../ipam/cluster-ipam.ts';
 import { matchesSelector } from '../k8s/selectors.ts';
@@ -41,6 +42,19 @@ export interface DesiredL2Group {
   services: Array<{ lease: string; addresses: string[] }>;
 }
 
+/** Direct server return for one service (Cilium loadBalancer.mode=dsr), address-rewrite shape. */
+export interface DesiredDsr {
+  service: string;
+  /** Part of the nftables table names: lowercase, digits, _ (at most 36). */
+  name: string;
+  vip: string;
+  ports: number[];
+  /** Set when this node receives the VIP's traffic: the backends it forwards it to. */
+  backends?: string[];
+  /** Endpoint addresses on this node; their replies leave with the VIP as source. */
+  localBackends: string[];
+}
+
 export interface DesiredState {
   node: string;
   bgp: {
@@ -56,6 +70,7 @@ export interface DesiredState {
   /** Service addresses this node accepts traffic for (put on lo, hidden from ARP). */
   localVips: string[];
   l2: DesiredL2Group[];
+  dsr: DesiredDsr[];
   /** What could not be honoured, in words a user can act on. */
   problems: string[];
 }
@@ -210,6 +225,7 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
   }
 
   const l2 = desiredL2(model, ipam, node, labels, localVips);
+  const dsr = model.loadBalancerMode === 'dsr' ? desiredDsr(model, ipam, node, localVips, problems) : [];
 
   return {
     node,
@@ -236,6 +252,7 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
     blackholes: [...blackholes].sort(),
     localVips: [...localVips].sort(),
     l2,
+    dsr,
     problems: [...problems, ...ipam.problems],
   };
 }
@@ -264,4 +281,46 @@ function desiredL2(model: ClusterModel, ipam: ClusterIpamView, node: string, lab
     }
   }
   return [...groups.values()];
+}
+
+/** nftables table name part: lowercase, <= 36 characters (room for a suffix), unique per service. */
+function dsrName(service: ClusterService): string {
+  const base = `${service.namespace}_${service.name}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return base.length <= 36 ? base : `${base.slice(0, 27)}_${createHash('sha256').update(service.key).digest('hex').slice(0, 8)}`;
+}
+
+function desiredDsr(model: ClusterModel, ipam: ClusterIpamView, node: string, localVips: Set<string>, problems: string[]): DesiredDsr[] {
+  const out: DesiredDsr[] = [];
+  for (const status of ipam.services) {
+    const service = model.services.find((s) => s.key === status.service);
+    const endpoints = model.endpoints.find((e) => e.service === status.service);
+    if (!service || !endpoints) continue;
+    const backends = [...new Set(Object.values(endpoints.readyByNode).flat())].filter((a) => isIP(a) === 4).sort();
+    if (backends.length === 0) continue;
+    const ports: number[] = [];
+    for (const port of service.ports) {
+      if (port.protocol !== 'TCP') continue;
+      if (port.targetPort !== undefined && port.targetPort !== port.port) {
+        problems.push(`${service.key}: DSR rewrites addresses only, so port ${port.port} cannot reach targetPort ${port.targetPort}; not served by DSR`);
+        continue;
+      }
+      ports.push(port.port);
+    }
+    if (ports.length === 0) continue;
+    const localBackends = (endpoints.readyByNode[node] ?? []).filter((a) => isIP(a) === 4);
+    for (const { address } of status.addresses) {
+      if (isIP(address) !== 4) continue;
+      const receives = localVips.has(address);
+      if (!receives && localBackends.length === 0) continue;
+      out.push({
+        service: service.key,
+        name: dsrName(service),
+        vip: address,
+        ports,
+        ...(receives ? { backends } : {}),
+        localBackends,
+      });
+    }
+  }
+  return out;
 }
