@@ -58,7 +58,7 @@ export interface FixtureOptions {
   readme?: string;
   expect: ExpectFile;
   /** Extra peer settings: ADD-PATH on its session, a ready-made FRR config (file name in the fixture). */
-  peer?: { addPath?: boolean; frrConfig?: string; frrConfigText?: string; announce?: string[] };
+  peer?: { addPath?: boolean; multihop?: number; frrConfig?: string; frrConfigText?: string; announce?: string[] };
   /** Played-side ASN to configure on the peer when the recorded OPEN only shows AS_TRANS. */
   playedAsn?: number;
 }
@@ -78,7 +78,7 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
     asn: peerAsn,
     routerId: peerId,
     interfaces: { [LINK_IF]: [link.peer] },
-    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(opts.peer?.addPath ? { addPath: true } : {}), expectEstablished: false }],
+    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(opts.peer?.addPath ? { addPath: true } : {}), ...(opts.peer?.multihop ? { multihop: opts.peer.multihop } : {}), expectEstablished: false }],
     capture: [LINK_IF],
   };
   if (opts.peer?.announce?.length) peerExtension.announce = opts.peer.announce;
@@ -106,17 +106,17 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
       links: [{ endpoints: [`${REPLAY_NODE}:${LINK_IF}`, `${PEER_NODE}:${LINK_IF}`] }],
     },
   };
-  writeFileSync(join(dir, 'topology.clab.yml'), stringify(topology));
+  writeFileSync(join(dir, 'topology.clab.yml'), stringify(topology, { aliasDuplicateObjects: false }));
   writeFileSync(join(dir, 'recording.json'), JSON.stringify({ ...recording, addressMap: link.addressMap }, null, 1) + '\n');
-  writeFileSync(join(dir, 'expect.yaml'), stringify({ cases: [], ...opts.expect }));
-  writeFileSync(join(dir, 'README.md'), readmeText(recording, opts, link));
+  writeFileSync(join(dir, 'expect.yaml'), stringify({ cases: [], ...opts.expect }, { aliasDuplicateObjects: false }));
+  writeFileSync(join(dir, 'README.md'), readmeText(dir, recording, opts, link));
 }
 
 function imageOf(kind: DaemonKindName): string {
   return { frr: 'frrouting/frr:v8.4.4', gobgp: 'gobgp', bird: 'bird2' }[kind];
 }
 
-function readmeText(recording: Recording, opts: FixtureOptions, link: LinkPlan): string {
+function readmeText(dir: string, recording: Recording, opts: FixtureOptions, link: LinkPlan): string {
   const src = recording.source;
   const origin =
     src.kind === 'capture'
@@ -134,8 +134,8 @@ function readmeText(recording: Recording, opts: FixtureOptions, link: LinkPlan):
     `- lab: node \`${REPLAY_NODE}\` replays the played side; node \`${PEER_NODE}\` runs ${opts.peerKind} (change with \`--against\`)` +
       (moved ? `; addresses moved to a lab link: ${moved} (next hops mapped)` : '; recorded addresses kept'),
     '',
-    'Run: `peerproof replay-fixture` is not needed: `npx vitest run --project lab conformance/replay` replays',
-    'every `fixtures/field-*` against FRR, GoBGP and BIRD; `peerproof replay CAPTURE --against KIND` replays a capture.',
+    'Run (root): `peerproof fixture run ' + (dir.split('/').filter(Boolean).pop() ?? '') + ' [--against frr|gobgp|bird]`;',
+    'the verdict is `pass` (healthy), `bug-present` (the field symptoms) or `fail` (neither).',
     '',
     opts.readme ?? '',
     '',

@@ -32,7 +32,9 @@ export interface ExpectFile {
   symptoms: Symptom[];
   /** All hold once it is fixed. */
   healthy: Symptom[];
-  replay?: { speed?: number; settle?: number; maxGap?: number };
+  /** Reported with every run but not part of the verdict (e.g. where a misparsed route ended up). */
+  observe?: Symptom[];
+  replay?: { speed?: number; settle?: number; maxGap?: number; against?: Array<'frr' | 'gobgp' | 'bird'>; note?: string };
 }
 
 /** What one replay observed: the player's events and the RIBs read afterwards. */
@@ -54,6 +56,7 @@ export interface Evaluation {
   verdict: Verdict;
   symptoms: SymptomResult[];
   healthy: SymptomResult[];
+  observed: SymptomResult[];
 }
 
 export class ExpectError extends Error {}
@@ -75,7 +78,8 @@ export function checkExpect(data: unknown, where: string): ExpectFile {
   if (typeof data !== 'object' || data === null) fail('(top)', 'expected a mapping with bug, symptoms, healthy');
   const d = data as Record<string, unknown>;
   if (typeof d.bug !== 'string') fail('bug', 'expected one line saying what the field saw');
-  for (const key of ['symptoms', 'healthy'] as const) {
+  for (const key of ['symptoms', 'healthy', 'observe'] as const) {
+    if (key === 'observe' && d[key] === undefined) continue;
     if (!Array.isArray(d[key]) || (d[key] as unknown[]).length === 0) fail(key, 'expected a non-empty list of checks');
     (d[key] as unknown[]).forEach((entry, i) => {
       const keys = typeof entry === 'object' && entry !== null ? Object.keys(entry) : [];
@@ -193,6 +197,7 @@ export function evaluate(expect: ExpectFile, obs: ReplayObservation): Evaluation
   const view = peerView(obs.events);
   const symptoms = expect.symptoms.map((s) => evaluateSymptom(s, obs, view));
   const healthy = expect.healthy.map((s) => evaluateSymptom(s, obs, view));
+  const observed = (expect.observe ?? []).map((s) => evaluateSymptom(s, obs, view));
   const verdict: Verdict = healthy.every((r) => r.holds) ? 'pass' : symptoms.every((r) => r.holds) ? 'bug-present' : 'fail';
-  return { verdict, symptoms, healthy };
+  return { verdict, symptoms, healthy, observed };
 }

@@ -1,0 +1,140 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+// `peerproof fixture from-pcap` (capture -> replay fixture), `peerproof fixture run` (replay a
+// fixture against a live daemon) and `peerproof replay` (both in one step, for a first look).
+// The replay modules load when a command runs, so other subcommands do not pay for them.
+
+const DAEMONS = ['frr', 'gobgp', 'bird'] as const;
+type Daemon = (typeof DAEMONS)[number];
+
+function parseStream(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a TCP stream number (as `peerproof decode` prints it, e.g. 0)');
+  return Number(value);
+}
+
+/** frr|gobgp|bird, or docker:IMAGE / external:ADDR (refused with a reason until the suite's adapters exist). */
+function parseAgainst(value: string): Daemon {
+  if ((DAEMONS as readonly string[]).includes(value)) return value as Daemon;
+  if (/^(docker|external):.+/.test(value))
+    throw new InvalidArgumentError(`"${value}": replaying against docker:/external: speakers is not supported yet (it needs the suite's speaker adapters); use frr, gobgp or bird`);
+  throw new InvalidArgumentError(`"${value}": expected frr, gobgp or bird (docker:IMAGE and external:ADDR are not supported yet)`);
+}
+
+function fail(command: string, text: string, code = 2): void {
+  process.stderr.write(`peerproof ${command}: ${text}\n`);
+  process.exitCode = code;
+}
+
+interface FromPcapOptions {
+  stream?: number;
+  side?: string;
+  peer: Daemon;
+}
+
+/** Reads a capture and writes a fixture; returns the summary lines, or throws with a message for the user. */
+async function captureToFixture(file: string, out: string, opts: FromPcapOptions): Promise<string[]> {
+  const [{ recordingFromCapture, findConversations, describe }, { writeReplayFixture }, { defaultExpect }] = await Promise.all([
+    import('../../replay/from-pcap.ts'),
+    import('../../replay/fixture.ts'),
+    import('../../replay/default-expect.ts'),
+  ]);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const conversations = findConversations(bytes);
+  const recording = recordingFromCapture(bytes, { stream: opts.stream, side: opts.side, file: basename(file) });
+  writeReplayFixture(out, recording, {
+    peerKind: opts.peer,
+    title: `Replay of ${basename(file)}, stream ${recording.source.kind === 'capture' ? recording.source.stream : 0}`,
+    readme: 'expect.yaml was derived from the recording: healthy = the session establishes without a NOTIFICATION; symptom = what the recorded peer did. Edit it to state the field symptom.',
+    expect: defaultExpect(recording),
+  });
+  const played = recording.played;
+  return [
+    ...conversations.map((c) => `  ${describe(c)}`),
+    `played side: ${played.address} AS ${played.asn} id ${played.bgpId} hold ${played.holdTime}s, ${recording.messages.filter((m) => m.from === 'played').length} messages; peer ${recording.peer.address} AS ${recording.peer.asn}`,
+    `fixture written: ${out}`,
+  ];
+}
+
+export function register(program: Command): void {
+  const fixture = program.command('fixture').description('Replay fixtures: make one from a capture, run one against a live daemon');
+
+  fixture
+    .command('from-pcap')
+    .description('Turn a BGP conversation of a pcap/pcapng capture into a replay fixture')
+    .argument('<capture>', 'capture file (pcap, nanosecond pcap or pcapng)')
+    .requiredOption('--out <dir>', 'fixture folder to write (e.g. fixtures/field-mysite)')
+    .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
+    .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
+    .addOption(new Option('--peer <kind>', 'daemon standing in for the recorded peer').choices([...DAEMONS]).default('frr'))
+    .action(async (capture: string, opts: FromPcapOptions & { out: string }) => {
+      try {
+        const lines = await captureToFixture(capture, resolve(opts.out), opts);
+        process.stdout.write(lines.join('\n') + '\n');
+      } catch (err) {
+        fail('fixture from-pcap', (err as Error).message);
+      }
+    });
+
+  fixture
+    .command('run')
+    .description('Replay a fixture against a live FRR, GoBGP or BIRD in the lab and judge expect.yaml (root)')
+    .argument('<fixture>', 'replay fixture folder')
+    .option('--against <kind>', 'frr | gobgp | bird (default: the fixture\'s peer kind)', parseAgainst)
+    .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
+    .action(async (dir: string, opts: { against?: Daemon; runsDir?: string }) => {
+      if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
+      await runAndPrint('fixture run', dir, opts.against, opts.runsDir);
+    });
+
+  program
+    .command('replay')
+    .description('Replay one side of a captured BGP conversation against a live daemon and show what it did (root)')
+    .argument('<capture>', 'capture file (pcap, nanosecond pcap or pcapng)')
+    .requiredOption('--against <kind>', 'frr | gobgp | bird', parseAgainst)
+    .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
+    .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
+    .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
+    .action(async (capture: string, opts: { against: Daemon; stream?: number; side?: string; runsDir?: string }) => {
+      // FRR runs as user frr and must read the fixture: the temporary folder is opened up.
+      const tmp = mkdtempSync(join(tmpdir(), 'pp-replay-'));
+      chmodSync(tmp, 0o755);
+      try {
+        const dir = join(tmp, 'fixture');
+        let lines: string[];
+        try {
+          lines = await captureToFixture(capture, dir, { stream: opts.stream, side: opts.side, peer: opts.against });
+        } catch (err) {
+          return fail('replay', (err as Error).message);
+        }
+        process.stdout.write(lines.slice(0, -1).join('\n') + '\n');
+        await runAndPrint('replay', dir, opts.against, opts.runsDir);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+}
+
+async function runAndPrint(command: string, dir: string, against: Daemon | undefined, runsDir: string | undefined): Promise<void> {
+  const [{ runReplayFixture }, { sessionTable, verdictLines }, { requireRoot }] = await Promise.all([
+    import('../../replay/run.ts'),
+    import('../../replay/report.ts'),
+    import('../../lab/lab.ts'),
+  ]);
+  try {
+    requireRoot();
+    const started = Date.now() / 1000;
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir });
+    process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
+    process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : 1;
+  } catch (err) {
+    fail(command, (err as Error).message);
+  }
+}
