@@ -110,7 +110,7 @@ export class Agent {
     this.state.generation += 1;
     this.state.reconciledAt = new Date().toISOString();
     for (const problem of desired.problems) this.log('warn', problem);
-    this.log('info', `reconciled #${this.state.generation}: ${desired.routes.length} routes, ${desired.blackholes.length} blackholes, ${desired.localVips.length} local VIPs, ${desired.l2.length} L2 groups`);
+    this.log('info', `reconciled #${this.state.generation}: ${desired.routes.length} routes, ${desired.blackholes.length} blackholes, ${desired.localVips.length} local VIPs, ${desired.l2.length} L2 groups, ${desired.dsr.length} DSR services`);
   }
 
   private async applySpeaker(desired: DesiredState): Promise<void> {

@@ -1,5 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
+import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
 import { leftovers } from '../../conformance/lab/teardown.ts';
 import { agentDesired, agentLog, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
 
@@ -7,13 +12,15 @@ import { agentDesired, agentLog, eventually, fibNexthops, makeRunsRoot, startAge
 // second phase writes it (MetalLB-style bgp-config ConfigMap: both nodes AS 65000 peering the
 // router's id 192.168.121.16; cluster-pool pod CIDRs 172.31.254.0/23 in /26s). The topology's
 // router still has the first phase's neighbor ASes, so the test re-points them to AS 65000 as
-// the article's operator does.
+// the article's operator does. Then DSR (the values' loadBalancer.mode=dsr) once the service
+// has an endpoint, and SIGTERM removing what DSR added.
 
 const runs = makeRunsRoot();
 let lab: Lab;
+const processes = new Map<string, BackendProcess>();
 
 beforeAll(async () => {
-  lab = await startAgentLab('seed-000-cilium-two-subnets', ['node1', 'node2'], runs.path);
+  lab = await startAgentLab('seed-000-cilium-two-subnets', ['node1', 'node2'], runs.path, {}, processes);
   for (const neighbor of ['10.0.1.10', '10.0.2.10']) {
     // bgpd may still be reading its config when the lab returns (no wait): retry until it takes it
     await eventually(`router accepts neighbor ${neighbor} remote-as 65000`, async () => {
@@ -64,5 +71,63 @@ describe('seed-000 with the reference agent', () => {
     // The node accepts the VIP's traffic: it is on lo.
     const lo = (await lab.node('node1').exec(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).stdout;
     expect(lo).toContain(`"${vip}"`);
+  });
+
+  it('DSR (loadBalancer.mode=dsr): once an endpoint appears, the client reaches it through either node and the replies come from the VIP straight from the backend', async () => {
+    const vip = (await agentDesired(lab, 'node1')).desired!.localVips[0]!;
+    const generation = (await agentDesired(lab, 'node1')).generation;
+    writeFileSync(
+      join(agentClusterDir(lab.runDir), 'endpoints.yaml'),
+      `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: whoami-lb-1, namespace: default, labels: { kubernetes.io/service-name: whoami-lb } }
+addressType: IPv4
+endpoints:
+  - { addresses: [10.0.2.10], nodeName: node2, conditions: { ready: true } }
+`,
+    );
+    for (const node of ['node1', 'node2']) {
+      await eventually(`${node} programs DSR`, async () => {
+        const s = await agentDesired(lab, node);
+        return s.generation > generation && s.desired!.dsr.length === 1 ? true : undefined;
+      });
+    }
+    const server = `require('http').createServer((q, s) => s.end('node2')).listen(80, '10.0.2.10')`;
+    await lab.node('node2').exec(['sh', '-c', `nohup ${process.execPath} -e "${server}" >/dev/null 2>&1 &`]);
+    const toNode1 = await lab.capture('router', 'eth1');
+    const toNode2 = await lab.capture('router', 'eth2');
+    const answers: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await eventually(`curl ${vip} #${i}`, async () => {
+        const c = await lab.node('client').exec(['curl', '-s', '--max-time', '3', '--local-port', String(41000 + i), `http://${vip}/`]);
+        return c.code === 0 ? c.stdout : undefined;
+      }, 15_000);
+      answers.push(r);
+    }
+    expect(new Set(answers)).toEqual(new Set(['node2']));
+    const read = (file: string) => execFileSync('tcpdump', ['-nn', '-r', file, 'tcp port 80'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const node1Link = read(await toNode1.stop());
+    const node2Link = read(await toNode2.stop());
+    // Some connections were hashed to node1: it forwarded them to the backend keeping the client's address...
+    expect(node1Link).toMatch(new RegExp(`10\\.0\\.3\\.10\\.\\d+ > ${vip.replace(/\./g, '\\.')}\\.80:`));
+    expect(node1Link).toMatch(/10\.0\.3\.10\.\d+ > 10\.0\.2\.10\.80:/);
+    // ...and no reply ever went back through node1.
+    expect(node1Link).not.toMatch(new RegExp(`${vip.replace(/\./g, '\\.')}\\.80 > `));
+    expect(node1Link).not.toMatch(/10\.0\.2\.10\.80 > /);
+    // The backend answered from the VIP, on its own link.
+    expect(node2Link).toMatch(new RegExp(`${vip.replace(/\./g, '\\.')}\\.80 > 10\\.0\\.3\\.10\\.\\d+:`));
+  });
+
+  it('SIGTERM to an agent with DSR removes its nftables tables, policy rule, return route and VIP', async () => {
+    const agent = processes.get('node2')!;
+    const inNode = async (argv: string[]) => (await lab.node('node2').exec(argv)).stdout;
+    expect(await inNode(['nft', 'list', 'tables'])).toContain('peerproof_dsr_');
+    expect(await inNode(['ip', 'rule', 'show'])).toContain('lookup 100');
+    await agent.stop('SIGTERM', 10_000);
+    expect(await agent.exited).toBe(0);
+    expect(await inNode(['nft', 'list', 'tables'])).not.toContain('peerproof_dsr_');
+    expect(await inNode(['ip', 'rule', 'show'])).not.toContain('lookup 100');
+    expect(await inNode(['ip', 'route', 'show', 'table', '100'])).toBe('');
+    expect(await inNode(['ip', '-j', 'addr', 'show', 'dev', 'lo'])).not.toMatch(/"192\.0\.2\./);
   });
 });
