@@ -143,7 +143,7 @@ protocol device {}
 protocol static s4 { ipv4; route ${SHARED} blackhole; }
 protocol static s4b { ipv4; route ${SHARED} via "eth0"; }
 protocol static s6 { ipv6; route 2001:db8:3::/48 blackhole; }
-template bgp peer_tpl { local ${v4.bird} as 65003; hold time 3; keepalive time 1; connect retry time 1; graceful restart on; }
+template bgp peer_tpl { local ${v4.bird} as 65003; hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; graceful restart on; }
 protocol bgp to_us from peer_tpl {
   neighbor ${v4.us} as 4200000001;
   ipv4 { import all; export all; add paths on; };
@@ -393,6 +393,23 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     await eventually('session back', async () => (await session('gobgp')).status.state === 'Established', 30_000);
   });
 
+  it('is dropped by the peer\'s hold timer while it is silent, and comes back', async () => {
+    const speaker = processes.get('us')!;
+    process.kill(speaker.pid, 'SIGSTOP');
+    try {
+      // Only FRR's hold timer (3 s) can end the session while we are frozen.
+      await eventually('FRR drops the silent session', async () => {
+        const summary = await vtysh('show bgp ipv4 unicast summary json');
+        return summary.peers[v4.us].state !== 'Established';
+      }, 20_000);
+      const neighbor = await vtysh(`show bgp neighbors ${v4.us} json`);
+      expect(JSON.stringify(neighbor[v4.us])).toMatch(/Hold Timer Expired/i);
+    } finally {
+      process.kill(speaker.pid, 'SIGCONT');
+    }
+    await eventually('sessions back', async () => (await sessions()).every((s) => s.status.state === 'Established'), 40_000);
+  });
+
   it('helps a restarting peer: keeps its routes stale while it is gone, fresh once it is back', async () => {
     const gobgpd = processes.get('gobgpd')!;
     process.kill(gobgpd.pid, 'SIGKILL');
@@ -404,8 +421,10 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     expect(during.status.staleFamilies.sort()).toEqual([1, 2]);
     expect(during.status.receivedRoutes.some((r) => r.prefix === SHARED && r.asPath === '65002')).toBe(true);
     expect(during.status.receivedRoutes.some((r) => r.prefix === '2001:db8:2::/48')).toBe(true);
-    // Still advertised onwards while stale.
+    // Still advertised onwards while stale, and still there a while later (GoBGP's restart time is 30 s).
     expect((await frrPaths(SHARED)).some((p) => p.peer === v4.us && p.as === '4200000001 65002')).toBe(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await session('gobgp')).status.receivedRoutes.some((r) => r.prefix === SHARED && r.asPath === '65002')).toBe(true);
     await startGobgp();
     const after = await eventually('GoBGP back with fresh routes', async () => {
       const s = await session('gobgp');

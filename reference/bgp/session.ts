@@ -56,8 +56,11 @@ export interface SessionHooks {
   /** A whole UPDATE frame (header included); valid only during the call. */
   update(session: PeerSession, frame: Uint8Array): void;
   routeRefresh(session: PeerSession, message: RouteRefreshMessage): void;
-  /** The established session ended. retainRoutes: graceful restart helper applies. */
-  down(session: PeerSession, reason: string, retainRoutes: boolean): void;
+  /**
+   * The established session ended. retainRoutes: graceful restart helper applies; `negotiated`
+   * is what the ended session had agreed (the peer's restart time among it).
+   */
+  down(session: PeerSession, reason: string, retainRoutes: boolean, negotiated: Negotiated): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -377,7 +380,9 @@ export class PeerSession {
       const reason = connection.fsm.lastError ?? '';
       const retain = !!connection.negotiated?.peerGracefulRestart && (reason.startsWith('TCP') || reason.startsWith('peer restarted'));
       this.hooks.log('warn', `${this.name}: session down: ${connection.fsm.lastError}${retain ? ' (keeping routes stale: graceful restart)' : ''}`);
-      this.hooks.down(this, connection.fsm.lastError ?? 'down', retain);
+      this.hooks.down(this, connection.fsm.lastError ?? 'down', retain, connection.negotiated!);
+    } else {
+      this.hooks.log('info', `${this.name}: ${connection.direction} connection ended before Established: ${connection.fsm.lastError ?? 'closed'}`);
     }
     if (this.connections.size === 0) this.fsm.connectionDown(!this.stopping);
   }

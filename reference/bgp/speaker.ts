@@ -109,7 +109,7 @@ export class Speaker {
       established: (s) => this.onEstablished(this.peerOf(s)),
       update: (s, frame) => this.onUpdate(this.peerOf(s), frame),
       routeRefresh: (s, m) => this.onRouteRefresh(this.peerOf(s), m),
-      down: (s, _reason, retain) => this.onDown(this.peerOf(s), retain),
+      down: (s, _reason, retain, negotiated) => this.onDown(this.peerOf(s), retain, negotiated.peerGracefulRestart?.restartTime ?? 0),
       log: (level, message) => this.log(level, message),
     };
     const identity = { routerId: config.routerId, localAs: config.localAs, gracefulRestart: { ...config.gracefulRestart } };
@@ -447,12 +447,11 @@ export class Speaker {
     void this.dumpAll(peer);
   }
 
-  private onDown(peer: Peer, retain: boolean): void {
+  private onDown(peer: Peer, retain: boolean, restartTime: number): void {
     this.clearAttributeCache(peer);
     for (const out of peer.out.values()) this.releaseOut(out);
     peer.out.clear();
     peer.pending.clear();
-    const restartTime = peer.session.negotiated?.peerGracefulRestart?.restartTime ?? 0;
     for (const [afi, rib] of this.ribs) {
       if (rib.pathsFrom(peer.source) === 0) continue;
       if (retain) {
