@@ -296,3 +296,33 @@ describe('status API', () => {
     }
   });
 });
+
+describe('extended next hop (RFC 8950)', () => {
+  it('carries IPv4 routes with an IPv6 next hop over an IPv6 session when both offer it', async () => {
+    const a = new Speaker(config({ routerId: '10.0.0.1', localAs: 65001, listen: { address: '::1', port: 0 }, peers: [{ address: '::1', asn: 65002, passive: true, extendedNextHop: true }] }));
+    running.push(a);
+    await a.start();
+    const b = new Speaker(
+      config({ routerId: '10.0.0.2', localAs: 65002, peers: [{ address: '::1', asn: 65001, port: a.listenPort, extendedNextHop: true }], routes: ['10.5.0.0/16'] }),
+    );
+    running.push(b);
+    await b.start();
+    await until('established', () => established(a) && established(b));
+    expect(a.peers[0]!.session.negotiated!.extendedNextHop).toBe(true);
+    const route = await until('route at A', () => received(a).find((r) => r.prefix === '10.5.0.0/16'));
+    expect(route).toMatchObject({ nextHop: '::1', asPath: '65002' });
+  });
+
+  it('does not send IPv4 routes without an IPv4 next hop when it was not negotiated, and says so', async () => {
+    const a = new Speaker(config({ routerId: '10.0.0.1', localAs: 65001, listen: { address: '::1', port: 0 }, peers: [{ address: '::1', asn: 65002, passive: true }] }));
+    running.push(a);
+    await a.start();
+    const logs: string[] = [];
+    const b = new Speaker(config({ routerId: '10.0.0.2', localAs: 65002, peers: [{ address: '::1', asn: 65001, port: a.listenPort, extendedNextHop: true }], routes: ['10.5.0.0/16'] }), (_, m) => logs.push(m));
+    running.push(b);
+    await b.start();
+    await until('established', () => established(a) && established(b));
+    await until('warning', () => logs.some((l) => l.includes('IPv4 routes are not sent')));
+    expect(received(a)).toEqual([]);
+  });
+});
