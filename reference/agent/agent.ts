@@ -76,7 +76,12 @@ export class Agent {
 
   /** Recomputes the desired state and applies it; reconciles run one at a time. */
   reconcile(): Promise<void> {
-    this.running = this.running.then(() => this.reconcileOnce());
+    this.running = this.running
+      .then(() => this.reconcileOnce())
+      .catch((err: Error) => {
+        this.state.lastError = err.message;
+        this.log('error', `reconcile failed: ${err.message}`);
+      });
     return this.running;
   }
 
