@@ -93,6 +93,16 @@ describe('speaker over loopback', () => {
     await until('A has both paths', () => a.rib(1).sortedPaths(a.keyOf(1, '10.1.0.0/16')).length === 2);
   });
 
+  it('asks for a route refresh and gets the table again between BoRR and EoRR', async () => {
+    const { a, b } = await pair({}, { routes: ['192.0.2.0/24'] });
+    await until('route at A', () => received(a).length === 1);
+    const updatesBefore = a.peers[0]!.session.counters.updatesIn;
+    expect(a.requestRefresh('127.0.0.2')).toBe(true);
+    await until('refresh answered', () => b.peers[0]!.routeRefreshesReceived === 1 && a.peers[0]!.session.counters.updatesIn > updatesBefore);
+    expect(received(a)).toEqual([expect.objectContaining({ prefix: '192.0.2.0/24' })]);
+    expect(a.requestRefresh('127.0.0.99')).toBe(false);
+  });
+
   it('resolves a connection collision to exactly one session', async () => {
     const aConfig = config({ routerId: '10.0.0.9', localAs: 65001, listen: { address: '127.0.0.1', port: 0 }, peers: [{ address: '127.0.0.2', asn: 65002, localAddress: '127.0.0.1' }] });
     const bConfig = config({ routerId: '10.0.0.2', localAs: 65002, listen: { address: '127.0.0.2', port: 0 }, peers: [{ address: '127.0.0.1', asn: 65001, localAddress: '127.0.0.2' }] });
