@@ -1,7 +1,7 @@
 // The decode pipeline: capture file -> frames -> TCP segments of BGP connections -> reassembled
 // messages -> decoded messages, in capture order, with every problem reported as a warning.
 
-import { readCapture, type CaptureFormat } from './pcap-reader.ts';
+import { readCapture, readCaptureFile, type CaptureFormat, type CaptureSummary, type PacketHandler } from './pcap-reader.ts';
 import { isSupportedLinkType, parseTcpSegment } from './link.ts';
 import { TcpReassembler, type StreamNotice, type TcpDirection } from './tcp-reassembly.ts';
 import { BgpSessionTracker, type AddPathOverride, type DecodedMessage } from './bgp-stream.ts';
@@ -26,7 +26,21 @@ export interface DecodeSummary {
   warnings: number;
 }
 
+/** Decodes a capture held in memory. */
 export function decodeCapture(bytes: Uint8Array, onMessage: (m: DecodedMessage) => void, opts: DecodeOptions = {}): DecodeSummary {
+  return decodePackets((onPacket) => readCapture(bytes, onPacket), onMessage, opts);
+}
+
+/** Decodes a capture file read in chunks: its size is not limited by memory. */
+export function decodeCaptureFile(path: string, onMessage: (m: DecodedMessage) => void, opts: DecodeOptions = {}): DecodeSummary {
+  return decodePackets((onPacket) => readCaptureFile(path, onPacket), onMessage, opts);
+}
+
+function decodePackets(
+  read: (onPacket: PacketHandler) => CaptureSummary,
+  onMessage: (m: DecodedMessage) => void,
+  opts: DecodeOptions,
+): DecodeSummary {
   let warnings = 0;
   const warn = (text: string) => {
     warnings++;
@@ -48,7 +62,7 @@ export function decodeCapture(bytes: Uint8Array, onMessage: (m: DecodedMessage) 
     },
   });
   const unsupported = new Set<number>();
-  const summary = readCapture(bytes, (frame, ts, linkType) => {
+  const summary = read((frame, ts, linkType) => {
     const segment = parseTcpSegment(frame, linkType);
     if (segment === null) {
       if (!unsupported.has(linkType) && !isSupportedLinkType(linkType)) {

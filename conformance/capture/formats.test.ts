@@ -2,9 +2,11 @@
 // the golden captures: each variant must decode to exactly the messages of the original.
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readCapture, NotACaptureError, detectFormat } from './pcap-reader.ts';
+import { readCapture, readCaptureFile, NotACaptureError, detectFormat, type CaptureSummary } from './pcap-reader.ts';
 import { decodeCapture } from './decode-capture.ts';
 import { parseTcpSegment, formatIpv6, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_NULL } from './link.ts';
 import { asCookedV1, asCookedV2, asEthernet, asRawIp, networkLayer, writePcap, writePcapng, type Frame } from './testing/capture-writer.ts';
@@ -164,5 +166,51 @@ describe('damaged and foreign files', () => {
     expect(() => readCapture(new TextEncoder().encode('hello, this is text'), () => {})).toThrow(NotACaptureError);
     expect(() => readCapture(new Uint8Array([0xd4, 0xc3]), () => {})).toThrow(/too short/);
     expect(() => readCapture(original.subarray(0, 10), () => {})).toThrow(/header truncated/);
+  });
+});
+
+describe('reading a file in chunks', () => {
+  function both(bytes: Uint8Array, chunkSize: number): [CaptureSummary & { frames: string[] }, CaptureSummary & { frames: string[] }] {
+    const dir = mkdtempSync(join(tmpdir(), 'peerproof-chunks-'));
+    try {
+      const file = join(dir, 'c');
+      writeFileSync(file, bytes);
+      const whole: string[] = [];
+      const chunked: string[] = [];
+      const a = readCapture(bytes, (d, ts, lt) => whole.push(`${ts}/${lt}/${Buffer.from(d).toString('hex')}`));
+      const b = readCaptureFile(file, (d, ts, lt) => chunked.push(`${ts}/${lt}/${Buffer.from(d).toString('hex')}`), chunkSize);
+      return [
+        { ...a, frames: whole },
+        { ...b, frames: chunked },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const files: Array<[string, Uint8Array]> = [
+    ['pcap', writePcap(v4Frames, 'us')],
+    ['pcapng', pcap('gobgp-bird-ipv6-addpath.pcapng')],
+    ['pcapng big-endian', writePcapng(v4Frames, { bigEndian: true })],
+  ];
+  for (const [name, bytes] of files) {
+    it(`${name}: chunks of any size read the same packets and the same damage`, () => {
+      for (const chunk of [1, 7, 100, 4096]) {
+        for (const cut of [bytes.length, bytes.length - 3, Math.floor(bytes.length / 3)]) {
+          const [whole, chunked] = both(bytes.subarray(0, cut), chunk);
+          expect(chunked).toEqual(whole);
+        }
+      }
+    });
+  }
+
+  it('a file that is not a capture is refused the same way', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peerproof-chunks-'));
+    try {
+      writeFileSync(join(dir, 'x'), 'plain text, not packets');
+      expect(() => readCaptureFile(join(dir, 'x'), () => {})).toThrow(NotACaptureError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

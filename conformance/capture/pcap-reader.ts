@@ -1,7 +1,9 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
 // Reads the three capture file formats in use: classic pcap with microsecond or nanosecond
 // timestamps (tcpdump, libpcap) and pcapng (tshark, dumpcap, containerlab), either byte order.
-// One reader over the whole file in memory: the decoder needs the bytes anyway, and walking a
-// buffer with DataView is several times faster than a stream of per-packet events.
+// One incremental parser walks a buffer with DataView (several times faster than a stream of
+// per-packet events): over a whole file in memory, or over a file read in large chunks.
 
 export class NotACaptureError extends Error {
   constructor(message: string) {
@@ -52,51 +54,49 @@ export function detectFormat(bytes: Uint8Array): CaptureFormat | null {
 
 /** Reads every packet of a capture held in memory. Throws NotACaptureError only for a file that is not one. */
 export function readCapture(bytes: Uint8Array, onPacket: PacketHandler): CaptureSummary {
-  const format = detectFormat(bytes);
-  if (format === null) {
-    throw new NotACaptureError(
-      bytes.length < 4 ? `file too short to be a capture (${bytes.length} bytes)` : 'not a pcap or pcapng file (unknown magic number)',
-    );
-  }
-  const warnings: CaptureWarning[] = [];
-  const packets = format === 'pcapng' ? readPcapng(bytes, onPacket, warnings) : readPcap(bytes, onPacket, warnings);
-  return { format, packets, warnings };
+  const state = newState(bytes);
+  parse(state, bytes, 0, true, onPacket);
+  return { format: state.format, packets: state.packets, warnings: state.warnings };
 }
 
-function readPcap(bytes: Uint8Array, onPacket: PacketHandler, warnings: CaptureWarning[]): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 24) {
-    throw new NotACaptureError(`pcap file header truncated (${bytes.length} of 24 bytes)`);
+/**
+ * Reads a capture file chunk by chunk, so a capture larger than memory (or than Node's 2 GiB
+ * buffer limit) decodes too. Packet views stay valid: each chunk is a buffer of its own.
+ */
+export function readCaptureFile(path: string, onPacket: PacketHandler, chunkSize = 32 << 20): CaptureSummary {
+  const fd = openSync(path, 'r');
+  try {
+    let leftover: Uint8Array = new Uint8Array(0);
+    let base = 0;
+    let state: ReadState | null = null;
+    for (;;) {
+      const buf = new Uint8Array(leftover.length + chunkSize);
+      buf.set(leftover, 0);
+      let filled = leftover.length;
+      let eof = false;
+      while (filled < buf.length) {
+        const n = readSync(fd, buf, filled, buf.length - filled, null);
+        if (n === 0) {
+          eof = true;
+          break;
+        }
+        filled += n;
+      }
+      const bytes = buf.subarray(0, filled);
+      if (state === null && bytes.length < 4 && !eof) {
+        leftover = bytes; // not enough to see the magic number yet
+        continue;
+      }
+      state ??= newState(bytes);
+      const consumed = parse(state, bytes, base, eof, onPacket);
+      if (eof || state.stopped) break;
+      leftover = bytes.subarray(consumed);
+      base += consumed;
+    }
+    return { format: state.format, packets: state.packets, warnings: state.warnings };
+  } finally {
+    closeSync(fd);
   }
-  const magic = view.getUint32(0, false);
-  const le = magic === PCAP_MAGIC_US_SWAPPED || magic === PCAP_MAGIC_NS_SWAPPED;
-  const fractionScale = magic === PCAP_MAGIC_NS || magic === PCAP_MAGIC_NS_SWAPPED ? 1e-9 : 1e-6;
-  // The upper bits of the link-type field carry FCS information (pcap spec, LinkType field).
-  const linkType = view.getUint32(20, le) & 0x0fffffff;
-  let offset = 24;
-  let packets = 0;
-  while (offset < bytes.length) {
-    if (offset + 16 > bytes.length) {
-      warnings.push({ offset, message: `truncated record header (${bytes.length - offset} of 16 bytes)` });
-      break;
-    }
-    const seconds = view.getUint32(offset, le);
-    const fraction = view.getUint32(offset + 4, le);
-    const captured = view.getUint32(offset + 8, le);
-    if (captured > MAX_SANE_PACKET) {
-      warnings.push({ offset, message: `corrupt record: captured length ${captured} is not plausible` });
-      break;
-    }
-    const start = offset + 16;
-    if (start + captured > bytes.length) {
-      warnings.push({ offset, message: `truncated packet (${bytes.length - start} of ${captured} bytes)` });
-      break;
-    }
-    onPacket(bytes.subarray(start, start + captured), seconds + fraction * fractionScale, linkType);
-    packets++;
-    offset = start + captured;
-  }
-  return packets;
 }
 
 interface PcapngInterface {
@@ -106,89 +106,178 @@ interface PcapngInterface {
   offsetSeconds: number;
 }
 
-function readPcapng(bytes: Uint8Array, onPacket: PacketHandler, warnings: CaptureWarning[]): number {
+/** What a parse carries from one chunk to the next. */
+interface ReadState {
+  format: CaptureFormat;
+  packets: number;
+  warnings: CaptureWarning[];
+  /** Damage was found: nothing after it is read. */
+  stopped: boolean;
+  /** pcap: the file header was read. */
+  started: boolean;
+  littleEndian: boolean;
+  fractionScale: number;
+  linkType: number;
+  /** pcapng: interfaces of the current section. */
+  interfaces: PcapngInterface[];
+}
+
+function newState(firstBytes: Uint8Array): ReadState {
+  const format = detectFormat(firstBytes);
+  if (format === null) {
+    throw new NotACaptureError(
+      firstBytes.length < 4 ? `file too short to be a capture (${firstBytes.length} bytes)` : 'not a pcap or pcapng file (unknown magic number)',
+    );
+  }
+  return { format, packets: 0, warnings: [], stopped: false, started: false, littleEndian: true, fractionScale: 1e-6, linkType: 0, interfaces: [] };
+}
+
+/**
+ * Parses the complete records of `bytes` (which starts at file offset `base`) and returns how
+ * many bytes it consumed. An incomplete record at the end waits for the next chunk, unless
+ * `final`: then it is the damage, reported with its offset.
+ */
+function parse(state: ReadState, bytes: Uint8Array, base: number, final: boolean, onPacket: PacketHandler): number {
+  return state.format === 'pcapng' ? parsePcapng(state, bytes, base, final, onPacket) : parsePcap(state, bytes, base, final, onPacket);
+}
+
+function stop(state: ReadState, offset: number, message: string): void {
+  state.warnings.push({ offset, message });
+  state.stopped = true;
+}
+
+function parsePcap(state: ReadState, bytes: Uint8Array, base: number, final: boolean, onPacket: PacketHandler): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let le = true;
-  let interfaces: PcapngInterface[] = [];
   let offset = 0;
-  let packets = 0;
+  if (!state.started) {
+    if (bytes.length < 24) {
+      if (final) throw new NotACaptureError(`pcap file header truncated (${bytes.length} of 24 bytes)`);
+      return 0;
+    }
+    const magic = view.getUint32(0, false);
+    state.littleEndian = magic === PCAP_MAGIC_US_SWAPPED || magic === PCAP_MAGIC_NS_SWAPPED;
+    state.fractionScale = magic === PCAP_MAGIC_NS || magic === PCAP_MAGIC_NS_SWAPPED ? 1e-9 : 1e-6;
+    // The upper bits of the link-type field carry FCS information (pcap spec, LinkType field).
+    state.linkType = view.getUint32(20, state.littleEndian) & 0x0fffffff;
+    state.started = true;
+    offset = 24;
+  }
+  const le = state.littleEndian;
+  const { fractionScale, linkType } = state;
   while (offset < bytes.length) {
-    if (offset + 12 > bytes.length) {
-      warnings.push({ offset, message: `truncated block header (${bytes.length - offset} of 12 bytes)` });
+    if (offset + 16 > bytes.length) {
+      if (final) stop(state, base + offset, `truncated record header (${bytes.length - offset} of 16 bytes)`);
       break;
     }
+    const seconds = view.getUint32(offset, le);
+    const fraction = view.getUint32(offset + 4, le);
+    const captured = view.getUint32(offset + 8, le);
+    if (captured > MAX_SANE_PACKET) {
+      stop(state, base + offset, `corrupt record: captured length ${captured} is not plausible`);
+      break;
+    }
+    const start = offset + 16;
+    if (start + captured > bytes.length) {
+      if (final) stop(state, base + offset, `truncated packet (${bytes.length - start} of ${captured} bytes)`);
+      break;
+    }
+    onPacket(bytes.subarray(start, start + captured), seconds + fraction * fractionScale, linkType);
+    state.packets++;
+    offset = start + captured;
+  }
+  return offset;
+}
+
+function parsePcapng(state: ReadState, bytes: Uint8Array, base: number, final: boolean, onPacket: PacketHandler): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  while (offset < bytes.length && !state.stopped) {
+    const at = base + offset;
+    if (offset + 12 > bytes.length) {
+      if (final) stop(state, at, `truncated block header (${bytes.length - offset} of 12 bytes)`);
+      break;
+    }
+    let le = state.littleEndian;
     const type = view.getUint32(offset, le);
     if (type === PCAPNG_SHB) {
       // The SHB type reads the same in both byte orders; the section's order is in its magic.
-      const order = view.getUint32(offset + 8, false);
-      if (order === PCAPNG_BYTE_ORDER_MAGIC) le = false;
+      if (view.getUint32(offset + 8, false) === PCAPNG_BYTE_ORDER_MAGIC) le = false;
       else if (view.getUint32(offset + 8, true) === PCAPNG_BYTE_ORDER_MAGIC) le = true;
       else {
-        if (offset === 0) throw new NotACaptureError('pcapng section header has no valid byte-order magic');
-        warnings.push({ offset, message: 'corrupt section header block (bad byte-order magic)' });
+        if (at === 0) throw new NotACaptureError('pcapng section header has no valid byte-order magic');
+        stop(state, at, 'corrupt section header block (bad byte-order magic)');
         break;
       }
-      interfaces = [];
     }
     const length = view.getUint32(offset + 4, le);
     if (length < 12 || length % 4 !== 0 || length > MAX_SANE_PACKET + 64) {
-      if (offset === 0) throw new NotACaptureError(`pcapng section header has an invalid length ${length}`);
-      warnings.push({ offset, message: `corrupt block: length ${length} is not plausible` });
+      if (at === 0) throw new NotACaptureError(`pcapng section header has an invalid length ${length}`);
+      stop(state, at, `corrupt block: length ${length} is not plausible`);
       break;
     }
     if (offset + length > bytes.length) {
-      warnings.push({ offset, message: `truncated block (${bytes.length - offset} of ${length} bytes)` });
+      if (final) stop(state, at, `truncated block (${bytes.length - offset} of ${length} bytes)`);
       break;
     }
     if (view.getUint32(offset + length - 4, le) !== length) {
-      warnings.push({ offset, message: 'corrupt block: trailing length does not match' });
+      stop(state, at, 'corrupt block: trailing length does not match');
       break;
     }
-    const body = offset + 8;
-    const bodyEnd = offset + length - 4;
-    switch (type) {
-      case 1: // Interface Description Block
-        interfaces.push(readInterfaceDescription(view, body, bodyEnd, le));
-        break;
-      case 6: // Enhanced Packet Block
-      case 2: {
-        // Obsolete Packet Block: 16-bit interface id and drop count instead of a 32-bit id
-        const id = type === 6 ? view.getUint32(body, le) : view.getUint16(body, le);
-        const iface = interfaces[id];
-        if (iface === undefined) {
-          warnings.push({ offset, message: `packet block names interface ${id}, which was not described` });
-          break;
-        }
-        const units = view.getUint32(body + 4, le) * 4294967296 + view.getUint32(body + 8, le);
-        const captured = view.getUint32(body + 12, le);
-        const start = body + 20;
-        if (start + captured > bodyEnd) {
-          warnings.push({ offset, message: `corrupt packet block: captured length ${captured} exceeds the block` });
-          break;
-        }
-        onPacket(bytes.subarray(start, start + captured), units * iface.unit + iface.offsetSeconds, iface.linkType);
-        packets++;
-        break;
-      }
-      case 3: {
-        // Simple Packet Block: interface 0, no timestamp
-        const iface = interfaces[0];
-        if (iface === undefined) {
-          warnings.push({ offset, message: 'simple packet block before any interface description' });
-          break;
-        }
-        const original = view.getUint32(body, le);
-        const captured = Math.min(original, bodyEnd - (body + 4));
-        onPacket(bytes.subarray(body + 4, body + 4 + captured), 0, iface.linkType);
-        packets++;
-        break;
-      }
-      default: // SHB handled above; name resolution, statistics, custom blocks carry no packets
-        break;
+    if (type === PCAPNG_SHB) {
+      state.littleEndian = le;
+      state.interfaces = [];
     }
+    readBlock(state, view, bytes, offset, length, at, onPacket);
     offset += length;
   }
-  return packets;
+  return offset;
+}
+
+function readBlock(state: ReadState, view: DataView, bytes: Uint8Array, offset: number, length: number, at: number, onPacket: PacketHandler): void {
+  const le = state.littleEndian;
+  const type = view.getUint32(offset, le);
+  const body = offset + 8;
+  const bodyEnd = offset + length - 4;
+  switch (type) {
+    case 1: // Interface Description Block
+      state.interfaces.push(readInterfaceDescription(view, body, bodyEnd, le));
+      return;
+    case 6: // Enhanced Packet Block
+    case 2: {
+      // Obsolete Packet Block: 16-bit interface id and drop count instead of a 32-bit id
+      const id = type === 6 ? view.getUint32(body, le) : view.getUint16(body, le);
+      const iface = state.interfaces[id];
+      if (iface === undefined) {
+        state.warnings.push({ offset: at, message: `packet block names interface ${id}, which was not described` });
+        return;
+      }
+      const units = view.getUint32(body + 4, le) * 4294967296 + view.getUint32(body + 8, le);
+      const captured = view.getUint32(body + 12, le);
+      const start = body + 20;
+      if (start + captured > bodyEnd) {
+        state.warnings.push({ offset: at, message: `corrupt packet block: captured length ${captured} exceeds the block` });
+        return;
+      }
+      onPacket(bytes.subarray(start, start + captured), units * iface.unit + iface.offsetSeconds, iface.linkType);
+      state.packets++;
+      return;
+    }
+    case 3: {
+      // Simple Packet Block: interface 0, no timestamp
+      const iface = state.interfaces[0];
+      if (iface === undefined) {
+        state.warnings.push({ offset: at, message: 'simple packet block before any interface description' });
+        return;
+      }
+      const original = view.getUint32(body, le);
+      const captured = Math.min(original, bodyEnd - (body + 4));
+      onPacket(bytes.subarray(body + 4, body + 4 + captured), 0, iface.linkType);
+      state.packets++;
+      return;
+    }
+    default: // SHB handled by the caller; name resolution, statistics, custom blocks carry no packets
+      return;
+  }
 }
 
 function readInterfaceDescription(view: DataView, body: number, bodyEnd: number, le: boolean): PcapngInterface {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AddPathOverride } from '../../capture/bgp-stream.ts';
 
@@ -17,25 +16,19 @@ export function register(program: Command): void {
     )
     .option('--stream <n>', 'only the messages of this TCP stream', parseStreamNumber)
     .action(async (file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
-      const [{ decodeCapture }, { NotACaptureError }, { formatJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
+      const [{ decodeCaptureFile }, { NotACaptureError }, { formatJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
         import('../../capture/decode-capture.ts'),
         import('../../capture/pcap-reader.ts'),
         import('../../capture/format-jsonl.ts'),
         import('../../capture/format-table.ts'),
         import('../../capture/output-buffer.ts'),
       ]);
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (err) {
-        return fail(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
       const out = new OutputBuffer(1);
       const format = opts.format === 'jsonl' ? formatJsonl : formatTableRow;
       // The table header waits for the first message: a file that is not a capture prints nothing.
       let needsHeader = opts.format === 'table';
       try {
-        const summary = decodeCapture(bytes, (m) => {
+        const summary = decodeCaptureFile(file, (m) => {
           if (needsHeader) {
             out.line(formatTableHeader());
             needsHeader = false;
@@ -54,6 +47,8 @@ export function register(program: Command): void {
         }
       } catch (err) {
         if (err instanceof NotACaptureError) return fail(`${file} is not a capture: ${err.message}`);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (typeof code === 'string' && code.startsWith('E')) return fail(`cannot read ${file}: ${code}`);
         throw err;
       } finally {
         out.flush();
