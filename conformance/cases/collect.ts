@@ -16,6 +16,8 @@ export interface CaseOutcome {
   measurements: CaseResult['measurements'];
   /** Relative to the lab's run folder. */
   artifacts: string[];
+  /** Seconds the case waited on the wire or router state. */
+  waitS: number;
 }
 
 const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 400);
@@ -52,6 +54,7 @@ export class CaseCollector implements Reporter {
       durationS: Math.round(diagnostic?.duration ?? 0) / 1000,
       measurements: meta.measurements ?? {},
       artifacts: meta.artifacts ?? [],
+      waitS: (meta.waitMs ?? 0) / 1000,
     });
   }
 
@@ -67,6 +70,7 @@ export class CaseCollector implements Reporter {
       durationS: 0,
       measurements: {},
       artifacts: [],
+      waitS: 0,
     });
   }
 

@@ -10,6 +10,7 @@ import { Lab, type SpeakerHook } from '../lab/lab.ts';
 import { Ledger } from '../lab/ledger.ts';
 import type { LabTopology } from '../lab/model.ts';
 import { loadProfile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
+import { totalWaitedMs } from '../checks/captured.ts';
 import { catalogEntry } from './catalog.ts';
 
 /** What the runner hands every case of one lab (through vitest's provide/inject). */
@@ -39,6 +40,8 @@ export interface CaseMeta {
   measurements: Record<string, number | string | boolean>;
   /** Extra files, relative to the lab's run folder. */
   artifacts: string[];
+  /** Time the case spent waiting on the wire or on router state (pollUntil). */
+  waitMs: number;
 }
 
 export interface CaseTools {
@@ -98,21 +101,28 @@ export function defineCase(id: string, def: CaseDefinition): void {
     meta.caseId = entry.id;
     meta.measurements = {};
     meta.artifacts = [];
+    meta.waitMs = 0;
     const profile = loadProfile(suite.speaker);
     const lacking = missingCapability(profile, def.needs ?? []);
     if (lacking) return ctx.skip(lacking);
     if (def.peers && !def.peers.includes(suite.peer)) return ctx.skip(`fabric peer ${suite.peer}: ${def.peerReason ?? 'not supported by this case'}`);
     const lab = attachLab(suite);
-    await def.run({
-      lab,
-      suite,
-      profile,
-      measure: (name, value) => void (meta.measurements[name] = value),
-      artifact: (path) => void meta.artifacts.push(path),
-      skip: (reason) => {
-        ctx.skip(reason);
-        throw new Error('unreachable: skip() throws');
-      },
-    });
+    // meta.waitMs was reset above: a retry reports only its own attempt's waits.
+    const waitedBefore = totalWaitedMs();
+    try {
+      await def.run({
+        lab,
+        suite,
+        profile,
+        measure: (name, value) => void (meta.measurements[name] = value),
+        artifact: (path) => void meta.artifacts.push(path),
+        skip: (reason) => {
+          ctx.skip(reason);
+          throw new Error('unreachable: skip() throws');
+        },
+      });
+    } finally {
+      meta.waitMs = totalWaitedMs() - waitedBefore;
+    }
   });
 }

@@ -4,11 +4,11 @@
 // makes its cases `broken`; combinations that cannot run are `skipped` with the reason.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startVitest } from 'vitest/node';
-import { loadFixture } from '../lab/fixture/load.ts';
+import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import type { DaemonKindName } from '../lab/model.ts';
 import { loadProfile, ProfileError } from '../lab/speakers/profile.ts';
@@ -69,21 +69,29 @@ export interface RunOptions {
 }
 
 export interface RunTimings {
-  /** Seconds spent bringing labs up (sessions, routes: protocol timers) and tearing them down. */
+  /** Seconds building labs (namespaces, links, daemons) and tearing them down. */
   labS: number;
-  /** Seconds inside vitest (case bodies, their wire waits, vitest's own start-up). */
+  /** Seconds waiting for sessions Established and routes installed (protocol timers). */
+  readyWaitS: number;
+  /** Seconds inside vitest (case bodies, vitest's own start-up). */
   casesS: number;
+  /** Of casesS: seconds cases waited on the wire or router state. */
+  caseWaitS: number;
   combos: number;
+  /** Per case: id, fixture, speaker, peer, seconds. */
+  perCase: Array<{ key: string; seconds: number }>;
 }
 
 export interface RunOutcome extends PublishedRun {
   timings: RunTimings;
 }
 
+/** Fixture folders whose expect.yaml declares at least one case (field reproductions declare none). */
 export function listFixtures(dir: string = DEFAULT_FIXTURES_DIR): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'expect.yaml')))
     .map((d) => join(dir, d.name))
+    .filter((f) => declaredCases(f).length > 0)
     .sort();
 }
 
@@ -108,6 +116,10 @@ function inShard(key: string, shard: RunOptions['shard']): boolean {
 function formatProgress(r: CaseResult): string {
   const fixture = r.fixture.replace(/^(seed-\d+)-.*/, '$1');
   return `${r.status.padEnd(7)} ${r.id.padEnd(26)} ${fixture.padEnd(9)} ${`${r.speaker}/${r.peer}`.padEnd(16)} ${r.durationS.toFixed(1).padStart(6)}s${r.flaky ? ' FLAKY' : ''}${r.reason && r.status !== 'passed' ? `  ${r.reason.slice(0, 120)}` : ''}`;
+}
+
+function labFailure(err: unknown): string {
+  return `lab would not come up: ${(err as Error).message.split('\n').slice(0, 4).join(' ')}`;
 }
 
 /** Files of a lab run worth keeping with every case: captures, daemon logs, rendered configs. */
@@ -135,7 +147,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   mkdirSync(runsRoot, { recursive: true });
   const startedAt = new Date();
   const started = performance.now();
-  const timings: RunTimings = { labS: 0, casesS: 0, combos: 0 };
+  const timings: RunTimings = { labS: 0, readyWaitS: 0, casesS: 0, caseWaitS: 0, combos: 0, perCase: [] };
   const results: CaseResult[] = [];
   const emit = (r: CaseResult) => {
     results.push(r);
@@ -145,26 +157,35 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const entry = catalogEntry(id);
     return { id, fixture, speaker, peer, rfc: entry.clauses.map((c) => c.ref), seed: entry.seed };
   };
-  const runnerResult = (id: string, fixture: string, speaker: string, peer: string, status: 'skipped' | 'broken', reason: string) => {
+  const runnerResult = (id: string, fixture: string, speaker: string, peer: string, status: 'skipped' | 'broken', reason: string, artifacts: string[] = []) => {
     const key = `${id}|${fixture}|${speaker}|${peer}`;
     if (!inShard(key, opts.shard)) return;
-    emit({ ...base(id, fixture, speaker, peer), status, reason, durationS: 0, flaky: false, measurements: {}, artifacts: [] });
+    emit({ ...base(id, fixture, speaker, peer), status, reason, durationS: 0, flaky: false, measurements: {}, artifacts });
   };
 
   for (const fixtureDir of opts.fixtures) {
-    const fixture = loadFixture(fixtureDir);
-    const ids = declaredCases(fixture.dir).filter((id) => !opts.cases || opts.cases.includes(id));
+    const ids = declaredCases(fixtureDir).filter((id) => !opts.cases || opts.cases.includes(id));
+    let fixture: Fixture;
+    try {
+      fixture = loadFixture(fixtureDir);
+    } catch (err) {
+      const reason = `fixture does not load: ${(err as Error).message.split('\n').slice(0, 2).join(' ')}`;
+      for (const spec of opts.speakers) for (const peer of opts.peers) ids.forEach((id) => runnerResult(id, basename(fixtureDir), speakerLabel(spec), peer, 'broken', reason));
+      continue;
+    }
+    // The folder name identifies a fixture in results (a topology's own `name` may differ).
+    const fixtureName = basename(fixture.dir);
     for (const spec of opts.speakers) {
       const speaker = speakerLabel(spec);
       for (const peer of opts.peers) {
-        const skipAll = (reason: string) => ids.forEach((id) => runnerResult(id, fixture.name, speaker, peer, 'skipped', reason));
+        const skipAll = (reason: string) => ids.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'skipped', reason));
         if (spec.kind !== 'profile') {
           skipAll(`--speaker ${spec.kind}: is parsed but not run yet (issue 7 adds ${spec.kind} speakers under test)`);
           continue;
         }
         const runnable = ids.filter((id) => {
           if (caseFile(id)) return true;
-          runnerResult(id, fixture.name, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
+          runnerResult(id, fixtureName, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
           return false;
         });
         if (runnable.length === 0) continue;
@@ -174,7 +195,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           placement = await withSpeaker(withFabricPeer(fixture.topology, peer), profile);
         } catch (err) {
           if (!(err instanceof UnsupportedCombination || err instanceof ProfileError)) throw err;
-          runnable.forEach((id) => runnerResult(id, fixture.name, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
+          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
           continue;
         }
         timings.combos++;
@@ -187,16 +208,29 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             speakers: placement.hooks,
             captures: speakerLinkCaptures(placement.topology),
             timeoutMs: opts.labTimeoutMs ?? 30_000,
+            wait: false,
           });
         } catch (err) {
           timings.labS += (performance.now() - labStart) / 1000;
-          const reason = `lab would not come up: ${(err as Error).message.split('\n').slice(0, 3).join(' ')}`;
-          runnable.forEach((id) => runnerResult(id, fixture.name, speaker, peer, 'broken', reason));
+          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(err)));
           continue;
         }
         timings.labS += (performance.now() - labStart) / 1000;
+        const waitStart = performance.now();
+        try {
+          await lab.waitForSessions();
+          await lab.waitForRoutes();
+        } catch (err) {
+          timings.readyWaitS += (performance.now() - waitStart) / 1000;
+          await lab.stop();
+          // Its run folder (not-ready.txt, daemon logs, configs, pcaps) explains why.
+          const artifacts = runArtifacts(lab.runDir, reportDir);
+          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(err), artifacts));
+          continue;
+        }
+        timings.readyWaitS += (performance.now() - waitStart) / 1000;
         const suite: SuiteParams = {
-          fixture: fixture.name,
+          fixture: fixtureName,
           fixtureDir: fixture.dir,
           speaker,
           peer,
@@ -215,10 +249,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         }
         const shared = runArtifacts(lab.runDir, reportDir);
         for (const o of outcomes) {
+          timings.caseWaitS += o.waitS;
+          timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS });
           const own = o.artifacts.map((a) => relative(reportDir, join(lab.runDir, a)));
           const pcaps = own.some((a) => a.endsWith('.pcap')) ? [] : shared.filter((a) => a.endsWith('.pcap'));
           emit({
-            ...base(o.id, fixture.name, speaker, peer),
+            ...base(o.id, fixtureName, speaker, peer),
             status: o.status,
             reason: o.reason,
             durationS: o.durationS,

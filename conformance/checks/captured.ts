@@ -13,13 +13,24 @@ export function capturedMessages(file: string): DecodedMessage[] {
   return out;
 }
 
+let waitedMs = 0;
+/** Milliseconds this process has spent inside pollUntil (the suite benchmark's wait anchor). */
+export function totalWaitedMs(): number {
+  return waitedMs;
+}
+
 /** Polls `read` until `done` holds or the timeout passes; returns the last value either way. */
 export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return { value, met: true };
-    if (Date.now() > deadline) return { value, met: false };
-    await new Promise((r) => setTimeout(r, everyMs));
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  try {
+    for (;;) {
+      const value = await read();
+      if (done(value)) return { value, met: true };
+      if (Date.now() > deadline) return { value, met: false };
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  } finally {
+    waitedMs += Date.now() - start;
   }
 }

@@ -34,17 +34,28 @@ export function sameSubnet(cidr: string, address: string): boolean {
 
 const bare = (cidr: string) => cidr.split('/')[0]!;
 
+/** Interface -> addresses of a node, the fixture's `interfaces` plus containerlab `exec: ip addr add` lines. */
+export function nodeInterfaces(node: LabNode): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.fromEntries(Object.entries(node.interfaces).map(([k, v]) => [k, [...v]]));
+  for (const line of node.exec) {
+    const m = /^\s*ip\s+(?:-\d\s+)?addr(?:ess)?\s+add\s+(\S+)\s+dev\s+(\S+)/.exec(line);
+    if (m) (out[m[2]!] ??= []).push(m[1]!);
+  }
+  return out;
+}
+
 export function nodeOwning(topology: LabTopology, address: string): LabNode | undefined {
-  return topology.nodes.find((n) => [...Object.values(n.interfaces).flat(), ...n.loopback].some((c) => bare(c) === address));
+  return topology.nodes.find((n) => [...Object.values(nodeInterfaces(n)).flat(), ...n.loopback].some((c) => bare(c) === address));
 }
 
 export function speakerSessions(topology: LabTopology): SpeakerSession[] {
   const out: SpeakerSession[] = [];
   for (const node of topology.nodes.filter((n) => n.kind === 'speaker')) {
+    const interfaces = nodeInterfaces(node);
     for (const nb of node.neighbors) {
-      const shared = Object.entries(node.interfaces).find(([, cidrs]) => cidrs.some((c) => sameSubnet(c, nb.address)));
-      const speakerAddress = nb.updateSource ?? (shared ? bare(shared[1].find((c) => sameSubnet(c, nb.address))!) : bare(Object.values(node.interfaces).flat()[0] ?? ''));
-      const ifname = shared?.[0] ?? Object.keys(node.interfaces)[0] ?? null;
+      const shared = Object.entries(interfaces).find(([, cidrs]) => cidrs.some((c) => sameSubnet(c, nb.address)));
+      const speakerAddress = nb.updateSource ?? (shared ? bare(shared[1].find((c) => sameSubnet(c, nb.address))!) : bare(Object.values(interfaces).flat()[0] ?? ''));
+      const ifname = shared?.[0] ?? Object.keys(interfaces)[0] ?? null;
       out.push({
         speakerNode: node.name,
         speakerAddress,

@@ -1,7 +1,7 @@
 // update.encoding: judges the BGP messages one speaker sent on one session, as decoded from a
 // capture. Pure: messages in, findings out (each with the RFC clause and its level).
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
-import type { OpenMessage, UpdateMessage } from '../../reference/bgp/wire/types.ts';
+import { isEndOfRib, type OpenMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 
 export interface Finding {
   level: 'MUST' | 'SHOULD';
@@ -47,13 +47,6 @@ export interface SessionEnds {
   peerAsn: number;
   /** Directly connected eBGP: NEXT_HOP must be the speaker's own address on the link. */
   directEbgp: boolean;
-}
-
-export function isEndOfRib(u: UpdateMessage): boolean {
-  const a = u.attributes;
-  const ipv4 = u.withdrawn.length === 0 && u.nlri.length === 0 && (u.layout?.length ?? Object.keys(a).length) === 0;
-  const mp = u.nlri.length === 0 && u.withdrawn.length === 0 && a.mpUnreach !== undefined && a.mpUnreach.withdrawn.length === 0 && (u.layout?.length ?? 1) === 1;
-  return ipv4 || mp;
 }
 
 /** The address of a decoded message's endpoint ("10.0.1.2:179", "[2001:db8::1]:179"). */

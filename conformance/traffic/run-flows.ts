@@ -1,6 +1,7 @@
 // Runs the flow generator inside a lab node, refusing targets outside the lab's own addresses.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { nodeInterfaces } from '../checks/sessions.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { FlowPlan } from './udp-flows.ts';
 
@@ -11,7 +12,7 @@ const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 export function labAddresses(lab: Lab): Set<string> {
   const out = new Set<string>();
   for (const n of lab.topology.nodes) {
-    for (const a of [...Object.values(n.interfaces).flat(), ...n.loopback, ...n.announce]) out.add(a.split('/')[0]!);
+    for (const a of [...Object.values(nodeInterfaces(n)).flat(), ...n.loopback, ...n.announce]) out.add(a.split('/')[0]!);
   }
   return out;
 }

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emptyNode, type LabTopology } from '../model.ts';
+import { loadProfile, loadProfiles, missingCapability, parseProfile, ProfileError } from './profile.ts';
+import { UnsupportedCombination, withFabricPeer, withSpeaker } from './under-test.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pp-profiles-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('speaker profiles', () => {
+  it('the shipped profiles load: frr, gobgp, bird run as lab daemons, reference through its hook', () => {
+    const profiles = loadProfiles();
+    expect([...profiles.keys()].sort()).toEqual(['bird', 'frr', 'gobgp', 'reference']);
+    expect(profiles.get('gobgp')!.runs).toBe('gobgp');
+    expect(profiles.get('reference')!.hook).toEqual({ module: '../reference.ts', export: 'referenceSpeakerHook' });
+  });
+
+  it('a new third-party speaker is a YAML file; a missing capability skips with its reason', () => {
+    writeFileSync(join(dir, 'acme.yaml'), 'name: acme\nruns: bird\ncapabilities: [ipv4, ebgp]\nlacks: { l2: "acme speaks BGP only" }\n');
+    const acme = loadProfile('acme', dir);
+    expect(missingCapability(acme, ['ipv4'])).toBeNull();
+    expect(missingCapability(acme, ['ipv4', 'l2'])).toBe('speaker acme lacks l2: acme speaks BGP only');
+    expect(missingCapability(acme, ['addpath-send'])).toMatch(/lacks addpath-send: not among the capabilities/);
+  });
+
+  it('bad profiles name the file and the field', () => {
+    expect(() => parseProfile('name: x\ncapabilities: []\n', 'x.yaml')).toThrow(/x.yaml: runs: expected exactly one of `runs` or `hook`/);
+    expect(() => parseProfile('name: x\nruns: quagga\ncapabilities: []\n', 'x.yaml')).toThrow(/runs: expected one of frr, gobgp, bird/);
+    expect(() => parseProfile('name: [\n', 'x.yaml')).toThrow(ProfileError);
+    expect(() => parseProfile('- a\n', 'x.yaml')).toThrow(/expected a mapping/);
+    expect(() => loadProfile('nope', dir)).toThrow(/no speaker profile "nope"/);
+  });
+});
+
+function topology(): LabTopology {
+  const router = emptyNode('router', 'frr');
+  const node1 = emptyNode('node1', 'speaker');
+  node1.standIn = 'bird';
+  return { name: 't', nodes: [router, node1, emptyNode('client', 'host')], links: [] };
+}
+
+describe('placing the speaker under test and the fabric peer', () => {
+  it('re-renders router nodes as the peer kind and speaker nodes as the profile daemon', async () => {
+    const placed = await withSpeaker(withFabricPeer(topology(), 'gobgp'), loadProfile('frr'));
+    expect(placed.topology.nodes.map((n) => [n.name, n.kind, n.standIn])).toEqual([
+      ['router', 'gobgp', undefined],
+      ['node1', 'speaker', 'frr'],
+      ['client', 'host', undefined],
+    ]);
+    expect(placed.hooks).toEqual({});
+  });
+
+  it('a ready-made FRR config cannot become another daemon: the combination is unsupported', () => {
+    const t = topology();
+    t.nodes[0]!.frrConfig = '/x/frr.conf';
+    expect(() => withFabricPeer(t, 'gobgp')).toThrow(UnsupportedCombination);
+    expect(withFabricPeer(t, 'frr').nodes[0]!.kind).toBe('frr');
+  });
+
+  it('a fixture without speaker nodes cannot test a speaker', async () => {
+    const t = topology();
+    t.nodes = t.nodes.filter((n) => n.kind !== 'speaker');
+    await expect(withSpeaker(t, loadProfile('bird'))).rejects.toThrow(/has no speaker nodes/);
+  });
+});
