@@ -18,6 +18,8 @@ export interface LinkPlan {
   peer: string; // CIDR on the peer node
   /** Recorded address -> lab address, for addresses that had to move. */
   addressMap: Record<string, string>;
+  /** IPv6 addresses (CIDR) the replay adds to the link ends itself: the lab's fixtures are IPv4 only. */
+  ipv6?: { played: string; peer: string };
 }
 
 /**
@@ -31,9 +33,10 @@ export function planLink(recording: Recording): LinkPlan {
   if (v6 !== b.includes(':')) throw new Error(`recorded endpoints ${a} and ${b} are of different families`);
   if (!v6 && a !== b && a.split('.').slice(0, 3).join('.') === b.split('.').slice(0, 3).join('.') && !/\.(0|255)$/.test(a) && !/\.(0|255)$/.test(b))
     return { played: `${a}/24`, peer: `${b}/24`, addressMap: {} };
-  if (v6 && a !== b && sameV6Slash64(a, b)) return { played: `${a}/64`, peer: `${b}/64`, addressMap: {} };
-  const [la, lb] = v6 ? ['fd00:77::1', 'fd00:77::2'] : ['10.77.0.1', '10.77.0.2'];
-  return { played: `${la}/${v6 ? 64 : 30}`, peer: `${lb}/${v6 ? 64 : 30}`, addressMap: { [a]: la, [b]: lb } };
+  // The lab builds IPv4 links: an IPv6 conversation runs over an IPv4 session between the same two
+  // nodes, whose link also carries the recorded IPv6 addresses, so recorded IPv6 next hops resolve.
+  if (v6) return { played: '10.77.0.1/30', peer: '10.77.0.2/30', addressMap: {}, ipv6: { played: `${a}/64`, peer: sameV6Slash64(a, b) ? `${b}/64` : `${b}/128` } };
+  return { played: '10.77.0.1/30', peer: '10.77.0.2/30', addressMap: { [a]: '10.77.0.1', [b]: '10.77.0.2' } };
 }
 
 function sameV6Slash64(a: string, b: string): boolean {
@@ -61,10 +64,13 @@ export interface FixtureOptions {
   peer?: { addPath?: boolean; multihop?: number; frrConfig?: string; frrConfigText?: string; announce?: string[] };
   /** Played-side ASN to configure on the peer when the recorded OPEN only shows AS_TRANS. */
   playedAsn?: number;
+  /** IPv6 addresses for the link ends (next hops of IPv6 routes carried over the IPv4 session). */
+  linkIpv6?: { played: string; peer: string };
 }
 
 export function writeReplayFixture(dir: string, recording: Recording, opts: FixtureOptions): void {
-  const link = planLink(recording);
+  const planned = planLink(recording);
+  const link: LinkPlan = opts.linkIpv6 ? { ...planned, ipv6: opts.linkIpv6 } : planned;
   const playedAsn = opts.playedAsn ?? recording.played.asn;
   const peerAsn = recording.peer.asn;
   if (playedAsn === null || peerAsn === null) throw new Error('the recording lacks an ASN (an OPEN is missing); cannot configure the peer');
@@ -107,7 +113,7 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
     },
   };
   writeFileSync(join(dir, 'topology.clab.yml'), stringify(topology, { aliasDuplicateObjects: false }));
-  writeFileSync(join(dir, 'recording.json'), JSON.stringify({ ...recording, addressMap: link.addressMap }, null, 1) + '\n');
+  writeFileSync(join(dir, 'recording.json'), JSON.stringify({ ...recording, addressMap: link.addressMap, ...(link.ipv6 ? { linkIpv6: link.ipv6 } : {}) }, null, 1) + '\n');
   writeFileSync(join(dir, 'expect.yaml'), stringify({ cases: [], ...opts.expect }, { aliasDuplicateObjects: false }));
   writeFileSync(join(dir, 'README.md'), readmeText(dir, recording, opts, link));
 }
@@ -132,7 +138,8 @@ function readmeText(dir: string, recording: Recording, opts: FixtureOptions, lin
     `- played side: ${recording.played.address} AS ${recording.played.asn} (id ${recording.played.bgpId}), ${count('played')} messages`,
     `- recorded peer: ${recording.peer.address} AS ${recording.peer.asn} (id ${recording.peer.bgpId}), ${count('peer')} messages`,
     `- lab: node \`${REPLAY_NODE}\` replays the played side; node \`${PEER_NODE}\` runs ${opts.peerKind} (change with \`--against\`)` +
-      (moved ? `; addresses moved to a lab link: ${moved} (next hops mapped)` : '; recorded addresses kept'),
+      (moved ? `; addresses moved to a lab link: ${moved} (next hops mapped)` : '; recorded addresses kept') +
+      (link.ipv6 ? `; IPv6 ${link.ipv6.played} / ${link.ipv6.peer} added to the link by the replay (the lab's fixtures are IPv4-only)` : ''),
     '',
     'Run (root): `peerproof fixture run ' + (dir.split('/').filter(Boolean).pop() ?? '') + ' [--against frr|gobgp|bird]`;',
     'the verdict is `pass` (healthy), `bug-present` (the field symptoms) or `fail` (neither).',

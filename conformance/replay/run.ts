@@ -89,7 +89,8 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   }
   const recordingFile = join(fixture.dir, 'recording.json');
   const recording = readRecording(recordingFile);
-  const addressMap = (JSON.parse(readFileSync(recordingFile, 'utf8')) as { addressMap?: Record<string, string> }).addressMap ?? {};
+  const sidecar = JSON.parse(readFileSync(recordingFile, 'utf8')) as { addressMap?: Record<string, string>; linkIpv6?: { played: string; peer: string } };
+  const addressMap = sidecar.addressMap ?? {};
   const expect = fixture.expectFile && /^\s*bug:/m.test(readFileSync(fixture.expectFile, 'utf8')) ? readExpect(fixture.expectFile) : null;
   const speed = opts.speed ?? expect?.replay?.speed ?? 1;
   const settle = expect?.replay?.settle ?? 2;
@@ -102,6 +103,10 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const hook: SpeakerHook = async ({ backend, node, dir }) => {
     mkdirSync(dir, { recursive: true });
     eventsFile = join(dir, 'events.jsonl');
+    for (const [name, cidr] of sidecar.linkIpv6 ? ([[node.name, sidecar.linkIpv6.played], [PEER_NODE, sidecar.linkIpv6.peer]] as const) : []) {
+      const added = await backend.exec(name, ['ip', '-6', 'addr', 'add', cidr, 'dev', LINK_IF, 'nodad']);
+      if (added.code !== 0) throw new Error(`adding ${cidr} to ${name}:${LINK_IF} failed: ${added.stderr.trim()}`);
+    }
     const map = Object.entries(addressMap).flatMap(([a, b]) => ['--map', `${a}=${b}`]);
     const argv = [
       process.execPath, '--import', tsxLoader, playerMain,
@@ -129,6 +134,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
       await new Promise((r) => setTimeout(r, 200));
     }
     ribs[PEER_NODE] = [...(await lab.node(PEER_NODE).rib().catch(() => [])), ...(await ipv6Rib(lab, against))];
+    ribs[`${PEER_NODE}:fib`] = await lab.node(PEER_NODE).fib().catch(() => []);
     peerSessions = await lab.node(PEER_NODE).sessions().catch(() => []);
   } finally {
     await lab.stop();

@@ -14,8 +14,8 @@ export type Symptom =
   | { 'session-not-established': Record<string, never> | null }
   | { 'peer-sends-notification': { code: number; subcode?: number } }
   | { 'peer-sends-no-notification': Record<string, never> | null }
-  | { 'route-present': { node?: string; prefix: string; nexthop?: string } }
-  | { 'route-absent': { node?: string; prefix: string } }
+  | { 'route-present': { node?: string; prefix: string; nexthop?: string; table?: 'rib' | 'fib' } }
+  | { 'route-absent': { node?: string; prefix: string; table?: 'rib' | 'fib' } }
   | { 'peer-sends-route': { prefix: string } }
   | { 'peer-sends-no-routes': Record<string, never> | null }
   | { 'path-ids-duplicated': Record<string, never> | null };
@@ -40,7 +40,7 @@ export interface ExpectFile {
 /** What one replay observed: the player's events and the RIBs read afterwards. */
 export interface ReplayObservation {
   events: PlayerEvent[];
-  /** Node name -> its daemon RIB after the replay. */
+  /** Node name -> its daemon RIB after the replay; "NODE:fib" -> its kernel FIB. */
   ribs: Record<string, RouteEntry[]>;
 }
 
@@ -162,12 +162,15 @@ export function evaluateSymptom(symptom: Symptom, obs: ReplayObservation, view =
     case 'route-present':
     case 'route-absent': {
       const node = (args.node as string | undefined) ?? DEFAULT_NODE;
-      const rib = ribOf(node);
-      if (!rib) return result(false, `no RIB was read from node "${node}"`);
-      const entry = rib.find((r) => r.prefix === args.prefix && r.nexthops.length > 0);
+      const fib = args.table === 'fib';
+      const rib = ribOf(fib ? `${node}:fib` : node);
+      if (!rib) return result(false, `no ${fib ? 'FIB' : 'RIB'} was read from node "${node}"`);
+      // BIRD lists a route whose next hop does not resolve as "unreachable" (the lab parses it as blackhole).
+      const entry = rib.find((r) => r.prefix === args.prefix && r.nexthops.some((n) => n !== 'blackhole' && n !== 'unreachable'));
       const nexthopOk = !args.nexthop || (entry?.nexthops.includes(args.nexthop as string) ?? false);
       const present = entry !== undefined && nexthopOk;
-      const detail = entry ? `${node} has ${entry.prefix} via ${entry.nexthops.join(', ') || '(none)'}` : `${node} has no usable ${args.prefix} (${rib.length} routes)`;
+      const where = fib ? `${node}'s FIB` : node;
+      const detail = entry ? `${where} has ${entry.prefix} via ${entry.nexthops.join(', ') || '(none)'}` : `${where} has no usable ${args.prefix} (${rib.length} routes)`;
       return result(name === 'route-present' ? present : !present, detail);
     }
     case 'peer-sends-route': {

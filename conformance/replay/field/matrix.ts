@@ -46,7 +46,11 @@ export function summarise(run: ReplayRun): FieldResult {
   const ev = run.evaluation;
   const checks = ev ? [...ev.healthy, ...ev.symptoms, ...ev.observed].map((r) => ({ check: r.symptom, holds: r.holds, detail: r.detail })) : [];
   const routeFacts = [...new Set(checks.filter((c) => /^route-/.test(c.check)).map((c) => c.detail))];
-  const parts = [established ? 'Established' : 'not Established', ...notes, ...routeFacts, ...errors];
+  // Routes the peer learned that no check names: where misparsed NLRI ended up.
+  const named = new Set(checks.map((c) => /"prefix":"([^"]+)"/.exec(c.check)?.[1]));
+  const learned = (run.observation.ribs.peer ?? []).filter((r) => !named.has(r.prefix) && r.nexthops.some((n) => /^[\d.]+$|:/.test(n) && n !== '0.0.0.0'));
+  const others = learned.length ? [`other routes learned: ${learned.slice(0, 6).map((r) => `${r.prefix} via ${r.nexthops.join(',')}`).join(', ')}${learned.length > 6 ? ` (+${learned.length - 6})` : ''}`] : [];
+  const parts = [established ? 'Established' : 'not Established', ...notes, ...routeFacts, ...others, ...errors];
   return { fixture: run.fixture.replace(/^replay-/, ''), against: run.against, version: run.version, verdict: ev?.verdict ?? 'no expect.yaml', observed: parts.join('; '), checks };
 }
 

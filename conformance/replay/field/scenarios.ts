@@ -43,8 +43,7 @@ const absent = (prefix: string): Symptom => ({ 'route-absent': { prefix } });
 const established: Symptom = { 'session-established': null };
 const noNotification: Symptom = { 'peer-sends-no-notification': null };
 
-function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean; ipv6Only?: boolean; addPathTx?: boolean }): string {
-  const family = opts.ipv6Only ? 'ipv6' : 'ipv4';
+function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean; ipv6?: boolean; addPathTx?: boolean }): string {
   return [
     'frr defaults traditional',
     'hostname peer',
@@ -55,7 +54,6 @@ function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neig
     ` bgp router-id ${opts.routerId}`,
     opts.requirePolicy ? ' ! bgp ebgp-requires-policy: left at its default (on)' : ' no bgp ebgp-requires-policy',
     ' no bgp network import-check',
-    opts.ipv6Only ? ' no bgp default ipv4-unicast' : '',
     ' bgp log-neighbor-changes',
     ' timers bgp 1 3',
     ` neighbor ${opts.neighbor} remote-as ${opts.neighborAsn}`,
@@ -64,7 +62,7 @@ function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neig
     ' address-family ipv4 unicast',
     `  network ${PEER_ANNOUNCE}`,
     ' exit-address-family',
-    ...(opts.ipv6Only
+    ...(opts.ipv6
       ? [' address-family ipv6 unicast', `  neighbor ${opts.neighbor} activate`, ...(opts.addPathTx ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`] : []), ' exit-address-family']
       : []),
     'exit',
@@ -92,8 +90,8 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boo
   const nh = v6 ? [PLAYED_V6, 'fd00:90::3'] : [PLAYED_V4, '10.90.0.3'];
   const addPathCap: Capability = { code: 69, name: 'add-path', entries: [{ afi, safi: 1, mode: played }] };
   const mp = v6 ? ipv6Unicast : ipv4Unicast;
-  const playedSpec = v6 ? speaker(PLAYED_V6, 65001, PLAYED_V4, [mp, addPathCap]) : playedV4([mp, addPathCap]);
-  const peerSpec = v6 ? speaker(PEER_V6, 65002, PEER_V4, [mp]) : peerV4();
+  const playedSpec = playedV4([mp, addPathCap]);
+  const peerSpec = peerV4([mp]);
   const ctx: CodecContext = { as4: true, addPath: new Set([`${afi}/1`]) };
   // The misbehaving speaker: path ids on every UPDATE because IT offered ADD-PATH, whatever the peer said.
   const updates: PlayedUpdate[] = nh.map((hop, i) => {
@@ -119,7 +117,9 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boo
         `"${played}": ${negotiatedIfPeerReceives ? 'yes' : 'no'}) AND the peer offered receive; otherwise the peer reads`,
         'the 4 path-id bytes as prefix lengths and bits and either resets the session (UPDATE error) or',
         'installs garbage / nothing. The verdict says which happened with each daemon.',
-        v6 ? '\nIPv6 runs over an IPv6 session (fd00:90::/64). The lab renders IPv4 unicast only for GoBGP and BIRD, so the IPv6 fixtures run against FRR (own frr.conf activating IPv6 unicast).' : '',
+        v6
+          ? '\nIPv6 unicast runs over the IPv4 session (the lab builds IPv4 links; the replay adds fd00:90::1/64 and ::2/64 to the link so the next hops resolve). The lab renders IPv4 unicast only for GoBGP and BIRD, so the IPv6 fixtures run against FRR alone, with their own frr.conf activating IPv6 unicast.'
+          : '',
         '',
         ADDPATH_REPORTS,
       ].join('\n'),
@@ -133,8 +133,9 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boo
       peer: {
         addPath: peerAddPath,
         announce: [PEER_ANNOUNCE],
-        ...(v6 ? { frrConfigText: frrConfig({ asn: 65002, routerId: PEER_V4, neighbor: PLAYED_V6, neighborAsn: 65001, ipv6Only: true, addPathTx: peerAddPath }) } : {}),
+        ...(v6 ? { frrConfigText: frrConfig({ asn: 65002, routerId: PEER_V4, neighbor: PLAYED_V4, neighborAsn: 65001, ipv6: true, addPathTx: peerAddPath }) } : {}),
       },
+      ...(v6 ? { linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` } } : {}),
     },
   };
 }
@@ -349,8 +350,8 @@ function grScenario(restarting: boolean): FieldScenario {
 
 function extendedNextHop(): FieldScenario {
   const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
-  const played = speaker(PLAYED_V6, 65001, PLAYED_V4, [ipv4Unicast, ipv6Unicast, enh]);
-  const peer = speaker(PEER_V6, 65002, PEER_V4, [ipv4Unicast, ipv6Unicast]);
+  const played = playedV4([ipv4Unicast, enh]);
+  const peer = peerV4();
   const update: UpdateMessage = {
     type: 'UPDATE',
     withdrawn: [],
@@ -365,7 +366,9 @@ function extendedNextHop(): FieldScenario {
       peerKind: 'frr',
       title: 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by one side only',
       readme: [
-        'An IPv6 session (fd00:90::1 <-> fd00:90::2). The played speaker offers the extended next hop',
+        'The link carries IPv4 (the session, 10.90.0.1 <-> .2) and IPv6 (fd00:90::1 <-> ::2, added by the replay:',
+        'the lab builds IPv4 links). Field setups run this over an IPv6 session; the capability and the',
+        'encoding are the same over either transport. The played speaker offers the extended next hop',
         'capability (RFC 8950: IPv4 unicast with IPv6 next hops); the peer does not (lab defaults). The',
         'played speaker sends 10.94.1.0/24 in MP_REACH_NLRI with next hop fd00:90::1 anyway. Without the',
         'capability on both sides that encoding is not agreed: the peer may reset the session (UPDATE',
@@ -385,6 +388,7 @@ function extendedNextHop(): FieldScenario {
         replay: { settle: 2 },
       },
       peer: { announce: [PEER_ANNOUNCE] },
+      linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` },
     },
   };
 }
@@ -407,7 +411,8 @@ function nextHopNotConnected(): FieldScenario {
         'route to, and 10.95.2.0/24 with its own address (the control). The peer is configured for eBGP',
         'multihop (as MetalLB / Anthos peerings across subnets are), so it cannot reject the next hop as',
         '"not on the shared subnet"; it must resolve it and, finding nothing, keep the route unusable.',
-        'The field symptom: the session is up, the route is "received", and traffic goes nowhere.',
+        'The field symptom: the session is up, the route is "received", and traffic goes nowhere. The',
+        'verdict reads the daemon RIB; the observed checks read the kernel FIB (is it forwarded?).',
         '',
         'Public reports:',
         '- metallb/metallb#1980 (https://github.com/metallb/metallb/issues/1980): multihop peering with FRR',
@@ -421,6 +426,8 @@ function nextHopNotConnected(): FieldScenario {
         bug: 'route with an unreachable next hop: the session is up, the route is received but not usable',
         symptoms: [established, absent('10.95.1.0/24'), present('10.95.2.0/24')],
         healthy: [established, present('10.95.1.0/24'), present('10.95.2.0/24')],
+        // Usable means forwarded: the kernel FIB says whether the daemon installed it (GoBGP never installs routes).
+        observe: [{ 'route-absent': { prefix: '10.95.1.0/24', table: 'fib' } }, { 'route-present': { prefix: '10.95.2.0/24', table: 'fib' } }],
         replay: { settle: 2 },
       },
       peer: { announce: [PEER_ANNOUNCE], multihop: 2 },

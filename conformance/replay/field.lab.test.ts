@@ -1,0 +1,85 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leftovers } from '../lab/teardown.ts';
+import { daemonsFor, fieldFixtures, summarise, type FieldResult } from './field/matrix.ts';
+import { runReplayFixture } from './run.ts';
+
+// Replays every fixtures/field-* against real FRR 8.4.4, GoBGP 3.10.0 and BIRD 2.0.12 and pins
+// TODAY's behaviour of each (docs/field-results.md is generated from this run's results). A
+// changed verdict means a daemon (or the replay) changed: look at the run, then update the table.
+
+type Verdict = 'pass' | 'bug-present' | 'fail';
+const P: Verdict = 'pass';
+const B: Verdict = 'bug-present';
+
+const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> = {
+  // FRR offers ADD-PATH receive by default, so path ids from a "send"/"both" speaker are legal towards it.
+  'field-addpath-ipv4-played-send-peer-default': { frr: P, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-send-peer-addpath': { frr: P, gobgp: P, bird: P },
+  'field-addpath-ipv4-played-receive-peer-default': { frr: B, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-receive-peer-addpath': { frr: B, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-both-peer-default': { frr: P, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-both-peer-addpath': { frr: P, gobgp: P, bird: P },
+  'field-addpath-ipv6-played-send-peer-default': { frr: P },
+  'field-addpath-ipv6-played-send-peer-addpath': { frr: P },
+  'field-addpath-ipv6-played-receive-peer-default': { frr: B },
+  'field-addpath-ipv6-played-receive-peer-addpath': { frr: B },
+  'field-addpath-ipv6-played-both-peer-default': { frr: P },
+  'field-addpath-ipv6-played-both-peer-addpath': { frr: P },
+  'field-frr-ebgp-requires-policy': { frr: B, gobgp: P, bird: P },
+  'field-as4-path-4octet-on-2octet-session': { frr: B, gobgp: P, bird: B },
+  'field-as4-trans-as4path-boundary': { frr: P, gobgp: P, bird: P },
+  'field-as4-open-65536-truncated': { frr: B, gobgp: P, bird: P },
+  'field-as4-trans-for-mappable-asn': { frr: P, gobgp: P, bird: P },
+  'field-gr-eor-before-routes': { frr: P, gobgp: P, bird: P },
+  'field-gr-restarting-eor-before-routes': { frr: P, gobgp: P, bird: P },
+  'field-extended-nexthop-one-side': { frr: P, gobgp: P, bird: P },
+  'field-nexthop-not-connected': { frr: P, gobgp: P, bird: B },
+};
+
+const root = resolve(import.meta.dirname, '../../fixtures');
+const results: FieldResult[] = [];
+let runsRoot = '';
+
+beforeAll(() => {
+  runsRoot = mkdtempSync(join(tmpdir(), 'pp-field-'));
+  chmodSync(runsRoot, 0o755); // FRR runs as user frr
+});
+
+afterAll(() => {
+  const out = resolve(import.meta.dirname, '../../reports');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'field-results.json'), JSON.stringify({ generatedAt: new Date().toISOString().slice(0, 16) + 'Z', results }, null, 1) + '\n');
+  rmSync(runsRoot, { recursive: true, force: true });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('field fixtures replayed against real daemons', () => {
+  const fixtures = fieldFixtures(root);
+
+  it('every field fixture has a pinned verdict per daemon it runs against', () => {
+    for (const dir of fixtures) {
+      const name = dir.split('/').pop()!;
+      expect(Object.keys(today[name] ?? {}).sort(), name).toEqual(daemonsFor(dir).sort());
+    }
+  });
+
+  for (const dir of fixtures) {
+    const name = dir.split('/').pop()!;
+    for (const against of daemonsFor(dir)) {
+      it(`${name} against ${against}`, async () => {
+        const run = await runReplayFixture(dir, { against, runsRoot });
+        const result = summarise(run);
+        results.push(result);
+        // The replay itself worked: the session was attempted, everything was sent or cut short by the peer.
+        expect(run.observation.events.some((e) => e.kind === 'sent' && e.type === 'OPEN')).toBe(true);
+        expect(run.observation.events.some((e) => e.kind === 'done')).toBe(true);
+        expect(run.observation.events.filter((e) => e.kind === 'error')).toEqual([]);
+        expect(run.capture !== null && existsSync(run.capture)).toBe(true);
+        expect(leftovers(run.runDir)).toEqual({ namespaces: [], pids: [] });
+        expect(result.verdict, `${name}/${against}: ${result.observed}`).toBe(today[name]?.[against]);
+      });
+    }
+  }
+});
