@@ -10,7 +10,7 @@ program
   .description('Proves on the wire whose side of a Kubernetes <-> fabric BGP/ARP peering is wrong')
   .version(pkg.version);
 
-registerCommands(program);
+await registerCommands(program);
 
 try {
   await program.parseAsync(process.argv);
