@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startVitest } from 'vitest/node';
 import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
-import { startLab, type Lab } from '../lab/lab.ts';
+import { LabNotReadyError, startLab, type Lab } from '../lab/lab.ts';
 import type { DaemonKindName } from '../lab/model.ts';
 import { loadProfile, ProfileError } from '../lab/speakers/profile.ts';
 import { speakerNodes, UnsupportedCombination, withFabricPeer, withSpeaker } from '../lab/speakers/under-test.ts';
@@ -118,6 +118,22 @@ function formatProgress(r: CaseResult): string {
   return `${r.status.padEnd(7)} ${r.id.padEnd(26)} ${fixture.padEnd(9)} ${`${r.speaker}/${r.peer}`.padEnd(16)} ${r.durationS.toFixed(1).padStart(6)}s${r.flaky ? ' FLAKY' : ''}${r.reason && r.status !== 'passed' ? `  ${r.reason.slice(0, 120)}` : ''}`;
 }
 
+/**
+ * Waits for the fixture's sessions and routes. Missing ones while every process runs may be the
+ * speaker under test's fault, so its cases still run and judge it; a dead process, or anything
+ * but a readiness timeout, is the harness's fault (`broken`).
+ */
+async function waitUntilReady(lab: Lab): Promise<{ error: Error; harnessFault: boolean } | null> {
+  try {
+    await lab.waitForSessions();
+    await lab.waitForRoutes();
+    return null;
+  } catch (err) {
+    const harnessFault = !(err instanceof LabNotReadyError) || err.missing.some((m) => m.startsWith('process '));
+    return { error: err as Error, harnessFault };
+  }
+}
+
 function labFailure(err: unknown): string {
   return `lab would not come up: ${(err as Error).message.split('\n').slice(0, 4).join(' ')}`;
 }
@@ -217,18 +233,16 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         }
         timings.labS += (performance.now() - labStart) / 1000;
         const waitStart = performance.now();
-        try {
-          await lab.waitForSessions();
-          await lab.waitForRoutes();
-        } catch (err) {
-          timings.readyWaitS += (performance.now() - waitStart) / 1000;
+        const notReady = await waitUntilReady(lab);
+        timings.readyWaitS += (performance.now() - waitStart) / 1000;
+        if (notReady?.harnessFault) {
           await lab.stop();
           // Its run folder (not-ready.txt, daemon logs, configs, pcaps) explains why.
           const artifacts = runArtifacts(lab.runDir, reportDir);
-          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(err), artifacts));
+          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(notReady.error), artifacts));
           continue;
         }
-        timings.readyWaitS += (performance.now() - waitStart) / 1000;
+        if (notReady) log(`note: ${fixtureName} ${speaker}/${peer}: ${notReady.error.message.split('\n')[0]}; its cases judge what is missing`);
         const suite: SuiteParams = {
           fixture: fixtureName,
           fixtureDir: fixture.dir,
