@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readCapture } from '../capture/pcap-reader.ts';
 import type { Backend, BackendProcess } from './backend.ts';
 
 // tcpdump on one interface of one node, writing a classic pcap into the run folder. Started
@@ -20,13 +21,15 @@ export function captureFileName(runDir: string, node: string, ifname: string): s
   return join(runDir, 'pcaps', `${node}-${ifname}.pcap`);
 }
 
-export async function startCapture(backend: Backend, runDir: string, node: string, ifname: string, logDir: string): Promise<Capture> {
+/** `filter`: a tcpdump filter expression as words (e.g. ['arp', 'or', 'icmp']); default everything. */
+export async function startCapture(backend: Backend, runDir: string, node: string, ifname: string, logDir: string, filter: string[] = []): Promise<Capture> {
   const file = captureFileName(runDir, node, ifname);
+  mkdirSync(dirname(file), { recursive: true });
   const log = join(logDir, `tcpdump-${ifname}.log`);
   // -U: write each packet as it arrives; -s 0: whole frames (BGP UPDATEs can be 4096 B).
   const proc: BackendProcess = await backend.spawn(
     node,
-    ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '0', '--immediate-mode', '-w', file],
+    ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '0', '--immediate-mode', '-w', file, ...filter],
     { label: `tcpdump:${ifname}`, logFile: log },
   );
   await waitUntilListening(log, proc, node, ifname);
@@ -56,4 +59,22 @@ async function waitUntilListening(log: string, proc: BackendProcess, node: strin
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export interface CapturedFrame {
+  /** Seconds since the epoch. */
+  ts: number;
+  frame: Uint8Array;
+}
+
+/**
+ * Every frame of a capture file so far, also while tcpdump still writes it (-U): a file without
+ * its header yet reads as no frames.
+ */
+export function readCapturedFrames(file: string): CapturedFrame[] {
+  const frames: CapturedFrame[] = [];
+  const bytes = readFileSync(file);
+  if (bytes.length < 24) return frames;
+  readCapture(bytes, (frame, ts) => frames.push({ ts, frame }));
+  return frames;
 }

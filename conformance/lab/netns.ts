@@ -157,6 +157,8 @@ export interface SpawnOptions {
   cwd?: string;
   label: string;
   node: string;
+  /** stdout becomes a pipe (`child.stdout`) for a caller that reads it; stderr stays in `logFile`. */
+  pipeStdout?: boolean;
 }
 
 /**
@@ -170,7 +172,7 @@ export function spawnInNamespace(ledger: Ledger, ns: string, argv: string[], opt
   let child: ChildProcess;
   try {
     child = spawn('ip', ['netns', 'exec', ns, ...argv], {
-      stdio: ['ignore', fd, fd],
+      stdio: ['ignore', opts.pipeStdout ? 'pipe' : fd, fd],
       detached: true,
       env: opts.env ?? process.env,
       cwd: opts.cwd,
