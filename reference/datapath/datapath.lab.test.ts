@@ -7,8 +7,15 @@
 //                              |                                                |
 //                              +------------------(10.0.30.0/24, bypass)--------+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
-import { eventually, readPcap, TestLab, type Capture, type CapturedFrame } from '../l2/test-lab.ts';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { namespaceName } from '../../conformance/lab/backends/netns.ts';
+import { readCapturedFrames, startCapture, type Capture, type CapturedFrame } from '../../conformance/lab/capture.ts';
+import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import { emptyNode, type LabNode, type LabTopology, type StaticRoute } from '../../conformance/lab/model.ts';
+import { nsExecChecked, spawnInNamespace, type CommandError, type NamespaceProcess } from '../../conformance/lab/netns.ts';
+import { eventually } from '../../conformance/lab/process-output.ts';
 import { renderRewriteBackend, renderRewriteLoadBalancer } from './address-rewrite.ts';
 import { renderDirectRoutingBackend, renderDirectRoutingLoadBalancer } from './direct-routing.ts';
 import { DatapathProgrammer, type AppliedDsr, type Step } from './programmer.ts';
@@ -16,12 +23,13 @@ import { DatapathProgrammer, type AppliedDsr, type Step } from './programmer.ts'
 const VIP = '20.0.10.100';
 const CLIENT = '10.0.5.20';
 const BACKEND = '10.0.40.2';
-const lab = new TestLab('dsr');
+const runsRoot = mkdtempSync(join(tmpdir(), 'pp-dsr-'));
+let lab: Lab;
 let client: string;
 let router: string;
 let lb: string;
 let backend: string;
-let server: ChildProcess;
+let server: NamespaceProcess;
 
 interface TcpSegment {
   src: string;
@@ -52,57 +60,81 @@ function tcpSegments(frames: CapturedFrame[]): TcpSegment[] {
 }
 
 /** What `remove` must restore: addresses, rules, routes of every table, nftables, and the touched sysctls. */
-function networkState(ns: string, interfaceSysctls: string[] = []): string {
-  return [
-    lab.exec(ns, ['ip', '-4', 'addr', 'show']),
-    lab.exec(ns, ['ip', 'rule', 'show']),
-    lab.exec(ns, ['ip', 'route', 'show', 'table', 'all']),
-    lab.exec(ns, ['nft', 'list', 'ruleset']),
-    lab.exec(ns, ['sysctl', 'net.ipv4.ip_forward', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.conf.all.rp_filter', ...interfaceSysctls]),
-  ].join('\n');
+async function networkState(ns: string, interfaceSysctls: string[] = []): Promise<string> {
+  const outputs = await Promise.all([
+    nsExecChecked(ns, ['ip', '-4', 'addr', 'show']),
+    nsExecChecked(ns, ['ip', 'rule', 'show']),
+    nsExecChecked(ns, ['ip', 'route', 'show', 'table', 'all']),
+    nsExecChecked(ns, ['nft', 'list', 'ruleset']),
+    nsExecChecked(ns, ['sysctl', 'net.ipv4.ip_forward', 'net.ipv4.conf.all.arp_ignore', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.conf.all.rp_filter', ...interfaceSysctls]),
+  ]);
+  return outputs.join('\n');
 }
 
 const backendState = () => networkState(backend, ['net.ipv4.conf.eth0.rp_filter']);
 
-function curl(maxSeconds = 5): { ok: boolean; body: string } {
+async function curl(maxSeconds = 5): Promise<{ ok: boolean; body: string }> {
   try {
-    return { ok: true, body: lab.exec(client, ['curl', '-sS', '--max-time', String(maxSeconds), `http://${VIP}/`]) };
+    return { ok: true, body: await nsExecChecked(client, ['curl', '-sS', '--max-time', String(maxSeconds), `http://${VIP}/`]) };
   } catch (err) {
-    return { ok: false, body: String((err as { stderr?: string }).stderr ?? err) };
+    return { ok: false, body: (err as CommandError).result?.stderr ?? String(err) };
   }
 }
 
-beforeAll(async () => {
-  client = lab.namespace('client');
-  router = lab.namespace('router');
-  lb = lab.namespace('lb');
-  backend = lab.namespace('backend');
-  lab.link({ ns: client, ifname: 'eth0', cidr: `${CLIENT}/24` }, { ns: router, ifname: 'c0', cidr: '10.0.5.1/24' });
-  lab.link({ ns: router, ifname: 'lb0', cidr: '10.0.20.1/24' }, { ns: lb, ifname: 'up0', cidr: '10.0.20.10/24' });
-  lab.link({ ns: lb, ifname: 'be0', cidr: '10.0.40.1/24' }, { ns: backend, ifname: 'eth0', cidr: '10.0.40.2/24' });
-  lab.link({ ns: router, ifname: 'ret0', cidr: '10.0.30.1/24' }, { ns: backend, ifname: 'ret0', cidr: '10.0.30.2/24' });
-  lab.exec(client, ['ip', 'route', 'add', 'default', 'via', '10.0.5.1']);
-  lab.exec(router, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-  // What BGP would have told the router: the VIP and the backend subnet are behind the lb node.
-  lab.exec(router, ['ip', 'route', 'add', `${VIP}/32`, 'via', '10.0.20.10']);
-  lab.exec(router, ['ip', 'route', 'add', '10.0.40.0/24', 'via', '10.0.20.10']);
-  lab.exec(lb, ['ip', 'route', 'add', 'default', 'via', '10.0.20.1']);
-  lab.exec(backend, ['ip', 'route', 'add', 'default', 'via', '10.0.40.1']); // everything else goes back by the lb node
+function host(name: string, interfaces: Record<string, string[]>, routes: StaticRoute[], sysctls: Record<string, string> = {}): LabNode {
+  return { ...emptyNode(name, 'host'), interfaces, routes, sysctls };
+}
 
-  server = lab.spawn(backend, [
-    process.execPath,
-    '-e',
-    `require('node:http').createServer((q, s) => s.end('served by backend to ' + q.socket.remoteAddress + ' on ' + q.socket.localAddress + '\\n'))
+function topology(): LabTopology {
+  const link = (a: string, aIf: string, b: string, bIf: string) => ({ a: { node: a, ifname: aIf }, b: { node: b, ifname: bIf } });
+  return {
+    name: 'dsr',
+    nodes: [
+      host('client', { eth0: [`${CLIENT}/24`] }, [{ to: 'default', via: '10.0.5.1' }]),
+      // What BGP would have told the router: the VIP and the backend subnet are behind the lb node.
+      host('router', { c0: ['10.0.5.1/24'], lb0: ['10.0.20.1/24'], ret0: ['10.0.30.1/24'] }, [
+        { to: `${VIP}/32`, via: '10.0.20.10' },
+        { to: '10.0.40.0/24', via: '10.0.20.10' },
+      ], { 'net.ipv4.ip_forward': '1' }),
+      host('lb', { up0: ['10.0.20.10/24'], be0: ['10.0.40.1/24'] }, [{ to: 'default', via: '10.0.20.1' }]),
+      // Everything else goes back by the lb node.
+      host('backend', { eth0: ['10.0.40.2/24'], ret0: ['10.0.30.2/24'] }, [{ to: 'default', via: '10.0.40.1' }]),
+    ],
+    links: [link('client', 'eth0', 'router', 'c0'), link('router', 'lb0', 'lb', 'up0'), link('lb', 'be0', 'backend', 'eth0'), link('router', 'ret0', 'backend', 'ret0')],
+  };
+}
+
+/** tcpdump of TCP on node:ifname; each capture logs in its own folder so its start is told apart. */
+async function captureTcp(node: string, ifname: string, run: string): Promise<Capture> {
+  const logDir = join(lab.nodeDir(node), `captures-${run}`);
+  mkdirSync(logDir, { recursive: true });
+  return startCapture(lab.backend, lab.runDir, node, ifname, logDir, ['tcp']);
+}
+
+beforeAll(async () => {
+  lab = await startLab(topology(), { runsRoot });
+  [client, router, lb, backend] = ['client', 'router', 'lb', 'backend'].map((node) => namespaceName(lab.runId, node));
+
+  server = spawnInNamespace(
+    lab.ledger,
+    backend,
+    [
+      process.execPath,
+      '-e',
+      `require('node:http').createServer((q, s) => s.end('served by backend to ' + q.socket.remoteAddress + ' on ' + q.socket.localAddress + '\\n'))
        .listen(80, '0.0.0.0', () => console.log('listening'))`,
-  ]);
+    ],
+    { label: 'http', node: 'backend', logFile: join(lab.nodeDir('backend'), 'http.log'), pipeStdout: true },
+  );
   await new Promise<void>((resolve, reject) => {
-    server.stdout!.once('data', () => resolve());
-    server.once('exit', (code) => reject(new Error(`HTTP server exited with ${code}`)));
+    server.child.stdout!.once('data', () => resolve());
+    void server.exited.then((code) => reject(new Error(`HTTP server exited with ${code}`)));
   });
 });
 
 afterAll(async () => {
-  await lab.cleanup();
+  await lab?.stop();
+  rmSync(runsRoot, { recursive: true, force: true });
 });
 
 interface Mode {
@@ -129,43 +161,43 @@ const MODES: Mode[] = [
   },
 ];
 
-describe.each(MODES)('DSR datapath, $name', (mode) => {
+describe.each(MODES.map((mode, index) => ({ ...mode, index })))('DSR datapath, $name', (mode) => {
   let lbApplied: AppliedDsr;
   let backendApplied: AppliedDsr;
   let stateBefore: { lb: string; backend: string };
   const lbProgrammer = () => new DatapathProgrammer(lb);
   const backendProgrammer = () => new DatapathProgrammer(backend);
-  const bothStates = () => ({ lb: networkState(lb), backend: backendState() });
+  const bothStates = async () => ({ lb: await networkState(lb), backend: await backendState() });
 
-  it('does not reach the VIP before the datapath is programmed', () => {
-    expect(curl(2).ok).toBe(false);
+  it('does not reach the VIP before the datapath is programmed', async () => {
+    expect((await curl(2)).ok).toBe(false);
   });
 
-  it('applies idempotently', () => {
-    stateBefore = bothStates();
+  it('applies idempotently', async () => {
+    stateBefore = await bothStates();
     lbApplied = lbProgrammer().apply(mode.loadBalancer());
     backendApplied = backendProgrammer().apply(mode.backend());
-    const once = bothStates();
+    const once = await bothStates();
     lbApplied = lbProgrammer().apply(mode.loadBalancer(), lbApplied);
     backendApplied = backendProgrammer().apply(mode.backend(), backendApplied);
-    expect(bothStates()).toEqual(once);
-    expect(lab.exec(backend, ['ip', 'rule', 'show']).match(new RegExp(`from ${VIP.replaceAll('.', '\\.')} lookup 100`, 'g'))).toHaveLength(1);
+    expect(await bothStates()).toEqual(once);
+    expect((await nsExecChecked(backend, ['ip', 'rule', 'show'])).match(new RegExp(`from ${VIP.replaceAll('.', '\\.')} lookup 100`, 'g'))).toHaveLength(1);
   });
 
   it('carries a TCP exchange in through the lb node and back on the bypass link', async () => {
     const captures: Record<string, Capture> = {
-      lbUplink: await lab.capture(lb, 'up0', ['tcp']),
-      lbToBackend: await lab.capture(lb, 'be0', ['tcp']),
-      bypass: await lab.capture(router, 'ret0', ['tcp']),
+      lbUplink: await captureTcp('lb', 'up0', String(mode.index)),
+      lbToBackend: await captureTcp('lb', 'be0', String(mode.index)),
+      bypass: await captureTcp('router', 'ret0', String(mode.index)),
     };
-    const response = curl();
+    const response = await curl();
     expect(response).toEqual({ ok: true, body: `served by backend to ${CLIENT} on ${mode.forwardedTo}\n` });
 
-    const closed = (file: string, from: string) => () => (tcpSegments(readPcap(file)).some((s) => s.src === from && s.flags & FIN) ? true : null);
+    const closed = (file: string, from: string) => () => (tcpSegments(readCapturedFrames(file)).some((s) => s.src === from && s.flags & FIN) ? true : null);
     await eventually(closed(captures.lbToBackend.file, CLIENT), 'the client FIN on the lb -> backend link');
     await eventually(closed(captures.bypass.file, VIP), 'the VIP FIN on the bypass link');
     for (const capture of Object.values(captures)) await capture.stop();
-    const [uplink, toBackend, bypass] = [captures.lbUplink, captures.lbToBackend, captures.bypass].map((c) => tcpSegments(readPcap(c.file)));
+    const [uplink, toBackend, bypass] = [captures.lbUplink, captures.lbToBackend, captures.bypass].map((c) => tcpSegments(readCapturedFrames(c.file)));
 
     // Forward path: the client's own address reaches the backend through the lb node.
     for (const [segments, destination] of [[uplink, VIP], [toBackend, mode.forwardedTo]] as const) {
@@ -182,11 +214,11 @@ describe.each(MODES)('DSR datapath, $name', (mode) => {
     expect(bypass.filter((s) => s.src !== VIP)).toEqual([]);
   });
 
-  it('removes everything it added and nothing else', () => {
+  it('removes everything it added and nothing else', async () => {
     lbProgrammer().remove(lbApplied);
     backendProgrammer().remove(backendApplied);
-    expect(bothStates()).toEqual(stateBefore);
-    expect(curl(2).ok).toBe(false);
-    expect(server.exitCode).toBeNull(); // the server was never the thing that failed
+    expect(await bothStates()).toEqual(stateBefore);
+    expect((await curl(2)).ok).toBe(false);
+    expect(server.child.exitCode).toBeNull(); // the server was never the thing that failed
   });
 });

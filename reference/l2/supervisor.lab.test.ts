@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { eventually, JsonLines } from './test-lab.ts';
+import { eventually, JsonLines, typescriptCommand } from '../../conformance/lab/process-output.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'peerproof-supervisor-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -42,9 +41,9 @@ describe('announcer supervisor', () => {
   it('restarts a crashed announcer, and the announcer never outlives the supervisor', async () => {
     const file = join(directory, 'stand-in.mts');
     writeFileSync(file, script);
-    const loader = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
-    const supervisor = spawn(process.execPath, ['--import', loader, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const lines = new JsonLines(supervisor);
+    const [node, ...args] = typescriptCommand(file, []);
+    const supervisor = spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = new JsonLines(supervisor.stdout);
     try {
       const restart = await lines.waitFor((r) => r.event === 'restart');
       expect(restart).toMatchObject({ reason: 'announcer killed by SIGKILL', inMs: 250 });
