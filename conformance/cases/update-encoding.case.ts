@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { isEndOfRib, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { captureFileName } from '../lab/capture.ts';
+import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import { capturedMessages, pollUntil } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
 import { checkUpdateEncoding, sentBy, type Finding } from '../checks/update-encoding.ts';
@@ -19,24 +20,27 @@ defineCase('update.encoding', {
     let prefixes = 0;
     let endOfRib = 0;
     let largest = 0;
-    for (const s of sessions) {
-      const file = captureFileName(lab.runDir, s.speakerNode, s.ifname!);
-      artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
-      const announce = lab.spec(s.speakerNode).announce;
-      // Wait on the wire: every announced prefix seen; then a shorter bounded wait for the
-      // End-of-RIB, which the speaker sends right after (its absence is a SHOULD finding).
+    const watched = sessions.map((s) => {
       const ends = { speaker: s.speakerAddress, peer: s.peerAddress };
-      const updatesSent = (ms: ReturnType<typeof capturedMessages>) =>
-        sentBy(ms, ends).flatMap((m) => (m.type === 'UPDATE' && m.message ? [m.message as UpdateMessage] : []));
-      await pollUntil(
-        () => capturedMessages(file),
-        (ms) => {
-          const seen = new Set(updatesSent(ms).flatMap((u) => [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])].map((r) => r.prefix)));
-          return announce.every((p) => seen.has(p));
-        },
-        10_000,
-      );
-      const { value: messages } = await pollUntil(() => capturedMessages(file), (ms) => updatesSent(ms).some(isEndOfRib), 3_000);
+      const updatesIn = (ms: DecodedMessage[]) => sentBy(ms, ends).flatMap((m) => (m.type === 'UPDATE' && m.message ? [m.message as UpdateMessage] : []));
+      return { s, ends, updatesIn, file: captureFileName(lab.runDir, s.speakerNode, s.ifname!), announce: lab.spec(s.speakerNode).announce };
+    });
+    const readAll = () => {
+      const byFile = new Map<string, DecodedMessage[]>();
+      for (const w of watched) if (!byFile.has(w.file)) byFile.set(w.file, capturedMessages(w.file));
+      return byFile;
+    };
+    // Wait on the wire, all sessions at once: every announced prefix seen; then a shorter bounded
+    // wait for the End-of-RIB the speaker sends right after (its absence is a SHOULD finding).
+    await pollUntil(readAll, (byFile) =>
+      watched.every((w) => {
+        const seen = new Set(w.updatesIn(byFile.get(w.file)!).flatMap((u) => [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])].map((r) => r.prefix)));
+        return w.announce.every((p) => seen.has(p));
+      }), 10_000);
+    const { value: captured } = await pollUntil(readAll, (byFile) => watched.every((w) => w.updatesIn(byFile.get(w.file)!).some(isEndOfRib)), 3_000);
+    for (const { s, ends, file, announce } of watched) {
+      artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
+      const messages = captured.get(file)!;
       const verdict = checkUpdateEncoding(sentBy(messages, ends), sentBy(messages, { speaker: s.peerAddress, peer: s.speakerAddress }), {
         speaker: s.speakerAddress,
         peer: s.peerAddress,
