@@ -2,24 +2,10 @@
 // IPv4 routes without allocating a string or an object per route. IPv6 prefixes are rare in
 // this product's use (load-balancer VIPs), so they are interned into small integer ids instead.
 import { Address6 } from 'ip-address';
+import { ipv4NumberToString as formatIpv4, tryParseIpv4 as parseIpv4 } from './wire/addr.ts';
 import { AFI_IPV4, AFI_IPV6 } from './wire/types.ts';
 
-export function parseIpv4(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
-  }
-  return value;
-}
-
-export function formatIpv4(value: number): string {
-  return `${Math.floor(value / 16777216) & 255}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
+export { formatIpv4, parseIpv4 };
 
 export function ipv4Key(addr: number, len: number): number {
   return addr * 64 + len;

@@ -1,4 +1,5 @@
 import { Address4, Address6 } from 'ip-address';
+import { ipv4NumberToString as formatIpv4 } from '../bgp/wire/addr.ts';
 
 // IP address arithmetic for IPAM. Parsing and range set-up use bigint (not on the hot path);
 // allocation works on plain-number offsets from a range base (see address-space.ts).
@@ -52,9 +53,7 @@ export function mustParseIp(text: string): IpAddress {
   return ip;
 }
 
-export function formatIpv4(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
+export { formatIpv4 };
 
 /** RFC 5952 text: lower case, longest run (>1) of zero words compressed. Hot path for IPv6 pools. */
 export function formatIpv6Words(words: ArrayLike<number>): string {

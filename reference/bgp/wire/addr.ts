@@ -36,8 +36,8 @@ export function parseIpv4(text: string): number {
   return value;
 }
 
-/** Exactly four decimal octets of 1-3 digits each; hand-rolled because encoders call it per prefix. */
-function tryParseIpv4(text: string): number | null {
+/** Exactly four decimal octets of 1-3 digits each, or null; hand-rolled because encoders call it per prefix. */
+export function tryParseIpv4(text: string): number | null {
   let value = 0;
   let octet = 0;
   let digits = 0;
