@@ -4,8 +4,11 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { CaseResult, CaseStatus } from '../report/summary.ts';
 import type { CaseMeta } from './harness.ts';
 
-/** Error names meaning the harness (lab, tools), not the speaker, failed. */
-const HARNESS_ERRORS = new Set(['HarnessError', 'LabNotReadyError']);
+/**
+ * Error names meaning the harness (lab, tools), not the speaker, failed. A LabNotReadyError from
+ * a case's own wait (a route that never came) is the speaker's failure, not the harness's.
+ */
+const HARNESS_ERRORS = new Set(['HarnessError']);
 
 export interface CaseOutcome {
   id: string;

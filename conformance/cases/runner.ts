@@ -165,9 +165,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const started = performance.now();
   const timings: RunTimings = { labS: 0, readyWaitS: 0, casesS: 0, caseWaitS: 0, combos: 0, perCase: [] };
   const results: CaseResult[] = [];
-  const emit = (r: CaseResult) => {
+  const emit = (r: CaseResult, printed = false) => {
     results.push(r);
-    log(formatProgress(r));
+    if (!printed) log(formatProgress(r));
   };
   const base = (id: string, fixture: string, speaker: string, peer: string) => {
     const entry = catalogEntry(id);
@@ -254,7 +254,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const casesStart = performance.now();
         const outcomes: CaseOutcome[] = [];
         try {
-          outcomes.push(...(await runCaseFiles(runnable.map((id) => caseFile(id)!), suite, reportDir, opts)));
+          // Progress is printed as each case finishes; its artifacts are listed once the lab is down.
+          const progress = (o: CaseOutcome) => log(formatProgress({ ...base(o.id, fixtureName, speaker, peer), ...o }));
+          outcomes.push(...(await runCaseFiles(runnable.map((id) => caseFile(id)!), suite, reportDir, opts, progress)));
         } finally {
           timings.casesS += (performance.now() - casesStart) / 1000;
           const stopStart = performance.now();
@@ -275,7 +277,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             flaky: o.flaky,
             measurements: o.measurements,
             artifacts: [...new Set([...own, ...pcaps, ...shared.filter((a) => !a.endsWith('.pcap'))])],
-          });
+          }, true);
         }
       }
     }
@@ -291,8 +293,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   return { ...published, timings };
 }
 
-async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: string, opts: RunOptions): Promise<CaseOutcome[]> {
-  const collector = new CaseCollector(() => undefined);
+async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: string, opts: RunOptions, progress: (o: CaseOutcome) => void): Promise<CaseOutcome[]> {
+  const collector = new CaseCollector(progress);
   const exitCodeBefore = process.exitCode;
   const allure = opts.allure !== false;
   const vitest = await startVitest(
