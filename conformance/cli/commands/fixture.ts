@@ -23,6 +23,12 @@ function parseAgainst(value: string): Daemon {
   throw new InvalidArgumentError(`"${value}": expected frr, gobgp or bird (docker:IMAGE and external:ADDR are not supported yet)`);
 }
 
+function parseSpeed(value: string): number {
+  const speed = Number(value);
+  if (!(speed > 0)) throw new InvalidArgumentError('expected a factor > 0 (2 = recorded gaps halved)');
+  return speed;
+}
+
 function fail(command: string, text: string, code = 2): void {
   process.stderr.write(`peerproof ${command}: ${text}\n`);
   process.exitCode = code;
@@ -88,10 +94,11 @@ export function register(program: Command): void {
     .description('Replay a fixture against a live FRR, GoBGP or BIRD in the lab and judge expect.yaml (root)')
     .argument('<fixture>', 'replay fixture folder')
     .option('--against <kind>', 'frr | gobgp | bird (default: the fixture\'s peer kind)', parseAgainst)
+    .option('--speed <x>', 'divide recorded gaps by this (default: expect.yaml replay.speed, else 1)', parseSpeed)
     .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
-    .action(async (dir: string, opts: { against?: Daemon; runsDir?: string }) => {
+    .action(async (dir: string, opts: { against?: Daemon; runsDir?: string; speed?: number }) => {
       if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
-      await runAndPrint('fixture run', dir, opts.against, opts.runsDir);
+      await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed);
     });
 
   program
@@ -101,8 +108,9 @@ export function register(program: Command): void {
     .requiredOption('--against <kind>', 'frr | gobgp | bird', parseAgainst)
     .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
     .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
+    .option('--speed <x>', 'divide recorded gaps by this (default 10, gaps capped at 1 s)', parseSpeed)
     .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
-    .action(async (capture: string, opts: { against: Daemon; stream?: number; side?: string; runsDir?: string }) => {
+    .action(async (capture: string, opts: { against: Daemon; stream?: number; side?: string; runsDir?: string; speed?: number }) => {
       // FRR runs as user frr and must read the fixture: the temporary folder is opened up.
       const tmp = mkdtempSync(join(tmpdir(), 'pp-replay-'));
       chmodSync(tmp, 0o755);
@@ -115,14 +123,14 @@ export function register(program: Command): void {
           return fail('replay', (err as Error).message);
         }
         process.stdout.write(lines.slice(0, -1).join('\n') + '\n');
-        await runAndPrint('replay', dir, opts.against, opts.runsDir);
+        await runAndPrint('replay', dir, opts.against, opts.runsDir, opts.speed);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
     });
 }
 
-async function runAndPrint(command: string, dir: string, against: Daemon | undefined, runsDir: string | undefined): Promise<void> {
+async function runAndPrint(command: string, dir: string, against: Daemon | undefined, runsDir: string | undefined, speed?: number): Promise<void> {
   const [{ runReplayFixture }, { sessionTable, verdictLines }, { requireRoot }] = await Promise.all([
     import('../../replay/run.ts'),
     import('../../replay/report.ts'),
@@ -131,7 +139,7 @@ async function runAndPrint(command: string, dir: string, against: Daemon | undef
   try {
     requireRoot();
     const started = Date.now() / 1000;
-    const run = await runReplayFixture(dir, { against, runsRoot: runsDir });
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed });
     process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
     process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : 1;
   } catch (err) {

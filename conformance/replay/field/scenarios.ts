@@ -43,7 +43,7 @@ const absent = (prefix: string): Symptom => ({ 'route-absent': { prefix } });
 const established: Symptom = { 'session-established': null };
 const noNotification: Symptom = { 'peer-sends-no-notification': null };
 
-function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean; ipv6?: boolean; addPathTx?: boolean }): string {
+function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean; ipv6?: boolean; addPathTx?: boolean; sendOnly?: boolean }): string {
   return [
     'frr defaults traditional',
     'hostname peer',
@@ -61,9 +61,16 @@ function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neig
     ` neighbor ${opts.neighbor} advertisement-interval 0`,
     ' address-family ipv4 unicast',
     `  network ${PEER_ANNOUNCE}`,
+    ...(opts.sendOnly && !opts.ipv6 ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`, `  neighbor ${opts.neighbor} disable-addpath-rx`] : []),
     ' exit-address-family',
     ...(opts.ipv6
-      ? [' address-family ipv6 unicast', `  neighbor ${opts.neighbor} activate`, ...(opts.addPathTx ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`] : []), ' exit-address-family']
+      ? [
+          ' address-family ipv6 unicast',
+          `  neighbor ${opts.neighbor} activate`,
+          ...(opts.addPathTx || opts.sendOnly ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`] : []),
+          ...(opts.sendOnly ? [`  neighbor ${opts.neighbor} disable-addpath-rx`] : []),
+          ' exit-address-family',
+        ]
       : []),
     'exit',
     '',
@@ -83,7 +90,11 @@ const ADDPATH_REPORTS = `Public reports:
 
 type Mode = 'send' | 'receive' | 'both';
 
-function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boolean): FieldScenario {
+type PeerAddPath = 'default' | 'addpath' | 'send-only';
+
+function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAddPath): FieldScenario {
+  const peerAddPath = peerMode === 'addpath';
+  const sendOnly = peerMode === 'send-only';
   const v6 = family === 'ipv6';
   const afi = v6 ? 2 : 1;
   const prefix = v6 ? '2001:db8:97::/48' : '10.97.1.0/24';
@@ -101,14 +112,18 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boo
   });
   const recording = synthesise(BY, playedSpec, peerSpec, updates);
   const negotiatedIfPeerReceives = played !== 'receive';
-  const name = `field-addpath-${family}-played-${played}-peer-${peerAddPath ? 'addpath' : 'default'}`;
-  const peerWord = peerAddPath ? 'ADD-PATH enabled on the session (FRR addpath-tx-all-paths, GoBGP send-max/receive, BIRD add paths on)' : "its default ADD-PATH setting";
+  const name = `field-addpath-${family}-played-${played}-peer-${peerMode}`;
+  const peerWord = sendOnly
+    ? 'ADD-PATH send only (FRR `addpath-tx-all-paths` + `disable-addpath-rx`: the peer that "only offered send")'
+    : peerAddPath
+      ? 'ADD-PATH enabled on the session (FRR addpath-tx-all-paths, GoBGP send-max/receive, BIRD add paths on)'
+      : 'its default ADD-PATH setting (FRR offers receive by default; GoBGP and BIRD offer nothing)';
   return {
     name,
     recording,
     fixture: {
       peerKind: 'frr',
-      title: `ADD-PATH per direction: ${family}, played side offers "${played}", peer with ${peerAddPath ? 'ADD-PATH on' : 'defaults'}`,
+      title: `ADD-PATH per direction: ${family}, played side offers "${played}", peer ${sendOnly ? 'offers send only' : peerAddPath ? 'with ADD-PATH on' : 'with defaults'}`,
       readme: [
         `The played speaker offers ADD-PATH **${played}** for ${family} unicast and then sends two paths of`,
         `${prefix} WITH path identifiers (1 and 2, next hops ${nh.join(' and ')}), whatever the peer offered:`,
@@ -128,12 +143,17 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerAddPath: boo
         symptoms: [absent(prefix)],
         healthy: [established, noNotification, present(prefix)],
         observe: [{ 'peer-sends-notification': { code: 3 } }],
-        replay: { settle: 1, ...(v6 ? { against: ['frr'], note: 'IPv6 unicast is configured only on FRR (frr.conf); the lab renders IPv4 only for GoBGP/BIRD' } : {}) },
+        replay: {
+          settle: 1,
+          ...(v6 || sendOnly
+            ? { against: ['frr'], note: v6 ? 'IPv6 unicast is configured only on FRR (frr.conf); the lab renders IPv4 only for GoBGP/BIRD' : 'send-only ADD-PATH is configured only on FRR (frr.conf)' }
+            : {}),
+        },
       },
       peer: {
         addPath: peerAddPath,
         announce: [PEER_ANNOUNCE],
-        ...(v6 ? { frrConfigText: frrConfig({ asn: 65002, routerId: PEER_V4, neighbor: PLAYED_V4, neighborAsn: 65001, ipv6: true, addPathTx: peerAddPath }) } : {}),
+        ...(v6 || sendOnly ? { frrConfigText: frrConfig({ asn: 65002, routerId: PEER_V4, neighbor: PLAYED_V4, neighborAsn: 65001, ipv6: v6, addPathTx: peerAddPath, sendOnly }) } : {}),
       },
       ...(v6 ? { linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` } } : {}),
     },
@@ -438,7 +458,7 @@ function nextHopNotConnected(): FieldScenario {
 export function fieldScenarios(): FieldScenario[] {
   const modes: Mode[] = ['send', 'receive', 'both'];
   return [
-    ...(['ipv4', 'ipv6'] as const).flatMap((family) => modes.flatMap((mode) => [false, true].map((peer) => addPathScenario(family, mode, peer)))),
+    ...(['ipv4', 'ipv6'] as const).flatMap((family) => modes.flatMap((mode) => (['default', 'addpath', 'send-only'] as const).map((peer) => addPathScenario(family, mode, peer)))),
     ebgpRequiresPolicy(),
     ...as4Scenarios(),
     grScenario(false),
