@@ -3,7 +3,7 @@ import { parseShard } from '../cli/commands/run.ts';
 import { CATALOG } from './catalog.ts';
 import { caseIdOfFile } from './collect.ts';
 import { PENDING_CASES } from './pending.ts';
-import { caseFile, declaredCases, listFixtures, parseSpeakerSpec } from './runner.ts';
+import { caseFile, declaredCases, inShard, listFixtures, parseSpeakerSpec } from './runner.ts';
 
 describe('run options', () => {
   it('--speaker: profile names, docker:IMAGE, external:ADDRESS; anything else is a clear error', () => {
@@ -13,6 +13,13 @@ describe('run options', () => {
     expect(() => parseSpeakerSpec('external:not-an-address')).toThrow(/is not ADDRESS\[:PORT\]/);
     expect(() => parseSpeakerSpec('ftp:x')).toThrow(/unknown scheme "ftp"/);
     expect(() => parseSpeakerSpec('FRR!')).toThrow(/expected a profile name/);
+  });
+
+  it('a result the runner makes itself (skip, broken lab) belongs to exactly one shard', () => {
+    for (const key of ['l2.failover|seed-003-rack-lb|frr|frr', 'lb.withdraw|seed-003-rack-lb|gobgp|frr', 'x|y|z|w']) {
+      expect([1, 2, 3].filter((index) => inShard(key, { index, count: 3 }))).toHaveLength(1);
+      expect(inShard(key, undefined)).toBe(true);
+    }
   });
 
   it('--shard i/n', () => {

@@ -108,7 +108,7 @@ export function caseFile(id: string): string | null {
 }
 
 /** Which shard reports a result the runner makes itself (vitest shards only case files). */
-function inShard(key: string, shard: RunOptions['shard']): boolean {
+export function inShard(key: string, shard: RunOptions['shard']): boolean {
   if (!shard) return true;
   return createHash('sha1').update(key).digest().readUInt32BE(0) % shard.count === shard.index - 1;
 }
