@@ -115,7 +115,8 @@ export async function waitForExit(pids: number[], timeoutMs: number): Promise<nu
   return alive;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/** Sends `sig` to `pid`; a process that is already gone is not an error. */
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {
@@ -168,10 +169,26 @@ export interface SpawnOptions {
  */
 export function spawnInNamespace(ledger: Ledger, ns: string, argv: string[], opts: SpawnOptions): NamespaceProcess {
   ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv });
+  const { child, exited } = spawnLogged(['ip', 'netns', 'exec', ns, ...argv], opts);
+  if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in namespace ${ns}`);
+  const pid = child.pid;
+  ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv, pid });
+  return { pid, child, exited, stop: processStopper(pid, exited) };
+}
+
+/**
+ * Starts `argv` detached (its own session) with stdout and stderr appended to `logFile`
+ * (stdout piped instead with `pipeStdout`). `exited` resolves with the exit code, or null when
+ * killed by a signal or when it could not start (then `child.pid` is undefined).
+ */
+export function spawnLogged(
+  argv: string[],
+  opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string; pipeStdout?: boolean },
+): { child: ChildProcess; exited: Promise<number | null> } {
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+    child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', opts.pipeStdout ? 'pipe' : fd, fd],
       detached: true,
       env: opts.env ?? process.env,
@@ -180,29 +197,31 @@ export function spawnInNamespace(ledger: Ledger, ns: string, argv: string[], opt
   } finally {
     closeSync(fd);
   }
-  if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in namespace ${ns}`);
-  const pid = child.pid;
-  ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv, pid });
   const exited = new Promise<number | null>((resolveExit) => {
     if (child.exitCode !== null) resolveExit(child.exitCode);
     child.once('exit', (code) => resolveExit(code));
     child.once('error', () => resolveExit(null));
   });
+  return { child, exited };
+}
+
+/**
+ * A `stop(sig, graceMs)` for a started process: sends `sig` (SIGTERM by default) to `pid`,
+ * after `graceMs` SIGKILLs it and `alsoKill` (e.g. a wrapper that waits for it), and resolves
+ * once `exited` has. Does nothing once the process has exited.
+ */
+export function processStopper(pid: number, exited: Promise<number | null>, alsoKill: number[] = []): (sig?: NodeJS.Signals, graceMs?: number) => Promise<void> {
   let done = false;
   void exited.then(() => (done = true));
-  return {
-    pid,
-    child,
-    exited,
-    async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 2000) {
-      if (done) return;
-      signal(pid, sig);
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-      if ((await Promise.race([exited, timer])) === 'timeout') {
-        signal(pid, 'SIGKILL');
-        await exited;
-      }
-    },
+  return async (sig: NodeJS.Signals = 'SIGTERM', graceMs = 2000) => {
+    if (done) return;
+    signal(pid, sig);
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    if ((await Promise.race([exited, timer])) === 'timeout') {
+      signal(pid, 'SIGKILL');
+      for (const other of alsoKill) signal(other, 'SIGKILL');
+      await exited;
+    }
   };
 }
 

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
 import { engineSocketPath, ensureEngine, stopEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
-import { run, runChecked, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
+import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
 
 // Docker backend: one container per node from the lab's local images (network mode none, so
 // the container's network namespace has only `lo`), links as veth pairs made inside one
@@ -64,14 +64,6 @@ async function childOf(pid: number, timeoutMs: number): Promise<number | null> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return null;
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
 }
 
 /** Synchronous `docker rm -f` for the process 'exit' event, where nothing async can run. */
@@ -185,44 +177,12 @@ class DockerBackend implements Backend {
   async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
     const target = await this.target(node);
     this.ledger.record({ t: 'proc', node, label: opts.label, argv });
-    const fd = openSync(opts.logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(nsenter(target.pid, argv)[0]!, nsenter(target.pid, argv).slice(1), {
-        stdio: ['ignore', fd, fd],
-        detached: true,
-        env: opts.env ?? process.env,
-      });
-    } finally {
-      closeSync(fd);
-    }
+    const { child, exited } = spawnLogged(nsenter(target.pid, argv), { logFile: opts.logFile, env: opts.env });
     if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in container ${target.name}`);
-    const exited = new Promise<number | null>((resolveExit) => {
-      if (child.exitCode !== null) resolveExit(child.exitCode);
-      child.once('exit', (code) => resolveExit(code));
-      child.once('error', () => resolveExit(null));
-    });
-    let done = false;
-    void exited.then(() => (done = true));
     // Signals go to the command itself: nsenter waits for it but does not forward them.
     const pid = (await childOf(child.pid, 2000)) ?? child.pid;
     this.ledger.record({ t: 'proc', node, label: opts.label, argv, pid });
-    const nsenterPid = child.pid;
-    return {
-      pid,
-      exited,
-      async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 2000) {
-        if (done) return;
-        signal(pid, sig);
-        const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-        if ((await Promise.race([exited, timer])) === 'timeout') {
-          signal(pid, 'SIGKILL');
-          signal(nsenterPid, 'SIGKILL');
-          await exited;
-        }
-      },
-      detach: () => child.unref(),
-    };
+    return { pid, exited, stop: processStopper(pid, exited, [child.pid]), detach: () => child.unref() };
   }
 
   shellPrefix(node: string): string[] {
