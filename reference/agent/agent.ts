@@ -6,7 +6,7 @@
 // nodes in name order), so every agent computes the same addresses from the same folder. Each
 // agent persists its own state file (<state-dir>/<node>.ipam.json) for restarts, so agents never
 // write one file concurrently and need no lock.
-import { watch, mkdirSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { Speaker, type Logger } from '../bgp/speaker.ts';
 import { readConfig } from '../bgp/config.ts';
@@ -61,6 +61,9 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    if (!existsSync(this.options.clusterDir) || !statSync(this.options.clusterDir).isDirectory()) {
+      throw new Error(`cluster folder ${this.options.clusterDir} does not exist or is not a folder`);
+    }
     mkdirSync(this.options.stateDir, { recursive: true });
     mkdirSync(this.options.leaseDir, { recursive: true });
     await this.reconcile();

@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 
 // `peerproof agent --cluster DIR --node NAME` runs the reference for one node (inside the node's
@@ -13,7 +15,14 @@ export function register(program: Command): void {
     .option('--lease-dir <dir>', 'L2 lease folder, shared by the nodes of a lab', '/var/lib/peerproof/leases')
     .option('--status <socket>', 'status API unix socket (speaker sessions/routes and /desired)')
     .option('--connect-retry <seconds>', 'override the peers\' connect-retry time (labs: 1)')
-    .action(async (options: { cluster: string; node: string; stateDir: string; leaseDir: string; status?: string; connectRetry?: string }) => {
+    .option('--any-namespace', "skip the check that this runs in a lab node's network namespace (real nodes, containers): the agent adds routes and addresses where it runs and peers from there")
+    .action(async (options: { cluster: string; node: string; stateDir: string; leaseDir: string; status?: string; connectRetry?: string; anyNamespace?: boolean }) => {
+      if (!options.anyNamespace && !inLabNamespace()) {
+        throw new Error(
+          "agent: not inside a lab node's network namespace (none of /run/netns/*, and not provably apart from PID 1's); " +
+            'run it with ip netns exec NODE ..., or pass --any-namespace on a real node or in a container',
+        );
+      }
       const connectRetry = options.connectRetry === undefined ? undefined : Number(options.connectRetry);
       if (connectRetry !== undefined && (!Number.isInteger(connectRetry) || connectRetry < 1 || connectRetry > 3600)) {
         throw new Error(`agent: --connect-retry must be a whole number of seconds 1..3600, got ${options.connectRetry}`);
@@ -50,4 +59,28 @@ export function register(program: Command): void {
       });
       log('info', 'stopped');
     });
+}
+
+/**
+ * True when this process is in a named network namespace (`ip netns add`, as the lab's netns
+ * backend makes), or provably in another one than PID 1. Guards the machine's own namespace:
+ * the agent adds blackholes, VIPs and nftables tables where it runs and opens BGP sessions from there.
+ */
+function inLabNamespace(): boolean {
+  let self: number;
+  try {
+    self = statSync('/proc/self/ns/net').ino;
+  } catch {
+    return false;
+  }
+  try {
+    for (const name of readdirSync('/run/netns')) if (statSync(join('/run/netns', name)).ino === self) return true;
+  } catch {
+    // no named namespaces
+  }
+  try {
+    return statSync('/proc/1/ns/net').ino !== self;
+  } catch {
+    return false; // cannot tell: treat as the machine's own
+  }
 }

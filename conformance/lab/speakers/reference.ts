@@ -77,6 +77,8 @@ export function referenceSpeakerHook(options: ReferenceSpeakerOptions = {}): Spe
       '--state-dir', stateDir, '--lease-dir', leaseDir,
       '--status', agentStatusSocket(dir),
       '--connect-retry', String(options.connectRetrySeconds ?? 1),
+      // a container is the node's own namespace, but not one the agent can recognise as a lab's
+      ...(backend.name === 'netns' ? [] : ['--any-namespace']),
     ];
     return [await backend.spawn(node.name, argv, { label: 'agent', logFile: join(dir, 'agent.log') })];
   };
