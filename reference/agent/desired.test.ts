@@ -145,4 +145,41 @@ endpoints:
     expect(problems).toEqual(['default/whoami-lb: no IPv4 default route on this node, so DSR replies from 192.0.2.0 have no return path']);
     expect(computeDesiredState(loadClusterFolder(dir), allocateCluster(loadClusterFolder(dir)), 'node1').dsr).toEqual([]); // no endpoints yet
   });
+
+  it('MetalLB aggregationLength announces the aggregate (IPv4 and IPv6), not the host route', () => {
+    const model = loadClusterFiles({
+      'all.yaml': `apiVersion: v1
+kind: Node
+metadata: { name: a }
+status: { addresses: [{ type: InternalIP, address: 10.0.0.1 }] }
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: { name: pool, namespace: metallb-system }
+spec: { addresses: [198.51.100.8/29, "2001:db8:5::/120"] }
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: { name: tor, namespace: metallb-system }
+spec: { myASN: 65001, peerASN: 65000, peerAddress: 10.0.0.254 }
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: { name: agg, namespace: metallb-system }
+spec: { ipAddressPools: [pool], aggregationLength: 30, aggregationLengthV6: 64 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: default }
+spec:
+  type: LoadBalancer
+  ipFamilies: [IPv4, IPv6]
+  ipFamilyPolicy: RequireDualStack
+  ports: [{ port: 80, protocol: TCP }]
+`,
+    });
+    const desired = computeDesiredState(model, allocateCluster(model), 'a');
+    expect(desired.problems).toEqual([]);
+    expect(desired.routes.map((r) => r.prefix)).toEqual(['198.51.100.8/30', '2001:db8:5::/64']);
+  });
 });

@@ -4,6 +4,7 @@
 // Pure: no I/O, so every flavour is unit-tested without root.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { formatCidr, mustParseCidr } from '../ipam/address.ts';
 import type { ClusterIpamView } from '../ipam/cluster-ipam.ts';
 import { matchesSelector } from '../k8s/selectors.ts';
 import type { AdvertisementIntent, BgpInstance, ClusterModel, ClusterService, Labels } from '../k8s/model.ts';
@@ -106,14 +107,11 @@ function servingNodes(model: ClusterModel, service: ClusterService, nodes: strin
   return service.externalTrafficPolicy === 'Local' ? nodes.filter((n) => hasLocalEndpoint(model, service, n)) : nodes;
 }
 
+/** The prefix announced for a service address: a host route, or its aggregate (MetalLB aggregationLength). */
 function hostPrefix(address: string, aggregation: { v4?: number; v6?: number }): string {
   const v6 = address.includes(':');
   const length = (v6 ? aggregation.v6 : aggregation.v4) ?? (v6 ? 128 : 32);
-  if (v6 || length === 32) return `${address}/${length}`;
-  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-  const size = 2 ** (32 - length);
-  const network = Math.floor(value / size) * size;
-  return `${[24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.')}/${length}`;
+  return formatCidr(mustParseCidr(`${address}/${length}`));
 }
 
 interface ServiceAddresses {
