@@ -1,5 +1,5 @@
 import { checkObject, sourceOf } from './core.ts';
-import { emptyOutput, type FlavourTranslator } from './flavour.ts';
+import { advertisementIntent, emptyOutput, type FlavourTranslator } from './flavour.ts';
 import type { Manifest } from './manifests.ts';
 import { DEFAULT_BGP_TIMERS, type AdvertisementIntent, type BgpPeer, type ClusterNode, type SourceRef } from './model.ts';
 import { EVERYTHING, labelSelector, matchesSelector, NOTHING } from './selectors.ts';
@@ -180,18 +180,8 @@ export const anthosTranslator: FlavourTranslator = {
       return out;
     }
 
-    const intent = (id: string, kind: AdvertisementIntent['kind'], prefixes: string[], nextHop: AdvertisementIntent['nextHop']): AdvertisementIntent => ({
-      id,
-      kind,
-      serviceSelector: kind === 'lb-vip' ? EVERYTHING : NOTHING,
-      pools: kind === 'lb-vip' ? out.pools.map((p) => p.name) : [],
-      prefixes,
-      nodeSelector: EVERYTHING,
-      communities: [],
-      largeCommunities: [],
-      nextHop,
-      source,
-    });
+    const intent = (id: string, kind: AdvertisementIntent['kind'], prefixes: string[], nextHop: AdvertisementIntent['nextHop']): AdvertisementIntent =>
+      advertisementIntent(id, kind, kind === 'lb-vip' ? EVERYTHING : NOTHING, source, { pools: kind === 'lb-vip' ? out.pools.map((p) => p.name) : [], prefixes, nextHop });
 
     // Control plane: each control-plane node peers with the bgpPeers that list it (or all).
     if (lb.vips?.controlPlaneVIP) {

@@ -1,6 +1,6 @@
 import { parseCidr } from '../ipam/address.ts';
 import { checkObject, sourceOf } from './core.ts';
-import { emptyOutput, nodeIPv4, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
+import { advertisementIntent, emptyOutput, nodeIPv4, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
 import type { Manifest } from './manifests.ts';
 import { DEFAULT_BGP_TIMERS, type AdvertisementIntent, type BgpPeer, type CalicoPool, type ClusterNode, type Selector } from './model.ts';
 import { EVERYTHING, matchesSelector, NOTHING, parseCalicoSelector, SelectorSyntaxError } from './selectors.ts';
@@ -248,18 +248,8 @@ export const calicoTranslator: FlavourTranslator = {
     }
 
     const source = input.manifests[0] ? sourceOf(input.manifests[0]) : { file: '', line: 0, object: '' };
-    const base = (id: string, kind: AdvertisementIntent['kind'], prefixes: string[], src = source): AdvertisementIntent => ({
-      id,
-      kind,
-      serviceSelector: kind === 'ipam-blocks' ? NOTHING : EVERYTHING,
-      pools: [],
-      prefixes,
-      nodeSelector: EVERYTHING,
-      communities: [],
-      largeCommunities: [],
-      nextHop: { type: 'self' },
-      source: src,
-    });
+    const base = (id: string, kind: AdvertisementIntent['kind'], prefixes: string[], src = source): AdvertisementIntent =>
+      advertisementIntent(id, kind, kind === 'ipam-blocks' ? NOTHING : EVERYTHING, src, { prefixes });
     const intentIds: string[] = [];
     if (pools.length > 0) {
       out.advertisements.push(base('calico/ipam-blocks', 'ipam-blocks', []));

@@ -1,6 +1,6 @@
 import { canonicalIp, parseCidr } from '../ipam/address.ts';
 import { checkObject, sourceOf, toSelector } from './core.ts';
-import { bareAddress, communitySchema, emptyOutput, largeCommunitySchema, nodeIPv4, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
+import { advertisementIntent, bareAddress, communitySchema, emptyOutput, largeCommunitySchema, nodeIPv4, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
 import { embeddedYaml, HELM_VALUES_KIND, type Manifest } from './manifests.ts';
 import {
   DEFAULT_BGP_TIMERS,
@@ -418,18 +418,7 @@ function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): Pendi
         const path = ['spec', 'advertisements', i];
         if (entry.advertisementType === 'CiliumPodIPPool') return noteUnsupported(advert.m.ctx, path, 'CiliumPodIPPool advertisements (multi-pool IPAM)');
         if (entry.advertisementType === 'Interface') return noteUnsupported(advert.m.ctx, path, 'Interface advertisements');
-        const base: AdvertisementIntent = {
-          id: `${advert.m.ref}#${i}`,
-          kind: 'pod-cidr',
-          serviceSelector: NOTHING,
-          pools: [],
-          prefixes: [],
-          nodeSelector: EVERYTHING,
-          communities: [],
-          largeCommunities: [],
-          nextHop: { type: 'self' },
-          source: sourceOf(advert.m),
-        };
+        const base = advertisementIntent(`${advert.m.ref}#${i}`, 'pod-cidr', NOTHING, sourceOf(advert.m));
         applyAttributes(base, entry.attributes);
         if (entry.advertisementType === 'PodCIDR') {
           ids.push(registerIntent(out, base));
@@ -660,18 +649,7 @@ function applyLegacyAnnounce(values: HelmValues, m: Manifest, out: FlavourOutput
     for (const instance of legacyInstances) for (const peer of instance.peers) peer.advertisements = peer.advertisements.filter((id) => !lbIds.has(id));
   }
   if (announce.podCIDR) {
-    const id = registerIntent(out, {
-      id: `${m.ref}#bgp.announce.podCIDR`,
-      kind: 'pod-cidr',
-      serviceSelector: NOTHING,
-      pools: [],
-      prefixes: [],
-      nodeSelector: EVERYTHING,
-      communities: [],
-      largeCommunities: [],
-      nextHop: { type: 'self' },
-      source: sourceOf(m),
-    });
+    const id = registerIntent(out, advertisementIntent(`${m.ref}#bgp.announce.podCIDR`, 'pod-cidr', NOTHING, sourceOf(m)));
     for (const instance of legacyInstances) for (const peer of instance.peers) peer.advertisements.push(id);
   }
 }

@@ -1,5 +1,6 @@
 import type { Manifest } from './manifests.ts';
 import { INVALID, report, type Schema } from './schema.ts';
+import { EVERYTHING } from './selectors.ts';
 import type {
   AdvertisementIntent,
   BgpInstance,
@@ -40,6 +41,21 @@ export interface FlavourTranslator {
 
 export function emptyOutput(): FlavourOutput {
   return { pools: [], bgpInstances: [], advertisements: [], l2Announcements: [], floatingIPs: [] };
+}
+
+/**
+ * An advertisement intent with the defaults every translator starts from: no pools, prefixes or
+ * communities, every node, next hop self; `fields` replace any of them. The keys keep this order
+ * whatever `fields` holds (Cilium's registerIntent compares intents as JSON text).
+ */
+export function advertisementIntent(
+  id: string,
+  kind: AdvertisementIntent['kind'],
+  serviceSelector: AdvertisementIntent['serviceSelector'],
+  source: AdvertisementIntent['source'],
+  fields: Partial<Omit<AdvertisementIntent, 'id' | 'kind' | 'serviceSelector' | 'source'>> = {},
+): AdvertisementIntent {
+  return { id, kind, serviceSelector, pools: [], prefixes: [], nodeSelector: EVERYTHING, communities: [], largeCommunities: [], nextHop: { type: 'self' }, source, ...fields };
 }
 
 /** The IPv4 address a node speaks BGP from by default: its first InternalIP, else ExternalIP. */

@@ -1,6 +1,6 @@
 import { parseRange } from '../ipam/address.ts';
 import { checkObject, sourceOf, toSelector } from './core.ts';
-import { communitySchema, emptyOutput, nodeIPv4, standardCommunity, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
+import { advertisementIntent, communitySchema, emptyOutput, nodeIPv4, standardCommunity, type FlavourInput, type FlavourOutput, type FlavourTranslator } from './flavour.ts';
 import type { Manifest } from './manifests.ts';
 import { DEFAULT_BGP_TIMERS, type AdvertisementIntent, type BgpPeer, type Flavour, type LbPool, type Selector } from './model.ts';
 import { anyOf, EVERYTHING, matchesSelector, NOTHING } from './selectors.ts';
@@ -103,21 +103,6 @@ function fromLegacySelector(selector: Infer<typeof legacySelector>): Selector {
   return toSelector({ matchLabels: selector['match-labels'] ?? {}, matchExpressions: selector['match-expressions'] ?? [] });
 }
 
-function emptyIntent(id: string, source: AdvertisementIntent['source']): AdvertisementIntent {
-  return {
-    id,
-    kind: 'lb-vip',
-    serviceSelector: EVERYTHING,
-    pools: [],
-    prefixes: [],
-    nodeSelector: EVERYTHING,
-    communities: [],
-    largeCommunities: [],
-    nextHop: { type: 'self' },
-    source,
-  };
-}
-
 function resolveCommunity(text: string, aliases: Record<string, string>, ctx: CheckContext, path: FieldPath): string | null {
   const resolved = aliases[text] ?? standardCommunity(text);
   if (!resolved) report(ctx, path, `expected a community "asn:value", a well-known name or a defined alias, got ${JSON.stringify(text)}`);
@@ -155,7 +140,7 @@ export function translateLegacyConfig(
     }
     const adverts = pool['bgp-advertisements'] ?? [{}];
     adverts.forEach((advert, a) => {
-      const intent = emptyIntent(`${m.ref}#${pool.name}/${a}`, source);
+      const intent = advertisementIntent(`${m.ref}#${pool.name}/${a}`, 'lb-vip', EVERYTHING, source);
       intent.pools = [pool.name!];
       if (advert['aggregation-length'] !== undefined) intent.aggregationLengthV4 = advert['aggregation-length'];
       if (advert.localpref !== undefined) intent.localPref = advert.localpref;
@@ -348,7 +333,7 @@ export const metallbTranslator: FlavourTranslator = {
           const checked = checkObject(m, bgpAdvertisementSchema);
           if (!checked) break;
           const spec = checked.spec ?? {};
-          const intent = emptyIntent(m.ref, sourceOf(m));
+          const intent = advertisementIntent(m.ref, 'lb-vip', EVERYTHING, sourceOf(m));
           intent.pools = poolsSelectedBy(spec.ipAddressPools, spec.ipAddressPoolSelectors, poolLabels);
           if (intent.pools.length === 0 && ((spec.ipAddressPools ?? []).length > 0 || (spec.ipAddressPoolSelectors ?? []).length > 0)) intent.serviceSelector = NOTHING;
           intent.nodeSelector = anyOf((spec.nodeSelectors ?? []).map(toSelector));
