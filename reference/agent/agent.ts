@@ -7,13 +7,14 @@
 // agent persists its own state file (<state-dir>/<node>.ipam.json) for restarts, so agents never
 // write one file concurrently and need no lock.
 import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { Speaker, type Logger } from '../bgp/speaker.ts';
 import { readConfig } from '../bgp/config.ts';
 import { startStatusServer, type StatusServer } from '../bgp/status.ts';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../k8s/load.ts';
-import { computeDesiredState, nodeAddresses, type DesiredState } from './desired.ts';
+import { computeDesiredState, type DesiredState } from './desired.ts';
 import { defaultRoute, dsrSteps } from './dsr.ts';
 import { KernelObjects, kernelSteps } from './kernel.ts';
 import { L2Announcers } from './l2-announcers.ts';
@@ -141,8 +142,9 @@ export class Agent {
     this.routes!.sync(desired.routes);
   }
 
+  /** Router id of the peerless speaker behind the status API of a node without BGP. */
   private idleRouterId(): string {
-    return nodeAddresses({ nodes: [] } as never, this.options.node).find((a) => a.includes('.')) ?? '127.0.0.1';
+    return isIPv4(this.options.node) && this.options.node !== '0.0.0.0' ? this.options.node : '127.0.0.1';
   }
 
   private statusView(): AgentStatus & { node: string } {
