@@ -17,6 +17,7 @@ import { loadClusterFolder } from '../k8s/load.ts';
 import { computeDesiredState, type DesiredState } from './desired.ts';
 import { defaultRoute, dsrSteps } from './dsr.ts';
 import { KernelObjects, kernelSteps } from './kernel.ts';
+import { learnedRoutes, learnedRouteSteps } from './learned-routes.ts';
 import { L2Announcers } from './l2-announcers.ts';
 import { SpeakerRoutes, speakerConfigFor } from './speaker-routes.ts';
 
@@ -50,6 +51,10 @@ export class Agent {
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private readonly kernel = new KernelObjects();
+  /** Routes learned from peers, kept apart so one unreachable next hop blocks nothing else. */
+  private readonly learned = new KernelObjects();
+  private learnedTimer: NodeJS.Timeout | null = null;
+  private learnedFailures = '';
   private readonly l2: L2Announcers;
   private readonly log: Logger;
   private running: Promise<void> = Promise.resolve();
@@ -117,6 +122,7 @@ export class Agent {
     }
     this.state.desired = desired;
     this.state.generation += 1;
+    this.pollLearnedRoutes(desired.installLearnedRoutes);
     this.state.reconciledAt = new Date().toISOString();
     for (const problem of desired.problems) this.log('warn', problem);
     this.log('info', `reconciled #${this.state.generation}: ${desired.routes.length} routes, ${desired.blackholes.length} blackholes, ${desired.localVips.length} local VIPs, ${desired.l2.length} L2 groups, ${desired.dsr.length} DSR services`);
@@ -140,6 +146,28 @@ export class Agent {
       this.log('info', desired.bgp ? `speaker: router id ${config.routerId}, AS ${config.localAs}, ${config.peers.length} peers` : 'no BGP instance on this node');
     }
     this.routes!.sync(desired.routes);
+  }
+
+  private pollLearnedRoutes(install: boolean): void {
+    if (!install) {
+      if (this.learnedTimer) clearInterval(this.learnedTimer);
+      this.learnedTimer = null;
+      this.syncLearned(new Map());
+      return;
+    }
+    if (this.learnedTimer) return;
+    this.syncLearned(this.speaker ? learnedRoutes(this.speaker) : new Map());
+    this.learnedTimer = setInterval(() => this.syncLearned(this.speaker ? learnedRoutes(this.speaker) : new Map()), 500);
+  }
+
+  private syncLearned(routes: Map<string, string[]>): void {
+    try {
+      const failures = this.learned.syncEach(learnedRouteSteps(routes)).join('; ');
+      if (failures && failures !== this.learnedFailures) this.log('warn', `learned routes not installed: ${failures}`);
+      this.learnedFailures = failures;
+    } catch (err) {
+      this.log('warn', `learned routes: ${(err as Error).message}`);
+    }
   }
 
   /** Router id of the peerless speaker behind the status API of a node without BGP. */
@@ -167,12 +195,16 @@ export class Agent {
     this.watcher?.close();
     await this.running.catch(() => undefined);
     const failures: string[] = [];
+    if (this.learnedTimer) clearInterval(this.learnedTimer);
+    this.learnedTimer = null;
     await this.l2.stopAll().catch((err: Error) => failures.push(err.message));
     await this.stopSpeaker().catch((err: Error) => failures.push(err.message));
-    try {
-      this.kernel.clear();
-    } catch (err) {
-      failures.push((err as Error).message);
+    for (const objects of [this.learned, this.kernel]) {
+      try {
+        objects.clear();
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
     }
     if (failures.length > 0) throw new Error(`agent stop: ${failures.join('; ')}`);
   }

@@ -72,6 +72,8 @@ export interface DesiredState {
   localVips: string[];
   l2: DesiredL2Group[];
   dsr: DesiredDsr[];
+  /** Install the routes learned from peers in the kernel (Calico does; Cilium, MetalLB, Anthos do not). */
+  installLearnedRoutes: boolean;
   /** What could not be honoured, in words a user can act on. */
   problems: string[];
 }
@@ -251,6 +253,7 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
     localVips: [...localVips].sort(),
     l2,
     dsr,
+    installLearnedRoutes: model.podIpam.mode === 'calico',
     problems: [...problems, ...ipam.problems],
   };
 }

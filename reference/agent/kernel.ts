@@ -61,6 +61,32 @@ export class KernelObjects {
     this.applied = { namespace: null, steps: [...this.applied.steps, ...added.steps], originalSysctls: added.originalSysctls };
   }
 
+  /**
+   * Like sync, but each missing step is applied on its own and a failure (a next hop not
+   * reachable yet) only skips that step; returns the failures. For routes learned from peers.
+   */
+  syncEach(steps: Step[]): string[] {
+    const failures: string[] = [];
+    const present = new Set<string>();
+    const wanted = new Set(steps.map(stepKey));
+    const stale = this.applied.steps.filter((s) => !wanted.has(stepKey(s)));
+    if (stale.length > 0) {
+      this.programmer.remove({ ...this.applied, steps: stale });
+      this.applied = { ...this.applied, steps: this.applied.steps.filter((s) => !stale.includes(s)) };
+    }
+    for (const s of this.applied.steps) present.add(stepKey(s));
+    for (const step of steps) {
+      if (present.has(stepKey(step))) continue;
+      try {
+        const added = this.programmer.apply([step], this.applied);
+        this.applied = { ...this.applied, steps: [...this.applied.steps, ...added.steps], originalSysctls: added.originalSysctls };
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+    return failures;
+  }
+
   /** Removes everything the agent added. */
   clear(): void {
     const applied = this.applied;

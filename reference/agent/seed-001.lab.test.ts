@@ -5,13 +5,13 @@ import { namespacePids } from '../../conformance/lab/netns.ts';
 import { leftovers } from '../../conformance/lab/teardown.ts';
 import { agentDesired, agentLog, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
 
-// Seed 001 (Calico, iBGP to a route-reflecting switch) with the reference agent on both
-// workers; master1 keeps its stand-in BIRD, which installs what the switch reflects. Pool
+// Seed 001 (Calico, iBGP to a route-reflecting switch) with the reference agent on all three
+// nodes, installing what the switch reflects in their kernels as Calico's BIRD does. Pool
 // 1.1.1.0/24 in /29 blocks: worker01 holds block 1.1.1.0/29 (pod 1.1.1.1), worker02's pod keeps
 // 1.1.1.2 from that block, a borrowed address advertised as /32.
 // Last: SIGTERM to worker01's agent leaves no kernel object and no session behind.
 
-const NODES = ['worker01', 'worker02'];
+const NODES = ['master1', 'worker01', 'worker02'];
 const runs = makeRunsRoot();
 const processes = new Map<string, BackendProcess>();
 let lab: Lab;
@@ -52,14 +52,24 @@ describe('seed-001 with the reference agent', () => {
     expect(await eventually('1.1.1.2/32 on the switch', () => ribNexthops('switch', '1.1.1.2/32'))).toEqual(['192.168.1.5']);
   });
 
-  it('the route reflector passes the borrowed /32 on: to the block owner and to master1 (installed there)', async () => {
+  it('the route reflector passes the borrowed /32 on: the block owner installs it over its blackhole, master1 both routes', async () => {
     const received = await eventually('1.1.1.2/32 received by worker01 from the RR', async () => {
       const s = await agentStatus<{ status: { receivedRoutes: Array<{ prefix: string; nextHop?: string }> } }>(lab, 'worker01', '/sessions/bgp-peer-1');
       return s.status.receivedRoutes.find((r) => r.prefix === '1.1.1.2/32');
     });
     expect(received.nextHop).toBe('192.168.1.5');
-    expect(await eventually('1.1.1.2/32 in master1 kernel', async () => ((await fibNexthops(lab, 'master1', '1.1.1.2/32')).length ? fibNexthops(lab, 'master1', '1.1.1.2/32') : undefined))).toEqual(['192.168.1.5']);
-    expect(await fibNexthops(lab, 'master1', '1.1.1.0/29')).toEqual(['192.168.1.4']);
+    const installed = async (node: string, prefix: string) =>
+      eventually(`${prefix} in ${node}'s kernel`, async () => {
+        const hops = await fibNexthops(lab, node, prefix);
+        return hops.length > 0 ? hops : undefined;
+      });
+    // longest match: traffic for the borrowed address leaves worker01 towards worker02, not into the blackhole
+    expect(await installed('worker01', '1.1.1.2/32')).toEqual(['192.168.1.5']);
+    expect((await lab.node('worker01').exec(['ip', 'route', 'get', '1.1.1.2'])).stdout).toContain('via 192.168.1.5');
+    expect((await lab.node('worker01').exec(['ip', 'route', 'get', '1.1.1.3'])).stderr + (await lab.node('worker01').exec(['ip', 'route', 'get', '1.1.1.3'])).stdout).toMatch(/blackhole|Invalid argument/);
+    expect(await installed('master1', '1.1.1.2/32')).toEqual(['192.168.1.5']);
+    expect(await installed('master1', '1.1.1.0/29')).toEqual(['192.168.1.4']);
+    expect(await installed('worker02', '1.1.1.0/29')).toEqual(['192.168.1.4']);
   });
 
   it('SIGTERM: the agent exits 0, its blackhole is gone and the switch withdraws its block', async () => {
@@ -68,7 +78,7 @@ describe('seed-001 with the reference agent', () => {
     expect(await agent.exited).toBe(0);
     expect(await blackholes('worker01')).toEqual([]);
     const routes = JSON.parse((await lab.node('worker01').exec(['ip', '-j', 'route', 'show', 'table', 'all'])).stdout) as Array<{ protocol?: string; type?: string }>;
-    expect(routes.filter((r) => r.protocol === 'static' || r.type === 'blackhole')).toEqual([]);
+    expect(routes.filter((r) => r.protocol === 'static' || r.protocol === 'bgp' || r.type === 'blackhole')).toEqual([]);
     await eventually('1.1.1.0/29 withdrawn on the switch', async () => ((await ribNexthops('switch', '1.1.1.0/29')) === undefined ? true : undefined), 10_000);
     expect(namespacePids(`pp-${lab.runId}-worker01`)).toEqual([]); // no announcer or other child left
   });
