@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatapathProgrammer, type CommandRunner } from '../datapath/programmer.ts';
 import { KernelObjects, kernelSteps } from './kernel.ts';
+import { learnedRouteSteps } from './learned-routes.ts';
 
 // KernelObjects against a recording command runner (no root): only differences are applied,
 // stale objects are removed by their full specification, clear() restores the sysctls found.
@@ -51,5 +52,23 @@ describe('KernelObjects', () => {
     expect(steps).toEqual([
       { kind: 'command', description: '2001:db8::1/128 on lo', apply: ['ip', 'addr', 'replace', '2001:db8::1/128', 'dev', 'lo'], remove: ['ip', 'addr', 'del', '2001:db8::1/128', 'dev', 'lo'] },
     ]);
+  });
+
+  it('syncEach: a step that fails (next hop not reachable yet) is skipped and reported, the others applied', () => {
+    const commands: string[] = [];
+    const run: CommandRunner = (argv) => {
+      commands.push(argv.join(' '));
+      return argv.includes('10.9.9.9') ? { status: 2, stdout: '', stderr: 'Error: Nexthop has invalid gateway.' } : { status: 0, stdout: '', stderr: '' };
+    };
+    const kernel = new KernelObjects(new DatapathProgrammer(null, run));
+    const failures = kernel.syncEach(
+      learnedRouteSteps(new Map([['1.1.1.2/32', ['192.168.1.5']], ['1.1.1.8/29', ['10.9.9.9']], ['1.1.1.16/29', ['192.168.1.3', '192.168.1.4']]])),
+    );
+    expect(failures).toEqual([expect.stringContaining('Nexthop has invalid gateway')]);
+    expect(kernel.inPlace).toEqual(['learned 1.1.1.16/29 via 192.168.1.3,192.168.1.4', 'learned 1.1.1.2/32 via 192.168.1.5']);
+    expect(commands).toContain('ip route replace 1.1.1.16/29 nexthop via 192.168.1.3 nexthop via 192.168.1.4 proto bgp');
+    commands.length = 0;
+    expect(kernel.syncEach(learnedRouteSteps(new Map([['1.1.1.2/32', ['192.168.1.5']]])))).toEqual([]);
+    expect(commands).toEqual(['ip route del 1.1.1.16/29 proto bgp']);
   });
 });
