@@ -33,7 +33,13 @@ writeFileSync(eventsFile, '');
 const emit = (e: PlayerEvent | { kind: 'listening'; t: number; port: number } | { kind: 'refused'; t: number; from: string }) =>
   appendFileSync(eventsFile, JSON.stringify(e) + '\n');
 
-const recording = readRecording(values.recording);
+let recording: ReturnType<typeof readRecording>;
+try {
+  recording = readRecording(values.recording);
+} catch (err) {
+  emit({ kind: 'error', t: 0, message: `recording: ${(err as Error).message}`, fatal: true });
+  process.exit(2);
+}
 const addressMap = new Map(values.map.map((pair) => pair.split('=') as [string, string]));
 let player: ReplayPlayer | null = null;
 let active: Socket | null = null;
@@ -56,7 +62,7 @@ const server = createServer((socket) => {
 });
 server.listen({ host: values.listen, port: Number(values.port) }, () => emit({ kind: 'listening', t: 0, port: Number(values.port) }));
 server.on('error', (err) => {
-  emit({ kind: 'error', t: 0, message: `listen: ${err.message}` });
+  emit({ kind: 'error', t: 0, message: `listen: ${err.message}`, fatal: true });
   process.exit(1);
 });
 

@@ -17,7 +17,7 @@ export type PlayerEvent =
   | { kind: 'received'; t: number; type: string; hex: string }
   | { kind: 'sent'; t: number; index: number; type: string; hex: string }
   | { kind: 'done'; t: number; sent: number; skipped: number }
-  | { kind: 'error'; t: number; message: string };
+  | { kind: 'error'; t: number; message: string; /** The engine stopped: no `done` will follow. */ fatal?: boolean };
 
 export interface PlayerOptions {
   /** Recorded gaps are divided by this (2 = twice as fast). */

@@ -126,7 +126,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       events = readEvents(eventsFile);
-      if (events.some((e) => e.kind === 'done')) break;
+      if (events.some((e) => e.kind === 'done' || (e.kind === 'error' && e.fatal))) break;
       if (Date.now() > deadline) {
         events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (no session from the peer?)` });
         break;
