@@ -22,6 +22,13 @@ const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> 
   'field-addpath-ipv4-played-receive-peer-addpath': { frr: B, gobgp: B, bird: B },
   'field-addpath-ipv4-played-both-peer-default': { frr: P, gobgp: B, bird: B },
   'field-addpath-ipv4-played-both-peer-addpath': { frr: P, gobgp: P, bird: P },
+  // A speaker that offered no ADD-PATH at all but sends path ids: wrong towards everyone.
+  'field-addpath-ipv4-played-none-peer-default': { frr: B, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-none-peer-addpath': { frr: B, gobgp: B, bird: B },
+  'field-addpath-ipv4-played-none-peer-send-only': { frr: B },
+  'field-addpath-ipv6-played-none-peer-default': { frr: B },
+  'field-addpath-ipv6-played-none-peer-addpath': { frr: B },
+  'field-addpath-ipv6-played-none-peer-send-only': { frr: B },
   // FRR with addpath-tx-all-paths + disable-addpath-rx offers send only: path ids towards it are always wrong.
   'field-addpath-ipv4-played-send-peer-send-only': { frr: B },
   'field-addpath-ipv4-played-receive-peer-send-only': { frr: B },

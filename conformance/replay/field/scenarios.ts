@@ -88,7 +88,8 @@ const ADDPATH_REPORTS = `Public reports:
 - pmacct/pmacct#491 (https://github.com/pmacct/pmacct/pull/491) and #219: path ids parsed (or
   capability replies built) from the wrong direction's capability.`;
 
-type Mode = 'send' | 'receive' | 'both';
+/** What the played side offers for ADD-PATH; `none` = no capability at all. */
+type Mode = 'send' | 'receive' | 'both' | 'none';
 
 type PeerAddPath = 'default' | 'addpath' | 'send-only';
 
@@ -99,9 +100,8 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
   const afi = v6 ? 2 : 1;
   const prefix = v6 ? '2001:db8:97::/48' : '10.97.1.0/24';
   const nh = v6 ? [PLAYED_V6, 'fd00:90::3'] : [PLAYED_V4, '10.90.0.3'];
-  const addPathCap: Capability = { code: 69, name: 'add-path', entries: [{ afi, safi: 1, mode: played }] };
   const mp = v6 ? ipv6Unicast : ipv4Unicast;
-  const playedSpec = playedV4([mp, addPathCap]);
+  const playedSpec = playedV4(played === 'none' ? [mp] : [mp, { code: 69, name: 'add-path', entries: [{ afi, safi: 1, mode: played }] }]);
   const peerSpec = peerV4([mp]);
   const ctx: CodecContext = { as4: true, addPath: new Set([`${afi}/1`]) };
   // The misbehaving speaker: path ids on every UPDATE because IT offered ADD-PATH, whatever the peer said.
@@ -111,7 +111,7 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
     return { update: { type: 'UPDATE', withdrawn: [], nlri: v6 ? [] : [{ prefix, pathId: i + 1 }], attributes }, ctx };
   });
   const recording = synthesise(BY, playedSpec, peerSpec, updates);
-  const negotiatedIfPeerReceives = played !== 'receive';
+  const negotiatedIfPeerReceives = played === 'send' || played === 'both';
   const name = `field-addpath-${family}-played-${played}-peer-${peerMode}`;
   const peerWord = sendOnly
     ? 'ADD-PATH send only (FRR `addpath-tx-all-paths` + `disable-addpath-rx`: the peer that "only offered send")'
@@ -125,7 +125,9 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
       peerKind: 'frr',
       title: `ADD-PATH per direction: ${family}, played side offers "${played}", peer ${sendOnly ? 'offers send only' : peerAddPath ? 'with ADD-PATH on' : 'with defaults'}`,
       readme: [
-        `The played speaker offers ADD-PATH **${played}** for ${family} unicast and then sends two paths of`,
+        played === 'none'
+          ? `The played speaker offers NO ADD-PATH capability for ${family} unicast and then sends two paths of`
+          : `The played speaker offers ADD-PATH **${played}** for ${family} unicast and then sends two paths of`,
         `${prefix} WITH path identifiers (1 and 2, next hops ${nh.join(' and ')}), whatever the peer offered:`,
         'the bug of speakers that decide the NLRI encoding from their own capability only. The live peer',
         `runs with ${peerWord}. Path ids are legal here only if the played side offered send (it offered`,
@@ -456,7 +458,7 @@ function nextHopNotConnected(): FieldScenario {
 }
 
 export function fieldScenarios(): FieldScenario[] {
-  const modes: Mode[] = ['send', 'receive', 'both'];
+  const modes: Mode[] = ['send', 'receive', 'both', 'none'];
   return [
     ...(['ipv4', 'ipv6'] as const).flatMap((family) => modes.flatMap((mode) => (['default', 'addpath', 'send-only'] as const).map((peer) => addPathScenario(family, mode, peer)))),
     ebgpRequiresPolicy(),
