@@ -4,7 +4,7 @@
 // (labs reaching Established + routes installed, and the cases' waits on the wire), as a share
 // of the total. Target: the whole run under 10 minutes, most of it such waits.
 //   npx tsx bench/suite.bench.ts [--speaker NAME ...] [--peer NAME ...] [--report DIR]
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
   },
 });
 const reportDir = values.report ?? mkdtempSync(join(tmpdir(), 'pp-suite-bench-'));
+mkdirSync(reportDir, { recursive: true });
 chmodSync(reportDir, 0o755); // FRR (user frr) must reach the run folders below it
 
 const outcome = await runSuite({

@@ -3,7 +3,7 @@
 // captures of their links (each flow must stick to one node; the spread within a bound).
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { pollUntil } from '../checks/captured.ts';
+import { pollUntil, timedWait } from '../checks/captured.ts';
 import { spreadOf, udpSourcePortsInFile } from '../checks/flow-spread.ts';
 import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
 import { captureFileName } from '../lab/capture.ts';
@@ -39,7 +39,7 @@ defineCase('ecmp.spread', {
     const client = clients.find((c) => !paths.some((p) => p.peerNode === c.router)) ?? clients[0];
     if (!client) return skip('the fixture has no client host with a default gateway to send flows from');
     const router = client.router!;
-    await lab.waitForRoutes([{ node: router, prefix, table: 'fib', minNexthops: 2 }], { timeoutMs: 15_000 });
+    await timedWait(() => lab.waitForRoutes([{ node: router, prefix, table: 'fib', minNexthops: 2 }], { timeoutMs: 15_000 }));
     // Resolve ARP on the way first: a burst to an unresolved neighbour overflows the kernel's
     // per-neighbour queue (unres_qlen) and would be counted as loss instead of spread.
     await lab.node(client.node.name).exec(['ping', '-c', '1', '-W', '2', client.gateway]);

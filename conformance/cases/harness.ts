@@ -2,7 +2,7 @@
 // runner brought up for this (fixture, speaker, peer), already Established and routed. The
 // runner owns the lab (bring-up, teardown, `broken` when it would not come up); cases only
 // query it, start captures of their own, run traffic and judge.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, test, type TestContext } from 'vitest';
 import { backendFactory } from '../lab/backends/index.ts';
@@ -82,14 +82,6 @@ export function attachLab(suite: SuiteParams): Lab {
 
 export function suiteParams(): SuiteParams {
   return inject('peerproofSuite');
-}
-
-/** Fixture expect.yaml note for a case id (what the seed article says should happen). */
-export function expectNote(suite: SuiteParams, id: string): string | undefined {
-  const file = join(suite.fixtureDir, 'expect.yaml');
-  if (!existsSync(file)) return undefined;
-  const match = new RegExp(`- id: ${id.replace('.', '\\.')}\\s*\\n\\s*note: (.*)`).exec(readFileSync(file, 'utf8'));
-  return match?.[1];
 }
 
 export function defineCase(id: string, def: CaseDefinition): void {

@@ -1,6 +1,7 @@
 // podcidr.export: every router the speaker peers with learns each prefix the node announces
 // (its PodCIDR, and VIPs), with the node's own address as next hop.
 import { expect } from 'vitest';
+import { timedWait } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
 import { defineCase } from './harness.ts';
 
@@ -12,12 +13,12 @@ defineCase('podcidr.export', {
     const problems: string[] = [];
     let learned = 0;
     // Routes are already expected at bring-up; this bounded wait covers a peer still converging.
-    await lab
-      .waitForRoutes(
+    await timedWait(() =>
+      lab.waitForRoutes(
         expectations.map((e) => ({ node: e.peerNode!, prefix: e.prefix, table: 'rib' as const })),
         { timeoutMs: 10_000 },
-      )
-      .catch(() => undefined);
+      ),
+    ).catch(() => undefined);
     const ribs = new Map<string, Awaited<ReturnType<ReturnType<typeof lab.node>['rib']>>>();
     for (const e of expectations) {
       if (!ribs.has(e.peerNode!)) ribs.set(e.peerNode!, await lab.node(e.peerNode!).rib());

@@ -257,6 +257,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           // Progress is printed as each case finishes; its artifacts are listed once the lab is down.
           const progress = (o: CaseOutcome) => log(formatProgress({ ...base(o.id, fixtureName, speaker, peer), ...o }));
           outcomes.push(...(await runCaseFiles(runnable.map((id) => caseFile(id)!), suite, reportDir, opts, progress)));
+        } catch (err) {
+          log(`vitest failed for ${fixtureName} ${speaker}/${peer}: ${(err as Error).message}`);
         } finally {
           timings.casesS += (performance.now() - casesStart) / 1000;
           const stopStart = performance.now();
@@ -264,6 +266,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           timings.labS += (performance.now() - stopStart) / 1000;
         }
         const shared = runArtifacts(lab.runDir, reportDir);
+        // Without sharding every runnable case owes a result; a missing one means vitest itself failed.
+        if (!opts.shard) {
+          for (const id of runnable.filter((x) => !outcomes.some((o) => o.id === x)))
+            runnerResult(id, fixtureName, speaker, peer, 'broken', 'vitest reported no result for this case (see the log above)', shared);
+        }
         for (const o of outcomes) {
           timings.caseWaitS += o.waitS;
           timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS });

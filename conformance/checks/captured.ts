@@ -19,6 +19,16 @@ export function totalWaitedMs(): number {
   return waitedMs;
 }
 
+/** Runs a wait done elsewhere (e.g. lab.waitForRoutes) and counts its time with pollUntil's. */
+export async function timedWait<T>(wait: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await wait();
+  } finally {
+    waitedMs += Date.now() - start;
+  }
+}
+
 /** Polls `read` until `done` holds or the timeout passes; returns the last value either way. */
 export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
   const start = Date.now();
