@@ -8,6 +8,5 @@ export const PENDING_CASES: Record<string, string> = {
   'calico.block-aggregation': 'not implemented yet: needs Calico IPAM blocks from the reference agent',
   'calico.borrowed-ip': 'not implemented yet: needs Calico IPAM borrowed addresses from the reference agent',
   'negative.malformed-update': 'not implemented yet: needs a malformed-UPDATE injector peer',
-  'fault.link-down': 'not implemented yet: link fault and recovery check not written',
   'fault.peer-kill': 'not implemented yet: daemon kill / graceful-restart check not written',
 };
