@@ -44,7 +44,7 @@ defineCase('ecmp.spread', {
     // per-neighbour queue (unres_qlen) and would be counted as loss instead of spread.
     await lab.node(client.node.name).exec(['ping', '-c', '1', '-W', '2', client.gateway]);
     for (const p of paths) if (p.peerNode) await lab.node(p.peerNode).exec(['ping', '-c', '1', '-W', '2', p.speakerAddress]);
-    const sent = await runFlows(lab, client.node.name, { target: address, port: PORT, flows: FLOWS, firstSourcePort: 20_000, rounds: 2 });
+    const sent = await runFlows(lab, client.node.name, { target: address, port: PORT, flows: FLOWS, firstSourcePort: 20_000, rounds: 3 });
     const files = paths.map((p) => captureFileName(lab.runDir, p.speakerNode, p.ifname!));
     for (const p of paths) artifact(join('pcaps', `${p.speakerNode}-${p.ifname}.pcap`));
     const { value: spread, met } = await pollUntil(
