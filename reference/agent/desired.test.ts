@@ -35,10 +35,10 @@ describe('desired state per flavour', () => {
     const vipOf = (d: typeof rack0) => d.routes.filter((r) => r.reasons.some((id) => !id.includes('PodCIDR') && !id.includes('pod'))).map((r) => r.prefix);
     expect(rack0.routes.map((r) => r.prefix)).toContain('10.1.0.0/24');
     expect(rack1.routes.map((r) => r.prefix)).toContain('10.1.1.0/24');
-    const rack0Vips = rack0.routes.filter((r) => r.prefix.startsWith('20.0.10.'));
-    expect(rack0Vips).toHaveLength(1); // nginx-service only, not internal-only
+    const rack0Vips = rack0.routes.filter((r) => r.prefix.startsWith('20.0.0.'));
+    expect(rack0Vips).toHaveLength(1); // nginx-service only, not unselected-service
     expect(rack0Vips[0]!.prefix).toMatch(/\/32$/);
-    expect(rack1.routes.filter((r) => r.prefix.startsWith('20.0.10.')).map((r) => r.prefix)).toEqual(rack0Vips.map((r) => r.prefix));
+    expect(rack1.routes.filter((r) => r.prefix.startsWith('20.0.0.')).map((r) => r.prefix)).toEqual(rack0Vips.map((r) => r.prefix));
     expect(vipOf(rack0).some((p) => p.startsWith('10.0.5.'))).toBe(false); // the L2 VIP is not in BGP
     expect(rack0.l2).toEqual([{ interfaces: ['^net0$'], services: [{ lease: 'cilium-l2announce-default-nginx-service-l2', addresses: ['10.0.5.100'] }] }]);
     expect(rack1.l2).toEqual([]);

@@ -10,10 +10,9 @@ import { agentDesired, agentLog, eventually, fibNexthops, makeRunsRoot, startAge
 
 // Seed 000 with the reference agent on both nodes, from the cluster folder as the article's
 // second phase writes it (MetalLB-style bgp-config ConfigMap: both nodes AS 65000 peering the
-// router's id 192.168.121.16; cluster-pool pod CIDRs 172.31.254.0/23 in /26s). The topology's
-// router still has the first phase's neighbor ASes, so the test re-points them to AS 65000 as
-// the article's operator does. Then DSR (the values' loadBalancer.mode=dsr) once the service
-// has an endpoint, and SIGTERM removing what DSR added.
+// router's id 192.168.121.16; cluster-pool pod CIDRs 172.31.254.0/23 in /26s). Then DSR (the
+// values' loadBalancer.mode=dsr) once the service has an endpoint, and SIGTERM removing what
+// DSR added.
 
 const runs = makeRunsRoot();
 let lab: Lab;
@@ -21,14 +20,6 @@ const processes = new Map<string, BackendProcess>();
 
 beforeAll(async () => {
   lab = await startAgentLab('seed-000-cilium-two-subnets', ['node1', 'node2'], runs.path, {}, processes);
-  for (const neighbor of ['10.0.1.10', '10.0.2.10']) {
-    // bgpd may still be reading its config when the lab returns (no wait): retry until it takes it
-    await eventually(`router accepts neighbor ${neighbor} remote-as 65000`, async () => {
-      const r = await lab.node('router').exec(['vtysh', '--vty_socket', lab.nodeDir('router'), '-c', 'configure terminal', '-c', 'router bgp 65100', '-c', `neighbor ${neighbor} remote-as 65000`]);
-      if (r.code !== 0) throw new Error(r.stderr || r.stdout);
-      return true;
-    });
-  }
   await waitForAgents(lab, ['node1', 'node2']);
 });
 

@@ -11,7 +11,7 @@ import { loadClusterFolder } from '../k8s/load.ts';
 import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
 
 // Seed 003 with the reference agent on all four Kubernetes nodes: Cilium peering policies per
-// rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.10.0/24, and an
+// rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.0.100-200, and an
 // L2 pool announced by ARP on rack0's net0 by the one node holding the service's lease.
 // SIGTERM to the leader's agent leaves nothing behind and hands the VIP over.
 
@@ -52,7 +52,7 @@ async function macOf(node: string, ifname: string): Promise<string> {
 describe('seed-003 with the reference agent', () => {
   it('advertises only the advertise-bgp service, as a /32, from the nodes of each rack', async () => {
     bgpVip = allocations.get('default/nginx-service')![0]!;
-    const internalOnly = allocations.get('default/internal-only')![0]!;
+    const internalOnly = allocations.get('default/unselected-service')![0]!;
     expect(bgpVip).toMatch(/^20\.0\.10\./);
     expect(internalOnly).toMatch(/^20\.0\.10\./);
     const rack0 = await eventually(`${bgpVip}/32 on leaf01 via both rack0 nodes`, async () => {
@@ -70,7 +70,7 @@ describe('seed-003 with the reference agent', () => {
     const leafRoutes = (await lab.node('leaf01').rib()).map((r) => r.prefix);
     expect(leafRoutes).not.toContain(`${internalOnly}/32`);
     expect(leafRoutes.filter((p) => p.startsWith('10.0.5.1') && p.endsWith('/32'))).toEqual([]);
-    expect((await agentDesired(lab, 'rack0-node1')).desired!.routes.map((r) => r.prefix).filter((p) => p.startsWith('20.0.10.'))).toEqual([`${bgpVip}/32`]);
+    expect((await agentDesired(lab, 'rack0-node1')).desired!.routes.map((r) => r.prefix).filter((p) => p.startsWith('20.0.0.'))).toEqual([`${bgpVip}/32`]);
   });
 
   it('answers ARP for the L2 VIP from exactly one rack0 node', async () => {
