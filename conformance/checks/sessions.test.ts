@@ -3,11 +3,11 @@ import { loadFixture } from '../lab/fixture/load.ts';
 import { sameSubnet, speakerSessions } from './sessions.ts';
 
 describe('speakerSessions', () => {
-  it('seed-000: each node peers with the router over its own subnet', () => {
+  it("seed-000: each node peers with the router's loopback id, multihop, leaving by its own link", () => {
     const { topology } = loadFixture('fixtures/seed-000-cilium-two-subnets');
     expect(speakerSessions(topology)).toEqual([
-      { speakerNode: 'node1', speakerAddress: '10.0.1.10', speakerAsn: 65010, ifname: 'eth1', peerNode: 'router', peerAddress: '10.0.1.2', peerAsn: 65100, multihop: false },
-      { speakerNode: 'node2', speakerAddress: '10.0.2.10', speakerAsn: 65020, ifname: 'eth1', peerNode: 'router', peerAddress: '10.0.2.2', peerAsn: 65100, multihop: false },
+      { speakerNode: 'node1', speakerAddress: '10.0.1.10', speakerAsn: 65000, ifname: 'eth1', peerNode: 'router', peerAddress: '192.168.121.16', peerAsn: 65100, multihop: true },
+      { speakerNode: 'node2', speakerAddress: '10.0.2.10', speakerAsn: 65000, ifname: 'eth1', peerNode: 'router', peerAddress: '192.168.121.16', peerAsn: 65100, multihop: true },
     ]);
   });
 
