@@ -41,6 +41,13 @@ export function renderStaticd(node: LabNode): string {
   return lines.join('\n') + '\n';
 }
 
+export function renderZebra(node: LabNode): string {
+  // A multihop peer is often reached only through the default route, which FRR's next-hop
+  // tracking ignores unless told otherwise: bgpd would never even try to connect.
+  const multihop = node.neighbors.some((n) => n.multihop);
+  return `hostname ${node.name}\n${multihop ? 'ip nht resolve-via-default\n' : ''}`;
+}
+
 function paths(dir: string) {
   return { zserv: join(dir, 'zserv.api') };
 }
@@ -50,7 +57,7 @@ export const frrKind: DaemonKind = {
     const owner = frrOwner();
     ensureDir(dir, owner);
     assertTraversableByOthers(dir, 'FRR (user frr)');
-    const files = [writeConfig(dir, 'zebra.conf', `hostname ${node.name}\n`, owner)];
+    const files = [writeConfig(dir, 'zebra.conf', renderZebra(node), owner)];
     if (node.frrConfig) {
       // A given integrated frr.conf: every daemon reads it and ignores the others' sections.
       const target = join(dir, 'frr.conf');
