@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCapture, readCaptureFile, NotACaptureError, detectFormat, type CaptureSummary } from './pcap-reader.ts';
 import { decodeCapture } from './decode-capture.ts';
-import { parseTcpSegment, formatIpv6, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_NULL } from './link.ts';
+import { ipv6ToString } from '../../reference/bgp/wire/addr.ts';
+import { parseTcpSegment, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_NULL } from './link.ts';
 import { asCookedV1, asCookedV2, asEthernet, asRawIp, networkLayer, writePcap, writePcapng, type Frame } from './testing/capture-writer.ts';
 import { formatJsonl } from './format-jsonl.ts';
 
@@ -114,7 +115,7 @@ describe('capture formats', () => {
   });
 
   it('formats IPv6 addresses as RFC 5952 says', () => {
-    const addr = (hex: string) => formatIpv6(Buffer.from(hex, 'hex'), 0);
+    const addr = (hex: string) => ipv6ToString(Buffer.from(hex, 'hex'), 0);
     expect(addr('fd000000000000010000000000000002')).toBe('fd00:0:0:1::2');
     expect(addr('20010db8000000000001000000000001')).toBe('2001:db8::1:0:0:1');
     expect(addr('00000000000000000000000000000000')).toBe('::');

@@ -1,6 +1,8 @@
 // Peels a captured frame down to its TCP segment: link layer (Ethernet with 802.1Q/802.1ad tags,
 // Linux cooked v1/v2, raw IP, BSD loopback), IPv4 or IPv6 (extension headers skipped), TCP.
 
+import { ipv6ToString } from '../../reference/bgp/wire/addr.ts';
+
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -165,7 +167,7 @@ function parseIpv6(frame: Uint8Array, offset: number): TcpSegment | null {
         return null; // not TCP (ICMPv6, UDP, no next header, ...)
     }
   }
-  return parseTcp(frame, header, end, formatIpv6(frame, offset + 8), formatIpv6(frame, offset + 24));
+  return parseTcp(frame, header, end, ipv6ToString(frame, offset + 8), ipv6ToString(frame, offset + 24));
 }
 
 function parseTcp(frame: Uint8Array, offset: number, end: number, srcIp: string, dstIp: string): TcpSegment | null {
@@ -182,28 +184,4 @@ function parseTcp(frame: Uint8Array, offset: number, end: number, srcIp: string,
     flags: frame[offset + 13]!,
     payload: frame.subarray(offset + dataOffset, end),
   };
-}
-
-/** RFC 5952 text form: lower case, longest run of two or more zero groups compressed. */
-export function formatIpv6(bytes: Uint8Array, offset: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[offset + i]! << 8) | bytes[offset + i + 1]!);
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
