@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
 import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
-import { leftovers } from '../../conformance/lab/teardown.ts';
-import { agentDesired, agentLog, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+import { agentDesired, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
 
 // Seed 000 with the reference agent on both nodes, from the cluster folder as the article's
 // second phase writes it (MetalLB-style bgp-config ConfigMap: both nodes AS 65000 peering the
@@ -23,16 +22,7 @@ beforeAll(async () => {
   await waitForAgents(lab, ['node1', 'node2']);
 });
 
-afterAll(async () => {
-  if (process.env.PP_AGENT_LOGS) for (const n of ['node1', 'node2']) console.log(n, agentLog(lab, n));
-  const runDir = lab?.runDir;
-  try {
-    await lab?.stop();
-    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  } finally {
-    runs.remove();
-  }
-});
+afterAll(() => stopAgentLab(lab, ['node1', 'node2'], runs));
 
 describe('seed-000 with the reference agent', () => {
   it('the router learns each node\'s PodCIDR (/26 of 172.31.254.0/23) with the node as next hop', async () => {

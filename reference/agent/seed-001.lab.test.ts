@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
 import { namespacePids } from '../../conformance/lab/netns.ts';
-import { leftovers } from '../../conformance/lab/teardown.ts';
-import { agentDesired, agentLog, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+import { agentDesired, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
 
 // Seed 001 (Calico, iBGP to a route-reflecting switch) with the reference agent on all three
 // nodes, installing what the switch reflects in their kernels as Calico's BIRD does. Pool
@@ -21,16 +20,7 @@ beforeAll(async () => {
   await waitForAgents(lab, NODES);
 });
 
-afterAll(async () => {
-  if (process.env.PP_AGENT_LOGS) for (const n of NODES) console.log(n, agentLog(lab, n));
-  const runDir = lab?.runDir;
-  try {
-    await lab?.stop();
-    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  } finally {
-    runs.remove();
-  }
-});
+afterAll(() => stopAgentLab(lab, NODES, runs));
 
 async function blackholes(node: string): Promise<string[]> {
   const rows = JSON.parse((await lab.node(node).exec(['ip', '-j', 'route', 'show', 'type', 'blackhole'])).stdout) as Array<{ dst: string }>;

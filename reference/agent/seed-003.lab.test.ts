@@ -5,10 +5,9 @@ import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
 import { namespacePids } from '../../conformance/lab/netns.ts';
 import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
-import { leftovers } from '../../conformance/lab/teardown.ts';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../k8s/load.ts';
-import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
 
 // Seed 003 with the reference agent on all four Kubernetes nodes: Cilium peering policies per
 // rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.0.100-200, and an
@@ -33,16 +32,7 @@ beforeAll(async () => {
   await waitForAgents(lab, NODES);
 });
 
-afterAll(async () => {
-  if (process.env.PP_AGENT_LOGS) for (const n of NODES) console.log(n, agentLog(lab, n));
-  const runDir = lab?.runDir;
-  try {
-    await lab?.stop();
-    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  } finally {
-    runs.remove();
-  }
-});
+afterAll(() => stopAgentLab(lab, NODES, runs));
 
 async function macOf(node: string, ifname: string): Promise<string> {
   const [link] = JSON.parse((await lab.node(node).exec(['ip', '-j', 'link', 'show', 'dev', ifname])).stdout) as Array<{ address: string }>;

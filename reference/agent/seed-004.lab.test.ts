@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../conformance/lab/lab.ts';
-import { leftovers } from '../../conformance/lab/teardown.ts';
-import { agentDesired, agentLog, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents } from './testing.ts';
+import { agentDesired, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
 
 // Seed 004 (Anthos bundled LB) with the reference agent on the three control-plane and the two
 // load-balancer nodes. Kubernetes nodes are named by address there; the hook maps cp1 -> 10.0.1.10,
@@ -17,16 +16,7 @@ beforeAll(async () => {
   await waitForAgents(lab, NODES);
 });
 
-afterAll(async () => {
-  if (process.env.PP_AGENT_LOGS) for (const n of NODES) console.log(n, agentLog(lab, n));
-  const runDir = lab?.runDir;
-  try {
-    await lab?.stop();
-    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
-  } finally {
-    runs.remove();
-  }
-});
+afterAll(() => stopAgentLab(lab, NODES, runs));
 
 interface FrrPath {
   nexthops: Array<{ ip: string }>;

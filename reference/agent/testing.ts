@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { agentStatusSocket, referenceSpeakerHook, type ReferenceSpeakerOptions } from '../../conformance/lab/speakers/reference.ts';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import { startLab, type Lab, type SpeakerHook } from '../../conformance/lab/lab.ts';
+import { expect } from 'vitest';
+import { leftovers } from '../../conformance/lab/teardown.ts';
 import { fetchStatus } from '../bgp/status.ts';
 import type { AgentStatus } from './agent.ts';
 
@@ -81,4 +83,16 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 export async function fibNexthops(lab: Lab, node: string, prefix: string): Promise<string[]> {
   const route = (await lab.node(node).fib()).find((r) => r.prefix === prefix);
   return route ? [...route.nexthops].sort() : [];
+}
+
+/** Stops a lab of agents, proves nothing of it is left, and removes its runs folder. */
+export async function stopAgentLab(lab: Lab | undefined, nodes: readonly string[], runs: { remove: () => void }): Promise<void> {
+  if (process.env.PP_AGENT_LOGS && lab) for (const n of nodes) console.log(n, agentLog(lab, n));
+  const runDir = lab?.runDir;
+  try {
+    await lab?.stop();
+    if (runDir) expect(leftovers(runDir)).toEqual({ namespaces: [], pids: [] });
+  } finally {
+    runs.remove();
+  }
 }
