@@ -1,6 +1,5 @@
 // Catalogue ids without a case file yet, with the precise reason they are reported `skipped`.
 export const PENDING_CASES: Record<string, string> = {
-  'lb.advertise-selector': 'not implemented yet: needs the reference agent to apply the fixture\'s Service/policy objects (third-party stand-ins announce fixed prefixes)',
   'addpath.multi-nexthop': 'not implemented yet: the ADD-PATH receive-side check over the floating-IP session is not written',
   'dsr.return-path': 'not implemented yet: return-path traffic check not written',
   'l2.arp-leader': 'not implemented yet: ARP leader check not written',
