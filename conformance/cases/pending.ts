@@ -4,8 +4,6 @@ export const PENDING_CASES: Record<string, string> = {
   'dsr.return-path': 'not implemented yet: return-path traffic check not written',
   'l2.arp-leader': 'not implemented yet: ARP leader check not written',
   'l2.failover': 'not implemented yet: ARP failover timing check not written',
-  'calico.block-aggregation': 'not implemented yet: needs Calico IPAM blocks from the reference agent',
-  'calico.borrowed-ip': 'not implemented yet: needs Calico IPAM borrowed addresses from the reference agent',
   'negative.malformed-update': 'not implemented yet: needs a malformed-UPDATE injector peer',
   'fault.peer-kill': 'not implemented yet: daemon kill / graceful-restart check not written',
 };
