@@ -7,6 +7,10 @@ import { AS_TRANS, type AsPathSegment, type AsPathSegmentType } from './types.ts
 const SEGMENT_TYPES: Record<number, AsPathSegmentType> = { 1: 'set', 2: 'sequence', 3: 'confed-sequence', 4: 'confed-set' };
 const SEGMENT_CODES: Record<AsPathSegmentType, number> = { set: 1, sequence: 2, 'confed-sequence': 3, 'confed-set': 4 };
 const MAX_SEGMENT_ASNS = 255;
+// Module-level copies for the per-message path: imported bindings cost a getter call per use
+// under tsx's module transform.
+const u16 = readU16;
+const u32 = readU32;
 
 /** Segments in bytes[start, end) with `asnSize` 2 or 4; a string says why it is malformed (RFC 7606 7.2, RFC 7607 2). */
 export function decodeAsPath(bytes: Uint8Array, start: number, end: number, asnSize: 2 | 4): AsPathSegment[] | string {
@@ -21,7 +25,7 @@ export function decodeAsPath(bytes: Uint8Array, start: number, end: number, asnS
     p += 2;
     if (p + count * asnSize > end) return 'segment overruns the attribute';
     const asns = new Array<number>(count);
-    for (let i = 0; i < count; i++, p += asnSize) asns[i] = asnSize === 4 ? readU32(bytes, p) : readU16(bytes, p);
+    for (let i = 0; i < count; i++, p += asnSize) asns[i] = asnSize === 4 ? u32(bytes, p) : u16(bytes, p);
     if (asns.includes(0)) return 'AS 0 in the path (RFC 7607 2)';
     segments.push({ type, asns });
   }

@@ -1,6 +1,6 @@
 // Path attributes from the wire, with RFC 7606 error handling: each decision names its section.
 
-import { ipv4ToString } from './addr.ts';
+import { ipv4NumberToString, ipv4ToString } from './addr.ts';
 import { decodeAsPath, mergeAs4Path } from './aspath.ts';
 import { AttributeCode, AttributeFlag, CATEGORY_FLAGS, ORIGINS, OPTIONAL_TRANSITIVE, attributeName } from './attribute-format.ts';
 import { readU16, readU32, toHex } from './bytes.ts';
@@ -11,11 +11,33 @@ import { AS_TRANS, type AsPathSegment, type AttributeLayout, type CodecContext, 
 // Module-level copies: the hot loop below reads these per attribute, and imported bindings cost a
 // getter call each time under tsx's module transform.
 const A = AttributeCode;
-const EXPECTED_CATEGORY: Readonly<Record<number, number>> = CATEGORY_FLAGS;
 const CATEGORY_BITS = OPTIONAL_TRANSITIVE;
 const EXTENDED_LENGTH = AttributeFlag.EXTENDED_LENGTH;
 const OPTIONAL = AttributeFlag.OPTIONAL;
 const ORIGIN_NAMES = ORIGINS;
+const u16 = readU16;
+const u32 = readU32;
+const ipv4NumberText = ipv4NumberToString;
+
+let lastNextHop = -1;
+let lastNextHopText = '';
+
+/** NEXT_HOP text, remembered for the next message: one peer sends the same next hop over and over. */
+function nextHopText(address: number): string {
+  if (address !== lastNextHop) {
+    lastNextHop = address;
+    lastNextHopText = ipv4NumberText(address);
+  }
+  return lastNextHopText;
+}
+const asPathSegments = decodeAsPath;
+
+/** The Optional/Transitive bits per attribute code, -1 for codes this codec does not decode. */
+const CATEGORY_BY_CODE = new Int16Array(256).fill(-1);
+for (const [code, category] of Object.entries(CATEGORY_FLAGS)) CATEGORY_BY_CODE[Number(code)] = category;
+
+/** One bit per attribute type code seen in the message being decoded (never re-entered, so shared). */
+const seen = new Uint32Array(8);
 
 /** Attributes whose malformation is handled by discarding them alone (RFC 7606 7.6, 7.7; RFC 6793 6). */
 const DISCARDED_WHEN_MALFORMED = new Set<number>([A.ATOMIC_AGGREGATE, A.AGGREGATOR, A.AS4_PATH, A.AS4_AGGREGATOR]);
@@ -25,7 +47,7 @@ function isUnicastHostAddress(address: number): boolean {
   return address !== 0 && address >>> 29 !== 7;
 }
 
-function hasSeen(seen: readonly number[], code: number): boolean {
+function hasSeen(seen: Uint32Array, code: number): boolean {
   return (seen[code >>> 5] & (1 << (code & 31))) !== 0;
 }
 
@@ -33,15 +55,10 @@ function lengthError(errors: UpdateError[], action: UpdateError['action'], code:
   errors.push(updateError(action, UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, code, `${attributeName(code)} length ${length}, expected ${expected}`));
 }
 
-export interface DecodedAttributes {
-  attributes: PathAttributes;
-  layout: AttributeLayout[];
-}
-
 /**
- * Decodes the path attributes in bytes[start, end). Non-fatal problems are appended to `errors`;
- * session-reset ones throw BgpError. `hasIpv4Nlri` tells whether the NLRI field is non-empty
- * (for the well-known mandatory check).
+ * Decodes the path attributes in bytes[start, end) into `attributes`, and their wire order into
+ * `layout`. Non-fatal problems are appended to `errors`; session-reset ones throw BgpError.
+ * `hasIpv4Nlri` tells whether the NLRI field is non-empty (for the well-known mandatory check).
  */
 export function decodeAttributes(
   bytes: Uint8Array,
@@ -49,12 +66,12 @@ export function decodeAttributes(
   end: number,
   ctx: CodecContext,
   hasIpv4Nlri: boolean,
+  attributes: PathAttributes,
+  layout: AttributeLayout[],
   errors: UpdateError[],
-): DecodedAttributes {
-  const attributes: PathAttributes = {};
-  const layout: AttributeLayout[] = [];
+): void {
   const as4 = ctx.as4 === true;
-  const seen: number[] = [0, 0, 0, 0, 0, 0, 0, 0]; // one bit per attribute type code
+  seen.fill(0);
   let as4Path: AsPathSegment[] | undefined;
   let as4Aggregator: { asn: number; address: string } | undefined;
 
@@ -68,7 +85,7 @@ export function decodeAttributes(
       break;
     }
     const code = bytes[p + 1];
-    const length = headerSize === 4 ? readU16(bytes, p + 2) : bytes[p + 2];
+    const length = headerSize === 4 ? u16(bytes, p + 2) : bytes[p + 2];
     const valueStart = p + headerSize;
     const valueEnd = valueStart + length;
     layout.push({ code, flags, length });
@@ -94,8 +111,8 @@ export function decodeAttributes(
     }
     seen[code >>> 5] |= 1 << (code & 31);
 
-    const expectedFlags = EXPECTED_CATEGORY[code];
-    if (expectedFlags === undefined) {
+    const expectedFlags = CATEGORY_BY_CODE[code];
+    if (expectedFlags < 0) {
       if ((flags & OPTIONAL) === 0) {
         // RFC 4271 6.3 (RFC 7606 keeps it): an unrecognized well-known attribute -> session reset.
         throw new BgpError(
@@ -109,8 +126,8 @@ export function decodeAttributes(
       continue;
     }
 
-    const malformedAction = DISCARDED_WHEN_MALFORMED.has(code) ? 'attribute-discard' : 'treat-as-withdraw';
     if ((flags & CATEGORY_BITS) !== expectedFlags) {
+      const malformedAction = DISCARDED_WHEN_MALFORMED.has(code) ? 'attribute-discard' : 'treat-as-withdraw';
       // RFC 7606 3(c): wrong Optional/Transitive bits -> treat-as-withdraw (attribute-discard for
       // the attributes whose own rule is attribute-discard).
       errors.push(updateError(malformedAction, UpdateSubcode.ATTRIBUTE_FLAGS_ERROR, code, `${attributeName(code)} flags 0x${flags.toString(16)}`));
@@ -127,7 +144,7 @@ export function decodeAttributes(
         break;
       case A.AS_PATH: {
         // RFC 7606 7.2: a malformed AS_PATH -> treat-as-withdraw.
-        const segments = decodeAsPath(bytes, valueStart, valueEnd, as4 ? 4 : 2);
+        const segments = asPathSegments(bytes, valueStart, valueEnd, as4 ? 4 : 2);
         if (typeof segments === 'string') {
           errors.push(updateError('treat-as-withdraw', UpdateSubcode.MALFORMED_AS_PATH, code, segments));
         } else attributes.asPath = segments;
@@ -136,19 +153,22 @@ export function decodeAttributes(
       case A.NEXT_HOP:
         // RFC 7606 7.3: bad length, or an address that is no host's (RFC 4271 6.3) -> treat-as-withdraw.
         if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
-        else if (!isUnicastHostAddress(readU32(bytes, valueStart))) {
-          errors.push(updateError('treat-as-withdraw', UpdateSubcode.INVALID_NEXT_HOP, code, `NEXT_HOP ${ipv4ToString(bytes, valueStart)}`));
-        } else attributes.nextHop = ipv4ToString(bytes, valueStart);
+        else {
+          const address = u32(bytes, valueStart);
+          if (!isUnicastHostAddress(address)) {
+            errors.push(updateError('treat-as-withdraw', UpdateSubcode.INVALID_NEXT_HOP, code, `NEXT_HOP ${ipv4ToString(bytes, valueStart)}`));
+          } else attributes.nextHop = nextHopText(address);
+        }
         break;
       case A.MED:
         // RFC 7606 7.4: bad length -> treat-as-withdraw.
         if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
-        else attributes.med = readU32(bytes, valueStart);
+        else attributes.med = u32(bytes, valueStart);
         break;
       case A.LOCAL_PREF:
         // RFC 7606 7.5: bad length -> treat-as-withdraw.
         if (length !== 4) lengthError(errors, 'treat-as-withdraw', code, length, '4');
-        else attributes.localPref = readU32(bytes, valueStart);
+        else attributes.localPref = u32(bytes, valueStart);
         break;
       case A.ATOMIC_AGGREGATE:
         // RFC 7606 7.6: bad length -> attribute-discard.
@@ -160,7 +180,7 @@ export function decodeAttributes(
         const asnSize = as4 ? 4 : 2;
         if (length !== asnSize + 4) lengthError(errors, 'attribute-discard', code, length, String(asnSize + 4));
         else {
-          const asn = as4 ? readU32(bytes, valueStart) : readU16(bytes, valueStart);
+          const asn = as4 ? u32(bytes, valueStart) : u16(bytes, valueStart);
           // RFC 7607 2 / RFC 7606 7.7: an aggregating AS of 0 -> attribute-discard.
           if (asn === 0) errors.push(updateError('attribute-discard', UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, code, 'AGGREGATOR with AS 0'));
           else attributes.aggregator = { asn, address: ipv4ToString(bytes, valueStart + asnSize) };
@@ -229,10 +249,10 @@ export function decodeAttributes(
         if (as4) break;
         // RFC 6793 6: bad length -> attribute-discard.
         if (length !== 8) lengthError(errors, 'attribute-discard', code, length, '8');
-        else if (readU32(bytes, valueStart) === 0) {
+        else if (u32(bytes, valueStart) === 0) {
           // RFC 7607 2 / RFC 6793 6: AS 0 -> attribute-discard.
           errors.push(updateError('attribute-discard', UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, code, 'AS4_AGGREGATOR with AS 0'));
-        } else as4Aggregator = { asn: readU32(bytes, valueStart), address: ipv4ToString(bytes, valueStart + 4) };
+        } else as4Aggregator = { asn: u32(bytes, valueStart), address: ipv4ToString(bytes, valueStart + 4) };
         break;
       case A.LARGE_COMMUNITIES:
         // RFC 8092 6: length not a non-zero multiple of 12 -> treat-as-withdraw.
@@ -247,8 +267,7 @@ export function decodeAttributes(
   }
 
   if (!as4) applyAs4Attributes(attributes, as4Path, as4Aggregator);
-  checkMandatory(attributes, seen, hasIpv4Nlri, errors);
-  return { attributes, layout };
+  checkMandatory(attributes, hasIpv4Nlri, errors);
 }
 
 /** RFC 6793 4.2.3: rebuild real ASNs from AS4_AGGREGATOR / AS4_PATH on a 2-octet session. */
@@ -264,14 +283,14 @@ function applyAs4Attributes(
 }
 
 /** RFC 7606 3(d): a missing well-known mandatory attribute -> treat-as-withdraw. */
-function checkMandatory(attributes: PathAttributes, seen: readonly number[], hasIpv4Nlri: boolean, errors: UpdateError[]): void {
-  const announces = hasIpv4Nlri || attributes.mpReach !== undefined;
-  if (!announces) return;
-  const required: number[] = [A.ORIGIN, A.AS_PATH];
+function checkMandatory(attributes: PathAttributes, hasIpv4Nlri: boolean, errors: UpdateError[]): void {
+  if (!hasIpv4Nlri && attributes.mpReach === undefined) return;
+  if (!hasSeen(seen, A.ORIGIN)) missing(errors, A.ORIGIN);
+  if (!hasSeen(seen, A.AS_PATH)) missing(errors, A.AS_PATH);
   // RFC 4760 3: NEXT_HOP is needed only for NLRI in the NLRI field.
-  if (hasIpv4Nlri) required.push(A.NEXT_HOP);
-  for (const code of required) {
-    if (hasSeen(seen, code)) continue;
-    errors.push(updateError('treat-as-withdraw', UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, code, `${attributeName(code)} missing`));
-  }
+  if (hasIpv4Nlri && !hasSeen(seen, A.NEXT_HOP)) missing(errors, A.NEXT_HOP);
+}
+
+function missing(errors: UpdateError[], code: number): void {
+  errors.push(updateError('treat-as-withdraw', UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE, code, `${attributeName(code)} missing`));
 }

@@ -1,6 +1,6 @@
 // The 19-byte message header (RFC 4271 4.1): marker, length, type.
 
-import { ByteWriter, readU16 } from './bytes.ts';
+import { ByteWriter } from './bytes.ts';
 import { BgpError, ErrorCode, HeaderSubcode } from './errors.ts';
 import { BGP_HEADER_LENGTH, BGP_MAX_MESSAGE_LENGTH } from './types.ts';
 
@@ -10,6 +10,9 @@ const MARKER_LENGTH = 16;
 const MINIMUM_LENGTH: Record<number, number> = { 1: 29, 2: 23, 3: 21, 4: 19, 5: 23 };
 
 const KEEPALIVE_TYPE = 4;
+// Module-level copies: imported bindings cost a getter call per use under tsx's module transform.
+const HEADER_LENGTH = BGP_HEADER_LENGTH;
+const MAX_MESSAGE_LENGTH = BGP_MAX_MESSAGE_LENGTH;
 
 function lengthFitsType(length: number, type: number): boolean {
   const minimum = MINIMUM_LENGTH[type];
@@ -29,44 +32,35 @@ function hasMarker(bytes: Uint8Array, offset: number): boolean {
 export function messageLengthAt(bytes: Uint8Array, offset: number): number | null {
   if (offset < 0 || bytes.length - offset < BGP_HEADER_LENGTH) return null;
   if (!hasMarker(bytes, offset)) return null;
-  const length = readU16(bytes, offset + 16);
+  const length = (bytes[offset + 16] << 8) | bytes[offset + 17];
   const type = bytes[offset + 18];
   if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) return null;
   if (!lengthFitsType(length, type)) return null;
   return length;
 }
 
-export interface Header {
-  length: number;
-  type: number;
-}
-
-/** Checks the header of a whole message (RFC 4271 6.1); throws BgpError 1/x. */
-export function readHeader(bytes: Uint8Array): Header {
-  if (bytes.length < BGP_HEADER_LENGTH) {
+/**
+ * Checks the header of a whole message (RFC 4271 6.1) and returns its type code; throws BgpError
+ * 1/x. Runs once per message, so the valid case allocates nothing (the error data is built only
+ * when throwing).
+ */
+export function readHeaderType(bytes: Uint8Array): number {
+  if (bytes.length < HEADER_LENGTH) {
     throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `${bytes.length} bytes, shorter than the header`);
   }
   if (!hasMarker(bytes, 0)) {
     throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.CONNECTION_NOT_SYNCHRONIZED, 'marker is not all ones');
   }
-  const length = readU16(bytes, 16);
+  const length = (bytes[16] << 8) | bytes[17];
   const type = bytes[18];
-  const lengthField = bytes.slice(16, 18);
-  if (length < BGP_HEADER_LENGTH || length > BGP_MAX_MESSAGE_LENGTH) {
-    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length}`, lengthField);
-  }
-  if (MINIMUM_LENGTH[type] !== undefined && !lengthFitsType(length, type)) {
-    throw new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, `length ${length} for type ${type}`, lengthField);
-  }
-  if (bytes.length !== length) {
-    throw new BgpError(
-      ErrorCode.MESSAGE_HEADER,
-      HeaderSubcode.BAD_MESSAGE_LENGTH,
-      `header says ${length} bytes, ${bytes.length} given`,
-      lengthField,
-    );
-  }
-  return { length, type };
+  if (length < HEADER_LENGTH || length > MAX_MESSAGE_LENGTH) throw badLength(bytes, `length ${length}`);
+  if (type >= 1 && type <= 5 && !lengthFitsType(length, type)) throw badLength(bytes, `length ${length} for type ${type}`);
+  if (bytes.length !== length) throw badLength(bytes, `header says ${length} bytes, ${bytes.length} given`);
+  return type;
+}
+
+function badLength(bytes: Uint8Array, detail: string): BgpError {
+  return new BgpError(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH, detail, bytes.slice(16, 18));
 }
 
 /** Starts a message: marker, length placeholder, type. Call `finishMessage` when the body is written. */

@@ -2,13 +2,17 @@
 
 import { checkUint, fromHex, toHex } from './bytes.ts';
 import { BgpError, ErrorCode } from './errors.ts';
-import { finishMessage, readHeader, startMessage } from './header.ts';
+import { finishMessage, readHeaderType, startMessage } from './header.ts';
 import { decodeNotification, decodeRouteRefresh, encodeNotification, encodeRouteRefresh } from './notification.ts';
 import { decodeOpen, encodeOpen } from './open.ts';
 import { decodeUpdate, encodeUpdate } from './update.ts';
 import { BGP_HEADER_LENGTH, type BgpMessage, type CodecContext } from './types.ts';
 
 const NO_CONTEXT: CodecContext = {};
+// Module-level copies for the per-message path: imported bindings cost a getter call per use
+// under tsx's module transform.
+const headerType = readHeaderType;
+const updateBody = decodeUpdate;
 
 /**
  * Decodes one whole message (header included; `bytes.length` must equal the header's length).
@@ -17,13 +21,13 @@ const NO_CONTEXT: CodecContext = {};
  * it with NOTIFICATION 1/3 (Bad Message Type), a capture decoder shows it.
  */
 export function decodeMessage(bytes: Uint8Array, ctx: CodecContext = NO_CONTEXT): BgpMessage {
-  const { type } = readHeader(bytes);
+  const type = headerType(bytes);
   try {
     switch (type) {
       case 1:
         return decodeOpen(bytes);
       case 2:
-        return decodeUpdate(bytes, ctx);
+        return updateBody(bytes, ctx);
       case 3:
         return decodeNotification(bytes);
       case 4:

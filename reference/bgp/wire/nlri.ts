@@ -8,13 +8,32 @@ import { AFI_IPV4, AFI_IPV6, type Route } from './types.ts';
 
 const OCTET_TEXT: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 const SLASH_LENGTH_TEXT: readonly string[] = Array.from({ length: 129 }, (_, i) => '/' + i);
+// Module-level copies for the per-prefix path: imported bindings cost a getter call per use
+// under tsx's module transform.
+const IPV4 = AFI_IPV4;
+const u32 = readU32;
 
 /**
  * Appends the prefixes in bytes[start, end) to `out`. Returns null when the range parsed
  * completely, or what was wrong (the caller picks the error code for its field).
  */
 export function decodePrefixes(bytes: Uint8Array, start: number, end: number, afi: number, addPath: boolean, out: Route[]): string | null {
-  return afi === AFI_IPV4 ? decodeIpv4Prefixes(bytes, start, end, addPath, out) : decodeIpv6Prefixes(bytes, start, end, addPath, out);
+  return afi === IPV4 ? decodeIpv4Prefixes(bytes, start, end, addPath, out) : decodeIpv6Prefixes(bytes, start, end, addPath, out);
+}
+
+let lastHead = -1;
+let lastHeadText = '';
+
+/**
+ * "a.b.c." for the first three octets packed in `head`, remembered for the next call: routes
+ * arrive sorted, so neighbours share it and a prefix costs two string joins instead of seven.
+ */
+function firstThreeOctetsText(head: number): string {
+  if (head !== lastHead) {
+    lastHead = head;
+    lastHeadText = OCTET_TEXT[head >>> 16] + '.' + OCTET_TEXT[(head >>> 8) & 255] + '.' + OCTET_TEXT[head & 255] + '.';
+  }
+  return lastHeadText;
 }
 
 function decodeIpv4Prefixes(bytes: Uint8Array, start: number, end: number, addPath: boolean, out: Route[]): string | null {
@@ -23,22 +42,15 @@ function decodeIpv4Prefixes(bytes: Uint8Array, start: number, end: number, addPa
     let pathId = 0;
     if (addPath) {
       if (end - p < 5) return `path identifier truncated at byte ${p}`;
-      pathId = readU32(bytes, p);
+      pathId = u32(bytes, p);
       p += 4;
     }
     const length = bytes[p++];
     if (length > 32) return `IPv4 prefix length ${length}`;
     const size = (length + 7) >> 3;
     if (p + size > end) return `prefix of length ${length} overruns the field`;
-    const prefix =
-      OCTET_TEXT[size > 0 ? bytes[p] : 0] +
-      '.' +
-      OCTET_TEXT[size > 1 ? bytes[p + 1] : 0] +
-      '.' +
-      OCTET_TEXT[size > 2 ? bytes[p + 2] : 0] +
-      '.' +
-      OCTET_TEXT[size > 3 ? bytes[p + 3] : 0] +
-      SLASH_LENGTH_TEXT[length];
+    const head = (size > 0 ? bytes[p] << 16 : 0) | (size > 1 ? bytes[p + 1] << 8 : 0) | (size > 2 ? bytes[p + 2] : 0);
+    const prefix = firstThreeOctetsText(head) + OCTET_TEXT[size > 3 ? bytes[p + 3] : 0] + SLASH_LENGTH_TEXT[length];
     out.push(addPath ? { prefix, pathId } : { prefix });
     p += size;
   }
@@ -52,7 +64,7 @@ function decodeIpv6Prefixes(bytes: Uint8Array, start: number, end: number, addPa
     let pathId = 0;
     if (addPath) {
       if (end - p < 5) return `path identifier truncated at byte ${p}`;
-      pathId = readU32(bytes, p);
+      pathId = u32(bytes, p);
       p += 4;
     }
     const length = bytes[p++];
@@ -86,7 +98,7 @@ export function scanIpv4Nlri(
     let pathId = 0;
     if (addPath) {
       if (end - p < 5) throw invalidNetworkField(`path identifier truncated at byte ${p}`);
-      pathId = readU32(bytes, p);
+      pathId = u32(bytes, p);
       p += 4;
     }
     const length = bytes[p++];

@@ -16,6 +16,7 @@ import {
   BGP_MAX_MESSAGE_LENGTH,
   SAFI_UNICAST,
   familyKey,
+  type AttributeLayout,
   type CodecContext,
   type PathAttributes,
   type Route,
@@ -30,6 +31,7 @@ const IPV4_UNICAST = familyKey(AFI_IPV4, SAFI_UNICAST);
 const BODY_START = BGP_HEADER_LENGTH;
 const readLength = readU16;
 const decodeNlri = decodePrefixes;
+const decodeUpdateAttributes = decodeAttributes;
 
 export function decodeUpdate(bytes: Uint8Array, ctx: CodecContext): UpdateMessage {
   const end = bytes.length;
@@ -58,8 +60,10 @@ export function decodeUpdate(bytes: Uint8Array, ctx: CodecContext): UpdateMessag
   // RFC 7606 5.3: an NLRI field that cannot be parsed -> session reset.
   if (nlriProblem !== null) throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.INVALID_NETWORK_FIELD, `NLRI: ${nlriProblem}`);
 
+  const attributes: PathAttributes = {};
+  const layout: AttributeLayout[] = [];
   const errors: UpdateError[] = [];
-  const { attributes, layout } = decodeAttributes(bytes, p, nlriStart, ctx, nlri.length > 0, errors);
+  decodeUpdateAttributes(bytes, p, nlriStart, ctx, nlri.length > 0, attributes, layout, errors);
   const update: UpdateMessage = { type: 'UPDATE', withdrawn, attributes, nlri, layout };
   if (errors.length > 0) update.errors = errors;
   return update;
