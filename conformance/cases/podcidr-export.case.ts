@@ -1,12 +1,54 @@
 // podcidr.export: every router the speaker peers with learns each prefix the node announces
-// (its PodCIDR, and VIPs), with the node's own address as next hop.
+// (its PodCIDR, and VIPs), with the node's own address as next hop; and those routes carry
+// traffic: a pod on one node reaches a pod on a node of another rack (TCP connections, each
+// answered by the far pod), with the path read from captures of every link on the way.
+import { isIP } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import { timedWait } from '../checks/captured.ts';
+import { pollUntil, timedWait } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
+import { conversationPath, hopsOf, tcpSegmentsInFile } from '../checks/traffic-paths.ts';
+import { captureFileName, startCapture, type Capture } from '../lab/capture.ts';
+import type { Lab } from '../lab/lab.ts';
+import { routerKindOf } from '../lab/model.ts';
+import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
 import { defineCase } from './harness.ts';
 
+const POD_PORT = 8080;
+const CONNECTIONS = 10;
+const FIRST_CLIENT_PORT = 42_000;
+/** Fabric peers that program the kernel FIB, so routes they learn forward traffic. */
+const FORWARDING_PEERS = ['frr', 'bird'];
+
+function podCidrOf(lab: Lab, node: string): string | undefined {
+  return lab.spec(node).announce.find((p) => {
+    const [address, len] = p.split('/');
+    return isIP(address!) === 4 && Number(len) <= 30;
+  });
+}
+
+/** Routers' link interfaces and the pods' veths not yet captured: their captures complete the path. */
+async function captureTheWay(lab: Lab, pods: Pod[]): Promise<Capture[]> {
+  const ends = [
+    ...lab.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => routerKindOf(lab.spec(e.node)) !== null && lab.spec(e.node).kind !== 'speaker'),
+    ...pods.map((p) => ({ node: p.node, ifname: p.hostIfname })),
+  ].filter((e) => !existsSync(captureFileName(lab.runDir, e.node, e.ifname)));
+  const settled = await Promise.allSettled(
+    ends.map((e) => startCapture(lab.backend, lab.runDir, e.node, e.ifname, lab.nodeDir(e.node), ['tcp', 'port', String(POD_PORT)])),
+  );
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(started.map((c) => c.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
 defineCase('podcidr.export', {
-  async run({ lab, measure }) {
+  timeoutMs: 180_000,
+  async run({ lab, suite, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
     const expectations = sessions.flatMap((s) => lab.spec(s.speakerNode).announce.map((prefix) => ({ ...s, prefix })));
     expect(expectations.length, 'speaker nodes announce at least one prefix').toBeGreaterThan(0);
@@ -30,6 +72,81 @@ defineCase('podcidr.export', {
     }
     measure('routesExpected', expectations.length);
     measure('routesLearned', learned);
+
+    // Traffic between pods of two nodes, preferably peering with different routers (racks).
+    const withCidr = [...new Set(sessions.map((s) => s.speakerNode))].filter((n) => podCidrOf(lab, n));
+    const peersOf = (node: string) => new Set(sessions.filter((s) => s.speakerNode === node).map((s) => s.peerNode));
+    const from = withCidr[0];
+    const to = withCidr.find((n) => n !== from && ![...peersOf(n)].some((p) => peersOf(from!).has(p))) ?? withCidr.find((n) => n !== from);
+    if (!FORWARDING_PEERS.includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
+    else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes announce a PodCIDR');
+    else problems.push(...(await podToPod(lab, from, to, sessions, measure, artifact)));
     expect(problems, problems.join('; ')).toEqual([]);
   },
 });
+
+async function podToPod(
+  lab: Lab,
+  fromNode: string,
+  toNode: string,
+  sessions: ReturnType<typeof speakerSessions>,
+  measure: (name: string, value: number | string | boolean) => void,
+  artifact: (path: string) => void,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const pods: Pod[] = [];
+  let captures: Capture[] = [];
+  try {
+    const source = await addPod(lab, fromNode, addressIn(podCidrOf(lab, fromNode)!, 10));
+    pods.push(source);
+    const target = await addPod(lab, toNode, addressIn(podCidrOf(lab, toNode)!, 10));
+    pods.push(target);
+    measure('podTraffic', `${source.address} (${fromNode}) -> ${target.address}:${POD_PORT} (${toNode})`);
+    measure('crossRack', ![...sessions.filter((s) => s.speakerNode === toNode)].some((s) => sessions.some((x) => x.speakerNode === fromNode && x.peerNode === s.peerNode)));
+    await target.serveHttp(POD_PORT);
+    const url = `http://${target.address}:${POD_PORT}/`;
+    const local = await pollUntil(
+      () => target.exec(['curl', '-s', '--max-time', '1', `http://127.0.0.1:${POD_PORT}/`]),
+      (r) => r.code === 0,
+      10_000,
+    );
+    if (!local.met) return [`the HTTP server in the pod on ${toNode} did not start`];
+    captures = await captureTheWay(lab, pods);
+    const answered = new Map<number, string>();
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const port = FIRST_CLIENT_PORT + i;
+      const r = await source.exec(['curl', '-s', '--max-time', '3', '--local-port', String(port), url]);
+      if (r.code === 0) answered.set(port, r.stdout.trim());
+    }
+    await Promise.allSettled(captures.map((c) => c.stop()));
+    const wrongPod = [...answered.values()].filter((body) => !body.startsWith(`${target.podNode} `));
+    // Every link on the way: the runner's captures (speaker links, fixture captures) and ours.
+    const files = new Map([...captures.map((c) => [`${c.node}:${c.ifname}`, c.file] as const)]);
+    for (const s of sessions) if (s.ifname) files.set(`${s.speakerNode}:${s.ifname}`, captureFileName(lab.runDir, s.speakerNode, s.ifname));
+    for (const n of lab.topology.nodes) for (const ifname of n.capture) files.set(`${n.name}:${ifname}`, captureFileName(lab.runDir, n.name, ifname));
+    const links = [...files].map(([link, file]) => ({ link, segments: tcpSegmentsInFile(file) }));
+    const clientPorts = new Set(Array.from({ length: CONNECTIONS }, (_, i) => FIRST_CLIENT_PORT + i));
+    const path = conversationPath(links, { client: source.address, server: target.address, port: POD_PORT, clientPorts });
+    const firstPort = FIRST_CLIENT_PORT;
+    const forwardHops = hopsOf(links, { src: source.address, dst: target.address, srcPort: firstPort, dstPort: POD_PORT, syn: true });
+    const replyHops = hopsOf(links, { src: target.address, dst: source.address, srcPort: POD_PORT, dstPort: firstPort, syn: true });
+    const fromLink = `${fromNode}:${sessions.find((s) => s.speakerNode === fromNode)?.ifname}`;
+    const toLink = `${toNode}:${sessions.find((s) => s.speakerNode === toNode)?.ifname}`;
+    for (const c of captures) artifact(join('pcaps', `${c.node}-${c.ifname}.pcap`));
+
+    measure('connectionsSent', CONNECTIONS);
+    measure('connectionsAnswered', answered.size);
+    measure('forwardPath', forwardHops.join(' > ') || 'not seen');
+    measure('replyPath', replyHops.join(' > ') || 'not seen');
+    measure('forwardLinks', Object.entries(path.forward).sort().map(([l, n]) => `${l}=${n}`).join(', '));
+    measure('replyLinks', Object.entries(path.replies).sort().map(([l, n]) => `${l}=${n}`).join(', '));
+    if (answered.size < CONNECTIONS) problems.push(`${CONNECTIONS - answered.size} of ${CONNECTIONS} connections from pod ${source.address} on ${fromNode} to pod ${target.address} on ${toNode} got no answer`);
+    if (wrongPod.length > 0) problems.push(`${wrongPod.length} answers did not come from the pod on ${toNode}: ${wrongPod[0]}`);
+    if ((path.forward[toLink] ?? 0) < answered.size) problems.push(`only ${path.forward[toLink] ?? 0} connections seen arriving on ${toLink}`);
+    if ((path.replies[fromLink] ?? 0) < answered.size) problems.push(`only ${path.replies[fromLink] ?? 0} replies seen arriving on ${fromLink}`);
+    return problems;
+  } finally {
+    await Promise.allSettled(captures.map((c) => c.stop()));
+    for (const p of pods) await p.remove().catch((err: Error) => problems.push(`removing pod ${p.podNode}: ${err.message}`));
+  }
+}
