@@ -56,6 +56,19 @@ describe('checkUpdateEncoding', () => {
     const texts = checkUpdateEncoding([broken], received, ends).findings.filter((f) => f.level === 'MUST').map((f) => f.rfc);
     expect(texts).toEqual(['RFC 4271 4.1', 'RFC 4271 4.3']);
   });
+
+  it('checks LOCAL_PREF and AS_PATH per RFC 4271 5.1.2/5.1.5: present and unprepended in iBGP, absent in eBGP', () => {
+    const ibgp: SessionEnds = { speaker: '192.168.1.4', peer: '192.168.1.1', speakerAsn: 1111111, peerAsn: 1111111, directEbgp: false };
+    const fromNode = (attributes: UpdateMessage['attributes']) => wire({ type: 'UPDATE', withdrawn: [], attributes, nlri: [{ prefix: '1.1.1.0/29' }] });
+    const own = { origin: 'igp' as const, asPath: [], nextHop: '192.168.1.4', localPref: 100 };
+    const findings = (ends: SessionEnds, attributes: UpdateMessage['attributes']) =>
+      checkUpdateEncoding([fromNode(attributes), wire(endOfRib(1, 1))], received, ends).findings.map((f) => `${f.level} ${f.rfc}`);
+    expect(findings(ibgp, own)).toEqual([]);
+    expect(findings(ibgp, { ...own, localPref: undefined })).toEqual(['MUST RFC 4271 5.1.5']);
+    expect(findings(ibgp, { ...own, asPath: [{ type: 'sequence', asns: [1111111] }] })).toEqual(['MUST RFC 4271 5.1.2']);
+    expect(findings(ibgp, { ...own, asPath: [{ type: 'sequence', asns: [65001] }] })).toEqual(['SHOULD RFC 4271 5.1.2']);
+    expect(findings(ends, { ...good.attributes, localPref: 100 })).toEqual(['MUST RFC 4271 5.1.5']);
+  });
 });
 
 describe('sentBy', () => {

@@ -116,6 +116,16 @@ export function checkUpdateEncoding(sent: readonly DecodedMessage[], received: r
       if (!first || first.type !== 'sequence' || first.asns[0] !== ends.speakerAsn)
         must('RFC 4271 5.1.2', `${at}: AS_PATH does not start with the speaker's AS ${ends.speakerAsn} (${JSON.stringify(a.asPath)})`);
     }
+    if (!ebgp && a.asPath && a.asPath.length > 0) {
+      // Towards an internal peer the path is passed on unchanged: empty for what the speaker
+      // originates, never with its own AS prepended (only a route from an external peer has one).
+      const first = a.asPath[0]!;
+      if (first.type === 'sequence' && first.asns[0] === ends.speakerAsn)
+        must('RFC 4271 5.1.2', `${at}: AS_PATH to an internal peer starts with the speaker's own AS ${ends.speakerAsn} (${JSON.stringify(a.asPath)})`);
+      else should('RFC 4271 5.1.2', `${at}: AS_PATH to an internal peer is not empty (${JSON.stringify(a.asPath)}): right only for a route learned from an external peer`);
+    }
+    if (!ebgp && a.localPref === undefined) must('RFC 4271 5.1.5', `${at}: no LOCAL_PREF in an UPDATE to an internal peer`);
+    if (ebgp && a.localPref !== undefined) must('RFC 4271 5.1.5', `${at}: LOCAL_PREF ${a.localPref} sent to an external peer`);
     if (as4 && codes.includes(AS4_PATH)) must('RFC 6793 4.1', `${at}: AS4_PATH sent although both speakers are 4-octet capable`);
     if (ends.directEbgp && u.nlri.length > 0 && a.nextHop && a.nextHop !== ends.speaker)
       must('RFC 4271 5.1.3', `${at}: NEXT_HOP ${a.nextHop} is not the speaker's address ${ends.speaker} on the shared subnet`);
