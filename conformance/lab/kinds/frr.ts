@@ -112,22 +112,47 @@ export const frrKind: DaemonKind = {
   },
 
   async ribRoutes(ctx) {
-    const json = (await vtyshJson(ctx, 'show ip bgp json')) as {
-      routes?: Record<string, Array<{ valid?: boolean; nexthops?: Array<{ ip?: string }> }>>;
-    };
-    return Object.entries(json.routes ?? {}).map(
-      ([prefix, paths]): RouteEntry => ({
-        prefix,
-        nexthops: paths.filter((p) => p.valid !== false).flatMap((p) => (p.nexthops ?? []).map((n) => n.ip ?? '')),
-        table: 'rib',
-      }),
-    );
+    const [ipv4, ipv6] = await Promise.all([vtysh(ctx, 'show ip bgp json'), vtysh(ctx, 'show bgp ipv6 unicast json')]);
+    return [...parseFrrRib(ipv4), ...parseFrrRib(ipv6)];
   },
 
   logs({ dir }) {
     return daemons.flatMap((d) => [join(dir, `${d}.log`), join(dir, `${d}.out`)]);
   },
 };
+
+interface FrrNexthop {
+  ip?: string;
+  scope?: string;
+  used?: boolean;
+}
+
+/**
+ * Parses `show ip bgp json` / `show bgp ipv6 unicast json`: valid paths per prefix and their next
+ * hops. An IPv6 path lists its global next hop and its link-local one; the link-local counts
+ * only when it is the path's only next hop.
+ */
+export function parseFrrRib(text: string): RouteEntry[] {
+  let json: { routes?: Record<string, Array<{ valid?: boolean; nexthops?: FrrNexthop[] }>> };
+  try {
+    json = JSON.parse(text || '{}') as typeof json;
+  } catch {
+    throw new Error(`FRR RIB is not JSON: ${text.slice(0, 200)}`);
+  }
+  return Object.entries(json.routes ?? {}).map(
+    ([prefix, paths]): RouteEntry => ({
+      prefix,
+      nexthops: paths
+        .filter((p) => p.valid !== false)
+        .flatMap((p) => {
+          const hops = p.nexthops ?? [];
+          const global = hops.filter((n) => n.scope !== 'link-local');
+          return (global.length > 0 ? global : hops).map((n) => n.ip ?? '');
+        }),
+      table: 'rib',
+    }),
+  );
+}
 
 export async function vtysh(ctx: NodeContext, command: string): Promise<string> {
   const result = await ctx.backend.exec(ctx.node.name, ['vtysh', '--vty_socket', ctx.dir, '-c', command], { timeoutMs: 10_000 });

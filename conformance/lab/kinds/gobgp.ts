@@ -37,14 +37,45 @@ function gobgpArgv(command: string[]): string[] {
   return ['gobgp', '-u', '127.0.0.1', '-p', String(gobgpApiPort), ...command];
 }
 
-async function gobgpJson(ctx: NodeContext, command: string[]): Promise<unknown> {
+async function gobgpText(ctx: NodeContext, command: string[]): Promise<string> {
   const result = await ctx.backend.exec(ctx.node.name, gobgpArgv([...command, '-j']), { timeoutMs: 10_000 });
   if (result.code !== 0) throw new Error(`gobgp on ${ctx.node.name} "${command.join(' ')}" failed: ${(result.stderr || result.stdout).trim()}`);
+  return result.stdout;
+}
+
+async function gobgpJson(ctx: NodeContext, command: string[]): Promise<unknown> {
+  const text = await gobgpText(ctx, command);
   try {
-    return JSON.parse(result.stdout || 'null');
+    return JSON.parse(text || 'null');
   } catch {
-    throw new Error(`gobgp on ${ctx.node.name} "${command.join(' ')}" did not return JSON: ${result.stdout.slice(0, 200)}`);
+    throw new Error(`gobgp on ${ctx.node.name} "${command.join(' ')}" did not return JSON: ${text.slice(0, 200)}`);
   }
+}
+
+const NEXT_HOP = 3;
+const MP_REACH_NLRI = 14;
+
+/**
+ * Parses `gobgp global rib -a FAMILY -j`: per prefix, each path's next hop from NEXT_HOP, or from
+ * MP_REACH_NLRI for IPv6 and for IPv4 with an IPv6 next hop (RFC 8950).
+ */
+export function parseGobgpRib(text: string): RouteEntry[] {
+  let rib: Record<string, Array<{ attrs?: Array<{ type?: number; nexthop?: string }> }>> | null;
+  try {
+    rib = JSON.parse(text || 'null') as typeof rib;
+  } catch {
+    throw new Error(`GoBGP RIB is not JSON: ${text.slice(0, 200)}`);
+  }
+  return Object.entries(rib ?? {}).map(
+    ([prefix, paths]): RouteEntry => ({
+      prefix,
+      nexthops: paths.map((p) => {
+        const attrs = p.attrs ?? [];
+        return attrs.find((a) => a.type === NEXT_HOP)?.nexthop ?? attrs.find((a) => a.type === MP_REACH_NLRI)?.nexthop ?? '';
+      }),
+      table: 'rib',
+    }),
+  );
 }
 
 // gobgp's JSON carries the FSM state as the protobuf enum (number) or its name depending on version.
@@ -99,17 +130,8 @@ export const gobgpKind: DaemonKind = {
   },
 
   async ribRoutes(ctx) {
-    const rib = ((await gobgpJson(ctx, ['global', 'rib', '-a', 'ipv4'])) ?? {}) as Record<
-      string,
-      Array<{ attrs?: Array<{ type?: number; nexthop?: string }> }>
-    >;
-    return Object.entries(rib).map(
-      ([prefix, paths]): RouteEntry => ({
-        prefix,
-        nexthops: paths.map((p) => p.attrs?.find((a) => a.type === 3)?.nexthop ?? ''),
-        table: 'rib',
-      }),
-    );
+    const [ipv4, ipv6] = await Promise.all(['ipv4', 'ipv6'].map((family) => gobgpText(ctx, ['global', 'rib', '-a', family])));
+    return [...parseGobgpRib(ipv4!), ...parseGobgpRib(ipv6!)];
   },
 
   logs({ dir }) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { emptyNode } from '../model.ts';
 import { parseBirdProtocols, parseBirdRoutes, renderBirdConf } from './bird.ts';
-import { renderBgpd } from './frr.ts';
-import { renderGobgpToml } from './gobgp.ts';
+import { parseFrrRib, renderBgpd } from './frr.ts';
+import { parseGobgpRib, renderGobgpToml } from './gobgp.ts';
 import { normaliseState } from './kind.ts';
 
 function router(kind: 'frr' | 'bird' | 'gobgp' | 'speaker') {
@@ -100,5 +100,39 @@ describe('state names', () => {
     expect(normaliseState('ESTABLISHED')).toBe('Established');
     expect(normaliseState('OpenSent')).toBe('OpenSent');
     expect(normaliseState('Idle (Admin)')).toBe('Idle (Admin)');
+  });
+});
+
+describe('RIB parsers', () => {
+  it('FRR: IPv4 and IPv6 tables, valid paths only, the global IPv6 next hop before the link-local one', () => {
+    const v4 = JSON.stringify({ routes: { '10.98.0.0/24': [{ valid: true, nexthops: [{ ip: '10.1.10.1' }] }, { valid: false, nexthops: [{ ip: '10.1.10.9' }] }] } });
+    expect(parseFrrRib(v4)).toEqual([{ prefix: '10.98.0.0/24', nexthops: ['10.1.10.1'], table: 'rib' }]);
+    const v6 = JSON.stringify({
+      routes: {
+        '2001:db8:97::/64': [{ valid: true, nexthops: [{ ip: '2001:db8:90::1', scope: 'global' }, { ip: 'fe80::1', scope: 'link-local' }] }],
+        '2001:db8:98::/64': [{ valid: true, nexthops: [{ ip: 'fe80::2', scope: 'link-local' }] }],
+      },
+    });
+    expect(parseFrrRib(v6)).toEqual([
+      { prefix: '2001:db8:97::/64', nexthops: ['2001:db8:90::1'], table: 'rib' },
+      { prefix: '2001:db8:98::/64', nexthops: ['fe80::2'], table: 'rib' },
+    ]);
+    expect(parseFrrRib('')).toEqual([]);
+    expect(() => parseFrrRib('% BGP instance not found')).toThrow(/FRR RIB is not JSON/);
+  });
+
+  it('GoBGP: NEXT_HOP, else the MP_REACH_NLRI next hop (IPv6, or IPv4 over an IPv6 next hop)', () => {
+    const rib = JSON.stringify({
+      '10.97.1.0/24': [{ attrs: [{ type: 1, value: 0 }, { type: 3, nexthop: '10.90.0.1' }] }],
+      '2001:db8:97::/64': [{ attrs: [{ type: 14, nexthop: '2001:db8:90::1', afi: 2, safi: 1, value: [{ prefix: '2001:db8:97::/64' }] }] }],
+      '10.97.2.0/24': [{ attrs: [{ type: 14, nexthop: '2001:db8:90::1', afi: 1, safi: 1 }] }],
+    });
+    expect(parseGobgpRib(rib)).toEqual([
+      { prefix: '10.97.1.0/24', nexthops: ['10.90.0.1'], table: 'rib' },
+      { prefix: '2001:db8:97::/64', nexthops: ['2001:db8:90::1'], table: 'rib' },
+      { prefix: '10.97.2.0/24', nexthops: ['2001:db8:90::1'], table: 'rib' },
+    ]);
+    expect(parseGobgpRib('null')).toEqual([]);
+    expect(() => parseGobgpRib('rpc error')).toThrow(/GoBGP RIB is not JSON/);
   });
 });
