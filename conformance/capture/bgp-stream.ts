@@ -89,17 +89,21 @@ export class BgpSessionTracker {
     const assumed = this.assumedContext(state, dir);
     try {
       out.message = decodeMessage(bytes, assumed);
-      return out;
+      if (!hasUpdateErrors(out.message)) return out;
     } catch (err) {
       out.error = errorMessage(err);
     }
     // Without the OPENs, a 2-octet session is only visible as an AS_PATH that does not parse
-    // with 4-octet ASNs: retry with 2-octet ones before giving up.
+    // with 4-octet ASNs: that throws, or (RFC 7606) comes back as an UPDATE with errors. Retry
+    // with 2-octet ASNs; after errors (not a throw) keep that reading only when it is clean.
     try {
-      out.message = decodeMessage(bytes, { ...assumed, as4: false });
-      delete out.error;
+      const twoOctet = decodeMessage(bytes, { ...assumed, as4: false });
+      if (out.message === null || !hasUpdateErrors(twoOctet)) {
+        out.message = twoOctet;
+        delete out.error;
+      }
     } catch {
-      // keep the first error: it names what the 4-octet reading found wrong
+      // keep the first reading: it names what the 4-octet reading found wrong
     }
     return out;
   }
@@ -133,6 +137,10 @@ export class BgpSessionTracker {
     );
     return state.assumed;
   }
+}
+
+function hasUpdateErrors(message: BgpMessage): boolean {
+  return message.type === 'UPDATE' && message.errors !== undefined && message.errors.length > 0;
 }
 
 function errorMessage(err: unknown): string {

@@ -279,6 +279,30 @@ describe('golden captures agree with tshark', () => {
     const told = ours(stripped, { addPath: new Set([0]) });
     expectAgreement(told.messages, theirs);
   });
+
+  it('without the OPENs, a 2-octet session is still read with 2-octet ASNs', () => {
+    // A 2-octet AS_PATH read with 4-octet ASNs is malformed, which RFC 7606 reports in
+    // UpdateMessage.errors instead of throwing: the stream decoder must retry on those too.
+    const file = join(pcapDir, 'frr-bird-as2-as4path.pcap');
+    const openFrames = new Set(tsharkFrameNumbers(file, 'bgp.type == 1'));
+    expect(openFrames.size).toBeGreaterThan(0);
+    const frames: Frame[] = [];
+    let index = 0;
+    readCapture(readFileSync(file), (data, ts, linkType) => {
+      index++;
+      if (!openFrames.has(index)) frames.push({ data: data.slice(), ts, linkType });
+    });
+    const stripped = ours(writeTemp('as2-no-open.pcap', writePcap(frames, 'ns')));
+    expect(stripped.warnings.some((w) => /OPEN messages not captured/.test(w))).toBe(true);
+
+    // Frames that carried an OPEN may have carried other messages too: each UPDATE of the
+    // stripped capture must be one the full capture decodes, from the same speaker.
+    const withOpens = ours(file).messages.filter((m) => m.type === 'UPDATE');
+    const withoutOpens = stripped.messages.filter((m) => m.type === 'UPDATE');
+    expect(withoutOpens.filter((m) => m.message?.type === 'UPDATE' && (m.message.attributes.asPath?.length ?? 0) > 0).length).toBeGreaterThan(2);
+    for (const m of withoutOpens) expect(withOpens.filter((o) => o.src === m.src).map((o) => o.message)).toContainEqual(m.message);
+    expect(withoutOpens.every((m) => m.message?.type === 'UPDATE' && m.message.errors === undefined)).toBe(true);
+  });
 });
 
 function tsharkFrameNumbers(file: string, filter: string): number[] {
