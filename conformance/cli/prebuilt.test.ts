@@ -1,0 +1,84 @@
+// bin/prebuilt.js: `peerproof decode` from a bundle that is built on demand, rebuilt whenever one
+// of its inputs changed, and replaced by the tsx path when it cannot be built. Output must be
+// the same either way.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
+const golden = fileURLToPath(new URL('../../pcaps/frr-gobgp-as4-addpath.pcap', import.meta.url));
+
+let dir: string;
+let cache: string;
+let throughTsx: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'peerproof-prebuilt-'));
+  cache = join(dir, 'cache');
+  throughTsx = decode({ PEERPROOF_PREBUILT: '0' }).stdout;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function decode(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, 'decode', golden, '--format', 'jsonl', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r;
+}
+
+interface Manifest {
+  started: number;
+  inputs: string[];
+}
+const manifestFile = () => join(cache, 'decode-cli.json');
+const readManifest = () => JSON.parse(readFileSync(manifestFile(), 'utf8')) as Manifest;
+
+// Each case starts the CLI (a few seconds on a loaded machine).
+describe('prebuilt peerproof decode', { timeout: 60_000 }, () => {
+  it('builds the bundle on first use and prints exactly what the tsx path prints', () => {
+    expect(throughTsx.split('\n').length).toBeGreaterThan(20);
+    expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
+    expect(existsSync(join(cache, 'decode-cli.mjs'))).toBe(true);
+    const manifest = readManifest();
+    for (const module of ['conformance/cli/decode-main.ts', 'conformance/capture/format-jsonl.ts', 'reference/bgp/wire/update.ts', 'package.json']) {
+      expect(manifest.inputs).toContain(fileURLToPath(new URL(`../../${module}`, import.meta.url)));
+    }
+  });
+
+  it('reuses a fresh bundle and rebuilds it when an input is newer than its build', () => {
+    const first = readManifest();
+    decode({ PEERPROOF_PREBUILT_DIR: cache });
+    expect(readManifest().started).toBe(first.started);
+
+    // An input edited after the build (a scratch file stands in for a source file).
+    const edited = join(dir, 'edited.ts');
+    writeFileSync(edited, '');
+    const later = new Date(first.started + 60_000);
+    utimesSync(edited, later, later);
+    writeFileSync(manifestFile(), JSON.stringify({ ...first, inputs: [...first.inputs, edited] }));
+    expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
+    const rebuilt = readManifest();
+    expect(rebuilt.started).toBeGreaterThan(first.started);
+    expect(rebuilt.inputs).not.toContain(edited);
+  });
+
+  it('rebuilds when an input no longer exists', () => {
+    const before = readManifest();
+    writeFileSync(manifestFile(), JSON.stringify({ ...before, inputs: [...before.inputs, join(dir, 'removed.ts')] }));
+    expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
+    expect(readManifest().started).toBeGreaterThan(before.started);
+  });
+
+  it('falls back to tsx when the bundle cannot be written', () => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    expect(decode({ PEERPROOF_PREBUILT_DIR: join(blocker, 'cache') }).stdout).toBe(throughTsx);
+  });
+});
