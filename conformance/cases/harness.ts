@@ -9,7 +9,7 @@ import { backendFactory } from '../lab/backends/index.ts';
 import { Lab, type SpeakerHook } from '../lab/lab.ts';
 import { Ledger } from '../lab/ledger.ts';
 import type { LabTopology } from '../lab/model.ts';
-import { loadProfile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
+import { loadProfile, loadProfileFile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
 import { totalWaitedMs } from '../checks/captured.ts';
 import { catalogEntry } from './catalog.ts';
 
@@ -22,6 +22,8 @@ export interface SuiteParams {
   runDir: string;
   /** Speaker nodes driven by a hook (sessions judged from their peers' side only). */
   hookedNodes: string[];
+  /** Profile file of a docker:/external: speaker (a profiles/ speaker is found by its name). */
+  profileFile?: string;
 }
 
 declare module 'vitest' {
@@ -94,7 +96,7 @@ export function defineCase(id: string, def: CaseDefinition): void {
     meta.measurements = {};
     meta.artifacts = [];
     meta.waitMs = 0;
-    const profile = loadProfile(suite.speaker);
+    const profile = suite.profileFile ? loadProfileFile(suite.profileFile) : loadProfile(suite.speaker);
     const lacking = missingCapability(profile, def.needs ?? []);
     if (lacking) return ctx.skip(lacking);
     if (def.peers && !def.peers.includes(suite.peer)) return ctx.skip(`fabric peer ${suite.peer}: ${def.peerReason ?? 'not supported by this case'}`);

@@ -37,10 +37,10 @@ describe('peerproof run (seed-000, frr speaker, frr fabric)', () => {
     expect(encoding.artifacts).toContain(encoding.artifacts.find((a) => /node1-eth1\.pcap$/.test(a)));
     for (const a of encoding.artifacts) expect(existsSync(join(reportDir, a)), a).toBe(true);
     expect(encoding.artifacts.some((a) => a.endsWith('bgpd.conf') || a.endsWith('frr.conf'))).toBe(true);
-    // docker: speakers are parsed and reported skipped with the reason, never run or failed.
+    // A docker: speaker without its profile (how to configure and start the image) is skipped with that reason.
     const docker = summary.cases.filter((c) => c.speaker.startsWith('docker:'));
     expect(docker).toHaveLength(3);
-    expect(docker.every((c) => c.status === 'skipped' && /issue 7/.test(c.reason))).toBe(true);
+    expect(docker.every((c) => c.status === 'skipped' && /needs --speaker-profile/.test(c.reason))).toBe(true);
     expect(lines.filter((l) => /^passed +session\.establish +seed-000 +frr\/frr/.test(l))).toHaveLength(1);
     expect(outcome.exitCode).toBe(0);
     expect(existsSync(outcome.report.matrixFile)).toBe(true);

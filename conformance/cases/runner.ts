@@ -11,8 +11,9 @@ import { startVitest } from 'vitest/node';
 import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
 import { LabNotReadyError, startLab, type Lab } from '../lab/lab.ts';
 import type { DaemonKindName } from '../lab/model.ts';
-import { loadProfile, ProfileError } from '../lab/speakers/profile.ts';
-import { speakerNodes, UnsupportedCombination, withFabricPeer, withSpeaker } from '../lab/speakers/under-test.ts';
+import { placeSpeaker, type SpeakerPlacement, type SpeakerSpec, type ThirdPartyOptions } from '../lab/speakers/place.ts';
+import { ProfileError } from '../lab/speakers/profile.ts';
+import { speakerNodes, UnsupportedCombination, withFabricPeer } from '../lab/speakers/under-test.ts';
 import { publishRun, type PublishedRun } from '../report/publish.ts';
 import { buildSummary, readHostVersions, type CaseResult } from '../report/summary.ts';
 import { ALLURE_RESULTS_DIR } from '../report/allure.ts';
@@ -27,7 +28,7 @@ export const CASES_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_FIXTURES_DIR = join(PROJECT_ROOT, 'fixtures');
 export const DEFAULT_REPORT_DIR = join(PROJECT_ROOT, 'reports', 'latest');
 
-export type SpeakerSpec = { kind: 'profile'; name: string } | { kind: 'docker'; image: string } | { kind: 'external'; address: string };
+export type { SpeakerSpec };
 
 export function parseSpeakerSpec(text: string): SpeakerSpec {
   const [scheme, ...rest] = text.split(':');
@@ -65,6 +66,7 @@ export interface RunOptions {
   backend?: string;
   allure?: boolean;
   labTimeoutMs?: number;
+  thirdParty?: ThirdPartyOptions;
   log?: (line: string) => void;
 }
 
@@ -194,25 +196,25 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     for (const spec of opts.speakers) {
       const speaker = speakerLabel(spec);
       for (const peer of opts.peers) {
-        const skipAll = (reason: string) => ids.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'skipped', reason));
-        if (spec.kind !== 'profile') {
-          skipAll(`--speaker ${spec.kind}: is parsed but not run yet (issue 7 adds ${spec.kind} speakers under test)`);
-          continue;
-        }
         const runnable = ids.filter((id) => {
           if (caseFile(id)) return true;
           runnerResult(id, fixtureName, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
           return false;
         });
         if (runnable.length === 0) continue;
-        let placement;
+        let placement: SpeakerPlacement;
         try {
-          const profile = loadProfile(spec.name);
-          placement = await withSpeaker(withFabricPeer(fixture.topology, peer), profile);
+          placement = await placeSpeaker(spec, withFabricPeer(fixture.topology, peer), opts);
         } catch (err) {
           if (!(err instanceof UnsupportedCombination || err instanceof ProfileError)) throw err;
           runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
           continue;
+        }
+        const caseSkip = placement.caseSkip;
+        if (caseSkip) {
+          for (const id of runnable.filter((x) => caseSkip(x))) runnerResult(id, fixtureName, speaker, peer, 'skipped', caseSkip(id)!);
+          runnable.splice(0, runnable.length, ...runnable.filter((x) => !caseSkip(x)));
+          if (runnable.length === 0) continue;
         }
         timings.combos++;
         const labStart = performance.now();
@@ -250,6 +252,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           peer,
           runDir: lab.runDir,
           hookedNodes: Object.keys(placement.hooks).filter((n) => speakerNodes(placement.topology).includes(n)),
+          profileFile: placement.profileFile,
         };
         const casesStart = performance.now();
         const outcomes: CaseOutcome[] = [];
@@ -289,6 +292,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   }
+  if (opts.speakers.some((s) => s.kind === 'docker')) await (await import('../lab/speakers/container.ts')).stopEngineIfStartedHere();
   const summary = buildSummary({
     version: (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
     startedAt,

@@ -15,6 +15,9 @@ interface RunFlags {
   backend: string;
   allure: boolean;
   labTimeout: string;
+  speakerProfile?: string;
+  speakerConfig?: string;
+  externalInterface?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), ...value.split(',').filter(Boolean)];
@@ -41,6 +44,9 @@ export function register(program: Command): void {
     .option('--backend <name>', 'lab backend: netns or docker', 'netns')
     .option('--no-allure', 'skip the Allure results and HTML')
     .option('--lab-timeout <seconds>', 'how long a lab may take to be ready', '30')
+    .option('--speaker-profile <file>', 'profile of a docker:IMAGE or external:ADDRESS speaker (capabilities; for docker: config path and start command)')
+    .option('--speaker-config <file>', 'config template of a docker:IMAGE speaker, rendered per speaker node (overrides the profile\'s template)')
+    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)')
     .action(async (flags: RunFlags) => {
       const { requireRoot } = await import('../../lab/lab.ts');
       const { DEFAULT_FIXTURES_DIR, listFixtures, parseSpeakerSpec, runSuite } = await import('../../cases/runner.ts');
@@ -51,6 +57,9 @@ export function register(program: Command): void {
         return p as DaemonKindName;
       });
       const speakers = [...new Set(flags.speaker ?? ['reference'])].map(parseSpeakerSpec);
+      for (const file of [flags.speakerProfile, flags.speakerConfig]) if (file && !existsSync(file)) throw new Error(`${file}: no such file`);
+      if (speakers.some((s) => s.kind === 'docker') && !flags.speakerProfile) throw new Error('--speaker docker:IMAGE needs --speaker-profile FILE (see conformance/lab/speakers/README.md)');
+      if (speakers.some((s) => s.kind === 'external') && !flags.externalInterface) throw new Error('--speaker external:ADDRESS needs --external-interface IFNAME');
       for (const id of flags.case ?? []) catalogEntry(id);
       const fixtures = flags.fixture
         ? flags.fixture.map((f) => {
@@ -73,6 +82,7 @@ export function register(program: Command): void {
         backend: flags.backend,
         allure: flags.allure,
         labTimeoutMs: labTimeoutS * 1000,
+        thirdParty: { profile: flags.speakerProfile, config: flags.speakerConfig, externalInterface: flags.externalInterface },
       });
       const t = outcome.summary.totals;
       process.stdout.write(

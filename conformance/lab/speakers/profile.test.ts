@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyNode, type LabTopology } from '../model.ts';
-import { loadProfile, loadProfiles, missingCapability, parseProfile, ProfileError } from './profile.ts';
+import { loadProfile, loadProfileFile, loadProfiles, missingCapability, parseProfile, ProfileError } from './profile.ts';
 import { UnsupportedCombination, withFabricPeer, withSpeaker } from './under-test.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pp-profiles-'));
@@ -25,8 +25,31 @@ describe('speaker profiles', () => {
     expect(missingCapability(acme, ['addpath-send'])).toMatch(/lacks addpath-send: not among the capabilities/);
   });
 
+  it('a container profile (docker:IMAGE) names where the config goes, how to start and query it; the template path is relative to the file', () => {
+    const example = loadProfileFile(join(import.meta.dirname, 'examples', 'bird-vendor.yaml'));
+    expect(example.container).toEqual({
+      config: '/etc/bird/bird.conf',
+      template: join(import.meta.dirname, 'examples', 'bird-vendor.conf.tmpl'),
+      start: ['bird', '-f', '-c', '/etc/bird/bird.conf', '-s', '/run/bird.ctl'],
+      rib: { command: ['birdc', '-s', '/run/bird.ctl', 'show', 'route'], format: 'bird' },
+    });
+    expect(example.runs).toBeUndefined();
+    expect(() => loadProfileFile(join(dir, 'missing.yaml'))).toThrow(/missing.yaml does not exist/);
+  });
+
+  it('the default external-device profile claims BGP only and says why not the rest', () => {
+    const external = loadProfileFile(join(import.meta.dirname, 'external-device.yaml'));
+    expect(external.external).toBe(true);
+    expect(missingCapability(external, ['ebgp', 'multihop'])).toBeNull();
+    expect(missingCapability(external, ['l2'])).toMatch(/does not judge an external device's ARP/);
+  });
+
   it('bad profiles name the file and the field', () => {
-    expect(() => parseProfile('name: x\ncapabilities: []\n', 'x.yaml')).toThrow(/x.yaml: runs: expected exactly one of `runs` or `hook`/);
+    expect(() => parseProfile('name: x\ncapabilities: []\n', 'x.yaml')).toThrow(/x.yaml: runs: expected exactly one of `runs`, `hook`, `container` or `external: true`/);
+    expect(() => parseProfile('name: x\ncontainer: { config: etc/x.conf, start: [x] }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.config: expected an absolute path/);
+    expect(() => parseProfile('name: x\ncontainer: { config: /etc/x.conf, start: x }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.start: expected a command as a list/);
+    expect(() => parseProfile('name: x\ncontainer: { config: /etc/x.conf, start: [x], rib: { command: [x], format: junos } }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.rib.format: expected one of frr, gobgp, bird/);
+    expect(() => parseProfile('name: x\nexternal: yes please\ncapabilities: []\n', 'x.yaml')).toThrow(/external: expected true/);
     expect(() => parseProfile('name: x\nruns: quagga\ncapabilities: []\n', 'x.yaml')).toThrow(/runs: expected one of frr, gobgp, bird/);
     expect(() => parseProfile('name: [\n', 'x.yaml')).toThrow(ProfileError);
     expect(() => parseProfile('- a\n', 'x.yaml')).toThrow(/expected a mapping/);

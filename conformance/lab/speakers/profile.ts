@@ -1,8 +1,10 @@
 // Speaker profiles: what a speaker under test claims (capabilities), how the lab runs it (a lab
-// daemon kind that renders its config from the node's keys, or a hook module), and why it lacks
-// what it lacks. A third-party speaker is added by dropping a YAML file in profiles/.
+// daemon kind that renders its config from the node's keys, a hook module, a container of the
+// vendor's image configured from a template, or an external device), and why it lacks what it
+// lacks. A third-party speaker is added by dropping a YAML file in profiles/ (or passing one
+// with --speaker-profile).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { DaemonKindName } from '../model.ts';
@@ -18,13 +20,54 @@ export interface SpeakerProfile {
   runs?: DaemonKindName;
   /** Module (relative to this folder's parent) exporting a SpeakerHook factory. */
   hook?: { module: string; export: string };
+  /** For `--speaker docker:IMAGE`: how a container of the image is configured and started. */
+  container?: ContainerSpec;
+  /** For `--speaker external:ADDRESS`: a device the lab reaches but does not configure. */
+  external?: boolean;
   capabilities: string[];
   /** Capability -> why the speaker does not have it (shown as the skip reason). */
   lacks: Record<string, string>;
   file: string;
 }
 
+export interface ContainerSpec {
+  /** Path inside the container where the rendered config file is mounted (read-only). */
+  config: string;
+  /** Config template (absolute, resolved against the profile's folder); --speaker-config overrides it. */
+  template?: string;
+  /** Command that runs the speaker in the foreground inside the container, in the node's network. */
+  start: string[];
+  /** Optional RIB query inside the container, parsed like the lab daemon kind of that name. */
+  rib?: { command: string[]; format: DaemonKindName };
+}
+
 export class ProfileError extends Error {}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+
+function parseContainer(raw: unknown, file: string): ContainerSpec {
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new ProfileError(`${file}: container.${field}: expected ${expected}, got ${JSON.stringify(got) ?? 'nothing'}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('', 'a mapping { config, start, template?, rib? }', raw);
+  const c = raw as Record<string, unknown>;
+  if (typeof c.config !== 'string' || !c.config.startsWith('/')) fail('config', 'an absolute path inside the container', c.config);
+  if (!isStringList(c.start)) fail('start', 'a command as a list of words (the speaker in the foreground)', c.start);
+  if (c.template !== undefined && typeof c.template !== 'string') fail('template', 'a file path relative to the profile', c.template);
+  let rib: ContainerSpec['rib'];
+  if (c.rib !== undefined) {
+    const r = c.rib as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || !isStringList(r.command)) fail('rib.command', 'a command as a list of words', (r as Record<string, unknown> | null)?.command);
+    if (!DAEMON_KINDS.includes(r.format as DaemonKindName)) fail('rib.format', `one of ${DAEMON_KINDS.join(', ')} (whose output it prints)`, r.format);
+    rib = { command: r.command as string[], format: r.format as DaemonKindName };
+  }
+  return {
+    config: c.config as string,
+    template: typeof c.template === 'string' ? resolve(dirname(file), c.template) : undefined,
+    start: c.start as string[],
+    rib,
+  };
+}
 
 export function parseProfile(text: string, file: string): SpeakerProfile {
   let doc: unknown;
@@ -43,7 +86,10 @@ export function parseProfile(text: string, file: string): SpeakerProfile {
   const hook = d.hook as Record<string, unknown> | undefined;
   if (hook !== undefined && (typeof hook !== 'object' || typeof hook.module !== 'string' || typeof hook.export !== 'string'))
     fail('hook', '{ module: PATH, export: NAME }');
-  if ((d.runs === undefined) === (hook === undefined)) fail('runs', 'exactly one of `runs` or `hook`');
+  if (d.external !== undefined && d.external !== true) fail('external', 'true (or no such key)');
+  const ways = [d.runs, hook, d.container, d.external].filter((w) => w !== undefined).length;
+  if (ways !== 1) fail('runs', 'exactly one of `runs`, `hook`, `container` or `external: true`');
+  const container = d.container === undefined ? undefined : parseContainer(d.container, file);
   if (!Array.isArray(d.capabilities) || !d.capabilities.every((c) => typeof c === 'string')) fail('capabilities', 'a list of names');
   const lacks = d.lacks ?? {};
   if (typeof lacks !== 'object' || Array.isArray(lacks) || !Object.values(lacks as object).every((v) => typeof v === 'string'))
@@ -53,6 +99,8 @@ export function parseProfile(text: string, file: string): SpeakerProfile {
     description: typeof d.description === 'string' ? d.description : '',
     runs: d.runs as DaemonKindName | undefined,
     hook: hook as SpeakerProfile['hook'],
+    container,
+    external: d.external === true ? true : undefined,
     capabilities: d.capabilities as string[],
     lacks: lacks as Record<string, string>,
     file,
@@ -69,6 +117,13 @@ export function loadProfiles(dir: string = PROFILES_DIR): Map<string, SpeakerPro
     profiles.set(profile.name, profile);
   }
   return profiles;
+}
+
+/** A profile the user names by path (--speaker-profile FILE). */
+export function loadProfileFile(path: string): SpeakerProfile {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new ProfileError(`speaker profile ${file} does not exist`);
+  return parseProfile(readFileSync(file, 'utf8'), file);
 }
 
 export function loadProfile(name: string, dir: string = PROFILES_DIR): SpeakerProfile {
