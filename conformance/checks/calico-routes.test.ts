@@ -126,6 +126,14 @@ describe('announcedRoutes', () => {
     expect(routes.get('1.1.1.0/29')!.nextHop).toBe('192.168.1.9');
   });
 
+  it('forgets what an earlier connection announced', () => {
+    const again = { ...wire(announce(['1.1.1.0/29'])), stream: 1 };
+    expect([...announcedRoutes([wire(announce(['1.1.1.1/32'])), again]).keys()]).toEqual(['1.1.1.0/29']);
+    // interleaved during a collision: the connection heard from last is the one that counts
+    const loser = { ...wire(announce(['1.1.1.1/32'])), stream: 1 };
+    expect([...announcedRoutes([wire(announce(['1.1.1.0/29'])), loser, wire(announce(['1.1.1.3/32']))]).keys()]).toEqual(['1.1.1.0/29', '1.1.1.3/32']);
+  });
+
   it('skips messages that did not parse', () => {
     const broken: DecodedMessage = { ts: 1, src: 'a:1', dst: 'b:2', stream: 0, type: 'UPDATE', length: 30, message: null, error: 'bad' };
     expect(announcedRoutes([broken]).size).toBe(0);

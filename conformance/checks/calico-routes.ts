@@ -113,11 +113,16 @@ export function isBlock(prefix: string, pools: readonly CalicoPool[]): boolean {
   return p !== null && pools.some((pool) => pool.blockSize === p.prefixLength && covers(pool.cidr, prefix));
 }
 
-/** The prefixes announced at the end of these messages, each with its latest attributes. */
+/**
+ * The prefixes announced at the end of these messages (one direction of a session), each with its
+ * latest attributes. A new TCP connection starts empty: the old one's routes died with it.
+ */
 export function announcedRoutes(sent: readonly DecodedMessage[]): Map<string, PathAttributes> {
   const routes = new Map<string, PathAttributes>();
+  // The live connection is the one heard from last (a collision's loser falls silent).
+  const live = sent.at(-1)?.stream;
   for (const m of sent) {
-    if (m.type !== 'UPDATE' || m.message === null) continue;
+    if (m.stream !== live || m.type !== 'UPDATE' || m.message === null) continue;
     const u = m.message as UpdateMessage;
     for (const r of [...u.withdrawn, ...(u.attributes.mpUnreach?.withdrawn ?? [])]) routes.delete(r.prefix);
     // RFC 7606 treat-as-withdraw: such a message's NLRI count as withdrawn.
