@@ -11,6 +11,12 @@ import { runSuite } from '../../cases/runner.ts';
 import { labContainers } from '../backends/docker.ts';
 import { ensureDebianPackages, ensureEngine, hostSettingsFile, readHostSettings, stopEngine, type Engine, type HostSettings } from '../docker-engine.ts';
 import { ensureImages } from '../images/build.ts';
+import { loadFixture } from '../fixture/load.ts';
+import { startLab } from '../lab.ts';
+import { containerRib } from './container.ts';
+import { placeSpeaker } from './place.ts';
+import { loadProfileFile } from './profile.ts';
+import { withFabricPeer } from './under-test.ts';
 
 const reportDir = mkdtempSync(join(tmpdir(), 'pp-docker-speaker-'));
 chmodSync(reportDir, 0o755);
@@ -67,6 +73,23 @@ describe('--speaker docker:IMAGE', () => {
     expect((await labContainers(engine.docker)).concat(await speakerContainers(runId))).toEqual([]);
     expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`pp-${runId}-`);
   }, 300_000);
+});
+
+describe('container speaker state', () => {
+  it("reads the speaker's RIB inside its container with the profile's rib query; stopping the lab removes the container", async () => {
+    const placed = await placeSpeaker({ kind: 'docker', image: birdImage }, withFabricPeer(loadFixture('fixtures/seed-000-cilium-two-subnets').topology, 'frr'), {
+      thirdParty: { profile },
+    });
+    const lab = await startLab(placed.topology, { runsRoot: join(reportDir, 'rib'), speakers: placed.hooks, timeoutMs: 30_000 });
+    try {
+      const rib = await containerRib(loadProfileFile(profile), lab.runId, 'node2');
+      expect(rib).toContainEqual({ prefix: '172.31.254.64/26', nexthops: ['blackhole'], table: 'rib' });
+      expect(await speakerContainers(lab.runId)).toHaveLength(2);
+    } finally {
+      await lab.stop();
+    }
+    expect(await speakerContainers(lab.runId)).toEqual([]);
+  }, 120_000);
 });
 
 async function speakerContainers(runId: string): Promise<string[]> {
