@@ -35,6 +35,8 @@ export interface PeerConfig {
   maxPrefixes?: number;
   gracefulRestart: boolean;
   extendedNextHop: boolean;
+  /** IP TTL of our packets to this peer (eBGP multihop); unset: 1 for eBGP, 255 for iBGP. */
+  multihop?: number;
 }
 
 export interface StaticRoute {
@@ -194,7 +196,7 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
   const o = r.object(raw, path, [
     'name', 'address', 'asn', 'port', 'localAddress', 'localPort', 'passive', 'families', 'addPath', 'addPathSendMax',
     'holdTime', 'connectRetry', 'import', 'export', 'nextHop', 'nextHop6', 'maxPrefixes', 'gracefulRestart',
-    'extendedNextHop',
+    'extendedNextHop', 'multihop',
   ]);
   const address = r.address(o.address, [...path, 'address']);
   const asn = r.integer(o.asn, [...path, 'asn'], 1, 4294967295);
@@ -243,6 +245,7 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
   if (o.localPort !== undefined) peer.localPort = r.integer(o.localPort, [...path, 'localPort'], 1, 65535);
   if (o.nextHop !== undefined) peer.nextHop = o.nextHop === 'self' ? 'self' : r.address(o.nextHop, [...path, 'nextHop'], 4);
   if (o.nextHop6 !== undefined) peer.nextHop6 = o.nextHop6 === 'self' ? 'self' : r.address(o.nextHop6, [...path, 'nextHop6'], 6);
+  if (o.multihop !== undefined) peer.multihop = r.integer(o.multihop, [...path, 'multihop'], 1, 255);
   if (o.maxPrefixes !== undefined) peer.maxPrefixes = r.integer(o.maxPrefixes, [...path, 'maxPrefixes'], 1, 4294967295);
   return peer;
 }

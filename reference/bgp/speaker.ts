@@ -11,6 +11,7 @@ import { Ipv6PrefixIds, ipv4Key, ipv4KeyToPrefix, parseIpv4 } from './prefix.ts'
 import { PrefixTable } from './prefix-table.ts';
 import { FamilyRib, LOCAL_SOURCE, SourceRegistry } from './rib.ts';
 import { PeerSession, type SessionHooks } from './session.ts';
+import { TtlControl, configuredTtl, kernelDefaultTtl, type TtlRule } from './ttl.ts';
 import {
   AFI_IPV4,
   AFI_IPV6,
@@ -97,11 +98,13 @@ export class Speaker {
   private server: net.Server | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  readonly ttlControl: TtlControl;
 
   constructor(
     readonly config: SpeakerConfig,
     readonly log: Logger = () => undefined,
   ) {
+    this.ttlControl = new TtlControl((level, message) => this.log(level, message));
     const options = { multipathRelax: config.multipathRelax, alwaysCompareMed: config.alwaysCompareMed };
     this.ribs.set(AFI_IPV4, new FamilyRib(this.store, this.sources, options));
     this.ribs.set(AFI_IPV6, new FamilyRib(this.store, this.sources, options));
@@ -141,8 +144,33 @@ export class Speaker {
 
   /** Starts listening (when configured) and starts every peer. Resolves once listening. */
   async start(): Promise<void> {
+    // The TTL rules go in before the first SYN or SYN-ACK; a port-0 listener is known only after listen.
+    const ephemeral = this.config.listen?.port === 0;
+    if (!ephemeral) await this.installTtl();
     await this.listen();
+    if (ephemeral) await this.installTtl();
     this.startPeers();
+  }
+
+  /** Puts each peer's TTL on the wire before its first SYN (see ttl.ts); never throws. */
+  async installTtl(): Promise<void> {
+    if (this.stopped) return;
+    const rules: TtlRule[] = this.peers.map((p) => ({
+      address: p.config.address,
+      peerPort: p.config.port,
+      ...(this.config.listen ? { listenPort: this.config.listen.port || this.listenPort } : {}),
+      ttl: this.ttlOf(p),
+    }));
+    await this.ttlControl.install(rules);
+  }
+
+  ttlOf(peer: Peer): number {
+    return configuredTtl(peer.config, this.config.localAs);
+  }
+
+  /** The TTL our packets to this peer carry: the configured one, or the kernel's when not enforced. */
+  ttlInUse(peer: Peer): number {
+    return this.ttlControl.state.active ? this.ttlOf(peer) : kernelDefaultTtl(peer.config.address.includes(':'));
   }
 
   startPeers(): void {
@@ -184,6 +212,7 @@ export class Speaker {
       if (peer.staleTimer) clearTimeout(peer.staleTimer);
     }
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.ttlControl.remove();
   }
 
   peerByAddress(address: string): Peer | undefined {

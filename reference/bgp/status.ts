@@ -34,6 +34,11 @@ export interface BgpSessionResource {
     routeRefreshesReceived: number;
     staleFamilies: number[];
     lastError: string | null;
+    /**
+     * IP TTL of our packets to this peer: configured (1 eBGP, 255 iBGP, or multihop), in use on
+     * the wire, and how: the speaker's nftables table, or why not (then the kernel default).
+     */
+    ttl: { configured: number; inUse: number; control: string };
     advertisedRoutes: AdvertisedRoute[];
     receivedRoutes: AdvertisedRoute[];
   };
@@ -85,6 +90,11 @@ export function sessionResource(speaker: Speaker, peer: SpeakerPeer, routeLimit:
       routeRefreshesReceived: peer.routeRefreshesReceived,
       staleFamilies: [...peer.staleFamilies],
       lastError: session.lastError,
+      ttl: {
+        configured: speaker.ttlOf(peer),
+        inUse: speaker.ttlInUse(peer),
+        control: speaker.ttlControl.state.active ? `nftables table inet ${speaker.ttlControl.state.table}` : `off: ${speaker.ttlControl.state.reason}`,
+      },
       advertisedRoutes: speaker.advertisedRoutes(peer, routeLimit),
       receivedRoutes: speaker.receivedRoutes(peer, routeLimit),
     },
