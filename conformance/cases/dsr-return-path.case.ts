@@ -17,7 +17,7 @@ import { matchesSelector } from '../../reference/k8s/selectors.ts';
 import { agentDesired } from '../../reference/agent/testing.ts';
 import { pollUntil } from '../checks/captured.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions } from '../checks/sessions.ts';
-import { connections, judgeReturnPath, tcpSegmentsInFile } from '../checks/traffic-paths.ts';
+import { connections, hopsOf, judgeReturnPath, tcpSegmentsInFile } from '../checks/traffic-paths.ts';
 import type { BackendProcess } from '../lab/backend.ts';
 import { captureFileName, startCapture, type Capture } from '../lab/capture.ts';
 import { startHttpServer } from '../lab/kinds/host.ts';
@@ -96,6 +96,8 @@ endpoints:
 
 defineCase('dsr.return-path', {
   needs: ['k8s-control-plane'],
+  peers: ['frr', 'bird'],
+  peerReason: 'GoBGP does not program the kernel FIB, so the fabric forwards no traffic by BGP',
   timeoutMs: 180_000,
   async run({ lab, measure, artifact, skip }) {
     const clusterDir = agentClusterDir(lab.runDir);
@@ -136,6 +138,9 @@ defineCase('dsr.return-path', {
       const added = await backend.exec(['ip', 'addr', 'add', `${p.backend.address}/32`, 'dev', 'lo']);
       if (added.code !== 0) throw new Error(`adding ${p.backend.address} on ${p.backend.node}: ${added.stderr.trim()}`);
       server = await startHttpServer(lab.backend, { ...emptyNode(p.backend.node, 'host'), httpPort: p.service.port }, lab.nodeDir(p.backend.node));
+      // Listening, checked with ss: a local connection would have its replies rewritten to the VIP.
+      const listening = await pollUntil(() => backend.exec(['ss', '-Htln', `sport = :${p.service.port}`]), (r) => r.stdout.trim() !== '', 10_000);
+      expect(listening.met, `the backend on ${p.backend.node} listens on port ${p.service.port}`).toBe(true);
       clientCapture = await startCapture(lab.backend, lab.runDir, p.client.node, p.client.ifname, lab.nodeDir(p.client.node), ['tcp', 'port', String(p.service.port)]);
 
       const url = `http://${p.vip}:${p.service.port}/`;
@@ -182,9 +187,18 @@ defineCase('dsr.return-path', {
       measure('repliesFromVipOnClientLink', verdict.repliesOnBypass);
       measure('repliesFromVipOnBackendLink', fromVipAtBackend);
       measure('repliesViaLbNode', verdict.repliesViaLb);
-      const problems = [...verdict.problems];
-      if (!warm.met) problems.push(`no connection to ${url} from ${p.client.node} succeeded within 15 s`);
-      else if (answered.size < CONNECTIONS) problems.push(`${CONNECTIONS - answered.size} of ${CONNECTIONS} connections to ${url} got no answer`);
+      const problems: string[] = [];
+      if (!warm.met) {
+        // Nothing was judged: say where the first connection's packets went instead.
+        const warmPort = FIRST_CLIENT_PORT - 1;
+        const hops = (m: Parameters<typeof hopsOf>[1]) => hopsOf(links, m).join(' > ') || 'no captured link';
+        problems.push(
+          `no connection to ${url} from ${p.client.node} succeeded within 15 s: its SYNs to ${p.vip} crossed ${hops({ src: p.client.address, dst: p.vip, srcPort: warmPort })}, ` +
+            `rewritten to ${p.backend.address} ${hops({ src: p.client.address, dst: p.backend.address, srcPort: warmPort })}; ` +
+            `replies from ${p.vip} crossed ${hops({ src: p.vip, dst: p.client.address, dstPort: warmPort })}`,
+        );
+      } else problems.push(...verdict.problems);
+      if (warm.met && answered.size < CONNECTIONS) problems.push(`${CONNECTIONS - answered.size} of ${CONNECTIONS} connections to ${url} got no answer`);
       const wrong = [...answered.values()].filter((body) => !body.endsWith(` ${p.backend.address}`));
       if (wrong.length > 0) problems.push(`${wrong.length} answers did not come from the backend ${p.backend.address}: ${wrong[0]}`);
       if (verdict.forwardedOn < verdict.forwardViaLb) problems.push(`the load-balancer node passed on only ${verdict.forwardedOn} of ${verdict.forwardViaLb} connections with the destination rewritten`);

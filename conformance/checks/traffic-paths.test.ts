@@ -90,6 +90,12 @@ describe('conversationPath and hopsOf', () => {
     expect(hopsOf(links, { src: B, dstPort: 42000 })).toEqual(['leaf1:eth1', 'leaf0:eth1', 'server1:net0']);
   });
 
+  it('follows only copies of the first matching segment, not a later attempt on another path', () => {
+    const retry = (ts: number, link: string) => ({ link, segments: [{ ...seg(A, 42000, B, 8080, TCP_SYN, ts), seq: 99 }] });
+    expect(hopsOf([...links, retry(0.5, 'spine1:eth1')], { src: A, srcPort: 42000, syn: true })).toEqual(['spine1:eth1']);
+    expect(hopsOf([...links, retry(9, 'spine1:eth1')], { src: A, srcPort: 42000, syn: true })).toEqual(['server1:net0', 'leaf0:eth1', 'leaf1:eth1']);
+  });
+
   it('connections() tells the client port from either side', () => {
     expect(connections(links[1]!.segments, { src: A }, 'src')).toEqual(new Set([42000, 42001]));
     expect(connections(links[1]!.segments, { dst: A }, 'dst')).toEqual(new Set([42000]));

@@ -72,14 +72,22 @@ export interface ConversationPath {
 }
 
 /**
- * The links one connection's first segment crossed, in the order it crossed them (capture times
- * of one kernel clock; every link must be captured for the list to be the whole path).
+ * The links the first matching segment crossed, in the order it crossed them (capture times of
+ * one kernel clock; every link must be captured for the list to be the whole path). Only copies
+ * of that segment count (same sequence numbers): a later attempt may take another path.
  */
 export function hopsOf(links: readonly LinkSegments[], m: TcpMatch): string[] {
+  let first: TimedSegment | undefined;
+  for (const { segments } of links) {
+    const s = segments.find((x) => matches(x, m));
+    if (s && (!first || s.ts < first.ts)) first = s;
+  }
+  if (!first) return [];
+  const same = (s: TimedSegment) => matches(s, m) && s.seq === first.seq && s.ack === first.ack;
   const seen: Array<{ link: string; ts: number }> = [];
   for (const { link, segments } of links) {
-    const first = segments.find((s) => matches(s, m));
-    if (first) seen.push({ link, ts: first.ts });
+    const copy = segments.find(same);
+    if (copy) seen.push({ link, ts: copy.ts });
   }
   return seen.sort((a, b) => a.ts - b.ts).map((x) => x.link);
 }
