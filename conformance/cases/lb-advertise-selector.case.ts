@@ -25,7 +25,7 @@ defineCase('lb.advertise-selector', {
     const clusterDir = agentClusterDir(lab.runDir);
     if (!existsSync(clusterDir)) return skip(`no agent cluster folder at ${clusterDir}`);
     const model = loadClusterFolder(clusterDir);
-    const addresses = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses.map((a) => a.address)]));
+    const addresses = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses]));
     const sessions = speakerSessions(lab.topology)
       .filter((s) => s.ifname && s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker')
       .map((s) => ({

@@ -6,7 +6,7 @@ import { expectedVips, hostRoute, judgeSelectorAdvertisements } from './selector
 
 const cluster = new URL('../../fixtures/seed-003-rack-lb/cluster', import.meta.url).pathname;
 const model = loadClusterFolder(cluster);
-const addresses = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses.map((a) => a.address)]));
+const addresses = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses]));
 
 describe('expectedVips (seed-003: per-rack policies selecting advertise-bgp=true)', () => {
   it('requires the advertise-bgp VIP on every rack node and forbids the unselected and L2 services', () => {
@@ -28,6 +28,25 @@ describe('expectedVips (seed-003: per-rack policies selecting advertise-bgp=true
     const e = expectedVips(local, addresses, 'rack0-node1');
     expect(e.required.size).toBe(0);
     expect(e.forbidden.has('20.0.0.100/32')).toBe(false);
+  });
+
+  it('selects by the labels Cilium adds to every Service (io.kubernetes.service.name)', () => {
+    const byName = {
+      ...model,
+      advertisements: model.advertisements.map((a) =>
+        a.kind === 'lb-vip' ? { ...a, serviceSelector: { type: 'labels' as const, matchLabels: { 'io.kubernetes.service.name': 'unselected-service' }, matchExpressions: [] } } : a,
+      ),
+    };
+    const e = expectedVips(byName, addresses, 'rack1-node1');
+    expect([...e.required.keys()]).toEqual(['20.0.0.101/32']);
+    expect(e.forbidden.has('20.0.0.100/32')).toBe(true);
+  });
+
+  it('selects only addresses from the pools an intent names', () => {
+    const pooled = { ...model, advertisements: model.advertisements.map((a) => (a.kind === 'lb-vip' ? { ...a, pools: ['other-pool'] } : a)) };
+    const e = expectedVips(pooled, addresses, 'rack0-node1');
+    expect(e.required.size).toBe(0);
+    expect(e.forbidden.has('20.0.0.100/32')).toBe(true);
   });
 
   it('writes host routes per family', () => {

@@ -16,21 +16,35 @@ export function hostRoute(address: string): string {
   return `${address}/${isIP(address) === 6 ? 128 : 32}`;
 }
 
+/** An address LB-IPAM gave a service, and the pool it came from. */
+export interface ServiceAddress {
+  address: string;
+  pool?: string;
+}
+
+/** Labels a service selector sees: the Service's own plus those Cilium adds for every Service. */
+function selectableLabels(service: ClusterModel['services'][number]): Record<string, string> {
+  return { ...service.labels, 'io.kubernetes.service.namespace': service.namespace, 'io.kubernetes.service.name': service.name };
+}
+
 /**
- * `addresses`: service key -> the addresses LB-IPAM (or the Service status) gave it.
+ * `addresses`: service key -> the addresses LB-IPAM (or the Service status) gave it. An intent
+ * limited to pools (MetalLB) selects only addresses from those pools.
  * Services with externalTrafficPolicy Local are left out of both sets: whether a node announces
  * them depends on where endpoints run, which lb.advertise-selector does not judge.
  */
-export function expectedVips(model: ClusterModel, addresses: ReadonlyMap<string, readonly string[]>, k8sNode: string): VipExpectation {
+export function expectedVips(model: ClusterModel, addresses: ReadonlyMap<string, readonly ServiceAddress[]>, k8sNode: string): VipExpectation {
   const node = model.nodes.find((n) => n.name === k8sNode);
   const intents = model.advertisements.filter((a) => a.kind === 'lb-vip' && node !== undefined && matchesSelector(a.nodeSelector, node.labels));
   const required = new Map<string, string>();
   const forbidden = new Map<string, string>();
   for (const service of model.services.filter((s) => s.type === 'LoadBalancer')) {
-    const prefixes = (addresses.get(service.key) ?? []).map(hostRoute);
-    const selected = intents.some((a) => matchesSelector(a.serviceSelector, service.labels));
-    if (selected && service.externalTrafficPolicy === 'Local') continue;
-    for (const p of prefixes) (selected ? required : forbidden).set(p, service.key);
+    const selecting = intents.filter((a) => matchesSelector(a.serviceSelector, selectableLabels(service)));
+    if (selecting.length > 0 && service.externalTrafficPolicy === 'Local') continue;
+    for (const { address, pool } of addresses.get(service.key) ?? []) {
+      const selected = selecting.some((a) => a.pools.length === 0 || (pool !== undefined && a.pools.includes(pool)));
+      (selected ? required : forbidden).set(hostRoute(address), service.key);
+    }
   }
   return { required, forbidden };
 }
