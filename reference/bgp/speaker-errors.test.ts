@@ -1,65 +1,17 @@
 // Malformed input from a peer, sent by a raw-socket client: each UPDATE error gets the RFC 7606
 // action (treat-as-withdraw, attribute discard, session reset with the right NOTIFICATION), the
 // speaker keeps running, and an old (2-octet) peer gets AS_TRANS with AS4_PATH (RFC 6793).
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from './config.ts';
+import { RawPeer as Raw, rawUpdate as update, until } from './raw-peer.ts';
 import { Speaker } from './speaker.ts';
-import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage, type Capability, type UpdateMessage } from './wire/index.ts';
+import type { Capability, UpdateMessage } from './wire/index.ts';
 
-/** A peer made of a socket: writes raw bytes, collects decoded replies. */
-class RawPeer {
-  readonly messages: BgpMessage[] = [];
-  closed = false;
-  private buffer = Buffer.alloc(0);
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      for (;;) {
-        const length = messageLengthAt(this.buffer, 0);
-        if (length === null || this.buffer.length < length) break;
-        this.messages.push(decodeMessage(this.buffer.subarray(0, length), { as4: this.as4 }));
-        this.buffer = this.buffer.subarray(length);
-      }
-    });
-    socket.on('close', () => (this.closed = true));
-    socket.on('error', () => undefined);
-  }
-  as4 = true;
-
-  static async open(port: number, asn: number, capabilities: Capability[]): Promise<RawPeer> {
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const peer = new RawPeer(socket);
-    peer.as4 = capabilities.some((c) => c.code === 65);
-    socket.write(encodeMessage({ type: 'OPEN', version: 4, myAs: asn > 65535 ? 23456 : asn, holdTime: 90, bgpId: '10.0.0.2', as4: peer.as4 ? asn : null, capabilities }));
-    socket.write(encodeMessage({ type: 'KEEPALIVE' }));
-    await until(() => peer.messages.some((m) => m.type === 'KEEPALIVE'));
-    return peer;
-  }
-
-  send(bytes: Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-async function until(probe: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function update(attributes: number[], nlri: number[], withdrawn: number[] = []): Uint8Array {
-  const body = [withdrawn.length >> 8, withdrawn.length & 255, ...withdrawn, attributes.length >> 8, attributes.length & 255, ...attributes, ...nlri];
-  const length = 19 + body.length;
-  return new Uint8Array([...new Array(16).fill(0xff), length >> 8, length & 255, 2, ...body]);
-}
+/** The raw peer of raw-peer.ts from 127.0.0.2 to the speaker under test on loopback. */
+const RawPeer = {
+  open: (port: number, asn: number, capabilities: Capability[]) =>
+    Raw.open({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, { asn, bgpId: '10.0.0.2', holdTime: 90, capabilities }),
+};
 
 const ORIGIN_IGP = [0x40, 1, 1, 0];
 const AS_PATH_65002 = [0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xea]; // one 4-octet sequence [65002]
@@ -86,7 +38,7 @@ afterAll(() => {
 });
 
 describe('RFC 7606 handling of malformed UPDATEs', () => {
-  let peer: RawPeer;
+  let peer: Raw;
   beforeAll(async () => {
     peer = await RawPeer.open(speaker.listenPort, 65002, MP_V4);
   });
