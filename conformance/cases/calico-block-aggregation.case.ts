@@ -22,10 +22,14 @@ defineCase('calico.block-aggregation', {
     const sessions = speakerSessions(lab.topology).filter((s) => s.ifname && s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
     const ownerSessions = (node: string) => sessions.filter((s) => s.speakerNode === node);
     const readAnnounced = (node: string) =>
-      new Map(ownerSessions(node).map((s) => [s.peerAddress, announcedRoutes(sentBy(capturedMessages(captureFileName(lab.runDir, node, s.ifname!)), { speaker: s.speakerAddress, peer: s.peerAddress }))]));
+      ownerSessions(node).map((s) => ({
+        peer: s.peerAddress,
+        local: s.speakerAddress,
+        routes: announcedRoutes(sentBy(capturedMessages(captureFileName(lab.runDir, node, s.ifname!)), { speaker: s.speakerAddress, peer: s.peerAddress })),
+      }));
     const allAnnounced = () => plan.owners.map((o) => ({ owner: o, announced: readAnnounced(o.node) }));
     // Bring-up already waited for the routes; this bound covers an owner still sending.
-    const { value: wire } = await pollUntil(allAnnounced, (all) => all.every(({ owner, announced }) => [...announced.values()].every((routes) => owner.blocks.every((b) => routes.has(b)))), 10_000);
+    const { value: wire } = await pollUntil(allAnnounced, (all) => all.every(({ owner, announced }) => announced.every(({ routes }) => owner.blocks.every((b) => routes.has(b)))), 10_000);
 
     const problems: string[] = [];
     let perPodRoutes = 0;
@@ -34,10 +38,9 @@ defineCase('calico.block-aggregation', {
     let overlapping = 0;
     const probes: string[] = [];
     for (const { owner, announced } of wire) {
-      expect(announced.size, `${owner.node} has captured sessions to the fabric`).toBeGreaterThan(0);
+      expect(announced.length, `${owner.node} has captured sessions to the fabric`).toBeGreaterThan(0);
       for (const s of ownerSessions(owner.node)) artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
-      const address = ownerSessions(owner.node)[0]!.speakerAddress;
-      const verdict = judgeBlockOwner({ ...owner, address, announced, fib: await lab.node(owner.node).fib() });
+      const verdict = judgeBlockOwner({ ...owner, announced, fib: await lab.node(owner.node).fib() });
       problems.push(...verdict.problems);
       perPodRoutes += verdict.perPodRoutes.length;
       blackholes += verdict.blackholes;
@@ -53,7 +56,7 @@ defineCase('calico.block-aggregation', {
         for (const block of owner.blocks) {
           const route = rib.find((r) => r.prefix === block);
           if (!route) problems.push(`${peer.name} has no route for ${owner.node}'s block ${block}${waited}`);
-          else if (!route.nexthops.includes(address)) problems.push(`${peer.name} routes ${block} via ${route.nexthops.join(', ')}, expected ${address} (${owner.node})`);
+          else if (!route.nexthops.includes(s.speakerAddress)) problems.push(`${peer.name} routes ${block} via ${route.nexthops.join(', ')}, expected ${s.speakerAddress} (${owner.node})`);
           else peerRibs++;
         }
         for (const prefix of inside) {

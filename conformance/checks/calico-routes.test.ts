@@ -143,10 +143,9 @@ describe('announcedRoutes', () => {
 describe('judgeBlockOwner', () => {
   const owner = (sent: UpdateMessage[], fib: RouteEntry[]): BlockOwner => ({
     node: 'worker01',
-    address: '192.168.1.4',
     blocks: ['1.1.1.0/29'],
     podIps: ['1.1.1.1'],
-    announced: new Map([['192.168.1.1', announcedRoutes(sent.map((u) => wire(u)))]]),
+    announced: [{ peer: '192.168.1.1', local: '192.168.1.4', routes: announcedRoutes(sent.map((u) => wire(u))) }],
     fib,
   });
 

@@ -194,13 +194,11 @@ const isBlackhole = (r: RouteEntry | undefined) => r !== undefined && r.nexthops
 
 export interface BlockOwner {
   node: string;
-  /** The node's address on its sessions: the NEXT_HOP it must set on what it originates. */
-  address: string;
   blocks: readonly string[];
   /** Addresses of the pods placed on this node. */
   podIps: readonly string[];
-  /** What the node announced at the end of each session's capture, by peer address. */
-  announced: ReadonlyMap<string, ReadonlyMap<string, PathAttributes>>;
+  /** What the node announced at the end of each session's capture; `local` is its address there, the NEXT_HOP it must set on what it originates. */
+  announced: ReadonlyArray<{ peer: string; local: string; routes: ReadonlyMap<string, PathAttributes> }>;
   fib: readonly RouteEntry[];
 }
 
@@ -217,11 +215,11 @@ export function judgeBlockOwner(owner: BlockOwner): BlockVerdict {
   const perPod = new Set<string>();
   let blackholes = 0;
   for (const block of owner.blocks) {
-    for (const [peer, routes] of owner.announced) {
+    for (const { peer, local, routes } of owner.announced) {
       const attrs = routes.get(block);
       if (!attrs) problems.push(`${owner.node} did not announce its block ${block} to ${peer}`);
-      else if (attrs.nextHop !== undefined && attrs.nextHop !== owner.address)
-        problems.push(`${owner.node} announced ${block} to ${peer} with NEXT_HOP ${attrs.nextHop}, not its own address ${owner.address}`);
+      else if (attrs.nextHop !== undefined && attrs.nextHop !== local)
+        problems.push(`${owner.node} announced ${block} to ${peer} with NEXT_HOP ${attrs.nextHop}, not its own address ${local}`);
       for (const prefix of routes.keys()) if (prefix !== block && covers(block, prefix)) perPod.add(prefix);
     }
     const kernel = owner.fib.find((r) => r.prefix === block);
