@@ -20,6 +20,8 @@ export interface DesiredPeer {
   addPath?: 'send' | 'receive' | 'both';
   holdTime: number;
   connectRetry: number;
+  /** IP TTL towards an eBGP peer that is not directly connected (absent: 1 for eBGP). */
+  multihopTtl?: number;
 }
 
 export interface DesiredRoute {
@@ -245,6 +247,7 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
             ...(p.addPath ? { addPath: p.addPath } : {}),
             holdTime: p.timers.holdTimeSeconds,
             connectRetry: options.connectRetrySeconds ?? p.timers.connectRetrySeconds,
+            ...(p.multihopTtl !== undefined ? { multihopTtl: p.multihopTtl } : {}),
           })),
         }
       : null,

@@ -34,6 +34,7 @@ export function speakerConfigFor(bgp: NonNullable<DesiredState['bgp']>, file: st
         ...(p.addPath ? { addPath: p.addPath } : {}),
         holdTime: p.holdTime,
         connectRetry: p.connectRetry,
+        ...(p.multihopTtl !== undefined ? { multihop: p.multihopTtl } : {}),
         export: exportPolicyName(p.name),
       })),
     },
