@@ -14,12 +14,15 @@ export interface DaemonProcess {
   label: string;
 }
 
+/** Ledger labels of the routing daemons the lab kinds start (captures, relays and hooks are not). */
+const DAEMON_LABELS = new Set(['zebra', 'bgpd', 'staticd', 'gobgpd', 'bird']);
+
 /** Live daemon processes of `node` according to the ledger (captures and helpers excluded). */
 export function daemonProcesses(entries: readonly LedgerEntry[], node: string, alive: (pid: number) => boolean = pidAlive): DaemonProcess[] {
   const out: DaemonProcess[] = [];
   for (const e of entries) {
     if (e.t !== 'proc' || e.node !== node || e.pid === undefined) continue;
-    if (e.label.startsWith('tcpdump') || e.label === 'http') continue;
+    if (!DAEMON_LABELS.has(e.label)) continue;
     if (alive(e.pid) && !out.some((p) => p.pid === e.pid)) out.push({ pid: e.pid, label: e.label });
   }
   return out;
