@@ -6,7 +6,7 @@ import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { parseIpv4, parseMac } from '../../reference/l2/addresses.ts';
 import { ARP_REQUEST, BROADCAST_MAC, arpReplyTo, encodeArp, gratuitousArp, type ArpMessage } from '../../reference/l2/frames.ts';
-import { announcementsOf, arpExchange, arpFrames, firstTakeover, lastFrameFrom, l2Targets } from './arp.ts';
+import { announcementsOf, arpExchange, arpFrames, firstTakeover, l2Targets } from './arp.ts';
 
 const CLIENT = '02:00:00:00:00:20';
 const NODE1 = '02:00:00:00:00:11';
@@ -74,11 +74,6 @@ describe('gratuitous ARP', () => {
     expect(firstTakeover(arpFrames(frames), VIP, 2, NODE1)).toEqual({ ts: 4.2, mac: NODE2 });
     expect(firstTakeover(arpFrames(frames), VIP, 1, NODE2)).toEqual({ ts: 1.5, mac: NODE1 });
     expect(firstTakeover(arpFrames(frames), VIP, 5, NODE1)).toBeNull();
-  });
-
-  it('finds the last frame a MAC sent', () => {
-    expect(lastFrameFrom(frames, NODE1)).toBe(1.5);
-    expect(lastFrameFrom(frames, '02:00:00:00:00:99')).toBeNull();
   });
 });
 

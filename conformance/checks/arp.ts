@@ -93,14 +93,6 @@ export function firstTakeover(frames: TimedArp[], vip: string, afterTs: number, 
   return announcementsOf(frames, vip).find((a) => a.ts > afterTs && a.mac !== notMac.toLowerCase()) ?? null;
 }
 
-/** The last frame of any kind `mac` sent (Ethernet source), or null. */
-export function lastFrameFrom(frames: CapturedFrame[], mac: string): number | null {
-  const wanted = mac.toLowerCase();
-  let last: number | null = null;
-  for (const f of frames) if (f.frame.length >= 12 && formatMac(f.frame.subarray(6, 12)) === wanted) last = f.ts;
-  return last;
-}
-
 // ---- what the fixture declares ---------------------------------------------------------------
 
 export interface L2Candidate {
