@@ -62,7 +62,7 @@ defineCase('l2.arp-leader', {
     measure('responderMacs', responders.map((m) => `${m} (${macs.get(m) ?? 'not a selected node'})`).join(', '));
     measure('leader', leader ?? 'none');
     measure('leaseHolder', leaseHolder(lab, target.service) ?? 'unknown');
-    expect(exchange.requests, `requests for ${target.vip} from ${client.node} on the wire`).toBe(REQUESTS);
+    expect(exchange.requests, `requests for ${target.vip} from ${client.node} on the wire (arping: ${probe.output})`).toBe(REQUESTS);
     expect(responders, 'MACs answering for the VIP').toHaveLength(1);
     expect(leader, `the one responder ${responders[0]} is a node the policy selects (${[...macs.values()].join(', ')})`).toBeDefined();
     expect(exchange.answeredMoreThanOnce, 'requests answered more than once').toBe(0);
@@ -70,7 +70,7 @@ defineCase('l2.arp-leader', {
 
     const unmatched = await addUnmatchedLink(lab, target, leader!, client.node);
     if (!unmatched) {
-      measure('unmatchedInterface', 'none: the policy matches every interface');
+      measure('unmatchedInterface', `none: ${target.interfaces.length === 0 ? 'the policy matches every interface' : `the probe name matched ${target.interfaces.join(', ')}`}`);
       return;
     }
     try {
