@@ -1,0 +1,166 @@
+// negative.malformed-update: malformed UPDATEs reach the speaker under test from its fabric
+// router's address, and it takes the RFC 7606 action (treat-as-withdraw, attribute discard) or
+// resets the session with the RFC 4271 6.3 NOTIFICATION. The speaker only peers configured
+// neighbours, so for the duration the router's daemon is killed and a raw BGP peer of ours takes
+// its place: a relay in the router's namespace accepts the speaker's connection to the router's
+// address and hands it to this process over a unix socket in the run folder. The router is
+// restarted afterwards and its sessions come back.
+// Treat-as-withdraw and discard are told apart by a sentinel route in the speaker's Adj-RIB-In
+// (agent status API, or the stand-in daemon's RIB); a marker route announced after each step
+// proves the step was processed before the verdict is read.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { RawPeer } from '../../reference/bgp/raw-peer.ts';
+import { agentStatus } from '../../reference/agent/testing.ts';
+import type { Capability } from '../../reference/bgp/wire/index.ts';
+import { pollUntil } from '../checks/captured.ts';
+import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
+import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
+import type { BackendProcess } from '../lab/backend.ts';
+import type { Lab } from '../lab/lab.ts';
+import { routerKindOf } from '../lab/model.ts';
+import { typescriptCommand } from '../lab/process-output.ts';
+import { killDaemon, restartDaemon } from '../lab/restart.ts';
+import type { SuiteParams } from './harness.ts';
+import { defineCase } from './harness.ts';
+
+const RELAY = fileURLToPath(new URL('../lab/tcp-relay.ts', import.meta.url));
+const SENTINEL = '198.51.100.0/24';
+const OTHER = '203.0.113.0/24';
+/** Marker announced after step i: 198.18.i.0/24 (benchmarking range, never used elsewhere). */
+const marker = (i: number) => `198.18.${i}.0/24`;
+const SESSION_BOUND_MS = 30_000;
+const RESTORE_BOUND_MS = 40_000;
+
+type RibReader = () => Promise<Set<string>>;
+
+/** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
+function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
+  if (suite.hookedNodes.includes(s.speakerNode)) {
+    return async () => {
+      const r = await agentStatus<{ status?: { receivedRoutes?: Array<{ prefix: string }> } }>(lab, s.speakerNode, `/sessions/${s.peerAddress}?limit=0`).catch(() => null);
+      return new Set((r?.status?.receivedRoutes ?? []).map((x) => x.prefix));
+    };
+  }
+  const spec = lab.spec(s.speakerNode);
+  if (spec.standIn === 'bird' && !spec.importRoutes) return 'the BIRD stand-in imports nothing (import none), so its RIB shows no received route';
+  return async () => new Set((await lab.node(s.speakerNode).rib().catch(() => [])).map((r) => r.prefix));
+}
+
+defineCase('negative.malformed-update', {
+  timeoutMs: 240_000,
+  async run({ lab, suite, measure, skip }) {
+    const session = speakerSessions(lab.topology).find((s) => s.peerNode && lab.spec(s.peerNode).kind !== 'speaker' && routerKindOf(lab.spec(s.peerNode)));
+    if (!session) return skip('no speaker session to a fabric router whose place the injector could take');
+    const router = session.peerNode!;
+    const routerSpec = lab.spec(router);
+    const onLink = Object.values(nodeInterfaces(routerSpec)).flat().find((c) => sameSubnet(c, session.speakerAddress));
+    const parts: UpdateParts = { as4: true, asn: session.peerAsn, nextHop: onLink?.split('/')[0] ?? session.peerAddress };
+    const reader = ribReader(lab, suite, session);
+    measure('session', `${session.speakerNode} ${session.speakerAddress} <- ${session.peerAddress} (${router}'s place)`);
+    const routerUpBefore = (await lab.node(router).sessions()).filter((x) => x.state === 'Established').map((x) => x.peer);
+
+    const socketPath = join(lab.nodeDir(router), 'inject.sock');
+    const open = {
+      asn: session.peerAsn,
+      bgpId: routerSpec.routerId ?? session.peerAddress,
+      holdTime: 9,
+      capabilities: [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }, { code: 65, name: 'as4', asn: session.peerAsn }, { code: 2, name: 'route-refresh' }] as Capability[],
+    };
+    const findings: string[] = [];
+    let relay: BackendProcess | null = null;
+    let peer: RawPeer | null = null;
+    /** A session from the speaker through the relay, Established (it reconnects on its own). */
+    const connect = async (): Promise<RawPeer> => {
+      const started = Date.now();
+      for (;;) {
+        try {
+          const p = await RawPeer.open({ path: socketPath }, open, 10_000);
+          p.as4 = p.openReceived()?.as4 != null;
+          parts.as4 = p.as4;
+          p.startKeepalives(1000);
+          return p;
+        } catch (err) {
+          if (Date.now() - started > SESSION_BOUND_MS) throw new Error(`the speaker did not establish a session with the injector within ${SESSION_BOUND_MS / 1000} s: ${(err as Error).message}`);
+        }
+      }
+    };
+
+    await killDaemon(lab, router);
+    try {
+      relay = await lab.backend.spawn(router, typescriptCommand(RELAY, ['--listen', `${session.peerAddress}:179`, '--from', session.speakerAddress, '--socket', socketPath]), {
+        label: 'tcp-relay',
+        logFile: join(lab.nodeDir(router), 'tcp-relay.log'),
+      });
+      const listening = await pollUntil(() => existsSync(socketPath), (x) => x, 15_000, 50);
+      if (!listening.met) throw new Error(`relay in ${router} did not start (see ${join(lab.nodeDir(router), 'tcp-relay.log')})`);
+      const establishAt = Date.now();
+      peer = await connect();
+      measure('injectorEstablishedS', Number(((Date.now() - establishAt) / 1000).toFixed(2)));
+
+      // Sentinels: announced well-formed, and (when the speaker's routes can be read) seen.
+      peer.send(announceBytes(parts, SENTINEL));
+      peer.send(announceBytes(parts, OTHER));
+      let read: RibReader | null = typeof reader === 'string' ? null : reader;
+      if (read) {
+        const seen = await pollUntil(read, (p) => p.has(SENTINEL) && p.has(OTHER), 10_000);
+        if (!seen.met) {
+          measure('routesObservable', `no: the speaker keeps no route received from ${session.peerAddress} (its import policy); only session outcomes judged`);
+          read = null;
+        }
+      } else measure('routesObservable', `no: ${reader}`);
+      if (read) measure('routesObservable', true);
+
+      const observe = async (step: MalformedStep, target: string, i: number): Promise<StepObservation> => {
+        if (step.expected.kind === 'session-reset' || !read) {
+          // A reset shows as a NOTIFICATION and close; within the hold time (3 s) at the latest.
+          await pollUntil(() => peer!.closed, (c) => c, step.expected.kind === 'session-reset' ? 10_000 : 3_000, 50);
+        } else {
+          peer!.send(announceBytes(parts, marker(i)));
+          await pollUntil(async () => peer!.closed || (await read!()).has(marker(i)), (x) => x, 10_000);
+        }
+        const n = peer!.notification();
+        return {
+          closed: peer!.closed,
+          ...(n ? { notification: { code: n.code, subcode: n.subcode } } : {}),
+          present: read && !peer!.closed ? (await read()).has(target) : null,
+        };
+      };
+
+      for (const [i, step] of MALFORMED_STEPS.entries()) {
+        if (peer.closed) peer = await connect();
+        const target = step.expected.kind === 'attribute-discard' ? OTHER : SENTINEL;
+        if (read && step.expected.kind !== 'session-reset') {
+          peer.send(announceBytes(parts, target));
+          await pollUntil(read, (p) => p.has(target), 10_000);
+        }
+        peer.send(step.build(parts, target));
+        const seen = await observe(step, target, i);
+        const verdict = judgeStep(step, seen);
+        measure(step.id, verdict.action);
+        if (verdict.finding) findings.push(verdict.finding);
+        if (seen.closed && read) {
+          // The session is gone: every route it carried must go with it (we offered no graceful restart).
+          const { value: left, met } = await pollUntil(read, (p) => !p.has(SENTINEL) && !p.has(OTHER), 10_000);
+          if (!met) findings.push(`after ${step.id} closed the session the speaker still holds ${[...left].filter((p) => p === SENTINEL || p === OTHER).join(', ')} from it`);
+        }
+      }
+      measure('undecodableReplies', peer.undecodable.length);
+    } finally {
+      peer?.close();
+      await relay?.stop('SIGTERM', 2000);
+      const restartAt = Date.now();
+      await restartDaemon(lab, router);
+      const back = await pollUntil(
+        async () => (await lab.node(router).sessions().catch(() => [])).filter((x) => x.state === 'Established').map((x) => x.peer),
+        (up) => routerUpBefore.every((p) => up.includes(p)),
+        RESTORE_BOUND_MS,
+      );
+      measure('routerRestoredS', Number(((Date.now() - restartAt) / 1000).toFixed(2)));
+      if (!back.met) findings.push(`${router}'s sessions ${routerUpBefore.filter((p) => !back.value.includes(p)).join(', ')} did not come back within ${RESTORE_BOUND_MS / 1000} s of its restart`);
+    }
+    expect(findings, 'RFC 7606 / RFC 4271 6.3 actions of the speaker under test').toEqual([]);
+  },
+});
