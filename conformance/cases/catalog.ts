@@ -94,6 +94,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       { ref: 'RFC 4271 5', level: 'MUST', checks: 'no attribute appears twice in one UPDATE' },
       { ref: 'RFC 4271 5.1.1', level: 'MUST', checks: 'ORIGIN present and well-formed' },
       { ref: 'RFC 4271 5.1.2', level: 'MUST', checks: 'AS_PATH prepends the local AS on eBGP' },
+      { ref: 'RFC 4271 5.1.5', level: 'MUST', checks: 'LOCAL_PREF sent to internal peers, never to external ones' },
       { ref: 'RFC 6793 4.1', level: 'MUST', checks: '4-octet AS_PATH between AS4-capable speakers' },
       { ref: 'RFC 4271 4.1', level: 'MUST', checks: 'no message above 4096 octets' },
       { ref: 'RFC 4724 2', level: 'SHOULD', checks: 'End-of-RIB after the initial update' },
