@@ -93,6 +93,14 @@ describe('L2 targets declared by a fixture', () => {
     ]);
   });
 
+  it('a policy without interface patterns matches every link; one selecting no node leaves nobody to ask', () => {
+    const [policy] = model.l2Announcements;
+    const anyInterface = { ...model, l2Announcements: [{ ...policy!, interfaces: [] }] };
+    expect(l2Targets(anyInterface, allocateCluster(anyInterface), topology)[0]!.candidates.map((c) => c.matching)).toEqual([['net0'], ['net0']]);
+    const noNode = { ...model, l2Announcements: [{ ...policy!, nodeSelector: { matchLabels: { rack: 'rack9' } } }] };
+    expect(l2Targets(noNode, allocateCluster(noNode), topology)[0]).toMatchObject({ vip: VIP, candidates: [], client: null });
+  });
+
   it('a cluster without an L2 policy has no targets', () => {
     const noL2 = { ...model, l2Announcements: [] };
     expect(l2Targets(noL2, allocateCluster(noL2), topology)).toEqual([]);
