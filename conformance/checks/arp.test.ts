@@ -97,7 +97,7 @@ describe('L2 targets declared by a fixture', () => {
     const [policy] = model.l2Announcements;
     const anyInterface = { ...model, l2Announcements: [{ ...policy!, interfaces: [] }] };
     expect(l2Targets(anyInterface, allocateCluster(anyInterface), topology)[0]!.candidates.map((c) => c.matching)).toEqual([['net0'], ['net0']]);
-    const noNode = { ...model, l2Announcements: [{ ...policy!, nodeSelector: { matchLabels: { rack: 'rack9' } } }] };
+    const noNode = { ...model, l2Announcements: [{ ...policy!, nodeSelector: { type: 'labels' as const, matchLabels: { rack: 'rack9' }, matchExpressions: [] } }] };
     expect(l2Targets(noNode, allocateCluster(noNode), topology)[0]).toMatchObject({ vip: VIP, candidates: [], client: null });
   });
 
