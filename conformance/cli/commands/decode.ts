@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AddPathOverride } from '../../capture/bgp-stream.ts';
+import type { AddPathOverride, DecodedMessage } from '../../capture/bgp-stream.ts';
 
 // The decoder's modules load when the command runs, so other subcommands do not pay for them.
 
@@ -16,25 +16,28 @@ export function register(program: Command): void {
     )
     .option('--stream <n>', 'only the messages of this TCP stream', parseStreamNumber)
     .action(async (file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
-      const [{ decodeCaptureFile }, { NotACaptureError }, { formatJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
+      const [{ decodeCaptureFile }, { NotACaptureError }, { writeJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
         import('../../capture/decode-capture.ts'),
         import('../../capture/pcap-reader.ts'),
-        import('../../capture/format-jsonl.ts'),
+        import('../../capture/jsonl-writer.ts'),
         import('../../capture/format-table.ts'),
         import('../../capture/output-buffer.ts'),
       ]);
       const out = new OutputBuffer(1);
-      const format = opts.format === 'jsonl' ? formatJsonl : formatTableRow;
       // The table header waits for the first message: a file that is not a capture prints nothing.
       let needsHeader = opts.format === 'table';
+      const write =
+        opts.format === 'jsonl'
+          ? (m: DecodedMessage) => writeJsonl(m, out)
+          : (m: DecodedMessage) => {
+              if (needsHeader) {
+                out.line(formatTableHeader());
+                needsHeader = false;
+              }
+              out.line(formatTableRow(m));
+            };
       try {
-        const summary = decodeCaptureFile(file, (m) => {
-          if (needsHeader) {
-            out.line(formatTableHeader());
-            needsHeader = false;
-          }
-          out.line(format(m));
-        }, {
+        const summary = decodeCaptureFile(file, write, {
           addPath: opts.addPath,
           stream: opts.stream,
           onWarning: (text) => process.stderr.write(`peerproof decode: ${file}: ${text}\n`),

@@ -25,8 +25,13 @@ export function decodeAsPath(bytes: Uint8Array, start: number, end: number, asnS
     p += 2;
     if (p + count * asnSize > end) return 'segment overruns the attribute';
     const asns = new Array<number>(count);
-    for (let i = 0; i < count; i++, p += asnSize) asns[i] = asnSize === 4 ? u32(bytes, p) : u16(bytes, p);
-    if (asns.includes(0)) return 'AS 0 in the path (RFC 7607 2)';
+    let hasZero = false;
+    for (let i = 0; i < count; i++, p += asnSize) {
+      const asn = asnSize === 4 ? u32(bytes, p) : u16(bytes, p);
+      if (asn === 0) hasZero = true;
+      asns[i] = asn;
+    }
+    if (hasZero) return 'AS 0 in the path (RFC 7607 2)';
     segments.push({ type, asns });
   }
   return segments;

@@ -36,8 +36,8 @@ const asPathSegments = decodeAsPath;
 const CATEGORY_BY_CODE = new Int16Array(256).fill(-1);
 for (const [code, category] of Object.entries(CATEGORY_FLAGS)) CATEGORY_BY_CODE[Number(code)] = category;
 
-/** One bit per attribute type code seen in the message being decoded (never re-entered, so shared). */
-const seen = new Uint32Array(8);
+/** Attribute type codes 64-255 seen in the message being decoded (rare: unknown attributes only). */
+const seenHigh = new Uint32Array(6);
 
 /** Attributes whose malformation is handled by discarding them alone (RFC 7606 7.6, 7.7; RFC 6793 6). */
 const DISCARDED_WHEN_MALFORMED = new Set<number>([A.ATOMIC_AGGREGATE, A.AGGREGATOR, A.AS4_PATH, A.AS4_AGGREGATOR]);
@@ -47,8 +47,9 @@ function isUnicastHostAddress(address: number): boolean {
   return address !== 0 && address >>> 29 !== 7;
 }
 
-function hasSeen(seen: Uint32Array, code: number): boolean {
-  return (seen[code >>> 5] & (1 << (code & 31))) !== 0;
+/** Bit `code` of a 64-bit set held in two numbers (codes 0-31, 32-63). */
+function hasBit(low: number, high: number, code: number): boolean {
+  return ((code < 32 ? low : high) & (1 << (code & 31))) !== 0;
 }
 
 function lengthError(errors: UpdateError[], action: UpdateError['action'], code: number, length: number, expected: string): void {
@@ -71,7 +72,11 @@ export function decodeAttributes(
   errors: UpdateError[],
 ): void {
   const as4 = ctx.as4 === true;
-  seen.fill(0);
+  // Which type codes were seen: codes below 64 (every attribute this codec knows) in two local
+  // bit sets, the rest in `seenHigh`, cleared only when used.
+  let seenLow = 0;
+  let seen32 = 0;
+  let usedHigh = false;
   let as4Path: AsPathSegment[] | undefined;
   let as4Aggregator: { asn: number; address: string } | undefined;
 
@@ -100,7 +105,21 @@ export function decodeAttributes(
     }
     p = valueEnd;
 
-    if (hasSeen(seen, code)) {
+    let repeated: boolean;
+    if (code < 64) {
+      repeated = hasBit(seenLow, seen32, code);
+      if (code < 32) seenLow |= 1 << code;
+      else seen32 |= 1 << (code & 31);
+    } else {
+      if (!usedHigh) {
+        seenHigh.fill(0);
+        usedHigh = true;
+      }
+      const word = (code - 64) >>> 5;
+      repeated = (seenHigh[word] & (1 << (code & 31))) !== 0;
+      seenHigh[word] |= 1 << (code & 31);
+    }
+    if (repeated) {
       if (code === A.MP_REACH_NLRI || code === A.MP_UNREACH_NLRI) {
         // RFC 7606 3(g): a repeated MP_REACH/MP_UNREACH -> session reset.
         throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, `${attributeName(code)} appears twice`);
@@ -109,7 +128,6 @@ export function decodeAttributes(
       errors.push(updateError('attribute-discard', UpdateSubcode.MALFORMED_ATTRIBUTE_LIST, code, `${attributeName(code)} repeated, later copy discarded`));
       continue;
     }
-    seen[code >>> 5] |= 1 << (code & 31);
 
     const expectedFlags = CATEGORY_BY_CODE[code];
     if (expectedFlags < 0) {
@@ -267,7 +285,7 @@ export function decodeAttributes(
   }
 
   if (!as4) applyAs4Attributes(attributes, as4Path, as4Aggregator);
-  checkMandatory(attributes, hasIpv4Nlri, errors);
+  checkMandatory(attributes, seenLow, hasIpv4Nlri, errors);
 }
 
 /** RFC 6793 4.2.3: rebuild real ASNs from AS4_AGGREGATOR / AS4_PATH on a 2-octet session. */
@@ -283,12 +301,12 @@ function applyAs4Attributes(
 }
 
 /** RFC 7606 3(d): a missing well-known mandatory attribute -> treat-as-withdraw. */
-function checkMandatory(attributes: PathAttributes, hasIpv4Nlri: boolean, errors: UpdateError[]): void {
+function checkMandatory(attributes: PathAttributes, seenLow: number, hasIpv4Nlri: boolean, errors: UpdateError[]): void {
   if (!hasIpv4Nlri && attributes.mpReach === undefined) return;
-  if (!hasSeen(seen, A.ORIGIN)) missing(errors, A.ORIGIN);
-  if (!hasSeen(seen, A.AS_PATH)) missing(errors, A.AS_PATH);
+  if (!hasBit(seenLow, 0, A.ORIGIN)) missing(errors, A.ORIGIN);
+  if (!hasBit(seenLow, 0, A.AS_PATH)) missing(errors, A.AS_PATH);
   // RFC 4760 3: NEXT_HOP is needed only for NLRI in the NLRI field.
-  if (hasIpv4Nlri && !hasSeen(seen, A.NEXT_HOP)) missing(errors, A.NEXT_HOP);
+  if (hasIpv4Nlri && !hasBit(seenLow, 0, A.NEXT_HOP)) missing(errors, A.NEXT_HOP);
 }
 
 function missing(errors: UpdateError[], code: number): void {
