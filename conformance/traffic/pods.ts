@@ -1,7 +1,8 @@
 // A pod the way a routed CNI (Calico, Cilium native routing) makes one, in a lab whose nodes do
 // not model pods: its own network namespace, a veth to the node, the pod's address as a /32 on
-// eth0 with a default route via a link-local gateway the node answers by proxy ARP, and on the
-// node a /32 route to the pod over the veth and forwarding on. Created through the lab's backend
+// eth0 with a default route via a link-local gateway whose neighbour entry is the node's end of
+// the veth (a permanent entry, as Cilium does, so it needs no route on the node to answer ARP),
+// and on the node a /32 route to the pod over the veth and forwarding on. Created through the lab's backend
 // (recorded in the run's ledger), removed by remove(), which also restores the node's forwarding.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -12,7 +13,7 @@ import type { Lab } from '../lab/lab.ts';
 import { emptyNode } from '../lab/model.ts';
 import { deleteNamespace } from '../lab/netns.ts';
 
-/** The gateway every pod routes through (Calico's choice): answered by the node's proxy ARP. */
+/** The gateway every pod routes through (Calico's choice of address). */
 const POD_GATEWAY = '169.254.1.1';
 
 export interface Pod {
@@ -69,7 +70,9 @@ export async function addPod(lab: Lab, node: string, address: string): Promise<P
     await checked(lab, podNode, ['ip', 'addr', 'add', `${address}/32`, 'dev', 'eth0']);
     await checked(lab, podNode, ['ip', 'route', 'add', POD_GATEWAY, 'dev', 'eth0', 'scope', 'link']);
     await checked(lab, podNode, ['ip', 'route', 'add', 'default', 'via', POD_GATEWAY, 'dev', 'eth0']);
-    await checked(lab, node, ['sysctl', '-q', '-w', `net.ipv4.conf.${hostIfname}.proxy_arp=1`, 'net.ipv4.ip_forward=1']);
+    const [link] = JSON.parse(await checked(lab, node, ['ip', '-j', 'link', 'show', 'dev', hostIfname])) as Array<{ address: string }>;
+    await checked(lab, podNode, ['ip', 'neigh', 'replace', POD_GATEWAY, 'lladdr', link!.address, 'dev', 'eth0', 'nud', 'permanent']);
+    await checked(lab, node, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     await checked(lab, node, ['ip', 'route', 'add', `${address}/32`, 'dev', hostIfname]);
   } catch (err) {
     await remove().catch(() => undefined);
