@@ -3,6 +3,17 @@
 
 export type NodeKindName = 'frr' | 'gobgp' | 'bird' | 'host' | 'bridge' | 'speaker';
 export type DaemonKindName = 'frr' | 'gobgp' | 'bird';
+export type AddressFamily = 'ipv4-unicast' | 'ipv6-unicast';
+
+/** The families a neighbour's session carries. */
+export function neighborFamilies(n: Neighbor): AddressFamily[] {
+  return n.families && n.families.length > 0 ? n.families : ['ipv4-unicast'];
+}
+
+/** Whether the node offers to send / to receive several paths to this neighbour. */
+export function addPathDirections(n: Neighbor): { send: boolean; receive: boolean } {
+  return { send: n.addPath === true || n.addPath === 'send', receive: n.addPath === true || n.addPath === 'receive' };
+}
 
 export interface Neighbor {
   address: string;
@@ -11,8 +22,10 @@ export interface Neighbor {
   rrClient?: boolean;
   /** eBGP multihop TTL; absent means directly connected. */
   multihop?: number;
-  /** Send and receive several paths per prefix (RFC 7911). */
-  addPath?: boolean;
+  /** ADD-PATH (RFC 7911) offered on the session: true = send and receive, or one direction only. */
+  addPath?: boolean | 'send' | 'receive';
+  /** Address families of the session (default IPv4 unicast only); IPv6 unicast may ride an IPv4 session. */
+  families?: AddressFamily[];
   /** Source address for the session (e.g. a loopback for multihop peering). */
   updateSource?: string;
   /** Set false when the fixture expects this session NOT to come up. */

@@ -58,23 +58,6 @@ function readEvents(file: string): PlayerEvent[] {
     });
 }
 
-/** The lab's rib() reads IPv4 unicast; FRR's IPv6 unicast table is read here the same way. */
-async function ipv6Rib(lab: Lab, kind: DaemonKindName): Promise<RouteEntry[]> {
-  if (kind !== 'frr') return [];
-  const result = await lab.node(PEER_NODE).exec(['vtysh', '--vty_socket', lab.nodeDir(PEER_NODE), '-c', 'show bgp ipv6 unicast json']);
-  if (result.code !== 0) return [];
-  try {
-    const json = JSON.parse(result.stdout || '{}') as { routes?: Record<string, Array<{ valid?: boolean; nexthops?: Array<{ ip?: string }> }>> };
-    return Object.entries(json.routes ?? {}).map(([prefix, paths]) => ({
-      prefix,
-      nexthops: paths.filter((p) => p.valid !== false).flatMap((p) => (p.nexthops ?? []).map((n) => n.ip ?? '')),
-      table: 'rib' as const,
-    }));
-  } catch {
-    return [];
-  }
-}
-
 export async function runReplayFixture(fixtureDir: string, opts: RunReplayOptions = {}): Promise<ReplayRun> {
   const fixture = loadFixture(fixtureDir);
   const topology: LabTopology = structuredClone(fixture.topology);
@@ -133,7 +116,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    ribs[PEER_NODE] = [...(await lab.node(PEER_NODE).rib().catch(() => [])), ...(await ipv6Rib(lab, against))];
+    ribs[PEER_NODE] = await lab.node(PEER_NODE).rib().catch(() => []);
     ribs[`${PEER_NODE}:fib`] = await lab.node(PEER_NODE).fib().catch(() => []);
     peerSessions = await lab.node(PEER_NODE).sessions().catch(() => []);
   } finally {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { LabNode } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -26,6 +26,10 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     '  ipv4 { import none; export filter { if source = RTS_STATIC || source = RTS_DEVICE then reject; accept; }; };',
     '}',
   ];
+  if (node.neighbors.some((n) => neighborFamilies(n).includes('ipv6-unicast'))) {
+    // IPv6 routes learned over the session need their next hops resolved on the link.
+    lines.push('protocol direct direct6 { ipv6; }');
+  }
   if (node.announce.length > 0) {
     lines.push('protocol static announced {', '  ipv4;');
     for (const prefix of node.announce) lines.push(`  route ${prefix} blackhole;`);
@@ -33,7 +37,12 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
   }
   const exportRule = standIn ? 'export where source = RTS_STATIC;' : 'export where source != RTS_DEVICE;';
   const importRule = importing ? 'import all;' : 'import none;';
+  const addPathWord = (n: (typeof node.neighbors)[number]) => {
+    const { send, receive } = addPathDirections(n);
+    return send && receive ? ' add paths on;' : send ? ' add paths tx;' : receive ? ' add paths rx;' : '';
+  };
   node.neighbors.forEach((n, index) => {
+    const channels = neighborFamilies(n).map((f) => `  ${f === 'ipv6-unicast' ? 'ipv6' : 'ipv4'} { ${importRule} ${exportRule}${addPathWord(n)} };`);
     lines.push(
       `protocol bgp ${protocolName(index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
@@ -41,7 +50,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
       '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
       n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
-      `  ipv4 { ${importRule} ${exportRule}${n.addPath ? ' add paths on;' : ''} };`,
+      ...channels,
       '}',
     );
   });
@@ -73,7 +82,7 @@ export function parseBirdRoutes(text: string): RouteEntry[] {
   const routes = new Map<string, RouteEntry>();
   let current: RouteEntry | null = null;
   for (const line of text.split('\n')) {
-    const prefixMatch = /^(\d+\.\d+\.\d+\.\d+\/\d+)\s/.exec(line);
+    const prefixMatch = /^(\d+\.\d+\.\d+\.\d+\/\d+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*\/\d+)\s/.exec(line);
     if (prefixMatch) {
       current = routes.get(prefixMatch[1]!) ?? { prefix: prefixMatch[1]!, nexthops: [], table: 'rib' };
       routes.set(current.prefix, current);

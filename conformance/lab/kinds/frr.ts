@@ -1,6 +1,6 @@
 import { copyFileSync, chownSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabNode } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -24,14 +24,26 @@ export function renderBgpd(node: LabNode): string {
     if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
     if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
   }
-  lines.push(' address-family ipv4 unicast');
-  for (const prefix of node.announce) lines.push(`  network ${prefix}`);
-  lines.push('  maximum-paths 16', '  maximum-paths ibgp 16');
-  for (const n of node.neighbors) {
-    if (n.rrClient) lines.push(`  neighbor ${n.address} route-reflector-client`);
-    if (n.addPath) lines.push(`  neighbor ${n.address} addpath-tx-all-paths`);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const neighbors = node.neighbors.filter((n) => neighborFamilies(n).includes(`${family}-unicast`));
+    const announce = node.announce.filter((p) => p.includes(':') === (family === 'ipv6'));
+    if (family === 'ipv6' && neighbors.length === 0 && announce.length === 0) continue;
+    lines.push(` address-family ${family} unicast`);
+    for (const prefix of announce) lines.push(`  network ${prefix}`);
+    lines.push('  maximum-paths 16', '  maximum-paths ibgp 16');
+    // IPv4 unicast is active by default (`frr defaults traditional`); other families are not.
+    if (family === 'ipv6') for (const n of neighbors) lines.push(`  neighbor ${n.address} activate`);
+    else for (const n of node.neighbors.filter((x) => !neighbors.includes(x))) lines.push(`  no neighbor ${n.address} activate`);
+    for (const n of neighbors) {
+      if (n.rrClient) lines.push(`  neighbor ${n.address} route-reflector-client`);
+      const addPath = addPathDirections(n);
+      if (addPath.send) lines.push(`  neighbor ${n.address} addpath-tx-all-paths`);
+      // FRR offers to receive paths by default: only a send-only (or no-receive) neighbour turns it off.
+      if (n.addPath !== undefined && n.addPath !== false && !addPath.receive) lines.push(`  neighbor ${n.address} disable-addpath-rx`);
+    }
+    lines.push(' exit-address-family');
   }
-  lines.push(' exit-address-family', 'exit', '');
+  lines.push('exit', '');
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { LabNode } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -27,8 +27,11 @@ export function renderGobgpToml(node: LabNode): string {
     if (n.multihop) lines.push('  [neighbors.ebgp-multihop.config]', '    enabled = true', `    multihop-ttl = ${n.multihop}`);
     if (n.rrClient)
       lines.push('  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = "${node.routerId ?? '0.0.0.0'}"`);
-    if (n.addPath) lines.push('  [neighbors.add-paths.config]', '    send-max = 8', '    receive = true');
-    lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', '      afi-safi-name = "ipv4-unicast"', '');
+    const addPath = addPathDirections(n);
+    if (addPath.send || addPath.receive)
+      lines.push('  [neighbors.add-paths.config]', ...(addPath.send ? ['    send-max = 8'] : []), ...(addPath.receive ? ['    receive = true'] : []));
+    for (const family of neighborFamilies(n)) lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`);
+    lines.push('');
   }
   return lines.join('\n');
 }

@@ -136,3 +136,45 @@ describe('RIB parsers', () => {
     expect(() => parseGobgpRib('rpc error')).toThrow(/GoBGP RIB is not JSON/);
   });
 });
+
+describe('families and ADD-PATH directions per neighbour', () => {
+  const node = () => {
+    const n = emptyNode('p', 'frr');
+    n.asn = 65002;
+    n.routerId = '10.90.0.2';
+    n.neighbors = [{ address: '10.90.0.1', asn: 65001, addPath: 'send', families: ['ipv4-unicast', 'ipv6-unicast'] }];
+    n.announce = ['192.0.2.0/24'];
+    return n;
+  };
+
+  it('FRR activates IPv6 unicast on the IPv4 session and offers send only (no receive)', () => {
+    const text = renderBgpd(node());
+    expect(text).toContain(' address-family ipv6 unicast\n  maximum-paths 16\n  maximum-paths ibgp 16\n  neighbor 10.90.0.1 activate\n');
+    expect(text.match(/addpath-tx-all-paths/g)).toHaveLength(2);
+    expect(text.match(/disable-addpath-rx/g)).toHaveLength(2);
+    expect(renderBgpd(router('frr'))).not.toContain('address-family ipv6');
+  });
+
+  it('GoBGP gets an afi-safi per family and send-max without receive', () => {
+    const text = renderGobgpToml({ ...node(), kind: 'gobgp' });
+    expect(text).toContain('afi-safi-name = "ipv4-unicast"');
+    expect(text).toContain('afi-safi-name = "ipv6-unicast"');
+    expect(text).toContain('    send-max = 8');
+    expect(text).not.toContain('receive = true');
+  });
+
+  it('BIRD gets an ipv6 channel with `add paths tx`, and resolves IPv6 next hops on the link', () => {
+    const text = renderBirdConf({ ...node(), kind: 'bird' }, '/x/bird.log');
+    expect(text).toContain('  ipv6 { import all; export where source != RTS_DEVICE; add paths tx; };');
+    expect(text).toContain('  ipv4 { import all; export where source != RTS_DEVICE; add paths tx; };');
+    expect(text).toContain('protocol direct direct6 { ipv6; }');
+    const receiveOnly = renderBirdConf({ ...node(), kind: 'bird', neighbors: [{ address: '10.90.0.1', asn: 65001, addPath: 'receive' }] }, '/x/bird.log');
+    expect(receiveOnly).toContain('add paths rx;');
+    expect(receiveOnly).not.toContain('ipv6 {');
+  });
+
+  it('BIRD show route: IPv6 prefixes parse like IPv4 ones', () => {
+    const text = ['Table master6:', '2001:db8:97::/48     unicast [peer0 03:20:00.123] * (100) [AS65001i]', '\tvia fd00:90::1 on eth1', '                     unicast [peer0 03:20:00.123] (100) [AS65001i]', '\tvia fd00:90::3 on eth1'].join('\n');
+    expect(parseBirdRoutes(text)).toEqual([{ prefix: '2001:db8:97::/48', nexthops: ['fd00:90::1', 'fd00:90::3'], table: 'rib' }]);
+  });
+});

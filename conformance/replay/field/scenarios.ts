@@ -4,6 +4,7 @@
 
 import type { Capability, CodecContext, PathAttributes, Route, UpdateMessage } from '../../../reference/bgp/wire/index.ts';
 import { endOfRib } from '../../../reference/bgp/wire/index.ts';
+import type { AddressFamily } from '../../lab/model.ts';
 import type { FixtureOptions } from '../fixture.ts';
 import type { Recording } from '../recording.ts';
 import type { Symptom } from '../symptoms.ts';
@@ -43,7 +44,7 @@ const absent = (prefix: string): Symptom => ({ 'route-absent': { prefix } });
 const established: Symptom = { 'session-established': null };
 const noNotification: Symptom = { 'peer-sends-no-notification': null };
 
-function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean; ipv6?: boolean; addPathTx?: boolean; sendOnly?: boolean }): string {
+function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neighborAsn: number; requirePolicy?: boolean }): string {
   return [
     'frr defaults traditional',
     'hostname peer',
@@ -61,20 +62,10 @@ function frrConfig(opts: { asn: number; routerId: string; neighbor: string; neig
     ` neighbor ${opts.neighbor} advertisement-interval 0`,
     ' address-family ipv4 unicast',
     `  network ${PEER_ANNOUNCE}`,
-    ...(opts.sendOnly && !opts.ipv6 ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`, `  neighbor ${opts.neighbor} disable-addpath-rx`] : []),
     ' exit-address-family',
-    ...(opts.ipv6
-      ? [
-          ' address-family ipv6 unicast',
-          `  neighbor ${opts.neighbor} activate`,
-          ...(opts.addPathTx || opts.sendOnly ? [`  neighbor ${opts.neighbor} addpath-tx-all-paths`] : []),
-          ...(opts.sendOnly ? [`  neighbor ${opts.neighbor} disable-addpath-rx`] : []),
-          ' exit-address-family',
-        ]
-      : []),
     'exit',
     '',
-  ].filter((l) => l !== '').join('\n') + '\n';
+  ].join('\n');
 }
 
 // --- ADD-PATH per direction (RFC 7911 section 4) ---------------------------------------------
@@ -114,7 +105,7 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
   const negotiatedIfPeerReceives = played === 'send' || played === 'both';
   const name = `field-addpath-${family}-played-${played}-peer-${peerMode}`;
   const peerWord = sendOnly
-    ? 'ADD-PATH send only (FRR `addpath-tx-all-paths` + `disable-addpath-rx`: the peer that "only offered send")'
+    ? 'ADD-PATH send only (the peer that "only offered send": FRR `addpath-tx-all-paths` + `disable-addpath-rx`, GoBGP `send-max` without `receive`, BIRD `add paths tx`)'
     : peerAddPath
       ? 'ADD-PATH enabled on the session (FRR addpath-tx-all-paths, GoBGP send-max/receive, BIRD add paths on)'
       : 'its default ADD-PATH setting (FRR offers receive by default; GoBGP and BIRD offer nothing)';
@@ -135,7 +126,7 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
         'the 4 path-id bytes as prefix lengths and bits and either resets the session (UPDATE error) or',
         'installs garbage / nothing. The verdict says which happened with each daemon.',
         v6
-          ? '\nIPv6 unicast runs over the IPv4 session (the lab builds IPv4 links; the replay adds fd00:90::1/64 and ::2/64 to the link so the next hops resolve). The lab renders IPv4 unicast only for GoBGP and BIRD, so the IPv6 fixtures run against FRR alone, with their own frr.conf activating IPv6 unicast.'
+          ? '\nIPv6 unicast runs over the IPv4 session (the lab builds IPv4 links; the replay adds fd00:90::1/64 and ::2/64 to the link so the next hops resolve). The peer neighbour carries `families: [ipv4-unicast, ipv6-unicast]`, which the lab renders for FRR, GoBGP and BIRD alike.'
           : '',
         '',
         ADDPATH_REPORTS,
@@ -145,17 +136,12 @@ function addPathScenario(family: 'ipv4' | 'ipv6', played: Mode, peerMode: PeerAd
         symptoms: [absent(prefix)],
         healthy: [established, noNotification, present(prefix)],
         observe: [{ 'peer-sends-notification': { code: 3 } }],
-        replay: {
-          settle: 1,
-          ...(v6 || sendOnly
-            ? { against: ['frr'], note: v6 ? 'IPv6 unicast is configured only on FRR (frr.conf); the lab renders IPv4 only for GoBGP/BIRD' : 'send-only ADD-PATH is configured only on FRR (frr.conf)' }
-            : {}),
-        },
+        replay: { settle: 1 },
       },
       peer: {
-        addPath: peerAddPath,
+        addPath: sendOnly ? 'send' : peerAddPath,
+        ...(v6 ? { families: ['ipv4-unicast', 'ipv6-unicast'] as AddressFamily[] } : {}),
         announce: [PEER_ANNOUNCE],
-        ...(v6 || sendOnly ? { frrConfigText: frrConfig({ asn: 65002, routerId: PEER_V4, neighbor: PLAYED_V4, neighborAsn: 65001, ipv6: v6, addPathTx: peerAddPath, sendOnly }) } : {}),
       },
       ...(v6 ? { linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` } } : {}),
     },
