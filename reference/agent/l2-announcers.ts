@@ -1,16 +1,20 @@
 // The node's L2 announcers: one supervised `reference/l2/main.ts` process per group of services
 // sharing the interface patterns of an L2 policy. A group whose arguments change is restarted
 // (its leases are released on SIGTERM, so another node may take them meanwhile); the others run on.
+// An announcer that dies on its own is started again; one whose agent dies (even by SIGKILL)
+// exits too, without releasing its leases, as on a dead node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../bgp/speaker.ts';
 import { FAST_FAILOVER_TIMING } from '../l2/election.ts';
 import { formatCommand } from '../l2/main.ts';
+import { EXIT_WITH_PARENT_ENV } from '../l2/supervisor.ts';
 import { parseVip } from '../l2/responder.ts';
 import type { DesiredL2Group } from './desired.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ANNOUNCER_MAIN = fileURLToPath(new URL('../l2/main.ts', import.meta.url));
+const RESTART_AFTER_MS = 1000;
 
 export function announcerArguments(identity: string, leaseDirectory: string, group: DesiredL2Group): string[] {
   return formatCommand({
@@ -49,20 +53,29 @@ export class L2Announcers {
     }
     for (const key of wanted.keys()) {
       if (this.running.has(key)) continue;
-      this.running.set(key, this.startChild(JSON.parse(key) as string[]));
+      this.running.set(key, this.startChild(key));
     }
   }
 
-  private startChild(args: string[]): Running {
-    const child = spawn(process.execPath, ['--import', 'tsx', ANNOUNCER_MAIN, ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  private startChild(key: string): Running {
+    const args = JSON.parse(key) as string[];
+    const child = spawn(process.execPath, ['--import', 'tsx', ANNOUNCER_MAIN, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const relay = (level: 'info' | 'warn') => (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.log(level, `l2: ${line.trim()}`);
     };
     child.stdout!.on('data', relay('info'));
     child.stderr!.on('data', relay('warn'));
     const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-      if (signal !== 'SIGTERM' && code !== 0) this.log('warn', `l2 announcer pid ${child.pid} exited (${signal ?? code})`);
       resolve();
+      if (this.running.get(key)?.child !== child) return; // stopped by sync/stopAll
+      this.log('warn', `l2 announcer pid ${child.pid} exited (${signal ?? code}): starting it again in ${RESTART_AFTER_MS} ms`);
+      setTimeout(() => {
+        if (this.running.get(key)?.child === child) this.running.set(key, this.startChild(key));
+      }, RESTART_AFTER_MS).unref();
     }));
     this.log('info', `l2 announcer pid ${child.pid}: ${args.join(' ')}`);
     return { child, exited };

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, JsonLines, typescriptCommand } from '../../conformance/lab/process-output.ts';
+import { EXIT_WITH_PARENT_ENV } from './supervisor.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'peerproof-supervisor-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -51,6 +52,24 @@ describe('announcer supervisor', () => {
       expect(alive(child)).toBe(true);
       supervisor.kill('SIGKILL'); // no chance to stop the child: it must notice by itself
       await eventually(() => (alive(child) ? null : true), 'the announcer to exit after its supervisor died', 10_000);
+    } finally {
+      supervisor.kill('SIGKILL');
+    }
+  });
+
+  it('with its parent holding stdin, supervisor and announcer exit when the parent dies', async () => {
+    const file = join(directory, 'stand-in.mts');
+    writeFileSync(file, script);
+    writeFileSync(join(directory, 'crashed'), ''); // no crash this time
+    const [node, ...args] = typescriptCommand(file, []);
+    // stdin is a pipe the test holds, as the agent does; ending it is what the parent's death does.
+    const supervisor = spawn(node, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' } });
+    const lines = new JsonLines(supervisor.stdout);
+    try {
+      const child = Number((await lines.waitFor((r) => r.event === 'child')).pid);
+      supervisor.stdin.end();
+      await eventually(() => (alive(child) || alive(supervisor.pid!) ? null : true), 'supervisor and announcer to exit with their parent', 10_000);
+      expect(supervisor.signalCode).toBeNull(); // exited by itself, not killed
     } finally {
       supervisor.kill('SIGKILL');
     }

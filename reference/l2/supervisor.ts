@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 export const SUPERVISED_ENV = 'PEERPROOF_L2_SUPERVISED';
+/** Set by a parent that holds the supervisor's stdin (the agent): its death ends the announcer. */
+export const EXIT_WITH_PARENT_ENV = 'PEERPROOF_L2_EXIT_WITH_PARENT';
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 5000;
 /** A child that ran this long is considered healthy again: the backoff starts over. */
@@ -53,5 +55,17 @@ export function supervise({ argv, print }: SupervisorOptions): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+    // The parent died (even by SIGKILL): a dead node does not hand its leases over, so close the
+    // child's stdin (it stops without releasing) rather than SIGTERM it.
+    const orphaned = () => {
+      stopping = true;
+      if (child) child.stdin?.end();
+      else process.exit(0);
+    };
+    process.stdin.on('end', orphaned);
+    process.stdin.on('close', orphaned);
+    process.stdin.resume();
+  }
   start();
 }
