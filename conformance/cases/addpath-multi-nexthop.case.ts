@@ -146,6 +146,6 @@ defineCase('addpath.multi-nexthop', {
       measure(`fib ${receiver}`, hops.join(' ') || 'none');
       if (hops.length < expected.length) findings.push(`${receiver} FIB: ${vip} has ${hops.length} next hop(s) [${hops.join(', ')}], expected ${expected.length}`);
     }
-    expect(findings, 'ADD-PATH paths on the floating-IP sessions and at their receivers').toEqual([]);
+    expect(findings, `ADD-PATH paths on the floating-IP sessions and at their receivers: ${findings.join('; ')}`).toEqual([]);
   },
 });

@@ -97,7 +97,7 @@ defineCase('fault.peer-kill', {
       ).toContain(outcome);
 
       const gone = missingPaths(await ribs(), mustStay);
-      expect(gone.map(pathText), 'routes with a way around the killed router stay').toEqual([]);
+      expect(gone.map(pathText), `routes with a way around the killed router stay: ${gone.map(pathText).join(', ')} gone`).toEqual([]);
     } finally {
       const restartAt = Date.now();
       await restartDaemon(lab, victim);
@@ -112,8 +112,8 @@ defineCase('fault.peer-kill', {
       reconverged = back.met;
       measure('reconvergeS', Number(((Date.now() - restartAt) / 1000).toFixed(2)));
     }
-    expect(sessionsMissing, `sessions Established before the kill are again once ${victim} runs again`).toEqual([]);
-    expect(lost.map(pathText), `every path is back once ${victim} runs again`).toEqual([]);
+    expect(sessionsMissing, `sessions Established before the kill are again once ${victim} runs again: ${sessionsMissing.join(', ')} not`).toEqual([]);
+    expect(lost.map(pathText), `every path is back once ${victim} runs again: ${lost.map(pathText).join(', ')} missing`).toEqual([]);
     expect(reconverged).toBe(true);
   },
 });
