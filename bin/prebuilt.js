@@ -10,6 +10,7 @@
 //
 // PEERPROOF_PREBUILT=0 turns it off; PEERPROOF_PREBUILT_DIR puts it elsewhere (tests).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
@@ -22,8 +23,10 @@ function cacheDir() {
   return process.env.PEERPROOF_PREBUILT_DIR || join(root, 'node_modules', '.cache', 'peerproof');
 }
 
-const bundlePath = () => join(cacheDir(), 'decode-cli.mjs');
-const manifestPath = () => join(cacheDir(), 'decode-cli.json');
+// Named after the checkout, so checkouts sharing one node_modules never run each other's code.
+const name = `decode-cli-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
+const bundlePath = () => join(cacheDir(), `${name}.mjs`);
+const manifestPath = () => join(cacheDir(), `${name}.json`);
 
 /** The bundle's path when it exists and every input is older than its build; otherwise null. */
 export function freshBundle() {
