@@ -40,6 +40,6 @@ describe('case files and the catalogue', () => {
   it('the default fixtures are those declaring cases (the seeds among them), with catalogue ids only', () => {
     const fixtures = listFixtures().map((f) => f.split('/').pop());
     expect(fixtures).toEqual(expect.arrayContaining(['seed-000-cilium-two-subnets', 'seed-004-anthos-floating']));
-    expect(declaredCases('fixtures/seed-000-cilium-two-subnets')).toEqual(['session.establish', 'podcidr.export', 'ecmp.spread', 'update.encoding']);
+    expect(declaredCases('fixtures/seed-000-cilium-two-subnets')).toEqual(['session.establish', 'podcidr.export', 'ecmp.spread', 'update.encoding', 'negative.malformed-update']);
   });
 });
