@@ -3,7 +3,6 @@
 // traffic: a pod on one node reaches a pod on a node of another rack (TCP connections, each
 // answered by the far pod), with the path read from captures of every link on the way.
 import { isIP } from 'node:net';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { pollUntil, timedWait } from '../checks/captured.ts';
@@ -13,6 +12,7 @@ import { captureFileName, startCapture, type Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
 import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
+import { speakerLinkCaptures } from './captures.ts';
 import { defineCase } from './harness.ts';
 
 const POD_PORT = 8080;
@@ -28,12 +28,21 @@ function podCidrOf(lab: Lab, node: string): string | undefined {
   });
 }
 
-/** Routers' link interfaces and the pods' veths not yet captured: their captures complete the path. */
+/** The links the lab captures all along: every speaker node link and the fixture's own captures. */
+function labCaptured(lab: Lab): Set<string> {
+  return new Set([
+    ...speakerLinkCaptures(lab.topology).map((c) => `${c.node}:${c.ifname}`),
+    ...lab.topology.nodes.flatMap((n) => n.capture.map((ifname) => `${n.name}:${ifname}`)),
+  ]);
+}
+
+/** Routers' link interfaces and the pods' veths the lab does not capture: their captures complete the path. */
 async function captureTheWay(lab: Lab, pods: Pod[]): Promise<Capture[]> {
+  const captured = labCaptured(lab);
   const ends = [
     ...lab.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => routerKindOf(lab.spec(e.node)) !== null && lab.spec(e.node).kind !== 'speaker'),
     ...pods.map((p) => ({ node: p.node, ifname: p.hostIfname })),
-  ].filter((e) => !existsSync(captureFileName(lab.runDir, e.node, e.ifname)));
+  ].filter((e) => !captured.has(`${e.node}:${e.ifname}`));
   const settled = await Promise.allSettled(
     ends.map((e) => startCapture(lab.backend, lab.runDir, e.node, e.ifname, lab.nodeDir(e.node), ['tcp', 'port', String(POD_PORT)])),
   );
@@ -112,6 +121,8 @@ async function podToPod(
       10_000,
     );
     if (!local.met) return [`the HTTP server in the pod on ${toNode} did not start`];
+    // The lab's own captures also hold an earlier attempt of this case (vitest retries once).
+    const since = Date.now() / 1000;
     captures = await captureTheWay(lab, pods);
     const answered = new Map<number, string>();
     for (let i = 0; i < CONNECTIONS; i++) {
@@ -122,10 +133,9 @@ async function podToPod(
     await Promise.allSettled(captures.map((c) => c.stop()));
     const wrongPod = [...answered.values()].filter((body) => !body.startsWith(`${target.podNode} `));
     // Every link on the way: the runner's captures (speaker links, fixture captures) and ours.
-    const files = new Map([...captures.map((c) => [`${c.node}:${c.ifname}`, c.file] as const)]);
-    for (const s of sessions) if (s.ifname) files.set(`${s.speakerNode}:${s.ifname}`, captureFileName(lab.runDir, s.speakerNode, s.ifname));
-    for (const n of lab.topology.nodes) for (const ifname of n.capture) files.set(`${n.name}:${ifname}`, captureFileName(lab.runDir, n.name, ifname));
-    const links = [...files].map(([link, file]) => ({ link, segments: tcpSegmentsInFile(file) }));
+    const files = new Map<string, string>(captures.map((c) => [`${c.node}:${c.ifname}`, c.file]));
+    for (const link of labCaptured(lab)) files.set(link, captureFileName(lab.runDir, ...(link.split(':') as [string, string])));
+    const links = [...files].map(([link, file]) => ({ link, segments: tcpSegmentsInFile(file, since) }));
     const clientPorts = new Set(Array.from({ length: CONNECTIONS }, (_, i) => FIRST_CLIENT_PORT + i));
     const path = conversationPath(links, { client: source.address, server: target.address, port: POD_PORT, clientPorts });
     const firstPort = FIRST_CLIENT_PORT;

@@ -29,8 +29,9 @@ export function tcpSegments(bytes: Uint8Array): TimedSegment[] {
   return out;
 }
 
-export function tcpSegmentsInFile(file: string): TimedSegment[] {
-  return existsSync(file) ? tcpSegments(readFileSync(file)) : [];
+/** `since` (seconds since the epoch): only segments captured from then on, e.g. this attempt's. */
+export function tcpSegmentsInFile(file: string, since = 0): TimedSegment[] {
+  return existsSync(file) ? tcpSegments(readFileSync(file)).filter((s) => s.ts >= since) : [];
 }
 
 export function matches(s: TcpSegment, m: TcpMatch): boolean {
