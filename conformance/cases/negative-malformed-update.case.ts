@@ -40,7 +40,7 @@ type RibReader = () => Promise<Set<string>>;
 function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
   if (suite.hookedNodes.includes(s.speakerNode)) {
     return async () => {
-      const r = await agentStatus<{ status?: { receivedRoutes?: Array<{ prefix: string }> } }>(lab, s.speakerNode, `/sessions/${s.peerAddress}?limit=0`).catch(() => null);
+      const r = await agentStatus<{ status?: { receivedRoutes?: Array<{ prefix: string }> } }>(lab, s.speakerNode, `/sessions/${s.peerAddress}`).catch(() => null);
       return new Set((r?.status?.receivedRoutes ?? []).map((x) => x.prefix));
     };
   }
@@ -57,7 +57,7 @@ defineCase('negative.malformed-update', {
     const router = session.peerNode!;
     const routerSpec = lab.spec(router);
     const onLink = Object.values(nodeInterfaces(routerSpec)).flat().find((c) => sameSubnet(c, session.speakerAddress));
-    const parts: UpdateParts = { as4: true, asn: session.peerAsn, nextHop: onLink?.split('/')[0] ?? session.peerAddress };
+    const parts: UpdateParts = { as4: true, asn: session.peerAsn, nextHop: onLink?.split('/')[0] ?? session.peerAddress, ibgp: session.peerAsn === session.speakerAsn };
     const reader = ribReader(lab, suite, session);
     measure('session', `${session.speakerNode} ${session.speakerAddress} <- ${session.peerAddress} (${router}'s place)`);
     const routerUpBefore = (await lab.node(router).sessions()).filter((x) => x.state === 'Established').map((x) => x.peer);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BgpError, decodeMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, prefixBytes, type MalformedStep } from './malformed-updates.ts';
 
-const parts = { as4: true, asn: 65100, nextHop: '10.0.1.2' };
+const parts = { as4: true, asn: 65100, nextHop: '10.0.1.2', ibgp: false };
 const step = (id: string) => MALFORMED_STEPS.find((s) => s.id === id)!;
 
 describe('the bytes fed to the speaker', () => {
@@ -13,6 +13,8 @@ describe('the bytes fed to the speaker', () => {
     expect(u.errors ?? []).toEqual([]);
     const old = decodeMessage(announceBytes({ ...parts, as4: false }, '198.51.100.0/24'), { as4: false }) as UpdateMessage;
     expect(old.attributes.asPath).toEqual([{ type: 'sequence', asns: [65100] }]);
+    const ibgp = decodeMessage(announceBytes({ ...parts, ibgp: true }, '198.51.100.0/24'), { as4: true }) as UpdateMessage;
+    expect(ibgp.attributes).toMatchObject({ asPath: [], localPref: 100 });
   });
 
   it('prefix bytes carry only the significant octets', () => {
@@ -22,8 +24,8 @@ describe('the bytes fed to the speaker', () => {
 
   // Our own codec is an independent reading of RFC 7606: each malformed message must get the
   // action the step expects from the speaker.
-  it.each(MALFORMED_STEPS.map((s) => [s.id, s] as [string, MalformedStep]))('%s: the codec prescribes the expected action', (_, s) => {
-    const bytes = s.build(parts, '198.51.100.0/24');
+  it.each(MALFORMED_STEPS.flatMap((s) => [false, true].map((ibgp) => [`${s.id}${ibgp ? ' (iBGP)' : ''}`, s, ibgp] as [string, MalformedStep, boolean])))('%s: the codec prescribes the expected action', (_, s, ibgp) => {
+    const bytes = s.build({ ...parts, ibgp }, '198.51.100.0/24');
     if (s.expected.kind === 'session-reset') {
       let error: unknown;
       try {

@@ -6,8 +6,10 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 export interface UpdateParts {
   /** 4-octet AS numbers in AS_PATH (both sides offered capability 65). */
   as4: boolean;
-  /** The sender's AS (first and only AS_PATH member). */
+  /** The sender's AS (first and only AS_PATH member on eBGP). */
   asn: number;
+  /** Same AS: AS_PATH empty, LOCAL_PREF present (RFC 4271 5.1.5; its absence is an error of its own). */
+  ibgp: boolean;
   nextHop: string;
 }
 
@@ -31,14 +33,21 @@ export function prefixBytes(prefix: string): number[] {
 }
 
 const ORIGIN_IGP = [0x40, 1, 1, 0];
-function asPath({ as4, asn }: UpdateParts): number[] {
+function asPath({ as4, asn, ibgp }: UpdateParts): number[] {
+  if (ibgp) return [0x40, 2, 0];
   const member = as4 ? [(asn >>> 24) & 255, (asn >>> 16) & 255, (asn >>> 8) & 255, asn & 255] : [(asn >>> 8) & 255, asn & 255];
   return [0x40, 2, 2 + member.length, 2, 1, ...member];
 }
 const nextHop = (p: UpdateParts) => [0x40, 3, 4, ...octets(p.nextHop)];
+const localPref = (p: UpdateParts) => (p.ibgp ? [0x40, 5, 4, 0, 0, 0, 100] : []);
+
+/** Well-formed attributes in type order; `origin` and `withNextHop` let a step break one. */
+function attributes(p: UpdateParts, origin = ORIGIN_IGP, withNextHop = true): number[] {
+  return [...origin, ...asPath(p), ...(withNextHop ? nextHop(p) : []), ...localPref(p)];
+}
 
 export function goodAttributes(p: UpdateParts): number[] {
-  return [...ORIGIN_IGP, ...asPath(p), ...nextHop(p)];
+  return attributes(p);
 }
 
 export function announceBytes(p: UpdateParts, prefix: string): Uint8Array {
@@ -51,14 +60,14 @@ export const MALFORMED_STEPS: readonly MalformedStep[] = [
     rfc: 'RFC 7606 7.1',
     what: 'ORIGIN value 7',
     expected: { kind: 'treat-as-withdraw' },
-    build: (p, prefix) => rawUpdate([0x40, 1, 1, 7, ...asPath(p), ...nextHop(p)], prefixBytes(prefix)),
+    build: (p, prefix) => rawUpdate(attributes(p, [0x40, 1, 1, 7]), prefixBytes(prefix)),
   },
   {
     id: 'next-hop-missing',
     rfc: 'RFC 7606 3(d)',
     what: 'well-known mandatory NEXT_HOP missing',
     expected: { kind: 'treat-as-withdraw' },
-    build: (p, prefix) => rawUpdate([...ORIGIN_IGP, ...asPath(p)], prefixBytes(prefix)),
+    build: (p, prefix) => rawUpdate(attributes(p, ORIGIN_IGP, false), prefixBytes(prefix)),
   },
   {
     id: 'atomic-aggregate-length',
