@@ -17,13 +17,14 @@ import { matchesSelector } from '../../reference/k8s/selectors.ts';
 import { agentDesired } from '../../reference/agent/testing.ts';
 import { pollUntil } from '../checks/captured.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions } from '../checks/sessions.ts';
-import { connections, hopsOf, judgeReturnPath, tcpSegmentsInFile } from '../checks/traffic-paths.ts';
+import { connections, hopsOf, judgeReturnPath } from '../checks/traffic-paths.ts';
 import type { BackendProcess } from '../lab/backend.ts';
-import { captureFileName, startCapture, type Capture } from '../lab/capture.ts';
+import type { Capture } from '../lab/capture.ts';
 import { startHttpServer } from '../lab/kinds/host.ts';
 import type { Lab } from '../lab/lab.ts';
 import { emptyNode } from '../lab/model.ts';
 import { agentClusterDir, k8sNodeFor } from '../lab/speakers/reference.ts';
+import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
 import { addressIn } from '../traffic/pods.ts';
 import { defineCase } from './harness.ts';
 
@@ -134,16 +135,17 @@ defineCase('dsr.return-path', {
       // The backend: a host-network endpoint at the pod address (the agent's DSR shape rewrites
       // the source of replies the node itself sends).
       const backend = lab.node(p.backend.node);
-      backendAddressAdded = true;
       const added = await backend.exec(['ip', 'addr', 'add', `${p.backend.address}/32`, 'dev', 'lo']);
       if (added.code !== 0) throw new Error(`adding ${p.backend.address} on ${p.backend.node}: ${added.stderr.trim()}`);
+      backendAddressAdded = true;
       server = await startHttpServer(lab.backend, { ...emptyNode(p.backend.node, 'host'), httpPort: p.service.port }, lab.nodeDir(p.backend.node));
       // Listening, checked with ss: a local connection would have its replies rewritten to the VIP.
       const listening = await pollUntil(() => backend.exec(['ss', '-Htln', `sport = :${p.service.port}`]), (r) => r.stdout.trim() !== '', 10_000);
       expect(listening.met, `the backend on ${p.backend.node} listens on port ${p.service.port}`).toBe(true);
       // The lab's own captures also hold an earlier attempt of this case (vitest retries once).
       const since = Date.now() / 1000;
-      clientCapture = await startCapture(lab.backend, lab.runDir, p.client.node, p.client.ifname, lab.nodeDir(p.client.node), ['tcp', 'port', String(p.service.port)]);
+      [clientCapture] = await captureLinks(lab, [{ node: p.client.node, ifname: p.client.ifname }], ['tcp', 'port', String(p.service.port)]);
+      if (!clientCapture) throw new Error(`${p.client.node}:${p.client.ifname} is captured by the lab already; the case needs its own capture there`);
 
       const url = `http://${p.vip}:${p.service.port}/`;
       const curl = (port: number) => lab.node(p.client.node).exec(['curl', '-s', '--max-time', '3', '--local-port', String(port), url]);
@@ -159,10 +161,7 @@ defineCase('dsr.return-path', {
 
       const sessions = speakerSessions(lab.topology);
       const linkOf = (node: string) => `${node}:${sessions.find((s) => s.speakerNode === node)?.ifname}`;
-      const files = new Map<string, string>([[`${p.client.node}:${p.client.ifname}`, clientCapture.file]]);
-      for (const s of sessions) if (s.ifname) files.set(`${s.speakerNode}:${s.ifname}`, captureFileName(lab.runDir, s.speakerNode, s.ifname));
-      for (const n of lab.topology.nodes) for (const ifname of n.capture) files.set(`${n.name}:${ifname}`, captureFileName(lab.runDir, n.name, ifname));
-      const links = [...files].map(([link, file]) => ({ link, segments: tcpSegmentsInFile(file, since) }));
+      const links = readLinkSegments(lab, [clientCapture], since);
       const clientPorts = new Set(Array.from({ length: CONNECTIONS }, (_, i) => FIRST_CLIENT_PORT + i));
       const verdict = judgeReturnPath(links, {
         client: p.client.address,
@@ -175,13 +174,12 @@ defineCase('dsr.return-path', {
       const seenOn = (link: string, m: Parameters<typeof connections>[1], side: 'src' | 'dst') =>
         [...connections(links.find((l) => l.link === link)?.segments ?? [], m, side)].filter((x) => clientPorts.has(x)).length;
       const backendLink = linkOf(p.backend.node);
-      for (const link of [...files.keys()].filter((l) => !l.startsWith(`${p.client.node}:`))) {
+      for (const { link } of links.filter((l) => !l.link.startsWith(`${p.client.node}:`))) {
         const toBackend = seenOn(link, { src: p.client.address, dst: p.backend.address, dstPort: p.service.port }, 'src');
         if (toBackend > 0) measure(`forwardToBackendOn ${link}`, toBackend);
       }
       const fromVipAtBackend = seenOn(backendLink, { src: p.vip, dst: p.client.address, srcPort: p.service.port }, 'dst');
-      for (const c of [clientCapture.file, ...lbNodes.map((n) => captureFileName(lab.runDir, n, linkOf(n).split(':')[1]!)), captureFileName(lab.runDir, p.backend.node, backendLink.split(':')[1]!)])
-        artifact(join('pcaps', c.split('/pcaps/')[1]!));
+      for (const link of [`${p.client.node}:${p.client.ifname}`, ...lbNodes.map(linkOf), backendLink]) artifact(join('pcaps', `${link.replace(':', '-')}.pcap`));
       measure('connectionsSent', CONNECTIONS);
       measure('connectionsAnswered', answered.size);
       measure('forwardViaLbNode', verdict.forwardViaLb);

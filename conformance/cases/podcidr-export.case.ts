@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { pollUntil, timedWait } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
-import { conversationPath, hopsOf, tcpSegmentsInFile } from '../checks/traffic-paths.ts';
-import { captureFileName, startCapture, type Capture } from '../lab/capture.ts';
+import { conversationPath, hopsOf } from '../checks/traffic-paths.ts';
+import type { Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
+import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
 import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
-import { speakerLinkCaptures } from './captures.ts';
 import { defineCase } from './harness.ts';
 
 const POD_PORT = 8080;
@@ -28,31 +28,12 @@ function podCidrOf(lab: Lab, node: string): string | undefined {
   });
 }
 
-/** The links the lab captures all along: every speaker node link and the fixture's own captures. */
-function labCaptured(lab: Lab): Set<string> {
-  return new Set([
-    ...speakerLinkCaptures(lab.topology).map((c) => `${c.node}:${c.ifname}`),
-    ...lab.topology.nodes.flatMap((n) => n.capture.map((ifname) => `${n.name}:${ifname}`)),
-  ]);
-}
-
-/** Routers' link interfaces and the pods' veths the lab does not capture: their captures complete the path. */
-async function captureTheWay(lab: Lab, pods: Pod[]): Promise<Capture[]> {
-  const captured = labCaptured(lab);
-  const ends = [
+/** Routers' link interfaces and the pods' veths: with the lab's own captures, the whole way. */
+function theWay(lab: Lab, pods: Pod[]): Array<{ node: string; ifname: string }> {
+  return [
     ...lab.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => routerKindOf(lab.spec(e.node)) !== null && lab.spec(e.node).kind !== 'speaker'),
     ...pods.map((p) => ({ node: p.node, ifname: p.hostIfname })),
-  ].filter((e) => !captured.has(`${e.node}:${e.ifname}`));
-  const settled = await Promise.allSettled(
-    ends.map((e) => startCapture(lab.backend, lab.runDir, e.node, e.ifname, lab.nodeDir(e.node), ['tcp', 'port', String(POD_PORT)])),
-  );
-  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    await Promise.allSettled(started.map((c) => c.stop()));
-    throw failed.reason;
-  }
-  return started;
+  ];
 }
 
 defineCase('podcidr.export', {
@@ -123,7 +104,7 @@ async function podToPod(
     if (!local.met) return [`the HTTP server in the pod on ${toNode} did not start`];
     // The lab's own captures also hold an earlier attempt of this case (vitest retries once).
     const since = Date.now() / 1000;
-    captures = await captureTheWay(lab, pods);
+    captures = await captureLinks(lab, theWay(lab, pods), ['tcp', 'port', String(POD_PORT)]);
     const answered = new Map<number, string>();
     for (let i = 0; i < CONNECTIONS; i++) {
       const port = FIRST_CLIENT_PORT + i;
@@ -132,10 +113,7 @@ async function podToPod(
     }
     await Promise.allSettled(captures.map((c) => c.stop()));
     const wrongPod = [...answered.values()].filter((body) => !body.startsWith(`${target.podNode} `));
-    // Every link on the way: the runner's captures (speaker links, fixture captures) and ours.
-    const files = new Map<string, string>(captures.map((c) => [`${c.node}:${c.ifname}`, c.file]));
-    for (const link of labCaptured(lab)) files.set(link, captureFileName(lab.runDir, ...(link.split(':') as [string, string])));
-    const links = [...files].map(([link, file]) => ({ link, segments: tcpSegmentsInFile(file, since) }));
+    const links = readLinkSegments(lab, captures, since);
     const clientPorts = new Set(Array.from({ length: CONNECTIONS }, (_, i) => FIRST_CLIENT_PORT + i));
     const path = conversationPath(links, { client: source.address, server: target.address, port: POD_PORT, clientPorts });
     const firstPort = FIRST_CLIENT_PORT;
