@@ -1,9 +1,9 @@
 // A fast BGP route generator for the speaker benchmark: opens a session, pre-encodes N distinct
 // IPv4 /24s into packed UPDATEs sharing one attribute set, and writes them in one go. Prints one
-// JSON line {"event":"sent","t0":<ms epoch of the first UPDATE write>,"messages":M,"bytes":B}
+// JSON line {"event":"sent","t0":<ms epoch (fractional) of the first UPDATE write>,"messages":M,"bytes":B}
 // to stdout, then keeps the session alive (keepalives) until SIGTERM.
 //
-//   node --import tsx bench/bgp-generator.ts --peer ADDR --local-as AS --peer-as AS --router-id ID --count N
+//   node --import tsx bench/bgp-generator.ts --peer ADDR [--port 179] --local-as AS --peer-as AS --router-id ID --count N
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { encodeMessage, encodeUpdates, messageLengthAt, type Route } from '../reference/bgp/wire/index.ts';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     'peer-as': { type: 'string' },
     'router-id': { type: 'string' },
     'next-hop': { type: 'string' },
+    port: { type: 'string' },
     count: { type: 'string' },
   },
 });
@@ -41,7 +42,7 @@ const updates = encodeUpdates(
 );
 const payload = Buffer.concat(updates);
 
-const socket = net.connect({ host: values.peer!, port: 179 });
+const socket = net.connect({ host: values.peer!, port: Number(values.port ?? 179) });
 socket.setNoDelay(true);
 let buffer = Buffer.alloc(0);
 let sent = false;
@@ -75,7 +76,8 @@ socket.on('data', (chunk) => {
     }
     if (type === 4 && !sent) {
       sent = true;
-      const t0 = Date.now();
+      // Milliseconds since the epoch with sub-millisecond precision, comparable across processes.
+      const t0 = performance.timeOrigin + performance.now();
       socket.write(payload);
       process.stdout.write(`${JSON.stringify({ event: 'sent', t0, messages: updates.length, bytes: payload.length })}\n`);
     }

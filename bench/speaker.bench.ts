@@ -7,10 +7,22 @@
 //   Advertise: with the N routes in its RIB, the target announces them to a fresh FRR bgpd
 //              (no zebra) in the rx namespace; time from that session's Established to N at FRR.
 //
-// Ratios are against BIRD measured in the same run. Needs root.
-//   npx tsx bench/speaker.bench.ts [--counts 100000,1000000] [--targets bird,peerproof,frr,gobgp]
+// Fair timing, the same for every target: the clock starts at the generator's first UPDATE write
+// (sub-millisecond, same machine clock), and completion is when the first probe that saw all N
+// was answered (a busy single-threaded target answers right after its work); the bracket back
+// to the last probe that saw fewer is printed too. BIRD is probed over one open control-socket
+// connection (no birdc process per probe) and our speaker over one kept-alive status-socket
+// connection, both every PROBE_GAP_MS; FRR (vtysh) and GoBGP (gobgp) are context, probed more
+// sparingly (a vtysh or gobgp process per probe). The CPU time all the target's threads spent
+// meanwhile is printed too: on a loaded machine it varies far less than wall time.
+//
+// BIRD and peerproof are measured --reps times (default 5), alternating which goes first, and the
+// medians and per-repetition ratios are printed; FRR and GoBGP once. Needs root.
+//   npx tsx bench/speaker.bench.ts [--counts 100000,1000000] [--targets bird,peerproof,frr,gobgp] [--reps 5]
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,29 +33,159 @@ import { fetchStatus, type BgpSessionResource } from '../reference/bgp/status.ts
 
 type Target = 'bird' | 'peerproof' | 'frr' | 'gobgp';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const { values } = parseArgs({ options: { counts: { type: 'string' }, targets: { type: 'string' } } });
+const { values } = parseArgs({ options: { counts: { type: 'string' }, targets: { type: 'string' }, reps: { type: 'string' } } });
 const counts = (values.counts ?? '100000,1000000').split(',').map(Number);
 const targets = (values.targets ?? 'bird,peerproof,frr,gobgp').split(',') as Target[];
+const reps = Number(values.reps ?? 5);
+/** The targets the goal compares (peerproof within 1.5x of BIRD) are repeated; the others are context. */
+const REPEATED: Target[] = ['bird', 'peerproof'];
 
 const GEN = { address: '10.20.0.2', asn: 65100 };
 const TARGET = { address: '10.20.0.1', rxSide: '10.21.0.1', asn: 65000 };
 const RX = { address: '10.21.0.2', asn: 65200 };
-const POLL_MS: Record<Target, number> = { bird: 20, peerproof: 20, frr: 50, gobgp: 2000 };
+const PROBE_GAP_MS: Record<Target, number> = { bird: 2, peerproof: 2, frr: 50, gobgp: 2000 };
 // GoBGP needs minutes for 1M routes on a loaded machine; the others need seconds.
 const TIMEOUT_MS: Record<Target, number> = { bird: 120_000, peerproof: 120_000, frr: 180_000, gobgp: 420_000 };
 
 interface Measure {
   target: Target;
   count: number;
+  rep: number;
   ingestSeconds: number;
+  /** Width of the completion bracket (the precision of ingestSeconds). */
+  ingestBracketMs: number;
+  /** CPU time of all the target's threads from the stamp being read to completion (load-independent). */
+  cpuSeconds: number;
+  probes: number;
   peakRssBytes: number;
   bytesPerRoute: number;
   advertiseSeconds?: number;
+  advertiseBracketMs?: number;
+}
+
+/** Milliseconds since the epoch with sub-millisecond precision (the generator stamps the same way). */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+interface Instant {
+  /** When the probe that saw it was answered, ms since the epoch. */
+  at: number;
+  bracketMs: number;
+  probes: number;
+}
+
+/**
+ * Probes back to back (gap `gapMs`) until `reached`. The moment lies after the last probe that had
+ * not reached it was sent (or `notBefore`) and before the first that had was answered. A busy
+ * single-threaded target (BIRD, our speaker) answers a pending probe right after its work, so
+ * the answer time is the estimate (at most one gap plus one round trip late); the bracket says
+ * how far back the moment could be.
+ */
+async function whenReached<T>(what: string, probe: () => Promise<T>, reached: (value: T) => boolean, gapMs: number, timeoutMs: number, notBefore = () => 0): Promise<Instant> {
+  const deadline = Date.now() + timeoutMs;
+  let lastNotReachedSent = 0;
+  let probes = 0;
+  for (;;) {
+    const sent = now();
+    const value = await probe().catch(() => undefined);
+    const answered = now();
+    probes++;
+    if (value !== undefined && reached(value)) {
+      return { at: answered, bracketMs: answered - Math.max(lastNotReachedSent, notBefore()), probes };
+    }
+    lastNotReachedSent = sent;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, gapMs));
+  }
+}
+
+/** The speaker's status API over one kept-alive connection, so a probe is one round trip like BIRD's. */
+function statusProbe(socketPath: string): { get(path: string): Promise<unknown>; close(): void } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    get: (path) =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ socketPath, path, agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => {
+            try {
+              resolve(JSON.parse(body));
+            } catch (err) {
+              reject(err);
+            }
+          });
+        });
+        req.on('error', reject);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** BIRD's control socket kept open: one round trip per query instead of a birdc process. */
+class BirdControl {
+  private buffer = '';
+  private waiting: ((reply: string) => void) | null = null;
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      // A reply ends with a line whose 4-digit code is followed by a space (not "-").
+      const end = this.buffer.search(/(^|\n)\d{4} [^\n]*\n/);
+      if (end < 0 || !this.waiting) return;
+      const lineEnd = this.buffer.indexOf('\n', end + 1) + 1;
+      const reply = this.buffer.slice(0, lineEnd);
+      this.buffer = this.buffer.slice(lineEnd);
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve(reply);
+    });
+  }
+
+  static async open(path: string): Promise<BirdControl> {
+    const socket = net.connect(path);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const control = new BirdControl(socket);
+    await control.reply(); // "0001 BIRD ... ready."
+    return control;
+  }
+
+  private reply(): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.emit('data', '');
+    });
+  }
+
+  query(command: string): Promise<string> {
+    const reply = this.reply();
+    this.socket.write(`${command}\n`);
+    return reply;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
 
 const runId = `sb${randomBytes(3).toString('hex')}`;
 const ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-bench');
 let serial = 0;
+
+/** CPU time of every thread of a process so far, in ns (schedstat: not the 10 ms ticks of stat). */
+function cpuNanoseconds(pid: number): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return total;
+}
 
 function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
@@ -88,7 +230,10 @@ class Rig {
     return proc;
   }
 
+  readonly closers: Array<() => void> = [];
+
   async teardown(): Promise<void> {
+    for (const close of this.closers) close();
     for (const proc of this.processes.reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
     for (const role of ['gen', 'tgt', 'rx'] as const) await deleteNamespace(this.ns(role)).catch(() => undefined);
   }
@@ -137,11 +282,12 @@ protocol bgp to_rx { local ${TARGET.rxSide} as ${TARGET.asn}; neighbor ${RX.addr
 `);
       const ctl = join(dir, 'bird.ctl');
       const proc = rig.spawn('tgt', ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], 'bird');
-      await until('bird control socket', async () => (await run(['birdc', '-s', ctl, 'show', 'status'])).code === 0, 50, 5000);
+      const control = await until('bird control socket', () => BirdControl.open(ctl), 50, 5000);
+      rig.closers.push(() => control.close());
       return {
         pid: proc.pid,
         async received() {
-          const out = await runChecked(['birdc', '-s', ctl, 'show', 'protocols', 'all', 'from_gen']);
+          const out = await control.query('show protocols all from_gen');
           return Number(out.match(/Routes:\s+(\d+) imported/)?.[1] ?? 0);
         },
       };
@@ -158,10 +304,12 @@ peers:
 `);
       const proc = rig.spawn('tgt', [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir, 'speaker.yaml')], 'speaker');
       await until('speaker status API', async () => !!(await fetchStatus({ socket }, '/healthz')), 50, 10_000);
+      const status = statusProbe(socket);
+      rig.closers.push(() => status.close());
       return {
         pid: proc.pid,
         async received() {
-          const s = (await fetchStatus({ socket }, '/sessions/gen?limit=0')) as BgpSessionResource;
+          const s = (await status.get('/sessions/gen?limit=0')) as BgpSessionResource;
           return s.status.receivedPrefixes;
         },
       };
@@ -191,41 +339,57 @@ peers:
   }
 }
 
-async function measure(target: Target, count: number): Promise<Measure> {
+async function measure(target: Target, count: number, rep: number): Promise<Measure> {
   const rig = new Rig(target);
   try {
     await rig.build();
     const running = await startTarget(rig);
     await new Promise((r) => setTimeout(r, 500));
     const rssBefore = procStatus(running.pid, 'VmRSS');
-    const generator = rig.spawn(
+    rig.spawn(
       'gen',
       [process.execPath, '--import', 'tsx', join(repo, 'bench/bgp-generator.ts'), '--peer', TARGET.address, '--local-as', String(GEN.asn), '--peer-as', String(TARGET.asn), '--router-id', GEN.address, '--count', String(count)],
       'generator',
     );
-    const sent = await until(
+    // The generator stamps its first UPDATE write. Probing starts once that stamp is read (within
+    // a few ms), so no target answers probes while the generator starts up.
+    const t0 = await until(
       'generator first UPDATE',
       async () => {
         const line = readFileSync(join(rig.dir, 'generator.log'), 'utf8').split('\n').find((l) => l.startsWith('{'));
-        return line ? (JSON.parse(line) as { t0: number }) : undefined;
+        return line ? (JSON.parse(line) as { t0: number }).t0 : undefined;
       },
-      10,
+      2,
       60_000,
     );
-    void generator;
-    const done = await until('all routes in the target', async () => ((await running.received()) >= count ? Date.now() : undefined), POLL_MS[target], TIMEOUT_MS[target]);
-    const ingestSeconds = (done - sent.t0) / 1000;
+    const cpuBefore = cpuNanoseconds(running.pid);
+    const done = await whenReached('all routes in the target', () => running.received(), (n) => n >= count, PROBE_GAP_MS[target], TIMEOUT_MS[target], () => t0);
+    const cpuSeconds = (cpuNanoseconds(running.pid) - cpuBefore) / 1e9;
+    const ingestSeconds = (done.at - t0) / 1000;
     await new Promise((r) => setTimeout(r, 300));
     const rssAfter = procStatus(running.pid, 'VmRSS');
-    const result: Measure = { target, count, ingestSeconds, peakRssBytes: procStatus(running.pid, 'VmHWM'), bytesPerRoute: (rssAfter - rssBefore) / count };
+    const result: Measure = {
+      target,
+      count,
+      rep,
+      ingestSeconds,
+      ingestBracketMs: done.bracketMs,
+      cpuSeconds,
+      probes: done.probes,
+      peakRssBytes: procStatus(running.pid, 'VmHWM'),
+      bytesPerRoute: (rssAfter - rssBefore) / count,
+    };
     if (target !== 'frr') {
       const rxDir = join(rig.dir, 'rx');
       ensureDir(rxDir, frrOwner());
       writeConfig(rxDir, 'bgpd.conf', frrConf(RX.address, RX.asn, [{ address: TARGET.rxSide, asn: TARGET.asn }]), frrOwner());
       rig.spawn('rx', frrArgv(rxDir), 'rx-bgpd');
-      const up = await until('rx session Established', async () => ((await frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide))?.state === 'Established' ? Date.now() : undefined), 50, 60_000);
-      const all = await until('all routes at rx FRR', async () => (((await frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide))?.count ?? 0) >= count ? Date.now() : undefined), 50, TIMEOUT_MS[target]);
-      result.advertiseSeconds = (all - up) / 1000;
+      // FRR is the receiver for every target, probed the same way (vtysh) for each.
+      const rx = () => frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide);
+      const up = await whenReached('rx session Established', rx, (p) => p?.state === 'Established', 20, 60_000);
+      const all = await whenReached('all routes at rx FRR', rx, (p) => (p?.count ?? 0) >= count, 20, TIMEOUT_MS[target]);
+      result.advertiseSeconds = (all.at - up.at) / 1000;
+      result.advertiseBracketMs = all.bracketMs + up.bracketMs;
     }
     return result;
   } finally {
@@ -238,58 +402,113 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+
+function report(count: number, results: Measure[]): void {
+  const rows = results.filter((r) => r.count === count);
+  if (rows.length === 0) return;
+  const title = count.toLocaleString('en-US');
+  process.stdout.write(`\nIngest of ${title} IPv4 prefixes: every run (time from the first UPDATE to all in the RIB; bracket: how much earlier completion could have been)\n`);
+  process.stdout.write(
+    `${table([
+      ['rep', 'target', 'seconds', 'bracket ms', 'probes', 'CPU s', 'prefixes/s', 'peak RSS MB', 'bytes/route', 'advertise s', 'bracket ms'],
+      ...rows.map((r) => [
+        String(r.rep),
+        r.target,
+        r.ingestSeconds.toFixed(3),
+        r.ingestBracketMs.toFixed(1),
+        String(r.probes),
+        r.cpuSeconds.toFixed(3),
+        Math.round(r.count / r.ingestSeconds).toLocaleString('en-US'),
+        (r.peakRssBytes / 1048576).toFixed(1),
+        r.bytesPerRoute.toFixed(0),
+        r.advertiseSeconds?.toFixed(3) ?? '-',
+        r.advertiseBracketMs !== undefined ? r.advertiseBracketMs.toFixed(0) : '-',
+      ]),
+    ])}\n`,
+  );
+  const byTarget = new Map<Target, Measure[]>();
+  for (const r of rows) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+  const med = (t: Target, f: (r: Measure) => number | undefined) => {
+    const vs = (byTarget.get(t) ?? []).map(f).filter((v): v is number => v !== undefined);
+    return vs.length ? median(vs) : undefined;
+  };
+  const birdIngest = med('bird', (r) => r.ingestSeconds);
+  const birdBytes = med('bird', (r) => r.bytesPerRoute);
+  const birdCpu = med('bird', (r) => r.cpuSeconds);
+  const birdAdvertise = med('bird', (r) => r.advertiseSeconds);
+  process.stdout.write(`\nIngest of ${title}: medians (runs) and ratios against BIRD's median\n`);
+  process.stdout.write(
+    `${table([
+      ['target', 'runs', 'seconds', 'prefixes/s', 'bytes/route', 'time vs BIRD', 'CPU s', 'CPU vs BIRD', 'bytes vs BIRD', 'advertise s', 'advertise vs BIRD'],
+      ...[...byTarget.keys()].map((t) => {
+        const ingest = med(t, (r) => r.ingestSeconds)!;
+        const bytes = med(t, (r) => r.bytesPerRoute)!;
+        const cpu = med(t, (r) => r.cpuSeconds)!;
+        const advertise = med(t, (r) => r.advertiseSeconds);
+        return [
+          t,
+          String(byTarget.get(t)!.length),
+          ingest.toFixed(3),
+          Math.round(count / ingest).toLocaleString('en-US'),
+          bytes.toFixed(0),
+          birdIngest ? ratio(ingest, birdIngest) : '-',
+          cpu.toFixed(3),
+          birdCpu ? ratio(cpu, birdCpu) : '-',
+          birdBytes ? ratio(bytes, birdBytes) : '-',
+          advertise?.toFixed(3) ?? '-',
+          advertise !== undefined && birdAdvertise ? ratio(advertise, birdAdvertise) : '-',
+        ];
+      }),
+    ])}\n`,
+  );
+  // Pairs measured back to back in the same repetition see the same machine load.
+  const pairs = [...new Set(rows.map((r) => r.rep))].flatMap((rep) => {
+    const bird = rows.find((r) => r.rep === rep && r.target === 'bird');
+    const ours = rows.find((r) => r.rep === rep && r.target === 'peerproof');
+    return bird && ours ? [{ rep, ingest: ours.ingestSeconds / bird.ingestSeconds, cpu: ours.cpuSeconds / bird.cpuSeconds, advertise: ours.advertiseSeconds && bird.advertiseSeconds ? ours.advertiseSeconds / bird.advertiseSeconds : undefined }] : [];
+  });
+  if (pairs.length > 0) {
+    const list = (f: (p: (typeof pairs)[number]) => number | undefined) => {
+      const vs = pairs.map(f).filter((v): v is number => v !== undefined);
+      return vs.length ? `${vs.map((v) => `${v.toFixed(2)}x`).join(', ')} (median ${median(vs).toFixed(2)}x)` : '-';
+    };
+    process.stdout.write(`peerproof / BIRD per repetition, ingest: ${list((p) => p.ingest)}\n`);
+    process.stdout.write(`peerproof / BIRD per repetition, ingest CPU: ${list((p) => p.cpu)}\n`);
+    process.stdout.write(`peerproof / BIRD per repetition, advertise: ${list((p) => p.advertise)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   if (!isRoot()) throw new Error('speaker.bench.ts needs root (namespaces)');
   const results: Measure[] = [];
   const failures: string[] = [];
   for (const count of counts) {
-    for (const target of targets) {
-      process.stderr.write(`measuring ${target} with ${count} prefixes...\n`);
-      try {
-        const result = await measure(target, count);
-        results.push(result);
-        process.stderr.write(`  ${JSON.stringify(result)}\n`);
-      } catch (err) {
-        // One target failing (or timing out) must not lose the others' numbers.
-        process.stderr.write(`  ${target} failed: ${(err as Error).message}\n`);
-        failures.push(`${target} N=${count}: ${(err as Error).message}`);
+    for (let rep = 1; rep <= reps; rep++) {
+      // Alternate who goes first, so a drift in machine load does not always favour one target.
+      const order = rep % 2 === 1 ? targets : [...targets].reverse();
+      for (const target of order) {
+        if (rep > 1 && !REPEATED.includes(target)) continue;
+        process.stderr.write(`measuring ${target} with ${count} prefixes (repetition ${rep})...\n`);
+        try {
+          const result = await measure(target, count, rep);
+          results.push(result);
+          process.stderr.write(`  ${JSON.stringify(result)}\n`);
+        } catch (err) {
+          // One target failing (or timing out) must not lose the others' numbers.
+          process.stderr.write(`  ${target} failed: ${(err as Error).message}\n`);
+          failures.push(`${target} N=${count} rep ${rep}: ${(err as Error).message}`);
+        }
       }
     }
   }
-  for (const count of counts) {
-    const rows = results.filter((r) => r.count === count);
-    const anchor = rows.find((r) => r.target === 'bird');
-    process.stdout.write(`\nIngest of ${count.toLocaleString('en-US')} IPv4 prefixes (time from first UPDATE to all in the RIB)\n`);
-    process.stdout.write(
-      `${table([
-        ['target', 'seconds', 'prefixes/s', 'peak RSS MB', 'bytes/route', 'time vs BIRD', 'bytes vs BIRD'],
-        ...rows.map((r) => [
-          r.target,
-          r.ingestSeconds.toFixed(3),
-          Math.round(r.count / r.ingestSeconds).toLocaleString('en-US'),
-          (r.peakRssBytes / 1048576).toFixed(1),
-          r.bytesPerRoute.toFixed(0),
-          anchor ? `${(r.ingestSeconds / anchor.ingestSeconds).toFixed(2)}x` : '-',
-          anchor ? `${(r.bytesPerRoute / anchor.bytesPerRoute).toFixed(2)}x` : '-',
-        ]),
-      ])}\n`,
-    );
-    const advertisers = rows.filter((r) => r.advertiseSeconds !== undefined);
-    if (advertisers.length > 0) {
-      process.stdout.write(`\nAdvertise of ${count.toLocaleString('en-US')} prefixes to FRR (from Established to all at FRR)\n`);
-      process.stdout.write(
-        `${table([
-          ['target', 'seconds', 'prefixes/s', 'time vs BIRD'],
-          ...advertisers.map((r) => [
-            r.target,
-            r.advertiseSeconds!.toFixed(3),
-            Math.round(r.count / r.advertiseSeconds!).toLocaleString('en-US'),
-            anchor?.advertiseSeconds ? `${(r.advertiseSeconds! / anchor.advertiseSeconds).toFixed(2)}x` : '-',
-          ]),
-        ])}\n`,
-      );
-    }
-  }
+  for (const count of counts) report(count, results);
   for (const failure of failures) process.stdout.write(`\nnot measured: ${failure}\n`);
   process.stdout.write(`\nrun folder: ${ledger.runDir}\n`);
 }
