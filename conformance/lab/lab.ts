@@ -88,6 +88,16 @@ const routerSysctls: Record<string, string> = {
   'net.ipv4.conf.all.rp_filter': '0',
   'net.ipv4.conf.default.rp_filter': '0',
 };
+// Every namespace hashes flows with the same kernel-wide key unless given a seed (Linux >= 6.11):
+// stacked ECMP routers would then all pick the same branch (hash polarization), which real
+// routers, each with its own seed, do not. A seed per router name keeps runs reproducible.
+const HAS_MULTIPATH_SEED = existsSync('/proc/sys/net/ipv4/fib_multipath_hash_seed');
+function multipathSeed(node: string): Record<string, string> {
+  if (!HAS_MULTIPATH_SEED) return {};
+  let h = 0x811c9dc5;
+  for (const c of node) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return { 'net.ipv4.fib_multipath_hash_seed': String(h || 1) };
+}
 const hostSysctls: Record<string, string> = {
   'net.ipv4.conf.all.rp_filter': '0',
   'net.ipv4.conf.default.rp_filter': '0',
@@ -197,7 +207,7 @@ export class Lab {
 
   private async configureNode(node: LabNode): Promise<void> {
     mkdirSync(this.nodeDir(node.name), { recursive: true });
-    const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : routerSysctls), ...node.sysctls };
+    const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
     if (pairs.length > 0) await this.run(node.name, ['sysctl', '-q', '-w', ...pairs]);
     const ip: string[][] = [];
