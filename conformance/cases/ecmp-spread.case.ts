@@ -3,9 +3,11 @@
 // captures of their links (each flow must stick to one node; the spread within a bound).
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { pollUntil, timedWait } from '../checks/captured.ts';
+import { capturedMessages, pollUntil, timedWait } from '../checks/captured.ts';
 import { spreadOf, udpSourcePortsInFile } from '../checks/flow-spread.ts';
 import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
+import { sentBy } from '../checks/update-encoding.ts';
+import { isAnnounced, prefixEvents } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { runFlows } from '../traffic/run-flows.ts';
 import { defineCase } from './harness.ts';
@@ -19,14 +21,22 @@ defineCase('ecmp.spread', {
   peers: ['frr', 'bird'],
   peerReason: 'GoBGP does not program the kernel FIB, so the fabric forwards no traffic by BGP',
   async run({ lab, measure, artifact, skip }) {
+    // Who announces a VIP is read from the wire: a reference speaker announces what its cluster
+    // objects select (e.g. every node for externalTrafficPolicy: Cluster), not the stand-ins' list.
+    const captured = speakerSessions(lab.topology).filter((s) => s.ifname && s.peerNode);
     const announcers = new Map<string, string[]>();
-    for (const n of lab.topology.nodes.filter((x) => x.kind === 'speaker'))
-      for (const p of n.announce.filter((x) => x.endsWith('/32'))) announcers.set(p, [...(announcers.get(p) ?? []), n.name]);
+    for (const s of captured) {
+      const events = prefixEvents(sentBy(capturedMessages(captureFileName(lab.runDir, s.speakerNode, s.ifname!)), { speaker: s.speakerAddress, peer: s.peerAddress }));
+      for (const p of new Set(events.map((e) => e.prefix))) {
+        if (!p.endsWith('/32') || !isAnnounced(events, p) || announcers.get(p)?.includes(s.speakerNode)) continue;
+        announcers.set(p, [...(announcers.get(p) ?? []), s.speakerNode]);
+      }
+    }
     const vip = [...announcers].find(([, nodes]) => nodes.length >= 2);
-    if (!vip) return skip('no /32 VIP is announced by two or more speaker nodes in this fixture');
+    if (!vip) return skip('no /32 VIP is announced on the wire by two or more speaker nodes in this fixture');
     const [prefix, nodes] = vip;
     const address = prefix.split('/')[0]!;
-    const sessions = speakerSessions(lab.topology).filter((s) => nodes.includes(s.speakerNode) && s.ifname);
+    const sessions = captured.filter((s) => nodes.includes(s.speakerNode));
     const paths = nodes.map((n) => sessions.find((s) => s.speakerNode === n)).filter((s) => s !== undefined);
     if (paths.length < nodes.length) return skip(`announcers of ${prefix} without a captured link: ${nodes.filter((n) => !paths.some((p) => p.speakerNode === n)).join(', ')}`);
     // The client whose gateway router holds the VIP; prefer one outside the announcers' subnets.
