@@ -13,7 +13,8 @@ import { ensureDebianPackages, ensureEngine, hostSettingsFile, readHostSettings,
 import { ensureImages } from '../images/build.ts';
 import { loadFixture } from '../fixture/load.ts';
 import { startLab } from '../lab.ts';
-import { containerRib } from './container.ts';
+import { downRun } from '../teardown.ts';
+import { containerRib, speakerContainerName } from './container.ts';
 import { placeSpeaker } from './place.ts';
 import { loadProfileFile } from './profile.ts';
 import { withFabricPeer } from './under-test.ts';
@@ -89,6 +90,26 @@ describe('container speaker state', () => {
       await lab.stop();
     }
     expect(await speakerContainers(lab.runId)).toEqual([]);
+  }, 120_000);
+
+  it('`lab down` after a crash removes the speaker containers of a netns run from its ledger', async () => {
+    const placed = await placeSpeaker({ kind: 'docker', image: birdImage }, withFabricPeer(loadFixture('fixtures/seed-000-cilium-two-subnets').topology, 'frr'), {
+      thirdParty: { profile },
+    });
+    const runsRoot = join(reportDir, 'crash');
+    const lab = await startLab(placed.topology, { runsRoot, speakers: placed.hooks, wait: false });
+    try {
+      expect(await speakerContainers(lab.runId)).toHaveLength(2);
+      // What `peerproof lab down RUN` does for a run whose owner died: only the ledger to go on.
+      const down = await downRun(lab.runId, runsRoot);
+      expect(down.removed.filter((r) => r.startsWith('container ')).sort()).toEqual([
+        `container ${speakerContainerName(lab.runId, 'node1')}`,
+        `container ${speakerContainerName(lab.runId, 'node2')}`,
+      ]);
+      expect(await speakerContainers(lab.runId)).toEqual([]);
+    } finally {
+      await lab.stop();
+    }
   }, 120_000);
 });
 
