@@ -163,11 +163,14 @@ function codecPass(messages: readonly Uint8Array[]): number {
   }
   return prefixes;
 }
-/** The first pass apart (it may include JIT compilation), then the median of three warm passes. */
-function measureCodec(messages: readonly Uint8Array[]): { cold: Timing; warm: Timing; prefixes: number } {
+/**
+ * The first pass apart (it may include JIT compilation), then five warm passes: their best (as
+ * bench/codec.bench.ts reports; other jobs on the machine only ever add time) and their median.
+ */
+function measureCodec(messages: readonly Uint8Array[]): { cold: Timing; best: Timing; median: Timing; prefixes: number } {
   const cold = time(() => codecPass(messages));
-  const warm = [0, 1, 2].map(() => time(() => codecPass(messages))).sort((a, b) => a.cpu - b.cpu)[1]!;
-  return { cold, warm, prefixes: warm.value };
+  const warm = [0, 1, 2, 3, 4].map(() => time(() => codecPass(messages))).sort((a, b) => a.cpu - b.cpu);
+  return { cold, best: warm[0]!, median: warm[2]!, prefixes: warm[0]!.value };
 }
 const codec = measureCodec(reassembled);
 
@@ -220,9 +223,9 @@ const lines = [
   ratio('  peerproof decode CLI minus start-up', withoutStartup, ''),
   ratio('  peerproof decode CLI through tsx', cliThroughTsx, ''),
   ratio('  peerproof JSONL, in process', pipeline, ''),
-  `codec alone: ${fmt(reassembled.length)} messages, ${fmt(codec.prefixes)} prefixes in ${codec.warm.wall.toFixed(3)} s ` +
-    `(${codec.warm.cpu.toFixed(3)} s cpu, median of 3 warm passes) = ${fmt(codec.prefixes / codec.warm.cpu)} prefixes/s on one core ` +
-    `(target >= 2,000,000; first pass: ${fmt(codec.prefixes / codec.cold.cpu)}/s)`,
-  `codec alone, same routes packed (${fmt(packed.length)} UPDATEs of <= 4096 B): ${fmt(packedCodec.prefixes / packedCodec.warm.cpu)} prefixes/s on one core`,
+  `codec alone: ${fmt(reassembled.length)} messages, ${fmt(codec.prefixes)} prefixes: ${fmt(codec.prefixes / codec.best.cpu)} prefixes/s on one core ` +
+    `(best of 5 warm passes, ${codec.best.cpu.toFixed(3)} s cpu; target >= 2,000,000); median ${fmt(codec.prefixes / codec.median.cpu)}/s, ` +
+    `first pass ${fmt(codec.prefixes / codec.cold.cpu)}/s`,
+  `codec alone, same routes packed (${fmt(packed.length)} UPDATEs of <= 4096 B): ${fmt(packedCodec.prefixes / packedCodec.best.cpu)} prefixes/s on one core (best of 5)`,
 ];
 process.stdout.write(lines.join('\n') + '\n');

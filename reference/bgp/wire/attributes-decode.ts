@@ -23,7 +23,7 @@ let lastNextHop = -1;
 let lastNextHopText = '';
 
 /** NEXT_HOP text, remembered for the next message: one peer sends the same next hop over and over. */
-function nextHopText(address: number): string {
+export function nextHopText(address: number): string {
   if (address !== lastNextHop) {
     lastNextHop = address;
     lastNextHopText = ipv4NumberText(address);
@@ -43,7 +43,7 @@ const seenHigh = new Uint32Array(6);
 const DISCARDED_WHEN_MALFORMED = new Set<number>([A.ATOMIC_AGGREGATE, A.AGGREGATOR, A.AS4_PATH, A.AS4_AGGREGATOR]);
 
 /** Not 0.0.0.0, not multicast or reserved (224/3), which covers 255.255.255.255 too. */
-function isUnicastHostAddress(address: number): boolean {
+export function isUnicastHostAddress(address: number): boolean {
   return address !== 0 && address >>> 29 !== 7;
 }
 
@@ -209,9 +209,7 @@ export function decodeAttributes(
         // RFC 7606 7.8: length not a non-zero multiple of 4 -> treat-as-withdraw.
         if (length === 0 || length % 4 !== 0) lengthError(errors, 'treat-as-withdraw', code, length, 'a non-zero multiple of 4');
         else {
-          const communities: string[] = [];
-          for (let q = valueStart; q < valueEnd; q += 4) communities.push(readU16(bytes, q) + ':' + readU16(bytes, q + 2));
-          attributes.communities = communities;
+          attributes.communities = communityTexts(bytes, valueStart, valueEnd);
         }
         break;
       case A.ORIGINATOR_ID:
@@ -298,6 +296,13 @@ function applyAs4Attributes(
   if (attributes.aggregator && attributes.aggregator.asn !== AS_TRANS) return;
   if (attributes.aggregator && as4Aggregator) attributes.aggregator = as4Aggregator;
   if (attributes.asPath && as4Path) attributes.asPath = mergeAs4Path(attributes.asPath, as4Path);
+}
+
+/** COMMUNITIES values in bytes[start, end) (a multiple of 4 long) as "asn:value". */
+export function communityTexts(bytes: Uint8Array, start: number, end: number): string[] {
+  const communities: string[] = [];
+  for (let q = start; q < end; q += 4) communities.push(u16(bytes, q) + ':' + u16(bytes, q + 2));
+  return communities;
 }
 
 /** RFC 7606 3(d): a missing well-known mandatory attribute -> treat-as-withdraw. */

@@ -3,6 +3,7 @@
 
 import { isIpv6Text } from './addr.ts';
 import { decodeAttributes } from './attributes-decode.ts';
+import { decodeCommonUpdate } from './update-common.ts';
 import { writeAttributes } from './attributes-encode.ts';
 import { addPathFor, writeMpReachAttribute, writeMpUnreachAttribute } from './mp-nlri.ts';
 import { ByteWriter, readU16 } from './bytes.ts';
@@ -32,10 +33,16 @@ const BODY_START = BGP_HEADER_LENGTH;
 const readLength = readU16;
 const decodeNlri = decodePrefixes;
 const decodeUpdateAttributes = decodeAttributes;
+const commonUpdate = decodeCommonUpdate;
 
 export function decodeUpdate(bytes: Uint8Array, ctx: CodecContext): UpdateMessage {
-  const end = bytes.length;
   const addPath = ctx.addPath?.has(IPV4_UNICAST) ?? false;
+  return commonUpdate(bytes, ctx.as4 === true, addPath) ?? decodeAnyUpdate(bytes, ctx, addPath);
+}
+
+/** Every UPDATE, with every RFC 7606 outcome: the reference for what a message decodes to. */
+export function decodeAnyUpdate(bytes: Uint8Array, ctx: CodecContext, addPath: boolean): UpdateMessage {
+  const end = bytes.length;
   let p = BODY_START;
   const withdrawnLength = readLength(bytes, p);
   p += 2;
