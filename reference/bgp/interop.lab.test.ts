@@ -6,7 +6,8 @@
 //   gobgp 10.10.0.3 fd00:10::3  AS 65002
 //   bird  10.10.0.4 fd00:10::4  AS 65003
 // (BIRD cannot be made a 2-octet-only speaker towards a 4-octet AS: the AS_TRANS side is proven
-// with a raw 2-octet client in speaker.test.ts.)
+// against FRR without capabilities in as2.lab.test.ts, and with a raw 2-octet client in
+// speaker-errors.test.ts.)
 //
 // GoBGP and BIRD both originate 198.51.100.0/24 to us and to FRR (BIRD from two static
 // protocols), so every router holds several paths for it: the ADD-PATH case in both directions.
