@@ -3,21 +3,62 @@
 // line of a capture) are put together piece by piece; building, flattening and encoding their
 // strings cost more than decoding the messages. Other message types go through formatJsonl.
 
-import type { AsPathSegment, PathAttributes, Route, UpdateMessage } from '../../reference/bgp/wire/types.ts';
+import type { AsPathSegment, PathAttributes, Route } from '../../reference/bgp/wire/types.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
 import { formatJsonl } from './format-jsonl.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 
+/** An ASCII JSON fragment, encoded once. */
+function fragment(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'latin1'));
+}
+
+const TS = fragment('{"ts":');
+const UPDATE_EMPTY_WITHDRAWN = fragment(',"update":{"withdrawn":[],"nlri":');
+const UPDATE_WITHDRAWN = fragment(',"update":{"withdrawn":');
+const NLRI = fragment(',"nlri":');
+const ATTRIBUTES = fragment(',"attributes":');
+const ERRORS = fragment(',"errors":');
+const EMPTY_LIST = fragment('[]');
+const EMPTY_OBJECT = fragment('{}');
+const FIRST_PREFIX = fragment('[{"prefix":"');
+const NEXT_PREFIX = fragment(',{"prefix":"');
+const PREFIX_END = fragment('"}');
+const PATH_ID = fragment('","pathId":');
+const FIRST_STRING = fragment('["');
+const NEXT_STRING = fragment('","');
+const STRINGS_END = fragment('"]');
+const FIRST_SEGMENT = fragment('[{"type":"');
+const NEXT_SEGMENT = fragment(',{"type":"');
+const ASNS = fragment('","asns":[');
+const SEGMENT_END = fragment(']}');
+const QUOTE = fragment('"');
+const COMMA = fragment(',');
+const CLOSE_BRACKET = fragment(']');
+const CLOSE_BRACE = fragment('}');
+const LINE_END = fragment('}\n');
+const ASN = fragment('{"asn":');
+const ADDRESS = fragment(',"address":"');
+const QUOTE_BRACE = fragment('"}');
+const AFI = fragment('{"afi":');
+const SAFI = fragment(',"safi":');
+const NEXT_HOPS = fragment(',"nextHops":');
+const WITHDRAWN = fragment(',"withdrawn":');
+
+/** Each attribute key as it starts an object (`{"origin":`) and as it follows another (`,"origin":`). */
+function key(name: keyof PathAttributes): [Uint8Array, Uint8Array] {
+  return [fragment(`{"${name}":`), fragment(`,"${name}":`)];
+}
 /**
- * Every key of PathAttributes, each written below: adding a key to the type without writing it
- * here fails the type check instead of dropping the attribute from the output.
+ * Every key of PathAttributes, each written by writeAttributes: adding a key to the type without
+ * adding it here fails the type check instead of dropping the attribute from the output.
  */
-const WRITTEN_ATTRIBUTES: Record<keyof PathAttributes, true> = {
-  origin: true, asPath: true, nextHop: true, med: true, localPref: true, atomicAggregate: true, aggregator: true,
-  communities: true, largeCommunities: true, extendedCommunities: true, originatorId: true, clusterList: true,
-  mpReach: true, mpUnreach: true, unknown: true,
+const K: Record<keyof PathAttributes, [Uint8Array, Uint8Array]> = {
+  origin: key('origin'), asPath: key('asPath'), nextHop: key('nextHop'), med: key('med'), localPref: key('localPref'),
+  atomicAggregate: key('atomicAggregate'), aggregator: key('aggregator'), communities: key('communities'),
+  largeCommunities: key('largeCommunities'), extendedCommunities: key('extendedCommunities'), originatorId: key('originatorId'),
+  clusterList: key('clusterList'), mpReach: key('mpReach'), mpUnreach: key('mpUnreach'), unknown: key('unknown'),
 };
-void WRITTEN_ATTRIBUTES;
 
 // As in formatJsonl: consecutive messages share a timestamp or a direction more often than not.
 let lastTs = NaN;
@@ -25,7 +66,7 @@ let lastTsText = '';
 let lastSrc = '';
 let lastDst = '';
 let lastStream = -1;
-let lastFlowText = '';
+let lastFlow: Uint8Array = new Uint8Array(0);
 
 /** Writes formatJsonl(m) and a newline to `out`. */
 export function writeJsonl(m: DecodedMessage, out: OutputBuffer): void {
@@ -43,172 +84,176 @@ export function writeJsonl(m: DecodedMessage, out: OutputBuffer): void {
     lastDst = m.dst;
     lastStream = m.stream;
     // src/dst are "ip:port" built from numbers and hex digits: ASCII, nothing to escape.
-    lastFlowText = `,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"UPDATE","length":`;
+    lastFlow = fragment(`,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"UPDATE","length":`);
   }
-  out.ascii('{"ts":');
+  out.raw(TS);
   out.ascii(lastTsText);
-  out.ascii(lastFlowText);
+  out.raw(lastFlow);
   out.number(m.length);
-  writeUpdate(msg, out);
-  out.ascii('}');
-  out.newline();
-}
-
-function writeUpdate(u: UpdateMessage, out: OutputBuffer): void {
-  out.ascii(',"update":{"withdrawn":');
-  writeRoutes(u.withdrawn, out);
-  out.ascii(',"nlri":');
-  writeRoutes(u.nlri, out);
-  out.ascii(',"attributes":');
-  writeAttributes(u.attributes, out);
-  out.ascii('}');
-  // RFC 7606 outcomes: free-form messages, so JSON.stringify escapes them.
-  if (u.errors !== undefined && u.errors.length > 0) {
-    out.ascii(',"errors":');
-    out.text(JSON.stringify(u.errors));
+  if (msg.withdrawn.length === 0) out.raw(UPDATE_EMPTY_WITHDRAWN);
+  else {
+    out.raw(UPDATE_WITHDRAWN);
+    writeRoutes(msg.withdrawn, out);
+    out.raw(NLRI);
   }
+  writeRoutes(msg.nlri, out);
+  out.raw(ATTRIBUTES);
+  writeAttributes(msg.attributes, out);
+  out.raw(CLOSE_BRACE);
+  // RFC 7606 outcomes: free-form messages, so JSON.stringify escapes them.
+  if (msg.errors !== undefined && msg.errors.length > 0) {
+    out.raw(ERRORS);
+    out.text(JSON.stringify(msg.errors));
+  }
+  out.raw(LINE_END);
 }
 
 /** Prefixes come from the codec's formatters: ASCII, nothing to escape. */
 function writeRoutes(list: readonly Route[], out: OutputBuffer): void {
-  out.ascii('[');
+  if (list.length === 0) return out.raw(EMPTY_LIST);
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!;
-    out.ascii(i === 0 ? '{"prefix":"' : ',{"prefix":"');
+    out.raw(i === 0 ? FIRST_PREFIX : NEXT_PREFIX);
     out.ascii(r.prefix);
-    if (r.pathId === undefined) out.ascii('"}');
+    if (r.pathId === undefined) out.raw(PREFIX_END);
     else {
-      out.ascii('","pathId":');
+      out.raw(PATH_ID);
       out.number(r.pathId);
-      out.ascii('}');
+      out.raw(CLOSE_BRACE);
     }
   }
-  out.ascii(']');
+  out.raw(CLOSE_BRACKET);
 }
 
 /** Addresses and community texts from the codec's formatters: ASCII, nothing to escape. */
 function writeStrings(list: readonly string[], out: OutputBuffer): void {
-  out.ascii('[');
+  if (list.length === 0) return out.raw(EMPTY_LIST);
   for (let i = 0; i < list.length; i++) {
-    out.ascii(i === 0 ? '"' : ',"');
+    out.raw(i === 0 ? FIRST_STRING : NEXT_STRING);
     out.ascii(list[i]!);
-    out.ascii('"');
   }
-  out.ascii(']');
+  out.raw(STRINGS_END);
+}
+
+function writeQuoted(text: string, out: OutputBuffer): void {
+  out.raw(QUOTE);
+  out.ascii(text);
+  out.raw(QUOTE);
 }
 
 function writeAsPath(segments: readonly AsPathSegment[], out: OutputBuffer): void {
-  out.ascii('[');
+  if (segments.length === 0) return out.raw(EMPTY_LIST);
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
-    out.ascii(i === 0 ? '{"type":"' : ',{"type":"');
+    out.raw(i === 0 ? FIRST_SEGMENT : NEXT_SEGMENT);
     out.ascii(seg.type);
-    out.ascii('","asns":[');
+    out.raw(ASNS);
     for (let j = 0; j < seg.asns.length; j++) {
-      if (j > 0) out.ascii(',');
+      if (j > 0) out.raw(COMMA);
       out.number(seg.asns[j]!);
     }
-    out.ascii(']}');
+    out.raw(SEGMENT_END);
   }
-  out.ascii(']');
-}
-
-/** `{"name":` for the first key of an object, `,"name":` after it; returns the new `first`. */
-function writeKey(out: OutputBuffer, first: boolean, name: string): false {
-  out.ascii(first ? '{"' : ',"');
-  out.ascii(name);
-  out.ascii('":');
-  return false;
+  out.raw(CLOSE_BRACKET);
 }
 
 /** In formatJsonl's key order. */
 function writeAttributes(a: PathAttributes, out: OutputBuffer): void {
-  let first = true;
+  let at = 0; // 0 before the first key, 1 after it: indexes K's pairs
   if (a.origin !== undefined) {
-    first = writeKey(out, first, 'origin');
-    out.ascii('"');
-    out.ascii(a.origin);
-    out.ascii('"');
+    out.raw(K.origin[at]!);
+    at = 1;
+    writeQuoted(a.origin, out);
   }
   if (a.asPath !== undefined) {
-    first = writeKey(out, first, 'asPath');
+    out.raw(K.asPath[at]!);
+    at = 1;
     writeAsPath(a.asPath, out);
   }
   if (a.nextHop !== undefined) {
-    first = writeKey(out, first, 'nextHop');
-    out.ascii('"');
-    out.ascii(a.nextHop);
-    out.ascii('"');
+    out.raw(K.nextHop[at]!);
+    at = 1;
+    writeQuoted(a.nextHop, out);
   }
   if (a.med !== undefined) {
-    first = writeKey(out, first, 'med');
+    out.raw(K.med[at]!);
+    at = 1;
     out.number(a.med);
   }
   if (a.localPref !== undefined) {
-    first = writeKey(out, first, 'localPref');
+    out.raw(K.localPref[at]!);
+    at = 1;
     out.number(a.localPref);
   }
   if (a.atomicAggregate !== undefined) {
-    first = writeKey(out, first, 'atomicAggregate');
+    out.raw(K.atomicAggregate[at]!);
+    at = 1;
     out.ascii(String(a.atomicAggregate));
   }
   if (a.aggregator !== undefined) {
-    first = writeKey(out, first, 'aggregator');
-    out.ascii('{"asn":');
+    out.raw(K.aggregator[at]!);
+    at = 1;
+    out.raw(ASN);
     out.number(a.aggregator.asn);
-    out.ascii(',"address":"');
+    out.raw(ADDRESS);
     out.ascii(a.aggregator.address);
-    out.ascii('"}');
+    out.raw(QUOTE_BRACE);
   }
   if (a.communities !== undefined) {
-    first = writeKey(out, first, 'communities');
+    out.raw(K.communities[at]!);
+    at = 1;
     writeStrings(a.communities, out);
   }
   if (a.largeCommunities !== undefined) {
-    first = writeKey(out, first, 'largeCommunities');
+    out.raw(K.largeCommunities[at]!);
+    at = 1;
     writeStrings(a.largeCommunities, out);
   }
   if (a.extendedCommunities !== undefined) {
-    first = writeKey(out, first, 'extendedCommunities');
+    out.raw(K.extendedCommunities[at]!);
+    at = 1;
     writeStrings(a.extendedCommunities, out);
   }
   if (a.originatorId !== undefined) {
-    first = writeKey(out, first, 'originatorId');
-    out.ascii('"');
-    out.ascii(a.originatorId);
-    out.ascii('"');
+    out.raw(K.originatorId[at]!);
+    at = 1;
+    writeQuoted(a.originatorId, out);
   }
   if (a.clusterList !== undefined) {
-    first = writeKey(out, first, 'clusterList');
+    out.raw(K.clusterList[at]!);
+    at = 1;
     writeStrings(a.clusterList, out);
   }
   if (a.mpReach !== undefined) {
     const r = a.mpReach;
-    first = writeKey(out, first, 'mpReach');
-    out.ascii('{"afi":');
+    out.raw(K.mpReach[at]!);
+    at = 1;
+    out.raw(AFI);
     out.number(r.afi);
-    out.ascii(',"safi":');
+    out.raw(SAFI);
     out.number(r.safi);
-    out.ascii(',"nextHops":');
+    out.raw(NEXT_HOPS);
     writeStrings(r.nextHops, out);
-    out.ascii(',"nlri":');
+    out.raw(NLRI);
     writeRoutes(r.nlri, out);
-    out.ascii('}');
+    out.raw(CLOSE_BRACE);
   }
   if (a.mpUnreach !== undefined) {
     const r = a.mpUnreach;
-    first = writeKey(out, first, 'mpUnreach');
-    out.ascii('{"afi":');
+    out.raw(K.mpUnreach[at]!);
+    at = 1;
+    out.raw(AFI);
     out.number(r.afi);
-    out.ascii(',"safi":');
+    out.raw(SAFI);
     out.number(r.safi);
-    out.ascii(',"withdrawn":');
+    out.raw(WITHDRAWN);
     writeRoutes(r.withdrawn, out);
-    out.ascii('}');
+    out.raw(CLOSE_BRACE);
   }
   if (a.unknown !== undefined) {
-    first = writeKey(out, first, 'unknown');
+    out.raw(K.unknown[at]!);
+    at = 1;
     out.text(JSON.stringify(a.unknown));
   }
-  out.ascii(first ? '{}' : '}');
+  out.raw(at === 0 ? EMPTY_OBJECT : CLOSE_BRACE);
 }

@@ -53,6 +53,19 @@ export class OutputBuffer {
     this.used = used;
   }
 
+  /** Bytes prepared beforehand (a pre-encoded JSON fragment), copied in. */
+  raw(data: Uint8Array): void {
+    const n = data.length;
+    if (this.used + n > CHUNK) {
+      this.flush();
+      if (n > CHUNK) return this.writeAll(data);
+    }
+    const bytes = this.bytes;
+    let used = this.used;
+    for (let i = 0; i < n; i++) bytes[used++] = data[i]!;
+    this.used = used;
+  }
+
   /** A number in JSON form; unsigned 32-bit integers (every number a BGP field holds) without a string. */
   number(value: number): void {
     if (value >>> 0 !== value) return this.ascii(String(value));
