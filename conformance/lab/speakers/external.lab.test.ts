@@ -58,6 +58,7 @@ describe('--speaker external:ADDRESS', () => {
       '--speaker', 'external:10.0.1.10',
       '--external-interface', hostEnd,
       '--peer', 'frr',
+      '--case', 'session.establish,update.encoding,ecmp.spread,podcidr.export',
       '--report', report,
       '--no-allure',
     ]);
