@@ -5,7 +5,7 @@
 // captures. The user's config template, rendered for the node, is mounted read-only where the
 // profile says. Removing the container ends every process in it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendProcess } from '../backend.ts';
 import { namespaceName } from '../backends/netns.ts';
@@ -57,6 +57,7 @@ export function containerSpeakerHook(opts: ContainerSpeakerOptions): SpeakerHook
   const spec = containerSpec(opts.profile);
   const templateFile = opts.template ?? spec.template;
   if (!templateFile) throw new Error(`docker:${opts.image}: no config template: pass --speaker-config FILE or set container.template in ${opts.profile.file}`);
+  if (!existsSync(templateFile)) throw new Error(`docker:${opts.image}: config template ${templateFile} does not exist`);
   const template = readFileSync(templateFile, 'utf8');
   return async ({ backend, node, dir, topology }) => {
     if (backend.name !== 'netns') throw new Error(`docker:IMAGE speakers join the netns backend's lab (this lab runs on ${backend.name})`);

@@ -21,7 +21,7 @@ describe('placing a --speaker spec', () => {
     await expect(placeSpeaker(docker, seed000(), {})).rejects.toThrow(/needs --speaker-profile FILE/);
     await expect(placeSpeaker(docker, seed000(), { thirdParty: { profile: DEFAULT_EXTERNAL_PROFILE } })).rejects.toThrow(ProfileError);
     await expect(placeSpeaker(docker, seed000(), { backend: 'docker', thirdParty: { profile: example } })).rejects.toThrow(/netns backend only/);
-    await expect(placeSpeaker(docker, seed000(), { thirdParty: { profile: example, config: '/nonexistent.tmpl' } })).rejects.toThrow(/nonexistent.tmpl/);
+    await expect(placeSpeaker(docker, seed000(), { thirdParty: { profile: example, config: '/nonexistent.tmpl' } })).rejects.toThrow(/config template \/nonexistent.tmpl does not exist/);
   });
 
   it('external:ADDRESS needs the interface, and refuses one the host uses before the lab exists', async () => {
