@@ -26,6 +26,8 @@ export interface Neighbor {
   addPath?: boolean | 'send' | 'receive';
   /** Address families of the session (default IPv4 unicast only); IPv6 unicast may ride an IPv4 session. */
   families?: AddressFamily[];
+  /** Offer RFC 8950 extended next hop (IPv4 unicast with IPv6 next hops); GoBGP has no such setting. */
+  extendedNexthop?: boolean;
   /** Source address for the session (e.g. a loopback for multihop peering). */
   updateSource?: string;
   /** Set false when the fixture expects this session NOT to come up. */

@@ -52,6 +52,8 @@ const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> 
   'field-gr-eor-before-routes': { frr: P, gobgp: P, bird: P },
   'field-gr-restarting-eor-before-routes': { frr: P, gobgp: P, bird: P },
   'field-extended-nexthop-one-side': { frr: P, gobgp: P, bird: P },
+  // Only the receiving side (BIRD) offers it: BIRD still keeps the session and drops the route.
+  'field-extended-nexthop-peer-side': { bird: P },
   'field-nexthop-not-connected': { frr: P, gobgp: P, bird: B },
 };
 

@@ -61,7 +61,7 @@ export interface FixtureOptions {
   readme?: string;
   expect: ExpectFile;
   /** Extra peer settings: ADD-PATH on its session, a ready-made FRR config (file name in the fixture). */
-  peer?: { addPath?: boolean | 'send' | 'receive'; families?: AddressFamily[]; multihop?: number; frrConfig?: string; frrConfigText?: string; announce?: string[] };
+  peer?: { addPath?: boolean | 'send' | 'receive'; families?: AddressFamily[]; extendedNexthop?: boolean; multihop?: number; frrConfig?: string; frrConfigText?: string; announce?: string[] };
   /** Played-side ASN to configure on the peer when the recorded OPEN only shows AS_TRANS. */
   playedAsn?: number;
   /** IPv6 addresses for the link ends (next hops of IPv6 routes carried over the IPv4 session). */
@@ -84,7 +84,7 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
     asn: peerAsn,
     routerId: peerId,
     interfaces: { [LINK_IF]: [link.peer] },
-    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(opts.peer?.addPath ? { addPath: opts.peer.addPath } : {}), ...(opts.peer?.families ? { families: opts.peer.families } : {}), ...(opts.peer?.multihop ? { multihop: opts.peer.multihop } : {}), expectEstablished: false }],
+    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(opts.peer?.addPath ? { addPath: opts.peer.addPath } : {}), ...(opts.peer?.families ? { families: opts.peer.families } : {}), ...(opts.peer?.extendedNexthop ? { extendedNexthop: true } : {}), ...(opts.peer?.multihop ? { multihop: opts.peer.multihop } : {}), expectEstablished: false }],
     capture: [LINK_IF],
   };
   if (opts.peer?.announce?.length) peerExtension.announce = opts.peer.announce;

@@ -42,7 +42,11 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     return send && receive ? ' add paths on;' : send ? ' add paths tx;' : receive ? ' add paths rx;' : '';
   };
   node.neighbors.forEach((n, index) => {
-    const channels = neighborFamilies(n).map((f) => `  ${f === 'ipv6-unicast' ? 'ipv6' : 'ipv4'} { ${importRule} ${exportRule}${addPathWord(n)} };`);
+    const channels = neighborFamilies(n).map((f) =>
+      f === 'ipv6-unicast'
+        ? `  ipv6 { ${importRule} ${exportRule}${addPathWord(n)} };`
+        : `  ipv4 { ${importRule} ${exportRule}${addPathWord(n)}${n.extendedNexthop ? ' extended next hop on;' : ''} };`,
+    );
     lines.push(
       `protocol bgp ${protocolName(index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,

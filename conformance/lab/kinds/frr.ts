@@ -23,6 +23,8 @@ export function renderBgpd(node: LabNode): string {
     lines.push(` neighbor ${n.address} advertisement-interval 0`);
     if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
     if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
+    // FRR 8.4 puts the capability in its OPEN on IPv6 sessions only.
+    if (n.extendedNexthop) lines.push(` neighbor ${n.address} capability extended-nexthop`);
   }
   for (const family of ['ipv4', 'ipv6'] as const) {
     const neighbors = node.neighbors.filter((n) => neighborFamilies(n).includes(`${family}-unicast`));

@@ -178,3 +178,12 @@ describe('families and ADD-PATH directions per neighbour', () => {
     expect(parseBirdRoutes(text)).toEqual([{ prefix: '2001:db8:97::/48', nexthops: ['fd00:90::1', 'fd00:90::3'], table: 'rib' }]);
   });
 });
+
+describe('extended next hop offered to a neighbour', () => {
+  it('FRR asks for the capability, BIRD turns it on in the IPv4 channel', () => {
+    const n = { ...router('bird'), neighbors: [{ address: '10.90.0.1', asn: 65001, extendedNexthop: true }] };
+    expect(renderBirdConf(n, '/x/bird.log')).toContain('export where source != RTS_DEVICE; extended next hop on; };');
+    expect(renderBgpd({ ...n, kind: 'frr' })).toContain(' neighbor 10.90.0.1 capability extended-nexthop');
+    expect(renderBirdConf(router('bird'), '/x/bird.log')).not.toContain('extended next hop');
+  });
+});

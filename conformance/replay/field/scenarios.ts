@@ -356,31 +356,49 @@ function grScenario(restarting: boolean): FieldScenario {
 
 // --- Extended next hop (RFC 8950) offered by one side only ------------------------------------
 
-function extendedNextHop(): FieldScenario {
+type EnhOfferedBy = 'played' | 'peer';
+
+function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
   const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
-  const played = playedV4([ipv4Unicast, enh]);
+  const played = playedV4(offeredBy === 'played' ? [ipv4Unicast, enh] : [ipv4Unicast]);
   const peer = peerV4();
+  const prefix = offeredBy === 'played' ? '10.94.1.0/24' : '10.94.2.0/24';
   const update: UpdateMessage = {
     type: 'UPDATE',
     withdrawn: [],
     nlri: [],
-    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [65001] }], mpReach: { afi: 1, safi: 1, nextHops: [PLAYED_V6], nlri: [{ prefix: '10.94.1.0/24' }] } },
+    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [65001] }], mpReach: { afi: 1, safi: 1, nextHops: [PLAYED_V6], nlri: [{ prefix }] } },
   };
   const recording = synthesise(BY, played, peer, [{ update, ctx: { as4: true } }]);
+  const who =
+    offeredBy === 'played'
+      ? ['The played speaker offers the extended next hop', 'capability (RFC 8950: IPv4 unicast with IPv6 next hops); the peer does not (lab defaults). The']
+      : ['Only the peer offers the extended next hop', 'capability (RFC 8950: IPv4 unicast with IPv6 next hops; FRR `capability extended-nexthop`, BIRD `extended next hop on`); the played speaker does not. The'];
   return {
-    name: 'field-extended-nexthop-one-side',
+    name: offeredBy === 'played' ? 'field-extended-nexthop-one-side' : 'field-extended-nexthop-peer-side',
     recording,
     fixture: {
       peerKind: 'frr',
-      title: 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by one side only',
+      title:
+        offeredBy === 'played'
+          ? 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by one side only'
+          : 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by the receiving side only',
       readme: [
         'The link carries IPv4 (the session, 10.90.0.1 <-> .2) and IPv6 (fd00:90::1 <-> ::2, added by the replay:',
         'the lab builds IPv4 links). Field setups run this over an IPv6 session; the capability and the',
-        'encoding are the same over either transport. The played speaker offers the extended next hop',
-        'capability (RFC 8950: IPv4 unicast with IPv6 next hops); the peer does not (lab defaults). The',
-        'played speaker sends 10.94.1.0/24 in MP_REACH_NLRI with next hop fd00:90::1 anyway. Without the',
+        `encoding are the same over either transport. ${who[0]}`,
+        who[1],
+        `played speaker sends ${prefix} in MP_REACH_NLRI with next hop fd00:90::1 anyway. Without the`,
         'capability on both sides that encoding is not agreed: the peer may reset the session (UPDATE',
         'error), drop the route, or accept it. The verdict records each daemon.',
+        ...(offeredBy === 'peer'
+          ? [
+              '',
+              'Only BIRD can play this peer here: GoBGP 3.10 has no setting that makes it offer the capability, and',
+              'FRR 8.4 offers it on IPv6 sessions only (its OPEN on this IPv4 session lacks capability 5 despite',
+              '`capability extended-nexthop`, as the capture shows).',
+            ]
+          : []),
         '',
         'Public reports:',
         '- osrg/gobgp#2295 (https://github.com/osrg/gobgp/pull/2295), for gobgp#2294: GoBGP started offering',
@@ -392,10 +410,10 @@ function extendedNextHop(): FieldScenario {
         bug: 'IPv4 route with an IPv6 next hop sent without the capability negotiated: the peer resets the session',
         symptoms: [{ 'peer-sends-notification': { code: 3 } }],
         healthy: [established, noNotification],
-        observe: [present('10.94.1.0/24')],
-        replay: { settle: 2 },
+        observe: [present(prefix)],
+        replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['bird'], note: 'only BIRD offers extended next hop on an IPv4 session (GoBGP 3.10 has no setting; FRR 8.4 offers it on IPv6 sessions only)' } : {}) },
       },
-      peer: { announce: [PEER_ANNOUNCE] },
+      peer: { announce: [PEER_ANNOUNCE], ...(offeredBy === 'peer' ? { extendedNexthop: true } : {}) },
       linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` },
     },
   };
@@ -451,7 +469,8 @@ export function fieldScenarios(): FieldScenario[] {
     ...as4Scenarios(),
     grScenario(false),
     grScenario(true),
-    extendedNextHop(),
+    extendedNextHop('played'),
+    extendedNextHop('peer'),
     nextHopNotConnected(),
   ];
 }
