@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import type { UpdateMessage } from '../../reference/bgp/wire/index.ts';
-import { announcedPaths, mostPathsPrefix, multiPathFindings } from './add-path.ts';
+import { announcedPaths, birdPaths, mostPathsPrefix, multiPathFindings } from './add-path.ts';
 
 const update = (ts: number, u: Partial<UpdateMessage>): DecodedMessage => ({
   ts,
@@ -68,5 +68,29 @@ describe('multiPathFindings', () => {
       'unexpected next hop 10.0.1.100 for 10.0.0.1/32',
     ]);
     expect(multiPathFindings(paths, '10.0.0.2/32', lbs)).toEqual(['10.0.0.2/32 is not announced on this session']);
+  });
+});
+
+describe('birdPaths', () => {
+  // birdc show route for 10.0.0.1/32 all on a BIRD receiver of two ADD-PATH sessions (trimmed)
+  const text = [
+    'BIRD 2.0.12 ready.',
+    'Table master4:',
+    '10.0.0.1/32          unicast [peer3 03:37:34.966 from 10.0.1.100] * (100) [AS65001i]',
+    '\tvia 10.0.1.20 on eth1',
+    '\tType: BGP univ',
+    '\tBGP.next_hop: 10.0.1.20',
+    '                     unreachable [peer3 03:37:34.966 from 10.0.1.100] (100) [AS65001i]',
+    '\tType: BGP univ',
+    '\tBGP.next_hop: 10.0.2.20',
+    '                     unicast [peer4 03:37:35.900 from 10.0.2.100] (100) [AS65001i]',
+    '\tvia 10.0.1.20 on eth1',
+    '\tBGP.next_hop: 10.0.1.20',
+  ].join('\n');
+
+  it('lists the paths of one protocol, an unreachable one marked unresolved', () => {
+    expect(birdPaths(text, 'peer3')).toEqual([{ nextHop: '10.0.1.20' }, { nextHop: '10.0.2.20', unresolved: true }]);
+    expect(birdPaths(text, 'peer4')).toEqual([{ nextHop: '10.0.1.20' }]);
+    expect(birdPaths(text, 'peer9')).toEqual([]);
   });
 });

@@ -63,3 +63,27 @@ export function multiPathFindings(paths: readonly AnnouncedPath[], prefix: strin
   if (extra.length > 0) findings.push(`unexpected next hop ${extra.join(', ')} for ${prefix}`);
   return findings;
 }
+
+/** A path of one prefix as the receiving router holds it. */
+export interface ReceivedPath {
+  nextHop: string;
+  pathId?: number;
+  /** The router holds the path but cannot resolve its next hop (BIRD: `unreachable`). */
+  unresolved?: boolean;
+}
+
+/**
+ * The paths from one BIRD protocol in `birdc show route for PREFIX all`: each route starts with
+ * its type and `[protocol ...`, its BGP.next_hop line follows (a `via` line only when resolved).
+ */
+export function birdPaths(showRouteAll: string, protocol: string): ReceivedPath[] {
+  const out: ReceivedPath[] = [];
+  let current: { mine: boolean; unresolved: boolean } | null = null;
+  for (const line of showRouteAll.split('\n')) {
+    const header = /^\S*\s+(\w+) \[(\S+)/.exec(line);
+    if (header) current = { mine: header[2] === protocol, unresolved: header[1] !== 'unicast' };
+    const hop = /^\s+BGP\.next_hop: (\S+)/.exec(line);
+    if (hop && current?.mine) out.push({ nextHop: hop[1]!, ...(current.unresolved ? { unresolved: true } : {}) });
+  }
+  return out;
+}
