@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { capturedMessages, pollUntil } from '../checks/captured.ts';
 import { allowedPeerLossOutcomes, missingPaths, pathsVia, pathText, restartOffer, type RestartOffer, type RouterPath } from '../checks/peer-loss.ts';
 import { nodeInterfaces, speakerSessions } from '../checks/sessions.ts';
+import { sentBy } from '../checks/update-encoding.ts';
 import { captureFileName } from '../lab/capture.ts';
 import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import type { Lab } from '../lab/lab.ts';
@@ -34,6 +35,15 @@ function victimOffer(lab: Lab, victim: string): RestartOffer | false | null {
     if (offer !== null) return offer;
   }
   return null;
+}
+
+/** Seconds from the restart to the last speaker node's OPEN towards the victim (the wire's view). */
+function speakerReopen(lab: Lab, victim: string, since: number): number | string {
+  const delays = speakerSessions(lab.topology)
+    .filter((s) => s.peerNode === victim && s.ifname)
+    .map((s) => sentBy(capturedMessages(captureFileName(lab.runDir, s.speakerNode, s.ifname!)), { speaker: s.speakerAddress, peer: s.peerAddress }).find((m) => m.type === 'OPEN' && m.ts >= since));
+  if (delays.length === 0 || delays.some((m) => !m)) return `n/a: ${delays.filter((m) => !m).length} of ${delays.length} speaker sessions sent no OPEN after the restart yet`;
+  return Number(Math.max(...delays.map((m) => m!.ts - since)).toFixed(2));
 }
 
 defineCase('fault.peer-kill', {
@@ -104,6 +114,7 @@ defineCase('fault.peer-kill', {
       const sessionsBack = await pollUntil(async () => up(await lab.sessions()), (now) => sessionsBefore.every((x) => now.includes(x)), RECONVERGE_BOUND_MS);
       sessionsMissing = sessionsBefore.filter((x) => !sessionsBack.value.includes(x));
       measure('sessionsReS', Number(((Date.now() - restartAt) / 1000).toFixed(2)));
+      measure('speakerReopenS', speakerReopen(lab, victim, restartAt / 1000));
       // Nothing lost: every router holds every prefix again. Not necessarily through the
       // restarted router: its transit paths follow its best-path choice, which may differ now.
       const notBack = (now: Map<string, RouteEntry[]>) => missingPaths(now, [...viaVictim, ...mustStay]);
