@@ -127,6 +127,11 @@ export class FamilyRib {
     for (let i = 0; i < keys.length; i++) fn(keys[i]!);
   }
 
+  /** Every prefix key that has a path, ascending (IPv4: by address, then length). */
+  sortedPrefixKeys(): Float64Array {
+    return this.table.keySnapshot().sort();
+  }
+
   /** The best path of a prefix, or -1. */
   bestPath(key: number): number {
     return this.table.get(key);

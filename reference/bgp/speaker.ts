@@ -591,11 +591,12 @@ export class Speaker {
     peer.dumping = true;
     try {
       if (enhanced) connection.write(encodeMessage({ type: 'ROUTE-REFRESH', afi, safi: SAFI_UNICAST, subtype: 1 }));
-      const keys: number[] = [];
-      this.rib(afi).forEachPrefix((key) => keys.push(key));
+      // In address order, not hash order: receivers keep prefix trees, which an ordered stream
+      // fills with far fewer cache misses (FRR takes a full table markedly faster so).
+      const keys = this.rib(afi).sortedPrefixKeys();
       for (let i = 0; i < keys.length; i += DUMP_BATCH) {
         if (peer.session.established !== connection) return;
-        this.guarded(peer, () => this.sendChanges(peer, afi, keys.slice(i, i + DUMP_BATCH)));
+        this.guarded(peer, () => this.sendChanges(peer, afi, Array.from(keys.subarray(i, i + DUMP_BATCH))));
         if (i + DUMP_BATCH < keys.length) await new Promise((resolve) => setImmediate(resolve));
       }
       if (peer.session.established !== connection) return;
