@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { parseCidr } from '../../../reference/ipam/address.ts';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
@@ -11,6 +12,17 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 // different local addresses (Anthos floating IPs).
 function protocolName(index: number): string {
   return `peer${index}`;
+}
+
+const LAB_ROUTES = 'lab_routes';
+
+/** `prefix` is the subnet of one of the node's interface addresses. */
+function isConnected(node: LabNode, prefix: string): boolean {
+  const wanted = parseCidr(prefix);
+  return Object.values(node.interfaces).flat().some((address) => {
+    const c = parseCidr(address);
+    return c !== null && wanted !== null && c.family === wanted.family && c.prefixLength === wanted.prefixLength && c.network === wanted.network;
+  });
 }
 
 export function renderBirdConf(node: LabNode, logFile: string): string {
@@ -35,7 +47,27 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     for (const prefix of node.announce) lines.push(`  route ${prefix} blackhole;`);
     lines.push('}');
   }
-  const exportRule = standIn ? 'export where source = RTS_STATIC;' : 'export where source != RTS_DEVICE;';
+  // The node's own static routes (also in its kernel) are BIRD statics too, so next hops reached
+  // only through them resolve (a multihop peer behind a router); they are never exported.
+  const labRoutes = node.routes.filter((r) => r.via || r.dev);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const routes = labRoutes.filter((r) => (r.to === 'default' ? !(r.via ?? '').includes(':') : !r.to.includes(':')) === (family === 'ipv4'));
+    if (routes.length === 0) continue;
+    lines.push(`protocol static ${LAB_ROUTES}_${family} {`, `  ${family};`);
+    for (const r of routes) {
+      const to = r.to === 'default' ? (family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to;
+      lines.push(`  route ${to} via ${r.via ?? `"${r.dev}"`};`);
+    }
+    lines.push('}');
+  }
+  const notLabRoutes = labRoutes.length > 0 ? ` && proto !~ "${LAB_ROUTES}_*"` : '';
+  const baseExport = standIn ? `source = RTS_STATIC${notLabRoutes}` : `source != RTS_DEVICE${notLabRoutes}`;
+  // An announced prefix that is also a connected subnet has the direct route as BIRD's best (it
+  // beats the static), so it is matched by prefix as FRR's `network` statement does.
+  const exportRule = (family: 'ipv4' | 'ipv6') => {
+    const connected = node.announce.filter((p) => p.includes(':') === (family === 'ipv6') && isConnected(node, p));
+    return connected.length === 0 ? `export where ${baseExport};` : `export where (${baseExport}) || (source = RTS_DEVICE && net ~ [ ${connected.join(', ')} ]);`;
+  };
   const importRule = importing ? 'import all;' : 'import none;';
   const addPathWord = (n: (typeof node.neighbors)[number]) => {
     const { send, receive } = addPathDirections(n);
@@ -44,8 +76,8 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
   node.neighbors.forEach((n, index) => {
     const channels = neighborFamilies(n).map((f) =>
       f === 'ipv6-unicast'
-        ? `  ipv6 { ${importRule} ${exportRule}${addPathWord(n)} };`
-        : `  ipv4 { ${importRule} ${exportRule}${addPathWord(n)}${n.extendedNexthop ? ' extended next hop on;' : ''} };`,
+        ? `  ipv6 { ${importRule} ${exportRule('ipv6')}${addPathWord(n)} };`
+        : `  ipv4 { ${importRule} ${exportRule('ipv4')}${addPathWord(n)}${n.extendedNexthop ? ' extended next hop on;' : ''} };`,
     );
     lines.push(
       `protocol bgp ${protocolName(index)} {`,

@@ -53,6 +53,19 @@ describe('BIRD rendering', () => {
     expect(text).toContain('import none; export where source = RTS_STATIC;');
     expect(text).toContain('connect delay time 1');
   });
+  it("the node's static routes become BIRD statics (next hops resolve through them), never exported; a connected announce is exported by prefix", () => {
+    const n = router('bird');
+    n.routes = [{ to: '10.0.2.0/24', via: '10.8.0.11' }, { to: 'default', via: '10.8.0.1' }];
+    const text = renderBirdConf(n, '/x/bird.log');
+    expect(text).toMatch(/protocol static lab_routes_ipv4 \{\s+ipv4;\s+route 10\.0\.2\.0\/24 via 10\.8\.0\.11;\s+route 0\.0\.0\.0\/0 via 10\.8\.0\.1;\s+\}/);
+    expect(text).toContain('export where source != RTS_DEVICE && proto !~ "lab_routes_*";');
+    const standIn = router('speaker');
+    standIn.routes = [{ to: 'default', via: '10.8.0.1' }];
+    expect(renderBirdConf(standIn, '/x/bird.log')).toContain('export where source = RTS_STATIC && proto !~ "lab_routes_*";');
+    n.interfaces = { eth1: ['10.0.5.1/24'] };
+    n.announce = ['10.0.5.0/24', '10.98.0.0/24'];
+    expect(renderBirdConf(n, '/x/bird.log')).toContain('export where (source != RTS_DEVICE && proto !~ "lab_routes_*") || (source = RTS_DEVICE && net ~ [ 10.0.5.0/24 ]);');
+  });
   it('a router imports all and reflects to rr clients', () => {
     const text = renderBirdConf(router('bird'), '/x/bird.log');
     expect(text).toContain('import all; export where source != RTS_DEVICE;');
