@@ -41,3 +41,7 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt
   npm ci --no-fund --no-audit --loglevel=error
   touch "$stamp"
 fi
+
+# The prebuilt `peerproof decode` (bin/prebuilt.js): built now so the first decode does not pay for
+# it; rebuilt by itself whenever a source is newer, and decode falls back to tsx if this fails.
+node bin/prebuilt.js >/dev/null || echo "bootstrap: prebuilt decode not built (decode runs through tsx)"
