@@ -1,5 +1,5 @@
 // Runs one replay fixture in the lab: the `peer` node runs a real daemon (the fixture's kind or
-// `against`), the `replay` node runs the replay engine (player-main.ts) through the lab's speaker
+// `against`), the user's image (docker:IMAGE) or is bridged to a real device (external:ADDRESS), the `replay` node runs the replay engine (player-main.ts) through the lab's speaker
 // hook, tcpdump captures the link. Waits for the engine's `done`, reads the peer's RIB and
 // session state, tears everything down, and evaluates expect.yaml.
 
@@ -10,6 +10,8 @@ import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import { loadFixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
 import type { DaemonKindName, LabTopology } from '../lab/model.ts';
+import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
+import { livePeerLabel, parseLivePeer, placeThirdPartyPeer, type ThirdPartyPeer } from './live-peer.ts';
 import { LINK_IF, PEER_NODE, REPLAY_NODE } from './fixture.ts';
 import type { PlayerEvent } from './player.ts';
 import { readRecording, type Recording } from './recording.ts';
@@ -22,7 +24,10 @@ const playerMain = join(here, 'player-main.ts');
 const tsxLoader = join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
 
 export interface RunReplayOptions {
-  against?: DaemonKindName;
+  /** frr | gobgp | bird | docker:IMAGE | external:ADDRESS (default: the fixture's peer kind). */
+  against?: string;
+  /** --speaker-profile / --speaker-config / --external-interface for docker: and external: peers. */
+  thirdParty?: ThirdPartyOptions;
   runsRoot?: string;
   /** Override expect.yaml's replay.speed (recorded gaps divided by this). */
   speed?: number;
@@ -32,7 +37,8 @@ export interface RunReplayOptions {
 
 export interface ReplayRun {
   fixture: string;
-  against: DaemonKindName;
+  /** frr | gobgp | bird | docker:IMAGE | external:ADDRESS */
+  against: string;
   version: string;
   recording: Recording;
   observation: ReplayObservation;
@@ -64,10 +70,13 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const replayNode = topology.nodes.find((n) => n.name === REPLAY_NODE);
   const peerNode = topology.nodes.find((n) => n.name === PEER_NODE);
   if (!replayNode || !peerNode) throw new Error(`${fixture.dir}: a replay fixture needs nodes "${REPLAY_NODE}" and "${PEER_NODE}"`);
-  const against = opts.against ?? (peerNode.kind as DaemonKindName);
-  if (!['frr', 'gobgp', 'bird'].includes(against)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${against}`);
-  if (against !== peerNode.kind) {
-    peerNode.kind = against;
+  if (!opts.against && !['frr', 'gobgp', 'bird'].includes(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${peerNode.kind}`);
+  const livePeer = parseLivePeer(opts.against ?? peerNode.kind);
+  const against = livePeerLabel(livePeer);
+  let thirdParty: ThirdPartyPeer | null = null;
+  if (livePeer.kind !== 'daemon') thirdParty = await placeThirdPartyPeer(livePeer, peerNode, opts.thirdParty ?? {});
+  else if (livePeer.daemon !== peerNode.kind) {
+    peerNode.kind = livePeer.daemon;
     delete peerNode.frrConfig; // an FRR config says nothing to GoBGP or BIRD
   }
   const recordingFile = join(fixture.dir, 'recording.json');
@@ -86,7 +95,8 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const hook: SpeakerHook = async ({ backend, node, dir }) => {
     mkdirSync(dir, { recursive: true });
     eventsFile = join(dir, 'events.jsonl');
-    for (const [name, cidr] of sidecar.linkIpv6 ? ([[node.name, sidecar.linkIpv6.played], [PEER_NODE, sidecar.linkIpv6.peer]] as const) : []) {
+    const linkIpv6 = sidecar.linkIpv6 ? [[node.name, sidecar.linkIpv6.played], [PEER_NODE, sidecar.linkIpv6.peer]] as const : [];
+    for (const [name, cidr] of linkIpv6.filter(([name]) => name !== PEER_NODE || !thirdParty?.ownsAddresses)) {
       const added = await backend.exec(name, ['ip', '-6', 'addr', 'add', cidr, 'dev', LINK_IF, 'nodad']);
       if (added.code !== 0) throw new Error(`adding ${cidr} to ${name}:${LINK_IF} failed: ${added.stderr.trim()}`);
     }
@@ -100,8 +110,15 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
     return [await backend.spawn(node.name, argv, { label: 'replay', logFile: join(dir, 'replay.log') })];
   };
 
-  const version = await daemonVersion(against);
-  const lab: Lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers: { [REPLAY_NODE]: hook } });
+  const version = livePeer.kind === 'daemon' ? await daemonVersion(livePeer.daemon) : against;
+  const speakers: Record<string, SpeakerHook> = { [REPLAY_NODE]: hook, ...(thirdParty && { [PEER_NODE]: thirdParty.hook }) };
+  let lab: Lab;
+  try {
+    lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers });
+  } catch (err) {
+    await thirdParty?.release();
+    throw err;
+  }
   let events: PlayerEvent[] = [];
   const ribs: Record<string, RouteEntry[]> = {};
   let peerSessions: SessionState[] = [];
@@ -116,11 +133,18 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    ribs[PEER_NODE] = await lab.node(PEER_NODE).rib().catch(() => []);
-    ribs[`${PEER_NODE}:fib`] = await lab.node(PEER_NODE).fib().catch(() => []);
-    peerSessions = await lab.node(PEER_NODE).sessions().catch(() => []);
+    if (thirdParty) {
+      // An image's RIB comes from its profile's rib query; a device's is not ours to read (route checks then fail with "no RIB").
+      const rib = await thirdParty.rib(lab.runId).catch(() => null);
+      if (rib) ribs[PEER_NODE] = rib;
+    } else {
+      ribs[PEER_NODE] = await lab.node(PEER_NODE).rib().catch(() => []);
+      ribs[`${PEER_NODE}:fib`] = await lab.node(PEER_NODE).fib().catch(() => []);
+      peerSessions = await lab.node(PEER_NODE).sessions().catch(() => []);
+    }
   } finally {
     await lab.stop();
+    await thirdParty?.release();
   }
   // What the peer does after `done` (a Cease when the lab stops it) is not part of the replay.
   const pcap = join(lab.runDir, 'pcaps', `${PEER_NODE}-${LINK_IF}.pcap`);

@@ -26,8 +26,17 @@ describe('peerproof fixture from-pcap / replay (arguments, no lab)', () => {
     const notCapture = cli('fixture', 'from-pcap', 'package.json', '--out', join(tmp, 'y'));
     expect(notCapture.status).toBe(2);
     expect(notCapture.stderr).toContain('not a pcap or pcapng file');
+    const unknown = cli('replay', 'pcaps/frr-gobgp-as4-addpath.pcap', '--against', 'quagga');
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toContain('expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS');
+  });
+
+  it('asks for the flags a docker:/external: peer needs, as `peerproof run` does, before any lab', () => {
     const docker = cli('replay', 'pcaps/frr-gobgp-as4-addpath.pcap', '--against', 'docker:vendor/bgp:1');
-    expect(docker.status).not.toBe(0);
-    expect(docker.stderr).toContain('not supported yet');
+    expect(docker.status).toBe(2);
+    expect(docker.stderr).toContain('--against docker:vendor/bgp:1 needs --speaker-profile FILE');
+    const external = cli('fixture', 'run', 'fixtures/field-extended-nexthop-one-side', '--against', 'external:10.90.0.2');
+    expect(external.status).toBe(2);
+    expect(external.stderr).toContain('--against external:10.90.0.2 needs --external-interface IFNAME');
   });
 });

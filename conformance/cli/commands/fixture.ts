@@ -15,12 +15,30 @@ function parseStream(value: string): number {
   return Number(value);
 }
 
-/** frr|gobgp|bird, or docker:IMAGE / external:ADDR (refused with a reason until the suite's adapters exist). */
-function parseAgainst(value: string): Daemon {
-  if ((DAEMONS as readonly string[]).includes(value)) return value as Daemon;
-  if (/^(docker|external):.+/.test(value))
-    throw new InvalidArgumentError(`"${value}": replaying against docker:/external: speakers is not supported yet (it needs the suite's speaker adapters); use frr, gobgp or bird`);
-  throw new InvalidArgumentError(`"${value}": expected frr, gobgp or bird (docker:IMAGE and external:ADDR are not supported yet)`);
+/** frr | gobgp | bird | docker:IMAGE | external:ADDRESS (the same forms `peerproof run --speaker` takes). */
+function parseAgainst(value: string): string {
+  if ((DAEMONS as readonly string[]).includes(value) || /^(docker|external):.+/.test(value)) return value;
+  throw new InvalidArgumentError(`"${value}": expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS`);
+}
+
+interface ThirdPartyFlags {
+  speakerProfile?: string;
+  speakerConfig?: string;
+  externalInterface?: string;
+}
+
+/** The flags a docker:/external: peer needs, as `peerproof run` takes them; a message for the user when one is missing. */
+function thirdPartyProblem(against: string | undefined, flags: ThirdPartyFlags): string | null {
+  if (against?.startsWith('docker:') && !flags.speakerProfile) return `--against ${against} needs --speaker-profile FILE (config path, start command; see conformance/lab/speakers/README.md)`;
+  if (against?.startsWith('external:') && !flags.externalInterface) return `--against ${against} needs --external-interface IFNAME (the host interface that reaches the device)`;
+  return null;
+}
+
+function withThirdPartyOptions(command: Command): Command {
+  return command
+    .option('--speaker-profile <file>', 'profile of a docker:IMAGE peer (config path, start command, rib query), as for `peerproof run`')
+    .option('--speaker-config <file>', 'config template of a docker:IMAGE peer, rendered for the fixture\'s peer node (overrides the profile\'s)')
+    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)');
 }
 
 function parseSpeed(value: string): number {
@@ -89,48 +107,56 @@ export function register(program: Command): void {
       }
     });
 
-  fixture
-    .command('run')
-    .description('Replay a fixture against a live FRR, GoBGP or BIRD in the lab and judge expect.yaml (root)')
-    .argument('<fixture>', 'replay fixture folder')
-    .option('--against <kind>', 'frr | gobgp | bird (default: the fixture\'s peer kind)', parseAgainst)
-    .option('--speed <x>', 'divide recorded gaps by this (default: expect.yaml replay.speed, else 1)', parseSpeed)
-    .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
-    .action(async (dir: string, opts: { against?: Daemon; runsDir?: string; speed?: number }) => {
-      if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
-      await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed);
-    });
+  withThirdPartyOptions(
+    fixture
+      .command('run')
+      .description('Replay a fixture against a live FRR, GoBGP or BIRD in the lab, the user\'s image or a real device, and judge expect.yaml (root)')
+      .argument('<fixture>', 'replay fixture folder')
+      .option('--against <kind>', 'frr | gobgp | bird | docker:IMAGE | external:ADDRESS (default: the fixture\'s peer kind)', parseAgainst)
+      .option('--speed <x>', 'divide recorded gaps by this (default: expect.yaml replay.speed, else 1)', parseSpeed)
+      .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)'),
+  ).action(async (dir: string, opts: { against?: string; runsDir?: string; speed?: number } & ThirdPartyFlags) => {
+    if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
+    const problem = thirdPartyProblem(opts.against, opts);
+    if (problem) return fail('fixture run', problem);
+    await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed, opts);
+  });
 
-  program
-    .command('replay')
-    .description('Replay one side of a captured BGP conversation against a live daemon and show what it did (root)')
-    .argument('<capture>', 'capture file (pcap, nanosecond pcap or pcapng)')
-    .requiredOption('--against <kind>', 'frr | gobgp | bird', parseAgainst)
-    .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
-    .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
-    .option('--speed <x>', 'divide recorded gaps by this (default 10, gaps capped at 1 s)', parseSpeed)
-    .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)')
-    .action(async (capture: string, opts: { against: Daemon; stream?: number; side?: string; runsDir?: string; speed?: number }) => {
-      // FRR runs as user frr and must read the fixture: the temporary folder is opened up.
-      const tmp = mkdtempSync(join(tmpdir(), 'pp-replay-'));
-      chmodSync(tmp, 0o755);
+  withThirdPartyOptions(
+    program
+      .command('replay')
+      .description('Replay one side of a captured BGP conversation against a live daemon, the user\'s image or a real device and show what it did (root)')
+      .argument('<capture>', 'capture file (pcap, nanosecond pcap or pcapng)')
+      .requiredOption('--against <kind>', 'frr | gobgp | bird | docker:IMAGE | external:ADDRESS', parseAgainst)
+      .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
+      .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
+      .option('--speed <x>', 'divide recorded gaps by this (default 10, gaps capped at 1 s)', parseSpeed)
+      .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)'),
+  ).action(async (capture: string, opts: { against: string; stream?: number; side?: string; runsDir?: string; speed?: number } & ThirdPartyFlags) => {
+    const problem = thirdPartyProblem(opts.against, opts);
+    if (problem) return fail('replay', problem);
+    // FRR runs as user frr and must read the fixture: the temporary folder is opened up.
+    const tmp = mkdtempSync(join(tmpdir(), 'pp-replay-'));
+    chmodSync(tmp, 0o755);
+    try {
+      const dir = join(tmp, 'fixture');
+      let lines: string[];
       try {
-        const dir = join(tmp, 'fixture');
-        let lines: string[];
-        try {
-          lines = await captureToFixture(capture, dir, { stream: opts.stream, side: opts.side, peer: opts.against });
-        } catch (err) {
-          return fail('replay', (err as Error).message);
-        }
-        process.stdout.write(lines.slice(0, -1).join('\n') + '\n');
-        await runAndPrint('replay', dir, opts.against, opts.runsDir, opts.speed);
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
+        // A docker:/external: peer replaces the fixture's daemon node; its kind only fills the files.
+        const peer = (DAEMONS as readonly string[]).includes(opts.against) ? (opts.against as Daemon) : 'frr';
+        lines = await captureToFixture(capture, dir, { stream: opts.stream, side: opts.side, peer });
+      } catch (err) {
+        return fail('replay', (err as Error).message);
       }
-    });
+      process.stdout.write(lines.slice(0, -1).join('\n') + '\n');
+      await runAndPrint('replay', dir, opts.against, opts.runsDir, opts.speed, opts);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 }
 
-async function runAndPrint(command: string, dir: string, against: Daemon | undefined, runsDir: string | undefined, speed?: number): Promise<void> {
+async function runAndPrint(command: string, dir: string, against: string | undefined, runsDir: string | undefined, speed: number | undefined, flags: ThirdPartyFlags): Promise<void> {
   const [{ runReplayFixture }, { sessionTable, verdictLines }, { requireRoot }] = await Promise.all([
     import('../../replay/run.ts'),
     import('../../replay/report.ts'),
@@ -139,7 +165,8 @@ async function runAndPrint(command: string, dir: string, against: Daemon | undef
   try {
     requireRoot();
     const started = Date.now() / 1000;
-    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed });
+    const thirdParty = { profile: flags.speakerProfile && resolve(flags.speakerProfile), config: flags.speakerConfig, externalInterface: flags.externalInterface };
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty });
     process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
     process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : 1;
   } catch (err) {

@@ -10,7 +10,7 @@ import { runReplayFixture, type ReplayRun } from '../run.ts';
 
 export interface FieldResult {
   fixture: string;
-  against: DaemonKindName;
+  against: string;
   version: string;
   verdict: string;
   /** One line: session outcome, NOTIFICATIONs, checks that held. */

@@ -1,0 +1,77 @@
+// The live peer a replay runs against: a lab daemon (frr | gobgp | bird), the user's image
+// (docker:IMAGE, run the way `peerproof run --speaker docker:IMAGE` runs it) or a real device
+// (external:ADDRESS, reached through --external-interface the way `peerproof run` reaches it).
+// The speaker machinery of conformance/lab/speakers does the work; this module only points it
+// at the fixture's `peer` node.
+import type { RouteEntry } from '../lab/kinds/index.ts';
+import type { SpeakerHook } from '../lab/lab.ts';
+import type { DaemonKindName, LabNode } from '../lab/model.ts';
+import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
+import { PEER_NODE } from './fixture.ts';
+
+const DAEMONS: readonly DaemonKindName[] = ['frr', 'gobgp', 'bird'];
+
+export type LivePeer = { kind: 'daemon'; daemon: DaemonKindName } | { kind: 'docker'; image: string } | { kind: 'external'; address: string };
+
+/** `frr`, `docker:IMAGE` or `external:ADDRESS` -> the peer; throws with the accepted forms. */
+export function parseLivePeer(value: string): LivePeer {
+  if ((DAEMONS as readonly string[]).includes(value)) return { kind: 'daemon', daemon: value as DaemonKindName };
+  const third = /^(docker|external):(.+)$/.exec(value);
+  if (third?.[1] === 'docker') return { kind: 'docker', image: third[2]! };
+  if (third?.[1] === 'external') return { kind: 'external', address: third[2]! };
+  throw new Error(`"${value}": expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS`);
+}
+
+export function livePeerLabel(peer: LivePeer): string {
+  return peer.kind === 'daemon' ? peer.daemon : peer.kind === 'docker' ? `docker:${peer.image}` : `external:${peer.address}`;
+}
+
+/** A docker or external peer placed on the fixture's `peer` node. */
+export interface ThirdPartyPeer {
+  hook: SpeakerHook;
+  /** The peer's RIB after the replay, or null when it cannot be read (no profile rib query, a device). */
+  rib: (runId: string) => Promise<RouteEntry[] | null>;
+  /** The device owns the peer's addresses: the replay must not add the recorded IPv6 ones to the node. */
+  ownsAddresses: boolean;
+  /** Called once the lab is down (stops a docker engine this process started). */
+  release: () => Promise<void>;
+}
+
+/**
+ * Turns the fixture's `peer` node (a daemon node) into a speaker node run by the user's image or
+ * bridged to the user's device, and returns its hook. The node keeps its addresses, neighbour
+ * and announcements: they are what the image's template is rendered from, and what a device
+ * must be configured with.
+ */
+export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemon' }>, peerNode: LabNode, third: ThirdPartyOptions): Promise<ThirdPartyPeer> {
+  peerNode.kind = 'speaker';
+  delete peerNode.frrConfig;
+  delete peerNode.standIn;
+  const { placeSpeaker } = await import('../lab/speakers/place.ts');
+  if (peer.kind === 'docker') {
+    // Only the peer node is offered: the replay node is a speaker node too, but it runs the player.
+    const placed = await placeSpeaker({ kind: 'docker', image: peer.image }, { name: 'replay-peer', nodes: [peerNode], links: [] }, { thirdParty: third });
+    const [{ containerRib, stopEngineIfStartedHere }, { loadProfileFile }] = await Promise.all([import('../lab/speakers/container.ts'), import('../lab/speakers/profile.ts')]);
+    const profile = loadProfileFile(third.profile!);
+    return {
+      hook: placed.hooks[PEER_NODE]!,
+      rib: (runId) => containerRib(profile, runId, PEER_NODE),
+      ownsAddresses: false,
+      release: stopEngineIfStartedHere,
+    };
+  }
+  const { checkExternalInterface, externalDeviceHook, externalHost } = await import('../lab/speakers/external.ts');
+  if (!third.externalInterface) throw new Error(`external:${peer.address} needs --external-interface IFNAME (the host interface that reaches the device)`);
+  const host = externalHost(peer.address);
+  const addresses = Object.values(peerNode.interfaces).flat().map((c) => c.split('/')[0]!);
+  if (!addresses.includes(host)) throw new Error(`external:${peer.address}: the fixture's peer is ${addresses.join(', ')}; ${externalDeviceSetup(peerNode)}`);
+  await checkExternalInterface(third.externalInterface);
+  return { hook: externalDeviceHook(third.externalInterface), rib: async () => null, ownsAddresses: true, release: async () => undefined };
+}
+
+/** What the user configures on a device before `--against external:ADDRESS`, from the fixture. */
+export function externalDeviceSetup(peerNode: LabNode): string {
+  const addresses = Object.values(peerNode.interfaces).flat().join(', ');
+  const sessions = peerNode.neighbors.map((n) => `neighbour ${n.address} AS ${n.asn}`).join(', ');
+  return `configure the device with ${addresses}, AS ${peerNode.asn ?? '?'}, router id ${peerNode.routerId ?? '(any)'}, ${sessions || 'no neighbour'}; the device opens the session (the replay only listens)`;
+}
