@@ -323,6 +323,9 @@ async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: stri
         ...(allure ? [['allure-vitest/reporter', { resultsDir: join(reportDir, ALLURE_RESULTS_DIR) }] as [string, Record<string, unknown>]] : []),
       ],
       pool: 'forks',
+      // One worker keeps its module cache across the case files of a lab: importing the lab, checks
+      // and codec once instead of once per case file saves most of the harness time.
+      isolate: false,
       fileParallelism: false,
       maxWorkers: 1,
       testTimeout: 120_000,
