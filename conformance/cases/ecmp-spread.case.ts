@@ -3,11 +3,10 @@
 // captures of their links (each flow must stick to one node; the spread within a bound).
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { capturedMessages, pollUntil, timedWait } from '../checks/captured.ts';
+import { sentPrefixEvents, pollUntil, timedWait } from '../checks/captured.ts';
 import { spreadOf, udpSourcePortsInFile } from '../checks/flow-spread.ts';
 import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
-import { sentBy } from '../checks/update-encoding.ts';
-import { isAnnounced, prefixEvents } from '../checks/withdrawals.ts';
+import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { runFlows } from '../traffic/run-flows.ts';
 import { defineCase } from './harness.ts';
@@ -26,7 +25,7 @@ defineCase('ecmp.spread', {
     const captured = speakerSessions(lab.topology).filter((s) => s.ifname && s.peerNode);
     const announcers = new Map<string, string[]>();
     for (const s of captured) {
-      const events = prefixEvents(sentBy(capturedMessages(captureFileName(lab.runDir, s.speakerNode, s.ifname!)), { speaker: s.speakerAddress, peer: s.peerAddress }));
+      const events = sentPrefixEvents(captureFileName(lab.runDir, s.speakerNode, s.ifname!), s);
       for (const p of new Set(events.map((e) => e.prefix))) {
         if (!p.endsWith('/32') || !isAnnounced(events, p) || announcers.get(p)?.includes(s.speakerNode)) continue;
         announcers.set(p, [...(announcers.get(p) ?? []), s.speakerNode]);

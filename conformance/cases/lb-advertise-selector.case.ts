@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
-import { capturedMessages, pollUntil } from '../checks/captured.ts';
+import { sentPrefixEvents, pollUntil } from '../checks/captured.ts';
 import { expectedVips, judgeSelectorAdvertisements } from '../checks/selector-advertisements.ts';
 import { speakerSessions } from '../checks/sessions.ts';
-import { sentBy } from '../checks/update-encoding.ts';
-import { isAnnounced, prefixEvents } from '../checks/withdrawals.ts';
+import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { agentClusterDir, k8sNodeFor } from '../lab/speakers/reference.ts';
 import { defineCase } from './harness.ts';
@@ -41,7 +40,7 @@ defineCase('lb.advertise-selector', {
 
     const judge = () =>
       sessions.map((s) => {
-        const events = prefixEvents(sentBy(capturedMessages(s.file), { speaker: s.speakerAddress, peer: s.peerAddress }));
+        const events = sentPrefixEvents(s.file, s);
         const announced = [...new Set(events.map((e) => e.prefix))].filter((p) => isAnnounced(events, p));
         return { s, announced, problems: judgeSelectorAdvertisements({ session: s.name, announced }, s.expected) };
       });

@@ -5,10 +5,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
-import { capturedMessages, pollUntil } from '../checks/captured.ts';
+import { sentPrefixEvents, pollUntil } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
-import { sentBy } from '../checks/update-encoding.ts';
-import { firstWithdrawalAfter, isAnnounced, prefixEvents } from '../checks/withdrawals.ts';
+import { firstWithdrawalAfter, isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { agentClusterDir } from '../lab/speakers/reference.ts';
 import { defineCase } from './harness.ts';
@@ -55,7 +54,7 @@ defineCase('lb.withdraw', {
     const read = () =>
       sessions.map((s) => {
         const file = captureFileName(lab.runDir, s.speakerNode, s.ifname!);
-        return { s, events: prefixEvents(sentBy(capturedMessages(file), { speaker: s.speakerAddress, peer: s.peerAddress })) };
+        return { s, events: sentPrefixEvents(file, s) };
       });
     // What the speaker announces now, from the wire.
     const before = read();

@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import { decodeCapture } from '../capture/decode-capture.ts';
+import { sentBy } from './update-encoding.ts';
+import { prefixEvents, type PrefixEvent } from './withdrawals.ts';
 
 export function capturedMessages(file: string): DecodedMessage[] {
   if (!existsSync(file)) return [];
@@ -43,4 +45,9 @@ export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) 
   } finally {
     waitedMs += Date.now() - start;
   }
+}
+
+/** The prefix announcements and withdrawals one session's speaker sent, from its link capture. */
+export function sentPrefixEvents(file: string, ends: { speakerAddress: string; peerAddress: string }): PrefixEvent[] {
+  return prefixEvents(sentBy(capturedMessages(file), { speaker: ends.speakerAddress, peer: ends.peerAddress }));
 }
