@@ -215,7 +215,9 @@ export class Lab {
       const members = this.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.name).map((e) => e.ifname);
       ip.push(...bridgeCommands(node.name, members));
     }
-    for (const [ifname, addresses] of Object.entries(node.interfaces)) for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname]);
+    // IPv6 addresses skip duplicate address detection, so a session can use them at once.
+    for (const [ifname, addresses] of Object.entries(node.interfaces))
+      for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
     for (const a of node.loopback) ip.push(['addr', 'add', a, 'dev', 'lo']);
     for (const command of node.exec) {
       const [tool, ...args] = command.trim().split(/\s+/);
