@@ -23,7 +23,7 @@ export function renderBgpd(node: LabNode): string {
     lines.push(` neighbor ${n.address} advertisement-interval 0`);
     if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
     if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
-    // FRR 8.4 puts the capability in its OPEN on IPv6 sessions only.
+    // FRR 8.4 puts the capability in its OPEN on IPv6 sessions (an IPv6 neighbour address) only.
     if (n.extendedNexthop) lines.push(` neighbor ${n.address} capability extended-nexthop`);
   }
   for (const family of ['ipv4', 'ipv6'] as const) {
@@ -33,9 +33,13 @@ export function renderBgpd(node: LabNode): string {
     lines.push(` address-family ${family} unicast`);
     for (const prefix of announce) lines.push(`  network ${prefix}`);
     lines.push('  maximum-paths 16', '  maximum-paths ibgp 16');
-    // IPv4 unicast is active by default (`frr defaults traditional`); other families are not.
+    // IPv4 unicast is active by default (`frr defaults traditional`) for IPv4 neighbours; IPv6
+    // unicast, and IPv4 unicast over an IPv6 session, are activated explicitly.
     if (family === 'ipv6') for (const n of neighbors) lines.push(`  neighbor ${n.address} activate`);
-    else for (const n of node.neighbors.filter((x) => !neighbors.includes(x))) lines.push(`  no neighbor ${n.address} activate`);
+    else {
+      for (const n of neighbors.filter((x) => isIpv6(x.address))) lines.push(`  neighbor ${n.address} activate`);
+      for (const n of node.neighbors.filter((x) => !neighbors.includes(x))) lines.push(`  no neighbor ${n.address} activate`);
+    }
     for (const n of neighbors) {
       if (n.rrClient) lines.push(`  neighbor ${n.address} route-reflector-client`);
       const addPath = addPathDirections(n);
@@ -47,6 +51,10 @@ export function renderBgpd(node: LabNode): string {
   }
   lines.push('exit', '');
   return lines.join('\n');
+}
+
+function isIpv6(address: string): boolean {
+  return address.includes(':');
 }
 
 export function renderStaticd(node: LabNode): string {
@@ -111,18 +119,18 @@ export const frrKind: DaemonKind = {
   },
 
   async sessions(ctx) {
-    const json = (await vtyshJson(ctx, 'show bgp ipv4 unicast summary json')) as {
-      peers?: Record<string, { remoteAs?: number; state?: string; pfxRcd?: number }>;
-    };
-    return Object.entries(json.peers ?? {}).map(
-      ([peer, p]): SessionState => ({
-        node: ctx.node.name,
-        peer,
-        peerAsn: p.remoteAs,
-        state: normaliseState(p.state ?? 'Idle'),
-        prefixesReceived: p.pfxRcd,
-      }),
-    );
+    // A neighbour shows in the summary of the families it carries: IPv4 first, IPv6 for those without IPv4.
+    const summaries = ['show bgp ipv4 unicast summary json'];
+    if (ctx.node.neighbors.some((n) => !neighborFamilies(n).includes('ipv4-unicast'))) summaries.push('show bgp ipv6 unicast summary json');
+    const byPeer = new Map<string, SessionState>();
+    for (const command of summaries) {
+      const json = (await vtyshJson(ctx, command)) as { peers?: Record<string, { remoteAs?: number; state?: string; pfxRcd?: number }> };
+      for (const [peer, p] of Object.entries(json.peers ?? {})) {
+        if (byPeer.has(peer)) continue;
+        byPeer.set(peer, { node: ctx.node.name, peer, peerAsn: p.remoteAs, state: normaliseState(p.state ?? 'Idle'), prefixesReceived: p.pfxRcd });
+      }
+    }
+    return [...byPeer.values()];
   },
 
   async ribRoutes(ctx) {

@@ -108,7 +108,7 @@ export const gobgpKind: DaemonKind = {
     const deadline = Date.now() + 5000;
     for (const prefix of ctx.node.announce) {
       for (;;) {
-        const result = await ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', 'ipv4']));
+        const result = await ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
         if (result.code === 0) break;
         if (Date.now() > deadline) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
         await new Promise((r) => setTimeout(r, 50));

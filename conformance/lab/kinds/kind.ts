@@ -56,18 +56,30 @@ export function normaliseState(raw: string): string {
 export async function fibRoutes(backend: Backend, node: string): Promise<RouteEntry[]> {
   const result = await backend.exec(node, ['ip', '-4', '-j', 'route', 'show', 'table', 'main']);
   if (result.code !== 0) throw new Error(`ip route on ${node} failed: ${result.stderr.trim()}`);
-  const rows = JSON.parse(result.stdout || '[]') as Array<{
+  return parseIpRoutes(result.stdout);
+}
+
+/** `ip -4 -j route` rows as RouteEntry[]; a gateway is `gateway`, or `via` for an IPv6 one. */
+export function parseIpRoutes(text: string): RouteEntry[] {
+  const rows = JSON.parse(text || '[]') as Array<{
     dst: string;
     gateway?: string;
     dev?: string;
     type?: string;
-    nexthops?: Array<{ gateway?: string; dev?: string }>;
+    via?: Via;
+    nexthops?: Array<{ gateway?: string; via?: Via; dev?: string }>;
   }>;
   return rows.map((r) => ({
     prefix: r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`,
     nexthops: r.nexthops
-      ? r.nexthops.map((n) => n.gateway ?? n.dev ?? '')
-      : [r.gateway ?? (r.type && r.type !== 'unicast' ? r.type : r.dev ?? '')],
+      ? r.nexthops.map((n) => n.gateway ?? n.via?.host ?? n.dev ?? '')
+      : [r.gateway ?? r.via?.host ?? (r.type && r.type !== 'unicast' ? r.type : r.dev ?? '')],
     table: 'fib' as const,
   }));
+}
+
+/** `ip -j route`'s gateway of another family (RTA_VIA): an IPv4 route `via inet6 ADDR` (RFC 8950). */
+interface Via {
+  family?: string;
+  host?: string;
 }

@@ -3,7 +3,7 @@ import { emptyNode } from '../model.ts';
 import { parseBirdProtocols, parseBirdRoutes, renderBirdConf } from './bird.ts';
 import { parseFrrRib, renderBgpd } from './frr.ts';
 import { parseGobgpRib, renderGobgpToml } from './gobgp.ts';
-import { normaliseState } from './kind.ts';
+import { normaliseState, parseIpRoutes } from './kind.ts';
 
 function router(kind: 'frr' | 'bird' | 'gobgp' | 'speaker') {
   const n = emptyNode('r', kind);
@@ -198,5 +198,61 @@ describe('extended next hop offered to a neighbour', () => {
     expect(renderBirdConf(n, '/x/bird.log')).toContain('export where source != RTS_DEVICE; extended next hop on; };');
     expect(renderBgpd({ ...n, kind: 'frr' })).toContain(' neighbor 10.90.0.1 capability extended-nexthop');
     expect(renderBirdConf(router('bird'), '/x/bird.log')).not.toContain('extended next hop');
+  });
+});
+
+describe('a neighbour over IPv6 transport', () => {
+  const node = (kind: 'frr' | 'bird' | 'gobgp') => {
+    const n = emptyNode('p', kind);
+    n.asn = 65002;
+    n.routerId = '10.90.0.2';
+    n.interfaces = { eth1: ['fd00:90::2/64'] };
+    n.neighbors = [
+      { address: 'fd00:90::1', asn: 65001, extendedNexthop: true },
+      { address: 'fd00:91::1', asn: 65003, families: ['ipv6-unicast'] },
+    ];
+    return n;
+  };
+
+  it('FRR: remote-as on the IPv6 address, IPv4 unicast activated explicitly, the capability asked for', () => {
+    const text = renderBgpd(node('frr'));
+    expect(text).toContain(' neighbor fd00:90::1 remote-as 65001\n');
+    expect(text).toContain(' neighbor fd00:90::1 capability extended-nexthop\n');
+    const ipv4 = text.slice(text.indexOf(' address-family ipv4 unicast'), text.indexOf(' address-family ipv6 unicast'));
+    expect(ipv4).toContain('  neighbor fd00:90::1 activate\n');
+    expect(ipv4).toContain('  no neighbor fd00:91::1 activate\n');
+    const ipv6 = text.slice(text.indexOf(' address-family ipv6 unicast'));
+    expect(ipv6).toContain('  neighbor fd00:91::1 activate\n');
+    expect(ipv6).not.toContain('fd00:90::1');
+    expect(renderBgpd(router('frr'))).not.toMatch(/^  neighbor \S+ activate$/m);
+  });
+
+  it('BIRD: neighbor on the IPv6 address, the channels its families say, extended next hop in the ipv4 channel', () => {
+    const text = renderBirdConf(node('bird'), '/x/bird.log');
+    expect(text).toContain('  neighbor fd00:90::1 as 65001;\n');
+    expect(text).toContain('  ipv4 { import all; export where source != RTS_DEVICE; extended next hop on; };');
+    expect(text).toContain('  neighbor fd00:91::1 as 65003;\n  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;\n  direct;\n  ipv6 {');
+  });
+
+  it('GoBGP: the IPv6 neighbour address with its afi-safis (it has no setting to offer extended next hop)', () => {
+    const text = renderGobgpToml(node('gobgp'));
+    expect(text).toContain('    neighbor-address = "fd00:90::1"\n');
+    expect(text).toContain('    neighbor-address = "fd00:91::1"\n');
+    expect(text.match(/afi-safi-name = "ipv4-unicast"/g)).toHaveLength(1);
+    expect(text.match(/afi-safi-name = "ipv6-unicast"/g)).toHaveLength(1);
+    expect(text).not.toMatch(/extended|nexthop/i);
+  });
+
+  it('kernel FIB: an IPv4 route via an IPv6 gateway (`via inet6`) keeps that gateway as its next hop', () => {
+    const json = JSON.stringify([
+      { dst: '10.94.3.0/24', nhid: 8, via: { family: 'inet6', host: 'fd00:90::1' }, dev: 'eth1', protocol: 'bgp', metric: 20, flags: [] },
+      { dst: '10.94.4.0/24', nexthops: [{ via: { family: 'inet6', host: 'fe80::1' }, dev: 'eth1' }, { gateway: '10.0.0.1', dev: 'eth2' }] },
+      { dst: '10.90.0.0/24', dev: 'eth1', protocol: 'kernel', scope: 'link' },
+    ]);
+    expect(parseIpRoutes(json)).toEqual([
+      { prefix: '10.94.3.0/24', nexthops: ['fd00:90::1'], table: 'fib' },
+      { prefix: '10.94.4.0/24', nexthops: ['fe80::1', '10.0.0.1'], table: 'fib' },
+      { prefix: '10.90.0.0/24', nexthops: ['eth1'], table: 'fib' },
+    ]);
   });
 });
