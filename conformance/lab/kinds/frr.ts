@@ -1,4 +1,4 @@
-import { copyFileSync, chownSync } from 'node:fs';
+import { copyFileSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
@@ -70,6 +70,22 @@ export function renderZebra(node: LabNode): string {
   return `hostname ${node.name}\n${multihop ? 'ip nht resolve-via-default\n' : ''}`;
 }
 
+/**
+ * bgpd refuses an IPv6 session ("nexthop_set failed") while the interface's link-local address is
+ * still tentative (duplicate address detection runs for a second or two after the link comes up);
+ * a peer that accepts only one connection (the replay) would never see it retry.
+ */
+async function waitForLinkLocalAddresses(backend: Backend, node: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
+    const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
+    if (result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0)) return;
+    if (Date.now() > deadline) return; // bgpd's own connect retry is the fallback
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function paths(dir: string) {
   return { zserv: join(dir, 'zserv.api') };
 }
@@ -94,6 +110,7 @@ export const frrKind: DaemonKind = {
   },
 
   async start({ backend, node, dir }) {
+    if (node.neighbors.some((n) => isIpv6(n.address))) await waitForLinkLocalAddresses(backend, node.name);
     const { zserv } = paths(dir);
     const argvOf = (daemon: string) => {
       const config = node.frrConfig ? join(dir, 'frr.conf') : join(dir, `${daemon}.conf`);
@@ -110,6 +127,9 @@ export const frrKind: DaemonKind = {
       ];
     };
     const opts = (daemon: string) => ({ label: daemon, logFile: join(dir, `${daemon}.out`) });
+    // A socket file left by a killed zebra (a restart) would pass the wait below at once: bgpd
+    // would find nobody listening and retry zserv only 10 s later, its routes kept out of the FIB.
+    rmSync(zserv, { force: true });
     const zebra = await backend.spawn(node.name, argvOf('zebra'), opts('zebra'));
     // bgpd and staticd retry the zserv connection, but starting them after zebra's socket
     // exists saves that retry's delay.
