@@ -1,5 +1,6 @@
 import { copyFileSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Backend } from '../backend.ts';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
