@@ -23,7 +23,29 @@ describe('replay fixtures', () => {
       peer: '10.77.0.2/30',
       addressMap: { '192.0.2.1': '10.77.0.1', '198.51.100.1': '10.77.0.2' },
     });
-    expect(planLink(withEndpoints('fd00:0:2::2', 'fd00:0:2::1')).ipv6).toEqual({ played: 'fd00:0:2::2/64', peer: 'fd00:0:2::1/64' });
+    // IPv6 endpoints: the session runs over IPv6; a link-local or a far-apart pair moves to fd00:77::/64.
+    expect(planLink(withEndpoints('fd00:0:2::2', 'fd00:0:2::1'))).toEqual({ played: 'fd00:0:2::2/64', peer: 'fd00:0:2::1/64', addressMap: {} });
+    expect(planLink(withEndpoints('fe80::1', 'fe80::2'))).toEqual({ played: 'fd00:77::1/64', peer: 'fd00:77::2/64', addressMap: { 'fe80::1': 'fd00:77::1', 'fe80::2': 'fd00:77::2' } });
+    expect(planLink(withEndpoints('2001:db8:1::1', '2001:db8:2::1')).addressMap).toEqual({ '2001:db8:1::1': 'fd00:77::1', '2001:db8:2::1': 'fd00:77::2' });
+    expect(() => planLink(withEndpoints('10.0.0.1', 'fd00::1'))).toThrow(/different families/);
+  });
+
+  it('a capture of an IPv6 session makes a fixture whose session runs over IPv6, the peer set up as the recorded one offered', () => {
+    const recording = recordingFromCapture(golden('gobgp-bird-ipv6-addpath.pcapng'), { file: 'gobgp-bird-ipv6-addpath.pcapng' });
+    const dir = join(tmp, 'from-ipv6');
+    writeReplayFixture(dir, recording, { peerKind: 'bird', title: 't', expect: defaultExpect(recording) });
+    const { nodes } = loadFixture(dir).topology;
+    const [replay, peer] = ['replay', 'peer'].map((name) => nodes.find((n) => n.name === name)!);
+    expect(replay!.interfaces.eth1).toEqual(['fd00:0:2::2/64']);
+    expect(replay!.neighbors[0]).toMatchObject({ address: 'fd00:0:2::1' });
+    expect(peer!.interfaces.eth1).toEqual(['fd00:0:2::1/64']);
+    // The recorded peer's OPEN offered IPv6 unicast with ADD-PATH both ways, and no extended next hop.
+    expect(peer!.neighbors[0]).toEqual({ address: 'fd00:0:2::2', asn: 65020, families: ['ipv6-unicast'], addPath: true, expectEstablished: false });
+    expect(peer!.routerId).toBe(recording.peer.bgpId);
+    const sidecar = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as Record<string, unknown>;
+    expect(sidecar.addressMap).toEqual({});
+    expect(sidecar.linkIpv6).toBeUndefined();
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain('the session runs over IPv6');
   });
 
   it('writes a fixture from a golden capture that the lab loader accepts', () => {

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { Capability } from '../../reference/bgp/wire/types.ts';
 import type { AddressFamily, DaemonKindName } from '../lab/model.ts';
 import type { Recording } from './recording.ts';
 import type { ExpectFile } from './symptoms.ts';
@@ -18,38 +19,65 @@ export interface LinkPlan {
   peer: string; // CIDR on the peer node
   /** Recorded address -> lab address, for addresses that had to move. */
   addressMap: Record<string, string>;
-  /** IPv6 addresses (CIDR) the replay adds to the link ends itself: the lab's fixtures are IPv4 only. */
+  /** IPv6 addresses (CIDR) the replay adds to the link ends of an IPv4 session (IPv6 next hops of a recording made over IPv4). */
   ipv6?: { played: string; peer: string };
 }
 
 /**
- * Keeps the recorded addresses when they share a /24 (IPv4) or /64 (IPv6), so recorded next hops
- * stay valid byte for byte; otherwise moves both onto a fresh link subnet and maps them.
+ * Keeps the recorded addresses when they share a /24 (IPv4) or /64 (IPv6, not link-local), so
+ * recorded next hops stay valid byte for byte; otherwise moves both onto a fresh link subnet of
+ * the same family and maps them. The session runs over the recorded family.
  */
 export function planLink(recording: Recording): LinkPlan {
   const a = recording.played.address;
   const b = recording.peer.address;
   const v6 = a.includes(':');
   if (v6 !== b.includes(':')) throw new Error(`recorded endpoints ${a} and ${b} are of different families`);
-  if (!v6 && a !== b && a.split('.').slice(0, 3).join('.') === b.split('.').slice(0, 3).join('.') && !/\.(0|255)$/.test(a) && !/\.(0|255)$/.test(b))
+  if (v6) {
+    const [ga, gb] = [ipv6Groups(a), ipv6Groups(b)];
+    if (ga && gb && a !== b && ga.slice(0, 4).every((g, i) => g === gb[i]) && !isLinkLocal(ga) && ga[7] !== 0 && gb[7] !== 0)
+      return { played: `${a}/64`, peer: `${b}/64`, addressMap: {} };
+    return { played: 'fd00:77::1/64', peer: 'fd00:77::2/64', addressMap: { [a]: 'fd00:77::1', [b]: 'fd00:77::2' } };
+  }
+  if (a !== b && a.split('.').slice(0, 3).join('.') === b.split('.').slice(0, 3).join('.') && !/\.(0|255)$/.test(a) && !/\.(0|255)$/.test(b))
     return { played: `${a}/24`, peer: `${b}/24`, addressMap: {} };
-  // The lab builds IPv4 links: an IPv6 conversation runs over an IPv4 session between the same two
-  // nodes, whose link also carries the recorded IPv6 addresses, so recorded IPv6 next hops resolve.
-  if (v6) return { played: '10.77.0.1/30', peer: '10.77.0.2/30', addressMap: {}, ipv6: { played: `${a}/64`, peer: sameV6Slash64(a, b) ? `${b}/64` : `${b}/128` } };
   return { played: '10.77.0.1/30', peer: '10.77.0.2/30', addressMap: { [a]: '10.77.0.1', [b]: '10.77.0.2' } };
 }
 
-function sameV6Slash64(a: string, b: string): boolean {
-  const expand = (x: string) => {
-    const [head, tail = ''] = x.split('::');
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    const groups = x.includes('::') ? [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-    return groups.map((g) => parseInt(g || '0', 16));
-  };
-  const ea = expand(a);
-  const eb = expand(b);
-  return ea.slice(0, 4).every((g, i) => g === eb[i]);
+/** The eight 16-bit groups of an IPv6 address; null when it is not one. */
+function ipv6Groups(address: string): number[] | null {
+  if (!/^[0-9a-fA-F:]+$/.test(address) || address.split('::').length > 2) return null;
+  const [head, tail = ''] = address.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.length === 8 && groups.every((g) => g.length <= 4) ? groups.map((g) => parseInt(g || '0', 16)) : null;
+}
+
+/** fe80::/10 needs a scope (interface) to be used; the lab does not peer on link-local addresses. */
+function isLinkLocal(groups: number[]): boolean {
+  return (groups[0]! & 0xffc0) === 0xfe80;
+}
+
+/** The families the recorded peer carried (its OPEN's multiprotocol IPv4/IPv6 unicast), else the played side's. */
+export function recordedFamilies(recording: Recording): AddressFamily[] {
+  const of = (caps: Capability[]) =>
+    [...new Set(caps.flatMap((c): AddressFamily[] => (c.name === 'multiprotocol' && c.safi === 1 ? (c.afi === 1 ? ['ipv4-unicast'] : c.afi === 2 ? ['ipv6-unicast'] : []) : [])))].sort();
+  const peer = of(recording.peer.capabilities);
+  const families = peer.length > 0 ? peer : of(recording.played.capabilities);
+  return families.length > 0 ? families : ['ipv4-unicast'];
+}
+
+/** The ADD-PATH directions the recorded peer offered (one setting for all its families), if any. */
+export function recordedAddPath(recording: Recording): boolean | 'send' | 'receive' | undefined {
+  const modes = new Set(recording.peer.capabilities.flatMap((c) => (c.name === 'add-path' ? c.entries.map((e) => e.mode) : [])));
+  if (modes.has('both') || (modes.has('send') && modes.has('receive'))) return true;
+  return modes.has('send') ? 'send' : modes.has('receive') ? 'receive' : undefined;
+}
+
+/** Whether the recorded peer offered RFC 8950 extended next hop (capability 5). */
+export function recordedExtendedNexthop(recording: Recording): boolean {
+  return recording.peer.capabilities.some((c) => c.code === 5);
 }
 
 const addressOf = (cidr: string) => cidr.split('/')[0]!;
@@ -77,6 +105,10 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
   const playedId = recording.played.bgpId ?? (link.played.includes(':') ? '10.77.255.1' : addressOf(link.played));
   let peerId = recording.peer.bgpId ?? (link.peer.includes(':') ? '10.77.255.2' : addressOf(link.peer));
   if (peerId === playedId) peerId = '10.77.255.2';
+  // Unless told otherwise, the live peer is configured as the recorded one offered itself.
+  const families = opts.peer?.families ?? recordedFamilies(recording);
+  const extendedNexthop = opts.peer?.extendedNexthop ?? recordedExtendedNexthop(recording);
+  const addPath = opts.peer?.addPath ?? recordedAddPath(recording);
   mkdirSync(dir, { recursive: true });
   const peerExtension: Record<string, unknown> = {
     kind: opts.peerKind,
@@ -84,7 +116,7 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
     asn: peerAsn,
     routerId: peerId,
     interfaces: { [LINK_IF]: [link.peer] },
-    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(opts.peer?.addPath ? { addPath: opts.peer.addPath } : {}), ...(opts.peer?.families ? { families: opts.peer.families } : {}), ...(opts.peer?.extendedNexthop ? { extendedNexthop: true } : {}), ...(opts.peer?.multihop ? { multihop: opts.peer.multihop } : {}), expectEstablished: false }],
+    neighbors: [{ address: addressOf(link.played), asn: playedAsn, ...(addPath ? { addPath } : {}), ...(families.join() !== 'ipv4-unicast' ? { families } : {}), ...(extendedNexthop ? { extendedNexthop: true } : {}), ...(opts.peer?.multihop ? { multihop: opts.peer.multihop } : {}), expectEstablished: false }],
     capture: [LINK_IF],
   };
   if (opts.peer?.announce?.length) peerExtension.announce = opts.peer.announce;
@@ -139,7 +171,8 @@ function readmeText(dir: string, recording: Recording, opts: FixtureOptions, lin
     `- recorded peer: ${recording.peer.address} AS ${recording.peer.asn} (id ${recording.peer.bgpId}), ${count('peer')} messages`,
     `- lab: node \`${REPLAY_NODE}\` replays the played side; node \`${PEER_NODE}\` runs ${opts.peerKind} (change with \`--against\`)` +
       (moved ? `; addresses moved to a lab link: ${moved} (next hops mapped)` : '; recorded addresses kept') +
-      (link.ipv6 ? `; IPv6 ${link.ipv6.played} / ${link.ipv6.peer} added to the link by the replay (the lab's fixtures are IPv4-only)` : ''),
+      (link.ipv6 ? `; IPv6 ${link.ipv6.played} / ${link.ipv6.peer} added to the link by the replay (IPv6 next hops over the IPv4 session)` : '') +
+      (link.played.includes(':') ? '; the session runs over IPv6' : ''),
     '',
     'Run (root): `peerproof fixture run ' + (dir.split('/').filter(Boolean).pop() ?? '') + ' [--against frr|gobgp|bird]`;',
     'the verdict is `pass` (healthy), `bug-present` (the field symptoms) or `fail` (neither).',
