@@ -15,7 +15,7 @@ import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
 import { agentStatus } from '../../reference/agent/testing.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
-import { pollUntil } from '../checks/captured.ts';
+import { pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
 import type { BackendProcess } from '../lab/backend.ts';
@@ -77,7 +77,8 @@ defineCase('negative.malformed-update', {
      * pairs it with the speaker's next connection, whenever its connect-retry brings it.
      */
     const connect = async (): Promise<RawPeer> => {
-      const p = await RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS).catch((err: Error) => {
+      // Waiting on the speaker's connect-retry / idle-hold timer: counted as a protocol wait.
+      const p = await timedWait(() => RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS)).catch((err: Error) => {
         throw new Error(`the speaker did not establish a session with the injector within ${SESSION_BOUND_MS / 1000} s: ${err.message}`);
       });
       p.as4 = p.openReceived()?.as4 != null;

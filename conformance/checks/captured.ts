@@ -1,49 +1,85 @@
 // Reads a capture the lab is still writing (tcpdump -U): the BGP messages so far, and a bounded
 // wait until a condition over them holds. A torn last packet is only a warning of the reader.
-import { existsSync, readFileSync } from 'node:fs';
+// It also keeps this process's time accounting for the suite benchmark: time spent waiting on a
+// protocol (pollUntil, timedWait) apart from harness work (decoding captures).
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import { decodeCapture } from '../capture/decode-capture.ts';
 import { sentBy } from './update-encoding.ts';
 import { prefixEvents, type PrefixEvent } from './withdrawals.ts';
 
+let waitedMs = 0;
+let decodedMs = 0;
+
+/**
+ * Decoded captures by file. A capture only grows, so the same size means the same bytes: checks
+ * that read one file several times (and polls over a file that has not grown) decode it once.
+ */
+const decodedByFile = new Map<string, { size: number; messages: DecodedMessage[] }>();
+
 export function capturedMessages(file: string): DecodedMessage[] {
   if (!existsSync(file)) return [];
-  const bytes = readFileSync(file);
-  if (bytes.length < 24) return [];
-  const out: DecodedMessage[] = [];
-  decodeCapture(bytes, (m) => out.push(m));
-  return out;
+  const size = statSync(file).size;
+  if (size < 24) return [];
+  const cached = decodedByFile.get(file);
+  if (cached?.size === size) return [...cached.messages];
+  const start = performance.now();
+  try {
+    const bytes = readFileSync(file);
+    const out: DecodedMessage[] = [];
+    decodeCapture(bytes, (m) => out.push(m));
+    // Cached under the size actually read: tcpdump may have appended since the stat.
+    decodedByFile.set(file, { size: bytes.length, messages: out });
+    return [...out];
+  } finally {
+    decodedMs += performance.now() - start;
+  }
 }
 
-let waitedMs = 0;
-/** Milliseconds this process has spent inside pollUntil (the suite benchmark's wait anchor). */
+/** Milliseconds this process has waited on a protocol (pollUntil, timedWait): the suite benchmark's anchor. */
 export function totalWaitedMs(): number {
   return waitedMs;
 }
 
-/** Runs a wait done elsewhere (e.g. lab.waitForRoutes) and counts its time with pollUntil's. */
+/** Milliseconds this process has spent reading and decoding captures (harness work, not waiting). */
+export function totalDecodeMs(): number {
+  return decodedMs;
+}
+
+/**
+ * Runs a protocol wait done elsewhere and counts its time with pollUntil's: a router reaching a
+ * state (lab.waitForRoutes), a speaker's connect-retry or idle-hold timer bringing a session back.
+ * Only for waits on the network or a daemon, never for work the harness does itself.
+ */
 export async function timedWait<T>(wait: () => Promise<T>): Promise<T> {
-  const start = Date.now();
+  const start = performance.now();
   try {
     return await wait();
   } finally {
-    waitedMs += Date.now() - start;
+    waitedMs += performance.now() - start;
   }
 }
 
-/** Polls `read` until `done` holds or the timeout passes; returns the last value either way. */
+/**
+ * Polls `read` until `done` holds or the timeout passes; returns the last value either way.
+ * Counted as waiting: the time until the last read began. The last read (the one that found the
+ * condition, or the final one at the deadline) is harness work, so a condition that already holds
+ * costs no waiting at all.
+ */
 export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
-  const start = Date.now();
-  const deadline = start + timeoutMs;
+  const start = performance.now();
+  const deadline = Date.now() + timeoutMs;
+  let lastReadAt = start;
   try {
     for (;;) {
+      lastReadAt = performance.now();
       const value = await read();
       if (done(value)) return { value, met: true };
       if (Date.now() > deadline) return { value, met: false };
       await new Promise((r) => setTimeout(r, everyMs));
     }
   } finally {
-    waitedMs += Date.now() - start;
+    waitedMs += lastReadAt - start;
   }
 }
 
