@@ -38,12 +38,24 @@ const waits = timings.readyWaitS + timings.caseWaitS;
 
 console.log(`suite: ${summary.cases.length} results, ${timings.combos} labs (fixture x speaker x peer), report ${reportDir}`);
 console.log(`totals: ${JSON.stringify(summary.totals)}  flaky: ${summary.cases.filter((c) => c.flaky).length}`);
-console.log('\nper case (seconds, cases that ran):');
-for (const c of [...timings.perCase].sort((a, b) => b.seconds - a.seconds)) console.log(`  ${c.seconds.toFixed(1).padStart(6)}  ${c.key}`);
+console.log('\nper case (seconds, cases that ran: total = waiting on the protocol + decoding captures + other case work):');
+for (const c of [...timings.perCase].sort((a, b) => b.seconds - a.seconds)) {
+  const other = Math.max(0, c.seconds - c.waitS - c.decodeS);
+  console.log(`  ${c.seconds.toFixed(1).padStart(6)} = wait ${c.waitS.toFixed(1).padStart(5)} + decode ${c.decodeS.toFixed(1).padStart(4)} + other ${other.toFixed(1).padStart(5)}  ${c.key}`);
+}
+const caseBodiesS = timings.casesS - timings.vitestS;
+const caseOtherS = Math.max(0, caseBodiesS - timings.caseWaitS - timings.caseDecodeS);
+const rest = total - timings.labS - timings.readyWaitS - timings.casesS;
+const row = (label: string, seconds: number, kind: 'wait' | 'harness') => console.log(`  ${label.padEnd(52)} ${seconds.toFixed(1).padStart(7)} s  ${kind}`);
 console.log('\nwhere the time went:');
-console.log(`  lab build + teardown      ${timings.labS.toFixed(1).padStart(7)} s`);
-console.log(`  readiness waits (timers)  ${timings.readyWaitS.toFixed(1).padStart(7)} s`);
-console.log(`  vitest runs (cases)       ${timings.casesS.toFixed(1).padStart(7)} s   of which waits on the wire ${timings.caseWaitS.toFixed(1)} s`);
-console.log(`  report + rest             ${(total - timings.labS - timings.readyWaitS - timings.casesS).toFixed(1).padStart(7)} s`);
+row('lab build (namespaces, links, daemons, captures)', timings.labS - timings.labStopS, 'harness');
+row('lab teardown', timings.labStopS, 'harness');
+row('readiness: sessions Established, routes installed', timings.readyWaitS, 'wait');
+row('vitest start-up, module loading, collection, close', timings.vitestS, 'harness');
+row('cases: waits on the wire / router state / timers', timings.caseWaitS, 'wait');
+row('cases: reading + decoding captures', timings.caseDecodeS, 'harness');
+row('cases: other work (ip/vtysh/status reads, traffic,', caseOtherS, 'harness');
+console.log('     kill/restart, the last read of each poll)');
+row('report + rest', rest, 'harness');
 console.log(`\ntotal ${total.toFixed(1)} s (target < ${TARGET_S} s: ${total < TARGET_S ? 'met' : 'MISSED'})`);
 console.log(`anchor: protocol waits ${waits.toFixed(1)} s; ratio total / waits = ${(total / Math.max(waits, 0.001)).toFixed(2)} (1.00 would be all waiting; harness share ${(((total - waits) / total) * 100).toFixed(0)} %)`);

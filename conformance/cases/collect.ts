@@ -21,6 +21,8 @@ export interface CaseOutcome {
   artifacts: string[];
   /** Seconds the case waited on the wire or router state. */
   waitS: number;
+  /** Seconds the case spent decoding captures. */
+  decodeS: number;
 }
 
 const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 400);
@@ -58,6 +60,7 @@ export class CaseCollector implements Reporter {
       measurements: meta.measurements ?? {},
       artifacts: meta.artifacts ?? [],
       waitS: (meta.waitMs ?? 0) / 1000,
+      decodeS: (meta.decodeMs ?? 0) / 1000,
     });
   }
 
@@ -74,6 +77,7 @@ export class CaseCollector implements Reporter {
       measurements: {},
       artifacts: [],
       waitS: 0,
+      decodeS: 0,
     });
   }
 

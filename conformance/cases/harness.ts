@@ -10,7 +10,7 @@ import { Lab, type SpeakerHook } from '../lab/lab.ts';
 import { Ledger } from '../lab/ledger.ts';
 import type { LabTopology } from '../lab/model.ts';
 import { loadProfile, loadProfileFile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
-import { totalWaitedMs } from '../checks/captured.ts';
+import { totalDecodeMs, totalWaitedMs } from '../checks/captured.ts';
 import { catalogEntry } from './catalog.ts';
 
 /** What the runner hands every case of one lab (through vitest's provide/inject). */
@@ -42,8 +42,10 @@ export interface CaseMeta {
   measurements: Record<string, number | string | boolean>;
   /** Extra files, relative to the lab's run folder. */
   artifacts: string[];
-  /** Time the case spent waiting on the wire or on router state (pollUntil). */
+  /** Time the case spent waiting on the wire or on router state (pollUntil, timedWait). */
   waitMs: number;
+  /** Time the case spent reading and decoding captures (harness work). */
+  decodeMs: number;
 }
 
 export interface CaseTools {
@@ -96,6 +98,7 @@ export function defineCase(id: string, def: CaseDefinition): void {
     meta.measurements = {};
     meta.artifacts = [];
     meta.waitMs = 0;
+    meta.decodeMs = 0;
     const profile = suite.profileFile ? loadProfileFile(suite.profileFile) : loadProfile(suite.speaker);
     const lacking = missingCapability(profile, def.needs ?? []);
     if (lacking) return ctx.skip(lacking);
@@ -103,6 +106,7 @@ export function defineCase(id: string, def: CaseDefinition): void {
     const lab = attachLab(suite);
     // meta.waitMs was reset above: a retry reports only its own attempt's waits.
     const waitedBefore = totalWaitedMs();
+    const decodedBefore = totalDecodeMs();
     try {
       await def.run({
         lab,
@@ -117,6 +121,7 @@ export function defineCase(id: string, def: CaseDefinition): void {
       });
     } finally {
       meta.waitMs = totalWaitedMs() - waitedBefore;
+      meta.decodeMs = totalDecodeMs() - decodedBefore;
     }
   });
 }

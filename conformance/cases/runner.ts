@@ -73,15 +73,21 @@ export interface RunOptions {
 export interface RunTimings {
   /** Seconds building labs (namespaces, links, daemons) and tearing them down. */
   labS: number;
+  /** Of labS: seconds tearing labs down. */
+  labStopS: number;
   /** Seconds waiting for sessions Established and routes installed (protocol timers). */
   readyWaitS: number;
   /** Seconds inside vitest (case bodies, vitest's own start-up). */
   casesS: number;
   /** Of casesS: seconds cases waited on the wire or router state. */
   caseWaitS: number;
+  /** Of casesS: seconds cases spent decoding captures. */
+  caseDecodeS: number;
+  /** Of casesS: seconds outside any case body (vitest start-up, module loading, collection, close). */
+  vitestS: number;
   combos: number;
-  /** Per case: id, fixture, speaker, peer, seconds. */
-  perCase: Array<{ key: string; seconds: number }>;
+  /** Per case: id, fixture, speaker, peer, seconds, of which waiting and decoding. */
+  perCase: Array<{ key: string; seconds: number; waitS: number; decodeS: number }>;
 }
 
 export interface RunOutcome extends PublishedRun {
@@ -165,7 +171,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   mkdirSync(runsRoot, { recursive: true });
   const startedAt = new Date();
   const started = performance.now();
-  const timings: RunTimings = { labS: 0, readyWaitS: 0, casesS: 0, caseWaitS: 0, combos: 0, perCase: [] };
+  const timings: RunTimings = { labS: 0, labStopS: 0, readyWaitS: 0, casesS: 0, caseWaitS: 0, caseDecodeS: 0, vitestS: 0, combos: 0, perCase: [] };
   const results: CaseResult[] = [];
   const emit = (r: CaseResult, printed = false) => {
     results.push(r);
@@ -263,10 +269,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         } catch (err) {
           log(`vitest failed for ${fixtureName} ${speaker}/${peer}: ${(err as Error).message}`);
         } finally {
-          timings.casesS += (performance.now() - casesStart) / 1000;
+          const casesS = (performance.now() - casesStart) / 1000;
+          timings.casesS += casesS;
+          timings.vitestS += Math.max(0, casesS - outcomes.reduce((sum, o) => sum + o.durationS, 0));
           const stopStart = performance.now();
           await lab.stop();
-          timings.labS += (performance.now() - stopStart) / 1000;
+          const stopS = (performance.now() - stopStart) / 1000;
+          timings.labS += stopS;
+          timings.labStopS += stopS;
         }
         const shared = runArtifacts(lab.runDir, reportDir);
         // Without sharding every runnable case owes a result; a missing one means vitest itself failed.
@@ -276,7 +286,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         }
         for (const o of outcomes) {
           timings.caseWaitS += o.waitS;
-          timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS });
+          timings.caseDecodeS += o.decodeS;
+          timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS, waitS: o.waitS, decodeS: o.decodeS });
           const own = o.artifacts.map((a) => relative(reportDir, join(lab.runDir, a)));
           const pcaps = own.some((a) => a.endsWith('.pcap')) ? [] : shared.filter((a) => a.endsWith('.pcap'));
           emit({
