@@ -11,6 +11,7 @@ import { conversationPath, hopsOf } from '../checks/traffic-paths.ts';
 import type { Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
+import { kernelPath } from '../traffic/kernel-path.ts';
 import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
 import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
 import { defineCase } from './harness.ts';
@@ -18,6 +19,8 @@ import { defineCase } from './harness.ts';
 const POD_PORT = 8080;
 const CONNECTIONS = 10;
 const FIRST_CLIENT_PORT = 42_000;
+/** A router restarted by an earlier case may still be installing what its BGP RIB already holds. */
+const KERNEL_PATH_BOUND_MS = 15_000;
 /** Fabric peers that program the kernel FIB, so routes they learn forward traffic. */
 const FORWARDING_PEERS = ['frr', 'bird'];
 
@@ -102,6 +105,21 @@ async function podToPod(
       10_000,
     );
     if (!local.met) return [`the HTTP server in the pod on ${toNode} did not start`];
+    // Traffic waits for the kernels, not the BGP RIBs the first half judged: every hop's FIB has
+    // the way there and back (a connection sent earlier is lost, not a finding).
+    const waitStart = Date.now();
+    const ways = await pollUntil(
+      async () => [
+        await kernelPath(lab, fromNode, target.address, { node: toNode, ifname: target.hostIfname }),
+        await kernelPath(lab, toNode, source.address, { node: fromNode, ifname: source.hostIfname }),
+      ],
+      (both) => both.every((w) => w.problems.length === 0),
+      KERNEL_PATH_BOUND_MS,
+      100,
+    );
+    measure('kernelPathWaitS', Number(((Date.now() - waitStart) / 1000).toFixed(2)));
+    measure('kernelPath', ways.value[0]!.hops.join(', '));
+    if (!ways.met) problems.push(`no kernel path between the pods ${KERNEL_PATH_BOUND_MS / 1000} s after their routes were in the BGP RIBs: ${ways.value.flatMap((w) => w.problems).join('; ')}`);
     // The lab's own captures also hold an earlier attempt of this case (vitest retries once).
     const since = Date.now() / 1000;
     captures = await captureLinks(lab, theWay(lab, pods), ['tcp', 'port', String(POD_PORT)]);
