@@ -5,7 +5,7 @@
 import { decodeMessage } from '../../reference/bgp/wire/index.ts';
 import type { OpenMessage } from '../../reference/bgp/wire/types.ts';
 import { BGP_PORT } from '../capture/decode-capture.ts';
-import { parseTcpSegment } from '../capture/link.ts';
+import { parseTcpSegment, TCP_ACK, TCP_SYN } from '../capture/link.ts';
 import { readCapture } from '../capture/pcap-reader.ts';
 import { TcpReassembler } from '../capture/tcp-reassembly.ts';
 import { bytesToHex, endpointFromOpen, RECORDING_VERSION, type RecordedMessage, type Recording } from './recording.ts';
@@ -16,6 +16,8 @@ export interface Conversation {
   stream: number;
   /** "ip:port" of each endpoint, in order of first message. */
   endpoints: [string, string];
+  /** The endpoint that sent the connection's SYN, when the capture holds it. */
+  opener?: string;
   messages: Array<{ ts: number; src: string; type: string; bytes: Uint8Array }>;
   warnings: string[];
 }
@@ -38,12 +40,19 @@ export function findConversations(capture: Uint8Array): Conversation[] {
       conversation(dir.connection, dir.src, dir.dst).warnings.push(`${dir.src} -> ${dir.dst}: ${notice.kind} at seq ${notice.seq}`);
     },
   });
+  const synSenders = new Set<string>();
+  const endpoint = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
   readCapture(capture, (frame, ts, linkType) => {
     const segment = parseTcpSegment(frame, linkType);
     if (segment === null || (segment.srcPort !== BGP_PORT && segment.dstPort !== BGP_PORT)) return;
+    if ((segment.flags & TCP_SYN) !== 0 && (segment.flags & TCP_ACK) === 0) synSenders.add(endpoint(segment.srcIp, segment.srcPort));
     reassembler.push(segment, ts);
   });
   reassembler.finish();
+  for (const c of byStream.values()) {
+    const opener = c.endpoints.find((e) => synSenders.has(e));
+    if (opener) c.opener = opener;
+  }
   return [...byStream.values()].filter((c) => c.messages.length > 0).sort((a, b) => a.stream - b.stream);
 }
 
@@ -109,6 +118,7 @@ export function recordingFromCapture(capture: Uint8Array, opts: RecordOptions = 
     source: { kind: 'capture', file: opts.file ?? '(memory)', stream: chosen.stream },
     played: end(played),
     peer: end(peer),
+    ...(chosen.opener && { opener: chosen.opener === played ? ('played' as const) : ('peer' as const) }),
     messages,
   };
 }

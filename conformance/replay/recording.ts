@@ -34,6 +34,8 @@ export interface Recording {
   source: { kind: 'capture'; file: string; stream: number } | { kind: 'synthesised'; by: string };
   played: RecordedEndpoint;
   peer: RecordedEndpoint;
+  /** Which side opened the TCP connection (sent the SYN), when the capture held the SYN; absent otherwise and in older recordings. */
+  opener?: 'played' | 'peer';
   messages: RecordedMessage[];
 }
 
@@ -95,6 +97,7 @@ export function checkRecording(data: unknown, where: string): Recording {
     if (typeof e !== 'object' || e === null) fail(side, 'an endpoint object');
     if (typeof e!.address !== 'string') fail(`${side}.address`, 'an IP address string');
   }
+  if (r.opener !== undefined && r.opener !== 'played' && r.opener !== 'peer') fail('opener', '"played" or "peer" (the side that sent the SYN)');
   if (!Array.isArray(r.messages)) fail('messages', 'a list');
   r.messages!.forEach((m, i) => {
     if (typeof m?.t !== 'number' || !(m.t >= 0)) fail(`messages[${i}].t`, 'seconds >= 0');
