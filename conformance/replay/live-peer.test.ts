@@ -15,7 +15,8 @@ describe('the live peer of a replay', () => {
     const peer = emptyNode('peer', 'frr');
     Object.assign(peer, { asn: 65002, routerId: '10.90.0.2', interfaces: { eth1: ['10.90.0.2/24'] }, neighbors: [{ address: '10.90.0.1', asn: 65001 }] });
     expect(externalDeviceSetup(peer)).toBe(
-      'configure the device with 10.90.0.2/24, AS 65002, router id 10.90.0.2, neighbour 10.90.0.1 AS 65001; the device opens the session (the replay only listens)',
+      'configure the device with 10.90.0.2/24, AS 65002, router id 10.90.0.2, neighbour 10.90.0.1 AS 65001; the device opens the session (the replay only listens; --connect makes the replay open it)',
     );
+    expect(externalDeviceSetup(peer, true)).toMatch(/; the replay opens the session \(the device must accept it on port 179\)$/);
   });
 });

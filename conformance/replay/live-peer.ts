@@ -29,8 +29,8 @@ export function livePeerLabel(peer: LivePeer): string {
 /** A docker or external peer placed on the fixture's `peer` node. */
 export interface ThirdPartyPeer {
   hook: SpeakerHook;
-  /** The peer's RIB after the replay, or null when it cannot be read (no profile rib query, a device). */
-  rib: (runId: string) => Promise<RouteEntry[] | null>;
+  /** Reads the peer's RIB after the replay, or says why it cannot be read (route checks on it are then not judged). */
+  readRib: ((runId: string) => Promise<RouteEntry[]>) | string;
   /** The device owns the peer's addresses: the replay must not add the recorded IPv6 ones to the node. */
   ownsAddresses: boolean;
   /** Called once the lab is down (stops a docker engine this process started). */
@@ -43,7 +43,7 @@ export interface ThirdPartyPeer {
  * and announcements: they are what the image's template is rendered from, and what a device
  * must be configured with.
  */
-export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemon' }>, peerNode: LabNode, third: ThirdPartyOptions): Promise<ThirdPartyPeer> {
+export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemon' }>, peerNode: LabNode, third: ThirdPartyOptions, replayConnects = false): Promise<ThirdPartyPeer> {
   peerNode.kind = 'speaker';
   delete peerNode.frrConfig;
   delete peerNode.standIn;
@@ -55,23 +55,38 @@ export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemo
     const profile = loadProfileFile(third.profile!);
     return {
       hook: placed.hooks[PEER_NODE]!,
-      rib: (runId) => containerRib(profile, runId, PEER_NODE),
+      readRib: profile.container?.rib
+        ? async (runId) => (await containerRib(profile, runId, PEER_NODE)) ?? []
+        : `the image's RIB is not read: ${profile.file} has no container.rib query`,
       ownsAddresses: false,
       release: stopEngineIfStartedHere,
     };
   }
-  const { checkExternalInterface, externalDeviceHook, externalHost } = await import('../lab/speakers/external.ts');
+  const [{ checkExternalInterface, externalDeviceHook, externalHost }, { DEFAULT_EXTERNAL_PROFILE }, { loadProfileFile }, { readRibQuery }] = await Promise.all([
+    import('../lab/speakers/external.ts'),
+    import('../lab/speakers/place.ts'),
+    import('../lab/speakers/profile.ts'),
+    import('../lab/speakers/rib-query.ts'),
+  ]);
+  const profile = loadProfileFile(third.profile ?? DEFAULT_EXTERNAL_PROFILE);
   if (!third.externalInterface) throw new Error(`external:${peer.address} needs --external-interface IFNAME (the host interface that reaches the device)`);
   const host = externalHost(peer.address);
   const addresses = Object.values(peerNode.interfaces).flat().map((c) => c.split('/')[0]!);
-  if (!addresses.includes(host)) throw new Error(`external:${peer.address}: the fixture's peer is ${addresses.join(', ')}; ${externalDeviceSetup(peerNode)}`);
+  if (!addresses.includes(host)) throw new Error(`external:${peer.address}: the fixture's peer is ${addresses.join(', ')}; ${externalDeviceSetup(peerNode, replayConnects)}`);
   await checkExternalInterface(third.externalInterface);
-  return { hook: externalDeviceHook(third.externalInterface), rib: async () => null, ownsAddresses: true, release: async () => undefined };
+  const query = profile.externalRib;
+  return {
+    hook: externalDeviceHook(third.externalInterface),
+    readRib: query ? () => readRibQuery(query, `the RIB of external:${peer.address}`) : `the device's RIB is not read: ${profile.file} has no external.rib query`,
+    ownsAddresses: true,
+    release: async () => undefined,
+  };
 }
 
 /** What the user configures on a device before `--against external:ADDRESS`, from the fixture. */
-export function externalDeviceSetup(peerNode: LabNode): string {
+export function externalDeviceSetup(peerNode: LabNode, replayConnects = false): string {
   const addresses = Object.values(peerNode.interfaces).flat().join(', ');
   const sessions = peerNode.neighbors.map((n) => `neighbour ${n.address} AS ${n.asn}`).join(', ');
-  return `configure the device with ${addresses}, AS ${peerNode.asn ?? '?'}, router id ${peerNode.routerId ?? '(any)'}, ${sessions || 'no neighbour'}; the device opens the session (the replay only listens)`;
+  const who = replayConnects ? 'the replay opens the session (the device must accept it on port 179)' : 'the device opens the session (the replay only listens; --connect makes the replay open it)';
+  return `configure the device with ${addresses}, AS ${peerNode.asn ?? '?'}, router id ${peerNode.routerId ?? '(any)'}, ${sessions || 'no neighbour'}; ${who}`;
 }

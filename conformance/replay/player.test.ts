@@ -3,7 +3,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage, messageLengthAt } from '../../reference/bgp/wire/index.ts';
 import { ipv4Unicast, synthesise } from './field/synthesise.ts';
-import { ReplayPlayer, type PlayerEvent } from './player.ts';
+import { connectWithRetry, ReplayPlayer, type PlayerEvent } from './player.ts';
 import { bytesToHex } from './recording.ts';
 
 // The engine against a scripted peer on loopback: what it sends, in which order, byte for byte.
@@ -98,5 +98,63 @@ describe('ReplayPlayer', () => {
     await done;
     expect(events.find((e) => e.kind === 'state' && e.state === 'Idle')).toMatchObject({ reason: 'NOTIFICATION 2/2 from the peer' });
     expect(events.filter((e) => e.kind === 'sent' && e.type === 'UPDATE')).toHaveLength(0);
+  });
+
+  it('active: connects with a bounded ConnectRetry until the peer listens, then sends its OPEN without waiting for the peer', async () => {
+    const { rec } = recordingWithMalformedUpdate();
+    // A port nobody listens on yet: the first attempts are refused.
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const attempts: Array<string | null> = [];
+    const connecting = connectWithRetry({ host: '127.0.0.1', port, localAddress: '127.0.0.1', deadline: Date.now() + 10_000, retryMs: 100, maxRetryMs: 200, onAttempt: (_, err) => attempts.push(err) });
+    await new Promise((r) => setTimeout(r, 350));
+    const server = createServer();
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    server.listen(port, '127.0.0.1');
+    cleanups.push(() => server.close());
+    const socket = await connecting;
+    expect(socket).not.toBeNull();
+    cleanups.push(() => socket!.destroy());
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.slice(0, -1).every((e) => e !== null && /ECONNREFUSED/.test(e))).toBe(true);
+    expect(attempts.at(-1)).toBeNull();
+    const [peerSide] = await accepted;
+    cleanups.push(() => peerSide.destroy());
+
+    const events: PlayerEvent[] = [];
+    const player = new ReplayPlayer(rec, socket!, (e) => events.push(e), { speed: 100, settle: 0.2, active: true });
+    cleanups.push(() => player.stop());
+    const started = Date.now();
+    const done = player.run();
+    const inbox = collect(peerSide);
+    // The peer has said nothing: the replay's OPEN comes first (no 2 s wait for the peer's).
+    const open = await inbox.next();
+    expect(open[18]).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(events.find((e) => e.kind === 'state')).toMatchObject({ state: 'OpenSent' });
+    peerSide.write(encodeMessage({ type: 'OPEN', version: 4, myAs: 65002, holdTime: 3, bgpId: '10.0.0.9', as4: null, capabilities: [] }));
+    expect((await inbox.next())[18]).toBe(4);
+    peerSide.write(encodeMessage({ type: 'KEEPALIVE' }));
+    await done;
+    expect(events.some((e) => e.kind === 'state' && e.state === 'Established')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ kind: 'done', sent: 2 });
+  });
+
+  it('active: gives up at the deadline when nobody accepts', async () => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const attempts: Array<string | null> = [];
+    const socket = await connectWithRetry({ host: '127.0.0.1', port, deadline: Date.now() + 400, retryMs: 100, onAttempt: (_, err) => attempts.push(err) });
+    expect(socket).toBeNull();
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.every((e) => e !== null)).toBe(true);
   });
 });

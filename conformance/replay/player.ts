@@ -5,7 +5,7 @@
 // session alive at its own negotiated hold time. Everything the peer sends is reported as it
 // arrives, with the session state it implies.
 
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { messageLengthAt } from '../../reference/bgp/wire/index.ts';
 import { bgpIdOf, mapNextHops, withBgpId, type AddressMap } from './rewrite.ts';
 import { bytesToHex, hexToBytes, type Recording } from './recording.ts';
@@ -31,6 +31,8 @@ export interface PlayerOptions {
   addressMap?: AddressMap;
   /** BGP identifier used when the recorded one equals the peer's. */
   fallbackBgpId?: string;
+  /** The replay opened the TCP connection: it sends its OPEN at once instead of first waiting for the peer's. */
+  active?: boolean;
 }
 
 const MSG_TYPES: Record<number, string> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
@@ -103,7 +105,7 @@ export class ReplayPlayer {
     const openIndex = played.findIndex((m) => m.type === 'OPEN');
     let open = hexToBytes(played[openIndex]!.hex);
     // The peer speaks first when it connected to us; its OPEN tells whether our identifier clashes.
-    await this.until(() => this.peerOpen !== null, Math.min(openTimeoutMs, 2000));
+    if (!this.opts.active) await this.until(() => this.peerOpen !== null, Math.min(openTimeoutMs, 2000));
     const peerId = this.peerOpen ? bgpIdOf(this.peerOpen) : null;
     if (peerId !== null && peerId === bgpIdOf(open) && this.opts.fallbackBgpId) open = withBgpId(open, this.opts.fallbackBgpId);
     this.sendRecorded(open, openIndex);
@@ -221,4 +223,54 @@ export class ReplayPlayer {
     this.closed = true;
     this.wake();
   }
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Source address (the replay's address on the link). */
+  localAddress?: string;
+  /** Epoch ms after which no further attempt starts. */
+  deadline: number;
+  /** ConnectRetry: first wait between attempts, ms; doubles up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** One attempt's bound (a SYN nobody answers), ms. */
+  attemptMs?: number;
+  onAttempt?: (attempt: number, error: string | null) => void;
+}
+
+/**
+ * Opens the TCP connection of an active replay: retries with a bounded ConnectRetry (as a BGP
+ * speaker's Connect state does) until the peer accepts or the deadline passes; null then.
+ */
+export async function connectWithRetry(opts: ConnectOptions): Promise<Socket | null> {
+  let wait = opts.retryMs ?? 1000;
+  for (let attempt = 1; Date.now() < opts.deadline; attempt++) {
+    const attemptMs = Math.max(1, Math.min(opts.attemptMs ?? 3000, opts.deadline - Date.now()));
+    const outcome = await new Promise<Socket | string>((resolve) => {
+      const socket = connect({ host: opts.host, port: opts.port, ...(opts.localAddress && { localAddress: opts.localAddress }) });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(`no answer within ${attemptMs} ms`);
+      }, attemptMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(err.message);
+      });
+    });
+    opts.onAttempt?.(attempt, typeof outcome === 'string' ? outcome : null);
+    if (typeof outcome !== 'string') return outcome;
+    const pause = Math.min(wait, opts.deadline - Date.now());
+    if (pause <= 0) break;
+    await new Promise((r) => setTimeout(r, pause));
+    wait = Math.min(wait * 2, opts.maxRetryMs ?? 5000);
+  }
+  return null;
 }

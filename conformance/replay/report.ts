@@ -26,13 +26,20 @@ export function sessionTable(run: ReplayRun, startEpoch = 0): string[] {
 export function verdictLines(run: ReplayRun): string[] {
   const ev = run.evaluation;
   if (!ev) return [`${run.fixture} against ${run.version}: no expect.yaml symptoms to judge`];
-  const word = { pass: 'PASS (healthy behaviour)', 'bug-present': 'FAIL: the field bug is present', fail: 'FAIL: neither healthy nor the recorded symptom' }[ev.verdict];
+  const word = {
+    pass: 'PASS (healthy behaviour)',
+    'bug-present': 'FAIL: the field bug is present',
+    fail: 'FAIL: neither healthy nor the recorded symptom',
+    undecided: 'UNDECIDED: the checks that would decide could not be judged',
+  }[ev.verdict];
   const lines = [`${run.fixture} against ${run.version}: ${word}`];
+  if (ev.reason) lines.push(`  ${ev.verdict === 'undecided' ? 'why' : 'note'}: ${ev.reason}`);
   if (run.expect) lines.push(`  bug: ${run.expect.bug}`);
   const block = (title: string, results: typeof ev.healthy) => {
     if (results.length === 0) return;
     lines.push(`  ${title}:`);
-    for (const r of results) lines.push(`    [${r.holds ? 'x' : ' '}] ${r.symptom} — ${r.detail}`);
+    // [x] holds, [ ] does not, [?] not judged (the detail says why).
+    for (const r of results) lines.push(`    [${!r.judged ? '?' : r.holds ? 'x' : ' '}] ${r.symptom} — ${r.detail}`);
   };
   block('healthy (all must hold to pass)', ev.healthy);
   block('field symptoms (all hold = bug present)', ev.symptoms);

@@ -18,6 +18,7 @@ import { readRecording, type Recording } from './recording.ts';
 import { evaluate, readExpect, type Evaluation, type ExpectFile, type ReplayObservation } from './symptoms.ts';
 import { daemonVersion } from './versions.ts';
 
+const BGP_PORT = 179;
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 const playerMain = join(here, 'player-main.ts');
@@ -33,10 +34,30 @@ export interface RunReplayOptions {
   speed?: number;
   /** Seconds to wait for the engine's `done` beyond the recording's own duration. */
   timeout?: number;
+  /**
+   * The replay opens the TCP connection itself (active) instead of waiting for the peer's
+   * (passive). Default: whoever opened it in the recording (`openerOf`), else passive.
+   */
+  connect?: boolean;
+}
+
+/**
+ * Who opened the recorded TCP connection: the recording's `opener` (the SYN's sender, when the
+ * capture held it), else the side with an ephemeral port towards the other's 179; null when the
+ * recording cannot tell (synthesised recordings use 179 on both sides).
+ */
+export function openerOf(recording: Recording): 'played' | 'peer' | null {
+  if (recording.opener) return recording.opener;
+  const { played, peer } = recording;
+  if (played.port !== BGP_PORT && peer.port === BGP_PORT) return 'played';
+  if (peer.port !== BGP_PORT && played.port === BGP_PORT) return 'peer';
+  return null;
 }
 
 export interface ReplayRun {
   fixture: string;
+  /** The replay opened the session (active) or waited for the peer's connection (passive). */
+  mode: 'active' | 'passive';
   /** frr | gobgp | bird | docker:IMAGE | external:ADDRESS */
   against: string;
   version: string;
@@ -73,14 +94,15 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   if (!opts.against && !['frr', 'gobgp', 'bird'].includes(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${peerNode.kind}`);
   const livePeer = parseLivePeer(opts.against ?? peerNode.kind);
   const against = livePeerLabel(livePeer);
+  const recordingFile = join(fixture.dir, 'recording.json');
+  const recording = readRecording(recordingFile);
+  const active = opts.connect ?? openerOf(recording) === 'played';
   let thirdParty: ThirdPartyPeer | null = null;
-  if (livePeer.kind !== 'daemon') thirdParty = await placeThirdPartyPeer(livePeer, peerNode, opts.thirdParty ?? {});
+  if (livePeer.kind !== 'daemon') thirdParty = await placeThirdPartyPeer(livePeer, peerNode, opts.thirdParty ?? {}, active);
   else if (livePeer.daemon !== peerNode.kind) {
     peerNode.kind = livePeer.daemon;
     delete peerNode.frrConfig; // an FRR config says nothing to GoBGP or BIRD
   }
-  const recordingFile = join(fixture.dir, 'recording.json');
-  const recording = readRecording(recordingFile);
   const sidecar = JSON.parse(readFileSync(recordingFile, 'utf8')) as { addressMap?: Record<string, string>; linkIpv6?: { played: string; peer: string } };
   const addressMap = sidecar.addressMap ?? {};
   const expect = fixture.expectFile && /^\s*bug:/m.test(readFileSync(fixture.expectFile, 'utf8')) ? readExpect(fixture.expectFile) : null;
@@ -101,11 +123,15 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
       if (added.code !== 0) throw new Error(`adding ${cidr} to ${name}:${LINK_IF} failed: ${added.stderr.trim()}`);
     }
     const map = Object.entries(addressMap).flatMap(([a, b]) => ['--map', `${a}=${b}`]);
+    // Active: from the replay's address on the link to the peer's (its one neighbour), until the run's deadline.
+    const connect = active
+      ? ['--connect', node.neighbors[0]?.address ?? '', '--local', (node.interfaces[LINK_IF]?.[0] ?? '').split('/')[0]!, '--deadline', String(Math.floor(timeoutMs / 1000))]
+      : [];
     const argv = [
       process.execPath, '--import', tsxLoader, playerMain,
       '--recording', recordingFile, '--events', eventsFile,
       '--speed', String(speed), '--settle', String(settle), '--max-gap', String(maxGap),
-      '--bgp-id', node.routerId ?? '10.77.255.1', ...map,
+      '--bgp-id', node.routerId ?? '10.77.255.1', ...map, ...connect,
     ];
     return [await backend.spawn(node.name, argv, { label: 'replay', logFile: join(dir, 'replay.log') })];
   };
@@ -121,6 +147,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   }
   let events: PlayerEvent[] = [];
   const ribs: Record<string, RouteEntry[]> = {};
+  const unreadable: Record<string, string> = {};
   let peerSessions: SessionState[] = [];
   try {
     const deadline = Date.now() + timeoutMs;
@@ -128,15 +155,21 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
       events = readEvents(eventsFile);
       if (events.some((e) => e.kind === 'done' || (e.kind === 'error' && e.fatal))) break;
       if (Date.now() > deadline) {
-        events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (no session from the peer?)` });
+        events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (${active ? 'the peer never accepted the connection?' : 'no session from the peer?'})` });
         break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
     if (thirdParty) {
-      // An image's RIB comes from its profile's rib query; a device's is not ours to read (route checks then fail with "no RIB").
-      const rib = await thirdParty.rib(lab.runId).catch(() => null);
-      if (rib) ribs[PEER_NODE] = rib;
+      // An image's or a device's RIB comes from its profile's rib query; without one, route checks are not judged.
+      const read = thirdParty.readRib;
+      if (typeof read === 'string') unreadable[PEER_NODE] = read;
+      else
+        await read(lab.runId).then(
+          (rib) => void (ribs[PEER_NODE] = rib),
+          (err: Error) => void (unreadable[PEER_NODE] = `reading the peer's RIB failed: ${err.message}`),
+        );
+      unreadable[`${PEER_NODE}:fib`] = `the kernel FIB of a ${livePeer.kind} peer is not read`;
     } else {
       ribs[PEER_NODE] = await lab.node(PEER_NODE).rib().catch(() => []);
       ribs[`${PEER_NODE}:fib`] = await lab.node(PEER_NODE).fib().catch(() => []);
@@ -148,9 +181,10 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   }
   // What the peer does after `done` (a Cease when the lab stops it) is not part of the replay.
   const pcap = join(lab.runDir, 'pcaps', `${PEER_NODE}-${LINK_IF}.pcap`);
-  const observation: ReplayObservation = { events, ribs };
+  const observation: ReplayObservation = { events, ribs, ...(Object.keys(unreadable).length && { unreadable }) };
   return {
     fixture: fixture.name,
+    mode: active ? 'active' : 'passive',
     against,
     version,
     recording,

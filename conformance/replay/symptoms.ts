@@ -42,18 +42,28 @@ export interface ReplayObservation {
   events: PlayerEvent[];
   /** Node name -> its daemon RIB after the replay; "NODE:fib" -> its kernel FIB. */
   ribs: Record<string, RouteEntry[]>;
+  /** Same keys: why a table could not be read (route checks on it are then not judged). */
+  unreadable?: Record<string, string>;
 }
 
 export interface SymptomResult {
   symptom: string;
+  /** False when the check could not be evaluated (e.g. no RIB of the peer was read); `holds` is then false and means nothing. */
+  judged: boolean;
   holds: boolean;
   detail: string;
 }
 
-export type Verdict = 'pass' | 'bug-present' | 'fail';
+/**
+ * pass: the healthy behaviour is shown; bug-present: the field symptoms are shown; fail: the
+ * evaluable checks show neither; undecided: the checks that would decide could not be evaluated.
+ */
+export type Verdict = 'pass' | 'bug-present' | 'fail' | 'undecided';
 
 export interface Evaluation {
   verdict: Verdict;
+  /** Why the verdict is `undecided` (or how many checks were not judged); absent when every check was judged. */
+  reason?: string;
   symptoms: SymptomResult[];
   healthy: SymptomResult[];
   observed: SymptomResult[];
@@ -142,7 +152,8 @@ export function evaluateSymptom(symptom: Symptom, obs: ReplayObservation, view =
   const [name, rawArgs] = Object.entries(symptom)[0]! as [string, Record<string, unknown> | null];
   const args = rawArgs ?? {};
   const label = `${name}${Object.keys(args).length ? ` ${JSON.stringify(args)}` : ''}`;
-  const result = (holds: boolean, detail: string): SymptomResult => ({ symptom: label, holds, detail });
+  const result = (holds: boolean, detail: string): SymptomResult => ({ symptom: label, judged: true, holds, detail });
+  const notJudged = (detail: string): SymptomResult => ({ symptom: label, judged: false, holds: false, detail });
   const ribOf = (node: string) => obs.ribs[node];
   switch (name) {
     case 'session-established':
@@ -164,7 +175,7 @@ export function evaluateSymptom(symptom: Symptom, obs: ReplayObservation, view =
       const node = (args.node as string | undefined) ?? DEFAULT_NODE;
       const fib = args.table === 'fib';
       const rib = ribOf(fib ? `${node}:fib` : node);
-      if (!rib) return result(false, `no ${fib ? 'FIB' : 'RIB'} was read from node "${node}"`);
+      if (!rib) return notJudged(obs.unreadable?.[fib ? `${node}:fib` : node] ?? `no ${fib ? 'FIB' : 'RIB'} was read from node "${node}"`);
       // BIRD lists a route whose next hop does not resolve as "unreachable" (the lab parses it as blackhole).
       const entry = rib.find((r) => r.prefix === args.prefix && r.nexthops.some((n) => n !== 'blackhole' && n !== 'unreachable'));
       const nexthopOk = !args.nexthop || (entry?.nexthops.includes(args.nexthop as string) ?? false);
@@ -193,7 +204,31 @@ export function evaluateSymptom(symptom: Symptom, obs: ReplayObservation, view =
       return result(false, 'no (prefix, path id) repeated within an UPDATE from the peer');
     }
   }
-  return result(false, `unknown check ${name}`);
+  return notJudged(`unknown check ${name}`);
+}
+
+/**
+ * The verdict from the checks that could be evaluated. With every check judged: pass when all
+ * healthy checks hold, else bug-present when all symptoms hold, else fail. When some could not be
+ * judged, the judged ones of a list only decide if the unjudged ones cannot change the outcome:
+ * "pass" needs every judged healthy check to hold and, if a healthy check is unjudged, a judged
+ * symptom that does not hold (the bug shown absent); "bug-present" likewise the other way round.
+ * Anything else the judged checks cannot settle is `undecided`, never `fail`.
+ */
+export function verdictOf(healthy: SymptomResult[], symptoms: SymptomResult[]): { verdict: Verdict; reason?: string } {
+  const judged = (rs: SymptomResult[]) => rs.filter((r) => r.judged);
+  const allJudged = (rs: SymptomResult[]) => rs.every((r) => r.judged);
+  const shown = (rs: SymptomResult[]) => judged(rs).length > 0 && judged(rs).every((r) => r.holds);
+  const refuted = (rs: SymptomResult[]) => judged(rs).some((r) => !r.holds);
+  const unjudged = [...healthy, ...symptoms].filter((r) => !r.judged);
+  const note = unjudged.length ? `${unjudged.length} check${unjudged.length > 1 ? 's' : ''} not judged: ${[...new Set(unjudged.map((r) => r.detail))].join('; ')}` : undefined;
+  const withNote = (verdict: Verdict) => (note ? { verdict, reason: note } : { verdict });
+  if (shown(healthy) && (allJudged(healthy) || refuted(symptoms))) return withNote('pass');
+  if (shown(symptoms) && (allJudged(symptoms) || refuted(healthy))) return withNote('bug-present');
+  if (refuted(healthy) && refuted(symptoms)) return withNote('fail');
+  const side = (rs: SymptomResult[], what: string) =>
+    shown(rs) ? `every judged ${what} check holds but ${rs.filter((r) => !r.judged).length} could not be judged` : refuted(rs) ? `a judged ${what} check fails` : `no ${what} check could be judged`;
+  return { verdict: 'undecided', reason: `nothing decisive: ${side(healthy, 'healthy')}, ${side(symptoms, 'symptom')}${note ? ` (${note})` : ''}` };
 }
 
 export function evaluate(expect: ExpectFile, obs: ReplayObservation): Evaluation {
@@ -201,6 +236,5 @@ export function evaluate(expect: ExpectFile, obs: ReplayObservation): Evaluation
   const symptoms = expect.symptoms.map((s) => evaluateSymptom(s, obs, view));
   const healthy = expect.healthy.map((s) => evaluateSymptom(s, obs, view));
   const observed = (expect.observe ?? []).map((s) => evaluateSymptom(s, obs, view));
-  const verdict: Verdict = healthy.every((r) => r.holds) ? 'pass' : symptoms.every((r) => r.holds) ? 'bug-present' : 'fail';
-  return { verdict, symptoms, healthy, observed };
+  return { ...verdictOf(healthy, symptoms), symptoms, healthy, observed };
 }

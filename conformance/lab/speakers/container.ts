@@ -11,13 +11,9 @@ import type { BackendProcess } from '../backend.ts';
 import { namespaceName } from '../backends/netns.ts';
 import { ensureEngine, stopEngine, type Engine } from '../docker-engine.ts';
 import type { SpeakerHook } from '../lab.ts';
-import { parseBirdRoutes } from '../kinds/bird.ts';
-import { parseFrrRib } from '../kinds/frr.ts';
-import { parseGobgpRib } from '../kinds/gobgp.ts';
 import type { RouteEntry } from '../kinds/kind.ts';
-import type { DaemonKindName } from '../model.ts';
-import { run } from '../netns.ts';
 import type { ContainerSpec, SpeakerProfile } from './profile.ts';
+import { readRibQuery } from './rib-query.ts';
 import { nodeVariables, renderTemplate } from './template.ts';
 
 export interface ContainerSpeakerOptions {
@@ -131,20 +127,11 @@ export function containerSpeakerHook(opts: ContainerSpeakerOptions): SpeakerHook
   };
 }
 
-const ribParsers: Record<DaemonKindName, (text: string) => RouteEntry[]> = {
-  frr: parseFrrRib,
-  gobgp: parseGobgpRib,
-  bird: parseBirdRoutes,
-};
-
 /** The container speaker's RIB through the profile's `container.rib` query, or null without one. */
 export async function containerRib(profile: SpeakerProfile, runId: string, node: string): Promise<RouteEntry[] | null> {
   const rib = containerSpec(profile).rib;
   if (!rib) return null;
   const { docker } = await engine();
   const pid = (await docker.getContainer(speakerContainerName(runId, node)).inspect()).State.Pid;
-  const argv = ['ip', 'netns', 'exec', namespaceName(runId, node), 'nsenter', '-t', String(pid), '-m', '-u', '-i', '-p', '--', ...rib.command];
-  const result = await run(argv, { timeoutMs: 10_000 });
-  if (result.code !== 0) throw new Error(`${rib.command.join(' ')} in the speaker of ${node}: ${(result.stderr || result.stdout).trim()}`);
-  return ribParsers[rib.format](result.stdout);
+  return readRibQuery(rib, `in the speaker of ${node}`, ['ip', 'netns', 'exec', namespaceName(runId, node), 'nsenter', '-t', String(pid), '-m', '-u', '-i', '-p', '--']);
 }

@@ -44,12 +44,20 @@ describe('speaker profiles', () => {
     expect(missingCapability(external, ['l2'])).toMatch(/does not judge an external device's ARP/);
   });
 
+  it('an external device may say how its RIB is read: a host command whose output one lab kind parses', () => {
+    const p = parseProfile('name: tor\nexternal: { rib: { command: [ssh, admin@tor, birdc, show, route], format: bird } }\ncapabilities: [ipv4]\n', 'tor.yaml');
+    expect(p.external).toBe(true);
+    expect(p.externalRib).toEqual({ command: ['ssh', 'admin@tor', 'birdc', 'show', 'route'], format: 'bird' });
+    expect(loadProfileFile(join(import.meta.dirname, 'external-device.yaml')).externalRib).toBeUndefined();
+  });
+
   it('bad profiles name the file and the field', () => {
     expect(() => parseProfile('name: x\ncapabilities: []\n', 'x.yaml')).toThrow(/x.yaml: runs: expected exactly one of `runs`, `hook`, `container` or `external: true`/);
     expect(() => parseProfile('name: x\ncontainer: { config: etc/x.conf, start: [x] }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.config: expected an absolute path/);
     expect(() => parseProfile('name: x\ncontainer: { config: /etc/x.conf, start: x }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.start: expected a command as a list/);
     expect(() => parseProfile('name: x\ncontainer: { config: /etc/x.conf, start: [x], rib: { command: [x], format: junos } }\ncapabilities: []\n', 'x.yaml')).toThrow(/container.rib.format: expected one of frr, gobgp, bird/);
-    expect(() => parseProfile('name: x\nexternal: yes please\ncapabilities: []\n', 'x.yaml')).toThrow(/external: expected true/);
+    expect(() => parseProfile('name: x\nexternal: yes please\ncapabilities: []\n', 'x.yaml')).toThrow(/external: expected true or \{ rib/);
+    expect(() => parseProfile('name: x\nexternal: { rib: { command: show } }\ncapabilities: []\n', 'x.yaml')).toThrow(/external.rib.command: expected a command as a list/);
     expect(() => parseProfile('name: x\nruns: quagga\ncapabilities: []\n', 'x.yaml')).toThrow(/runs: expected one of frr, gobgp, bird/);
     expect(() => parseProfile('name: [\n', 'x.yaml')).toThrow(ProfileError);
     expect(() => parseProfile('- a\n', 'x.yaml')).toThrow(/expected a mapping/);

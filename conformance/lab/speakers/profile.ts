@@ -24,6 +24,8 @@ export interface SpeakerProfile {
   container?: ContainerSpec;
   /** For `--speaker external:ADDRESS`: a device the lab reaches but does not configure. */
   external?: boolean;
+  /** `external: { rib: ... }`: how the device's RIB is read, a command run on the host (e.g. ssh to the device). */
+  externalRib?: RibQuery;
   capabilities: string[];
   /** Capability -> why the speaker does not have it (shown as the skip reason). */
   lacks: Record<string, string>;
@@ -38,7 +40,13 @@ export interface ContainerSpec {
   /** Command that runs the speaker in the foreground inside the container, in the node's network. */
   start: string[];
   /** Optional RIB query inside the container, parsed like the lab daemon kind of that name. */
-  rib?: { command: string[]; format: DaemonKindName };
+  rib?: RibQuery;
+}
+
+/** A command that prints the speaker's RIB the way the lab daemon kind `format` prints it. */
+export interface RibQuery {
+  command: string[];
+  format: DaemonKindName;
 }
 
 export class ProfileError extends Error {}
@@ -54,19 +62,31 @@ function parseContainer(raw: unknown, file: string): ContainerSpec {
   if (typeof c.config !== 'string' || !c.config.startsWith('/')) fail('config', 'an absolute path inside the container', c.config);
   if (!isStringList(c.start)) fail('start', 'a command as a list of words (the speaker in the foreground)', c.start);
   if (c.template !== undefined && typeof c.template !== 'string') fail('template', 'a file path relative to the profile', c.template);
-  let rib: ContainerSpec['rib'];
-  if (c.rib !== undefined) {
-    const r = c.rib as Record<string, unknown>;
-    if (typeof r !== 'object' || r === null || !isStringList(r.command)) fail('rib.command', 'a command as a list of words', (r as Record<string, unknown> | null)?.command);
-    if (!DAEMON_KINDS.includes(r.format as DaemonKindName)) fail('rib.format', `one of ${DAEMON_KINDS.join(', ')} (whose output it prints)`, r.format);
-    rib = { command: r.command as string[], format: r.format as DaemonKindName };
-  }
   return {
     config: c.config as string,
     template: typeof c.template === 'string' ? resolve(dirname(file), c.template) : undefined,
     start: c.start as string[],
-    rib,
+    rib: c.rib === undefined ? undefined : parseRibQuery(c.rib, 'container.rib', file),
   };
+}
+
+function parseRibQuery(raw: unknown, field: string, file: string): RibQuery {
+  const fail = (sub: string, expected: string, got: unknown): never => {
+    throw new ProfileError(`${file}: ${field}.${sub}: expected ${expected}, got ${JSON.stringify(got) ?? 'nothing'}`);
+  };
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (!isStringList(r.command)) fail('command', 'a command as a list of words', r.command);
+  if (!DAEMON_KINDS.includes(r.format as DaemonKindName)) fail('format', `one of ${DAEMON_KINDS.join(', ')} (whose output it prints)`, r.format);
+  return { command: r.command as string[], format: r.format as DaemonKindName };
+}
+
+/** `external: true`, or `external: { rib: { command, format } }` for a device whose RIB a host command can read. */
+function parseExternal(raw: unknown, file: string): RibQuery | undefined {
+  if (raw === true) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).some((k) => k !== 'rib'))
+    throw new ProfileError(`${file}: external: expected true or { rib: { command: [...], format: frr|gobgp|bird } }, got ${JSON.stringify(raw)}`);
+  const rib = (raw as { rib?: unknown }).rib;
+  return rib === undefined ? undefined : parseRibQuery(rib, 'external.rib', file);
 }
 
 export function parseProfile(text: string, file: string): SpeakerProfile {
@@ -86,7 +106,7 @@ export function parseProfile(text: string, file: string): SpeakerProfile {
   const hook = d.hook as Record<string, unknown> | undefined;
   if (hook !== undefined && (typeof hook !== 'object' || typeof hook.module !== 'string' || typeof hook.export !== 'string'))
     fail('hook', '{ module: PATH, export: NAME }');
-  if (d.external !== undefined && d.external !== true) fail('external', 'true (or no such key)');
+  const externalRib = d.external === undefined ? undefined : parseExternal(d.external, file);
   const ways = [d.runs, hook, d.container, d.external].filter((w) => w !== undefined).length;
   if (ways !== 1) fail('runs', 'exactly one of `runs`, `hook`, `container` or `external: true`');
   const container = d.container === undefined ? undefined : parseContainer(d.container, file);
@@ -100,7 +120,8 @@ export function parseProfile(text: string, file: string): SpeakerProfile {
     runs: d.runs as DaemonKindName | undefined,
     hook: hook as SpeakerProfile['hook'],
     container,
-    external: d.external === true ? true : undefined,
+    external: d.external !== undefined ? true : undefined,
+    ...(externalRib && { externalRib }),
     capabilities: d.capabilities as string[],
     lacks: lacks as Record<string, string>,
     file,
