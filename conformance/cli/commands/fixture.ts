@@ -114,12 +114,14 @@ export function register(program: Command): void {
       .argument('<fixture>', 'replay fixture folder')
       .option('--against <kind>', 'frr | gobgp | bird | docker:IMAGE | external:ADDRESS (default: the fixture\'s peer kind)', parseAgainst)
       .option('--speed <x>', 'divide recorded gaps by this (default: expect.yaml replay.speed, else 1)', parseSpeed)
+      .option('--connect', 'the replay opens the session (connects to the peer\'s port 179); default: whoever opened it in the capture, else the peer')
+      .option('--no-connect', 'the replay waits for the peer to open the session')
       .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)'),
-  ).action(async (dir: string, opts: { against?: string; runsDir?: string; speed?: number } & ThirdPartyFlags) => {
+  ).action(async (dir: string, opts: { against?: string; runsDir?: string; speed?: number; connect?: boolean } & ThirdPartyFlags) => {
     if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
     const problem = thirdPartyProblem(opts.against, opts);
     if (problem) return fail('fixture run', problem);
-    await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed, opts);
+    await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed, opts, opts.connect);
   });
 
   withThirdPartyOptions(
@@ -131,8 +133,10 @@ export function register(program: Command): void {
       .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
       .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
       .option('--speed <x>', 'divide recorded gaps by this (default 10, gaps capped at 1 s)', parseSpeed)
+      .option('--connect', 'the replay opens the session (connects to the peer\'s port 179); default: whoever opened it in the capture')
+      .option('--no-connect', 'the replay waits for the peer to open the session')
       .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)'),
-  ).action(async (capture: string, opts: { against: string; stream?: number; side?: string; runsDir?: string; speed?: number } & ThirdPartyFlags) => {
+  ).action(async (capture: string, opts: { against: string; stream?: number; side?: string; runsDir?: string; speed?: number; connect?: boolean } & ThirdPartyFlags) => {
     const problem = thirdPartyProblem(opts.against, opts);
     if (problem) return fail('replay', problem);
     // FRR runs as user frr and must read the fixture: the temporary folder is opened up.
@@ -149,14 +153,14 @@ export function register(program: Command): void {
         return fail('replay', (err as Error).message);
       }
       process.stdout.write(lines.slice(0, -1).join('\n') + '\n');
-      await runAndPrint('replay', dir, opts.against, opts.runsDir, opts.speed, opts);
+      await runAndPrint('replay', dir, opts.against, opts.runsDir, opts.speed, opts, opts.connect);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
 }
 
-async function runAndPrint(command: string, dir: string, against: string | undefined, runsDir: string | undefined, speed: number | undefined, flags: ThirdPartyFlags): Promise<void> {
+async function runAndPrint(command: string, dir: string, against: string | undefined, runsDir: string | undefined, speed: number | undefined, flags: ThirdPartyFlags, connect?: boolean): Promise<void> {
   const [{ runReplayFixture }, { sessionTable, verdictLines }, { requireRoot }] = await Promise.all([
     import('../../replay/run.ts'),
     import('../../replay/report.ts'),
@@ -166,9 +170,10 @@ async function runAndPrint(command: string, dir: string, against: string | undef
     requireRoot();
     const started = Date.now() / 1000;
     const thirdParty = { profile: flags.speakerProfile && resolve(flags.speakerProfile), config: flags.speakerConfig, externalInterface: flags.externalInterface };
-    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty });
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty, connect });
     process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
-    process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : 1;
+    // 0 healthy, 1 bug present or neither, 3 undecided (the deciding checks could not be judged); 2 is bad input.
+    process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : run.evaluation?.verdict === 'undecided' ? 3 : 1;
   } catch (err) {
     fail(command, (err as Error).message);
   }
