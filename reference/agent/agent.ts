@@ -50,7 +50,7 @@ export class Agent {
   private status: StatusServer | null = null;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
-  private readonly kernel = new KernelObjects();
+  private readonly kernel: KernelObjects;
   /** Routes learned from peers, kept apart so one unreachable next hop blocks nothing else. */
   private readonly learned = new KernelObjects();
   private learnedTimer: NodeJS.Timeout | null = null;
@@ -63,6 +63,7 @@ export class Agent {
 
   constructor(readonly options: AgentOptions) {
     this.log = options.log ?? (() => undefined);
+    this.kernel = new KernelObjects(undefined, join(options.stateDir, `${options.node}.sysctls.json`));
     this.l2 = new L2Announcers(options.node, options.leaseDir, this.log);
   }
 

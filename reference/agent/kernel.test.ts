@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DatapathProgrammer, type CommandRunner } from '../datapath/programmer.ts';
 import { KernelObjects, kernelSteps } from './kernel.ts';
 import { learnedRouteSteps } from './learned-routes.ts';
@@ -70,5 +73,48 @@ describe('KernelObjects', () => {
     commands.length = 0;
     expect(kernel.syncEach(learnedRouteSteps(new Map([['1.1.1.2/32', ['192.168.1.5']]])))).toEqual([]);
     expect(commands).toEqual(['ip route del 1.1.1.16/29 proto bgp']);
+  });
+
+  describe('sysctl values found, across an agent restart', () => {
+    const dirs: string[] = [];
+    afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const foundFile = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pp-kernel-'));
+      dirs.push(dir);
+      return join(dir, 'node1.sysctls.json');
+    };
+    const vip = kernelSteps({ localVips: ['192.0.2.1'], blackholes: [] });
+
+    it('a restarted agent keeps the first-found value, so stop restores the real original', () => {
+      const { run, commands } = recorder(); // one host: its sysctls outlive the crashed agent
+      const file = foundFile();
+      new KernelObjects(new DatapathProgrammer(null, run), file).sync(vip); // then SIGKILL: no clear()
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ 'net.ipv4.conf.all.arp_ignore': '0', 'net.ipv4.conf.all.arp_announce': '0' });
+      const restarted = new KernelObjects(new DatapathProgrammer(null, run), file);
+      restarted.sync(vip);
+      commands.length = 0;
+      restarted.clear();
+      expect(commands).toContain('sysctl -q -w net.ipv4.conf.all.arp_ignore=0');
+      expect(commands).toContain('sysctl -q -w net.ipv4.conf.all.arp_announce=0');
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it('a restarted agent that no longer wants the sysctl restores the found value at once', () => {
+      const { run, commands } = recorder();
+      const file = foundFile();
+      new KernelObjects(new DatapathProgrammer(null, run), file).sync(vip);
+      commands.length = 0;
+      new KernelObjects(new DatapathProgrammer(null, run), file).sync([]);
+      expect(commands.sort()).toEqual(['sysctl -q -w net.ipv4.conf.all.arp_announce=0', 'sysctl -q -w net.ipv4.conf.all.arp_ignore=0']);
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it('an unreadable record is a clear error naming the file, not a guess', () => {
+      const file = foundFile();
+      writeFileSync(file, '{"net.ipv4.conf.all.arp_ignore": 0');
+      expect(() => new KernelObjects(new DatapathProgrammer(null, recorder().run), file)).toThrow(/node1\.sysctls\.json: not the sysctl values found/);
+      writeFileSync(file, '{"net.ipv4.conf.all.arp_ignore": 0}');
+      expect(() => new KernelObjects(new DatapathProgrammer(null, recorder().run), file)).toThrow(/expected an object of sysctl name -> value/);
+    });
   });
 });

@@ -1,6 +1,7 @@
 // The kernel objects a node's desired state needs — blackhole routes for Calico blocks, service
 // VIPs on lo hidden from ARP — kept in step with it through the datapath programmer, which
 // removes exactly what was added (sysctls restored to what they were before the agent).
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DatapathProgrammer, type AppliedDsr, type Step } from '../datapath/programmer.ts';
 import type { DesiredState } from './desired.ts';
 
@@ -40,7 +41,17 @@ function stepKey(step: Step): string {
 export class KernelObjects {
   private applied: AppliedDsr = { namespace: null, steps: [], originalSysctls: {} };
 
-  constructor(private readonly programmer = new DatapathProgrammer(null)) {}
+  /**
+   * `foundSysctlsFile` keeps the sysctl values found before the first apply across a crash: an
+   * agent restarted after SIGKILL would otherwise find its own values (arp_ignore=1) and restore
+   * those on stop. Removed once stop has restored them.
+   */
+  constructor(
+    private readonly programmer = new DatapathProgrammer(null),
+    private readonly foundSysctlsFile?: string,
+  ) {
+    if (foundSysctlsFile) this.applied.originalSysctls = readFoundSysctls(foundSysctlsFile);
+  }
 
   get inPlace(): string[] {
     return this.applied.steps.map(stepKey);
@@ -53,12 +64,24 @@ export class KernelObjects {
       this.programmer.remove({ ...this.applied, steps: stale });
       this.applied = { ...this.applied, steps: this.applied.steps.filter((s) => !stale.includes(s)) };
       for (const s of stale) if (s.kind === 'sysctl') delete this.applied.originalSysctls[s.key];
+      this.saveFoundSysctls();
+    }
+    // Found values of sysctls a crashed agent set and this one no longer wants: restore them now.
+    const leftover = this.leftoverSysctls(steps);
+    if (leftover.length > 0) {
+      this.programmer.remove({ ...this.applied, steps: leftover });
+      for (const s of leftover) delete this.applied.originalSysctls[s.key];
+      this.saveFoundSysctls();
     }
     const present = new Set(this.applied.steps.map(stepKey));
     const missing = steps.filter((s) => !present.has(stepKey(s)));
     if (missing.length === 0) return;
-    const added = this.programmer.apply(missing, this.applied);
-    this.applied = { namespace: null, steps: [...this.applied.steps, ...added.steps], originalSysctls: added.originalSysctls };
+    try {
+      const added = this.programmer.apply(missing, this.applied);
+      this.applied = { namespace: null, steps: [...this.applied.steps, ...added.steps], originalSysctls: added.originalSysctls };
+    } finally {
+      this.saveFoundSysctls();
+    }
   }
 
   /**
@@ -89,8 +112,42 @@ export class KernelObjects {
 
   /** Removes everything the agent added. */
   clear(): void {
-    const applied = this.applied;
+    const applied = { ...this.applied, steps: [...this.leftoverSysctls([]), ...this.applied.steps] };
     this.applied = { namespace: null, steps: [], originalSysctls: {} };
     this.programmer.remove(applied);
+    this.saveFoundSysctls();
   }
+
+  /** Sysctls with a found value on record that neither this agent applied nor `wanted` has. */
+  private leftoverSysctls(wanted: Step[]): Array<Extract<Step, { kind: 'sysctl' }>> {
+    const inUse = new Set([...this.applied.steps, ...wanted].flatMap((s) => (s.kind === 'sysctl' ? [s.key] : [])));
+    return Object.keys(this.applied.originalSysctls)
+      .filter((key) => !inUse.has(key))
+      .map((key) => ({ kind: 'sysctl' as const, key, value: this.applied.originalSysctls[key]! }));
+  }
+
+  private saveFoundSysctls(): void {
+    const file = this.foundSysctlsFile;
+    if (!file) return;
+    if (Object.keys(this.applied.originalSysctls).length === 0) {
+      rmSync(file, { force: true });
+      return;
+    }
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(this.applied.originalSysctls, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+function readFoundSysctls(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not the sysctl values found before the agent (${(err as Error).message}); restore them by hand and remove the file`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error(`${file}: expected an object of sysctl name -> value found; restore them by hand and remove the file`);
+  }
+  return parsed as Record<string, string>;
 }
