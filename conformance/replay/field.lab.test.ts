@@ -54,6 +54,12 @@ const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> 
   'field-extended-nexthop-one-side': { frr: P, gobgp: P, bird: P },
   // Only the receiving side (BIRD) offers it: BIRD still keeps the session and drops the route.
   'field-extended-nexthop-peer-side': { bird: P },
+  // Over an IPv6 session (RFC 8950 as IPv6-only fabrics run it): nobody resets; FRR installs the route whoever
+  // offered the capability, GoBGP stores it, BIRD treats it as withdrawn unless both offered it.
+  'field-extended-nexthop-ipv6-one-side': { frr: P, gobgp: P, bird: P },
+  'field-extended-nexthop-ipv6-peer-side': { frr: P, bird: P },
+  // The healthy control: both offer it, FRR and BIRD install 10.94.5.0/24 via inet6 fd00:90::1 (RIB and kernel).
+  'field-extended-nexthop-ipv6-both-sides': { frr: P, bird: P },
   'field-nexthop-not-connected': { frr: P, gobgp: P, bird: B },
 };
 

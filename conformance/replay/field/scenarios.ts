@@ -384,9 +384,10 @@ function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
           ? 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by one side only'
           : 'Extended next hop (IPv4 routes with an IPv6 next hop) offered by the receiving side only',
       readme: [
-        'The link carries IPv4 (the session, 10.90.0.1 <-> .2) and IPv6 (fd00:90::1 <-> ::2, added by the replay:',
-        'the lab builds IPv4 links). Field setups run this over an IPv6 session; the capability and the',
-        `encoding are the same over either transport. ${who[0]}`,
+        'The link carries IPv4 (the session, 10.90.0.1 <-> .2) and IPv6 (fd00:90::1 <-> ::2, added by the replay).',
+        'Field setups run this over an IPv6 session: that is `field-extended-nexthop-ipv6-*`; this fixture is',
+        'the IPv4-transport variant (RFC 8950 allows either), kept for what it shows about each daemon on an',
+        `IPv4 session. ${who[0]}`,
         who[1],
         `played speaker sends ${prefix} in MP_REACH_NLRI with next hop fd00:90::1 anyway. Without the`,
         'capability on both sides that encoding is not agreed: the peer may reset the session (UPDATE',
@@ -415,6 +416,113 @@ function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
       },
       peer: { announce: [PEER_ANNOUNCE], ...(offeredBy === 'peer' ? { extendedNexthop: true } : {}) },
       linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` },
+    },
+  };
+}
+
+// --- Extended next hop over an IPv6 session (RFC 8950 as IPv6-only fabrics run it) ------------
+
+type EnhOfferedOnV6 = 'played' | 'peer' | 'both';
+
+const ENH_REPORTS = [
+  'Public reports:',
+  '- osrg/gobgp#2295 (https://github.com/osrg/gobgp/pull/2295), for gobgp#2294: GoBGP started offering',
+  '  extended next hop on every IPv6 session, and IPv6 peers stopped establishing.',
+  '- FRRouting/frr#3251 (https://github.com/FRRouting/frr/issues/3251): extended next hop not working,',
+  '  routes shown with an IPv4 next hop where an IPv6 one was expected.',
+  '- kubeovn/kube-ovn#4704 (https://github.com/kubeovn/kube-ovn/pull/4704): a Kubernetes BGP speaker',
+  '  never advertised IPv4 prefixes to IPv6 neighbours until it gained extended next hop support.',
+  '- kube-vip/kube-vip#988 (https://github.com/kube-vip/kube-vip/issues/988): IPv4 routes over an IPv6',
+  '  session (MP-BGP with GoBGP) and which next hop the other family gets.',
+];
+
+function extendedNextHopOverIpv6(offeredBy: EnhOfferedOnV6): FieldScenario {
+  const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
+  const families = [ipv4Unicast, ipv6Unicast];
+  const played = speaker(PLAYED_V6, 65001, PLAYED_V4, offeredBy === 'peer' ? families : [...families, enh]);
+  const peer = speaker(PEER_V6, 65002, PEER_V4, offeredBy === 'played' ? families : [...families, enh]);
+  const prefix = { played: '10.94.3.0/24', peer: '10.94.4.0/24', both: '10.94.5.0/24' }[offeredBy];
+  const update: UpdateMessage = {
+    type: 'UPDATE',
+    withdrawn: [],
+    nlri: [],
+    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [65001] }], mpReach: { afi: 1, safi: 1, nextHops: [PLAYED_V6], nlri: [{ prefix }] } },
+  };
+  const recording = synthesise(BY, played, peer, [{ update, ctx: { as4: true } }]);
+  const session = [
+    'The session runs over IPv6 (fd00:90::1 <-> fd00:90::2), as on an IPv6-only fabric (Cilium or MetalLB',
+    'peering with the top-of-rack over IPv6, RFC 5549/8950 "IPv4 over IPv6"), and carries IPv4 and IPv6',
+    `unicast. The played speaker sends ${prefix} in MP_REACH_NLRI with next hop fd00:90::1, its own`,
+    'address on the link: the only next hop it has for IPv4 routes.',
+  ];
+  const control = offeredBy === 'both';
+  const who = {
+    played: [
+      'The played speaker offers the extended next hop capability; the peer does not (FRR, GoBGP and BIRD',
+      'without `capability extended-nexthop` / `extended next hop on`). Without the capability on both sides',
+      'the encoding is not agreed (RFC 8950 section 4): the peer may reset the session (UPDATE error),',
+      'drop the route, or accept it. The verdict records each daemon.',
+    ],
+    peer: [
+      'Only the peer offers the extended next hop capability (FRR `capability extended-nexthop`, BIRD',
+      '`extended next hop on`); the played speaker does not, and sends the IPv6 next hop anyway. The peer',
+      'may reset the session, drop the route, or accept it. GoBGP 3.10 has no setting that makes it offer',
+      'the capability, so this runs against FRR and BIRD. FRR 8.4 offers it here (an IPv6 session), where',
+      'on the IPv4 session of `field-extended-nexthop-peer-side` it did not.',
+    ],
+    both: [
+      'The healthy control: both sides offer the capability, so IPv4 routes with IPv6 next hops are agreed.',
+      'The peer must use the route: in its BGP RIB via fd00:90::1 and in the kernel FIB as',
+      `\`${prefix} via inet6 fd00:90::1\`. The field symptom it guards against is a route that is received`,
+      'but never installed. Runs against FRR and BIRD (GoBGP cannot offer the capability).',
+    ],
+  }[offeredBy];
+  const seen = {
+    played: [
+      'What it shows here (FRR 8.4.4, GoBGP 3.10.0, BIRD 2.0.12): none resets the session. FRR installs the',
+      'route anyway (RIB and kernel, `via inet6 fd00:90::1`), GoBGP stores it, BIRD treats it as withdrawn',
+      '("Invalid NEXT_HOP attribute - mismatched address family (fd00:90::1 for ipv4)") and, lacking an',
+      "IPv4 next hop of its own on this session, cannot send its own IPv4 route either (\"Missing next hop",
+      'address").',
+    ],
+    peer: [
+      'What it shows here (FRR 8.4.4, BIRD 2.0.12): FRR puts capability 5 in its OPEN on this IPv6 session',
+      'and installs the route although the played side never offered it (RIB and kernel); BIRD treats it as',
+      'withdrawn ("mismatched address family"). Neither resets the session.',
+    ],
+    both: [
+      'What it shows here (FRR 8.4.4, BIRD 2.0.12): both install it, in the RIB and in the kernel as',
+      `\`${prefix} via inet6 fd00:90::1\`.`,
+    ],
+  }[offeredBy];
+  const via = { nexthop: PLAYED_V6 };
+  return {
+    name: `field-extended-nexthop-ipv6-${{ played: 'one-side', peer: 'peer-side', both: 'both-sides' }[offeredBy]}`,
+    recording,
+    fixture: {
+      peerKind: 'frr',
+      title: {
+        played: 'Extended next hop over an IPv6 session, offered by the sending side only',
+        peer: 'Extended next hop over an IPv6 session, offered by the receiving side only',
+        both: 'Extended next hop over an IPv6 session, offered by both sides (healthy control)',
+      }[offeredBy],
+      readme: [...session, '', ...who, '', ...seen, '', ...ENH_REPORTS].join('\n'),
+      expect: control
+        ? {
+            bug: 'IPv4 route with an IPv6 next hop, extended next hop negotiated, but not used by the peer',
+            symptoms: [established, absent(prefix)],
+            healthy: [established, noNotification, present(prefix, PLAYED_V6), { 'route-present': { prefix, ...via, table: 'fib' } }],
+            replay: { settle: 2, against: ['frr', 'bird'], note: 'GoBGP 3.10 cannot offer extended next hop' },
+          }
+        : {
+            bug: 'IPv4 route with an IPv6 next hop sent without the capability negotiated: the peer resets the session',
+            symptoms: [{ 'peer-sends-notification': { code: 3 } }],
+            healthy: [established, noNotification],
+            observe: [present(prefix, PLAYED_V6), { 'route-present': { prefix, ...via, table: 'fib' } }],
+            replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['frr', 'bird'] as Array<'frr' | 'bird'>, note: 'GoBGP 3.10 cannot offer extended next hop' } : {}) },
+          },
+      // Families and the capability come from the recorded peer's OPEN.
+      peer: { announce: [PEER_ANNOUNCE] },
     },
   };
 }
@@ -471,6 +579,9 @@ export function fieldScenarios(): FieldScenario[] {
     grScenario(true),
     extendedNextHop('played'),
     extendedNextHop('peer'),
+    extendedNextHopOverIpv6('played'),
+    extendedNextHopOverIpv6('peer'),
+    extendedNextHopOverIpv6('both'),
     nextHopNotConnected(),
   ];
 }
