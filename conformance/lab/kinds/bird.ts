@@ -42,9 +42,11 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     // IPv6 routes learned over the session need their next hops resolved on the link.
     lines.push('protocol direct direct6 { ipv6; }');
   }
-  if (node.announce.length > 0) {
-    lines.push('protocol static announced {', '  ipv4;');
-    for (const prefix of node.announce) lines.push(`  route ${prefix} blackhole;`);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const prefixes = node.announce.filter((p) => p.includes(':') === (family === 'ipv6'));
+    if (prefixes.length === 0) continue;
+    lines.push(`protocol static ${family === 'ipv4' ? 'announced' : 'announced6'} {`, `  ${family};`);
+    for (const prefix of prefixes) lines.push(`  route ${prefix} blackhole;`);
     lines.push('}');
   }
   // The node's own static routes (also in its kernel) are BIRD statics too, so next hops reached

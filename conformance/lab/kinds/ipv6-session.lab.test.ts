@@ -30,7 +30,7 @@ function topology(): LabTopology {
   bird.routerId = '10.1.0.2';
   bird.interfaces = { eth1: ['fd00:a::2/64'] };
   bird.neighbors = [{ address: 'fd00:a::1', asn: 65010, families: ['ipv4-unicast', 'ipv6-unicast'], extendedNexthop: true }];
-  bird.announce = ['198.51.100.0/24'];
+  bird.announce = ['198.51.100.0/24', '2001:db8:2::/48'];
   const gobgp = emptyNode('gobgp1', 'gobgp');
   gobgp.asn = 65030;
   gobgp.routerId = '10.1.0.3';
@@ -80,6 +80,7 @@ describe('sessions over IPv6 transport with FRR, BIRD and GoBGP', () => {
     expect(await eventually(nexthopsAt('gobgp1', '2001:db8:1::/48'), 'FRR IPv6 route at GoBGP')).toEqual(['fd00:b::1']);
     expect(await eventually(nexthopsAt('bird1', '2001:db8:1::/48'), 'FRR IPv6 route at BIRD')).toEqual(['fd00:a::1']);
     expect(await eventually(nexthopsAt('frr1', '2001:db8:3::/48'), 'GoBGP IPv6 route at FRR')).toEqual(['fd00:b::3']);
+    expect(await eventually(nexthopsAt('frr1', '2001:db8:2::/48'), 'BIRD IPv6 route at FRR')).toEqual(['fd00:a::2']);
   });
 
   it('stops to nothing', async () => {

@@ -231,6 +231,9 @@ describe('a neighbour over IPv6 transport', () => {
     const text = renderBirdConf(node('bird'), '/x/bird.log');
     expect(text).toContain('  neighbor fd00:90::1 as 65001;\n');
     expect(text).toContain('  ipv4 { import all; export where source != RTS_DEVICE; extended next hop on; };');
+    const announcing = renderBirdConf({ ...node('bird'), announce: ['192.0.2.0/24', '2001:db8:2::/48'] }, '/x/bird.log');
+    expect(announcing).toContain('protocol static announced {\n  ipv4;\n  route 192.0.2.0/24 blackhole;\n}');
+    expect(announcing).toContain('protocol static announced6 {\n  ipv6;\n  route 2001:db8:2::/48 blackhole;\n}');
     expect(text).toContain('  neighbor fd00:91::1 as 65003;\n  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;\n  direct;\n  ipv6 {');
   });
 
