@@ -50,7 +50,10 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     lines.push('}');
   }
   // The node's own static routes (also in its kernel) are BIRD statics too, so next hops reached
-  // only through them resolve (a multihop peer behind a router); they are never exported.
+  // only through them resolve (a multihop peer behind a router); they are never exported. They
+  // are at IGP distance 0, as FRR counts a static: BIRD gives a static no IGP metric (unknown,
+  // worse than a connected next hop), so it never merged a path behind one with a connected one
+  // into a multipath route (RFC 4271 9.1.2.2 e; addpath.multi-nexthop on seed-004).
   const labRoutes = node.routes.filter((r) => r.via || r.dev);
   for (const family of ['ipv4', 'ipv6'] as const) {
     const routes = labRoutes.filter((r) => (r.to === 'default' ? !(r.via ?? '').includes(':') : !r.to.includes(':')) === (family === 'ipv4'));
@@ -58,7 +61,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     lines.push(`protocol static ${LAB_ROUTES}_${family} {`, `  ${family};`);
     for (const r of routes) {
       const to = r.to === 'default' ? (family === 'ipv4' ? '0.0.0.0/0' : '::/0') : r.to;
-      lines.push(`  route ${to} via ${r.via ?? `"${r.dev}"`};`);
+      lines.push(`  route ${to} via ${r.via ?? `"${r.dev}"`} { igp_metric = 0; };`);
     }
     lines.push('}');
   }

@@ -57,7 +57,7 @@ describe('BIRD rendering', () => {
     const n = router('bird');
     n.routes = [{ to: '10.0.2.0/24', via: '10.8.0.11' }, { to: 'default', via: '10.8.0.1' }];
     const text = renderBirdConf(n, '/x/bird.log');
-    expect(text).toMatch(/protocol static lab_routes_ipv4 \{\s+ipv4;\s+route 10\.0\.2\.0\/24 via 10\.8\.0\.11;\s+route 0\.0\.0\.0\/0 via 10\.8\.0\.1;\s+\}/);
+    expect(text).toMatch(/protocol static lab_routes_ipv4 \{\s+ipv4;\s+route 10\.0\.2\.0\/24 via 10\.8\.0\.11 \{ igp_metric = 0; \};\s+route 0\.0\.0\.0\/0 via 10\.8\.0\.1 \{ igp_metric = 0; \};\s+\}/);
     expect(text).toContain('export where source != RTS_DEVICE && proto !~ "lab_routes_*";');
     const standIn = router('speaker');
     standIn.routes = [{ to: 'default', via: '10.8.0.1' }];
