@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
 import type { RouteEntry } from '../lab/kinds/index.ts';
-import { allowedPeerLossOutcomes, missingPaths, pathsVia, restartOffer } from './peer-loss.ts';
+import { allowedPeerLossOutcomes, bgpRibsOfPeers, missingPaths, pathsVia, restartOffer } from './peer-loss.ts';
 
 const open = (ts: number, src: string, capabilities: Capability[]): DecodedMessage => ({
   ts,
@@ -57,6 +57,17 @@ describe('paths via a lost peer', () => {
 
   it('finds the paths whose next hop is the lost peer', () => {
     expect(pathsVia(ribs, new Set(['10.1.10.2', '10.1.12.2']))).toEqual([{ node: 'spine0', prefix: '10.98.0.0/24' }]);
+  });
+
+  it("counts only routers with a session to the lost peer, without their statics (seed-004: peer2 reaches rack1 through peer1's kernel)", () => {
+    const seen = new Map([
+      ['peer2', rib([['10.0.0.8/32', ['10.8.0.10']], ['10.0.1.0/24', ['10.8.0.10']]])],
+      ['spine0', rib([['10.98.0.0/24', ['10.1.10.2']], ['10.0.9.0/24', ['10.1.10.2']]])],
+    ]);
+    const statics = (node: string) => new Set(node === 'spine0' ? ['10.0.9.0/24'] : []);
+    const bgp = bgpRibsOfPeers(seen, new Set(['spine0']), statics);
+    expect([...bgp.keys()]).toEqual(['spine0']);
+    expect(pathsVia(bgp, new Set(['10.8.0.10', '10.1.10.2']))).toEqual([{ node: 'spine0', prefix: '10.98.0.0/24' }]);
   });
 
   it('reports expected paths that are gone', () => {

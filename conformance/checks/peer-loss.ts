@@ -44,6 +44,20 @@ export interface RouterPath {
   prefix: string;
 }
 
+/**
+ * The RIB entries a killed BGP daemon can take with it: those of routers that held a session
+ * with it, less their own static routes. A daemon kill leaves its node's kernel forwarding, so a
+ * router without a session to it keeps paths whose next hop it reaches through that node (BIRD
+ * shows a recursive next hop's gateway, not the BGP next hop), and a static never goes.
+ */
+export function bgpRibsOfPeers(
+  ribs: ReadonlyMap<string, readonly RouteEntry[]>,
+  withSession: ReadonlySet<string>,
+  staticPrefixes: (node: string) => ReadonlySet<string>,
+): Map<string, RouteEntry[]> {
+  return new Map([...ribs].filter(([node]) => withSession.has(node)).map(([node, rib]) => [node, rib.filter((r) => !staticPrefixes(node).has(r.prefix))]));
+}
+
 /** Paths of each router's RIB whose next hop is one of `addresses` (a lost peer's). */
 export function pathsVia(ribs: ReadonlyMap<string, readonly RouteEntry[]>, addresses: ReadonlySet<string>): RouterPath[] {
   const out: RouterPath[] = [];
