@@ -153,8 +153,10 @@ function runArtifacts(runDir: string, reportDir: string): string[] {
     if (!existsSync(dir)) return;
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
-      if (e.isDirectory()) walk(path);
-      else if (/\.(pcap|log|conf|toml|json|txt)$/.test(e.name) && e.name !== 'ledger.jsonl') out.push(relative(reportDir, path));
+      // The agents' IPAM state and lease versions are run state, not captures, logs or configs.
+      if (e.isDirectory()) {
+        if (!/^agent\/(state|leases)$/.test(relative(runDir, path))) walk(path);
+      } else if (/\.(pcap|log|conf|toml|json|txt)$/.test(e.name) && e.name !== 'ledger.jsonl') out.push(relative(reportDir, path));
     }
   };
   walk(runDir);
