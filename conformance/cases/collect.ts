@@ -32,9 +32,19 @@ export function caseIdOfFile(file: string): string {
 }
 
 export class CaseCollector implements Reporter {
-  readonly outcomes: CaseOutcome[] = [];
+  private outcomes: CaseOutcome[] = [];
+  private onOutcome: (o: CaseOutcome) => void = () => undefined;
 
-  constructor(private readonly onOutcome: (o: CaseOutcome) => void) {}
+  /** One vitest serves every lab of a run: each lab's cases are collected apart. */
+  begin(onOutcome: (o: CaseOutcome) => void): void {
+    this.outcomes = [];
+    this.onOutcome = onOutcome;
+  }
+
+  /** The outcomes since begin(). */
+  collected(): CaseOutcome[] {
+    return this.outcomes;
+  }
 
   onTestCaseResult(test: TestCase): void {
     const result = test.result();

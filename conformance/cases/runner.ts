@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { startVitest } from 'vitest/node';
+import { createVitest, type Vitest } from 'vitest/node';
 import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
 import { LabNotReadyError, startLab, type Lab } from '../lab/lab.ts';
 import type { DaemonKindName } from '../lab/model.ts';
@@ -189,121 +189,126 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     emit({ ...base(id, fixture, speaker, peer), status, reason, durationS: 0, flaky: false, measurements: {}, artifacts });
   };
 
-  for (const fixtureDir of opts.fixtures) {
-    const ids = declaredCases(fixtureDir).filter((id) => !opts.cases || opts.cases.includes(id));
-    let fixture: Fixture;
-    try {
-      fixture = loadFixture(fixtureDir);
-    } catch (err) {
-      const reason = `fixture does not load: ${(err as Error).message.split('\n').slice(0, 2).join(' ')}`;
-      for (const spec of opts.speakers) for (const peer of opts.peers) ids.forEach((id) => runnerResult(id, basename(fixtureDir), speakerLabel(spec), peer, 'broken', reason));
-      continue;
-    }
-    // The folder name identifies a fixture in results (a topology's own `name` may differ).
-    const fixtureName = basename(fixture.dir);
-    for (const spec of opts.speakers) {
-      const speaker = speakerLabel(spec);
-      for (const peer of opts.peers) {
-        const runnable = ids.filter((id) => {
-          if (caseFile(id)) return true;
-          runnerResult(id, fixtureName, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
-          return false;
-        });
-        if (runnable.length === 0) continue;
-        let placement: SpeakerPlacement;
-        try {
-          placement = await placeSpeaker(spec, withFabricPeer(fixture.topology, peer), opts);
-        } catch (err) {
-          if (!(err instanceof UnsupportedCombination || err instanceof ProfileError)) throw err;
-          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
-          continue;
-        }
-        const caseSkip = placement.caseSkip;
-        if (caseSkip) {
-          for (const id of runnable.filter((x) => caseSkip(x))) runnerResult(id, fixtureName, speaker, peer, 'skipped', caseSkip(id)!);
-          runnable.splice(0, runnable.length, ...runnable.filter((x) => !caseSkip(x)));
-          if (runnable.length === 0) continue;
-        }
-        timings.combos++;
-        const labStart = performance.now();
-        let lab: Lab;
-        try {
-          lab = await startLab(placement.topology, {
-            runsRoot,
-            backend: opts.backend,
-            speakers: placement.hooks,
-            captures: speakerLinkCaptures(placement.topology),
-            timeoutMs: opts.labTimeoutMs ?? 30_000,
-            wait: false,
+  const caseRunner = new CaseRunner(reportDir, opts);
+  try {
+    for (const fixtureDir of opts.fixtures) {
+      const ids = declaredCases(fixtureDir).filter((id) => !opts.cases || opts.cases.includes(id));
+      let fixture: Fixture;
+      try {
+        fixture = loadFixture(fixtureDir);
+      } catch (err) {
+        const reason = `fixture does not load: ${(err as Error).message.split('\n').slice(0, 2).join(' ')}`;
+        for (const spec of opts.speakers) for (const peer of opts.peers) ids.forEach((id) => runnerResult(id, basename(fixtureDir), speakerLabel(spec), peer, 'broken', reason));
+        continue;
+      }
+      // The folder name identifies a fixture in results (a topology's own `name` may differ).
+      const fixtureName = basename(fixture.dir);
+      for (const spec of opts.speakers) {
+        const speaker = speakerLabel(spec);
+        for (const peer of opts.peers) {
+          const runnable = ids.filter((id) => {
+            if (caseFile(id)) return true;
+            runnerResult(id, fixtureName, speaker, peer, 'skipped', PENDING_CASES[id] ?? 'no case file for this id yet');
+            return false;
           });
-        } catch (err) {
+          if (runnable.length === 0) continue;
+          let placement: SpeakerPlacement;
+          try {
+            placement = await placeSpeaker(spec, withFabricPeer(fixture.topology, peer), opts);
+          } catch (err) {
+            if (!(err instanceof UnsupportedCombination || err instanceof ProfileError)) throw err;
+            runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, err instanceof ProfileError ? 'broken' : 'skipped', err.message));
+            continue;
+          }
+          const caseSkip = placement.caseSkip;
+          if (caseSkip) {
+            for (const id of runnable.filter((x) => caseSkip(x))) runnerResult(id, fixtureName, speaker, peer, 'skipped', caseSkip(id)!);
+            runnable.splice(0, runnable.length, ...runnable.filter((x) => !caseSkip(x)));
+            if (runnable.length === 0) continue;
+          }
+          timings.combos++;
+          const labStart = performance.now();
+          let lab: Lab;
+          try {
+            lab = await startLab(placement.topology, {
+              runsRoot,
+              backend: opts.backend,
+              speakers: placement.hooks,
+              captures: speakerLinkCaptures(placement.topology),
+              timeoutMs: opts.labTimeoutMs ?? 30_000,
+              wait: false,
+            });
+          } catch (err) {
+            timings.labS += (performance.now() - labStart) / 1000;
+            runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(err)));
+            continue;
+          }
           timings.labS += (performance.now() - labStart) / 1000;
-          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(err)));
-          continue;
-        }
-        timings.labS += (performance.now() - labStart) / 1000;
-        const waitStart = performance.now();
-        const notReady = await waitUntilReady(lab);
-        timings.readyWaitS += (performance.now() - waitStart) / 1000;
-        if (notReady?.harnessFault) {
-          await lab.stop();
-          // Its run folder (not-ready.txt, daemon logs, configs, pcaps) explains why.
-          const artifacts = runArtifacts(lab.runDir, reportDir);
-          runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(notReady.error), artifacts));
-          continue;
-        }
-        if (notReady) log(`note: ${fixtureName} ${speaker}/${peer}: ${notReady.error.message.split('\n')[0]}; its cases judge what is missing`);
-        const suite: SuiteParams = {
-          fixture: fixtureName,
-          fixtureDir: fixture.dir,
-          speaker,
-          peer,
-          runDir: lab.runDir,
-          hookedNodes: Object.keys(placement.hooks).filter((n) => speakerNodes(placement.topology).includes(n)),
-          profileFile: placement.profileFile,
-        };
-        const casesStart = performance.now();
-        const outcomes: CaseOutcome[] = [];
-        try {
-          // Progress is printed as each case finishes; its artifacts are listed once the lab is down.
-          const progress = (o: CaseOutcome) => log(formatProgress({ ...base(o.id, fixtureName, speaker, peer), ...o }));
-          outcomes.push(...(await runCaseFiles(runnable.map((id) => caseFile(id)!), suite, reportDir, opts, progress)));
-        } catch (err) {
-          log(`vitest failed for ${fixtureName} ${speaker}/${peer}: ${(err as Error).message}`);
-        } finally {
-          const casesS = (performance.now() - casesStart) / 1000;
-          timings.casesS += casesS;
-          timings.vitestS += Math.max(0, casesS - outcomes.reduce((sum, o) => sum + o.durationS, 0));
-          const stopStart = performance.now();
-          await lab.stop();
-          const stopS = (performance.now() - stopStart) / 1000;
-          timings.labS += stopS;
-          timings.labStopS += stopS;
-        }
-        const shared = runArtifacts(lab.runDir, reportDir);
-        // Without sharding every runnable case owes a result; a missing one means vitest itself failed.
-        if (!opts.shard) {
-          for (const id of runnable.filter((x) => !outcomes.some((o) => o.id === x)))
-            runnerResult(id, fixtureName, speaker, peer, 'broken', 'vitest reported no result for this case (see the log above)', shared);
-        }
-        for (const o of outcomes) {
-          timings.caseWaitS += o.waitS;
-          timings.caseDecodeS += o.decodeS;
-          timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS, waitS: o.waitS, decodeS: o.decodeS });
-          const own = o.artifacts.map((a) => relative(reportDir, join(lab.runDir, a)));
-          const pcaps = own.some((a) => a.endsWith('.pcap')) ? [] : shared.filter((a) => a.endsWith('.pcap'));
-          emit({
-            ...base(o.id, fixtureName, speaker, peer),
-            status: o.status,
-            reason: o.reason,
-            durationS: o.durationS,
-            flaky: o.flaky,
-            measurements: o.measurements,
-            artifacts: [...new Set([...own, ...pcaps, ...shared.filter((a) => !a.endsWith('.pcap'))])],
-          }, true);
+          const waitStart = performance.now();
+          const notReady = await waitUntilReady(lab);
+          timings.readyWaitS += (performance.now() - waitStart) / 1000;
+          if (notReady?.harnessFault) {
+            await lab.stop();
+            // Its run folder (not-ready.txt, daemon logs, configs, pcaps) explains why.
+            const artifacts = runArtifacts(lab.runDir, reportDir);
+            runnable.forEach((id) => runnerResult(id, fixtureName, speaker, peer, 'broken', labFailure(notReady.error), artifacts));
+            continue;
+          }
+          if (notReady) log(`note: ${fixtureName} ${speaker}/${peer}: ${notReady.error.message.split('\n')[0]}; its cases judge what is missing`);
+          const suite: SuiteParams = {
+            fixture: fixtureName,
+            fixtureDir: fixture.dir,
+            speaker,
+            peer,
+            runDir: lab.runDir,
+            hookedNodes: Object.keys(placement.hooks).filter((n) => speakerNodes(placement.topology).includes(n)),
+            profileFile: placement.profileFile,
+          };
+          const casesStart = performance.now();
+          const outcomes: CaseOutcome[] = [];
+          try {
+            // Progress is printed as each case finishes; its artifacts are listed once the lab is down.
+            const progress = (o: CaseOutcome) => log(formatProgress({ ...base(o.id, fixtureName, speaker, peer), ...o }));
+            outcomes.push(...(await caseRunner.run(runnable.map((id) => caseFile(id)!), suite, progress)));
+          } catch (err) {
+            log(`vitest failed for ${fixtureName} ${speaker}/${peer}: ${(err as Error).message}`);
+          } finally {
+            const casesS = (performance.now() - casesStart) / 1000;
+            timings.casesS += casesS;
+            timings.vitestS += Math.max(0, casesS - outcomes.reduce((sum, o) => sum + o.durationS, 0));
+            const stopStart = performance.now();
+            await lab.stop();
+            const stopS = (performance.now() - stopStart) / 1000;
+            timings.labS += stopS;
+            timings.labStopS += stopS;
+          }
+          const shared = runArtifacts(lab.runDir, reportDir);
+          // Without sharding every runnable case owes a result; a missing one means vitest itself failed.
+          if (!opts.shard) {
+            for (const id of runnable.filter((x) => !outcomes.some((o) => o.id === x)))
+              runnerResult(id, fixtureName, speaker, peer, 'broken', 'vitest reported no result for this case (see the log above)', shared);
+          }
+          for (const o of outcomes) {
+            timings.caseWaitS += o.waitS;
+            timings.caseDecodeS += o.decodeS;
+            timings.perCase.push({ key: `${o.id} ${fixtureName} ${speaker}/${peer}`, seconds: o.durationS, waitS: o.waitS, decodeS: o.decodeS });
+            const own = o.artifacts.map((a) => relative(reportDir, join(lab.runDir, a)));
+            const pcaps = own.some((a) => a.endsWith('.pcap')) ? [] : shared.filter((a) => a.endsWith('.pcap'));
+            emit({
+              ...base(o.id, fixtureName, speaker, peer),
+              status: o.status,
+              reason: o.reason,
+              durationS: o.durationS,
+              flaky: o.flaky,
+              measurements: o.measurements,
+              artifacts: [...new Set([...own, ...pcaps, ...shared.filter((a) => !a.endsWith('.pcap'))])],
+            }, true);
+          }
         }
       }
     }
+  } finally {
+    await caseRunner.close();
   }
   if (opts.speakers.some((s) => s.kind === 'docker')) await (await import('../lab/speakers/container.ts')).stopEngineIfStartedHere();
   const summary = buildSummary({
@@ -317,14 +322,44 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   return { ...published, timings };
 }
 
-async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: string, opts: RunOptions, progress: (o: CaseOutcome) => void): Promise<CaseOutcome[]> {
-  const collector = new CaseCollector(progress);
-  const exitCodeBefore = process.exitCode;
-  const allure = opts.allure !== false;
-  const vitest = await startVitest(
-    'test',
-    files.map((f) => relative(PROJECT_ROOT, f)),
-    {
+/**
+ * One vitest for the whole run: its start-up (config, vite server, reporters) is paid once, and
+ * the modules it has transformed stay cached for every lab's worker. Each lab's cases run with
+ * that lab's SuiteParams provided.
+ */
+class CaseRunner {
+  private vitest: Promise<Vitest> | null = null;
+  private readonly collector = new CaseCollector();
+
+  constructor(
+    private readonly reportDir: string,
+    private readonly opts: RunOptions,
+  ) {}
+
+  async run(files: string[], suite: SuiteParams, progress: (o: CaseOutcome) => void): Promise<CaseOutcome[]> {
+    const exitCodeBefore = process.exitCode;
+    try {
+      const vitest = await (this.vitest ??= this.start(suite));
+      vitest.provide('peerproofSuite', suite);
+      this.collector.begin(progress);
+      await vitest.runTestFiles(files);
+      return this.collector.collected();
+    } finally {
+      // vitest marks the process failed when a case fails; the run's exit code is publishRun's.
+      process.exitCode = exitCodeBefore;
+    }
+  }
+
+  async close(): Promise<void> {
+    const vitest = await this.vitest?.catch(() => null);
+    this.vitest = null;
+    await vitest?.close();
+  }
+
+  private start(suite: SuiteParams): Promise<Vitest> {
+    const allure = this.opts.allure !== false;
+    const shard = this.opts.shard;
+    return createVitest('test', {
       root: PROJECT_ROOT,
       config: false,
       watch: false,
@@ -332,8 +367,8 @@ async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: stri
       retry: 1,
       provide: { peerproofSuite: suite },
       reporters: [
-        collector,
-        ...(allure ? [['allure-vitest/reporter', { resultsDir: join(reportDir, ALLURE_RESULTS_DIR) }] as [string, Record<string, unknown>]] : []),
+        this.collector,
+        ...(allure ? [['allure-vitest/reporter', { resultsDir: join(this.reportDir, ALLURE_RESULTS_DIR) }] as [string, Record<string, unknown>]] : []),
       ],
       pool: 'forks',
       // One worker keeps its module cache across the case files of a lab: importing the lab, checks
@@ -343,13 +378,8 @@ async function runCaseFiles(files: string[], suite: SuiteParams, reportDir: stri
       maxWorkers: 1,
       testTimeout: 120_000,
       hookTimeout: 60_000,
-      shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : undefined,
+      shard: shard ? `${shard.index}/${shard.count}` : undefined,
       passWithNoTests: true,
-    },
-  );
-  await vitest.close();
-  // vitest marks the process failed when a case fails; the run's exit code is publishRun's.
-  process.exitCode = exitCodeBefore;
-  return collector.outcomes;
+    });
+  }
 }
-

@@ -14,8 +14,10 @@ let decodedMs = 0;
 /**
  * Decoded captures by file. A capture only grows, so the same size means the same bytes: checks
  * that read one file several times (and polls over a file that has not grown) decode it once.
+ * Bounded: a worker serves many labs, each with captures of its own.
  */
 const decodedByFile = new Map<string, { size: number; messages: DecodedMessage[] }>();
+const DECODED_FILES_KEPT = 64;
 
 export function capturedMessages(file: string): DecodedMessage[] {
   if (!existsSync(file)) return [];
@@ -29,7 +31,9 @@ export function capturedMessages(file: string): DecodedMessage[] {
     const out: DecodedMessage[] = [];
     decodeCapture(bytes, (m) => out.push(m));
     // Cached under the size actually read: tcpdump may have appended since the stat.
+    decodedByFile.delete(file);
     decodedByFile.set(file, { size: bytes.length, messages: out });
+    if (decodedByFile.size > DECODED_FILES_KEPT) decodedByFile.delete(decodedByFile.keys().next().value!);
     return [...out];
   } finally {
     decodedMs += performance.now() - start;
