@@ -46,6 +46,46 @@ describe('speaker config templates', () => {
     expect(out).not.toContain('{{');
   });
 
+  it("a neighbour's families, one-way ADD-PATH and extended next hop are variables, rendered by the worked example", () => {
+    const file = join(import.meta.dirname, 'examples', 'bird-vendor.conf.tmpl');
+    const peerOf = (fixture: string) => {
+      const f = loadFixture(`fixtures/${fixture}`);
+      const peer = f.topology.nodes.find((n) => n.name === 'peer')!;
+      return { vars: nodeVariables(peer, f.topology), out: renderTemplate(readFileSync(file, 'utf8'), nodeVariables(peer, f.topology), file) };
+    };
+    // IPv4 + IPv6 unicast over the IPv4 session, ADD-PATH offered for sending only.
+    const sendOnly = peerOf('field-addpath-ipv6-played-both-peer-send-only');
+    expect(sendOnly.vars.neighbors).toMatchObject([
+      {
+        families: [{ name: 'ipv4-unicast', afi: 'ipv4' }, { name: 'ipv6-unicast', afi: 'ipv6' }],
+        ipv4Unicast: true,
+        ipv6Unicast: true,
+        addPath: false,
+        addPathSend: true,
+        addPathReceive: false,
+        extendedNexthop: false,
+      },
+    ]);
+    expect(sendOnly.out).toContain('  ipv4 { import none; export where source = RTS_STATIC; add paths tx; };\n');
+    expect(sendOnly.out).toContain('  ipv6 { import none; export where source = RTS_STATIC; add paths tx; };\n');
+    // Receive only, both ways, none: rx, on, nothing.
+    expect(peerOf('field-addpath-ipv4-played-send-peer-addpath').out).toContain('RTS_STATIC; add paths on; };');
+    const plain = peerOf('field-addpath-ipv4-played-none-peer-default');
+    expect(plain.out).toContain('  ipv4 { import none; export where source = RTS_STATIC; };\n');
+    expect(plain.out).not.toContain('ipv6 {');
+    const node = emptyNode('n', 'speaker');
+    node.neighbors = [{ address: '10.0.0.1', asn: 1, addPath: 'receive', extendedNexthop: true }];
+    const rx = renderTemplate(readFileSync(file, 'utf8'), nodeVariables(node, { name: 't', nodes: [node], links: [] }), file);
+    expect(rx).toContain('RTS_STATIC; add paths rx; extended next hop on; };');
+    // The receiving side's extended next hop, as the fixture states it.
+    expect(peerOf('field-extended-nexthop-peer-side').out).toContain('RTS_STATIC; extended next hop on; };');
+    // An IPv6 announcement goes to the IPv6 static protocol.
+    node.announce = ['10.1.0.0/24', 'fd00:1::/64'];
+    const announced = renderTemplate(readFileSync(file, 'utf8'), nodeVariables(node, { name: 't', nodes: [node], links: [] }), file);
+    expect(announced).toMatch(/protocol static announced4 \{\n  ipv4;\n  route 10\.1\.0\.0\/24 blackhole;\n\}/);
+    expect(announced).toMatch(/protocol static announced6 \{\n  ipv6;\n  route fd00:1::\/64 blackhole;\n\}/);
+  });
+
   it('TemplateError is what callers catch', () => {
     expect(() => renderTemplate('{{x}}', {}, 'f')).toThrow(TemplateError);
   });

@@ -4,7 +4,7 @@
 // when the value is true/non-empty), `{{^name}}...{{/name}}` (when false/empty), `{{.}}` (the
 // item itself). An unknown name is an error naming the template's file and line, so a typo never
 // renders a silently empty config.
-import type { LabNode, LabTopology } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode, type LabTopology } from '../model.ts';
 
 export class TemplateError extends Error {}
 
@@ -102,16 +102,28 @@ export function nodeVariables(node: LabNode, topology: LabTopology): Scope {
     node: node.name,
     asn: node.asn ?? 0,
     routerId: node.routerId ?? false,
-    neighbors: node.neighbors.map((n, index) => ({
-      index,
-      address: n.address,
-      peerAsn: n.asn,
-      ebgp: n.asn !== node.asn,
-      ipv6: n.address.includes(':'),
-      multihop: n.multihop ?? false,
-      addPath: n.addPath === true,
-      updateSource: n.updateSource ?? false,
-    })),
+    neighbors: node.neighbors.map((n, index) => {
+      const families = neighborFamilies(n);
+      const { send, receive } = addPathDirections(n);
+      return {
+        index,
+        address: n.address,
+        peerAsn: n.asn,
+        ebgp: n.asn !== node.asn,
+        ipv6: n.address.includes(':'),
+        multihop: n.multihop ?? false,
+        // The session's address families (an IPv6 unicast family may ride an IPv4 session).
+        families: families.map((name) => ({ name, afi: name.split('-')[0]! })),
+        ipv4Unicast: families.includes('ipv4-unicast'),
+        ipv6Unicast: families.includes('ipv6-unicast'),
+        // ADD-PATH (RFC 7911) offered to this neighbour, per direction; `addPath` is both ways.
+        addPath: send && receive,
+        addPathSend: send,
+        addPathReceive: receive,
+        extendedNexthop: n.extendedNexthop === true,
+        updateSource: n.updateSource ?? false,
+      };
+    }),
     announce: node.announce.map((prefix) => ({ prefix, ipv6: prefix.includes(':') })),
     loopback: node.loopback.map((cidr) => ({ cidr, address: bare(cidr) })),
     interfaces,
