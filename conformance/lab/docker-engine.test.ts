@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withFileLock } from './docker-engine.ts';
+import { engineUsers, releaseEngine, takeLease, withFileLock, type EnginePaths } from './docker-engine.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -46,5 +47,63 @@ describe('withFileLock', () => {
     const lock = lockPath();
     writeFileSync(lock, String(process.ppid));
     await expect(withFileLock(lock, async () => 'never', 300)).rejects.toThrow(`held by pid ${process.ppid}`);
+  });
+});
+
+describe('engine leases: the engine is stopped only by its last live user', () => {
+  // No dockerd runs under these paths: a release that decides to stop finds nothing to stop.
+  function enginePaths(): EnginePaths {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-lease-test-'));
+    dirs.push(dir);
+    return { dataRoot: join(dir, 'data'), runDir: join(dir, 'run') };
+  }
+  const leases = (paths: EnginePaths) => readdirSync(join(paths.runDir, 'leases')).sort();
+
+  it('keeps the engine while another live process holds a lease; the last user stops it', async () => {
+    const paths = enginePaths();
+    // Another peerproof run: a live process of its own.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      takeLease(paths, other.pid!);
+      takeLease(paths);
+      expect(engineUsers(paths)).toEqual([other.pid!, process.pid].sort((a, b) => a - b));
+      const first = await releaseEngine(paths);
+      expect(first).toEqual({ outcome: 'in-use', users: [other.pid!], restored: [] });
+      expect(leases(paths)).toEqual([`${other.pid}.process`]);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
+    // The other run died without giving its lease back: it no longer counts, and goes.
+    takeLease(paths);
+    expect(await releaseEngine(paths)).toMatchObject({ outcome: 'stopped', users: [] });
+    expect(existsSync(join(paths.runDir, 'leases'))).toBe(false);
+  });
+
+  it('a lease whose PID now belongs to another process (reused) is not a user', () => {
+    const paths = enginePaths();
+    mkdirSync(join(paths.runDir, 'leases'), { recursive: true });
+    writeFileSync(join(paths.runDir, 'leases', `${process.ppid}.process`), '1'); // started at tick 1: not the live parent
+    writeFileSync(join(paths.runDir, 'leases', 'junk'), 'x');
+    expect(engineUsers(paths)).toEqual([]);
+    expect(leases(paths)).toEqual([]);
+    expect(() => takeLease(paths, 999_999_999)).toThrow(/does not exist/);
+  });
+
+  it('two holders in one process: releasing one keeps the engine for the other', async () => {
+    const paths = enginePaths();
+    takeLease(paths);
+    takeLease(paths, process.pid, 'container-speakers');
+    expect(await releaseEngine(paths, 'container-speakers')).toEqual({ outcome: 'in-use', users: [process.pid], restored: [] });
+    expect(await releaseEngine(paths)).toMatchObject({ outcome: 'stopped' });
+    expect(() => takeLease(paths, process.pid, '../x')).toThrow(/lease holder/);
+  });
+
+  it('an engine kept on purpose (peerproof docker start) survives its last user', async () => {
+    const paths = enginePaths();
+    takeLease(paths);
+    writeFileSync(join(paths.runDir, 'kept'), String(process.pid));
+    expect(await releaseEngine(paths)).toEqual({ outcome: 'kept', users: [], restored: [] });
+    expect(existsSync(join(paths.runDir, 'kept'))).toBe(true);
   });
 });

@@ -5,8 +5,13 @@
 // namespaces, so Docker networking is not needed, and the host's forwarding and firewall stay as
 // they are. The host settings dockerd could touch are still recorded before it first starts and
 // put back when stopEngine() stops it, in case a future Docker ignores one of these flags.
+// Several peerproof processes share the one engine: each user holds a lease (a file named by its
+// PID and a holder name in the run dir), and releaseEngine() stops the engine only for the last
+// of them (dead processes' leases do not count), never while another run, or another part of the
+// same process, still uses it; an engine started on purpose (`peerproof docker start`) is kept
+// until `peerproof docker stop`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 
@@ -54,6 +59,9 @@ function files(paths: EnginePaths) {
     execRoot: join(paths.runDir, 'exec'),
     log: join(paths.runDir, 'dockerd.log'),
     hostSettings: join(paths.runDir, 'host-settings.json'),
+    leases: join(paths.runDir, 'leases'),
+    /** Present while the engine is kept running on purpose (not stopped by the last run's release). */
+    kept: join(paths.runDir, 'kept'),
   };
 }
 
@@ -242,13 +250,98 @@ async function waitForPing(docker: Docker, pid: number, log: string, timeoutMs: 
   throw new Error(`dockerd (pid ${pid}) did not answer on its socket: ${String(lastError)}\n${tail}`);
 }
 
+export interface EngineUse {
+  /** The engine stays up when its last user releases it, until stopEngine(). */
+  keep?: boolean;
+  /**
+   * Which part of this process holds the lease (default `process`: held until the process
+   * exits, for users that never release). releaseEngine(paths, holder) gives back that one only.
+   */
+  holder?: string;
+}
+
 /**
  * Returns a running peerproof engine, starting dockerd if none of ours runs (idempotent: an
- * engine started earlier, by this or another process, is reused through its pidfile).
+ * engine started earlier, by this or another process, is reused through its pidfile), and
+ * records the caller as one of its users (a lease, given back by releaseEngine()).
  */
-export async function ensureEngine(paths: EnginePaths = defaultEnginePaths): Promise<Engine> {
+export async function ensureEngine(paths: EnginePaths = defaultEnginePaths, opts: EngineUse = {}): Promise<Engine> {
   mkdirSync(paths.runDir, { recursive: true });
-  return withFileLock(join(paths.runDir, 'start.lock'), () => startOrReuse(paths));
+  return withFileLock(join(paths.runDir, 'start.lock'), async () => {
+    const engine = await startOrReuse(paths);
+    takeLease(paths, process.pid, opts.holder);
+    if (opts.keep) writeFileSync(files(paths).kept, String(process.pid));
+    return engine;
+  });
+}
+
+/** When a process started: field 22 of /proc/PID/stat; null when it is gone. Tells a live holder from a reused PID. */
+function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const DEFAULT_HOLDER = 'process';
+
+function leaseFile(paths: EnginePaths, pid: number, holder: string): string {
+  if (!/^[\w-]+$/.test(holder)) throw new Error(`engine lease holder "${holder}": expected letters, digits, _ or -`);
+  return join(files(paths).leases, `${pid}.${holder}`);
+}
+
+/** Records `pid` (this process by default) as a user of the engine, for `holder`. */
+export function takeLease(paths: EnginePaths = defaultEnginePaths, pid: number = process.pid, holder = DEFAULT_HOLDER): void {
+  mkdirSync(files(paths).leases, { recursive: true });
+  const started = processStart(pid);
+  if (started === null) throw new Error(`process ${pid} does not exist: it cannot hold an engine lease`);
+  writeFileSync(leaseFile(paths, pid, holder), started);
+}
+
+/** PIDs of the processes that hold a lease and still run; leases of dead processes (or reused PIDs) are removed. */
+export function engineUsers(paths: EnginePaths = defaultEnginePaths): number[] {
+  const dir = files(paths).leases;
+  if (!existsSync(dir)) return [];
+  const live: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const pid = Number(name.split('.')[0]);
+    let recorded = '';
+    try {
+      recorded = readFileSync(join(dir, name), 'utf8').trim();
+    } catch {
+      continue; // given back meanwhile
+    }
+    if (Number.isInteger(pid) && pid > 0 && recorded !== '' && processStart(pid) === recorded) live.push(pid);
+    else rmSync(join(dir, name), { force: true });
+  }
+  return [...new Set(live)].sort((a, b) => a - b);
+}
+
+export interface ReleaseResult {
+  /** stopped: this was the last user (stopEngine ran); in-use: other live users remain; kept: started on purpose. */
+  outcome: 'stopped' | 'in-use' | 'kept';
+  /** The processes still using the engine (this one too while another of its holders does). */
+  users: number[];
+  /** Host settings put back (when stopped). */
+  restored: string[];
+}
+
+/**
+ * `holder` of this process is done with the engine: gives back its lease, and stops the engine
+ * (restoring the host settings) only when no live lease is left and it is not kept.
+ */
+export async function releaseEngine(paths: EnginePaths = defaultEnginePaths, holder = DEFAULT_HOLDER): Promise<ReleaseResult> {
+  mkdirSync(paths.runDir, { recursive: true });
+  return withFileLock(join(paths.runDir, 'start.lock'), async () => {
+    rmSync(leaseFile(paths, process.pid, holder), { force: true });
+    const users = engineUsers(paths);
+    if (users.length > 0) return { outcome: 'in-use', users, restored: [] };
+    if (existsSync(files(paths).kept)) return { outcome: 'kept', users, restored: [] };
+    const { restored } = await stopUnlocked(paths);
+    return { outcome: 'stopped', users, restored };
+  });
 }
 
 async function startOrReuse(paths: EnginePaths): Promise<Engine> {
@@ -290,7 +383,7 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
   try {
     await waitForPing(docker, pid, f.log, 60_000);
   } catch (err) {
-    await stopEngine(paths).catch(() => undefined);
+    await stopUnlocked(paths).catch(() => undefined);
     if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
     throw err;
   }
@@ -314,10 +407,17 @@ export interface StopResult {
 }
 
 /**
- * Stops peerproof's dockerd (by its pidfile's PID) and puts back the host settings recorded
- * before it first started. Idempotent: with no engine running it only restores.
+ * Stops peerproof's dockerd (by its pidfile's PID) whoever uses it (`peerproof docker stop`), and
+ * puts back the host settings recorded before it first started; every lease and the keep mark
+ * go with it. Idempotent: with no engine running it only restores. A run that is done with the
+ * engine calls releaseEngine() instead.
  */
 export async function stopEngine(paths: EnginePaths = defaultEnginePaths): Promise<StopResult> {
+  mkdirSync(paths.runDir, { recursive: true });
+  return withFileLock(join(paths.runDir, 'start.lock'), () => stopUnlocked(paths));
+}
+
+async function stopUnlocked(paths: EnginePaths): Promise<StopResult> {
   const f = files(paths);
   const pid = runningPid(paths);
   if (pid !== null) {
@@ -343,6 +443,8 @@ export async function stopEngine(paths: EnginePaths = defaultEnginePaths): Promi
   }
   rmSync(f.pidfile, { force: true });
   rmSync(f.socket, { force: true });
+  rmSync(f.leases, { recursive: true, force: true });
+  rmSync(f.kept, { force: true });
   return { stopped: pid !== null, restored };
 }
 

@@ -33,7 +33,7 @@ export interface ThirdPartyPeer {
   readRib: ((runId: string) => Promise<RouteEntry[]>) | string;
   /** The device owns the peer's addresses: the replay must not add the recorded IPv6 ones to the node. */
   ownsAddresses: boolean;
-  /** Called once the lab is down (stops a docker engine this process started). */
+  /** Called once the lab is down (gives back the docker engine lease; the last user stops the engine). */
   release: () => Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemo
   if (peer.kind === 'docker') {
     // Only the peer node is offered: the replay node is a speaker node too, but it runs the player.
     const placed = await placeSpeaker({ kind: 'docker', image: peer.image }, { name: 'replay-peer', nodes: [peerNode], links: [] }, { thirdParty: third });
-    const [{ containerRib, stopEngineIfStartedHere }, { loadProfileFile }] = await Promise.all([import('../lab/speakers/container.ts'), import('../lab/speakers/profile.ts')]);
+    const [{ containerRib, releaseEngineUsedHere }, { loadProfileFile }] = await Promise.all([import('../lab/speakers/container.ts'), import('../lab/speakers/profile.ts')]);
     const profile = loadProfileFile(third.profile!);
     return {
       hook: placed.hooks[PEER_NODE]!,
@@ -59,7 +59,7 @@ export async function placeThirdPartyPeer(peer: Exclude<LivePeer, { kind: 'daemo
         ? async (runId) => (await containerRib(profile, runId, PEER_NODE)) ?? []
         : `the image's RIB is not read: ${profile.file} has no container.rib query`,
       ownsAddresses: false,
-      release: stopEngineIfStartedHere,
+      release: releaseEngineUsedHere,
     };
   }
   const [{ checkExternalInterface, externalDeviceHook, externalHost }, { DEFAULT_EXTERNAL_PROFILE }, { loadProfileFile }, { readRibQuery }] = await Promise.all([

@@ -11,12 +11,13 @@ import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { namespaceName } from '../lab/backends/netns.ts';
-import { ensureDebianPackages, ensureEngine, stopEngine, type Engine } from '../lab/docker-engine.ts';
+import { ensureDebianPackages, ensureEngine, releaseEngine, type Engine } from '../lab/docker-engine.ts';
 import { ensureImages } from '../lab/images/build.ts';
 import { startLab, type Lab } from '../lab/lab.ts';
 import { emptyNode, type LabTopology } from '../lab/model.ts';
 import { run, runChecked } from '../lab/netns.ts';
 import { leftovers } from '../lab/teardown.ts';
+import { decodeMessage } from '../../reference/bgp/wire/index.ts';
 import { findConversations } from './from-pcap.ts';
 import { runReplayFixture } from './run.ts';
 
@@ -38,11 +39,12 @@ describe.skipIf(process.getuid?.() !== 0)('replay against docker:IMAGE', () => {
     birdImage = (await ensureImages(engine.docker)).images.bird;
     const example = readFileSync(resolve(import.meta.dirname, '../lab/speakers/examples/bird-vendor.conf.tmpl'), 'utf8');
     expect(example).toContain('ipv4 { import none;');
-    writeFileSync(template, example.replace('ipv4 { import none;', 'ipv4 { import all;'));
+    writeFileSync(template, example.replaceAll('import none;', 'import all;'));
   }, 20 * 60_000);
 
   afterAll(async () => {
-    if (engine?.started) await stopEngine();
+    // Stopped only if no other peerproof process uses it (the replays gave their own leases back).
+    if (engine) await releaseEngine();
   });
 
   it.each([
@@ -68,6 +70,21 @@ describe.skipIf(process.getuid?.() !== 0)('replay against docker:IMAGE', () => {
     expect(leftovers(replay.runDir)).toEqual({ namespaces: [], pids: [] });
     // Stopping the lab removed the container.
     expect(await engine.docker.listContainers({ all: true, filters: { label: [`org.peerproof.run=${basename(replay.runDir)}`] } })).toEqual([]);
+  }, 180_000);
+
+  it('one-way ADD-PATH: the template renders the peer\'s send-only offer, the image puts it in its OPEN, the verdict is the one pinned for BIRD', async () => {
+    const replay = await runReplayFixture(join(fixtures, 'field-addpath-ipv4-played-both-peer-send-only'), {
+      against: `docker:${birdImage}`,
+      thirdParty: { profile, config: template },
+      runsRoot: join(root, 'docker'),
+    });
+    const config = readFileSync(join(replay.runDir, 'nodes', 'peer', 'speaker', 'bird.conf'), 'utf8');
+    expect(config).toContain('ipv4 { import all; export where source = RTS_STATIC; add paths tx; };');
+    const open = replay.observation.events.find((e) => e.kind === 'received' && e.type === 'OPEN') as { hex: string } | undefined;
+    const decoded = decodeMessage(Uint8Array.from(Buffer.from(open!.hex, 'hex')));
+    expect(decoded.type === 'OPEN' && decoded.capabilities.find((c) => c.name === 'add-path')).toMatchObject({ entries: [{ afi: 1, safi: 1, mode: 'send' }] });
+    expect(replay.evaluation?.verdict, JSON.stringify(replay.evaluation)).toBe('bug-present');
+    expect(leftovers(replay.runDir)).toEqual({ namespaces: [], pids: [] });
   }, 180_000);
 });
 

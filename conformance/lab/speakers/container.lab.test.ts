@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSuite } from '../../cases/runner.ts';
 import { labContainers } from '../backends/docker.ts';
-import { ensureDebianPackages, ensureEngine, hostSettingsFile, readHostSettings, stopEngine, type Engine, type HostSettings } from '../docker-engine.ts';
+import { ensureDebianPackages, ensureEngine, hostSettingsFile, readHostSettings, releaseEngine, type Engine, type HostSettings } from '../docker-engine.ts';
 import { ensureImages } from '../images/build.ts';
 import { loadFixture } from '../fixture/load.ts';
 import { startLab } from '../lab.ts';
@@ -35,10 +35,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   rmSync(reportDir, { recursive: true, force: true });
-  if (engine?.started) {
-    await stopEngine();
-    expect(readHostSettings()).toEqual(hostBefore);
-  }
+  // The last user stops the engine and restores the host; while another run uses it, it stays.
+  if (engine && (await releaseEngine()).outcome === 'stopped') expect(readHostSettings()).toEqual(hostBefore);
 });
 
 describe('--speaker docker:IMAGE', () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendProcess } from '../backend.ts';
 import { namespaceName } from '../backends/netns.ts';
-import { ensureEngine, stopEngine, type Engine } from '../docker-engine.ts';
+import { ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
 import type { SpeakerHook } from '../lab.ts';
 import type { RouteEntry } from '../kinds/kind.ts';
 import type { ContainerSpec, SpeakerProfile } from './profile.ts';
@@ -28,20 +28,25 @@ export function speakerContainerName(runId: string, node: string): string {
   return `pp-${runId}-${node}-speaker`;
 }
 
-/** Whether this process started the engine (so the run that needed it stops it again). */
-let startedEngine = false;
+/** Whether a container speaker of this process uses the engine (holds a lease on it). */
+let usingEngine = false;
+
+const HOLDER = 'container-speakers';
 
 async function engine(): Promise<Engine> {
-  const e = await ensureEngine();
-  if (e.started) startedEngine = true;
+  const e = await ensureEngine(undefined, { holder: HOLDER });
+  usingEngine = true;
   return e;
 }
 
-/** Stops the engine if a container speaker of this process started it; restores host settings. */
-export async function stopEngineIfStartedHere(): Promise<void> {
-  if (!startedEngine) return;
-  startedEngine = false;
-  await stopEngine();
+/**
+ * A run's container speakers are done: gives back this process's lease; the engine stops (and
+ * the host settings are restored) only if no other peerproof process still uses it.
+ */
+export async function releaseEngineUsedHere(): Promise<void> {
+  if (!usingEngine) return;
+  usingEngine = false;
+  await releaseEngine(undefined, HOLDER);
 }
 
 export function containerSpec(profile: SpeakerProfile): ContainerSpec {
@@ -135,3 +140,6 @@ export async function containerRib(profile: SpeakerProfile, runId: string, node:
   const pid = (await docker.getContainer(speakerContainerName(runId, node)).inspect()).State.Pid;
   return readRibQuery(rib, `in the speaker of ${node}`, ['ip', 'netns', 'exec', namespaceName(runId, node), 'nsenter', '-t', String(pid), '-m', '-u', '-i', '-p', '--']);
 }
+
+/** @deprecated The runner's old name (conformance/cases/runner.ts, edited by another engineer this session): use releaseEngineUsedHere. */
+export const stopEngineIfStartedHere = releaseEngineUsedHere;
