@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureEngine, stopEngine } from '../conformance/lab/docker-engine.ts';
+import { ensureEngine, releaseEngine } from '../conformance/lab/docker-engine.ts';
 import { ensureImages, imageSizes } from '../conformance/lab/images/build.ts';
 import { startLab } from '../conformance/lab/lab.ts';
 
@@ -69,7 +69,7 @@ try {
   }
   rmSync(runsRoot, { recursive: true, force: true });
 } finally {
-  if (engine.started) await stopEngine();
+  await releaseEngine(); // stops it only if no other peerproof process uses it
 }
 
 const n = results.netns!;

@@ -15,7 +15,8 @@ export function register(program: Command): void {
     .description('start peerproof\'s dockerd (own data root and socket, no iptables/forwarding changes); reuses a running one')
     .action(async () => {
       requireRoot();
-      const engine = await ensureEngine();
+      // Started on purpose: kept when the last run using it is done, until `peerproof docker stop`.
+      const engine = await ensureEngine(undefined, { keep: true });
       process.stdout.write(`dockerd ${engine.started ? 'started' : 'already running'}: pid ${engine.pid}, socket ${engine.socketPath}\n`);
     });
 
@@ -35,7 +36,7 @@ export function register(program: Command): void {
     .description('build the lab images if the cache lacks them (debootstrap of bookworm + Debian packages), and list them')
     .action(async (opts: { prune?: boolean }) => {
       requireRoot();
-      const engine = await ensureEngine();
+      const engine = await ensureEngine(undefined, { keep: true });
       const report = await ensureImages(engine.docker);
       if (report.built.length > 0) {
         const s = report.seconds;

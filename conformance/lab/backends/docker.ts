@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { engineSocketPath, ensureEngine, stopEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -219,12 +219,13 @@ export const dockerBackend: BackendFactory = {
     const names = run.entries.flatMap((e) => (e.t === 'resource' && e.backend === 'docker' && e.kind === 'container' ? [e.id] : []));
     if (names.length === 0) return [];
     // Containers outlive a stopped engine (as stopped containers in its data root): start it to remove them.
-    const engine = await ensureEngine();
+    const engine = await ensureEngine(undefined, { holder: 'cleanup' });
     const removed: string[] = [];
     try {
       for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
     } finally {
-      if (engine.started) await stopEngine();
+      // Stops the engine only if nothing else uses it (another run, or a lab of this process).
+      await releaseEngine(undefined, 'cleanup');
     }
     return removed;
   },
