@@ -13,7 +13,7 @@ import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
 import { kernelPath } from '../traffic/kernel-path.ts';
 import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
-import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
+import { addPod, addressIn, removeLeftoverPods, type Pod } from '../traffic/pods.ts';
 import { defineCase } from './harness.ts';
 
 const POD_PORT = 8080;
@@ -91,6 +91,9 @@ async function podToPod(
   const pods: Pod[] = [];
   let captures: Capture[] = [];
   try {
+    // A crashed earlier attempt's pods hold the same addresses: gone before ours are made.
+    const leftovers = await removeLeftoverPods(lab);
+    if (leftovers.length > 0) measure('leftoverPodsRemoved', leftovers.join(' '));
     const source = await addPod(lab, fromNode, addressIn(podCidrOf(lab, fromNode)!, 10));
     pods.push(source);
     const target = await addPod(lab, toNode, addressIn(podCidrOf(lab, toNode)!, 10));

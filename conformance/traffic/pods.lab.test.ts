@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { startLab, type Lab } from '../lab/lab.ts';
 import { emptyNode, type LabTopology } from '../lab/model.ts';
 import { namespaceExists } from '../lab/netns.ts';
 import { leftovers } from '../lab/teardown.ts';
-import { addPod, type Pod } from './pods.ts';
+import { addPod, removeLeftoverPods, type Pod } from './pods.ts';
 
 // Two nodes routing each other's pod CIDR statically: a pod on each, TCP between them, then
 // remove() leaves the nodes as they were (no namespace, veth, route; forwarding as found).
@@ -67,6 +68,29 @@ describe('addPod', () => {
       expect((await lab.node(p.node).exec(['ip', 'route', 'show', `${p.address}/32`])).stdout.trim()).toBe('');
     }
     expect(await sysctl('node-a', 'net.ipv4.ip_forward')).toBe(forwardingBefore);
+  });
+
+  it("removeLeftoverPods undoes the pods of a creator that died (a crashed case attempt), not a live creator's", async () => {
+    const forwardingBefore = await sysctl('node-a', 'net.ipv4.ip_forward');
+    const orphan = await addPod(lab, 'node-a', '10.88.0.20');
+    const live = await addPod(lab, 'node-b', '10.88.1.20');
+    try {
+      await orphan.serveHttp(8081);
+      // Its creator gone: the record names a process that has exited.
+      const record = join(lab.runDir, 'pods', `${orphan.podNode}.state`);
+      const deadPid = spawnSync('true').pid!;
+      writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), creatorPid: deadPid }));
+      expect(await removeLeftoverPods(lab)).toEqual([orphan.podNode]);
+      expect(namespaceExists(namespaceName(lab.runId, orphan.podNode))).toBe(false);
+      expect((await lab.node('node-a').exec(['ip', '-o', 'link', 'show'])).stdout).not.toContain(orphan.hostIfname);
+      expect(await sysctl('node-a', 'net.ipv4.ip_forward')).toBe(forwardingBefore);
+      expect(namespaceExists(namespaceName(lab.runId, live.podNode))).toBe(true);
+      expect(await removeLeftoverPods(lab)).toEqual([]);
+    } finally {
+      await orphan.remove();
+      await live.remove();
+    }
+    expect(namespaceExists(namespaceName(lab.runId, live.podNode))).toBe(false);
   });
 
   it('refuses a node that does not exist, leaving nothing behind', async () => {

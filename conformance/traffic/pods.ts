@@ -4,12 +4,17 @@
 // the veth (a permanent entry, as Cilium does, so it needs no route on the node to answer ARP),
 // and on the node a /32 route to the pod over the veth and forwarding on. Created through the lab's backend
 // (recorded in the run's ledger), removed by remove(), which also restores the node's forwarding.
+// Each pod is also recorded in the run folder (pods/<pod>.state) with what it changed on its node,
+// so removeLeftoverPods() can undo a pod whose creating process died before remove().
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { BackendProcess } from '../lab/backend.ts';
 import { namespaceName } from '../lab/backends/netns.ts';
 import { startHttpServer } from '../lab/kinds/host.ts';
 import type { Lab } from '../lab/lab.ts';
+import { processStartTime } from '../lab/ledger.ts';
 import { emptyNode } from '../lab/model.ts';
 import { deleteNamespace } from '../lab/netns.ts';
 
@@ -40,6 +45,52 @@ export function addressIn(cidr: string, offset: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
+/** What a pod changed on its node, and who made it (a pod of a live process is not a leftover). */
+interface PodRecord {
+  node: string;
+  podNode: string;
+  hostIfname: string;
+  /** net.ipv4.ip_forward on the node before the pod. */
+  forwarding: string;
+  creatorPid: number;
+  creatorStart: string | null;
+}
+
+const recordsDir = (lab: Lab) => join(lab.runDir, 'pods');
+const recordFile = (lab: Lab, podNode: string) => join(recordsDir(lab), `${podNode}.state`);
+
+/**
+ * Removes the pods of this lab whose creating process is gone (a crashed earlier attempt of a
+ * case): namespace and what runs in it, the node's veth and route, the node's forwarding as found.
+ * Returns the pod names removed.
+ */
+export async function removeLeftoverPods(lab: Lab): Promise<string[]> {
+  if (!existsSync(recordsDir(lab))) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(recordsDir(lab)).filter((f) => f.endsWith('.state'))) {
+    const file = join(recordsDir(lab), name);
+    let record: PodRecord;
+    try {
+      record = JSON.parse(readFileSync(file, 'utf8')) as PodRecord;
+    } catch (err) {
+      throw new Error(`${file}: not a pod record (${(err as Error).message}); remove the pod by hand or with peerproof lab down`);
+    }
+    const creatorStart = processStartTime(record.creatorPid);
+    if (creatorStart !== null && creatorStart === record.creatorStart) continue; // its creator still runs
+    await undoPod(lab, record);
+    removed.push(record.podNode);
+  }
+  return removed;
+}
+
+async function undoPod(lab: Lab, record: PodRecord): Promise<void> {
+  // Deleting one end of the veth deletes both, and the node's /32 route with it.
+  await lab.backend.exec(record.node, ['ip', 'link', 'del', record.hostIfname]);
+  await lab.backend.exec(record.node, ['sysctl', '-q', '-w', `net.ipv4.ip_forward=${record.forwarding}`]);
+  await deleteNamespace(namespaceName(lab.runId, record.podNode));
+  rmSync(recordFile(lab, record.podNode), { force: true });
+}
+
 async function checked(lab: Lab, node: string, argv: string[]): Promise<string> {
   const r = await lab.backend.exec(node, argv);
   if (r.code !== 0) throw new Error(`on ${node}: ${argv.join(' ')}: ${(r.stderr || r.stdout).trim()}`);
@@ -53,16 +104,16 @@ export async function addPod(lab: Lab, node: string, address: string): Promise<P
   const podNode = `pod-${node}-${suffix}`;
   const hostIfname = `pp${suffix}`;
   const forwarding = (await checked(lab, node, ['sysctl', '-n', 'net.ipv4.ip_forward'])).trim();
+  const record: PodRecord = { node, podNode, hostIfname, forwarding, creatorPid: process.pid, creatorStart: processStartTime(process.pid) };
+  mkdirSync(recordsDir(lab), { recursive: true });
+  writeFileSync(recordFile(lab, podNode), `${JSON.stringify(record)}\n`);
   const servers: BackendProcess[] = [];
   let removed = false;
   const remove = async () => {
     if (removed) return;
     removed = true;
     await Promise.allSettled(servers.map((s) => s.stop('SIGTERM', 1000)));
-    // Deleting one end of the veth deletes both, and the node's /32 route with it.
-    await lab.backend.exec(node, ['ip', 'link', 'del', hostIfname]);
-    await lab.backend.exec(node, ['sysctl', '-q', '-w', `net.ipv4.ip_forward=${forwarding}`]);
-    await deleteNamespace(namespaceName(lab.runId, podNode));
+    await undoPod(lab, record);
   };
   try {
     await lab.backend.createNode(podNode, { kind: 'host' });
