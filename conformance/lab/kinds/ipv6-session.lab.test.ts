@@ -11,8 +11,7 @@ import { leftovers } from '../teardown.ts';
 // (both offer extended next hop, so BIRD's IPv4 route reaches FRR with an IPv6 next hop, RFC 8950),
 // GoBGP on another (IPv6 unicast both ways). Readiness (sessions and expectRoutes) must see them.
 
-const runsRoot = mkdtempSync(join(tmpdir(), 'pp-kinds6-'));
-chmodSync(runsRoot, 0o755);
+let runsRoot = '';
 
 function topology(): LabTopology {
   const frr = emptyNode('frr1', 'frr');
@@ -50,11 +49,13 @@ function topology(): LabTopology {
 describe('sessions over IPv6 transport with FRR, BIRD and GoBGP', () => {
   let lab: Lab;
   beforeAll(async () => {
+    runsRoot = mkdtempSync(join(tmpdir(), 'pp-kinds6-'));
+    chmodSync(runsRoot, 0o755); // FRR runs as user frr
     lab = await startLab(topology(), { runsRoot });
   });
   afterAll(async () => {
     await lab?.stop();
-    rmSync(runsRoot, { recursive: true, force: true });
+    if (runsRoot) rmSync(runsRoot, { recursive: true, force: true });
   });
 
   it('each kind reports its IPv6 neighbour Established with the peer ASN', async () => {
