@@ -178,14 +178,11 @@ export class Lab {
     await settleAll(links.map((link) => this.backend.createLink(link.a, link.b)));
     this.checkNotStopping();
     await settleAll(nodes.map((n) => this.configureNode(n)));
-    const wanted = [
-      ...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))),
-      ...(this.opts.captures ?? []),
-    ];
-    for (const c of wanted) {
-      this.checkNotStopping();
-      await this.capture(c.node, c.ifname);
-    }
+    const wanted = new Map(
+      [...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))), ...(this.opts.captures ?? [])].map((c) => [`${c.node}/${c.ifname}`, c]),
+    );
+    // Together: each tcpdump takes a while to report that it listens, and none waits for another.
+    await settleAll([...wanted.values()].map((c) => this.capture(c.node, c.ifname)));
     this.checkNotStopping();
     await settleAll(nodes.map((n) => this.startNode(n)));
   }
