@@ -15,7 +15,7 @@ import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { matchesSelector } from '../../reference/k8s/selectors.ts';
 import { agentDesired } from '../../reference/agent/testing.ts';
-import { pollUntil } from '../checks/captured.ts';
+import { pollHarness, pollUntil } from '../checks/captured.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions } from '../checks/sessions.ts';
 import { connections, hopsOf, judgeReturnPath } from '../checks/traffic-paths.ts';
 import type { BackendProcess } from '../lab/backend.ts';
@@ -140,7 +140,7 @@ defineCase('dsr.return-path', {
       backendAddressAdded = true;
       server = await startHttpServer(lab.backend, { ...emptyNode(p.backend.node, 'host'), httpPort: p.service.port }, lab.nodeDir(p.backend.node));
       // Listening, checked with ss: a local connection would have its replies rewritten to the VIP.
-      const listening = await pollUntil(() => backend.exec(['ss', '-Htln', `sport = :${p.service.port}`]), (r) => r.stdout.trim() !== '', 10_000);
+      const listening = await pollHarness(() => backend.exec(['ss', '-Htln', `sport = :${p.service.port}`]), (r) => r.stdout.trim() !== '', 10_000);
       expect(listening.met, `the backend on ${p.backend.node} listens on port ${p.service.port}`).toBe(true);
       // The lab's own captures also hold an earlier attempt of this case (vitest retries once).
       const since = Date.now() / 1000;

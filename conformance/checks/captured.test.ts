@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { capturedMessages, pollUntil, timedWait, totalDecodeMs, totalWaitedMs } from './captured.ts';
+import { capturedMessages, pollHarness, pollUntil, timedWait, totalDecodeMs, totalWaitedMs } from './captured.ts';
 
 const PCAP = fileURLToPath(new URL('../../pcaps/frr-gobgp-as4-addpath.pcap', import.meta.url));
 
@@ -40,6 +40,16 @@ describe('wait accounting', () => {
     expect((await polled).met).toBe(false);
     // Reads at 0, 100, ... 1100 ms: the one at 1100 is past the deadline and ends the poll.
     expect(totalWaitedMs() - before).toBe(1_100);
+  });
+
+  it('does not count a poll on the harness\'s own process (pollHarness)', async () => {
+    fakeClock();
+    let reads = 0;
+    const before = totalWaitedMs();
+    const polled = pollHarness(() => ++reads, (n) => n === 4, 10_000, 50);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await polled).toEqual({ value: 4, met: true });
+    expect(totalWaitedMs() - before).toBe(0);
   });
 
   it('counts a wait done elsewhere (timedWait) in full, also when it throws', async () => {
