@@ -42,7 +42,7 @@ export interface CaseMeta {
   measurements: Record<string, number | string | boolean>;
   /** Extra files, relative to the lab's run folder. */
   artifacts: string[];
-  /** Time the case spent waiting on the wire or on router state (pollUntil, timedWait). */
+  /** Time the case spent waiting on the wire or on router state (pollUntil, timedWait), all attempts. */
   waitMs: number;
   /** Time the case spent reading and decoding captures (harness work). */
   decodeMs: number;
@@ -97,14 +97,14 @@ export function defineCase(id: string, def: CaseDefinition): void {
     meta.caseId = entry.id;
     meta.measurements = {};
     meta.artifacts = [];
-    meta.waitMs = 0;
-    meta.decodeMs = 0;
+    // Summed over attempts, like the duration vitest reports for a case that was retried.
+    meta.waitMs ??= 0;
+    meta.decodeMs ??= 0;
     const profile = suite.profileFile ? loadProfileFile(suite.profileFile) : loadProfile(suite.speaker);
     const lacking = missingCapability(profile, def.needs ?? []);
     if (lacking) return ctx.skip(lacking);
     if (def.peers && !def.peers.includes(suite.peer)) return ctx.skip(`fabric peer ${suite.peer}: ${def.peerReason ?? 'not supported by this case'}`);
     const lab = attachLab(suite);
-    // meta.waitMs was reset above: a retry reports only its own attempt's waits.
     const waitedBefore = totalWaitedMs();
     const decodedBefore = totalDecodeMs();
     try {
@@ -120,8 +120,8 @@ export function defineCase(id: string, def: CaseDefinition): void {
         },
       });
     } finally {
-      meta.waitMs = totalWaitedMs() - waitedBefore;
-      meta.decodeMs = totalDecodeMs() - decodedBefore;
+      meta.waitMs += totalWaitedMs() - waitedBefore;
+      meta.decodeMs += totalDecodeMs() - decodedBefore;
     }
   });
 }
