@@ -1,13 +1,19 @@
-// An open-addressing hash table from prefix keys (non-negative doubles, see prefix.ts) to int32
-// values, stored in two typed arrays: about 24 bytes per entry, no object per entry.
+// An open-addressing hash table from prefix keys (non-negative integers below 2^53, see
+// prefix.ts) to int32 values >= 0, in one Int32Array: no object per entry.
 // Linear probing with backward-shift deletion, so there are no tombstones to clean.
+//
+// A slot is three int32s side by side: the key's low 32 bits, its high bits, and value + 1
+// (0: empty, so a new table needs no fill). Key and value share a cache line: a probe of a
+// table too big for the cache costs one miss, not one per array as with separate key and value
+// arrays; ingesting a full table is bound by those misses. 12 bytes a slot.
 
-const EMPTY = -2147483648;
+const SLOT = 3;
 const MIN_CAPACITY = 16;
+/** Capacity below which the table grows 4x at a time (64k slots: 768 kB). */
+const FAST_GROWTH_BELOW = 1 << 16;
+const TWO_32 = 4294967296;
 
-function hashKey(key: number): number {
-  const low = key >>> 0;
-  const high = (key / 4294967296) | 0;
+function hashParts(low: number, high: number): number {
   let h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
@@ -15,16 +21,14 @@ function hashKey(key: number): number {
 }
 
 export class PrefixTable {
-  private keys: Float64Array;
-  private values: Int32Array;
+  private slots: Int32Array;
   private mask: number;
   private count = 0;
 
   constructor(initialCapacity = MIN_CAPACITY) {
     let capacity = MIN_CAPACITY;
     while (capacity < initialCapacity * 2) capacity *= 2;
-    this.keys = new Float64Array(capacity);
-    this.values = new Int32Array(capacity).fill(EMPTY);
+    this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
   }
 
@@ -32,80 +36,86 @@ export class PrefixTable {
     return this.count;
   }
 
-  /** The value stored for key, or -1 when absent (values are expected to be >= 0). */
+  /** The value stored for key, or -1 when absent. */
   get(key: number): number {
-    const { keys, values, mask } = this;
-    let slot = hashKey(key) & mask;
-    for (;;) {
-      const value = values[slot]!;
-      if (value === EMPTY) return -1;
-      if (keys[slot] === key) return value;
-      slot = (slot + 1) & mask;
-    }
+    const at = this.find(key);
+    return at < 0 ? -1 : this.slots[at + 2]! - 1;
   }
 
   set(key: number, value: number): void {
     if (value < 0) throw new RangeError('PrefixTable values must be >= 0');
-    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const { keys, values, mask } = this;
-    let slot = hashKey(key) & mask;
-    for (;;) {
-      if (values[slot] === EMPTY) {
-        keys[slot] = key;
-        values[slot] = value;
-        this.count += 1;
-        return;
-      }
-      if (keys[slot] === key) {
-        values[slot] = value;
-        return;
-      }
-      slot = (slot + 1) & mask;
-    }
+    const at = this.find(key);
+    if (at >= 0) this.slots[at + 2] = value + 1;
+    else this.insertNew(key, value);
   }
 
   /** Stores value when key is absent and returns -1; otherwise returns the value already there. */
   insertIfAbsent(key: number, value: number): number {
     if (value < 0) throw new RangeError('PrefixTable values must be >= 0');
-    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow();
-    const { keys, values, mask } = this;
-    let slot = hashKey(key) & mask;
-    for (;;) {
-      const existing = values[slot]!;
-      if (existing === EMPTY) {
-        keys[slot] = key;
-        values[slot] = value;
-        this.count += 1;
-        return -1;
+    const at = this.find(key);
+    if (at >= 0) return this.slots[at + 2]! - 1;
+    this.insertNew(key, value);
+    return -1;
+  }
+
+  /**
+   * The bulk form of insertIfAbsent: stores firstValue + i for each keys[i] (i < count) that is
+   * absent, and writes the indexes i of the keys already present (also a key repeated within
+   * the batch) to `present`, in order. Returns how many were present. Grows at most once, before
+   * the loop, and probes in one loop with no call per key, so a fresh process optimises it early.
+   */
+  insertAbsentRun(keys: Float64Array, count: number, firstValue: number, present: Int32Array): number {
+    if (firstValue < 0) throw new RangeError('PrefixTable values must be >= 0');
+    if (count > keys.length || count > present.length) throw new RangeError(`insertAbsentRun: ${count} keys, columns of ${keys.length} and ${present.length}`);
+    if ((this.count + count) * 4 > (this.mask + 1) * 3) this.grow(count);
+    const slots = this.slots;
+    const mask = this.mask;
+    let found = 0;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      const low = key | 0;
+      const high = (key / TWO_32) | 0;
+      let h = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      let at = ((h ^ (h >>> 16)) & mask) * SLOT;
+      for (;;) {
+        if (slots[at + 2] === 0) {
+          slots[at] = low;
+          slots[at + 1] = high;
+          slots[at + 2] = firstValue + i + 1;
+          break;
+        }
+        if (slots[at] === low && slots[at + 1] === high) {
+          present[found++] = i;
+          break;
+        }
+        at = at + SLOT > mask * SLOT ? 0 : at + SLOT;
       }
-      if (keys[slot] === key) return existing;
-      slot = (slot + 1) & mask;
     }
+    this.count += count - found;
+    return found;
   }
 
   delete(key: number): boolean {
-    const { keys, values, mask } = this;
-    let slot = hashKey(key) & mask;
-    for (;;) {
-      if (values[slot] === EMPTY) return false;
-      if (keys[slot] === key) break;
-      slot = (slot + 1) & mask;
-    }
+    const slots = this.slots;
+    const mask = this.mask;
+    const at = this.find(key);
+    if (at < 0) return false;
     // Backward shift: pull later entries of the probe run into the hole when their home allows.
-    let hole = slot;
+    let hole = at / SLOT;
     let next = (hole + 1) & mask;
-    while (values[next] !== EMPTY) {
-      const home = hashKey(keys[next]!) & mask;
+    while (slots[next * SLOT + 2] !== 0) {
+      const home = hashParts(slots[next * SLOT]!, slots[next * SLOT + 1]!) & mask;
       const distanceToNext = (next - home) & mask;
       const distanceToHole = (hole - home) & mask;
       if (distanceToHole <= distanceToNext) {
-        keys[hole] = keys[next]!;
-        values[hole] = values[next]!;
+        slots.copyWithin(hole * SLOT, next * SLOT, next * SLOT + SLOT);
         hole = next;
       }
       next = (next + 1) & mask;
     }
-    values[hole] = EMPTY;
+    slots[hole * SLOT + 2] = 0;
     this.count -= 1;
     return true;
   }
@@ -113,21 +123,66 @@ export class PrefixTable {
   /** A copy of all keys, safe to iterate while the table changes. */
   keySnapshot(): Float64Array {
     const out = new Float64Array(this.count);
+    const slots = this.slots;
     let n = 0;
-    for (let slot = 0; slot <= this.mask; slot++) if (this.values[slot] !== EMPTY) out[n++] = this.keys[slot]!;
+    for (let at = 0; at < slots.length; at += SLOT) {
+      if (slots[at + 2] !== 0) out[n++] = slots[at + 1]! * TWO_32 + (slots[at]! >>> 0);
+    }
     return out;
   }
 
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldValues = this.values;
-    const capacity = (this.mask + 1) * 2;
-    this.keys = new Float64Array(capacity);
-    this.values = new Int32Array(capacity).fill(EMPTY);
-    this.mask = capacity - 1;
-    this.count = 0;
-    for (let slot = 0; slot < oldValues.length; slot++) {
-      if (oldValues[slot] !== EMPTY) this.set(oldKeys[slot]!, oldValues[slot]!);
+  /** Index in `slots` of key's slot, or -1. */
+  private find(key: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const low = key | 0;
+    const high = (key / TWO_32) | 0;
+    let slot = hashParts(low, high) & mask;
+    for (;;) {
+      const at = slot * SLOT;
+      if (slots[at + 2] === 0) return -1;
+      if (slots[at] === low && slots[at + 1] === high) return at;
+      slot = (slot + 1) & mask;
     }
+  }
+
+  private insertNew(key: number, value: number): void {
+    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow(1);
+    const slots = this.slots;
+    const mask = this.mask;
+    const low = key | 0;
+    const high = (key / TWO_32) | 0;
+    let slot = hashParts(low, high) & mask;
+    while (slots[slot * SLOT + 2] !== 0) slot = (slot + 1) & mask;
+    slots[slot * SLOT] = low;
+    slots[slot * SLOT + 1] = high;
+    slots[slot * SLOT + 2] = value + 1;
+    this.count += 1;
+  }
+
+  /**
+   * Makes room for `more` entries. Small tables grow 4x (a rehash costs about what the inserts
+   * did, and a table filling from empty rehashes its entries at every step), large ones 2x so
+   * a million-route table does not carry 4x slack.
+   */
+  private grow(more: number): void {
+    const old = this.slots;
+    let capacity = this.mask + 1;
+    while ((this.count + more) * 4 > capacity * 3) capacity *= capacity < FAST_GROWTH_BELOW ? 4 : 2;
+    const slots = new Int32Array(capacity * SLOT);
+    const mask = capacity - 1;
+    // Every key is distinct: only an empty slot needs finding, no key comparison.
+    for (let from = 0; from < old.length; from += SLOT) {
+      if (old[from + 2] === 0) continue;
+      const low = old[from]!;
+      const high = old[from + 1]!;
+      let slot = hashParts(low, high) & mask;
+      while (slots[slot * SLOT + 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * SLOT] = low;
+      slots[slot * SLOT + 1] = high;
+      slots[slot * SLOT + 2] = old[from + 2]!;
+    }
+    this.slots = slots;
+    this.mask = mask;
   }
 }

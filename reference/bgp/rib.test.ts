@@ -159,4 +159,78 @@ describe('PrefixTable', () => {
     for (const [k, v] of model) expect(table.get(k)).toBe(v);
     expect([...table.keySnapshot()].sort()).toEqual([...model.keys()].sort());
   });
+
+  it('keeps keys above 2^32 (IPv4 keys reach 2^38) and their values', () => {
+    const table = new PrefixTable();
+    const keys = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 0xffffffff * 64 + 32, 2 ** 52 + 3];
+    keys.forEach((k, i) => table.set(k, i));
+    keys.forEach((k, i) => expect(table.get(k)).toBe(i));
+    expect([...table.keySnapshot()].sort((a, b) => a - b)).toEqual(keys);
+    expect(table.delete(2 ** 32)).toBe(true);
+    expect(table.get(2 ** 32)).toBe(-1);
+    expect(table.get(0xffffffff * 64 + 32)).toBe(5);
+  });
+
+  it('insertAbsentRun stores the absent keys and lists the present ones, also repeats within the batch', () => {
+    const table = new PrefixTable();
+    table.set(key('10.0.1.0/24'), 99);
+    const batch = new Float64Array([key('10.0.0.0/24'), key('10.0.1.0/24'), key('10.0.2.0/24'), key('10.0.0.0/24')]);
+    const present = new Int32Array(4);
+    expect(table.insertAbsentRun(batch, 4, 10, present)).toBe(2);
+    expect([...present.subarray(0, 2)]).toEqual([1, 3]);
+    expect(table.get(key('10.0.0.0/24'))).toBe(10);
+    expect(table.get(key('10.0.1.0/24'))).toBe(99);
+    expect(table.get(key('10.0.2.0/24'))).toBe(12);
+    expect(table.size).toBe(3);
+    // A batch far larger than the table grows it once, and every key stays findable.
+    const many = new Float64Array(5000).map((_, i) => ipv4Key((i * 2654435761) >>> 0, 32));
+    expect(table.insertAbsentRun(many, many.length, 1000, new Int32Array(5000))).toBe(0);
+    for (let i = 0; i < many.length; i++) expect(table.get(many[i]!)).toBe(1000 + i);
+    expect(table.size).toBe(5003);
+  });
+});
+
+describe('FamilyRib.updateMany', () => {
+  it('ends in the same RIB as update() per prefix, with the same changes reported', () => {
+    const build = () => {
+      const store = new AttributeStore();
+      const sources = new SourceRegistry();
+      const a = sources.add(peer('10.0.0.2', 65002, 2));
+      const b = sources.add(peer('10.0.0.3', 65003, 3));
+      return { store, sources, a, b, rib: new FamilyRib(store, sources, {}, 4) };
+    };
+    const one = build();
+    const bulk = build();
+    // Known prefixes (from b, and from a with other attributes), repeats, ADD-PATH ids, growth.
+    const batch = [key('10.0.0.0/24'), key('10.0.1.0/24'), key('10.0.0.0/24'), ...Array.from({ length: 300 }, (_, i) => ipv4Key((i + 1) * 256, 24))];
+    const pathIds = batch.map((_, i) => (i === 2 ? 5 : 0));
+    const setUp = (s: ReturnType<typeof build>) => {
+      const other = s.store.intern(attrs({ med: 5 }));
+      const older = s.store.intern(attrs({ med: 9 }));
+      s.rib.update(key('10.0.0.0/24'), s.b, 0, other);
+      s.rib.update(key('10.0.1.0/24'), s.a, 0, older);
+      s.store.release(other);
+      s.store.release(older);
+      return s.store.intern(attrs());
+    };
+    const idOne = setUp(one);
+    const idBulk = setUp(bulk);
+    const changedOne: number[] = [];
+    batch.forEach((k, i) => one.rib.update(k, one.a, pathIds[i]!, idOne) && changedOne.push(k));
+    const changedBulk: number[] = [];
+    bulk.rib.updateMany(new Float64Array(batch), new Uint32Array(pathIds), batch.length, bulk.a, idBulk, (k) => changedBulk.push(k));
+
+    expect(changedBulk).toEqual(changedOne);
+    expect(bulk.rib.prefixCount).toBe(one.rib.prefixCount);
+    expect(bulk.rib.pathsFrom(bulk.a)).toBe(one.rib.pathsFrom(one.a));
+    expect(bulk.rib.pathsFrom(bulk.b)).toBe(1);
+    expect(bulk.store.refCount(idBulk)).toBe(one.store.refCount(idOne));
+    const view = (s: ReturnType<typeof build>) =>
+      [...s.rib.sortedPrefixKeys()].map((k) => s.rib.sortedPaths(k).map((p) => [s.rib.pathSource(p), s.rib.pathIdOf(p), s.store.get(s.rib.pathAttributes(p)).med ?? null]));
+    expect(view(bulk)).toEqual(view(one));
+    // The block slots of the known prefixes were given back: withdrawing everything leaves nothing.
+    for (const k of bulk.rib.sortedPrefixKeys()) for (const p of bulk.rib.sortedPaths(k)) bulk.rib.withdraw(k, bulk.rib.pathSource(p), bulk.rib.pathIdOf(p));
+    expect(bulk.rib.prefixCount).toBe(0);
+    expect(bulk.store.refCount(idBulk)).toBe(1);
+  });
 });

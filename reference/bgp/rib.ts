@@ -41,6 +41,8 @@ export class FamilyRib {
   private freeHead = NO_PATH;
   private used = 0;
   private readonly countsBySource: number[] = [];
+  /** updateMany's list of batch indexes already in the table. */
+  private present = new Int32Array(256);
   private readonly scratch: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
   private readonly scratchOther: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
 
@@ -98,6 +100,46 @@ export class FamilyRib {
     this.next[p] = head;
     this.reorder(key, p);
     return true;
+  }
+
+  /**
+   * The bulk form of update() for one packed UPDATE: the paths (source, pathIds[i]) of
+   * keys[0..count), all with attrId. Prefixes new to the table take a block of path slots filled
+   * by typed-array fills; the rest (already known, or repeated in the batch) go through update().
+   * Calls changed(key), in batch order, for each prefix whose paths changed, when given.
+   */
+  updateMany(keys: Float64Array, pathIds: Uint32Array, count: number, sourceIndex: number, attrId: number, changed?: (key: number) => void): void {
+    if (count === 0) return;
+    while (this.used + count > this.next.length) this.growPaths();
+    if (this.present.length < count) this.present = new Int32Array(Math.max(count, this.present.length * 2));
+    const base = this.used;
+    const present = this.present;
+    const found = this.table.insertAbsentRun(keys, count, base, present);
+    this.used += count;
+    const end = base + count;
+    this.next.fill(NO_PATH, base, end);
+    this.source.fill(sourceIndex, base, end);
+    this.pathIds.set(pathIds.subarray(0, count), base);
+    this.attr.fill(attrId, base, end);
+    this.flags.fill(0, base, end);
+    const fresh = count - found;
+    if (fresh > 0) this.store.retain(attrId, fresh);
+    this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + fresh;
+    if (found === 0) {
+      if (changed) for (let i = 0; i < count; i++) changed(keys[i]!);
+      return;
+    }
+    let next = 0;
+    for (let i = 0; i < count; i++) {
+      if (next < found && present[next] === i) {
+        next++;
+        // Its slot from the block is not linked anywhere: give it back before the general path.
+        this.release(base + i);
+        if (this.update(keys[i]!, sourceIndex, pathIds[i]!, attrId)) changed?.(keys[i]!);
+      } else {
+        changed?.(keys[i]!);
+      }
+    }
   }
 
   private fill(p: number, sourceIndex: number, pathId: number, attrId: number): void {

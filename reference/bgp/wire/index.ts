@@ -6,7 +6,7 @@ export { encodeUpdates } from './update.ts';
 export { BgpError, ErrorCode, HeaderSubcode, OpenSubcode, UpdateSubcode, RouteRefreshSubcode, errorText } from './errors.ts';
 export { directionContext } from './negotiate.ts';
 export { messageLengthAt } from './header.ts';
-export { scanIpv4Nlri } from './nlri.ts';
+export { readIpv4Nlri, scanIpv4Nlri } from './nlri.ts';
 export { endOfRib, endOfRibFamily, isEndOfRib } from './end-of-rib.ts';
 export { AttributeCode, AttributeFlag, ATTRIBUTE_NAMES } from './attribute-format.ts';
 export {

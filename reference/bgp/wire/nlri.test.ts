@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BgpError, encodeMessage, messageLengthAt, scanIpv4Nlri } from './index.ts';
+import { BgpError, encodeMessage, messageLengthAt, readIpv4Nlri, scanIpv4Nlri } from './index.ts';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
@@ -53,6 +53,48 @@ describe('scanIpv4Nlri', () => {
     expect((thrown as BgpError).code).toBe(3);
     expect((thrown as BgpError).subcode).toBe(10);
     expect(seen).toEqual([0x0a000000]);
+  });
+});
+
+describe('readIpv4Nlri', () => {
+  const read = (hex: string, addPath: boolean, start = 0, end?: number) => {
+    const data = bytes(hex);
+    const keys = new Float64Array(data.length);
+    const pathIds = new Uint32Array(data.length);
+    const count = readIpv4Nlri(data, start, end ?? data.length, addPath, keys, pathIds);
+    return { keys: [...keys.subarray(0, count)], pathIds: [...pathIds.subarray(0, count)] };
+  };
+
+  it('gives the keys scanIpv4Nlri gives (address * 64 + length, host bits cleared) and the path ids', () => {
+    const hex = '00' + '08ff' + '18c00002' + '20ffffffff' + '17c00003';
+    const expected = scan(hex, false).map(([addr, len]) => (len === 0 ? 0 : (addr & (-1 << (32 - len))) >>> 0) * 64 + len);
+    expect(read(hex, false).keys).toEqual(expected);
+    expect(read(hex, false).keys).toEqual([0, 0xff000000 * 64 + 8, 0xc0000200 * 64 + 24, 0xffffffff * 64 + 32, 0xc0000200 * 64 + 23]);
+    expect(read('00000007' + '18c00002' + 'ffffffff' + '00', true)).toEqual({ keys: [0xc0000200 * 64 + 24, 0], pathIds: [7, 0xffffffff] });
+    expect(read('aa' + '18c00002' + 'bb', false, 1, 5).keys).toEqual([0xc0000200 * 64 + 24]);
+  });
+
+  it('refuses a range outside the buffer or columns too short', () => {
+    const data = bytes('18c00002');
+    expect(() => readIpv4Nlri(data, 0, 5, false, new Float64Array(8), new Uint32Array(8))).toThrow(RangeError);
+    expect(() => readIpv4Nlri(data, 0, 4, false, new Float64Array(3), new Uint32Array(8))).toThrow(RangeError);
+  });
+
+  it.each([
+    ['prefix length 33', '210a000000', false],
+    ['prefix overruns', '180a00', false],
+    ['path id truncated', '000000', true],
+  ])('%s: BgpError 3/10', (_, tail, addPath) => {
+    const data = bytes((addPath ? '00000001' : '') + '080a' + tail);
+    let thrown: unknown;
+    try {
+      readIpv4Nlri(data, 0, data.length, addPath, new Float64Array(data.length), new Uint32Array(data.length));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(BgpError);
+    expect((thrown as BgpError).code).toBe(3);
+    expect((thrown as BgpError).subcode).toBe(10);
   });
 });
 
