@@ -31,6 +31,8 @@ describe.skipIf(process.getuid?.() !== 0)('peerproof replay', () => {
     // FRR accepted them and advertised them back with the 4-octet path intact.
     expect(stdout).toMatch(/\(frr\) -> .*UPDATE\s+\+1 -0 198\.51\.100\.0\/23 nh=10\.0\.4\.2 path=65002 4200000001/);
     expect(stdout).toContain('against FRR 8.4.4: PASS (healthy behaviour)');
+    // 10.0.4.1 sent the SYN in the capture: the replay opened the session itself.
+    expect(stdout).toContain('session opened by: the replay');
     const [run] = readdirSync(runsDir);
     expect(run).toBeDefined();
     expect(readdirSync(join(runsDir, run!, 'pcaps'))).toContain('peer-eth1.pcap');

@@ -45,6 +45,7 @@ export function verdictLines(run: ReplayRun): string[] {
   block('field symptoms (all hold = bug present)', ev.symptoms);
   block('observed', ev.observed);
   for (const e of run.observation.events) if (e.kind === 'error') lines.push(`  replay error: ${e.message}`);
+  lines.push(`  session opened by: ${run.mode === 'active' ? 'the replay (--connect, or as recorded)' : 'the peer (the replay listened)'}`);
   lines.push(`  run folder: ${run.runDir}${run.capture ? ` (capture ${run.capture})` : ''}`);
   return lines;
 }
