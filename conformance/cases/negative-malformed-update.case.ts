@@ -23,6 +23,8 @@ import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
 import { typescriptCommand } from '../lab/process-output.ts';
 import { killDaemon, restartDaemon } from '../lab/restart.ts';
+import { loadProfileFile } from '../lab/speakers/profile.ts';
+import { readRibQuery } from '../lab/speakers/rib-query.ts';
 import type { SuiteParams } from './harness.ts';
 import { defineCase } from './harness.ts';
 
@@ -38,6 +40,16 @@ type RibReader = () => Promise<Set<string>>;
 
 /** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
 function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
+  // A docker:IMAGE or external:ADDRESS speaker: its profile's rib command, if it has one.
+  const profile = suite.profileFile ? loadProfileFile(suite.profileFile) : null;
+  const query = profile?.container ? profile.container.rib : profile?.external ? profile.externalRib : undefined;
+  if (profile && (profile.container || profile.external)) {
+    if (!query) return `the speaker's profile ${profile.file} has no ${profile.external ? 'external' : 'container'}.rib query, so its RIB is not read`;
+    const read = profile.container
+      ? async () => (await (await import('../lab/speakers/container.ts')).containerRib(profile, lab.runId, s.speakerNode)) ?? []
+      : () => readRibQuery(query, `speaker ${s.speakerNode}`);
+    return async () => new Set((await read().catch(() => [])).map((r) => r.prefix));
+  }
   if (suite.hookedNodes.includes(s.speakerNode)) {
     return async () => {
       const r = await agentStatus<{ status?: { receivedRoutes?: Array<{ prefix: string }> } }>(lab, s.speakerNode, `/sessions/${s.peerAddress}`).catch(() => null);
