@@ -15,7 +15,7 @@ import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
 import { agentStatus } from '../../reference/agent/testing.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
-import { pollUntil, timedWait } from '../checks/captured.ts';
+import { pollHarness, pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
 import type { BackendProcess } from '../lab/backend.ts';
@@ -105,7 +105,7 @@ defineCase('negative.malformed-update', {
         label: 'tcp-relay',
         logFile: join(lab.nodeDir(router), 'tcp-relay.log'),
       });
-      const listening = await pollUntil(() => existsSync(socketPath), (x) => x, 15_000, 50);
+      const listening = await pollHarness(() => existsSync(socketPath), (x) => x, 15_000, 50);
       if (!listening.met) throw new Error(`relay in ${router} did not start (see ${join(lab.nodeDir(router), 'tcp-relay.log')})`);
       const establishAt = Date.now();
       peer = await connect();
