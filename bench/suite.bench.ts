@@ -45,12 +45,13 @@ for (const c of [...timings.perCase].sort((a, b) => b.seconds - a.seconds)) {
 }
 const caseBodiesS = timings.casesS - timings.vitestS;
 const caseOtherS = Math.max(0, caseBodiesS - timings.caseWaitS - timings.caseDecodeS);
-const rest = total - timings.labS - timings.readyWaitS - timings.casesS;
+const rest = total - timings.labS - timings.readyWaitS - timings.readyReadS - timings.casesS;
 const row = (label: string, seconds: number, kind: 'wait' | 'harness') => console.log(`  ${label.padEnd(52)} ${seconds.toFixed(1).padStart(7)} s  ${kind}`);
 console.log('\nwhere the time went:');
 row('lab build (namespaces, links, daemons, captures)', timings.labS - timings.labStopS, 'harness');
 row('lab teardown', timings.labStopS, 'harness');
 row('readiness: sessions Established, routes installed', timings.readyWaitS, 'wait');
+row('readiness: the last reads (that saw the lab ready)', timings.readyReadS, 'harness');
 row('vitest start-up, module loading, collection, close', timings.vitestS, 'harness');
 row('cases: waits on the wire / router state / timers', timings.caseWaitS, 'wait');
 row('cases: reading + decoding captures', timings.caseDecodeS, 'harness');

@@ -77,6 +77,8 @@ export interface RunTimings {
   labStopS: number;
   /** Seconds waiting for sessions Established and routes installed (protocol timers). */
   readyWaitS: number;
+  /** Seconds of the readiness checks' last reads (the ones that saw the lab ready): harness work. */
+  readyReadS: number;
   /** Seconds inside vitest (case bodies, vitest's own start-up). */
   casesS: number;
   /** Of casesS: seconds cases waited on the wire or router state. */
@@ -173,7 +175,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   mkdirSync(runsRoot, { recursive: true });
   const startedAt = new Date();
   const started = performance.now();
-  const timings: RunTimings = { labS: 0, labStopS: 0, readyWaitS: 0, casesS: 0, caseWaitS: 0, caseDecodeS: 0, vitestS: 0, combos: 0, perCase: [] };
+  const timings: RunTimings = { labS: 0, labStopS: 0, readyWaitS: 0, readyReadS: 0, casesS: 0, caseWaitS: 0, caseDecodeS: 0, vitestS: 0, combos: 0, perCase: [] };
   const results: CaseResult[] = [];
   const emit = (r: CaseResult, printed = false) => {
     results.push(r);
@@ -246,7 +248,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           timings.labS += (performance.now() - labStart) / 1000;
           const waitStart = performance.now();
           const notReady = await waitUntilReady(lab);
-          timings.readyWaitS += (performance.now() - waitStart) / 1000;
+          const readyS = (performance.now() - waitStart) / 1000;
+          timings.readyWaitS += lab.waitedMs / 1000;
+          timings.readyReadS += Math.max(0, readyS - lab.waitedMs / 1000);
           if (notReady?.harnessFault) {
             await lab.stop();
             // Its run folder (not-ready.txt, daemon logs, configs, pcaps) explains why.

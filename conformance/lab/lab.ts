@@ -114,6 +114,7 @@ export class Lab {
   fixture?: Fixture;
   private stopping: Promise<void> | null = null;
   private building: Promise<void> | null = null;
+  private polledWaitMs = 0;
   private detached = false;
 
   constructor(
@@ -309,18 +310,22 @@ export class Lab {
   }
 
   async waitForRoutes(expectations: RouteExpectation[] = this.defaultRouteExpectations(), opts: { timeoutMs?: number } = {}): Promise<void> {
+    const tableOf = (e: RouteExpectation) => e.table ?? (routerKindOf(this.spec(e.node)) === 'gobgp' ? 'rib' : 'fib');
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
-      const tables = new Map<string, RouteEntry[]>();
+      // Every node's table read at once: one poll costs the slowest read, not their sum.
+      const wanted = new Map(expectations.map((e) => [`${e.node}/${tableOf(e)}`, { node: e.node, table: tableOf(e) }]));
+      const tables = new Map<string, RouteEntry[]>(
+        await Promise.all(
+          [...wanted].map(async ([key, { node, table }]) => {
+            const handle = this.node(node);
+            return [key, await (table === 'rib' ? handle.rib() : handle.fib()).catch(() => [])] as [string, RouteEntry[]];
+          }),
+        ),
+      );
       const out: string[] = [];
       for (const e of expectations) {
-        const spec = this.spec(e.node);
-        const table = e.table ?? (routerKindOf(spec) === 'gobgp' ? 'rib' : 'fib');
-        const key = `${e.node}/${table}`;
-        if (!tables.has(key)) {
-          const handle = this.node(e.node);
-          tables.set(key, await (table === 'rib' ? handle.rib() : handle.fib()).catch(() => []));
-        }
-        const route = tables.get(key)!.find((r) => r.prefix === e.prefix);
+        const table = tableOf(e);
+        const route = tables.get(`${e.node}/${table}`)!.find((r) => r.prefix === e.prefix);
         const need = e.minNexthops ?? 1;
         if (!route || route.nexthops.length < need)
           out.push(`route ${e.prefix} in ${e.node} ${table.toUpperCase()}${need > 1 ? ` with >= ${need} next hops` : ''}: ${route ? `next hops ${route.nexthops.join(', ')}` : 'absent'}`);
@@ -330,13 +335,28 @@ export class Lab {
     if (missing.length > 0) throw this.notReady('routes missing', missing);
   }
 
+  /**
+   * Milliseconds the readiness polls of this Lab object waited on the protocol: each poll up to
+   * the start of its last read (that read, which saw the sessions or routes, is harness work).
+   */
+  get waitedMs(): number {
+    return this.polledWaitMs;
+  }
+
   private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const missing = await missingNow();
-      if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
-      if (missing.length === 0 || Date.now() > deadline) return missing;
-      await new Promise((r) => setTimeout(r, 100));
+    const start = performance.now();
+    let lastReadAt = start;
+    try {
+      for (;;) {
+        lastReadAt = performance.now();
+        const missing = await missingNow();
+        if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
+        if (missing.length === 0 || Date.now() > deadline) return missing;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      this.polledWaitMs += lastReadAt - start;
     }
   }
 
