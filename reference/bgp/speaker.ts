@@ -338,25 +338,37 @@ export class Speaker {
   /** Fast path: the attribute bytes were seen before, so only the NLRI need reading. */
   private ingestPacked(peer: Peer, frame: Uint8Array, nlriAt: number, attrId: number): boolean {
     const rib = this.rib(AFI_IPV4);
-    const addPath = peer.session.negotiated!.receiveContext.addPath?.has(familyKey(AFI_IPV4, SAFI_UNICAST)) ?? false;
-    const source = peer.source;
-    const exporting = this.othersEstablished(peer) || [...peer.out.values()].some((out) => out.count > 0);
-    const before = rib.pathsFrom(source);
-    if (this.nlriKeys.length < frame.length - nlriAt) {
-      this.nlriKeys = new Float64Array(frame.length - nlriAt);
-      this.nlriPathIds = new Uint32Array(frame.length - nlriAt);
-    }
+    const before = rib.pathsFrom(peer.source);
     let count: number;
     try {
-      count = readIpv4Nlri(frame, nlriAt, frame.length, addPath, this.nlriKeys, this.nlriPathIds);
+      count = this.readNlri(peer, frame, nlriAt);
     } catch {
       // Let the full decoder name the error (it throws the same BgpError, which resets the session).
       return false;
     }
-    rib.updateMany(this.nlriKeys, this.nlriPathIds, count, source, attrId, exporting ? this.changedIpv4 : undefined);
+    rib.updateMany(this.nlriKeys, this.nlriPathIds, count, peer.source, attrId, this.exporting(peer) ? this.changedIpv4 : undefined);
     peer.prefixesReceived += count;
-    if (rib.pathsFrom(source) !== before) this.checkMaxPrefixes(peer);
+    if (rib.pathsFrom(peer.source) !== before) this.checkMaxPrefixes(peer);
     return true;
+  }
+
+  /** The IPv4 NLRI field of an UPDATE frame (from nlriAt to its end) into the scratch columns. */
+  private readNlri(peer: Peer, frame: Uint8Array, nlriAt: number): number {
+    const addPath = peer.session.negotiated!.receiveContext.addPath?.has(familyKey(AFI_IPV4, SAFI_UNICAST)) ?? false;
+    if (this.nlriKeys.length < frame.length - nlriAt) {
+      this.nlriKeys = new Float64Array(frame.length - nlriAt);
+      this.nlriPathIds = new Uint32Array(frame.length - nlriAt);
+    }
+    return readIpv4Nlri(frame, nlriAt, frame.length, addPath, this.nlriKeys, this.nlriPathIds);
+  }
+
+  /**
+   * Whether a change to this peer's routes can change what we send anyone: another session is
+   * up, or we have sent this peer routes (its own may now replace them). Otherwise nothing
+   * needs queueing; a session that comes up later gets the whole table.
+   */
+  private exporting(peer: Peer): boolean {
+    return this.othersEstablished(peer) || [...peer.out.values()].some((out) => out.count > 0);
   }
 
   private applyUpdate(peer: Peer, message: UpdateMessage, frame: Uint8Array): void {
@@ -394,6 +406,21 @@ export class Speaker {
       const shared = perPrefix ? null : evaluatePolicy(peer.importPolicy, '', attrs, ctx);
       const sharedId = shared ? this.store.intern(shared) : -1;
       const before = this.rib(afi).pathsFrom(peer.source);
+      if (shared && afi === AFI_IPV4 && routes === message.nlri) {
+        // The NLRI field as numbers, as for a packed UPDATE: no prefix text parsed back (the
+        // decoder has already checked the field).
+        const withdrawnLength = (frame[19]! << 8) | frame[20]!;
+        const attributesAt = 21 + withdrawnLength + 2;
+        const nlriAt = attributesAt + ((frame[attributesAt - 2]! << 8) | frame[attributesAt - 1]!);
+        const count = this.readNlri(peer, frame, nlriAt);
+        this.rib(afi).updateMany(this.nlriKeys, this.nlriPathIds, count, peer.source, sharedId, this.exporting(peer) ? this.changedIpv4 : undefined);
+        peer.prefixesReceived += count;
+        // Remember these attribute bytes for the next packed UPDATE of this peer.
+        if (!mpReach && errors.length === 0) this.cacheAttributes(peer, frame, sharedId);
+        this.store.release(sharedId);
+        if (this.rib(afi).pathsFrom(peer.source) !== before) this.checkMaxPrefixes(peer);
+        return;
+      }
       for (const route of routes) {
         const result = perPrefix ? evaluatePolicy(peer.importPolicy, route.prefix, attrs, ctx) : shared;
         if (!result) {
