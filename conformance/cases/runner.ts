@@ -313,8 +313,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     }
   } finally {
     await caseRunner.close();
+    // Gives back this run's lease: the engine stops only if no other peerproof process uses it.
+    if (opts.speakers.some((s) => s.kind === 'docker')) await (await import('../lab/speakers/container.ts')).releaseEngineUsedHere();
   }
-  if (opts.speakers.some((s) => s.kind === 'docker')) await (await import('../lab/speakers/container.ts')).stopEngineIfStartedHere();
   const summary = buildSummary({
     version: (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
     startedAt,

@@ -140,6 +140,3 @@ export async function containerRib(profile: SpeakerProfile, runId: string, node:
   const pid = (await docker.getContainer(speakerContainerName(runId, node)).inspect()).State.Pid;
   return readRibQuery(rib, `in the speaker of ${node}`, ['ip', 'netns', 'exec', namespaceName(runId, node), 'nsenter', '-t', String(pid), '-m', '-u', '-i', '-p', '--']);
 }
-
-/** @deprecated The runner's old name (conformance/cases/runner.ts, edited by another engineer this session): use releaseEngineUsedHere. */
-export const stopEngineIfStartedHere = releaseEngineUsedHere;
