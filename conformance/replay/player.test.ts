@@ -22,6 +22,17 @@ function recordingWithMalformedUpdate() {
   return { rec, bad };
 }
 
+/** A loopback port that was free a moment ago: nobody listens on it until the test does. */
+async function unusedPort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as { port: number }).port;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
 function collect(socket: Socket): { messages: Uint8Array[]; next: () => Promise<Uint8Array> } {
   let buffer = Buffer.alloc(0);
   const messages: Uint8Array[] = [];
@@ -103,12 +114,7 @@ describe('ReplayPlayer', () => {
   it('active: connects with a bounded ConnectRetry until the peer listens, then sends its OPEN without waiting for the peer', async () => {
     const { rec } = recordingWithMalformedUpdate();
     // A port nobody listens on yet: the first attempts are refused.
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = (probe.address() as { port: number }).port;
-    probe.close();
-    await once(probe, 'close');
+    const port = await unusedPort();
     const attempts: Array<string | null> = [];
     const connecting = connectWithRetry({ host: '127.0.0.1', port, localAddress: '127.0.0.1', deadline: Date.now() + 10_000, retryMs: 100, maxRetryMs: 200, onAttempt: (_, err) => attempts.push(err) });
     await new Promise((r) => setTimeout(r, 350));
@@ -145,12 +151,7 @@ describe('ReplayPlayer', () => {
   });
 
   it('active: gives up at the deadline when nobody accepts', async () => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = (probe.address() as { port: number }).port;
-    probe.close();
-    await once(probe, 'close');
+    const port = await unusedPort();
     const attempts: Array<string | null> = [];
     const socket = await connectWithRetry({ host: '127.0.0.1', port, deadline: Date.now() + 400, retryMs: 100, onAttempt: (_, err) => attempts.push(err) });
     expect(socket).toBeNull();

@@ -356,20 +356,27 @@ function grScenario(restarting: boolean): FieldScenario {
 
 // --- Extended next hop (RFC 8950) offered by one side only ------------------------------------
 
-type EnhOfferedBy = 'played' | 'peer';
+/** RFC 8950: IPv4 unicast with IPv6 next hops. */
+const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
 
-function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
-  const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
-  const played = playedV4(offeredBy === 'played' ? [ipv4Unicast, enh] : [ipv4Unicast]);
-  const peer = peerV4();
-  const prefix = offeredBy === 'played' ? '10.94.1.0/24' : '10.94.2.0/24';
+/** The played speaker's IPv4 route in MP_REACH_NLRI with its own IPv6 address as next hop. */
+function ipv4ViaIpv6NextHop(prefix: string): PlayedUpdate {
   const update: UpdateMessage = {
     type: 'UPDATE',
     withdrawn: [],
     nlri: [],
     attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [65001] }], mpReach: { afi: 1, safi: 1, nextHops: [PLAYED_V6], nlri: [{ prefix }] } },
   };
-  const recording = synthesise(BY, played, peer, [{ update, ctx: { as4: true } }]);
+  return { update, ctx: { as4: true } };
+}
+
+type EnhOfferedBy = 'played' | 'peer';
+
+function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
+  const played = playedV4(offeredBy === 'played' ? [ipv4Unicast, enh] : [ipv4Unicast]);
+  const peer = peerV4();
+  const prefix = offeredBy === 'played' ? '10.94.1.0/24' : '10.94.2.0/24';
+  const recording = synthesise(BY, played, peer, [ipv4ViaIpv6NextHop(prefix)]);
   const who =
     offeredBy === 'played'
       ? ['The played speaker offers the extended next hop', 'capability (RFC 8950: IPv4 unicast with IPv6 next hops); the peer does not (lab defaults). The']
@@ -437,18 +444,11 @@ const ENH_REPORTS = [
 ];
 
 function extendedNextHopOverIpv6(offeredBy: EnhOfferedOnV6): FieldScenario {
-  const enh: Capability = { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] };
   const families = [ipv4Unicast, ipv6Unicast];
   const played = speaker(PLAYED_V6, 65001, PLAYED_V4, offeredBy === 'peer' ? families : [...families, enh]);
   const peer = speaker(PEER_V6, 65002, PEER_V4, offeredBy === 'played' ? families : [...families, enh]);
   const prefix = { played: '10.94.3.0/24', peer: '10.94.4.0/24', both: '10.94.5.0/24' }[offeredBy];
-  const update: UpdateMessage = {
-    type: 'UPDATE',
-    withdrawn: [],
-    nlri: [],
-    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [65001] }], mpReach: { afi: 1, safi: 1, nextHops: [PLAYED_V6], nlri: [{ prefix }] } },
-  };
-  const recording = synthesise(BY, played, peer, [{ update, ctx: { as4: true } }]);
+  const recording = synthesise(BY, played, peer, [ipv4ViaIpv6NextHop(prefix)]);
   const session = [
     'The session runs over IPv6 (fd00:90::1 <-> fd00:90::2), as on an IPv6-only fabric (Cilium or MetalLB',
     'peering with the top-of-rack over IPv6, RFC 5549/8950 "IPv4 over IPv6"), and carries IPv4 and IPv6',
