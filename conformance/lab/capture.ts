@@ -17,6 +17,9 @@ export interface Capture {
   detach(): void;
 }
 
+/** Kernel capture ring per tcpdump, KiB (about 250 packets in 64 KiB slots). */
+const CAPTURE_BUFFER_KIB = 16 * 1024;
+
 export function captureFileName(runDir: string, node: string, ifname: string): string {
   return join(runDir, 'pcaps', `${node}-${ifname}.pcap`);
 }
@@ -27,9 +30,12 @@ export async function startCapture(backend: Backend, runDir: string, node: strin
   mkdirSync(dirname(file), { recursive: true });
   const log = join(logDir, `tcpdump-${ifname}.log`);
   // -U: write each packet as it arrives; -s 0: whole frames (BGP UPDATEs can be 4096 B).
+  // -B: in immediate mode a ring slot holds one frame of up to 64 KiB (veth offloads), so the
+  // default 2 MiB ring holds about 30 packets and a burst of test traffic (ecmp.spread sends
+  // 1,000 flows) overflowed it: "packets dropped by kernel", counted as lost flows.
   const proc: BackendProcess = await backend.spawn(
     node,
-    ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '0', '--immediate-mode', '-w', file, ...filter],
+    ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '0', '--immediate-mode', '-B', String(CAPTURE_BUFFER_KIB), '-w', file, ...filter],
     { label: `tcpdump:${ifname}`, logFile: log },
   );
   await waitUntilListening(log, proc, node, ifname);
