@@ -57,6 +57,18 @@ describe('tcp-relay', () => {
     await closed(local);
   });
 
+  it('delivers what a side sent just before it closed (a NOTIFICATION, then close) before closing the other side', async () => {
+    const local = await connected({ path: socketPath });
+    const tcp = await connected({ host: '127.0.0.1', port: relay.port });
+    const last = 'x'.repeat(4 * 1024 * 1024 - 12) + 'NOTIFICATION';
+    let got = '';
+    local.on('data', (c: Buffer) => (got += c.toString()));
+    tcp.end(last);
+    await closed(local);
+    expect(got.length).toBe(last.length);
+    expect(got.endsWith('NOTIFICATION')).toBe(true);
+  });
+
   it('refuses TCP connections from any other address', async () => {
     const stranger = await connected({ host: '127.0.0.1', port: relay.port, localAddress: '127.0.0.2' });
     await closed(stranger);

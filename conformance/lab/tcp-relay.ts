@@ -37,10 +37,18 @@ export async function startRelay(opts: RelayOptions): Promise<Relay> {
       const remote = `${tcp.remoteAddress}:${tcp.remotePort}`;
       tcp.pipe(local);
       local.pipe(tcp);
+      let closing = false;
       const closeBoth = () => {
-        if (tcp.destroyed && local.destroyed) return;
-        tcp.destroy();
-        local.destroy();
+        if (closing) return;
+        closing = true;
+        // end(), not destroy(): what a side sent just before it closed (a NOTIFICATION, then
+        // close) may still wait in the other side's write queue, and destroy() dropped it. A
+        // side that does not finish closing is destroyed after a grace period.
+        for (const s of [tcp, local]) {
+          if (s.destroyed) continue;
+          s.end();
+          setTimeout(() => s.destroy(), 2000).unref();
+        }
         log({ closed: remote });
       };
       tcp.once('close', closeBoth);
