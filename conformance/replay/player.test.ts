@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeMessage, messageLengthAt } from '../../reference/bgp/wire/index.ts';
 import { ipv4Unicast, synthesise } from './field/synthesise.ts';
 import { connectWithRetry, ReplayPlayer, type PlayerEvent } from './player.ts';
 import { bytesToHex } from './recording.ts';
+import { freePort } from '../../reference/testing/free-port.ts';
 
 // The engine against a scripted peer on loopback: what it sends, in which order, byte for byte.
 
@@ -20,17 +21,6 @@ function recordingWithMalformedUpdate() {
   bad[19 + 4 + 2] = 0x7f;
   rec.messages.push({ t: rec.messages.at(-1)!.t + 0.05, from: 'played', type: 'UPDATE', hex: bytesToHex(bad) });
   return { rec, bad };
-}
-
-/** A loopback port that was free a moment ago: nobody listens on it until the test does. */
-async function unusedPort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 function collect(socket: Socket): { messages: Uint8Array[]; next: () => Promise<Uint8Array> } {
@@ -114,10 +104,11 @@ describe('ReplayPlayer', () => {
   it('active: connects with a bounded ConnectRetry until the peer listens, then sends its OPEN without waiting for the peer', async () => {
     const { rec } = recordingWithMalformedUpdate();
     // A port nobody listens on yet: the first attempts are refused.
-    const port = await unusedPort();
+    const port = await freePort();
     const attempts: Array<string | null> = [];
     const connecting = connectWithRetry({ host: '127.0.0.1', port, localAddress: '127.0.0.1', deadline: Date.now() + 10_000, retryMs: 100, maxRetryMs: 200, onAttempt: (_, err) => attempts.push(err) });
-    await new Promise((r) => setTimeout(r, 350));
+    // The peer starts listening once the player has been refused twice.
+    await vi.waitFor(() => expect(attempts.length).toBeGreaterThanOrEqual(2), { timeout: 5000, interval: 20 });
     const server = createServer();
     const accepted = once(server, 'connection') as Promise<[Socket]>;
     server.listen(port, '127.0.0.1');
@@ -151,7 +142,7 @@ describe('ReplayPlayer', () => {
   });
 
   it('active: gives up at the deadline when nobody accepts', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const attempts: Array<string | null> = [];
     const socket = await connectWithRetry({ host: '127.0.0.1', port, deadline: Date.now() + 400, retryMs: 100, onAttempt: (_, err) => attempts.push(err) });
     expect(socket).toBeNull();

@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../bgp/config.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { fetchStatus } from '../bgp/status.ts';
+import { freePort } from '../testing/free-port.ts';
 import { Agent } from './agent.ts';
 
 // The agent in-process against a second reference speaker on loopback (no root, no kernel
@@ -16,14 +16,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 const nodeYaml = (podCidr: string) => `apiVersion: v1
 kind: Node
