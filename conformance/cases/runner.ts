@@ -361,10 +361,10 @@ class CaseRunner {
     await vitest?.close();
   }
 
-  private start(suite: SuiteParams): Promise<Vitest> {
+  private async start(suite: SuiteParams): Promise<Vitest> {
     const allure = this.opts.allure !== false;
     const shard = this.opts.shard;
-    return createVitest('test', {
+    const vitest = await createVitest('test', {
       root: PROJECT_ROOT,
       config: false,
       watch: false,
@@ -386,5 +386,9 @@ class CaseRunner {
       shard: shard ? `${shard.index}/${shard.count}` : undefined,
       passWithNoTests: true,
     });
+    // runTestFiles alone never calls the reporters' onInit, where allure-vitest creates its runtime
+    // and registers its setup file: without this every case ends in "reading 'startTest'".
+    await vitest.standalone();
+    return vitest;
   }
 }
