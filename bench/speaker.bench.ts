@@ -209,7 +209,7 @@ class Rig {
   readonly processes: NamespaceProcess[] = [];
   readonly dir: string;
   constructor(readonly target: Target) {
-    this.dir = join(ledger.runDir, `${target}-${this.id}`);
+    this.dir = ledger.nodeDir(`${target}-${this.id}`);
     ensureDir(this.dir, target === 'frr' ? frrOwner() : undefined);
   }
   ns(role: 'gen' | 'tgt' | 'rx'): string {
@@ -521,5 +521,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
+  ledger.collectState();
   ledger.record({ t: 'down', at: new Date().toISOString() });
 }

@@ -73,7 +73,7 @@ export class PeeringLab {
         const ns = `${runId}-${spec.name}`;
         lab.namespaces.push(ns);
         await createNamespace(ledger, ns);
-        const dir = join(ledger.runDir, spec.name);
+        const dir = ledger.nodeDir(spec.name);
         mkdirSync(dir, { recursive: true });
         lab.routers.set(spec.name, { spec, ns, ifname: 'eth0', dir, process: undefined as unknown as NamespaceProcess, exited: false });
       }
@@ -181,6 +181,7 @@ export class PeeringLab {
     for (const c of this.captures.splice(0)) await c.stop('SIGINT', 5000);
     for (const r of this.routers.values()) await r.process?.stop('SIGTERM', 3000);
     for (const ns of this.namespaces.splice(0)) await deleteNamespace(ns);
+    this.ledger.collectState();
     this.ledger.record({ t: 'down', at: new Date().toISOString() });
   }
 

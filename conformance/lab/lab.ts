@@ -137,8 +137,9 @@ export class Lab {
     return node;
   }
 
-  private ctx(node: LabNode): NodeContext {
-    return { backend: this.backend, node, dir: this.nodeDir(node.name) };
+  /** A kind's context: its folder is the one daemons can reach from any clone location (Ledger.nodeDir). */
+  kindContext(node: LabNode): NodeContext {
+    return { backend: this.backend, node, dir: this.ledger.nodeDir(node.name) };
   }
 
   /** The daemon answering state queries for a node, or null (hosts, bridges, hooked speakers). */
@@ -155,8 +156,8 @@ export class Lab {
       name,
       spec,
       exec: (argv) => this.backend.exec(name, typeof argv === 'string' ? ['sh', '-c', argv] : argv),
-      sessions: async () => (daemon ? daemon.sessions(this.ctx(spec)) : []),
-      rib: async () => (daemon ? daemon.ribRoutes(this.ctx(spec)) : []),
+      sessions: async () => (daemon ? daemon.sessions(this.kindContext(spec)) : []),
+      rib: async () => (daemon ? daemon.ribRoutes(this.kindContext(spec)) : []),
       fib: () => fibRoutes(this.backend, name),
     };
   }
@@ -204,7 +205,7 @@ export class Lab {
   }
 
   private async configureNode(node: LabNode): Promise<void> {
-    mkdirSync(this.nodeDir(node.name), { recursive: true });
+    mkdirSync(this.ledger.nodeDir(node.name), { recursive: true });
     const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
     if (pairs.length > 0) await this.run(node.name, ['sysctl', '-q', '-w', ...pairs]);
@@ -242,7 +243,7 @@ export class Lab {
   }
 
   private async startNode(node: LabNode): Promise<void> {
-    const ctx = this.ctx(node);
+    const ctx = this.kindContext(node);
     const hook = node.kind === 'speaker' ? this.opts.speakers?.[node.name] : undefined;
     if (hook) {
       this.watch(node, await hook({ ...ctx, runDir: this.runDir, topology: this.topology }));
@@ -367,7 +368,7 @@ export class Lab {
     for (const node of this.topology.nodes.filter((n) => involved.has(n.name))) {
       const daemon = this.daemonOf(node);
       if (!daemon) continue;
-      const ctx = this.ctx(node);
+      const ctx = this.kindContext(node);
       for (const file of [...configFiles(ctx.dir), ...daemon.logs(ctx)]) {
         if (!existsSync(file)) continue;
         const text = readFileSync(file, 'utf8');
@@ -394,6 +395,7 @@ export class Lab {
       await Promise.allSettled(this.processes.map((p) => p.stop('SIGTERM', 1000)));
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();
+      this.ledger.collectState();
       this.ledger.record({ t: 'down', at: new Date().toISOString() });
     } finally {
       liveLabs.delete(this);
@@ -413,6 +415,7 @@ export class Lab {
   destroySync(): void {
     if (this.detached) return;
     this.backend.destroySync?.();
+    this.ledger.collectState();
     this.ledger.record({ t: 'down', at: new Date().toISOString() });
   }
 }

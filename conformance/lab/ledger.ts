@@ -1,6 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The run folder holds everything one lab run produced (ledger, rendered configs, logs, pcaps).
@@ -14,7 +14,16 @@ export type LedgerEntry =
   | { t: 'link'; node: string; ifname: string; peerNode: string; peerIfname: string }
   | { t: 'proc'; node: string; label: string; argv: string[]; pid?: number }
   | { t: 'resource'; backend: string; kind: string; id: string }
+  | { t: 'state'; dir: string }
   | { t: 'down'; at: string };
+
+/**
+ * Where node folders live while a lab is up. Daemons that drop privileges (FRR as `frr`) must
+ * traverse every ancestor of their folder, which a clone under a mode-700 home does not allow;
+ * /run is traversable by everyone. The run folder's `nodes` links here until the lab is down,
+ * when the files are copied back so the report keeps every log and config.
+ */
+export const STATE_ROOT = '/run/peerproof';
 
 export const defaultRunsRoot = resolve(fileURLToPath(new URL('../../reports/runs', import.meta.url)));
 
@@ -47,6 +56,46 @@ export class Ledger {
     const ownerStart = processStartTime(process.pid) ?? '';
     ledger.record({ t: 'run', runId, backend, fixture, ownerPid: process.pid, ownerStart, at: new Date().toISOString() });
     return ledger;
+  }
+
+  /** The node folder daemons are given (under STATE_ROOT); made, with `runDir/nodes` linking to it, on first use. */
+  nodeDir(name: string): string {
+    return join(this.ensureStateDir(), 'nodes', name);
+  }
+
+  private knownStateDir: string | null = null;
+
+  private ensureStateDir(): string {
+    if (this.knownStateDir && existsSync(this.knownStateDir)) return this.knownStateDir;
+    const recorded = this.stateDir();
+    if (recorded) return (this.knownStateDir = recorded);
+    const dir = join(STATE_ROOT, basename(this.runDir));
+    this.record({ t: 'state', dir });
+    for (const d of [STATE_ROOT, dir, join(dir, 'nodes')]) {
+      mkdirSync(d, { recursive: true });
+      chmodSync(d, 0o755);
+    }
+    const link = join(this.runDir, 'nodes');
+    if (existsSync(link)) copyTree(link, join(dir, 'nodes'));
+    rmSync(link, { recursive: true, force: true });
+    symlinkSync(join(dir, 'nodes'), link);
+    return (this.knownStateDir = dir);
+  }
+
+  /** The run's state folder, if it ever had one and it was not collected yet. */
+  stateDir(): string | null {
+    const entry = this.entries().find((e) => e.t === 'state');
+    return entry?.t === 'state' && existsSync(entry.dir) ? entry.dir : null;
+  }
+
+  /** Copies the node folders back into the run folder (sockets and pipes aside) and removes the state folder. */
+  collectState(): void {
+    const dir = this.stateDir();
+    if (!dir) return;
+    const link = join(this.runDir, 'nodes');
+    if (existsSync(link) && lstatSync(link).isSymbolicLink()) rmSync(link);
+    copyTree(join(dir, 'nodes'), link);
+    rmSync(dir, { recursive: true, force: true });
   }
 
   record(entry: LedgerEntry): void {
@@ -89,6 +138,15 @@ export class Ledger {
       down: entries.some((e) => e.t === 'down'),
       entries,
     };
+  }
+}
+
+function copyTree(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(join(from, e.name), join(to, e.name));
+    else if (e.isFile()) copyFileSync(join(from, e.name), join(to, e.name));
   }
 }
 

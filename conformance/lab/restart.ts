@@ -54,7 +54,7 @@ export async function restartDaemon(lab: Lab, node: string): Promise<BackendProc
   const kind = daemonKindOf(lab, node);
   const running = daemonProcesses(lab.ledger.entries(), node);
   if (running.length > 0) throw new Error(`node ${node}: daemon still running (${running.map((p) => `${p.label} ${p.pid}`).join(', ')}); kill it first`);
-  const ctx = { backend: lab.backend, node: lab.spec(node), dir: lab.nodeDir(node) };
+  const ctx = lab.kindContext(lab.spec(node));
   const started = await kind.start(ctx);
   for (const p of started) p.detach();
   await kind.afterStart?.(ctx);

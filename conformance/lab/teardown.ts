@@ -17,7 +17,9 @@ async function down(run: RunSummary): Promise<DownResult> {
   // Speakers under test from the user's image (docker:IMAGE) run in containers beside a netns lab.
   if (run.backend !== 'docker' && run.entries.some((e) => e.t === 'resource' && e.backend === 'docker'))
     removed.push(...(await backendFactory('docker').cleanupRun(run)));
-  new Ledger(run.runDir).record({ t: 'down', at: new Date().toISOString() });
+  const ledger = new Ledger(run.runDir);
+  ledger.collectState();
+  ledger.record({ t: 'down', at: new Date().toISOString() });
   return { runId: run.runId, removed };
 }
 

@@ -48,7 +48,7 @@ let runDir: string;
 const processes: NamespaceProcess[] = [];
 let tcpdump: NamespaceProcess;
 let pcap: string;
-const dir = (node: string) => join(runDir, node);
+const dir = (node: string) => ledger.nodeDir(node);
 const socket = () => join(dir('us'), 'status.sock');
 
 async function session(name: string): Promise<BgpSessionResource> {
@@ -167,6 +167,7 @@ routes:
   afterAll(async () => {
     for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
     for (const node of NODES) await deleteNamespace(ns(node)).catch(() => undefined);
+    ledger?.collectState();
     ledger?.record({ t: 'down', at: new Date().toISOString() });
   });
 

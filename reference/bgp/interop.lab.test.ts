@@ -44,7 +44,7 @@ const SHARED = '198.51.100.0/24';
 let ledger: Ledger;
 let runDir: string;
 const processes = new Map<string, NamespaceProcess>();
-const dirOf = (node: string) => join(runDir, node);
+const dirOf = (node: string) => ledger.nodeDir(node);
 const socketPath = () => join(dirOf('us'), 'status.sock');
 
 function speakerYaml(): string {
@@ -267,6 +267,7 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
   afterAll(async () => {
     for (const proc of [...processes.values()].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
     for (const node of [...nodes, 'sw']) await deleteNamespace(ns(node)).catch(() => undefined);
+    ledger?.collectState();
     ledger?.record({ t: 'down', at: new Date().toISOString() });
   });
 

@@ -39,7 +39,7 @@ let runDir: string;
 const processes: NamespaceProcess[] = [];
 let speaker: NamespaceProcess | null = null;
 const captures = new Map<string, { proc: NamespaceProcess; file: string }>();
-const dir = (node: string) => join(runDir, node);
+const dir = (node: string) => ledger.nodeDir(node);
 const socket = () => join(dir('us'), 'status.sock');
 
 function speakerYaml(multihop: number | null): string {
@@ -203,6 +203,7 @@ describe.skipIf(!isRoot())('speaker TTL control (nftables) on the wire', () => {
   afterAll(async () => {
     for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
     for (const node of NODES) await deleteNamespace(ns(node)).catch(() => undefined);
+    ledger?.collectState();
     ledger?.record({ t: 'down', at: new Date().toISOString() });
   });
 

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
 import { engineSocketPath, ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
@@ -130,6 +131,7 @@ class DockerBackend implements Backend {
       process.on('exit', this.onExit);
     }
     const name = containerName(this.runId, node);
+    const stateNodesDir = dirname(this.ledger.nodeDir(node));
     const image = await imageFor(engine.docker, images, opts);
     this.ledger.record({ t: 'resource', backend: 'docker', kind: 'container', id: name });
     this.created.add(name);
@@ -149,9 +151,14 @@ class DockerBackend implements Backend {
         MaskedPaths: [],
         ReadonlyPaths: [],
         Init: true,
-        // The run folder at the same path inside (configs, sockets, logs, pcaps), and this
-        // Node.js binary for node-based helpers such as the host kind's HTTP server.
-        Binds: [`${this.ledger.runDir}:${this.ledger.runDir}`, `${process.execPath}:${process.execPath}:ro`],
+        // The run folder and the node folders it links to at the same paths inside (configs,
+        // sockets, logs, pcaps), and this Node.js binary for node-based helpers such as the host
+        // kind's HTTP server.
+        Binds: [
+          `${this.ledger.runDir}:${this.ledger.runDir}`,
+          `${stateNodesDir}:${stateNodesDir}`,
+          `${process.execPath}:${process.execPath}:ro`,
+        ],
       },
     });
     await container.start();
