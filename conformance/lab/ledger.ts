@@ -60,7 +60,9 @@ export class Ledger {
 
   /** The node folder daemons are given (under STATE_ROOT); made, with `runDir/nodes` linking to it, on first use. */
   nodeDir(name: string): string {
-    return join(this.ensureStateDir(), 'nodes', name);
+    const dir = join(this.ensureStateDir(), 'nodes', name);
+    if (!existsSync(dir)) mkdirSync(dir, { mode: 0o755 });
+    return dir;
   }
 
   private knownStateDir: string | null = null;

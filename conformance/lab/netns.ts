@@ -149,6 +149,33 @@ export interface NamespaceProcess {
   exited: Promise<number | null>;
   /** Sends `sig` (SIGTERM by default), escalates to SIGKILL after `graceMs`, resolves once gone. */
   stop(sig?: NodeJS.Signals, graceMs?: number): Promise<void>;
+  /** Set once the process has exited (before anyone asked it to stop, if `stopping` is still false). */
+  exit?: { code: number | null };
+  stopping?: boolean;
+  label: string;
+  logFile: string;
+}
+
+/**
+ * For labs built by hand in tests: throws, naming the process and the end of its log, when one
+ * of `procs` exited without being stopped, so a wait on the lab fails with the cause at once
+ * instead of timing out on a refused connection.
+ */
+export class ProcessExitedError extends Error {
+  override name = 'ProcessExitedError';
+}
+
+export function assertNoneExited(procs: readonly NamespaceProcess[]): void {
+  const dead = procs.filter((p) => p.exit && !p.stopping);
+  if (dead.length === 0) return;
+  const tail = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join('\n    ');
+    } catch {
+      return '(no log)';
+    }
+  };
+  throw new ProcessExitedError(dead.map((p) => `${p.label} (pid ${p.pid}) exited with code ${p.exit!.code}; ${p.logFile}:\n    ${tail(p.logFile)}`).join('\n'));
 }
 
 export interface SpawnOptions {
@@ -173,7 +200,20 @@ export function spawnInNamespace(ledger: Ledger, ns: string, argv: string[], opt
   if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in namespace ${ns}`);
   const pid = child.pid;
   ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv, pid });
-  return { pid, child, exited, stop: processStopper(pid, exited) };
+  const stopper = processStopper(pid, exited);
+  const proc: NamespaceProcess = {
+    pid,
+    child,
+    exited,
+    label: opts.label,
+    logFile: opts.logFile,
+    stop: (sig, graceMs) => {
+      proc.stopping = true;
+      return stopper(sig, graceMs);
+    },
+  };
+  void exited.then((code) => (proc.exit = { code }));
+  return proc;
 }
 
 /**

@@ -23,7 +23,7 @@ import type { DecodedMessage } from '../../conformance/capture/bgp-stream.ts';
 import { pollUntil } from '../../conformance/checks/captured.ts';
 import { ensureDir, frrOwner, waitForFile, writeConfig } from '../../conformance/lab/kinds/files.ts';
 import { Ledger, defaultRunsRoot } from '../../conformance/lab/ledger.ts';
-import { addAddress, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
+import { addAddress, assertNoneExited, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
 import type { OpenMessage, UpdateMessage } from './wire/types.ts';
 
@@ -56,7 +56,7 @@ async function session(name: string): Promise<BgpSessionResource> {
 }
 
 async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const { value, met } = await pollUntil(() => read().catch((err: Error) => err as unknown as T), (v) => !(v instanceof Error) && done(v), timeoutMs, 250);
+  const { value, met } = await pollUntil(() => { assertNoneExited(processes); return read().catch((err: Error) => err as unknown as T); }, (v) => !(v instanceof Error) && done(v), timeoutMs, 250);
   if (!met) throw new Error(`timed out waiting for ${what}; last: ${value instanceof Error ? value.message : JSON.stringify(value)}`);
   return value;
 }

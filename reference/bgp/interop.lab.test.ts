@@ -22,6 +22,8 @@ import {
   createNamespace,
   createVeth,
   createBridge,
+  assertNoneExited,
+  ProcessExitedError,
   deleteNamespace,
   isRoot,
   nsExec,
@@ -174,6 +176,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined | 
       if (value) return value;
       last = undefined;
     } catch (err) {
+      if (err instanceof ProcessExitedError) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
@@ -261,7 +264,10 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     startBird();
     await startGobgp();
     startSpeaker();
-    await eventually('every session Established', async () => (await sessions()).every((s) => s.status.state === 'Established'), 40_000);
+    await eventually('every session Established', async () => {
+      assertNoneExited([...processes.values()]);
+      return (await sessions()).every((s) => s.status.state === 'Established');
+    }, 40_000);
   });
 
   afterAll(async () => {

@@ -19,7 +19,7 @@ import { readCapturedFrames } from '../../conformance/lab/capture.ts';
 import { pollUntil } from '../../conformance/checks/captured.ts';
 import { ensureDir, frrOwner, waitForFile, writeConfig } from '../../conformance/lab/kinds/files.ts';
 import { Ledger, defaultRunsRoot } from '../../conformance/lab/ledger.ts';
-import { addAddress, addRoute, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, setSysctl, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
+import { addAddress, addRoute, assertNoneExited, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, setSysctl, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -75,7 +75,7 @@ async function sessions(): Promise<Map<string, BgpSessionResource>> {
 
 async function established(names: string[], timeoutMs: number): Promise<Map<string, BgpSessionResource>> {
   const isUp = (all: Map<string, BgpSessionResource> | null) => !!all && names.every((n) => all.get(n)?.status.state === 'Established');
-  const { value, met } = await pollUntil(() => sessions().catch(() => null), isUp, timeoutMs, 250);
+  const { value, met } = await pollUntil(() => { assertNoneExited(processes); return sessions().catch(() => null); }, isUp, timeoutMs, 250);
   if (!met) throw new Error(`sessions ${names.join(', ')} not Established within ${timeoutMs} ms: ${JSON.stringify([...(value?.values() ?? [])].map((s) => [s.metadata.name, s.status.state, s.status.lastError]))}`);
   return value!;
 }
