@@ -19,6 +19,16 @@ describe('peerproof fixture from-pcap / replay (arguments, no lab)', () => {
     for (const f of ['topology.clab.yml', 'recording.json', 'expect.yaml', 'README.md']) expect(existsSync(join(out, f)), f).toBe(true);
   });
 
+  it('a replay fixture given to `run --fixture`, or a case fixture to `fixture run`, says which command to use', () => {
+    const replay = cli('run', '--fixture', 'field-gr-eor-before-routes');
+    expect(replay.status).toBe(1);
+    expect(replay.stdout).toBe('');
+    expect(replay.stderr).toContain('is a replay fixture (a recorded session, no cases): run `peerproof fixture run fixtures/field-gr-eor-before-routes`');
+    const cases = cli('fixture', 'run', 'seed-001-calico-rr');
+    expect(cases.status).toBe(2);
+    expect(cases.stderr).toContain('seed-001-calico-rr is a conformance fixture (cases, no recording): run `peerproof run --fixture seed-001-calico-rr`');
+  });
+
   it('refuses bad input with a clear message and exit code 2', () => {
     const noStream = cli('fixture', 'from-pcap', 'pcaps/frr-gobgp-as4-addpath.pcap', '--stream', '5', '--out', join(tmp, 'x'));
     expect(noStream.status).toBe(2);

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
 
 // `peerproof fixture from-pcap` (capture -> replay fixture), `peerproof fixture run` (replay a
 // fixture against a live daemon) and `peerproof replay` (both in one step, for a first look).
@@ -117,8 +118,14 @@ export function register(program: Command): void {
       .option('--connect', 'the replay opens the session (connects to the peer\'s port 179); default: whoever opened it in the capture, else the peer')
       .option('--no-connect', 'the replay waits for the peer to open the session')
       .option('--runs-dir <dir>', 'where run folders go (default: reports/runs)'),
-  ).action(async (dir: string, opts: { against?: string; runsDir?: string; speed?: number; connect?: boolean } & ThirdPartyFlags) => {
-    if (!existsSync(join(dir, 'recording.json'))) return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
+  ).action(async (given: string, opts: { against?: string; runsDir?: string; speed?: number; connect?: boolean } & ThirdPartyFlags) => {
+    // A bare name means a folder under fixtures/, as with `run --fixture`.
+    const named = join(fileURLToPath(new URL('../../../fixtures', import.meta.url)), given);
+    const dir = !existsSync(given) && existsSync(named) ? named : given;
+    if (!existsSync(join(dir, 'recording.json'))) {
+      if (existsSync(join(dir, 'expect.yaml'))) return fail('fixture run', `${given} is a conformance fixture (cases, no recording): run \`peerproof run --fixture ${given}\``);
+      return fail('fixture run', `${dir} is not a replay fixture (no recording.json)`);
+    }
     const problem = thirdPartyProblem(opts.against, opts);
     if (problem) return fail('fixture run', problem);
     await runAndPrint('fixture run', dir, opts.against, opts.runsDir, opts.speed, opts, opts.connect);

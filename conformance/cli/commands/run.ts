@@ -1,6 +1,6 @@
 // `peerproof run`: the conformance suite over fixtures x speakers under test x fabric peers,
 // writing summary.json, JUnit, the matrix and Allure results (contract run-summary.md).
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { DaemonKindName } from '../../lab/model.ts';
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)')
     .action(async (flags: RunFlags) => {
       const { requireRoot } = await import('../../lab/lab.ts');
-      const { DEFAULT_FIXTURES_DIR, listFixtures, parseSpeakerSpec, runSuite } = await import('../../cases/runner.ts');
+      const { DEFAULT_FIXTURES_DIR, declaredCases, listFixtures, parseSpeakerSpec, runSuite } = await import('../../cases/runner.ts');
       const { catalogEntry } = await import('../../cases/catalog.ts');
       const { existsSync } = await import('node:fs');
       const peers = [...new Set(flags.peer ?? ['frr'])].map((p) => {
@@ -65,6 +65,11 @@ export function register(program: Command): void {
         ? flags.fixture.map((f) => {
             const dir = existsSync(f) ? resolve(f) : resolve(DEFAULT_FIXTURES_DIR, f);
             if (!existsSync(`${dir}/expect.yaml`)) throw new Error(`--fixture "${f}": no expect.yaml in ${dir}`);
+            if (declaredCases(dir).length === 0) {
+              if (existsSync(`${dir}/recording.json`))
+                throw new Error(`--fixture "${f}" is a replay fixture (a recorded session, no cases): run \`peerproof fixture run ${relative(process.cwd(), dir) || dir}\` (--against frr|gobgp|bird)`);
+              throw new Error(`--fixture "${f}": its expect.yaml declares no cases (add \`cases: [{ id: session.establish }, ...]\`; \`peerproof coverage\` lists the ids)`);
+            }
             return dir;
           })
         : listFixtures();
