@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLadderJsonl } from './ladder.ts';
-import { casePageName, displayStatus, MATRIX_FILE, renderCasePage, renderMatrix, renderMatrixPage } from './matrix.ts';
+import { casePageName, describeArtifact, displayStatus, MATRIX_FILE, renderCasePage, renderMatrix, renderMatrixPage } from './matrix.ts';
 import { caseKey } from './summary.ts';
 import { sampleCurrent, sampleDecodedJsonl } from './testdata/samples.ts';
 import { withBaseline } from './gate.ts';
@@ -41,6 +41,22 @@ describe('matrix page', () => {
     expect(html).toContain('maxDeviation <b>0.043</b>');
     expect(html).toContain('flows <b>1,000</b>');
     expect(html).toContain('href="ecmp.spread/seed-000-cilium-two-subnets/reference-frr/pcaps/router-eth1.pcap"');
+  });
+
+  it('names each artifact by node and interface, grouped per node', () => {
+    expect(describeArtifact('runs/f272d7/pcaps/leaf0-eth1.pcap')).toEqual({ node: 'leaf0', label: 'eth1 pcap' });
+    expect(describeArtifact('runs/f272d7/pcaps/k8s-node-1-eth2.pcapng')).toEqual({ node: 'k8s-node-1', label: 'eth2 pcap' });
+    expect(describeArtifact('runs/f272d7/nodes/spine1/bgpd.log')).toEqual({ node: 'spine1', label: 'bgpd.log' });
+    expect(describeArtifact('runs/f272d7/topology.json')).toEqual({ node: 'run', label: 'topology.json' });
+    const c = { ...summary.cases[0]!, artifacts: ['runs/x/topology.json', 'runs/x/nodes/spine1/bgpd.log', 'runs/x/pcaps/leaf0-eth1.pcap', 'runs/x/nodes/leaf0/zebra.log'] };
+    const cell = renderMatrixPage({ ...summary, cases: [c] });
+    const groups = [...cell.matchAll(/<span class="node-artifacts"><span class="node">([^<]+)<\/span> (.*?)<\/span>/g)].map((m) => [m[1], [...m[2]!.matchAll(/>([^<]+)<\/a>/g)].map((a) => a[1])]);
+    expect(groups).toEqual([
+      ['leaf0', ['eth1 pcap', 'zebra.log']],
+      ['spine1', ['bgpd.log']],
+      ['run', ['topology.json']],
+    ]);
+    expect(cell).toContain('title="leaf0 eth1 pcap"');
   });
 
   it('is self-contained: no scripts, no external assets', () => {

@@ -66,10 +66,44 @@ function figures(c: CaseResult): string {
   return `<span class="figures">${entries.map(([k, v]) => `${h(k)} <b>${h(formatFigure(v))}</b>`).join(' · ')}</span>`;
 }
 
+/**
+ * Which node an artifact belongs to and what it is, as a network engineer names it: node `leaf0`,
+ * `eth1 pcap` (pcaps/leaf0-eth1.pcap) or `bgpd.log` (nodes/leaf0/bgpd.log). Files of the
+ * whole run (topology.json) belong to `run`.
+ */
+export function describeArtifact(path: string): { node: string; label: string } {
+  const parts = path.split('/');
+  const file = parts.at(-1)!;
+  const nodes = parts.lastIndexOf('nodes');
+  if (nodes >= 0 && nodes + 2 < parts.length) return { node: parts[nodes + 1]!, label: parts.slice(nodes + 2).join('/') };
+  if (parts.at(-2) === 'pcaps' && artifactKind(path) === 'pcap') {
+    const base = file.replace(/\.pcap(ng)?$/i, '');
+    const dash = base.lastIndexOf('-');
+    if (dash > 0) return { node: base.slice(0, dash), label: `${base.slice(dash + 1)} pcap` };
+  }
+  return { node: 'run', label: file };
+}
+
+/** Artifacts grouped per node (nodes by name, the run's own files last), pcaps first within a node. */
+function artifactsByNode(paths: readonly string[]): Array<[string, Array<{ path: string; label: string }>]> {
+  const groups = new Map<string, Array<{ path: string; label: string }>>();
+  for (const path of paths) {
+    const { node, label } = describeArtifact(path);
+    groups.set(node, [...(groups.get(node) ?? []), { path, label }]);
+  }
+  const pcapFirst = (a: { path: string }) => (artifactKind(a.path) === 'pcap' ? 0 : 1);
+  return [...groups.entries()]
+    .sort(([a], [b]) => Number(a === 'run') - Number(b === 'run') || a.localeCompare(b, 'en', { numeric: true }))
+    .map(([node, items]) => [node, items.sort((x, y) => pcapFirst(x) - pcapFirst(y) || x.label.localeCompare(y.label))]);
+}
+
 function artifactLinks(c: CaseResult, prefix: string): string {
   if (c.artifacts.length === 0) return '';
-  const links = c.artifacts.map((a) => `<a href="${h(prefix + hrefFor(a))}" title="${h(a)}">${h(artifactKind(a))}</a>`);
-  return `<span class="artifacts">${links.join(' ')}</span>`;
+  const groups = artifactsByNode(c.artifacts).map(
+    ([node, items]) =>
+      `<span class="node-artifacts"><span class="node">${h(node)}</span> ${items.map((a) => `<a href="${h(prefix + hrefFor(a.path))}" title="${h(`${node} ${a.label}`)}">${h(a.label)}</a>`).join(' ')}</span>`,
+  );
+  return `<span class="artifacts">${groups.join('')}</span>`;
 }
 
 function shortFixture(fixture: string): string {
@@ -106,7 +140,7 @@ table.matrix td.cell.failed { background: #fdecec; } table.matrix td.cell.broken
 table.matrix td.cell.skipped { background: #f5f5f5; } table.matrix td.empty { background: #fafafa; color: #aaa; text-align: center; }
 .result { margin: 2px 0 6px; } .result > a.status { text-decoration: none; }
 .figures { display: block; font-size: 12px; color: #333; } .artifacts { display: block; font-size: 12px; }
-.artifacts a { margin-right: 6px; } .reason { display: block; font-size: 12px; color: #444; max-width: 260px; }
+.artifacts a { margin-right: 6px; } .node-artifacts { display: block; } .node-artifacts .node { font-weight: 600; margin-right: 4px; } .reason { display: block; font-size: 12px; color: #444; max-width: 260px; }
 .feature code { font-weight: 600; } .feature .rfc { font-size: 12px; color: #556; } .feature .desc { font-size: 12px; color: #333; max-width: 320px; }
 dl.legend { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 0; }
 dl.legend dd { margin: 0; }
@@ -242,7 +276,9 @@ export function renderCasePage(c: CaseResult, summary: RunSummary, ladder?: Case
     return known.map((cl) => `<tr><td>${h(ref)}</td><td>${cl.level}</td><td>${cl.negative ? 'NEGATIVE' : ''}</td><td>${h(cl.checks)}</td></tr>`).join('');
   });
   const measurements = Object.entries(c.measurements).map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(formatFigure(v))}</td></tr>`);
-  const artifacts = c.artifacts.map((a) => `<li><a href="../${hrefFor(a)}">${h(a)}</a> <span class="note">${h(artifactKind(a))}</span></li>`);
+  const artifacts = artifactsByNode(c.artifacts).map(
+    ([node, items]) => `<li><b>${h(node)}</b> ${items.map((a) => `<a href="../${hrefFor(a.path)}" title="${h(a.path)}">${h(a.label)}</a>`).join(' · ')}</li>`,
+  );
 
   let ladderHtml: string;
   if (ladder && ladder.messages.length > 0) {
