@@ -8,7 +8,7 @@
 
 import { decodeAsPath } from './aspath.ts';
 import { AttributeCode, AttributeFlag, OPTIONAL_NON_TRANSITIVE, OPTIONAL_TRANSITIVE, ORIGINS, WELL_KNOWN } from './attribute-format.ts';
-import { communityTexts, isUnicastHostAddress, nextHopText } from './attributes-decode.ts';
+import { communityTexts, isUnicastHostAddress, nextHopText } from './attribute-table.ts';
 import { readU32 } from './bytes.ts';
 import { decodePrefixes } from './nlri.ts';
 import { AFI_IPV4, BGP_HEADER_LENGTH, type AttributeLayout, type PathAttributes, type Route, type UpdateMessage } from './types.ts';
