@@ -7,6 +7,8 @@
 // they are driven the same way by sockets and by tests. Collision detection (6.8) is a rule
 // over two ConnectionFsms, in resolveCollision.
 
+import { ErrorCode, FsmSubcode } from './wire/errors.ts';
+
 export type BgpState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
 export interface Scheduler {
@@ -48,10 +50,7 @@ class Timer {
 }
 
 /** RFC 4271 4.2 / 10: hold time is the smaller offer; 0 disables keepalives; 1 and 2 are errors. */
-export function negotiateHoldTime(local: number, remote: number): number | null {
-  if (remote === 1 || remote === 2) return null;
-  return Math.min(local, remote);
-}
+export { negotiateHoldTime } from './wire/validate.ts';
 
 export function keepaliveIntervalMs(holdTimeSeconds: number): number {
   return holdTimeSeconds === 0 ? 0 : Math.max(1, Math.floor(holdTimeSeconds / 3)) * 1000;
@@ -196,17 +195,6 @@ export interface ConnectionFsmActions {
 /** RFC 4271 8.2.1.2: the hold timer while waiting for the OPEN ("a large value", 4 minutes). */
 export const OPEN_HOLD_MS = 240_000;
 
-export const Cease = {
-  MAX_PREFIXES: 1,
-  ADMIN_SHUTDOWN: 2,
-  PEER_DECONFIGURED: 3,
-  ADMIN_RESET: 4,
-  CONNECTION_REJECTED: 5,
-  OTHER_CONFIGURATION_CHANGE: 6,
-  COLLISION_RESOLUTION: 7,
-  OUT_OF_RESOURCES: 8,
-  HARD_RESET: 9,
-} as const;
 
 export class ConnectionFsm {
   state: 'Idle' | 'OpenSent' | 'OpenConfirm' | 'Established' = 'Idle';
@@ -286,13 +274,12 @@ export class ConnectionFsm {
   }
 
   private unexpected(message: string): void {
-    // RFC 6608 subcodes: which state the unexpected message arrived in.
-    const subcode = this.state === 'OpenSent' ? 1 : this.state === 'OpenConfirm' ? 2 : 3;
-    this.error({ code: 5, subcode, data: new Uint8Array([{ OPEN: 1, UPDATE: 2, KEEPALIVE: 4 }[message] ?? 5]) }, `FSM error: ${message} in ${this.state}`);
+    const subcode = this.state === 'OpenSent' ? FsmSubcode.OPEN_SENT : this.state === 'OpenConfirm' ? FsmSubcode.OPEN_CONFIRM : FsmSubcode.ESTABLISHED;
+    this.error({ code: ErrorCode.FSM, subcode, data: new Uint8Array([{ OPEN: 1, UPDATE: 2, KEEPALIVE: 4 }[message] ?? 5]) }, `FSM error: ${message} in ${this.state}`);
   }
 
   private holdExpired(): void {
-    this.error({ code: 4, subcode: 0 }, 'hold timer expired');
+    this.error({ code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0 }, 'hold timer expired');
   }
 
   private keepaliveDue(): void {

@@ -5,10 +5,8 @@ import net from 'node:net';
 import type { PeerConfig, FamilyName } from './config.ts';
 import { FAMILIES } from './config.ts';
 import {
-  Cease,
   ConnectionFsm,
   PeerFsm,
-  negotiateHoldTime,
   realScheduler,
   resolveCollision,
   type BgpState,
@@ -16,6 +14,8 @@ import {
   type Scheduler,
 } from './fsm.ts';
 import { BgpError, decodeMessage, directionContext, encodeMessage, messageLengthAt } from './wire/index.ts';
+import { CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode } from './wire/errors.ts';
+import { classifyHeader, commonFamilies, negotiateHoldTime, validateOpen } from './wire/validate.ts';
 import {
   AS_TRANS,
   familyKey,
@@ -73,14 +73,6 @@ export interface SessionCounters {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function capabilityBytes(capability: Capability): Uint8Array {
-  // The data of an Unsupported Capability NOTIFICATION is the capability as sent (RFC 5492 3).
-  if (capability.name === 'multiprotocol') {
-    return new Uint8Array([1, 4, capability.afi >> 8, capability.afi & 255, 0, capability.safi]);
-  }
-  return new Uint8Array([capability.code, 0]);
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -170,7 +162,7 @@ export class Connection {
         if (err instanceof BgpError) this.fsm.error({ code: err.code, subcode: err.subcode, data: err.data }, err.message);
         else {
           this.session.hooks.log('error', `${this.session.name}: internal error on a ${frame[18]} message: ${(err as Error).stack}`);
-          this.fsm.error({ code: 6, subcode: Cease.OUT_OF_RESOURCES }, `internal error: ${(err as Error).message}`);
+          this.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.OUT_OF_RESOURCES }, `internal error: ${(err as Error).message}`);
         }
       }
     }
@@ -178,13 +170,8 @@ export class Connection {
   }
 
   private headerError(bytes: Uint8Array): void {
-    let marker = true;
-    for (let i = 0; i < 16; i++) if (bytes[i] !== 0xff) marker = false;
-    const length = (bytes[16]! << 8) | bytes[17]!;
-    const type = bytes[18]!;
-    if (!marker) this.fsm.error({ code: 1, subcode: 1 }, 'header: connection not synchronized (marker is not all ones)');
-    else if (type < 1 || type > 5) this.fsm.error({ code: 1, subcode: 3, data: new Uint8Array([type]) }, `header: bad message type ${type}`);
-    else this.fsm.error({ code: 1, subcode: 2, data: bytes.slice(16, 18) }, `header: bad message length ${length} for type ${type}`);
+    const { reason, ...notification } = classifyHeader(bytes);
+    this.fsm.error(notification, reason);
   }
 
   private dispatch(frame: Uint8Array): void {
@@ -200,7 +187,8 @@ export class Connection {
     switch (message.type) {
       case 'OPEN':
         if (this.fsm.state !== 'OpenSent') {
-          this.fsm.error({ code: 5, subcode: this.fsm.state === 'OpenConfirm' ? 2 : 3, data: new Uint8Array([1]) }, `FSM error: OPEN in ${this.fsm.state}`);
+          const subcode = this.fsm.state === 'OpenConfirm' ? FsmSubcode.OPEN_CONFIRM : FsmSubcode.ESTABLISHED;
+          this.fsm.error({ code: ErrorCode.FSM, subcode, data: new Uint8Array([1]) }, `FSM error: OPEN in ${this.fsm.state}`);
           return;
         }
         this.session.openReceived(this, message);
@@ -219,7 +207,7 @@ export class Connection {
         if (this.fsm.updateReceived('ROUTE-REFRESH')) this.session.hooks.routeRefresh(this.session, message);
         return;
       default:
-        this.fsm.error({ code: 1, subcode: 3, data: new Uint8Array([type!]) }, `header: bad message type ${type}`);
+        this.fsm.error({ code: ErrorCode.MESSAGE_HEADER, subcode: HeaderSubcode.BAD_MESSAGE_TYPE, data: new Uint8Array([type!]) }, `header: bad message type ${type}`);
     }
   }
 }
@@ -279,7 +267,7 @@ export class PeerSession {
     this.fsm.manualStop();
     for (const c of [...this.connections]) {
       if (graceful && c.negotiated?.peerGracefulRestart) c.fsm.drop('graceful restart: speaker stopping');
-      else c.fsm.error({ code: 6, subcode: Cease.ADMIN_SHUTDOWN }, 'administrative shutdown');
+      else c.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMIN_SHUTDOWN }, 'administrative shutdown');
     }
   }
 
@@ -344,12 +332,12 @@ export class PeerSession {
           other.fsm.drop('peer restarted (graceful restart): new connection replaces the session');
           continue;
         }
-        connection.fsm.error({ code: 6, subcode: Cease.COLLISION_RESOLUTION }, 'connection collision: session already established');
+        connection.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.COLLISION_RESOLUTION }, 'connection collision: session already established');
         return;
       }
       const keep = resolveCollision(this.identity.routerId, open.bgpId);
       const loser = (keep === 'locally-initiated') === (connection.direction === 'outbound') ? other : connection;
-      loser.fsm.error({ code: 6, subcode: Cease.COLLISION_RESOLUTION }, `connection collision resolved (${keep} kept)`);
+      loser.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.COLLISION_RESOLUTION }, `connection collision resolved (${keep} kept)`);
       if (loser === connection) return;
     }
     connection.peerOpen = open;
@@ -361,7 +349,7 @@ export class PeerSession {
     if (state === 'OpenSent') this.fsm.connectionUp();
     if (state === 'Established') {
       for (const other of this.connections) {
-        if (other !== connection) other.fsm.error({ code: 6, subcode: Cease.COLLISION_RESOLUTION }, 'connection collision: other connection established');
+        if (other !== connection) other.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.COLLISION_RESOLUTION }, 'connection collision: other connection established');
       }
       this.established = connection;
       this.establishedAt = Date.now();
@@ -419,36 +407,20 @@ export class PeerSession {
   }
 
   private checkOpen(open: OpenMessage): { notification: Notification; reason: string } | null {
-    if (open.otherParameters && open.otherParameters.length > 0) {
-      return { notification: { code: 2, subcode: 4 }, reason: `OPEN: unsupported optional parameter ${open.otherParameters[0]!.type}` };
-    }
-    const peerAs = open.as4 ?? open.myAs;
-    if (peerAs !== this.config.asn) {
-      const data = new Uint8Array([open.myAs >> 8, open.myAs & 255]);
-      return { notification: { code: 2, subcode: 2, data }, reason: `OPEN: bad peer AS ${peerAs} (configured ${this.config.asn})` };
-    }
-    if (!this.ebgp && open.bgpId === this.identity.routerId) {
-      return { notification: { code: 2, subcode: 3 }, reason: `OPEN: bad BGP identifier ${open.bgpId} (same as ours on an iBGP session)` };
-    }
-    if (negotiateHoldTime(this.config.holdTime, open.holdTime) === null) {
-      return { notification: { code: 2, subcode: 6 }, reason: `OPEN: unacceptable hold time ${open.holdTime}` };
-    }
-    const ours = this.localOpen().capabilities.filter((c) => c.code === 1);
-    const common = this.commonFamilies(open);
-    if (common.length === 0) {
-      return {
-        notification: { code: 2, subcode: 7, data: concat(ours.map(capabilityBytes)) },
-        reason: `OPEN: unsupported capability: peer carries none of our families (${this.config.families.join(', ')})`,
-      };
-    }
-    return null;
+    const refusal = validateOpen(open, {
+      peerAs: this.config.asn,
+      ebgp: this.ebgp,
+      localRouterId: this.identity.routerId,
+      localHoldTime: this.config.holdTime,
+      localFamilies: this.config.families.map((name) => ({ ...FAMILIES[name], name })),
+    });
+    if (!refusal) return null;
+    const { reason, ...notification } = refusal;
+    return { notification, reason };
   }
 
   private commonFamilies(open: OpenMessage): string[] {
-    const offered = open.capabilities.filter((c) => c.code === 1) as Array<Extract<Capability, { code: 1 }>>;
-    // RFC 4760 8: a speaker that sends no multiprotocol capability carries IPv4 unicast only.
-    const peerFamilies = offered.length > 0 ? offered.map((c) => familyKey(c.afi, c.safi)) : [familyKey(1, 1)];
-    return this.config.families.map((name) => familyKey(FAMILIES[name].afi, FAMILIES[name].safi)).filter((f) => peerFamilies.includes(f));
+    return commonFamilies(open, this.config.families.map((name) => FAMILIES[name]));
   }
 
   private negotiate(localOpen: OpenMessage, peerOpen: OpenMessage): Negotiated {

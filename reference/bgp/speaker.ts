@@ -5,7 +5,7 @@ import net from 'node:net';
 import { AttributeStore, type RouteAttributes } from './attributes.ts';
 import type { FamilyName, PeerConfig, SpeakerConfig, StaticRoute } from './config.ts';
 import type { Notification } from './fsm.ts';
-import { Cease } from './fsm.ts';
+import { CeaseSubcode, ErrorCode } from './wire/errors.ts';
 import { dependsOnPrefix, evaluatePolicy, type Policy, type PolicyContext } from './policy.ts';
 import { Ipv6PrefixIds, ipv4Key, ipv4KeyToPrefix, parseIpv4 } from './prefix.ts';
 import { PrefixTable } from './prefix-table.ts';
@@ -311,7 +311,7 @@ export class Speaker {
     if (!peer || this.stopped) {
       this.log('warn', `refused connection from ${remote}:${socket.remotePort}: not a configured peer`);
       socket.on('error', () => undefined);
-      socket.end(encodeMessage({ type: 'NOTIFICATION', code: 6, subcode: Cease.CONNECTION_REJECTED, data: '' }));
+      socket.end(encodeMessage({ type: 'NOTIFICATION', code: ErrorCode.CEASE, subcode: CeaseSubcode.CONNECTION_REJECTED, data: '' }));
       setTimeout(() => socket.destroy(), 200).unref();
       return;
     }
@@ -484,7 +484,7 @@ export class Speaker {
       view.setUint16(0, afi);
       data[2] = SAFI_UNICAST;
       view.setUint32(3, max);
-      peer.session.reset({ code: 6, subcode: Cease.MAX_PREFIXES, data } satisfies Notification, `maximum-prefix ${max} exceeded (${count} received)`);
+      peer.session.reset({ code: ErrorCode.CEASE, subcode: CeaseSubcode.MAX_PREFIXES, data } satisfies Notification, `maximum-prefix ${max} exceeded (${count} received)`);
       return;
     }
   }
@@ -618,7 +618,7 @@ export class Speaker {
       fn();
     } catch (err) {
       this.log('error', `${peer.session.name}: cannot send updates: ${(err as Error).message}`);
-      peer.session.reset({ code: 6, subcode: Cease.OUT_OF_RESOURCES }, `cannot send updates: ${(err as Error).message}`);
+      peer.session.reset({ code: ErrorCode.CEASE, subcode: CeaseSubcode.OUT_OF_RESOURCES }, `cannot send updates: ${(err as Error).message}`);
     }
   }
 

@@ -43,6 +43,22 @@ export const UpdateSubcode = {
 
 export const RouteRefreshSubcode = { INVALID_MESSAGE_LENGTH: 1 } as const;
 
+/** RFC 6608: which state an unexpected message arrived in. */
+export const FsmSubcode = { UNSPECIFIED: 0, OPEN_SENT: 1, OPEN_CONFIRM: 2, ESTABLISHED: 3 } as const;
+
+/** RFC 4486, RFC 8538 (hard reset). */
+export const CeaseSubcode = {
+  MAX_PREFIXES: 1,
+  ADMIN_SHUTDOWN: 2,
+  PEER_DECONFIGURED: 3,
+  ADMIN_RESET: 4,
+  CONNECTION_REJECTED: 5,
+  OTHER_CONFIGURATION_CHANGE: 6,
+  COLLISION_RESOLUTION: 7,
+  OUT_OF_RESOURCES: 8,
+  HARD_RESET: 9,
+} as const;
+
 const UPDATE_SUBCODE_TEXT: Record<number, string> = {
   1: 'malformed attribute list',
   2: 'unrecognized well-known attribute',
