@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
-import { agentStatus } from '../../reference/agent/testing.ts';
+import { agentStatus } from '../lab/speakers/reference.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
 import { pollHarness, pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';

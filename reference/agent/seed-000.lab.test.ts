@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import type { Lab } from '../../conformance/lab/lab.ts';
 import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
-import { agentDesired, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
+import { agentDesired, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from '../../conformance/lab/speakers/agent-lab.ts';
 
 // Seed 000 with the reference agent on both nodes, from the cluster folder as the article's
 // second phase writes it (MetalLB-style bgp-config ConfigMap: both nodes AS 65000 peering the

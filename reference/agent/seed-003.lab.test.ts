@@ -7,7 +7,7 @@ import { namespacePids } from '../../conformance/lab/netns.ts';
 import { agentClusterDir } from '../../conformance/lab/speakers/reference.ts';
 import { allocateCluster } from '../ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../k8s/load.ts';
-import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
+import { agentDesired, agentLog, eventually, fibNexthops, fixturePath, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from '../../conformance/lab/speakers/agent-lab.ts';
 
 // Seed 003 with the reference agent on all four Kubernetes nodes: Cilium peering policies per
 // rack advertise only services labelled advertise-bgp=true, LB-IPAM from 20.0.0.100-200, and an

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../conformance/lab/lab.ts';
-import { agentDesired, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from './testing.ts';
+import { agentDesired, agentStatus, eventually, fibNexthops, makeRunsRoot, startAgentLab, waitForAgents, stopAgentLab } from '../../conformance/lab/speakers/agent-lab.ts';
 
 // Seed 004 (Anthos bundled LB) with the reference agent on the three control-plane and the two
 // load-balancer nodes. Kubernetes nodes are named by address there; the hook maps cp1 -> 10.0.1.10,

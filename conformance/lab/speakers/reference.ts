@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClusterFolder } from '../../../reference/k8s/load.ts';
 import type { ClusterModel } from '../../../reference/k8s/model.ts';
-import type { SpeakerHook } from '../lab.ts';
+import type { AgentStatus } from '../../../reference/agent/agent.ts';
+import { fetchStatus } from '../../../reference/bgp/status.ts';
+import type { Lab, SpeakerHook } from '../lab.ts';
 import type { LabNode } from '../model.ts';
 
 const PEERPROOF_BIN = fileURLToPath(new URL('../../../bin/peerproof.js', import.meta.url));
@@ -32,6 +34,16 @@ export function agentClusterDir(runDir: string): string {
 /** The agent's status API socket for a node folder (`lab.nodeDir(name)`). */
 export function agentStatusSocket(nodeDir: string): string {
   return join(nodeDir, 'agent.sock');
+}
+
+/** GET `path` from the reference agent of a lab node (its status API). */
+export function agentStatus<T = unknown>(lab: Lab, node: string, path: string): Promise<T> {
+  return fetchStatus({ socket: agentStatusSocket(lab.nodeDir(node)) }, path) as Promise<T>;
+}
+
+/** What the agent of a lab node wants on the wire and in the kernel (its /desired view). */
+export function agentDesired(lab: Lab, node: string): Promise<AgentStatus & { node: string }> {
+  return agentStatus(lab, node, '/desired');
 }
 
 /**

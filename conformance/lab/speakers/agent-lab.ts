@@ -1,17 +1,17 @@
-// Lab test support for the agent: bring a fixture up with `peerproof agent` on chosen speaker
-// nodes, ask an agent's status API, poll until a condition holds. Tests only.
+// Lab test support for the reference agent's own tests: bring a fixture up with `peerproof agent`
+// on chosen speaker nodes, wait for the agents, poll until a condition holds. Tests only.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentStatusSocket, referenceSpeakerHook, type ReferenceSpeakerOptions } from '../../conformance/lab/speakers/reference.ts';
-import type { BackendProcess } from '../../conformance/lab/backend.ts';
-import { startLab, type Lab, type SpeakerHook } from '../../conformance/lab/lab.ts';
+import { agentDesired, agentStatus, referenceSpeakerHook, type ReferenceSpeakerOptions } from './reference.ts';
+import type { BackendProcess } from '../backend.ts';
+import { startLab, type Lab, type SpeakerHook } from '../lab.ts';
 import { expect } from 'vitest';
-import { leftovers } from '../../conformance/lab/teardown.ts';
-import { fetchStatus } from '../bgp/status.ts';
-import type { AgentStatus } from './agent.ts';
+import { leftovers } from '../teardown.ts';
 
-export const fixturePath = (name: string): string => new URL(`../../fixtures/${name}/`, import.meta.url).pathname;
+export const fixturePath = (name: string): string => new URL(`../../../fixtures/${name}/`, import.meta.url).pathname;
+
+export { agentDesired, agentStatus };
 
 export function makeRunsRoot(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'pp-agent-'));
@@ -37,14 +37,6 @@ export async function startAgentLab(
     return started;
   };
   return startLab(fixturePath(fixture), { runsRoot, wait: false, timeoutMs: 30_000, speakers: Object.fromEntries(nodes.map((n) => [n, hook])) });
-}
-
-export function agentStatus<T = unknown>(lab: Lab, node: string, path: string): Promise<T> {
-  return fetchStatus({ socket: agentStatusSocket(lab.nodeDir(node)) }, path) as Promise<T>;
-}
-
-export function agentDesired(lab: Lab, node: string): Promise<AgentStatus & { node: string }> {
-  return agentStatus(lab, node, '/desired');
 }
 
 /** Waits until each agent has applied the cluster folder once (its status socket answers). */
