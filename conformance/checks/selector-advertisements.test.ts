@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import { loadFixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
-import type { DaemonKindName, LabTopology } from '../lab/model.ts';
+import type { LabTopology } from '../lab/model.ts';
 import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { livePeerLabel, parseLivePeer, placeThirdPartyPeer, type ThirdPartyPeer } from './live-peer.ts';
 import { LINK_IF, PEER_NODE, REPLAY_NODE } from './fixture.ts';

@@ -44,7 +44,6 @@ const FROM_BIRD = '198.51.100.0/24';
 const OURS = '192.0.2.0/24';
 
 let ledger: Ledger;
-let runDir: string;
 const processes: NamespaceProcess[] = [];
 let tcpdump: NamespaceProcess;
 let pcap: string;
@@ -74,7 +73,6 @@ async function frrAsPath(prefix: string): Promise<string | null> {
 describe.skipIf(!isRoot())('2-octet AS peer (FRR, dont-capability-negotiate): AS_TRANS and AS4_PATH', () => {
   beforeAll(async () => {
     ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-as2');
-    runDir = ledger.runDir;
     for (const node of NODES) await createNamespace(ledger, ns(node));
     await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth0' }, { ns: ns('bird'), node: 'bird', ifname: 'eth0' });
     await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth1' }, { ns: ns('frr'), node: 'frr', ifname: 'eth0' });

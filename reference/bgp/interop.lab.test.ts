@@ -26,7 +26,6 @@ import {
   ProcessExitedError,
   deleteNamespace,
   isRoot,
-  nsExec,
   runChecked,
   spawnInNamespace,
   type NamespaceProcess,
@@ -44,7 +43,6 @@ const v6: Record<NodeName, string> = { us: 'fd00:10::1', frr: 'fd00:10::2', gobg
 const SHARED = '198.51.100.0/24';
 
 let ledger: Ledger;
-let runDir: string;
 const processes = new Map<string, NamespaceProcess>();
 const dirOf = (node: string) => ledger.nodeDir(node);
 const socketPath = () => join(dirOf('us'), 'status.sock');
@@ -249,7 +247,6 @@ const root = isRoot();
 describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () => {
   beforeAll(async () => {
     ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-interop');
-    runDir = ledger.runDir;
     await createNamespace(ledger, ns('sw'));
     for (const node of nodes) {
       await createNamespace(ledger, ns(node));

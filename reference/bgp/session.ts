@@ -18,7 +18,6 @@ import { CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode } from './wire/error
 import { classifyHeader, commonFamilies, negotiateHoldTime, validateOpen } from './wire/validate.ts';
 import {
   AS_TRANS,
-  familyKey,
   type AddPathMode,
   type Capability,
   type CodecContext,

@@ -35,7 +35,6 @@ const FRR_LINK = '10.30.2.2';
 const FRR_LOOPBACK = '10.30.9.9';
 
 let ledger: Ledger;
-let runDir: string;
 const processes: NamespaceProcess[] = [];
 let speaker: NamespaceProcess | null = null;
 const captures = new Map<string, { proc: NamespaceProcess; file: string }>();
@@ -167,7 +166,6 @@ let killedPid = 0;
 describe.skipIf(!isRoot())('speaker TTL control (nftables) on the wire', () => {
   beforeAll(async () => {
     ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-ttl');
-    runDir = ledger.runDir;
     for (const node of NODES) await createNamespace(ledger, ns(node));
     await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth0' }, { ns: ns('r'), node: 'r', ifname: 'eth0' });
     await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth1' }, { ns: ns('ib'), node: 'ib', ifname: 'eth0' });

@@ -26,7 +26,6 @@ const BACKEND = '10.0.40.2';
 const runsRoot = mkdtempSync(join(tmpdir(), 'pp-dsr-'));
 let lab: Lab;
 let client: string;
-let router: string;
 let lb: string;
 let backend: string;
 let server: NamespaceProcess;
@@ -113,7 +112,7 @@ async function captureTcp(node: string, ifname: string, run: string): Promise<Ca
 
 beforeAll(async () => {
   lab = await startLab(topology(), { runsRoot });
-  [client, router, lb, backend] = ['client', 'router', 'lb', 'backend'].map((node) => namespaceName(lab.runId, node));
+  [client, , lb, backend] = ['client', 'router', 'lb', 'backend'].map((node) => namespaceName(lab.runId, node));
 
   server = spawnInNamespace(
     lab.ledger,

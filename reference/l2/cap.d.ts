@@ -2,7 +2,7 @@
 declare module 'cap' {
   import type { EventEmitter } from 'node:events';
 
-  class Cap extends EventEmitter {
+  export class Cap extends EventEmitter {
     /** Opens `device` in the caller's network namespace; returns the link type, e.g. 'ETHERNET'. */
     open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
     close(): void;

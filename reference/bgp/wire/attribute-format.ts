@@ -23,7 +23,6 @@ export const AttributeCode = {
   LARGE_COMMUNITIES: 32,
 } as const;
 
-const A = AttributeCode;
 export const WELL_KNOWN = AttributeFlag.TRANSITIVE;
 export const OPTIONAL_NON_TRANSITIVE = AttributeFlag.OPTIONAL;
 export const OPTIONAL_TRANSITIVE = AttributeFlag.OPTIONAL | AttributeFlag.TRANSITIVE;
