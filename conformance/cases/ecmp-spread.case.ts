@@ -40,8 +40,10 @@ defineCase('ecmp.spread', {
     const paths = nodes.map((n) => sessions.find((s) => s.speakerNode === n)).filter((s) => s !== undefined);
     if (paths.length < nodes.length) return skip(`announcers of ${prefix} without a captured link: ${nodes.filter((n) => !paths.some((p) => p.speakerNode === n)).join(', ')}`);
     // The client whose gateway router holds the VIP; prefer one outside the announcers' subnets.
-    const clients = lab.topology.nodes
-      .filter((n) => n.kind === 'host' && n.role === 'client')
+    // Hosts the fixture calls clients; in a fixture that gives hosts no role (a plain containerlab
+    // file with an overlay naming kinds only), every host is a candidate.
+    const hosts = lab.topology.nodes.filter((n) => n.kind === 'host');
+    const clients = (hosts.some((n) => n.role === 'client') ? hosts.filter((n) => n.role === 'client') : hosts.filter((n) => n.role === undefined))
       .map((n) => ({ node: n, gateway: n.routes.find((r) => r.to === 'default')?.via ?? execDefaultGateway(n) }))
       .filter((c): c is { node: typeof c.node; gateway: string } => Boolean(c.gateway))
       .map((c) => ({ ...c, router: nodeOwning(lab.topology, c.gateway)?.name }))

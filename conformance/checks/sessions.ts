@@ -3,7 +3,7 @@
 // interface toward it (whose capture holds the session).
 import { Address6 } from 'ip-address';
 import { canonicalCidr, nodeAddresses } from '../lab/exec-lines.ts';
-import type { LabNode, LabTopology } from '../lab/model.ts';
+import { neighborFamilies, type AddressFamily, type LabNode, type LabTopology } from '../lab/model.ts';
 
 export interface SpeakerSession {
   speakerNode: string;
@@ -16,6 +16,13 @@ export interface SpeakerSession {
   peerAddress: string;
   peerAsn: number;
   multihop: boolean;
+  /** Address families the session carries (the neighbour's, default IPv4 unicast). */
+  families: AddressFamily[];
+}
+
+/** Whether a prefix belongs to a family the session carries (an IPv6 PodCIDR rides the IPv6 session of a dual-stack node). */
+export function carriesPrefix(session: Pick<SpeakerSession, 'families'>, prefix: string): boolean {
+  return session.families.includes(prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast');
 }
 
 function ipv4ToInt(a: string): number | null {
@@ -70,6 +77,7 @@ export function speakerSessions(topology: LabTopology): SpeakerSession[] {
         peerAddress: nb.address,
         peerAsn: nb.asn,
         multihop: nb.multihop !== undefined || !shared,
+        families: neighborFamilies(nb),
       });
     }
   }
