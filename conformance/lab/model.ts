@@ -32,6 +32,11 @@ export interface Neighbor {
   updateSource?: string;
   /** Set false when the fixture expects this session NOT to come up. */
   expectEstablished?: boolean;
+  /**
+   * An unnumbered session over this link interface (FRR `neighbor ethN interface`, read from a
+   * given frr.conf): `address` is then the interface name, as FRR names the peer.
+   */
+  interface?: string;
 }
 
 export interface StaticRoute {
