@@ -73,7 +73,7 @@ export interface LabNode {
   multipath?: boolean;
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
-  /** containerlab `exec:` commands (only `ip` and `sysctl` are run, inside the node). */
+  /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */
   exec: string[];
   /** Host kind: TCP port of a small HTTP server answering with the node's name. */
   httpPort?: number;
