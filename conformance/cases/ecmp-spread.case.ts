@@ -8,6 +8,7 @@ import { spreadOf, udpSourcePortsInFile } from '../checks/flow-spread.ts';
 import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
 import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
+import { execDefaultGateway } from '../lab/exec-lines.ts';
 import { runFlows } from '../traffic/run-flows.ts';
 import { defineCase } from './harness.ts';
 
@@ -39,9 +40,11 @@ defineCase('ecmp.spread', {
     const paths = nodes.map((n) => sessions.find((s) => s.speakerNode === n)).filter((s) => s !== undefined);
     if (paths.length < nodes.length) return skip(`announcers of ${prefix} without a captured link: ${nodes.filter((n) => !paths.some((p) => p.speakerNode === n)).join(', ')}`);
     // The client whose gateway router holds the VIP; prefer one outside the announcers' subnets.
-    const clients = lab.topology.nodes
-      .filter((n) => n.kind === 'host' && n.role === 'client')
-      .map((n) => ({ node: n, gateway: n.routes.find((r) => r.to === 'default')?.via ?? execDefaultGateway(n.exec) }))
+    // Hosts the fixture calls clients; in a fixture that gives hosts no role (a plain containerlab
+    // file with an overlay naming kinds only), every host is a candidate.
+    const hosts = lab.topology.nodes.filter((n) => n.kind === 'host');
+    const clients = (hosts.some((n) => n.role === 'client') ? hosts.filter((n) => n.role === 'client') : hosts.filter((n) => n.role === undefined))
+      .map((n) => ({ node: n, gateway: n.routes.find((r) => r.to === 'default')?.via ?? execDefaultGateway(n) }))
       .filter((c): c is { node: typeof c.node; gateway: string } => Boolean(c.gateway))
       .map((c) => ({ ...c, router: nodeOwning(lab.topology, c.gateway)?.name }))
       .filter((c) => c.router && !nodes.includes(c.router));
@@ -77,12 +80,3 @@ defineCase('ecmp.spread', {
     expect(spread.maxDeviation).toBeLessThanOrEqual(MAX_DEVIATION);
   },
 });
-
-/** Default gateway from containerlab `exec: ip route replace default via X` lines. */
-function execDefaultGateway(exec: string[]): string | undefined {
-  for (const line of exec) {
-    const m = /ip\s+route\s+(?:add|replace)\s+default\s+via\s+(\S+)/.exec(line);
-    if (m) return m[1];
-  }
-  return undefined;
-}

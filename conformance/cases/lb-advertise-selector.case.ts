@@ -9,11 +9,17 @@ import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { sentPrefixEvents, pollUntil } from '../checks/captured.ts';
 import { expectedVips, judgeSelectorAdvertisements } from '../checks/selector-advertisements.ts';
-import { speakerSessions } from '../checks/sessions.ts';
+import { carriesPrefix, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
 import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { agentClusterDir, k8sNodeFor } from '../lab/speakers/reference.ts';
 import { defineCase } from './harness.ts';
+
+/** A dual-stack node's IPv4 VIPs are judged on its IPv4 session, its IPv6 VIPs on its IPv6 one. */
+function ofFamilies(expected: ReturnType<typeof expectedVips>, session: SpeakerSession): ReturnType<typeof expectedVips> {
+  const keep = (m: Map<string, string>) => new Map([...m].filter(([vip]) => carriesPrefix(session, vip)));
+  return { required: keep(expected.required), forbidden: keep(expected.forbidden) };
+}
 
 /** Routes are expected at bring-up; this covers a session or agent still converging. */
 const CONVERGE_MS = 15_000;
@@ -31,7 +37,7 @@ defineCase('lb.advertise-selector', {
         ...s,
         name: `${s.speakerNode} -> ${s.peerAddress}`,
         file: captureFileName(lab.runDir, s.speakerNode, s.ifname!),
-        expected: expectedVips(model, addresses, k8sNodeFor(model, lab.spec(s.speakerNode))),
+        expected: ofFamilies(expectedVips(model, addresses, k8sNodeFor(model, lab.spec(s.speakerNode))), s),
       }));
     const required = new Set(sessions.flatMap((s) => [...s.expected.required.keys()]));
     const forbidden = new Set(sessions.flatMap((s) => [...s.expected.forbidden.keys()]));

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { pollUntil, timedWait } from '../checks/captured.ts';
-import { speakerSessions } from '../checks/sessions.ts';
+import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
 import { conversationPath, hopsOf } from '../checks/traffic-paths.ts';
 import type { Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
@@ -43,7 +43,7 @@ defineCase('podcidr.export', {
   timeoutMs: 180_000,
   async run({ lab, suite, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
-    const expectations = sessions.flatMap((s) => lab.spec(s.speakerNode).announce.map((prefix) => ({ ...s, prefix })));
+    const expectations = sessions.flatMap((s) => lab.spec(s.speakerNode).announce.filter((p) => carriesPrefix(s, p)).map((prefix) => ({ ...s, prefix })));
     expect(expectations.length, 'speaker nodes announce at least one prefix').toBeGreaterThan(0);
     const problems: string[] = [];
     let learned = 0;

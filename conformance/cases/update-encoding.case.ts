@@ -6,7 +6,7 @@ import { isEndOfRib, type UpdateMessage } from '../../reference/bgp/wire/index.t
 import { captureFileName } from '../lab/capture.ts';
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
 import { capturedMessages, pollUntil } from '../checks/captured.ts';
-import { speakerSessions } from '../checks/sessions.ts';
+import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
 import { checkUpdateEncoding, sentBy, type Finding } from '../checks/update-encoding.ts';
 import { defineCase } from './harness.ts';
 
@@ -23,7 +23,7 @@ defineCase('update.encoding', {
     const watched = sessions.map((s) => {
       const ends = { speaker: s.speakerAddress, peer: s.peerAddress };
       const updatesIn = (ms: DecodedMessage[]) => sentBy(ms, ends).flatMap((m) => (m.type === 'UPDATE' && m.message ? [m.message as UpdateMessage] : []));
-      return { s, ends, updatesIn, file: captureFileName(lab.runDir, s.speakerNode, s.ifname!), announce: lab.spec(s.speakerNode).announce };
+      return { s, ends, updatesIn, file: captureFileName(lab.runDir, s.speakerNode, s.ifname!), announce: lab.spec(s.speakerNode).announce.filter((p) => carriesPrefix(s, p)) };
     });
     const readAll = () => {
       const byFile = new Map<string, DecodedMessage[]>();

@@ -1,7 +1,9 @@
 // Which BGP sessions the speaker under test holds, read from the lab topology: for each speaker
 // node and neighbour, the addresses and ASNs of both ends, the peer node, and the speaker's
 // interface toward it (whose capture holds the session).
-import type { LabNode, LabTopology } from '../lab/model.ts';
+import { Address6 } from 'ip-address';
+import { canonicalCidr, nodeAddresses } from '../lab/exec-lines.ts';
+import { neighborFamilies, type AddressFamily, type LabNode, type LabTopology } from '../lab/model.ts';
 
 export interface SpeakerSession {
   speakerNode: string;
@@ -14,6 +16,13 @@ export interface SpeakerSession {
   peerAddress: string;
   peerAsn: number;
   multihop: boolean;
+  /** Address families the session carries (the neighbour's, default IPv4 unicast). */
+  families: AddressFamily[];
+}
+
+/** Whether a prefix belongs to a family the session carries (an IPv6 PodCIDR rides the IPv6 session of a dual-stack node). */
+export function carriesPrefix(session: Pick<SpeakerSession, 'families'>, prefix: string): boolean {
+  return session.families.includes(prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast');
 }
 
 function ipv4ToInt(a: string): number | null {
@@ -22,30 +31,33 @@ function ipv4ToInt(a: string): number | null {
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
+/** Whether `address` is in the subnet of `cidr` (IPv4 or IPv6; different families never match). */
 export function sameSubnet(cidr: string, address: string): boolean {
   const [base, lenText] = cidr.split('/');
-  const a = ipv4ToInt(base ?? '');
-  const b = ipv4ToInt(address);
   const len = Number(lenText);
-  if (a === null || b === null || !Number.isInteger(len)) return false;
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return (a & mask) === (b & mask);
+  if (!base || !Number.isInteger(len)) return false;
+  if (!base.includes(':')) {
+    const a = ipv4ToInt(base);
+    const b = ipv4ToInt(address);
+    if (a === null || b === null || len < 0 || len > 32) return false;
+    const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
+    return (a & mask) === (b & mask);
+  }
+  if (!address.includes(':') || !Address6.isValid(base) || !Address6.isValid(address) || len < 0 || len > 128) return false;
+  return new Address6(address).isInSubnet(new Address6(`${base}/${len}`));
 }
 
 const bare = (cidr: string) => cidr.split('/')[0]!;
 
-/** Interface -> addresses of a node, the fixture's `interfaces` plus containerlab `exec: ip addr add` lines. */
+/** Interface -> addresses of a node, the fixture's `interfaces` plus containerlab `exec: ip addr add` lines (lo apart). */
 export function nodeInterfaces(node: LabNode): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.fromEntries(Object.entries(node.interfaces).map(([k, v]) => [k, [...v]]));
-  for (const line of node.exec) {
-    const m = /^\s*ip\s+(?:-\d\s+)?addr(?:ess)?\s+add\s+(\S+)\s+dev\s+(\S+)/.exec(line);
-    if (m) (out[m[2]!] ??= []).push(m[1]!);
-  }
-  return out;
+  const { lo: _lo, ...links } = nodeAddresses({ ...node, loopback: [] });
+  return links;
 }
 
 export function nodeOwning(topology: LabTopology, address: string): LabNode | undefined {
-  return topology.nodes.find((n) => [...Object.values(nodeInterfaces(n)).flat(), ...n.loopback].some((c) => bare(c) === address));
+  const wanted = canonicalCidr(address);
+  return topology.nodes.find((n) => Object.values(nodeAddresses(n)).flat().some((c) => canonicalCidr(bare(c)) === wanted));
 }
 
 export function speakerSessions(topology: LabTopology): SpeakerSession[] {
@@ -65,6 +77,7 @@ export function speakerSessions(topology: LabTopology): SpeakerSession[] {
         peerAddress: nb.address,
         peerAsn: nb.asn,
         multihop: nb.multihop !== undefined || !shared,
+        families: neighborFamilies(nb),
       });
     }
   }

@@ -6,6 +6,7 @@ import { startCapture, type Capture } from './capture.ts';
 import { loadFixture, type Fixture } from './fixture/load.ts';
 import { startHttpServer } from './kinds/host.ts';
 import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } from './kinds/index.ts';
+import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
@@ -218,15 +219,11 @@ export class Lab {
     for (const [ifname, addresses] of Object.entries(node.interfaces))
       for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
     for (const a of node.loopback) ip.push(['addr', 'add', a, 'dev', 'lo']);
-    for (const command of node.exec) {
-      const [tool, ...args] = command.trim().split(/\s+/);
-      if (tool === 'ip') ip.push(args);
-      else {
-        // A non-ip command runs after the ip commands before it, keeping the fixture's order.
-        await this.ipBatch(node.name, ip.splice(0));
-        await this.run(node.name, [tool!, ...args]);
-      }
-    }
+    await this.ipBatch(node.name, ip.splice(0));
+    // containerlab's exec lines, as containerlab runs them: after the links are up and addressed,
+    // in order, one command each (`ip -6 ...` options cannot go through `ip -batch`). An address
+    // the fixture also gives in `interfaces` was added above and is not added again.
+    for (const command of execPlan(node)) await this.run(node.name, execArgv(command));
     if (node.kind !== 'frr') {
       for (const r of node.routes) ip.push(['route', 'replace', r.to, ...(r.via ? ['via', r.via] : []), ...(r.dev ? ['dev', r.dev] : [])]);
     }

@@ -32,6 +32,11 @@ export interface Neighbor {
   updateSource?: string;
   /** Set false when the fixture expects this session NOT to come up. */
   expectEstablished?: boolean;
+  /**
+   * An unnumbered session over this link interface (FRR `neighbor ethN interface`, read from a
+   * given frr.conf): `address` is then the interface name, as FRR names the peer.
+   */
+  interface?: string;
 }
 
 export interface StaticRoute {
@@ -68,7 +73,7 @@ export interface LabNode {
   multipath?: boolean;
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
-  /** containerlab `exec:` commands (only `ip` and `sysctl` are run, inside the node). */
+  /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */
   exec: string[];
   /** Host kind: TCP port of a small HTTP server answering with the node's name. */
   httpPort?: number;

@@ -183,3 +183,24 @@ spec:
     expect(desired.routes.map((r) => r.prefix)).toEqual(['198.51.100.8/30', '2001:db8:5::/64']);
   });
 });
+
+describe('graceful restart from the CRDs to the speaker config', () => {
+  it('CiliumBGPPeerConfig.spec.gracefulRestart: the peer offers RFC 4724 GR with the restart time asked for', async () => {
+    const { speakerConfigFor } = await import('./speaker-routes.ts');
+    const dir = fileURLToPath(new URL('../k8s/testdata/cilium-bgp-v2/cluster', import.meta.url));
+    const desired = desiredFor(dir, 'kind-worker');
+    expect(desired.bgp!.peers.map((p) => p.gracefulRestart)).toEqual([{ restartTime: 15 }, { restartTime: 15 }]);
+    const config = speakerConfigFor(desired.bgp!, 'agent');
+    expect(config.gracefulRestart).toEqual({ enabled: true, restartTime: 15, restarting: false });
+    expect(config.peers.map((p) => p.gracefulRestart)).toEqual([true, true]);
+  });
+
+  it('a peer without gracefulRestart gets no GR capability, and no peer asking for it leaves GR off', async () => {
+    const { speakerConfigFor } = await import('./speaker-routes.ts');
+    const node1 = desiredFor(fixture('seed-000-cilium-two-subnets'), 'node1');
+    expect(node1.bgp!.peers[0]!.gracefulRestart).toBeUndefined();
+    const config = speakerConfigFor(node1.bgp!, 'agent');
+    expect(config.gracefulRestart.enabled).toBe(false);
+    expect(config.peers[0]!.gracefulRestart).toBe(false);
+  });
+});

@@ -22,6 +22,8 @@ export interface DesiredPeer {
   connectRetry: number;
   /** IP TTL towards an eBGP peer that is not directly connected (absent: 1 for eBGP). */
   multihopTtl?: number;
+  /** RFC 4724 graceful restart offered to this peer, with the restart time to advertise. */
+  gracefulRestart?: { restartTime: number };
 }
 
 export interface DesiredRoute {
@@ -248,6 +250,7 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
             holdTime: p.timers.holdTimeSeconds,
             connectRetry: options.connectRetrySeconds ?? p.timers.connectRetrySeconds,
             ...(p.multihopTtl !== undefined ? { multihopTtl: p.multihopTtl } : {}),
+            ...(p.gracefulRestart?.enabled ? { gracefulRestart: { restartTime: p.gracefulRestart.restartTimeSeconds } } : {}),
           })),
         }
       : null,

@@ -17,12 +17,16 @@ export function exportPolicyName(peer: string): string {
 export function speakerConfigFor(bgp: NonNullable<DesiredState['bgp']>, file: string): SpeakerConfig {
   const policies: Record<string, unknown> = {};
   for (const peer of bgp.peers) policies[exportPolicyName(peer.name)] = { default: 'reject', terms: [] };
+  // The speaker advertises one restart time in its GR capability (RFC 4724 3) for every session:
+  // the longest any peer config asks for; peers without gracefulRestart get no capability.
+  const grTimes = bgp.peers.flatMap((p) => (p.gracefulRestart ? [p.gracefulRestart.restartTime] : []));
   return readConfig(
     {
       routerId: bgp.routerId,
       localAs: bgp.localAsn,
       ...(bgp.listenPort !== undefined && bgp.listenPort > 0 ? { listen: { address: '0.0.0.0', port: bgp.listenPort } } : {}),
       multipath: { relax: true },
+      ...(grTimes.length > 0 ? { gracefulRestart: { enabled: true, restartTime: Math.max(...grTimes) } } : {}),
       policies,
       peers: bgp.peers.map((p) => ({
         name: p.name,
@@ -35,6 +39,7 @@ export function speakerConfigFor(bgp: NonNullable<DesiredState['bgp']>, file: st
         holdTime: p.holdTime,
         connectRetry: p.connectRetry,
         ...(p.multihopTtl !== undefined ? { multihop: p.multihopTtl } : {}),
+        gracefulRestart: p.gracefulRestart !== undefined,
         export: exportPolicyName(p.name),
       })),
     },

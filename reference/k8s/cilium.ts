@@ -58,6 +58,15 @@ function peerAddressSchema(): Schema<string> {
   };
 }
 
+// Cilium's CiliumBGPNeighborGracefulRestart (v2alpha1 neighbours, v2 CiliumBGPPeerConfig):
+// restartTimeSeconds defaults to 120 and is at most 4095 (the 12-bit field of RFC 4724 3).
+const gracefulRestartSchema = obj({ enabled: bool(), restartTimeSeconds: int(1, 4095, 'seconds (1-4095, RFC 4724 3)') });
+const DEFAULT_GR_RESTART_SECONDS = 120;
+
+function gracefulRestartOf(gr: { enabled?: boolean; restartTimeSeconds?: number } | undefined): Pick<BgpPeer, 'gracefulRestart'> {
+  return gr?.enabled ? { gracefulRestart: { enabled: true, restartTimeSeconds: gr.restartTimeSeconds ?? DEFAULT_GR_RESTART_SECONDS } } : {};
+}
+
 const familySchema = obj({ afi: oneOf(['ipv4', 'ipv6'] as const), safi: oneOf(['unicast'] as const) }, ['afi', 'safi']);
 const communitiesSchema = obj({ standard: list(communitySchema()), wellKnown: list(communitySchema()), large: list(largeCommunitySchema()) });
 const pathAttributesSchema = obj({ communities: communitiesSchema, localPreference: int(0, 4294967295, 'a local preference') });
@@ -86,7 +95,7 @@ const peeringPolicySchema = obj(
                     connectRetryTimeSeconds: int(1, 2147483647, 'seconds'),
                     holdTimeSeconds: int(3, 65535, 'seconds'),
                     keepAliveTimeSeconds: int(1, 65535, 'seconds'),
-                    gracefulRestart: unsupported('BGP graceful restart (sessions restart without it)'),
+                    gracefulRestart: gracefulRestartSchema,
                     families: list(familySchema),
                     advertisedPathAttributes: list(
                       obj(
@@ -161,7 +170,7 @@ const peerConfigSchema = obj(
         keepAliveTimeSeconds: int(1, 65535, 'seconds'),
       }),
       authSecretRef: unsupported('TCP MD5 authentication'),
-      gracefulRestart: unsupported('BGP graceful restart (sessions restart without it)'),
+      gracefulRestart: gracefulRestartSchema,
       ebgpMultihop: int(1, 255, 'a TTL'),
       families: list(obj({ afi: oneOf(['ipv4', 'ipv6'] as const), safi: oneOf(['unicast'] as const), advertisements: labelSelectorSchema }, ['afi', 'safi'])),
     }),
@@ -356,6 +365,7 @@ function translatePeeringPolicy(m: Manifest, input: FlavourInput, out: FlavourOu
           asn: neighbor.peerASN!,
           port: neighbor.peerPort ?? 179,
           ...(neighbor.eBGPMultihopTTL !== undefined && neighbor.eBGPMultihopTTL > 1 ? { multihopTtl: neighbor.eBGPMultihopTTL } : {}),
+          ...gracefulRestartOf(neighbor.gracefulRestart),
           timers: {
             holdTimeSeconds: neighbor.holdTimeSeconds ?? DEFAULT_BGP_TIMERS.holdTimeSeconds,
             keepaliveSeconds: neighbor.keepAliveTimeSeconds ?? DEFAULT_BGP_TIMERS.keepaliveSeconds,
@@ -465,6 +475,7 @@ function translateClusterConfigs(input: FlavourInput, out: FlavourOutput): Pendi
           asn: peer.peerASN ?? 0,
           port: spec.transport?.peerPort ?? 179,
           ...(spec.ebgpMultihop !== undefined && spec.ebgpMultihop > 1 ? { multihopTtl: spec.ebgpMultihop } : {}),
+          ...gracefulRestartOf(spec.gracefulRestart),
           timers: {
             holdTimeSeconds: spec.timers?.holdTimeSeconds ?? DEFAULT_BGP_TIMERS.holdTimeSeconds,
             keepaliveSeconds: spec.timers?.keepAliveTimeSeconds ?? DEFAULT_BGP_TIMERS.keepaliveSeconds,

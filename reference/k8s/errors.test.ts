@@ -137,7 +137,7 @@ describe('bad cluster input is reported with file, line, object, field path and 
 });
 
 describe('valid but unsupported features are listed, not ignored', () => {
-  it('MD5 passwords, graceful restart, BFD, sharing keys', () => {
+  it('MD5 passwords, BFD, sharing keys (graceful restart is mapped, not listed)', () => {
     const model = loadClusterFiles({
       'all.yaml': `${policy('      peerASN: 65005\n      authSecretRef: bgp-auth\n      gracefulRestart:\n        enabled: true')}
 ---
@@ -157,7 +157,6 @@ spec: {type: LoadBalancer}
     expect(model.unsupported.map((u) => [u.line, u.object, u.path, u.feature])).toEqual([
       [24, 'Service/s', 'metadata.annotations.io.cilium/lb-ipam-sharing-key', 'LB-IPAM address sharing between services'],
       [11, 'CiliumBGPPeeringPolicy/rack0', 'spec.virtualRouters[0].neighbors[0].authSecretRef', 'TCP MD5 authentication'],
-      [12, 'CiliumBGPPeeringPolicy/rack0', 'spec.virtualRouters[0].neighbors[0].gracefulRestart', 'BGP graceful restart (sessions restart without it)'],
       [18, 'BGPPeer/p', 'spec.password', 'TCP MD5 authentication'],
     ]);
   });

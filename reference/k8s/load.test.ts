@@ -179,7 +179,12 @@ describe('Cilium BGP v2 (ClusterConfig / PeerConfig / Advertisement)', () => {
       ['lb-vip', [], undefined, 24],
     ]);
     expect(matchesSelector(intents[1]!.serviceSelector, { any: 'service' })).toBe(true);
-    expect(model.unsupported.map((u) => u.path)).toEqual(['spec.gracefulRestart']);
+    // CiliumBGPPeerConfig.spec.gracefulRestart maps to the speaker's RFC 4724 graceful restart
+    expect(model.unsupported).toEqual([]);
+    expect(peersOf(model, 'kind-worker').map((p) => p.gracefulRestart)).toEqual([
+      { enabled: true, restartTimeSeconds: 15 },
+      { enabled: true, restartTimeSeconds: 15 },
+    ]);
   });
 });
 
@@ -240,7 +245,9 @@ spec:
       [['plain'], [], undefined],
     ]);
     expect(peersOf(model, 'b')[0]!.advertisements).toEqual(ids);
-    expect(model.unsupported.filter((u) => u.path.endsWith('gracefulRestart'))).toHaveLength(1);
+    expect(model.unsupported.filter((u) => u.path.endsWith('gracefulRestart'))).toHaveLength(0);
+    // v2alpha1 neighbours' gracefulRestart without restartTimeSeconds: Cilium's default 120 s
+    expect(peersOf(model, 'a')[0]!.gracefulRestart).toEqual({ enabled: true, restartTimeSeconds: 120 });
   });
 });
 

@@ -152,6 +152,8 @@ export interface BgpPeer {
   timers: BgpTimers;
   families: AddressFamily[];
   addPath?: 'send' | 'receive' | 'both';
+  /** RFC 4724 graceful restart offered to this peer (Cilium gracefulRestart); absent = not offered. */
+  gracefulRestart?: { enabled: boolean; restartTimeSeconds: number };
   /** Ids of the AdvertisementIntents sent to this peer. */
   advertisements: string[];
   source: SourceRef;

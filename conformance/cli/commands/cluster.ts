@@ -52,7 +52,7 @@ export function summary(model: ClusterModel, view: ClusterIpamView): string {
     lines.push(`bgp ${instance.node} ${instance.name}: AS ${instance.localASN} router-id ${instance.routerId}`);
     for (const peer of instance.peers) {
       const kinds = peer.advertisements.map((id) => intents.get(id)?.kind ?? id).join(', ') || 'nothing';
-      const extras = [peer.localAddress ? `from ${peer.localAddress}` : '', peer.multihopTtl ? `multihop ${peer.multihopTtl}` : '', peer.addPath ? `add-path ${peer.addPath}` : '']
+      const extras = [peer.localAddress ? `from ${peer.localAddress}` : '', peer.multihopTtl ? `multihop ${peer.multihopTtl}` : '', peer.addPath ? `add-path ${peer.addPath}` : '', peer.gracefulRestart?.enabled ? `graceful restart ${peer.gracefulRestart.restartTimeSeconds} s` : '']
         .filter(Boolean)
         .join(', ');
       lines.push(`  peer ${peer.address} AS ${peer.asn}${extras ? ` (${extras})` : ''}: announces ${kinds}`);

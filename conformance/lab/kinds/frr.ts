@@ -111,7 +111,8 @@ export const frrKind: DaemonKind = {
   },
 
   async start({ backend, node, dir }) {
-    if (node.neighbors.some((n) => isIpv6(n.address))) await waitForLinkLocalAddresses(backend, node.name);
+    // (unnumbered sessions run over the link-local addresses too)
+    if (node.neighbors.some((n) => isIpv6(n.address) || n.interface)) await waitForLinkLocalAddresses(backend, node.name);
     const { zserv } = paths(dir);
     const argvOf = (daemon: string) => {
       const config = node.frrConfig ? join(dir, 'frr.conf') : join(dir, `${daemon}.conf`);

@@ -9,6 +9,7 @@ import { loadClusterFolder } from '../../../reference/k8s/load.ts';
 import type { ClusterModel } from '../../../reference/k8s/model.ts';
 import type { AgentStatus } from '../../../reference/agent/agent.ts';
 import { fetchStatus } from '../../../reference/bgp/status.ts';
+import { nodeAddresses } from '../exec-lines.ts';
 import type { Lab, SpeakerHook } from '../lab.ts';
 import type { LabNode } from '../model.ts';
 
@@ -57,11 +58,7 @@ export function k8sNodeFor(model: ClusterModel, node: LabNode, explicit: Record<
   if (labelled.length === 1) return labelled[0]!.name;
   const names = new Set([...model.nodes.map((n) => n.name), ...model.bgpInstances.map((i) => i.node)]);
   if (names.has(node.name)) return node.name;
-  const carried = new Set([...Object.values(node.interfaces).flat(), ...node.loopback].map((a) => a.split('/')[0]!));
-  for (const exec of node.exec) {
-    const match = /addr add (\S+)/.exec(exec);
-    if (match) carried.add(match[1]!.split('/')[0]!);
-  }
+  const carried = new Set(Object.values(nodeAddresses(node)).flat().map((a) => a.split('/')[0]!));
   const byAddress = [...names].filter(
     (name) => carried.has(name) || model.nodes.some((n) => n.name === name && n.addresses.internalIPs.some((a) => carried.has(a))),
   );
