@@ -1,6 +1,8 @@
 // update.encoding: judges the BGP messages one speaker sent on one session, as decoded from a
 // capture. Pure: messages in, findings out (each with the RFC clause and its level).
 import type { DecodedMessage } from '../capture/bgp-stream.ts';
+import { ATTRIBUTE_BY_CODE } from '../../reference/bgp/wire/attribute-table.ts';
+import { AttributeCode, AttributeFlag, attributeName } from '../../reference/bgp/wire/attribute-format.ts';
 import { isEndOfRib, type OpenMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 
 export interface Finding {
@@ -17,25 +19,10 @@ export interface EncodingVerdict {
   largestMessage: number;
 }
 
-const OPTIONAL = 0x80;
-const TRANSITIVE = 0x40;
-/** Optional/transitive bits each known attribute must carry (RFC 4271 5, RFC 4760, 1997, 4360, 8092). */
-const EXPECTED_FLAGS: Record<number, number> = {
-  1: TRANSITIVE, // ORIGIN
-  2: TRANSITIVE, // AS_PATH
-  3: TRANSITIVE, // NEXT_HOP
-  4: OPTIONAL, // MULTI_EXIT_DISC
-  5: TRANSITIVE, // LOCAL_PREF
-  6: TRANSITIVE, // ATOMIC_AGGREGATE
-  7: OPTIONAL | TRANSITIVE, // AGGREGATOR
-  8: OPTIONAL | TRANSITIVE, // COMMUNITIES
-  9: OPTIONAL, // ORIGINATOR_ID
-  10: OPTIONAL, // CLUSTER_LIST
-  14: OPTIONAL, // MP_REACH_NLRI
-  15: OPTIONAL, // MP_UNREACH_NLRI
-  16: OPTIONAL | TRANSITIVE, // EXTENDED COMMUNITIES
-  32: OPTIONAL | TRANSITIVE, // LARGE_COMMUNITY
-};
+const OPTIONAL = AttributeFlag.OPTIONAL;
+const TRANSITIVE = AttributeFlag.TRANSITIVE;
+const MP_REACH_NLRI = AttributeCode.MP_REACH_NLRI;
+const MP_UNREACH_NLRI = AttributeCode.MP_UNREACH_NLRI;
 const AS4_PATH = 17;
 const MAX_MESSAGE = 4096;
 
@@ -93,9 +80,13 @@ export function checkUpdateEncoding(sent: readonly DecodedMessage[], received: r
     const at = `UPDATE at ${m.ts.toFixed(6)}`;
     const dup = codes.find((c, i) => codes.indexOf(c) !== i);
     if (dup !== undefined) must('RFC 4271 5', `${at}: attribute type ${dup} appears twice`);
-    if (codes.some((c, i) => i > 0 && c < codes[i - 1]!)) should('RFC 4271 5', `${at}: attributes not in ascending type order (${codes.join(', ')})`);
+    // RFC 7606 5.1: MP_REACH_NLRI / MP_UNREACH_NLRI go first; the rest ascend by type (RFC 4271 5).
+    const rest = codes[0] === MP_REACH_NLRI || codes[0] === MP_UNREACH_NLRI ? codes.slice(1) : codes;
+    if (rest.some((c, i) => i > 0 && c < rest[i - 1]!)) should('RFC 4271 5', `${at}: attributes not in ascending type order (${codes.join(', ')})`);
+    const mpAt = codes.findIndex((c) => c === MP_REACH_NLRI || c === MP_UNREACH_NLRI);
+    if (mpAt > 0) should('RFC 7606 5.1', `${at}: ${attributeName(codes[mpAt]!)} is attribute ${mpAt + 1}, not the first (${codes.join(', ')})`);
     for (const l of layout) {
-      const expected = EXPECTED_FLAGS[l.code];
+      const expected = ATTRIBUTE_BY_CODE[l.code]?.flags;
       if (expected !== undefined && (l.flags & (OPTIONAL | TRANSITIVE)) !== expected)
         must('RFC 4271 4.3', `${at}: attribute ${l.code} flags 0x${l.flags.toString(16)}, expected optional/transitive bits 0x${expected.toString(16)}`);
     }
