@@ -2,13 +2,14 @@
 // and BIRD top-of-racks, all on one bridge, one bring-up for every test:
 //
 //   node1  10.0.0.11 (the session, AS 65001), 10.0.0.12 (the observer, AS 65002),
-//          10.0.0.13 (a second session address that FRR filters)
-//   frr1   10.0.0.2  AS 65010  neighbours .11 .12, and .13 with a prefix list denying 203.0.113.0/24 le 32
-//   gobgp1 10.0.0.3  AS 65020  neighbours .11 .12
-//   bird1  10.0.0.4  AS 65030  neighbours .11 .12
+//          10.0.0.13 (a second session address that FRR filters),
+//          10.0.0.14 (an observer in the session's own AS 65001, preflight's default)
+//   frr1   10.0.0.2  AS 65010  neighbours .11 .12 .14, and .13 with a prefix list denying 203.0.113.0/24 le 32
+//   gobgp1 10.0.0.3  AS 65020  neighbours .11 .12 .14
+//   bird1  10.0.0.4  AS 65030  neighbours .11 .12 .14
 //
-// Each router announces 198.51.100.0/24 (what the session receives). The observer uses its own AS
-// because GoBGP does not send a route to a peer whose AS is already in its path.
+// Each router announces 198.51.100.0/24 (what the session receives). The observer mostly uses its
+// own AS: GoBGP does not send a route to a peer whose AS is already in its path (the last test).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,7 @@ function frrConf(): string {
     ...neighbor('10.0.0.11', 65001),
     ...neighbor('10.0.0.12', 65002),
     ...neighbor('10.0.0.13', 65001),
+    ...neighbor('10.0.0.14', 65001),
     ' address-family ipv4 unicast',
     '  network 198.51.100.0/24',
     '  neighbor 10.0.0.13 prefix-list no-test-prefixes in',
@@ -60,7 +62,7 @@ function frrConf(): string {
 function topology(frrConfig: string): LabTopology {
   const sw = emptyNode('sw', 'bridge');
   const node1 = emptyNode('node1', 'host');
-  node1.interfaces = { net0: ['10.0.0.11/24', '10.0.0.12/24', '10.0.0.13/24'] };
+  node1.interfaces = { net0: ['10.0.0.11/24', '10.0.0.12/24', '10.0.0.13/24', '10.0.0.14/24'] };
   const router = (name: string, kind: 'frr' | 'gobgp' | 'bird', address: string, asn: number): LabNode => {
     const node = emptyNode(name, kind);
     node.asn = asn;
@@ -70,6 +72,7 @@ function topology(frrConfig: string): LabTopology {
     node.neighbors = [
       { address: '10.0.0.11', asn: 65001, expectEstablished: false },
       { address: '10.0.0.12', asn: 65002, expectEstablished: false },
+      { address: '10.0.0.14', asn: 65001, expectEstablished: false },
     ];
     node.announce = ['198.51.100.0/24'];
     return node;
@@ -192,6 +195,24 @@ describe('peerproof preflight against lab routers', () => {
       expect(await eventually(async () => ((await ribHas('frr1', TEST_PREFIX)) ? null : true), 'test prefix gone at FRR', 5000)).toBe(true);
     } finally {
       await proc.stop('SIGKILL', 1000);
+    }
+  });
+
+  it.each([
+    ['frr', 0],
+    ['bird', 0],
+    ['gobgp', 1],
+  ] as const)('an observer in our own AS (the default): %s exits %i', async (kind, code) => {
+    const router = ROUTERS[kind];
+    const args = preflightArgs(router, '10.0.0.11');
+    args.splice(args.indexOf('--observer'), 4, '--observer', '10.0.0.14');
+    const result = await lab.backend.exec('node1', args, { timeoutMs: 90_000 });
+    expect(result.code, result.stdout).toBe(code);
+    if (code === 0) expect(result.stdout).toContain(`ACCEPTED ${TEST_PREFIX}`);
+    else {
+      expect(result.stdout).toContain(
+        `or the observer uses our AS 65001: a peer with sender-side loop detection (GoBGP; FRR sender-as-path-loop-detection) keeps it from the observer, give --observer-as another AS the peer knows`,
+      );
     }
   });
 
