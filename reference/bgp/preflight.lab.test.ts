@@ -147,7 +147,7 @@ describe('peerproof preflight against lab routers', () => {
     expect(out).toMatch(new RegExp(`ACCEPTED ${TEST_PREFIX.replace('.', '\\.')}: the peer sent it to our ${kind === 'frr' ? '(observer session|session)' : 'observer session'} [0-9.]+ s after we advertised it`));
     expect(out).toContain(`AS path ${router.asn} 65001`);
     expect(out).toContain(`withdrew ${TEST_PREFIX} (the peer withdrew it from us too)`);
-    expect(out).toContain('received 1 prefixes from the peer');
+    expect(out).toContain('received 1 prefix from the peer');
     expect(out).toMatch(/OK: session up, 1 prefix accepted by the peer\n$/);
     // On the wire: our Cease/Administrative Shutdown reached the router; the route is gone there.
     expect(notificationsFrom(pcap, '10.0.0.11')).toEqual(['6/2']);

@@ -170,7 +170,21 @@ function summarise(attrs: PathAttributes): RouteSummary {
   return route;
 }
 
+/** Capabilities the codec keeps as raw bytes, by their IANA names. */
+const OTHER_CAPABILITIES: Record<number, string> = {
+  3: 'outbound route filtering',
+  6: 'extended message',
+  7: 'BGPsec',
+  8: 'multiple labels',
+  9: 'BGP role',
+  67: 'dynamic capability',
+  68: 'multisession',
+  72: 'routing policy distribution',
+  128: 'route-refresh (pre-standard, 128)',
+};
+
 function capabilityLabel(c: Capability): string {
+  if (c.name === undefined) return OTHER_CAPABILITIES[c.code] ?? `capability ${c.code}`;
   switch (c.code) {
     case 1:
       return `multiprotocol ${familyName((c as { afi: number }).afi, (c as { safi: number }).safi)}`;
@@ -179,7 +193,7 @@ function capabilityLabel(c: Capability): string {
     case 69:
       return 'add-path';
     default:
-      return c.name ?? `capability ${c.code}`;
+      return c.name;
   }
 }
 

@@ -98,7 +98,7 @@ function eventText(e: PreflightEvent, watch: boolean): string | null {
 
 function resultText(r: PreflightResult): string {
   if (!r.established) return `FAILED: no session with the peer: ${r.failure}`;
-  const lines = [`received ${r.receivedPrefixes} prefixes from the peer`];
+  const lines = [`received ${r.receivedPrefixes} prefix${r.receivedPrefixes === 1 ? '' : 'es'} from the peer`];
   if (r.observer && !r.observer.established) lines.push(`observer session: not up (${r.observer.failure})`);
   const rejected = r.prefixes.filter((p) => !p.accepted);
   lines.push(
