@@ -216,6 +216,19 @@ describe('peerproof preflight against lab routers', () => {
     }
   });
 
+  it('a session the OPENs refuse: the reason (ours or the peer\'s NOTIFICATION) at once, exit 1', async () => {
+    const base = ['--peer', ROUTERS.bird.address, '--local-address', '10.0.0.11', '--timeout', '20'];
+    const wrongPeerAs = await lab.backend.exec('node1', [process.execPath, cli, 'preflight', ...base, '--peer-as', '65031', '--local-as', '65001'], { timeoutMs: 60_000 });
+    expect(wrongPeerAs.code).toBe(1);
+    expect(wrongPeerAs.stdout).toMatch(/FAILED: no session with the peer: OPEN: bad peer AS 65030 \(configured 65031\)/);
+    const started = Date.now();
+    const wrongLocalAs = await lab.backend.exec('node1', [process.execPath, cli, 'preflight', ...base, '--peer-as', '65030', '--local-as', '65009'], { timeoutMs: 60_000 });
+    expect(wrongLocalAs.code).toBe(1);
+    expect(wrongLocalAs.stdout).toContain('FAILED: no session with the peer: the peer sent NOTIFICATION 2/2 (OPEN: bad peer AS)');
+    // Well before the 20 s timeout: the first refusal ends the wait.
+    expect(Date.now() - started).toBeLessThan(12_000);
+  });
+
   it('stops to nothing', async () => {
     await lab.stop();
     expect(leftovers(lab.runDir)).toEqual({ namespaces: [], pids: [] });

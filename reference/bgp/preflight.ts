@@ -360,7 +360,9 @@ export class Preflight {
     try {
       await Promise.all([this.speaker.start(), this.observer?.start()]);
       const up = () => main.session.established !== null && (!obs || obs.session.established !== null);
-      await this.waitFor(up, timeoutMs);
+      // An OPEN refused by either side (wrong AS, hold time, no common family) will not heal by retrying.
+      const refused = () => main.session.established === null && (main.session.lastNotificationReceived?.code === 2 || (main.session.lastError ?? '').startsWith('OPEN:'));
+      await this.waitFor(() => up() || refused(), timeoutMs);
       if (!main.session.established) {
         const notification = main.session.lastNotificationReceived;
         result.failure = notification
