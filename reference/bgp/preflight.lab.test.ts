@@ -229,6 +229,17 @@ describe('peerproof preflight against lab routers', () => {
     expect(Date.now() - started).toBeLessThan(12_000);
   });
 
+  it('a test prefix the peer already sends us (its own 198.51.100.0/24) is not taken as proof', async () => {
+    const args = preflightArgs(ROUTERS.bird, '10.0.0.11');
+    args.splice(args.indexOf('--prefix'), 2, '--prefix', '198.51.100.0/24');
+    const result = await lab.backend.exec('node1', args, { timeoutMs: 60_000 });
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain(
+      'NOT ACCEPTED 198.51.100.0/24: the peer already sent us 198.51.100.0/24 (AS path 65030) before we advertised it: use a test prefix nobody else announces (not advertised)',
+    );
+    expect(result.stdout).not.toContain('advertised 198.51.100.0/24\n');
+  });
+
   it('stops to nothing', async () => {
     await lab.stop();
     expect(leftovers(lab.runDir)).toEqual({ namespaces: [], pids: [] });

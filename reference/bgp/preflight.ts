@@ -404,20 +404,20 @@ export class Preflight {
     const main = this.speaker.peers[0]!;
     const obs = this.observer?.peers[0];
     const negotiated = main.session.negotiated!;
-    // The observer's view before we advertise: its initial table ends with End-of-RIB (or give it 2 s).
-    if (obs?.session.established) await this.waitFor(() => obs.endOfRibReceived.size > 0, 2000);
-    const before = new Map(this.heard.observer);
+    // What the peer sends us before we advertise: each initial table ends with End-of-RIB (or give them 2 s).
+    await this.waitFor(() => main.endOfRibReceived.size > 0 && (!obs?.session.established || obs.endOfRibReceived.size > 0), 2000);
+    // A prefix the peer already sends us (from someone else) cannot show that it took ours.
+    const before = new Map([...this.heard.session, ...this.heard.observer]);
     const pending: typeof prefixes = [];
     for (const p of prefixes) {
       const family = p.afi === 2 ? familyKey(2, 1) : familyKey(1, 1);
-      if (!negotiated.families.includes(family)) {
-        result.prefixes.push({ prefix: p.prefix, accepted: false, reason: `the session does not carry ${FAMILY_NAMES[family]} (the peer did not offer it)` });
-      } else if (before.has(p.prefix)) {
-        result.prefixes.push({
-          prefix: p.prefix,
-          accepted: false,
-          reason: `the peer already sends ${p.prefix} to the observer (AS path ${before.get(p.prefix)!.asPath || '(empty)'}) before we advertised it: use a test prefix nobody else announces`,
-        });
+      const refuse = (reason: string) => {
+        result.prefixes.push({ prefix: p.prefix, accepted: false, reason });
+        this.emit({ event: 'not-accepted', prefix: p.prefix, reason });
+      };
+      if (!negotiated.families.includes(family)) refuse(`the session does not carry ${FAMILY_NAMES[family]} (the peer did not offer it): not advertised`);
+      else if (before.has(p.prefix)) {
+        refuse(`the peer already sent us ${p.prefix} (AS path ${before.get(p.prefix)!.asPath || '(empty)'}) before we advertised it: use a test prefix nobody else announces (not advertised)`);
       } else pending.push(p);
     }
     if (pending.length === 0) return;
