@@ -246,6 +246,47 @@ export function negotiatedReport(session: PeerSession, n: Negotiated, ttl: Negot
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** What the peer currently sends one of our sessions: prefix -> path id (0 without ADD-PATH) -> route. */
+class HeardRoutes {
+  private readonly paths = new Map<string, Map<number, RouteSummary>>();
+  private readonly latest = new Map<string, RouteSummary>();
+
+  announce(prefix: string, pathId: number, route: RouteSummary): void {
+    let byId = this.paths.get(prefix);
+    if (!byId) this.paths.set(prefix, (byId = new Map()));
+    byId.set(pathId, route);
+    this.latest.set(prefix, route);
+  }
+
+  withdraw(prefix: string, pathId: number): void {
+    const byId = this.paths.get(prefix);
+    if (!byId) return;
+    byId.delete(pathId);
+    if (byId.size === 0) {
+      this.paths.delete(prefix);
+      this.latest.delete(prefix);
+    }
+  }
+
+  has(prefix: string): boolean {
+    return this.paths.has(prefix);
+  }
+
+  /** The route of the prefix's most recent announcement. */
+  get(prefix: string): RouteSummary | undefined {
+    return this.latest.get(prefix);
+  }
+
+  prefixes(): Array<[string, RouteSummary]> {
+    return [...this.latest];
+  }
+
+  clear(): void {
+    this.paths.clear();
+    this.latest.clear();
+  }
+}
+
 /** One preflight run; `stop()` (Ctrl-C) ends whatever it waits for and closes cleanly. */
 export class Preflight {
   private readonly speaker: Speaker;
@@ -254,7 +295,7 @@ export class Preflight {
   private stopRequested = false;
   private wake: () => void = () => undefined;
   /** Prefix -> route, as the peer currently sends it to each of our sessions. */
-  private readonly heard: Record<SessionRole, Map<string, RouteSummary>> = { session: new Map(), observer: new Map() };
+  private readonly heard: Record<SessionRole, HeardRoutes> = { session: new HeardRoutes(), observer: new HeardRoutes() };
   /** Prefix -> when it was last announced to us, per session. */
   private readonly heardAt: Record<SessionRole, Map<string, number>> = { session: new Map(), observer: new Map() };
 
@@ -316,14 +357,19 @@ export class Preflight {
       this.wake();
       return;
     }
-    const withdrawn = [...message.withdrawn, ...(message.attributes.mpUnreach?.withdrawn ?? [])].map((r) => r.prefix);
-    const announced = [...message.nlri, ...(message.attributes.mpReach?.nlri ?? [])].map((r) => r.prefix);
-    for (const prefix of withdrawn) this.heard[role].delete(prefix);
-    const route = announced.length > 0 ? summarise(message.attributes) : undefined;
-    for (const prefix of announced) {
-      this.heard[role].set(prefix, route!);
-      this.heardAt[role].set(prefix, Date.now());
+    // RFC 7606 treat-as-withdraw: the speaker withdraws the UPDATE's routes, and so do we.
+    const treatAsWithdraw = message.errors?.some((e) => e.action === 'treat-as-withdraw') ?? false;
+    const reached = [...message.nlri, ...(message.attributes.mpReach?.nlri ?? [])];
+    const withdrawnRoutes = [...message.withdrawn, ...(message.attributes.mpUnreach?.withdrawn ?? []), ...(treatAsWithdraw ? reached : [])];
+    const announcedRoutes = treatAsWithdraw ? [] : reached;
+    for (const r of withdrawnRoutes) this.heard[role].withdraw(r.prefix, r.pathId ?? 0);
+    const route = announcedRoutes.length > 0 ? summarise(message.attributes) : undefined;
+    for (const r of announcedRoutes) {
+      this.heard[role].announce(r.prefix, r.pathId ?? 0, route!);
+      this.heardAt[role].set(r.prefix, Date.now());
     }
+    const withdrawn = withdrawnRoutes.map((r) => (r.pathId !== undefined ? `${r.prefix} (path ${r.pathId})` : r.prefix));
+    const announced = announcedRoutes.map((r) => (r.pathId !== undefined ? `${r.prefix} (path ${r.pathId})` : r.prefix));
     this.emit({ event: 'update', session: role, announced, withdrawn, ...(route ? { attributes: route } : {}) });
     this.wake();
   }
@@ -407,7 +453,7 @@ export class Preflight {
     // What the peer sends us before we advertise: each initial table ends with End-of-RIB (or give them 2 s).
     await this.waitFor(() => main.endOfRibReceived.size > 0 && (!obs?.session.established || obs.endOfRibReceived.size > 0), 2000);
     // A prefix the peer already sends us (from someone else) cannot show that it took ours.
-    const before = new Map([...this.heard.session, ...this.heard.observer]);
+    const before = new Map([...this.heard.session.prefixes(), ...this.heard.observer.prefixes()]);
     const pending: typeof prefixes = [];
     for (const p of prefixes) {
       const family = p.afi === 2 ? familyKey(2, 1) : familyKey(1, 1);
