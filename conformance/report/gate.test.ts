@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareSummaries, findRegressions, formatComparison, runExitCode, withBaseline } from './gate.ts';
+import { compareSummaries, findRegressions, formatComparison, formatComparisonMarkdown, runExitCode, withBaseline } from './gate.ts';
 import { buildSummary, type CaseResult, type CaseStatus, type RunSummary, writeSummary } from './summary.ts';
 import { SAMPLE_HOST, sampleBaseline, sampleCurrent } from './testdata/samples.ts';
 
@@ -82,6 +82,28 @@ describe('regressions', () => {
     ]);
     expect(formatComparison(compareSummaries(sampleCurrent(), sampleCurrent()))).toBe('no regressions (31 cases compared, 0 new, 0 no longer run, 0 fixed)');
   });
+
+  it('print as a Markdown table of regressions (with why) and fixes, one line per cell', () => {
+    const baseline = run([['a.pass-fail', 'passed'], ['j.fail-pass', 'failed'], ['e.broken-pass', 'broken'], ['g.pass-pass', 'passed']]);
+    const current = run([['a.pass-fail', 'failed'], ['j.fail-pass', 'passed'], ['e.broken-pass', 'passed'], ['g.pass-pass', 'passed']]);
+    current.cases[0]!.reason = 'route 10.0.0.1/32 | absent\nafter 9 s';
+    const cmp = compareSummaries(baseline, current);
+    expect(cmp.fixes.map((f) => `${f.id}:${f.was}`)).toEqual(['e.broken-pass:broken', 'j.fail-pass:failed']);
+    expect(formatComparisonMarkdown(cmp).split('\n')).toEqual([
+      '### peerproof gate: 1 regression, 2 fixed',
+      '',
+      '4 cases compared, 0 new, 0 no longer run, 2 fixed.',
+      '',
+      '| change | case | fixture | speaker | peer | was | now | why now |',
+      '|---|---|---|---|---|---|---|---|',
+      '| **regression** | `a.pass-fail` | seed-003-rack-lb | reference | frr | passed | failed | route 10.0.0.1/32 \\| absent after 9 s |',
+      '| fixed | `e.broken-pass` | seed-003-rack-lb | reference | frr | broken | passed |  |',
+      '| fixed | `j.fail-pass` | seed-003-rack-lb | reference | frr | failed | passed |  |',
+    ]);
+    expect(formatComparisonMarkdown(compareSummaries(sampleCurrent(), sampleCurrent()))).toBe(
+      '### peerproof gate: no regressions\n\n31 cases compared, 0 new, 0 no longer run, 0 fixed.',
+    );
+  });
 });
 
 describe('exit code of a run (contract)', () => {
@@ -122,6 +144,14 @@ describe('peerproof gate', () => {
 
     const passing = await exec('node', [cli, 'gate', cur, join(dir, 'cur')]);
     expect(passing.stdout).toContain('no regressions');
+
+    const markdown = await exec('node', [cli, 'gate', '--format', 'markdown', base, cur]).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(markdown.code).toBe(1);
+    expect(markdown.stdout).toMatch(/^### peerproof gate: 2 regressions\n/);
+    expect(markdown.stdout).toContain('| **regression** | `lb.withdraw` | seed-003-rack-lb | reference | frr | passed | failed | router 10.0.5.1 still holds');
 
     const bad = await exec('node', [cli, 'gate', base, join(dir, 'missing.json')]).then(
       () => ({ code: 0, stderr: '' }),

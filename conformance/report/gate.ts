@@ -14,6 +14,10 @@ export interface Comparison {
   removed: number;
   /** Failed or broken before, passed now. */
   fixed: number;
+  /** The fixed cases themselves (was failed/broken, now passed), in case-key order. */
+  fixes: Regression[];
+  /** Why each regressed case failed or broke now (its current `reason`), by caseKey. */
+  reasons: Record<string, string>;
 }
 
 /**
@@ -23,6 +27,8 @@ export interface Comparison {
 export function compareSummaries(baseline: RunSummary, current: RunSummary): Comparison {
   const before = new Map<string, CaseResult>(baseline.cases.map((c) => [caseKey(c), c]));
   const regressions: Regression[] = [];
+  const fixes: Regression[] = [];
+  const reasons: Record<string, string> = {};
   let compared = 0;
   let added = 0;
   let fixed = 0;
@@ -38,12 +44,16 @@ export function compareSummaries(baseline: RunSummary, current: RunSummary): Com
     matched.add(key);
     if (was.status === 'passed' && REGRESSED_TO.has(now.status)) {
       regressions.push({ id: now.id, fixture: now.fixture, speaker: now.speaker, peer: now.peer, was: was.status, now: now.status });
+      reasons[key] = now.reason;
     } else if (REGRESSED_TO.has(was.status) && now.status === 'passed') {
       fixed += 1;
+      fixes.push({ id: now.id, fixture: now.fixture, speaker: now.speaker, peer: now.peer, was: was.status, now: now.status });
     }
   }
-  regressions.sort((a, b) => caseKey(a).localeCompare(caseKey(b)));
-  return { regressions, compared, added, removed: before.size - matched.size, fixed };
+  const byKey = (a: Regression, b: Regression) => caseKey(a).localeCompare(caseKey(b));
+  regressions.sort(byKey);
+  fixes.sort(byKey);
+  return { regressions, compared, added, removed: before.size - matched.size, fixed, fixes, reasons };
 }
 
 export function findRegressions(baseline: RunSummary, current: RunSummary): Regression[] {
@@ -80,4 +90,32 @@ export function formatComparison(cmp: Comparison): string {
   );
   const count = cmp.regressions.length;
   return `${count} regression${count === 1 ? '' : 's'} (${stats}):\n${table}`;
+}
+
+/** A table cell: one line, pipes escaped, so a reason cannot break the Markdown table. */
+function markdownCell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').trim();
+}
+
+/**
+ * The comparison as GitHub/GitLab-flavoured Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY)
+ * or a PR/MR comment as is: a heading with the verdict, the counts, and one table row per
+ * regression (with why it failed now) and per fix. Same data as formatComparison.
+ */
+export function formatComparisonMarkdown(cmp: Comparison): string {
+  const count = cmp.regressions.length;
+  const verdict = count === 0 ? 'no regressions' : `${count} regression${count === 1 ? '' : 's'}`;
+  const lines = [
+    `### peerproof gate: ${verdict}${cmp.fixed > 0 ? `, ${cmp.fixed} fixed` : ''}`,
+    '',
+    `${cmp.compared} cases compared, ${cmp.added} new, ${cmp.removed} no longer run, ${cmp.fixed} fixed.`,
+  ];
+  if (count + cmp.fixes.length > 0) {
+    lines.push('', '| change | case | fixture | speaker | peer | was | now | why now |', '|---|---|---|---|---|---|---|---|');
+    const row = (change: string, r: Regression, why: string) =>
+      `| ${change} | \`${markdownCell(r.id)}\` | ${[r.fixture, r.speaker, r.peer, r.was, r.now].map(markdownCell).join(' | ')} | ${markdownCell(why)} |`;
+    for (const r of cmp.regressions) lines.push(row('**regression**', r, cmp.reasons[caseKey(r)] ?? ''));
+    for (const r of cmp.fixes) lines.push(row('fixed', r, ''));
+  }
+  return lines.join('\n');
 }
