@@ -44,8 +44,11 @@ function body(msg: BgpMessage): string {
     }
     case 'NOTIFICATION':
       return `,"notification":{"code":${msg.code},"subcode":${msg.subcode},"data":"${msg.data}"}`;
-    case 'ROUTE-REFRESH':
-      return `,"routeRefresh":{"afi":${msg.afi},"safi":${msg.safi},"subtype":${msg.subtype}}`;
+    case 'ROUTE-REFRESH': {
+      const head = `,"routeRefresh":{"afi":${msg.afi},"safi":${msg.safi},"subtype":${msg.subtype}`;
+      if (msg.orfs === undefined) return head + '}';
+      return `${head},"whenToRefresh":${JSON.stringify(msg.whenToRefresh)},"orfs":${JSON.stringify(msg.orfs)}}`;
+    }
     case 'UNKNOWN':
       return `,"unknown":{"typeCode":${msg.typeCode},"hex":"${msg.hex}"}`;
   }
