@@ -81,6 +81,15 @@ describe('ROUTE-REFRESH with ORFs: RFC 5291 4 / RFC 5292 3 layout', () => {
     expect(hex(wire.subarray(23))).toBe('01' + '40' + '0001' + 'a0');
   });
 
+  it("FRR's REMOVE-ALL (0xC0: action 3, reserved by RFC 5291) decodes as remove-all marked wireAction 3 and re-encodes as sent", () => {
+    const frr = bytesOf(MARKER + '001c050001000102400001c0'); // the 28-octet DEFER REMOVE-ALL of pcaps/frr-frr-orf.pcap
+    const m = decodeMessage(frr, ANY) as RouteRefreshMessage;
+    expect(m).toEqual({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, whenToRefresh: 'defer', orfs: [{ type: 64, name: 'address-prefix', entries: [{ action: 'remove-all', match: 'permit', wireAction: 3 }] }] });
+    expect(hex(encodeMessage(m))).toBe(hex(frr));
+    const { wireAction: _w, ...rfc } = (m.orfs![0] as { entries: object[] }).entries[0] as Record<string, unknown>;
+    expect(hex(encodeMessage({ ...m, orfs: [{ type: 64, name: 'address-prefix', entries: [rfc as never] }] })).slice(-2)).toBe('80'); // the RFC value 2
+  });
+
   it('masks prefix bits past the length, as for NLRI', () => {
     const wire = message('05 0001 00 01 01 40 000b 00 00000001 00 00 14 0a0b0c');
     const m = decodeMessage(wire, ANY) as RouteRefreshMessage;
@@ -99,7 +108,6 @@ describe('ROUTE-REFRESH with ORFs: RFC 5291 4 / RFC 5292 3 layout', () => {
     ['entry shorter than 8 octets', '05 0001 00 01 01 40 0004 00 000000', 'shorter than the 8'],
     ['prefix length over 32', '05 0001 00 01 01 40 0008 00 00000001 00 00 21', 'prefix length 33 exceeds 32'],
     ['prefix octets missing', '05 0001 00 01 01 40 0009 00 00000001 00 00 18 0a', 'needs 3 octets, 1 left'],
-    ['reserved action 3', '05 0001 00 01 01 40 0001 c0', 'action 3 is reserved'],
   ])('malformed ORFs (%s) -> ROUTE-REFRESH Message Error 7/1 with the message as data', (_name, body, text) => {
     const wire = message(body);
     let error: unknown;

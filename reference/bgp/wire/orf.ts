@@ -7,6 +7,8 @@
 //   entries. Entry: Action (2 bits: 0 ADD, 1 REMOVE, 2 REMOVE-ALL) | Match (1 bit: 0 PERMIT,
 //   1 DENY) | 5 reserved bits; for ADD/REMOVE of an address-prefix ORF then Sequence (4),
 //   Minlen (1), Maxlen (1), Length (1), Prefix (ceil(Length / 8) octets).
+// FRR 8.4 writes REMOVE-ALL as 0xC0 (action 3, reserved by the RFC; Quagga's pre-RFC constants,
+// where REMOVE is 0x80): decoded as the REMOVE-ALL it means, marked `wireAction: 3`.
 
 import { ByteWriter, checkUint, fromHex, readU16, readU32, toHex } from './bytes.ts';
 import { formatPrefix, parsePrefix } from './addr.ts';
@@ -76,10 +78,14 @@ function decodePrefixEntries(bytes: Uint8Array, start: number, end: number, afi:
   let p = start;
   while (p < end) {
     const common = bytes[p]!;
-    const action = ACTIONS[common >> 6];
-    if (action === undefined) throw malformed(`ORF type ${type}: entry action 3 is reserved`, bytes);
     const match = (common & 0x20) !== 0 ? 'deny' : 'permit';
     p++;
+    if (common >> 6 === 3) {
+      // Reserved by RFC 5291; FRR/Quagga's REMOVE-ALL (0xC0), a one-octet entry.
+      entries.push({ action: 'remove-all', match, wireAction: 3 });
+      continue;
+    }
+    const action = ACTIONS[common >> 6]!;
     if (action === 'remove-all') {
       entries.push({ action, match });
       continue;
@@ -124,7 +130,7 @@ export function encodeOrfs(w: ByteWriter, afi: number, whenToRefresh: 'immediate
 }
 
 function encodePrefixEntry(w: ByteWriter, afi: number, entry: PrefixOrfEntry, what: string): void {
-  const action = ACTION_CODES[entry.action];
+  const action = entry.wireAction === 3 && entry.action === 'remove-all' ? 3 : ACTION_CODES[entry.action];
   if (action === undefined) throw new RangeError(`${what}: unknown action "${String(entry.action)}"`);
   if (entry.match !== 'permit' && entry.match !== 'deny') throw new RangeError(`${what}: match must be permit or deny, got "${String(entry.match)}"`);
   w.u8((action << 6) | (entry.match === 'deny' ? 0x20 : 0));

@@ -180,6 +180,12 @@ export interface PrefixOrfEntry {
   minLength?: number; // 0: not set
   maxLength?: number; // 0: not set
   prefix?: string; // "a.b.c.d/len" or "v6addr/len", of the message's AFI
+  /**
+   * Only when the Action bits were 3, which RFC 5291 4 reserves: FRR 8.4 (Quagga's pre-RFC
+   * constants) sends 3 for REMOVE-ALL, whose RFC value is 2. Such an entry decodes as the
+   * 'remove-all' FRR means (the common part alone) and re-encodes with 3.
+   */
+  wireAction?: 3;
 }
 
 export type Orf =
