@@ -11,7 +11,8 @@ export function formatTableHeader(): string {
 export function formatTableRow(m: DecodedMessage): string {
   const time = new Date(Math.floor(m.ts * 1000)).toISOString().slice(11, 19) + '.' + String(Math.round((m.ts % 1) * 1e6) % 1e6).padStart(6, '0');
   const flow = `#${m.stream} ${m.src} -> ${m.dst}`.padEnd(48);
-  const summary = m.message === null ? `ERROR ${m.error ?? ''}` : summarize(m.message);
+  const errors = m.errors?.map((e) => e.message).join('; ') ?? m.error ?? '';
+  const summary = m.message === null ? `ERROR ${errors}` : summarize(m.message) + (m.errors === undefined ? '' : ` ERROR ${errors}`);
   return `${time}  ${flow}  ${m.type.padEnd(13)}  ${summary}`.trimEnd();
 }
 
