@@ -9,12 +9,17 @@
 //   node bin/prebuilt.js      builds it now (what an install step would run)
 //
 // PEERPROOF_PREBUILT=0 turns it off; PEERPROOF_PREBUILT_DIR puts it elsewhere (tests).
+//
+// The bundle is CommonJS, run by runBundle with V8's code cache beside it (`.v8cache`): the
+// bytecode of every function the last run compiled, so the next run skips parsing and compiling
+// them (the v8-compile-cache technique; Node 20 has no module.enableCompileCache). V8 refuses a
+// cache made for other source, flags or version, and a refused or missing one is written anew.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
+import { Module, createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'conformance/cli/decode-main.ts';
@@ -23,10 +28,22 @@ function cacheDir() {
   return process.env.PEERPROOF_PREBUILT_DIR || join(root, 'node_modules', '.cache', 'peerproof');
 }
 
+/** FNV-1a, 2 x 32 bits: enough to tell checkouts apart, without loading node:crypto on every run. */
+function checkoutHash(text) {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
 // Named after the checkout, so checkouts sharing one node_modules never run each other's code.
-const name = `decode-cli-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
-const bundlePath = () => join(cacheDir(), `${name}.mjs`);
+const name = `decode-cli-${checkoutHash(root)}`;
+const bundlePath = () => join(cacheDir(), `${name}.cjs`);
 const manifestPath = () => join(cacheDir(), `${name}.json`);
+const codeCachePath = () => join(cacheDir(), `${name}.v8cache`);
 
 /** The bundle's path when it exists and every input is older than its build; otherwise null. */
 export function freshBundle() {
@@ -64,18 +81,19 @@ export function buildBundle() {
       outfile: bundlePath() + suffix,
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      // CommonJS: loaded with require(), which costs less start-up than the ESM loader, and lets
+      // bin/peerproof.js keep V8's compiled code for it (see runBundle).
+      format: 'cjs',
       target: 'node20',
       metafile: true,
       logLevel: 'silent',
       define: { PEERPROOF_VERSION: JSON.stringify(pkg.version) },
-      // Bundled CommonJS dependencies (commander) call require() for Node's own modules.
-      banner: { js: "import { createRequire as __peerproofRequire } from 'node:module'; const require = __peerproofRequire(import.meta.url);" },
     });
     const inputs = Object.keys(result.metafile.inputs).map((input) => (isAbsolute(input) ? input : join(root, input)));
     inputs.push(join(root, 'package.json'), fileURLToPath(import.meta.url));
     writeFileSync(manifestPath() + suffix, JSON.stringify({ started, inputs }, null, 1));
     // Renames are atomic: a concurrent run sees the old pair or the new bundle with either manifest.
+    rmSync(codeCachePath(), { force: true }); // made for the old bundle (V8 would refuse it anyway)
     renameSync(bundlePath() + suffix, bundlePath());
     renameSync(manifestPath() + suffix, manifestPath());
     return bundlePath();
@@ -96,6 +114,34 @@ export function buildBundle() {
 export function prebuiltDecode() {
   if (process.env.PEERPROOF_PREBUILT === '0') return null;
   return freshBundle() ?? buildBundle();
+}
+
+/**
+ * Runs the bundle as require() would, compiled with the code cache when there is a usable one.
+ * After the run (a plain decode has finished by then) the cache is written when it was missing
+ * or refused, so it holds the functions this run compiled, not only the top level.
+ */
+export function runBundle(path) {
+  const source = readFileSync(path, 'utf8');
+  let cachedData;
+  try {
+    cachedData = readFileSync(codeCachePath());
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(Module.wrap(source), { filename: path, cachedData });
+  const module = { exports: {}, filename: path, id: path, loaded: false };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(path), module, path, dirname(path));
+  module.loaded = true;
+  if (cachedData === undefined || script.cachedDataRejected) {
+    const tmp = `${codeCachePath()}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, codeCachePath());
+    } catch {
+      rmSync(tmp, { force: true }); // read-only cache folder: run without a code cache
+    }
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
