@@ -88,6 +88,6 @@ function describeNotice(dir: TcpDirection, notice: StreamNotice): string {
       return `${where}: skipped ${notice.skipped} bytes at seq ${notice.seq} to reach a BGP message boundary` +
         (dir.sawSyn ? '' : ' (capture started mid-connection)');
     case 'incomplete':
-      return `${where}: capture ends inside a message (${notice.bytes} bytes at seq ${notice.seq} not decoded)`;
+      return `${where}: capture ends inside a message (${notice.bytes} bytes at seq ${notice.seq}; its line has the error)`;
   }
 }
