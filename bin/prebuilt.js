@@ -24,8 +24,17 @@ import { Script } from 'node:vm';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'conformance/cli/decode-main.ts';
 
-function cacheDir() {
-  return process.env.PEERPROOF_PREBUILT_DIR || join(root, 'node_modules', '.cache', 'peerproof');
+/**
+ * Where the bundle may live, in order: node_modules/.cache/peerproof of this checkout, then the
+ * user's own cache folder, for an install whose node_modules the user cannot write (a global or
+ * root-owned install would otherwise run every decode through tsx, about 0.3 s more start-up).
+ * Not a shared temporary folder: whoever can write there could put code in our place.
+ * PEERPROOF_PREBUILT_DIR names the only one.
+ */
+function cacheDirs() {
+  if (process.env.PEERPROOF_PREBUILT_DIR) return [process.env.PEERPROOF_PREBUILT_DIR];
+  const home = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : null);
+  return [join(root, 'node_modules', '.cache', 'peerproof'), ...(home ? [join(home, 'peerproof')] : [])];
 }
 
 /** FNV-1a, 2 x 32 bits: enough to tell checkouts apart, without loading node:crypto on every run. */
@@ -41,16 +50,24 @@ function checkoutHash(text) {
 
 // Named after the checkout, so checkouts sharing one node_modules never run each other's code.
 const name = `decode-cli-${checkoutHash(root)}`;
-const bundlePath = () => join(cacheDir(), `${name}.cjs`);
-const manifestPath = () => join(cacheDir(), `${name}.json`);
-const codeCachePath = () => join(cacheDir(), `${name}.v8cache`);
+const bundlePath = (dir) => join(dir, `${name}.cjs`);
+const manifestPath = (dir) => join(dir, `${name}.json`);
+const codeCachePath = (bundle) => bundle.replace(/\.cjs$/, '.v8cache');
 
-/** The bundle's path when it exists and every input is older than its build; otherwise null. */
+/** The bundle's path when one exists and every input is older than its build; otherwise null. */
 export function freshBundle() {
+  for (const dir of cacheDirs()) {
+    const fresh = freshBundleIn(dir);
+    if (fresh !== null) return fresh;
+  }
+  return null;
+}
+
+function freshBundleIn(dir) {
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath(), 'utf8'));
-    statSync(bundlePath());
+    manifest = JSON.parse(readFileSync(manifestPath(dir), 'utf8'));
+    statSync(bundlePath(dir));
   } catch {
     return null;
   }
@@ -62,14 +79,21 @@ export function freshBundle() {
       return null; // an input was removed or renamed
     }
   }
-  return bundlePath();
+  return bundlePath(dir);
 }
 
-/** Builds the bundle and its manifest; returns the bundle's path, or null when it cannot be built. */
+/** Builds the bundle and its manifest in the first folder that takes it; returns its path, or null. */
 export function buildBundle() {
+  for (const dir of cacheDirs()) {
+    const built = buildBundleIn(dir);
+    if (built !== null) return built;
+  }
+  return null;
+}
+
+function buildBundleIn(dir) {
   const started = Date.now();
   const require = createRequire(import.meta.url);
-  const dir = cacheDir();
   const suffix = `.${process.pid}.tmp`;
   try {
     const esbuild = require('esbuild');
@@ -78,7 +102,7 @@ export function buildBundle() {
     const result = esbuild.buildSync({
       absWorkingDir: root,
       entryPoints: [ENTRY],
-      outfile: bundlePath() + suffix,
+      outfile: bundlePath(dir) + suffix,
       bundle: true,
       platform: 'node',
       // CommonJS: loaded with require(), which costs less start-up than the ESM loader, and lets
@@ -91,15 +115,15 @@ export function buildBundle() {
     });
     const inputs = Object.keys(result.metafile.inputs).map((input) => (isAbsolute(input) ? input : join(root, input)));
     inputs.push(join(root, 'package.json'), fileURLToPath(import.meta.url));
-    writeFileSync(manifestPath() + suffix, JSON.stringify({ started, inputs }, null, 1));
+    writeFileSync(manifestPath(dir) + suffix, JSON.stringify({ started, inputs }, null, 1));
     // Renames are atomic: a concurrent run sees the old pair or the new bundle with either manifest.
-    rmSync(codeCachePath(), { force: true }); // made for the old bundle (V8 would refuse it anyway)
-    renameSync(bundlePath() + suffix, bundlePath());
-    renameSync(manifestPath() + suffix, manifestPath());
-    return bundlePath();
+    rmSync(codeCachePath(bundlePath(dir)), { force: true }); // made for the old bundle (V8 would refuse it anyway)
+    renameSync(bundlePath(dir) + suffix, bundlePath(dir));
+    renameSync(manifestPath(dir) + suffix, manifestPath(dir));
+    return bundlePath(dir);
   } catch (err) {
     if (process.env.PEERPROOF_DEBUG) process.stderr.write(`peerproof: no prebuilt decode (${err instanceof Error ? err.message : err}); using tsx\n`);
-    for (const leftover of [bundlePath() + suffix, manifestPath() + suffix]) {
+    for (const leftover of [bundlePath(dir) + suffix, manifestPath(dir) + suffix]) {
       try {
         rmSync(leftover, { force: true });
       } catch {
@@ -125,7 +149,7 @@ export function runBundle(path) {
   const source = readFileSync(path, 'utf8');
   let cachedData;
   try {
-    cachedData = readFileSync(codeCachePath());
+    cachedData = readFileSync(codeCachePath(path));
   } catch {
     cachedData = undefined;
   }
@@ -134,10 +158,10 @@ export function runBundle(path) {
   script.runInThisContext().call(module.exports, module.exports, createRequire(path), module, path, dirname(path));
   module.loaded = true;
   if (cachedData === undefined || script.cachedDataRejected) {
-    const tmp = `${codeCachePath()}.${process.pid}.tmp`;
+    const tmp = `${codeCachePath(path)}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, script.createCachedData());
-      renameSync(tmp, codeCachePath());
+      renameSync(tmp, codeCachePath(path));
     } catch {
       rmSync(tmp, { force: true }); // read-only cache folder: run without a code cache
     }
