@@ -349,7 +349,8 @@ const frrFrrOrf: Scenario = {
     'and an inbound prefix-list, so each pushes its prefix-list to the other as address-prefix ORF entries ' +
     '(RFC 5291 / RFC 5292) in ROUTE-REFRESH messages: at session start, after an entry is added (DEFER REMOVE-ALL then ' +
     'IMMEDIATE ADDs), and after the prefix-list is taken off the neighbor (IMMEDIATE REMOVE-ALL); ends with a Cease. ' +
-    '(Putting the prefix-list back on frr2 and clearing again made FRR 8.4.4 crash in frr1, so the capture stops short of that.)',
+    '(Putting the prefix-list back on frr2 and clearing again made FRR 8.4.4 crash in frr1, so the capture stops short of that.)' +
+    ' FRR writes its REMOVE-ALL entries as 0xC0 (Action 3, which RFC 5291 reserves; REMOVE-ALL is 2, 0x80), and answered the one `clear ... prefix-filter` on frr1 with the DEFER/IMMEDIATE pair twice.',
   a: {
     kind: 'frr',
     name: 'frr1',
