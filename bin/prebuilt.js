@@ -9,31 +9,65 @@
 //   node bin/prebuilt.js      builds it now (what an install step would run)
 //
 // PEERPROOF_PREBUILT=0 turns it off; PEERPROOF_PREBUILT_DIR puts it elsewhere (tests).
+//
+// The bundle is CommonJS, run by runBundle with V8's code cache beside it (`.v8cache`): the
+// bytecode of every function the last run compiled, so the next run skips parsing and compiling
+// them (the v8-compile-cache technique; Node 20 has no module.enableCompileCache). V8 refuses a
+// cache made for other source, flags or version, and a refused or missing one is written anew.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
+import { Module, createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = 'conformance/cli/decode-main.ts';
 
-function cacheDir() {
-  return process.env.PEERPROOF_PREBUILT_DIR || join(root, 'node_modules', '.cache', 'peerproof');
+/**
+ * Where the bundle may live, in order: node_modules/.cache/peerproof of this checkout, then the
+ * user's own cache folder, for an install whose node_modules the user cannot write (a global or
+ * root-owned install would otherwise run every decode through tsx, about 0.3 s more start-up).
+ * Not a shared temporary folder: whoever can write there could put code in our place.
+ * PEERPROOF_PREBUILT_DIR names the only one.
+ */
+function cacheDirs() {
+  if (process.env.PEERPROOF_PREBUILT_DIR) return [process.env.PEERPROOF_PREBUILT_DIR];
+  const home = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : null);
+  return [join(root, 'node_modules', '.cache', 'peerproof'), ...(home ? [join(home, 'peerproof')] : [])];
+}
+
+/** FNV-1a, 2 x 32 bits: enough to tell checkouts apart, without loading node:crypto on every run. */
+function checkoutHash(text) {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    a = Math.imul(a ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    b = Math.imul(b ^ text.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 // Named after the checkout, so checkouts sharing one node_modules never run each other's code.
-const name = `decode-cli-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
-const bundlePath = () => join(cacheDir(), `${name}.mjs`);
-const manifestPath = () => join(cacheDir(), `${name}.json`);
+const name = `decode-cli-${checkoutHash(root)}`;
+const bundlePath = (dir) => join(dir, `${name}.cjs`);
+const manifestPath = (dir) => join(dir, `${name}.json`);
+const codeCachePath = (bundle) => bundle.replace(/\.cjs$/, '.v8cache');
 
-/** The bundle's path when it exists and every input is older than its build; otherwise null. */
+/** The bundle's path when one exists and every input is older than its build; otherwise null. */
 export function freshBundle() {
+  for (const dir of cacheDirs()) {
+    const fresh = freshBundleIn(dir);
+    if (fresh !== null) return fresh;
+  }
+  return null;
+}
+
+function freshBundleIn(dir) {
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath(), 'utf8'));
-    statSync(bundlePath());
+    manifest = JSON.parse(readFileSync(manifestPath(dir), 'utf8'));
+    statSync(bundlePath(dir));
   } catch {
     return null;
   }
@@ -45,14 +79,21 @@ export function freshBundle() {
       return null; // an input was removed or renamed
     }
   }
-  return bundlePath();
+  return bundlePath(dir);
 }
 
-/** Builds the bundle and its manifest; returns the bundle's path, or null when it cannot be built. */
+/** Builds the bundle and its manifest in the first folder that takes it; returns its path, or null. */
 export function buildBundle() {
+  for (const dir of cacheDirs()) {
+    const built = buildBundleIn(dir);
+    if (built !== null) return built;
+  }
+  return null;
+}
+
+function buildBundleIn(dir) {
   const started = Date.now();
   const require = createRequire(import.meta.url);
-  const dir = cacheDir();
   const suffix = `.${process.pid}.tmp`;
   try {
     const esbuild = require('esbuild');
@@ -61,27 +102,28 @@ export function buildBundle() {
     const result = esbuild.buildSync({
       absWorkingDir: root,
       entryPoints: [ENTRY],
-      outfile: bundlePath() + suffix,
+      outfile: bundlePath(dir) + suffix,
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      // CommonJS: loaded with require(), which costs less start-up than the ESM loader, and lets
+      // bin/peerproof.js keep V8's compiled code for it (see runBundle).
+      format: 'cjs',
       target: 'node20',
       metafile: true,
       logLevel: 'silent',
       define: { PEERPROOF_VERSION: JSON.stringify(pkg.version) },
-      // Bundled CommonJS dependencies (commander) call require() for Node's own modules.
-      banner: { js: "import { createRequire as __peerproofRequire } from 'node:module'; const require = __peerproofRequire(import.meta.url);" },
     });
     const inputs = Object.keys(result.metafile.inputs).map((input) => (isAbsolute(input) ? input : join(root, input)));
     inputs.push(join(root, 'package.json'), fileURLToPath(import.meta.url));
-    writeFileSync(manifestPath() + suffix, JSON.stringify({ started, inputs }, null, 1));
+    writeFileSync(manifestPath(dir) + suffix, JSON.stringify({ started, inputs }, null, 1));
     // Renames are atomic: a concurrent run sees the old pair or the new bundle with either manifest.
-    renameSync(bundlePath() + suffix, bundlePath());
-    renameSync(manifestPath() + suffix, manifestPath());
-    return bundlePath();
+    rmSync(codeCachePath(bundlePath(dir)), { force: true }); // made for the old bundle (V8 would refuse it anyway)
+    renameSync(bundlePath(dir) + suffix, bundlePath(dir));
+    renameSync(manifestPath(dir) + suffix, manifestPath(dir));
+    return bundlePath(dir);
   } catch (err) {
     if (process.env.PEERPROOF_DEBUG) process.stderr.write(`peerproof: no prebuilt decode (${err instanceof Error ? err.message : err}); using tsx\n`);
-    for (const leftover of [bundlePath() + suffix, manifestPath() + suffix]) {
+    for (const leftover of [bundlePath(dir) + suffix, manifestPath(dir) + suffix]) {
       try {
         rmSync(leftover, { force: true });
       } catch {
@@ -96,6 +138,34 @@ export function buildBundle() {
 export function prebuiltDecode() {
   if (process.env.PEERPROOF_PREBUILT === '0') return null;
   return freshBundle() ?? buildBundle();
+}
+
+/**
+ * Runs the bundle as require() would, compiled with the code cache when there is a usable one.
+ * After the run (a plain decode has finished by then) the cache is written when it was missing
+ * or refused, so it holds the functions this run compiled, not only the top level.
+ */
+export function runBundle(path) {
+  const source = readFileSync(path, 'utf8');
+  let cachedData;
+  try {
+    cachedData = readFileSync(codeCachePath(path));
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(Module.wrap(source), { filename: path, cachedData });
+  const module = { exports: {}, filename: path, id: path, loaded: false };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(path), module, path, dirname(path));
+  module.loaded = true;
+  if (cachedData === undefined || script.cachedDataRejected) {
+    const tmp = `${codeCachePath(path)}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, codeCachePath(path));
+    } catch {
+      rmSync(tmp, { force: true }); // read-only cache folder: run without a code cache
+    }
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

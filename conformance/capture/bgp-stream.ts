@@ -3,7 +3,7 @@
 // When the OPENs were not captured, the connection is decoded with 4-octet AS and without path
 // ids, unless the user said (--add-path) that the stream carries them.
 
-import { BgpError, decodeMessage, directionContext } from '../../reference/bgp/wire/index.ts';
+import { BgpError, decodeMessage, directionContext, errorText } from '../../reference/bgp/wire/index.ts';
 import {
   AFI_IPV4,
   AFI_IPV6,
@@ -11,6 +11,7 @@ import {
   familyKey,
   type BgpMessage,
   type CodecContext,
+  type ErrorAction,
   type MessageType,
   type OpenMessage,
 } from '../../reference/bgp/wire/types.ts';
@@ -25,9 +26,30 @@ export interface DecodedMessage {
   type: MessageType;
   /** The header's length field. */
   length: number;
-  /** Null when the message failed to parse; then `error` names the RFC error. */
+  /** Null when the message failed to parse; then `errors` names the RFC error. */
   message: BgpMessage | null;
+  /**
+   * What is wrong with the message as a whole (header errors, a body that does not parse, an
+   * undefined type, ORFs not negotiated, a message the capture cut): the RFC 4271 error a
+   * receiver raises. RFC 7606 outcomes of a parsed UPDATE stay in its `errors`.
+   */
+  errors?: MessageError[];
+  /** errors[0].message, for readers of the older single-error field. */
   error?: string;
+  /** The message's octets as captured (hex), when it did not parse. */
+  hex?: string;
+}
+
+export interface MessageError {
+  /**
+   * What the error calls for: 'session-reset' (a NOTIFICATION with code/subcode) or an RFC 7606
+   * action; 'none' when the capture, not the sender, cut the message short.
+   */
+  action: ErrorAction | 'none';
+  code: number;
+  subcode: number;
+  message: string;
+  attribute?: number;
 }
 
 /** Connections whose UPDATEs carry path ids although their OPENs were not captured. */
@@ -54,27 +76,45 @@ export class BgpSessionTracker {
     private readonly addPathOverride: AddPathOverride = new Set(),
   ) {}
 
-  decode(dir: TcpDirection, bytes: Uint8Array, ts: number): DecodedMessage {
-    const typeCode = bytes[18]!;
+  decode(dir: TcpDirection, bytes: Uint8Array, ts: number, truncated = false): DecodedMessage {
+    const typeCode = bytes.length > 18 ? bytes[18]! : -1;
     const out: DecodedMessage = {
       ts,
       src: dir.src,
       dst: dir.dst,
       stream: dir.connection,
       type: TYPE_NAMES[typeCode] ?? 'UNKNOWN',
-      length: (bytes[16]! << 8) | bytes[17]!,
+      // A message cut before its length field has only the octets captured to show.
+      length: bytes.length >= 18 ? (bytes[16]! << 8) | bytes[17]! : bytes.length,
       message: null,
     };
+    if (truncated) {
+      const announced = bytes.length >= 18 ? `of the ${out.length} octets the header announces` : 'octets, before the length field';
+      return fail(out, bytes, { action: 'none', code: 1, subcode: 2, message: errorText(1, 2, `capture ends after ${bytes.length} ${announced}`) });
+    }
     const state = this.stateOf(dir.connection);
     if (typeCode !== 2) {
-      // Only UPDATE depends on negotiated state.
+      // Only UPDATE and ROUTE-REFRESH (which ORFs were negotiated) depend on negotiated state.
+      const ctx = typeCode === 5 ? (state.contexts.get(dir.src) ?? ANY_ORF) : undefined;
       try {
-        out.message = decodeMessage(bytes);
+        out.message = decodeMessage(bytes, ctx);
       } catch (err) {
-        out.error = errorMessage(err);
+        fail(out, bytes, errorOf(err));
+        if (typeCode === 5 && err instanceof BgpError && err.code === 1 && err.subcode === 2 && ctx !== ANY_ORF) {
+          // ORFs this direction did not negotiate: the error stands, and the ORFs are shown.
+          try {
+            out.message = decodeMessage(bytes, ANY_ORF);
+            delete out.hex;
+          } catch {
+            // they do not parse either: the error says enough
+          }
+        }
         return out;
       }
-      if (out.message.type === 'OPEN') this.observeOpen(state, dir, out.message);
+      if (out.message.type === 'UNKNOWN') {
+        // RFC 4271 6.1: a type code not defined is a Message Header Error / Bad Message Type.
+        addError(out, { action: 'session-reset', code: 1, subcode: 3, message: errorText(1, 3, `type ${typeCode}`) });
+      } else if (out.message.type === 'OPEN') this.observeOpen(state, dir, out.message);
       return out;
     }
     const negotiated = state.contexts.get(dir.src);
@@ -82,7 +122,7 @@ export class BgpSessionTracker {
       try {
         out.message = decodeMessage(bytes, negotiated);
       } catch (err) {
-        out.error = errorMessage(err);
+        fail(out, bytes, errorOf(err));
       }
       return out;
     }
@@ -91,7 +131,7 @@ export class BgpSessionTracker {
       out.message = decodeMessage(bytes, assumed);
       if (!hasUpdateErrors(out.message)) return out;
     } catch (err) {
-      out.error = errorMessage(err);
+      fail(out, bytes, errorOf(err));
     }
     // Without the OPENs, a 2-octet session is only visible as an AS_PATH that does not parse
     // with 4-octet ASNs: that throws, or (RFC 7606) comes back as an UPDATE with errors. Retry
@@ -100,7 +140,9 @@ export class BgpSessionTracker {
       const twoOctet = decodeMessage(bytes, { ...assumed, as4: false });
       if (out.message === null || !hasUpdateErrors(twoOctet)) {
         out.message = twoOctet;
+        delete out.errors;
         delete out.error;
+        delete out.hex;
       }
     } catch {
       // keep the first reading: it names what the 4-octet reading found wrong
@@ -143,8 +185,23 @@ function hasUpdateErrors(message: BgpMessage): boolean {
   return message.type === 'UPDATE' && message.errors !== undefined && message.errors.length > 0;
 }
 
-function errorMessage(err: unknown): string {
-  if (err instanceof BgpError) return err.message;
+/** ROUTE-REFRESH of a connection whose OPENs were not captured: any ORF is taken as negotiated. */
+const ANY_ORF: CodecContext = { orf: 'any' };
+
+function errorOf(err: unknown): MessageError {
+  if (err instanceof BgpError) return { action: err.action, code: err.code, subcode: err.subcode, message: err.message };
   // The codec promises BgpError for bad bytes; anything else is a codec bug worth showing as is.
-  return `decoder failure: ${err instanceof Error ? err.message : String(err)}`;
+  return { action: 'session-reset', code: 0, subcode: 0, message: `decoder failure: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+function addError(out: DecodedMessage, error: MessageError): void {
+  (out.errors ??= []).push(error);
+  out.error ??= error.message;
+}
+
+/** The message did not parse: its error, and its octets for whoever wants to look. */
+function fail(out: DecodedMessage, bytes: Uint8Array, error: MessageError): DecodedMessage {
+  addError(out, error);
+  out.hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+  return out;
 }

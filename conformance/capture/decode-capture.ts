@@ -51,11 +51,11 @@ function decodePackets(
   const tracker = new BgpSessionTracker(warn, opts.addPath);
   let messages = 0;
   const reassembler = new TcpReassembler({
-    onMessage(dir, message, ts) {
+    onMessage(dir, message, ts, truncated) {
       // Other connections need no decoding: negotiated state never crosses connections.
       if (only !== undefined && dir.connection !== only) return;
       messages++;
-      onMessage(tracker.decode(dir, message, ts));
+      onMessage(tracker.decode(dir, message, ts, truncated));
     },
     onNotice(dir, notice) {
       if (only === undefined || dir.connection === only) warn(describeNotice(dir, notice));
@@ -87,9 +87,7 @@ function describeNotice(dir: TcpDirection, notice: StreamNotice): string {
     case 'resync':
       return `${where}: skipped ${notice.skipped} bytes at seq ${notice.seq} to reach a BGP message boundary` +
         (dir.sawSyn ? '' : ' (capture started mid-connection)');
-    case 'lost-sync':
-      return `${where}: no BGP marker where a message should start (seq ${notice.seq}); resynchronising`;
     case 'incomplete':
-      return `${where}: capture ends inside a message (${notice.bytes} bytes at seq ${notice.seq} not decoded)`;
+      return `${where}: capture ends inside a message (${notice.bytes} bytes at seq ${notice.seq}; its line has the error)`;
   }
 }

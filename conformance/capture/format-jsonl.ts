@@ -28,8 +28,19 @@ export function formatJsonl(m: DecodedMessage): string {
     lastFlowText = `,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"`;
   }
   const head = `{"ts":${lastTsText}${lastFlowText}${m.type}","length":${m.length}`;
-  if (m.message === null) return `${head},"error":${JSON.stringify(m.error ?? 'undecodable')}}`;
-  return head + body(m.message) + '}';
+  if (m.message === null) return `${head}${envelopeErrors(m)}${m.hex === undefined ? '' : `,"hex":"${m.hex}"`}}`;
+  return head + body(m.message) + envelopeErrors(m) + '}';
+}
+
+/**
+ * Errors of the message as a whole (header, unparsable body, undefined type, ORFs not
+ * negotiated, cut by the capture): `errors` as the contract has it, and `error` (the first
+ * one's text) for readers of the older field.
+ */
+function envelopeErrors(m: DecodedMessage): string {
+  const errors = m.errors ?? (m.message === null ? [{ action: 'session-reset', code: 0, subcode: 0, message: m.error ?? 'undecodable' }] : undefined);
+  if (errors === undefined || errors.length === 0) return '';
+  return `,"error":${JSON.stringify(m.error ?? errors[0]!.message)},"errors":${JSON.stringify(errors)}`;
 }
 
 function body(msg: BgpMessage): string {
@@ -44,8 +55,11 @@ function body(msg: BgpMessage): string {
     }
     case 'NOTIFICATION':
       return `,"notification":{"code":${msg.code},"subcode":${msg.subcode},"data":"${msg.data}"}`;
-    case 'ROUTE-REFRESH':
-      return `,"routeRefresh":{"afi":${msg.afi},"safi":${msg.safi},"subtype":${msg.subtype}}`;
+    case 'ROUTE-REFRESH': {
+      const head = `,"routeRefresh":{"afi":${msg.afi},"safi":${msg.safi},"subtype":${msg.subtype}`;
+      if (msg.orfs === undefined) return head + '}';
+      return `${head},"whenToRefresh":${JSON.stringify(msg.whenToRefresh)},"orfs":${JSON.stringify(msg.orfs)}}`;
+    }
     case 'UNKNOWN':
       return `,"unknown":{"typeCode":${msg.typeCode},"hex":"${msg.hex}"}`;
   }

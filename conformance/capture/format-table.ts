@@ -1,7 +1,7 @@
 // One readable line per message: what a network engineer looks at first.
 //   00:12:01.250113  #0 10.0.0.2:179 -> 10.0.0.1:40312  UPDATE  +2 -1 nh=10.0.0.2 path=65002 med=70 comm=65002:300
 
-import type { AsPathSegment, BgpMessage, Capability, PathAttributes, Route } from '../../reference/bgp/wire/types.ts';
+import type { AsPathSegment, BgpMessage, Capability, Orf, PathAttributes, Route, RouteRefreshMessage } from '../../reference/bgp/wire/types.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
 
 export function formatTableHeader(): string {
@@ -11,7 +11,8 @@ export function formatTableHeader(): string {
 export function formatTableRow(m: DecodedMessage): string {
   const time = new Date(Math.floor(m.ts * 1000)).toISOString().slice(11, 19) + '.' + String(Math.round((m.ts % 1) * 1e6) % 1e6).padStart(6, '0');
   const flow = `#${m.stream} ${m.src} -> ${m.dst}`.padEnd(48);
-  const summary = m.message === null ? `ERROR ${m.error ?? ''}` : summarize(m.message);
+  const errors = m.errors?.map((e) => e.message).join('; ') ?? m.error ?? '';
+  const summary = m.message === null ? `ERROR ${errors}` : summarize(m.message) + (m.errors === undefined ? '' : ` ERROR ${errors}`);
   return `${time}  ${flow}  ${m.type.padEnd(13)}  ${summary}`.trimEnd();
 }
 
@@ -38,10 +39,24 @@ function summarize(msg: BgpMessage): string {
     case 'KEEPALIVE':
       return '';
     case 'ROUTE-REFRESH':
-      return `afi ${msg.afi} safi ${msg.safi}${msg.subtype === 1 ? ' BoRR' : msg.subtype === 2 ? ' EoRR' : ''}`;
+      return `afi ${msg.afi} safi ${msg.safi}${msg.subtype === 1 ? ' BoRR' : msg.subtype === 2 ? ' EoRR' : ''}${msg.orfs === undefined ? '' : ` ${orfSummary(msg.whenToRefresh, msg.orfs)}`}`;
     case 'UNKNOWN':
       return `type ${msg.typeCode}, ${msg.hex.length / 2} bytes`;
   }
+}
+
+/** "ORF immediate type 64: add permit 10 203.0.113.0/24 ge 25 le 32, remove-all" */
+function orfSummary(when: RouteRefreshMessage['whenToRefresh'], orfs: readonly Orf[]): string {
+  const parts = orfs.map((orf) => {
+    if (orf.name !== 'address-prefix') return `type ${orf.type}: ${orf.hex.length / 2} bytes`;
+    const entries = orf.entries.map((e) =>
+      e.action === 'remove-all'
+        ? 'remove-all'
+        : `${e.action} ${e.match} ${e.sequence} ${e.prefix}${e.minLength ? ` ge ${e.minLength}` : ''}${e.maxLength ? ` le ${e.maxLength}` : ''}`,
+    );
+    return `type ${orf.type}: ${entries.join(', ') || 'no entries'}`;
+  });
+  return `ORF ${when} ${parts.join('; ')}`;
 }
 
 function route(r: Route): string {
@@ -81,7 +96,7 @@ function segmentText(s: AsPathSegment): string {
 }
 
 const CAPABILITY_SHORT: Record<number, string> = {
-  2: 'RR', 5: 'ENH', 6: 'EXTMSG', 64: 'GR', 65: 'AS4', 70: 'ERR', 71: 'LLGR', 73: 'FQDN', 128: 'RR-old',
+  2: 'RR', 5: 'ENH', 6: 'EXTMSG', 64: 'GR', 65: 'AS4', 70: 'ERR', 71: 'LLGR', 73: 'FQDN', 128: 'RR-old', 3: 'ORF', 130: 'ORF-old',
 };
 
 function capability(c: Capability): string {

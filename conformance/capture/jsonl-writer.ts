@@ -71,7 +71,7 @@ let lastFlow: Uint8Array = new Uint8Array(0);
 /** Writes formatJsonl(m) and a newline to `out`. */
 export function writeJsonl(m: DecodedMessage, out: OutputBuffer): void {
   const msg = m.message;
-  if (msg === null || msg.type !== 'UPDATE') {
+  if (msg === null || msg.type !== 'UPDATE' || m.errors !== undefined) {
     out.line(formatJsonl(m));
     return;
   }

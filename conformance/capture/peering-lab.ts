@@ -20,6 +20,9 @@ import {
 
 export type RouterKind = 'frr' | 'gobgp' | 'bird';
 
+/** tcpdump's kernel ring (-B), as conformance/lab/capture.ts sizes it. */
+const CAPTURE_BUFFER_KIB = 16 * 1024;
+
 export interface RouterSpec {
   kind: RouterKind;
   /** Short node name, unique within the lab ("r1"). */
@@ -113,7 +116,9 @@ export class PeeringLab {
         ? [
             // --immediate-mode: libpcap otherwise holds packets in a kernel block until it fills
             // or times out, and a capture stopped right after the last UPDATE would lose it.
-            'tcpdump', '-i', iface, '--immediate-mode', '-U', '-s', '0', '-w', opts.file,
+            // -B: a 16 MiB kernel ring, as conformance/lab/capture.ts has it: in immediate mode the
+            // default 2 MiB held ~30 frames, and the 200k-UPDATE bench capture lost 28,960 bytes.
+            'tcpdump', '-i', iface, '--immediate-mode', '-U', '-s', '0', '-B', String(CAPTURE_BUFFER_KIB), '-w', opts.file,
             ...(iface === 'any' ? ['-y', 'LINUX_SLL2'] : []),
             ...(opts.precision === 'nano' ? ['--time-stamp-precision=nano'] : []),
             filter,

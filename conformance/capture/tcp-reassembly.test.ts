@@ -56,7 +56,7 @@ function run(pieces: Array<[number, Uint8Array]>, opts: { isn?: number; syn?: bo
   const notices: StreamNotice[] = [];
   const r = new TcpReassembler(
     {
-      onMessage: (_d, m) => out.push(hex(m)),
+      onMessage: (_d, m, _ts, truncated) => out.push(truncated ? `cut:${hex(m)}` : hex(m)),
       onNotice: (_d, n) => notices.push(n),
     },
     opts.maxOutOfOrder,
@@ -145,9 +145,9 @@ describe('TCP reassembly', () => {
     expect(run(cut([10, 100, 200]), { isn: 0xffffff80 }).out).toEqual(expected);
   });
 
-  it('a stream that ends inside a message says so', () => {
+  it('a stream that ends inside a message says so, and delivers what it holds of it as cut', () => {
     const { out, notices } = run([[0, stream.subarray(0, stream.length - 5)]]);
-    expect(out).toEqual(expected.slice(0, -1));
+    expect(out).toEqual([...expected.slice(0, -1), `cut:${hex(messages.at(-1)!.subarray(0, -5))}`]);
     expect(notices).toEqual([{ kind: 'incomplete', seq: stream.length - messages.at(-1)!.length, bytes: messages.at(-1)!.length - 5 }]);
   });
 
@@ -210,6 +210,7 @@ describe('connections', () => {
     r2.push(segment(90_001, messages[1]!), 2);
     expect(seen).toEqual([
       [0, expected[0]],
+      [0, hex(messages[1]!.subarray(0, 10))], // the cut message, delivered as truncated
       [1, expected[1]],
     ]);
     expect(notices).toEqual([{ kind: 'incomplete', seq: messages[0]!.length, bytes: 10 }]);

@@ -19,17 +19,23 @@ export interface TcpDirection {
 export type StreamNotice =
   | { kind: 'gap'; seq: number; bytes: number }
   | { kind: 'resync'; seq: number; skipped: number }
-  | { kind: 'lost-sync'; seq: number }
   | { kind: 'incomplete'; seq: number; bytes: number };
 
 export interface ReassemblyListener {
-  /** A complete BGP message (header included); `ts` is the time of the segment that completed it. */
-  onMessage(direction: TcpDirection, message: Uint8Array, ts: number): void;
+  /**
+   * A BGP message (header included); `ts` is the time of the segment that completed it. Where a
+   * message must start but its header is broken (marker not all ones, length under 19), it is
+   * still delivered: with the octets its length field claims when a message boundary follows
+   * them, else its 19-octet header alone (decoding then resynchronises on the next marker).
+   * `truncated`: the capture ended inside this message; these are the octets it holds.
+   */
+  onMessage(direction: TcpDirection, message: Uint8Array, ts: number, truncated?: boolean): void;
   /** `seq` is relative to the direction's first byte (ISN + 1 when the SYN was seen). */
   onNotice(direction: TcpDirection, notice: StreamNotice, ts: number): void;
 }
 
 const BGP_HEADER = 19;
+const BGP_MAX_MESSAGE = 4096;
 /** Out-of-order bytes held before the hole in front of them is declared a capture gap. */
 const DEFAULT_MAX_OUT_OF_ORDER = 4 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -127,6 +133,9 @@ export class TcpReassembler {
     if (dir.partial.length > 0 && dir.next !== undefined) {
       const seq = (dir.next - dir.partial.length - dir.base) >>> 0;
       this.listener.onNotice(dir, { kind: 'incomplete', seq, bytes: dir.partial.length }, dir.lastTs);
+      // In sync, the held bytes are the start of a message the capture cut: it appears too.
+      // Out of sync they are only a tail kept in case a marker straddles two segments.
+      if (dir.synced) this.listener.onMessage(dir, dir.partial, dir.lastTs, true);
       dir.partial = EMPTY;
     }
   }
@@ -212,14 +221,22 @@ export class TcpReassembler {
       }
       if (end - offset < BGP_HEADER) break;
       const length = (buf[offset + 16]! << 8) | buf[offset + 17]!;
-      if (!hasMarker(buf, offset) || length < BGP_HEADER) {
-        this.listener.onNotice(dir, { kind: 'lost-sync', seq: seqOf(offset) }, ts);
-        dir.synced = false;
+      if (hasMarker(buf, offset) && length >= BGP_HEADER) {
+        if (end - offset < length) break;
+        this.listener.onMessage(dir, buf.subarray(offset, offset + length), ts);
+        offset += length;
         continue;
       }
-      if (end - offset < length) break;
-      this.listener.onMessage(dir, buf.subarray(offset, offset + length), ts);
-      offset += length;
+      // A broken header where a message must start (RFC 4271 6.1): the message appears with its
+      // error, then decoding finds its footing on the next marker.
+      let size = BGP_HEADER;
+      if (length > BGP_HEADER && length <= BGP_MAX_MESSAGE) {
+        if (end - offset < length) break; // wait for the octets the length field claims
+        if (startsLikeMarker(buf, offset + length)) size = length;
+      }
+      this.listener.onMessage(dir, buf.subarray(offset, offset + size), ts);
+      offset += size;
+      dir.synced = false;
     }
     dir.partial = offset < end ? buf.subarray(offset) : EMPTY;
   }
@@ -227,6 +244,13 @@ export class TcpReassembler {
 
 export function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** The octets from `offset` are all 0xFF as far as the buffer (and a 16-octet marker) goes: a boundary may be there. */
+function startsLikeMarker(buf: Uint8Array, offset: number): boolean {
+  const last = Math.min(buf.length, offset + 16);
+  for (let i = offset; i < last; i++) if (buf[i] !== 0xff) return false;
+  return true;
 }
 
 function hasMarker(buf: Uint8Array, offset: number): boolean {

@@ -45,7 +45,7 @@ describe('prebuilt peerproof decode', { timeout: 60_000 }, () => {
   it('builds the bundle on first use and prints exactly what the tsx path prints', () => {
     expect(throughTsx.split('\n').length).toBeGreaterThan(20);
     expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
-    expect(readdirSync(cache).filter((f) => /^decode-cli-\w+\.mjs$/.test(f))).toHaveLength(1);
+    expect(readdirSync(cache).filter((f) => /^decode-cli-\w+\.cjs$/.test(f))).toHaveLength(1);
     const manifest = readManifest();
     for (const module of ['conformance/cli/decode-main.ts', 'conformance/capture/format-jsonl.ts', 'reference/bgp/wire/update.ts', 'package.json']) {
       expect(manifest.inputs).toContain(fileURLToPath(new URL(`../../${module}`, import.meta.url)));
@@ -74,6 +74,29 @@ describe('prebuilt peerproof decode', { timeout: 60_000 }, () => {
     writeFileSync(manifestFile(), JSON.stringify({ ...before, inputs: [...before.inputs, join(dir, 'removed.ts')] }));
     expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
     expect(readManifest().started).toBeGreaterThan(before.started);
+  });
+
+  it('keeps V8 code cache beside the bundle, and a damaged cache is refused and replaced', () => {
+    const cacheFile = () => join(cache, readdirSync(cache).find((f) => /^decode-cli-\w+\.v8cache$/.test(f))!);
+    expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
+    const made = readFileSync(cacheFile());
+    expect(made.length).toBeGreaterThan(10_000);
+    writeFileSync(cacheFile(), made.subarray(0, 100)); // V8 rejects it: same output, a good cache written again
+    expect(decode({ PEERPROOF_PREBUILT_DIR: cache }).stdout).toBe(throughTsx);
+    expect(readFileSync(cacheFile()).length).toBeGreaterThan(10_000);
+  });
+
+  it('a command line commander must see (help, a bad value) still gets commander', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, 'decode', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PEERPROOF_PREBUILT_DIR: cache } });
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: peerproof decode \[options\] <file>/);
+    const bad = run(golden, '--stream', 'x');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/expected a stream number/);
+    // --name=value, options before the file: the plain path, same output
+    expect(run('--format=jsonl', golden).stdout).toBe(throughTsx);
   });
 
   it('falls back to tsx when the bundle cannot be written', () => {

@@ -1,7 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AddPathOverride, DecodedMessage } from '../../capture/bgp-stream.ts';
+import type { AddPathOverride } from '../../capture/bgp-stream.ts';
+import { DecodeArgumentError, parseAddPath, parseStreamNumber } from './decode-args.ts';
 
-// The decoder's modules load when the command runs, so other subcommands do not pay for them.
+// The decoder's modules (decode-run.ts) load when the command runs, so other subcommands do not
+// pay for them. The prebuilt entry (../decode-main.ts) runs plain decode command lines without
+// commander and comes here for the rest.
 
 export function register(program: Command): void {
   program
@@ -12,66 +15,19 @@ export function register(program: Command): void {
     .option(
       '--add-path <streams>',
       'decode these TCP streams ("all" or comma-separated numbers) with ADD-PATH path ids when their OPENs were not captured',
-      parseAddPath,
+      (value: string) => commanderError(() => parseAddPath(value)),
     )
-    .option('--stream <n>', 'only the messages of this TCP stream', parseStreamNumber)
+    .option('--stream <n>', 'only the messages of this TCP stream', (value: string) => commanderError(() => parseStreamNumber(value)))
     .action(async (file: string, opts: { format: 'jsonl' | 'table'; addPath?: AddPathOverride; stream?: number }) => {
-      const [{ decodeCaptureFile }, { NotACaptureError }, { writeJsonl }, { formatTableHeader, formatTableRow }, { OutputBuffer }] = await Promise.all([
-        import('../../capture/decode-capture.ts'),
-        import('../../capture/pcap-reader.ts'),
-        import('../../capture/jsonl-writer.ts'),
-        import('../../capture/format-table.ts'),
-        import('../../capture/output-buffer.ts'),
-      ]);
-      const out = new OutputBuffer(1);
-      // The table header waits for the first message: a file that is not a capture prints nothing.
-      let needsHeader = opts.format === 'table';
-      const write =
-        opts.format === 'jsonl'
-          ? (m: DecodedMessage) => writeJsonl(m, out)
-          : (m: DecodedMessage) => {
-              if (needsHeader) {
-                out.line(formatTableHeader());
-                needsHeader = false;
-              }
-              out.line(formatTableRow(m));
-            };
-      try {
-        const summary = decodeCaptureFile(file, write, {
-          addPath: opts.addPath,
-          stream: opts.stream,
-          onWarning: (text) => process.stderr.write(`peerproof decode: ${file}: ${text}\n`),
-        });
-        if (summary.messages === 0) {
-          const where = opts.stream === undefined ? '' : ` in stream ${opts.stream}`;
-          process.stderr.write(
-            `peerproof decode: ${file}: no BGP messages${where} (${summary.packets} packets read; BGP is recognised on TCP port 179)\n`,
-          );
-        }
-      } catch (err) {
-        if (err instanceof NotACaptureError) return fail(`${file} is not a capture: ${err.message}`);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (typeof code === 'string' && code.startsWith('E')) return fail(`cannot read ${file}: ${code}`);
-        throw err;
-      } finally {
-        out.flush();
-      }
+      (await import('./decode-run.ts')).runDecode(file, opts);
     });
 }
 
-function fail(line: string): void {
-  process.stderr.write(`peerproof decode: ${line}\n`);
-  process.exitCode = 2;
-}
-
-function parseAddPath(value: string): AddPathOverride {
-  if (value === 'all') return 'all';
-  const streams = new Set<number>();
-  for (const part of value.split(',')) streams.add(parseStreamNumber(part.trim()));
-  return streams;
-}
-
-function parseStreamNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a stream number (as in the table's #N), got "${value}"`);
-  return Number(value);
+function commanderError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof DecodeArgumentError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }

@@ -3,6 +3,7 @@
 
 import { ByteWriter, checkUint, fromHex, readU16, toHex } from './bytes.ts';
 import { BgpError, ErrorCode, OpenSubcode } from './errors.ts';
+import { decodeOrfCapability, encodeOrfCapability } from './orf.ts';
 import type { AddPathMode, Capability } from './types.ts';
 
 const ADD_PATH_MODES: Record<number, AddPathMode> = { 1: 'receive', 2: 'send', 3: 'both' };
@@ -31,6 +32,10 @@ export function decodeCapability(code: number, bytes: Uint8Array, start: number,
     case 2:
       requireLength(code, length, length === 0, '0');
       return { code: 2, name: 'route-refresh' };
+    case 3:
+      return { code: 3, name: 'orf', entries: decodeOrfCapability(bytes, start, end, (detail) => malformed(code, detail)) };
+    case 130:
+      return { code: 130, name: 'orf-cisco', entries: decodeOrfCapability(bytes, start, end, (detail) => malformed(code, detail)) };
     case 5: {
       requireLength(code, length, length > 0 && length % 6 === 0, 'a non-zero multiple of 6');
       const entries = [];
@@ -111,6 +116,10 @@ export function encodeCapabilityValue(capability: Capability): Uint8Array {
       break;
     case 'route-refresh':
     case 'enhanced-route-refresh':
+      break;
+    case 'orf':
+    case 'orf-cisco':
+      encodeOrfCapability(w, capability.entries, what);
       break;
     case 'extended-nexthop':
       for (const e of capability.entries) {

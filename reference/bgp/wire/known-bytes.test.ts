@@ -74,7 +74,7 @@ describe('FRR 8.4.4', () => {
   const addPathCtx = directionContext(frrOpen, ourOpen);
 
   it('the negotiated context of that session', () => {
-    expect(addPathCtx).toEqual({ as4: true, addPath: new Set([familyKey(1, 1)]) });
+    expect(addPathCtx).toEqual({ as4: true, addPath: new Set([familyKey(1, 1)]), orf: new Set() });
   });
 
   it('UPDATE with ADD-PATH, communities, large communities; AS_PATH sent with the extended-length flag', () => {

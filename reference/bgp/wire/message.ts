@@ -33,7 +33,7 @@ export function decodeMessage(bytes: Uint8Array, ctx: CodecContext = NO_CONTEXT)
       case 4:
         return { type: 'KEEPALIVE' };
       case 5:
-        return decodeRouteRefresh(bytes);
+        return decodeRouteRefresh(bytes, ctx);
       default:
         return { type: 'UNKNOWN', typeCode: type, hex: toHex(bytes, BGP_HEADER_LENGTH) };
     }

@@ -155,7 +155,13 @@ describe('property: OPEN round trip', () => {
       .array(fc.record({ afi: u16, safi: fc.integer({ min: 0, max: 255 }), forwardingState: fc.boolean(), staleTime: fc.integer({ min: 0, max: 0xffffff }) }), { maxLength: 3 })
       .map((families) => ({ code: 71 as const, name: 'long-lived-graceful-restart' as const, families })),
     fc.record({ hostname: fc.string({ maxLength: 20 }), domain: fc.string({ maxLength: 20 }) }).map((f) => ({ code: 73 as const, name: 'fqdn' as const, ...f })),
-    fc.record({ code: fc.integer({ min: 0, max: 255 }).filter((c) => ![1, 2, 5, 64, 65, 69, 70, 71, 73].includes(c)), hex: hex(0, 40) }),
+    fc
+      .array(
+        fc.record({ afi: u16, safi: fc.integer({ min: 0, max: 255 }), types: fc.array(fc.record({ type: fc.integer({ min: 0, max: 255 }), mode: fc.constantFrom('receive' as const, 'send' as const, 'both' as const) }), { maxLength: 3 }) }),
+        { minLength: 1, maxLength: 3 },
+      )
+      .chain((entries) => fc.constantFrom({ code: 3 as const, name: 'orf' as const, entries }, { code: 130 as const, name: 'orf-cisco' as const, entries })),
+    fc.record({ code: fc.integer({ min: 0, max: 255 }).filter((c) => ![1, 2, 3, 5, 64, 65, 69, 70, 71, 73, 130].includes(c)), hex: hex(0, 40) }),
   );
   it('decode(encode(x)) equals x', () => {
     fc.assert(

@@ -35,6 +35,8 @@ export interface AfiSafi {
 export type Capability =
   | { code: 1; name: 'multiprotocol'; afi: number; safi: number }
   | { code: 2; name: 'route-refresh' }
+  | { code: 3; name: 'orf'; entries: OrfCapabilityEntry[] } // RFC 5291 5
+  | { code: 130; name: 'orf-cisco'; entries: OrfCapabilityEntry[] } // the pre-standard code FRR also sends, same layout
   | { code: 5; name: 'extended-nexthop'; entries: Array<{ afi: number; safi: number; nextHopAfi: number }> }
   | {
       code: 64;
@@ -54,6 +56,13 @@ export type Capability =
     }
   | { code: 73; name: 'fqdn'; hostname: string; domain: string }
   | { code: number; name?: undefined; hex: string }; // any other capability, kept as raw bytes
+
+/** One family of an ORF capability (RFC 5291 5): the ORF types and whether they are sent, received or both. */
+export interface OrfCapabilityEntry {
+  afi: number;
+  safi: number;
+  types: Array<{ type: number; mode: AddPathMode }>;
+}
 
 export interface OpenMessage {
   type: 'OPEN';
@@ -148,7 +157,40 @@ export interface RouteRefreshMessage {
   afi: number;
   safi: number;
   subtype: number; // RFC 7313: 0 normal, 1 BoRR, 2 EoRR
+  /** RFC 5291 4: present when the message carries ORFs (then `orfs` is too). A value other than 1/2 stays a number. */
+  whenToRefresh?: 'immediate' | 'defer' | number;
+  /** RFC 5291 4: the ORFs, one per ORF type, in wire order. */
+  orfs?: Orf[];
 }
+
+/** ORF types of the address-prefix ORF: 64 (RFC 5292) and the pre-standard 128 FRR/Cisco use; same entries. */
+export const ORF_TYPE_ADDRESS_PREFIX = 64;
+export const ORF_TYPE_ADDRESS_PREFIX_CISCO = 128;
+
+export type OrfAction = 'add' | 'remove' | 'remove-all';
+
+/**
+ * One address-prefix ORF entry (RFC 5291 4 common part, RFC 5292 3 type-specific part). A
+ * 'remove-all' entry is the common part alone, so it has no other field.
+ */
+export interface PrefixOrfEntry {
+  action: OrfAction;
+  match: 'permit' | 'deny';
+  sequence?: number;
+  minLength?: number; // 0: not set
+  maxLength?: number; // 0: not set
+  prefix?: string; // "a.b.c.d/len" or "v6addr/len", of the message's AFI
+  /**
+   * Only when the Action bits were 3, which RFC 5291 4 reserves: FRR 8.4 (Quagga's pre-RFC
+   * constants) sends 3 for REMOVE-ALL, whose RFC value is 2. Such an entry decodes as the
+   * 'remove-all' FRR means (the common part alone) and re-encodes with 3.
+   */
+  wireAction?: 3;
+}
+
+export type Orf =
+  | { type: number; name: 'address-prefix'; entries: PrefixOrfEntry[] }
+  | { type: number; name?: undefined; hex: string }; // another ORF type: its entries kept raw
 
 export interface UnknownMessage {
   type: 'UNKNOWN';
@@ -184,6 +226,16 @@ export interface CodecContext {
   as4?: boolean;
   /** Families ("afi/safi", see familyKey) whose NLRI carry a path identifier in this direction. */
   addPath?: ReadonlySet<string>;
+  /**
+   * ORF types this direction may carry in ROUTE-REFRESH (RFC 5291 5: the sender offered send, the
+   * receiver receive), keys from orfKey(afi, safi, type); 'any' accepts every ORF (OPENs unknown).
+   * Default: none, so a ROUTE-REFRESH longer than 23 octets is a length error (RFC 2918 3).
+   */
+  orf?: ReadonlySet<string> | 'any';
+}
+
+export function orfKey(afi: number, safi: number, type: number): string {
+  return `${afi}/${safi}/${type}`;
 }
 
 export function familyKey(afi: number, safi: number): string {
