@@ -110,18 +110,54 @@ function attributes(a: PathAttributes): string {
   // enumerating their keys costs more than testing each known one.
   let s = '';
   let count = 0;
-  if (a.origin !== undefined) (s += `,"origin":"${a.origin}"`), count++;
-  if (a.asPath !== undefined) (s += `,"asPath":${asPath(a.asPath)}`), count++;
-  if (a.nextHop !== undefined) (s += `,"nextHop":"${a.nextHop}"`), count++;
-  if (a.med !== undefined) (s += `,"med":${a.med}`), count++;
-  if (a.localPref !== undefined) (s += `,"localPref":${a.localPref}`), count++;
-  if (a.atomicAggregate !== undefined) (s += `,"atomicAggregate":${a.atomicAggregate}`), count++;
-  if (a.aggregator !== undefined) (s += `,"aggregator":{"asn":${a.aggregator.asn},"address":"${a.aggregator.address}"}`), count++;
-  if (a.communities !== undefined) (s += `,"communities":${strings(a.communities)}`), count++;
-  if (a.largeCommunities !== undefined) (s += `,"largeCommunities":${strings(a.largeCommunities)}`), count++;
-  if (a.extendedCommunities !== undefined) (s += `,"extendedCommunities":${strings(a.extendedCommunities)}`), count++;
-  if (a.originatorId !== undefined) (s += `,"originatorId":"${a.originatorId}"`), count++;
-  if (a.clusterList !== undefined) (s += `,"clusterList":${strings(a.clusterList)}`), count++;
+  if (a.origin !== undefined) {
+    s += `,"origin":"${a.origin}"`;
+    count++;
+  }
+  if (a.asPath !== undefined) {
+    s += `,"asPath":${asPath(a.asPath)}`;
+    count++;
+  }
+  if (a.nextHop !== undefined) {
+    s += `,"nextHop":"${a.nextHop}"`;
+    count++;
+  }
+  if (a.med !== undefined) {
+    s += `,"med":${a.med}`;
+    count++;
+  }
+  if (a.localPref !== undefined) {
+    s += `,"localPref":${a.localPref}`;
+    count++;
+  }
+  if (a.atomicAggregate !== undefined) {
+    s += `,"atomicAggregate":${a.atomicAggregate}`;
+    count++;
+  }
+  if (a.aggregator !== undefined) {
+    s += `,"aggregator":{"asn":${a.aggregator.asn},"address":"${a.aggregator.address}"}`;
+    count++;
+  }
+  if (a.communities !== undefined) {
+    s += `,"communities":${strings(a.communities)}`;
+    count++;
+  }
+  if (a.largeCommunities !== undefined) {
+    s += `,"largeCommunities":${strings(a.largeCommunities)}`;
+    count++;
+  }
+  if (a.extendedCommunities !== undefined) {
+    s += `,"extendedCommunities":${strings(a.extendedCommunities)}`;
+    count++;
+  }
+  if (a.originatorId !== undefined) {
+    s += `,"originatorId":"${a.originatorId}"`;
+    count++;
+  }
+  if (a.clusterList !== undefined) {
+    s += `,"clusterList":${strings(a.clusterList)}`;
+    count++;
+  }
   if (a.mpReach !== undefined) {
     const r = a.mpReach;
     s += `,"mpReach":{"afi":${r.afi},"safi":${r.safi},"nextHops":${strings(r.nextHops)},"nlri":${routes(r.nlri)}}`;
@@ -132,7 +168,10 @@ function attributes(a: PathAttributes): string {
     s += `,"mpUnreach":{"afi":${r.afi},"safi":${r.safi},"withdrawn":${routes(r.withdrawn)}}`;
     count++;
   }
-  if (a.unknown !== undefined) (s += `,"unknown":${JSON.stringify(a.unknown)}`), count++;
+  if (a.unknown !== undefined) {
+    s += `,"unknown":${JSON.stringify(a.unknown)}`;
+    count++;
+  }
   if (count !== Object.keys(a).length) {
     for (const [key, value] of Object.entries(a)) {
       if (!KNOWN_KEYS.has(key) && value !== undefined) s += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
