@@ -3,18 +3,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers } from '../lab/teardown.ts';
+import { DAEMON_KINDS, isDaemonKind, type DaemonKindName } from '../lab/model.ts';
 import { daemonsFor, fieldFixtures, summarise, type FieldResult } from './field/matrix.ts';
 import { runReplayFixture } from './run.ts';
 
-// Replays every fixtures/field-* against real FRR 8.4.4, GoBGP 3.10.0 and BIRD 2.0.12 and pins
-// TODAY's behaviour of each (docs/field-results.md is generated from this run's results). A
-// changed verdict means a daemon (or the replay) changed: look at the run, then update the table.
+// Replays every fixtures/field-* against real FRR 8.4.4, GoBGP 3.10.0, BIRD 2.0.12 and OpenBGPD
+// 7.7 and pins TODAY's behaviour of each (docs/field-results.md is generated from this run's
+// results). A changed verdict means a daemon (or the replay) changed: look at the run, then update
+// the table. PP_FIELD_DAEMONS=openbgpd (a comma list) replays against those daemons only; the
+// results doc then keeps the other daemons' rows from its previous version.
 
 type Verdict = 'pass' | 'bug-present' | 'fail';
 const P: Verdict = 'pass';
 const B: Verdict = 'bug-present';
 
-const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> = {
+const today: Record<string, Partial<Record<DaemonKindName, Verdict>>> = {
   // FRR offers ADD-PATH receive by default, so path ids from a "send"/"both" speaker are legal towards it.
   'field-addpath-ipv4-played-send-peer-default': { frr: P, gobgp: B, bird: B },
   'field-addpath-ipv4-played-send-peer-addpath': { frr: P, gobgp: P, bird: P },
@@ -64,6 +67,13 @@ const today: Record<string, Partial<Record<'frr' | 'gobgp' | 'bird', Verdict>>> 
 };
 
 const root = resolve(import.meta.dirname, '../../fixtures');
+const daemons: DaemonKindName[] = (process.env.PP_FIELD_DAEMONS ?? DAEMON_KINDS.join(','))
+  .split(',')
+  .map((d) => d.trim())
+  .filter((d): d is DaemonKindName => {
+    if (!isDaemonKind(d)) throw new Error(`PP_FIELD_DAEMONS: "${d}" is not one of ${DAEMON_KINDS.join(', ')}`);
+    return true;
+  });
 const results: FieldResult[] = [];
 let runsRoot = '';
 
@@ -75,7 +85,7 @@ beforeAll(() => {
 afterAll(() => {
   const out = resolve(import.meta.dirname, '../../reports');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'field-results.json'), JSON.stringify({ generatedAt: new Date().toISOString().slice(0, 16) + 'Z', results }, null, 1) + '\n');
+  writeFileSync(join(out, 'field-results.json'), JSON.stringify({ generatedAt: new Date().toISOString().slice(0, 16) + 'Z', daemons, results }, null, 1) + '\n');
   rmSync(runsRoot, { recursive: true, force: true });
 });
 
@@ -91,7 +101,7 @@ describe.skipIf(process.getuid?.() !== 0)('field fixtures replayed against real 
 
   for (const dir of fixtures) {
     const name = dir.split('/').pop()!;
-    for (const against of daemonsFor(dir)) {
+    for (const against of daemonsFor(dir, daemons)) {
       it(`${name} against ${against}`, async () => {
         const run = await runReplayFixture(dir, { against, runsRoot });
         const result = summarise(run);
