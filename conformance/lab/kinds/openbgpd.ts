@@ -143,6 +143,8 @@ export const openbgpdKind: DaemonKind = {
   },
 
   async start({ backend, node, dir }) {
+    // The docker backend's images (conformance/lab/images) hold FRR, GoBGP and BIRD only.
+    if (backend.name !== 'netns') throw new Error(`node ${node.name}: OpenBGPD runs on the netns backend only (the ${backend.name} backend has no OpenBGPD image yet)`);
     openbgpdChroot();
     const conf = join(dir, 'bgpd.conf');
     const check = await backend.exec(node.name, ['bgpd', '-n', '-f', conf], { timeoutMs: 10_000 });
