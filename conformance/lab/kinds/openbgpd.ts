@@ -109,6 +109,16 @@ function parseJson<T>(text: string, what: string): T {
   }
 }
 
+/**
+ * `bgpctl neighbor ADDR up`: starts the session now. After a session error bgpd holds it Idle
+ * for IdleHoldTime (30 s, doubled on every further error; no bgpd.conf setting in 7.7), the
+ * damping RFC 4271 8.1.1 allows; this ends that hold the way an operator does.
+ */
+export async function startNeighbor(ctx: NodeContext, address: string): Promise<void> {
+  const result = await ctx.backend.exec(ctx.node.name, ['bgpctl', '-s', socketOf(ctx.dir), 'neighbor', address, 'up'], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`bgpctl on ${ctx.node.name} "neighbor ${address} up" failed: ${(result.stderr || result.stdout).trim()}`);
+}
+
 /** `bgpctl -j show`: one row per neighbour. */
 export function parseOpenbgpdSummary(text: string, node: string): SessionState[] {
   const json = parseJson<{ neighbors?: Array<{ remote_addr?: string; remote_as?: string; state?: string }> }>(text, 'bgpctl show');
