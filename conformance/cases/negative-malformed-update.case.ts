@@ -183,6 +183,12 @@ defineCase('negative.malformed-update', {
       const restartAt = Date.now();
       await restartDaemon(lab, router);
       await endIdleHold().catch(() => undefined);
+      // Every other OpenBGPD speaker that peered with the killed router holds its session Idle too.
+      for (const other of speakerSessions(lab.topology)) {
+        if (other.peerNode !== router || (other.speakerNode === session.speakerNode && other.peerAddress === session.peerAddress) || suite.hookedNodes.includes(other.speakerNode)) continue;
+        const spec = lab.spec(other.speakerNode);
+        if (routerKindOf(spec) === 'openbgpd') await startNeighbor(lab.kindContext(spec), other.peerAddress).catch(() => undefined);
+      }
       if (idleHeld) measure('speakerIdleHoldEnded', `${holdsEnded}x bgpctl neighbor ${session.peerAddress} up (OpenBGPD's Idle hold after an error)`);
       const back = await pollUntil(
         async () => (await lab.node(router).sessions().catch(() => [])).filter((x) => x.state === 'Established').map((x) => x.peer),
