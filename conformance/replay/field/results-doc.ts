@@ -42,12 +42,13 @@ export function parseResultsDoc(text: string): ResultRow[] {
     const cells = /^\| (field-\S+) \| ([^|]+?) \| ([^|]+?) \| (.*) \|$/.exec(line);
     if (!cells) continue;
     const daemon = daemonOfVersion(cells[2]!);
+    if (!daemon) continue; // a matrix row (a verdict where the version stands)
     rows.push({
       fixture: cells[1]!,
       version: cells[2]!,
       verdict: back[cells[3]!] ?? cells[3]!,
       observed: cells[4]!.replace(/\\\|/g, '|'),
-      generatedAt: (daemon && dates.get(daemonName[daemon])) || single,
+      generatedAt: dates.get(daemonName[daemon]) ?? single,
     });
   }
   return rows;
