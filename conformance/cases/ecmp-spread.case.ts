@@ -9,6 +9,7 @@ import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
 import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { execDefaultGateway } from '../lab/exec-lines.ts';
+import { FIB_PROGRAMMING_KINDS } from '../lab/model.ts';
 import { runFlows } from '../traffic/run-flows.ts';
 import { defineCase } from './harness.ts';
 
@@ -18,8 +19,8 @@ const PORT = 9; // discard
 const MAX_DEVIATION = 0.1;
 
 defineCase('ecmp.spread', {
-  peers: ['frr', 'bird'],
-  peerReason: 'GoBGP does not program the kernel FIB, so the fabric forwards no traffic by BGP',
+  peers: [...FIB_PROGRAMMING_KINDS],
+  peerReason: 'it does not program the kernel FIB (GoBGP never does; portable OpenBGPD cannot on Linux), so the fabric forwards no traffic by BGP',
   async run({ lab, measure, artifact, skip }) {
     // Who announces a VIP is read from the wire: a reference speaker announces what its cluster
     // objects select (e.g. every node for externalTrafficPolicy: Cluster), not the stand-ins' list.

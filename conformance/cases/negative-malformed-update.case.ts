@@ -22,6 +22,7 @@ import type { BackendProcess } from '../lab/backend.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
 import { typescriptCommand } from '../lab/process-output.ts';
+import { startNeighbor } from '../lab/kinds/openbgpd.ts';
 import { killDaemon, restartDaemon } from '../lab/restart.ts';
 import { loadProfileFile } from '../lab/speakers/profile.ts';
 import { readRibQuery } from '../lab/speakers/rib-query.ts';
@@ -58,6 +59,7 @@ function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader |
   }
   const spec = lab.spec(s.speakerNode);
   if (spec.standIn === 'bird' && !spec.importRoutes) return 'the BIRD stand-in imports nothing (import none), so its RIB shows no received route';
+  if (spec.standIn === 'openbgpd' && !spec.importRoutes) return 'the OpenBGPD stand-in imports nothing (no "allow from" rule), so its RIB shows no received route';
   return async () => new Set((await lab.node(s.speakerNode).rib().catch(() => [])).map((r) => r.prefix));
 }
 
@@ -82,6 +84,17 @@ defineCase('negative.malformed-update', {
       capabilities: [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }, { code: 65, name: 'as4', asn: session.peerAsn }, { code: 2, name: 'route-refresh' }] as Capability[],
     };
     const findings: string[] = [];
+    // OpenBGPD holds a session Idle after an error it saw (30 s, doubled per error, not configurable
+    // in 7.7): five steps would outlast the case. The case judges the action per UPDATE, not the
+    // reconnect delay, so it ends the hold as an operator would (`bgpctl neighbor ADDR up`) and says so.
+    const speakerSpec = lab.spec(session.speakerNode);
+    const idleHeld = !suite.hookedNodes.includes(session.speakerNode) && routerKindOf(speakerSpec) === 'openbgpd';
+    let holdsEnded = 0;
+    const endIdleHold = async () => {
+      if (!idleHeld) return;
+      await startNeighbor(lab.kindContext(speakerSpec), session.peerAddress);
+      holdsEnded++;
+    };
     let relay: BackendProcess | null = null;
     let peer: RawPeer | null = null;
     /**
@@ -108,6 +121,8 @@ defineCase('negative.malformed-update', {
       const listening = await pollHarness(() => existsSync(socketPath), (x) => x, 15_000, 50);
       if (!listening.met) throw new Error(`relay in ${router} did not start (see ${join(lab.nodeDir(router), 'tcp-relay.log')})`);
       const establishAt = Date.now();
+      // The router's daemon was killed under the speaker's session: an error that starts the hold too.
+      await endIdleHold();
       peer = await connect();
       measure('injectorEstablishedS', Number(((Date.now() - establishAt) / 1000).toFixed(2)));
 
@@ -141,7 +156,10 @@ defineCase('negative.malformed-update', {
       };
 
       for (const [i, step] of MALFORMED_STEPS.entries()) {
-        if (peer.closed) peer = await connect();
+        if (peer.closed) {
+          await endIdleHold();
+          peer = await connect();
+        }
         const target = step.expected.kind === 'attribute-discard' ? OTHER : SENTINEL;
         if (read && step.expected.kind !== 'session-reset') {
           peer.send(announceBytes(parts, target));
@@ -164,6 +182,14 @@ defineCase('negative.malformed-update', {
       await relay?.stop('SIGTERM', 2000);
       const restartAt = Date.now();
       await restartDaemon(lab, router);
+      await endIdleHold().catch(() => undefined);
+      // Every other OpenBGPD speaker that peered with the killed router holds its session Idle too.
+      for (const other of speakerSessions(lab.topology)) {
+        if (other.peerNode !== router || (other.speakerNode === session.speakerNode && other.peerAddress === session.peerAddress) || suite.hookedNodes.includes(other.speakerNode)) continue;
+        const spec = lab.spec(other.speakerNode);
+        if (routerKindOf(spec) === 'openbgpd') await startNeighbor(lab.kindContext(spec), other.peerAddress).catch(() => undefined);
+      }
+      if (idleHeld) measure('speakerIdleHoldEnded', `${holdsEnded}x bgpctl neighbor ${session.peerAddress} up (OpenBGPD's Idle hold after an error)`);
       const back = await pollUntil(
         async () => (await lab.node(router).sessions().catch(() => [])).filter((x) => x.state === 'Established').map((x) => x.peer),
         (up) => routerUpBefore.every((p) => up.includes(p)),

@@ -10,7 +10,7 @@ import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
 import { conversationPath, hopsOf } from '../checks/traffic-paths.ts';
 import type { Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
-import { routerKindOf } from '../lab/model.ts';
+import { FIB_PROGRAMMING_KINDS, routerKindOf } from '../lab/model.ts';
 import { kernelPath } from '../traffic/kernel-path.ts';
 import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
 import { addPod, addressIn, removeLeftoverPods, type Pod } from '../traffic/pods.ts';
@@ -21,8 +21,6 @@ const CONNECTIONS = 10;
 const FIRST_CLIENT_PORT = 42_000;
 /** A router restarted by an earlier case may still be installing what its BGP RIB already holds. */
 const KERNEL_PATH_BOUND_MS = 15_000;
-/** Fabric peers that program the kernel FIB, so routes they learn forward traffic. */
-const FORWARDING_PEERS = ['frr', 'bird'];
 
 function podCidrOf(lab: Lab, node: string): string | undefined {
   return lab.spec(node).announce.find((p) => {
@@ -72,7 +70,7 @@ defineCase('podcidr.export', {
     const from = withCidr[0];
     const to = withCidr.find((n) => n !== from && ![...peersOf(n)].some((p) => peersOf(from!).has(p))) ?? withCidr.find((n) => n !== from);
     if (lab.backend.name !== 'netns') measure('podTraffic', `not judged: pods are made on the netns backend only (this lab: ${lab.backend.name})`);
-    else if (!FORWARDING_PEERS.includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
+    else if (!(FIB_PROGRAMMING_KINDS as readonly string[]).includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
     else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes announce a PodCIDR');
     else problems.push(...(await podToPod(lab, from, to, sessions, measure, artifact)));
     expect(problems, problems.join('; ')).toEqual([]);

@@ -9,7 +9,7 @@ import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } fro
 import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
-import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
+import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } from './model.ts';
 import { bridgeCommands, isRoot } from './netns.ts';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
@@ -308,7 +308,11 @@ export class Lab {
   }
 
   async waitForRoutes(expectations: RouteExpectation[] = this.defaultRouteExpectations(), opts: { timeoutMs?: number } = {}): Promise<void> {
-    const tableOf = (e: RouteExpectation) => e.table ?? (routerKindOf(this.spec(e.node)) === 'gobgp' ? 'rib' : 'fib');
+    // A daemon that never programs the kernel (GoBGP, OpenBGPD portable) is judged on its RIB.
+    const tableOf = (e: RouteExpectation) => {
+      const kind = routerKindOf(this.spec(e.node));
+      return e.table ?? (kind && !FIB_PROGRAMMING_KINDS.includes(kind) ? 'rib' : 'fib');
+    };
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
       // Every node's table read at once: one poll costs the slowest read, not their sum.
       const wanted = new Map(expectations.map((e) => [`${e.node}/${tableOf(e)}`, { node: e.node, table: tableOf(e) }]));

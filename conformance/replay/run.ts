@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import { loadFixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
-import type { LabTopology } from '../lab/model.ts';
+import { DAEMON_KINDS, isDaemonKind, type LabTopology } from '../lab/model.ts';
 import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { livePeerLabel, parseLivePeer, placeThirdPartyPeer, type ThirdPartyPeer } from './live-peer.ts';
 import { LINK_IF, PEER_NODE, REPLAY_NODE } from './fixture.ts';
@@ -91,7 +91,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const replayNode = topology.nodes.find((n) => n.name === REPLAY_NODE);
   const peerNode = topology.nodes.find((n) => n.name === PEER_NODE);
   if (!replayNode || !peerNode) throw new Error(`${fixture.dir}: a replay fixture needs nodes "${REPLAY_NODE}" and "${PEER_NODE}"`);
-  if (!opts.against && !['frr', 'gobgp', 'bird'].includes(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${peerNode.kind}`);
+  if (!opts.against && !isDaemonKind(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be one of ${DAEMON_KINDS.join(', ')}, not ${peerNode.kind}`);
   const livePeer = parseLivePeer(opts.against ?? peerNode.kind);
   const against = livePeerLabel(livePeer);
   const recordingFile = join(fixture.dir, 'recording.json');
