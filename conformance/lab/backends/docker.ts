@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { engineSocketPath, ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -26,11 +26,22 @@ interface NodeContainer {
   pid: number;
 }
 
+/**
+ * The engine lease a lab holds while it runs: taken when its first node is made, given back by
+ * destroy(), handed to the run by detach() (`lab up`) and given back by `lab down`.
+ */
+export const labLeaseHolder = (runId: string) => `lab-${runId}`;
+
 /** Engine and images for one lab: prepared once however many nodes it creates at once. */
-async function prepare(): Promise<{ engine: Engine; images: LabImages }> {
-  const engine = await ensureEngine();
-  const { images } = await ensureImages(engine.docker);
-  return { engine, images };
+async function prepare(runId: string): Promise<{ engine: Engine; images: LabImages }> {
+  const engine = await ensureEngine(undefined, { holder: labLeaseHolder(runId) });
+  try {
+    const { images } = await ensureImages(engine.docker);
+    return { engine, images };
+  } catch (err) {
+    await releaseEngine(undefined, labLeaseHolder(runId));
+    throw err;
+  }
 }
 
 /** Which image a node gets: the fixture's if the engine has it, else the one of its kind. */
@@ -120,7 +131,7 @@ class DockerBackend implements Backend {
   }
 
   async createNode(node: string, opts: NodeOptions): Promise<void> {
-    this.ready ??= prepare();
+    this.ready ??= prepare(this.runId);
     const { engine, images } = await this.ready.catch((err) => {
       this.ready = null;
       throw err;
@@ -199,6 +210,16 @@ class DockerBackend implements Backend {
     this.containers.clear();
     this.created.clear();
     process.off('exit', this.onExit);
+    this.engine = null;
+    this.ready = null;
+    // The engine stops here when this lab was its last user (a completed or failed run alike).
+    await releaseEngine(undefined, labLeaseHolder(this.runId));
+  }
+
+  detach(): void {
+    if (!this.engine) return;
+    process.off('exit', this.onExit);
+    handLeaseToRun(undefined, this.runId, labLeaseHolder(this.runId));
   }
 }
 
@@ -217,14 +238,19 @@ export const dockerBackend: BackendFactory = {
   create: (ledger) => new DockerBackend(ledger),
   async cleanupRun(run: RunSummary): Promise<string[]> {
     const names = run.entries.flatMap((e) => (e.t === 'resource' && e.backend === 'docker' && e.kind === 'container' ? [e.id] : []));
-    if (names.length === 0) return [];
+    if (names.length === 0) {
+      await releaseEngine(undefined, { runId: run.runId });
+      return [];
+    }
     // Containers outlive a stopped engine (as stopped containers in its data root): start it to remove them.
     const engine = await ensureEngine(undefined, { holder: 'cleanup' });
     const removed: string[] = [];
     try {
       for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
     } finally {
-      // Stops the engine only if nothing else uses it (another run, or a lab of this process).
+      // Gives back the lease of a lab left running by `lab up`, if it held one, then this one:
+      // stops the engine only if nothing else uses it (another run, or a lab of this process).
+      await releaseEngine(undefined, { runId: run.runId });
       await releaseEngine(undefined, 'cleanup');
     }
     return removed;
