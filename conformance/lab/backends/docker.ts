@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { relative, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
 import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, type Engine } from '../docker-engine.ts';
@@ -20,6 +22,38 @@ export function containerName(runId: string, node: string): string {
 }
 
 const runLabel = 'org.peerproof.run';
+
+/** This clone (real path: module paths, and so every argv the harness builds, are real paths). */
+const PROJECT_ROOT = realpathSync(fileURLToPath(new URL('../../..', import.meta.url)));
+
+const inside = (path: string, dir: string) => {
+  const r = relative(dir, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+};
+
+/**
+ * Host paths every node container sees read-only at the same absolute path, so what the harness
+ * runs in a node (reference agent, L2 announcer, flow generator, TCP relay, replay player) finds
+ * its code and node_modules there: the project, and node_modules' real place when it is a link
+ * to outside the project. Bind mounts are made by root's dockerd, so a clone under a mode-700
+ * folder or a path with spaces works too.
+ */
+export function projectMounts(root: string = PROJECT_ROOT): string[] {
+  const paths = [root];
+  try {
+    const modules = realpathSync(join(root, 'node_modules'));
+    if (!inside(modules, root)) paths.push(modules);
+  } catch {
+    // no node_modules (a bundle-only install): nothing more to share
+  }
+  return paths;
+}
+
+/** The bind mounts of a node container: run folder (read-write), Node.js binary and project (read-only). */
+export function nodeMounts(runDir: string, root: string = PROJECT_ROOT): Docker.MountSettings[] {
+  const bind = (path: string, readOnly: boolean): Docker.MountSettings => ({ Type: 'bind', Source: path, Target: path, ReadOnly: readOnly });
+  return [bind(runDir, false), bind(process.execPath, true), ...projectMounts(root).map((p) => bind(p, true))];
+}
 
 interface NodeContainer {
   name: string;
@@ -160,9 +194,11 @@ class DockerBackend implements Backend {
         MaskedPaths: [],
         ReadonlyPaths: [],
         Init: true,
-        // The run folder at the same path inside (configs, sockets, logs, pcaps), and this
-        // Node.js binary for node-based helpers such as the host kind's HTTP server.
-        Binds: [`${this.ledger.runDir}:${this.ledger.runDir}`, `${process.execPath}:${process.execPath}:ro`],
+        // The run folder at the same path inside (configs, sockets, logs, pcaps), this Node.js
+        // binary and the project for the harness's own programs in nodes (see nodeMounts).
+        // Mounts, not Binds: a path may hold a space or a colon. Docker mounts parents first,
+        // so a run folder inside the project is still writable.
+        Mounts: nodeMounts(this.ledger.runDir),
       },
     });
     await container.start();
