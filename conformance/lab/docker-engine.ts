@@ -404,6 +404,21 @@ export async function releaseEngine(
   });
 }
 
+/**
+ * The running engine, without taking a lease (null when none runs): for a process that only
+ * reaches containers of a lab another process owns and holds a lease for (a case attached to the
+ * runner's lab, `lab exec` on a lab left up). Taking a lease there would keep the engine up after
+ * the lab's owner released it, until this process exits.
+ */
+export async function runningEngine(paths: EnginePaths = defaultEnginePaths): Promise<Engine | null> {
+  const pid = runningPid(paths);
+  if (pid === null) return null;
+  const f = files(paths);
+  const docker = new Docker({ socketPath: f.socket });
+  await waitForPing(docker, pid, f.log, 30_000);
+  return { pid, socketPath: f.socket, docker, started: false };
+}
+
 /** Whether an engine of ours runs now (its pidfile names a live dockerd with our socket). */
 export function engineRunning(paths: EnginePaths = defaultEnginePaths): boolean {
   return runningPid(paths) !== null;

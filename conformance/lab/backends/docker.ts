@@ -4,7 +4,7 @@ import { relative, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, runningEngine, type Engine } from '../docker-engine.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -156,7 +156,9 @@ class DockerBackend implements Backend {
     const name = containerName(this.runId, node);
     const recorded = this.ledger.entries().some((e) => e.t === 'resource' && e.backend === 'docker' && e.id === name);
     if (!recorded) throw new Error(`no node named "${node}" in lab ${this.runId}`);
-    const engine = await ensureEngine();
+    // The lab's owner (or its run, for a lab left up) holds the engine's lease: no lease here.
+    const engine = await runningEngine();
+    if (!engine) throw new Error(`peerproof's docker engine is not running, so node "${node}" of lab ${this.runId} is not either (see: peerproof lab ls)`);
     const state = (await engine.docker.getContainer(name).inspect()).State;
     if (!state.Running || !state.Pid) throw new Error(`container ${name} of node "${node}" is not running`);
     const found = { name, pid: state.Pid };
