@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
 import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, runningEngine, type Engine } from '../docker-engine.ts';
+import { HarnessError } from '../harness-error.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -220,7 +221,11 @@ class DockerBackend implements Backend {
   }
 
   async exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
-    return run(nsenter((await this.target(node)).pid, argv), opts);
+    const result = await run(nsenter((await this.target(node)).pid, argv), opts);
+    // A tool the node's image lacks is the harness's fault (its image recipe), never the speaker's.
+    const missing = result.code === 127 ? /nsenter: failed to execute (\S+): No such file or directory/.exec(result.stderr) : null;
+    if (missing) throw new HarnessError(`${missing[1]} is not installed in node ${node}'s container: add its Debian package to the lab image recipe (images/build.ts)`);
+    return result;
   }
 
   async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
