@@ -19,6 +19,7 @@ import { pollHarness, pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
 import type { BackendProcess } from '../lab/backend.ts';
+import { helperFailure } from '../lab/harness-error.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
 import { typescriptCommand } from '../lab/process-output.ts';
@@ -38,6 +39,15 @@ const SESSION_BOUND_MS = 45_000; // GoBGP retries about every 10 s
 const RESTORE_BOUND_MS = 40_000;
 
 type RibReader = () => Promise<Set<string>>;
+
+/**
+ * The relay's argv. PEERPROOF_TEST_RELAY_ARGS (JSON list) replaces its arguments: a test starts
+ * the real relay with a bad argument to see the case reported `broken`.
+ */
+function relayCommand(listen: string, from: string, socketPath: string): string[] {
+  const injected = process.env.PEERPROOF_TEST_RELAY_ARGS;
+  return typescriptCommand(RELAY, injected ? (JSON.parse(injected) as string[]) : ['--listen', `${listen}:179`, '--from', from, '--socket', socketPath]);
+}
 
 /** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
 function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
@@ -96,6 +106,9 @@ defineCase('negative.malformed-update', {
       holdsEnded++;
     };
     let relay: BackendProcess | null = null;
+    const relayLog = join(lab.nodeDir(router), 'tcp-relay.log');
+    /** Set when the relay (ours) exits before we stop it: the case is then `broken`, not `failed`. */
+    let relayExit: string | null = null;
     let peer: RawPeer | null = null;
     /**
      * A session from the speaker through the relay, Established. One waiting client: the relay
@@ -104,6 +117,10 @@ defineCase('negative.malformed-update', {
     const connect = async (): Promise<RawPeer> => {
       // Waiting on the speaker's connect-retry / idle-hold timer: counted as a protocol wait.
       const p = await timedWait(() => RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS)).catch((err: Error) => {
+        // Our relay gone, or its socket unreachable, is not the speaker's fault.
+        if (relayExit !== null) throw helperFailure(`TCP relay in ${router} exited early (${relayExit})`, relayLog);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED')
+          throw helperFailure(`TCP relay in ${router} cannot be reached on ${socketPath}: ${err.message}`, relayLog);
         throw new Error(`the speaker did not establish a session with the injector within ${SESSION_BOUND_MS / 1000} s: ${err.message}`);
       });
       p.as4 = p.openReceived()?.as4 != null;
@@ -114,12 +131,18 @@ defineCase('negative.malformed-update', {
 
     await killDaemon(lab, router);
     try {
-      relay = await lab.backend.spawn(router, typescriptCommand(RELAY, ['--listen', `${session.peerAddress}:179`, '--from', session.speakerAddress, '--socket', socketPath]), {
-        label: 'tcp-relay',
-        logFile: join(lab.nodeDir(router), 'tcp-relay.log'),
+      relay = await lab.backend
+        .spawn(router, relayCommand(session.peerAddress, session.speakerAddress, socketPath), { label: 'tcp-relay', logFile: relayLog })
+        .catch((err: Error) => {
+          throw helperFailure(`TCP relay could not be started in ${router}: ${err.message}`, relayLog);
+        });
+      const started = relay;
+      void started.exited.then((code) => {
+        if (relay === started) relayExit = `exit ${code}`;
       });
-      const listening = await pollHarness(() => existsSync(socketPath), (x) => x, 15_000, 50);
-      if (!listening.met) throw new Error(`relay in ${router} did not start (see ${join(lab.nodeDir(router), 'tcp-relay.log')})`);
+      const listening = await pollHarness(() => relayExit !== null || existsSync(socketPath), (x) => x, 15_000, 50);
+      if (relayExit !== null) throw helperFailure(`TCP relay in ${router} exited before listening (${relayExit})`, relayLog);
+      if (!listening.met) throw helperFailure(`TCP relay in ${router} did not start listening within 15 s`, relayLog);
       const establishAt = Date.now();
       // The router's daemon was killed under the speaker's session: an error that starts the hold too.
       await endIdleHold();
@@ -179,7 +202,9 @@ defineCase('negative.malformed-update', {
       measure('undecodableReplies', peer.undecodable.length);
     } finally {
       peer?.close();
-      await relay?.stop('SIGTERM', 2000);
+      const stopping = relay;
+      relay = null;
+      await stopping?.stop('SIGTERM', 2000);
       const restartAt = Date.now();
       await restartDaemon(lab, router);
       await endIdleHold().catch(() => undefined);

@@ -58,6 +58,8 @@ export interface Backend {
    * without it a run killed that way is left for `lab down --all`.
    */
   destroySync?(): void;
+  /** The lab is left running after this process exits (`lab up`): hand over what this process holds for it. */
+  detach?(): void;
 }
 
 export interface BackendFactory {

@@ -408,6 +408,7 @@ export class Lab {
     this.detached = true;
     for (const p of this.processes) p.detach();
     for (const c of this.captures) c.detach();
+    this.backend.detach?.();
     this.ledger.transferOwnership(0);
     liveLabs.delete(this);
   }

@@ -30,6 +30,8 @@ export interface RunReplayOptions {
   /** --speaker-profile / --speaker-config / --external-interface for docker: and external: peers. */
   thirdParty?: ThirdPartyOptions;
   runsRoot?: string;
+  /** Lab backend: netns (default) or docker (the player then runs in a container; daemon peers only). */
+  backend?: string;
   /** Override expect.yaml's replay.speed (recorded gaps divided by this). */
   speed?: number;
   /** Seconds to wait for the engine's `done` beyond the recording's own duration. */
@@ -140,7 +142,8 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const speakers: Record<string, SpeakerHook> = { [REPLAY_NODE]: hook, ...(thirdParty && { [PEER_NODE]: thirdParty.hook }) };
   let lab: Lab;
   try {
-    lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers });
+    if (opts.backend && opts.backend !== 'netns' && thirdParty) throw new Error(`a ${livePeer.kind} peer runs beside a netns lab only, not with --backend ${opts.backend}`);
+    lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers, ...(opts.backend && { backend: opts.backend }) });
   } catch (err) {
     await thirdParty?.release();
     throw err;

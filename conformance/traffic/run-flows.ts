@@ -1,7 +1,9 @@
 // Runs the flow generator inside a lab node, refusing targets outside the lab's own addresses.
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeInterfaces } from '../checks/sessions.ts';
+import { helperFailure } from '../lab/harness-error.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { FlowPlan } from './udp-flows.ts';
 
@@ -17,10 +19,25 @@ export function labAddresses(lab: Lab): Set<string> {
   return out;
 }
 
-export async function runFlows(lab: Lab, node: string, plan: FlowPlan): Promise<number> {
+/** The flow generator's argv (exported so a test can break it on purpose). */
+export function flowsCommand(plan: FlowPlan): string[] {
+  return [process.execPath, tsxCli, script, plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)];
+}
+
+/**
+ * Sends the plan's flows from `node`. The generator ignores send errors (a datagram the fabric
+ * drops is counted by the receiver), so a non-zero exit or unreadable output is the harness's
+ * fault: a HarnessError (the case is `broken`) with the generator's output in a log file.
+ */
+export async function runFlows(lab: Lab, node: string, plan: FlowPlan, argv: string[] = flowsCommand(plan)): Promise<number> {
   if (!labAddresses(lab).has(plan.target)) throw new Error(`flow target ${plan.target} is not an address of lab ${lab.runId}`);
-  const argv = [process.execPath, tsxCli, script, plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)];
   const result = await lab.node(node).exec(argv);
-  if (result.code !== 0) throw new Error(`flow generator in ${node} failed (${result.code}): ${result.stderr.trim()}`);
-  return (JSON.parse(result.stdout.trim().split('\n').pop()!) as { sent: number }).sent;
+  const logFile = join(lab.nodeDir(node), `udp-flows-${plan.firstSourcePort}.log`);
+  const details = { argv, code: result.code, stdout: result.stdout, stderr: result.stderr };
+  if (result.code !== 0) throw helperFailure(`flow generator in ${node} failed (exit ${result.code})`, logFile, details);
+  try {
+    return (JSON.parse(result.stdout.trim().split('\n').pop()!) as { sent: number }).sent;
+  } catch {
+    throw helperFailure(`flow generator in ${node} printed no result`, logFile, details);
+  }
 }

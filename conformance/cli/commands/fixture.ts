@@ -21,6 +21,8 @@ function parseAgainst(value: string): string {
 }
 
 interface ThirdPartyFlags {
+  /** Lab backend (netns or docker). */
+  backend?: string;
   speakerProfile?: string;
   speakerConfig?: string;
   externalInterface?: string;
@@ -37,7 +39,8 @@ function withThirdPartyOptions(command: Command): Command {
   return command
     .option('--speaker-profile <file>', 'profile of a docker:IMAGE peer (config path, start command, rib query), as for `peerproof run`')
     .option('--speaker-config <file>', 'config template of a docker:IMAGE peer, rendered for the fixture\'s peer node (overrides the profile\'s)')
-    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)');
+    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)')
+    .option('--backend <name>', 'lab backend: netns (default) or docker (a daemon peer only)');
 }
 
 function parseSpeed(value: string): number {
@@ -175,7 +178,7 @@ async function runAndPrint(command: string, dir: string, against: string | undef
     requireRoot();
     const started = Date.now() / 1000;
     const thirdParty = { profile: flags.speakerProfile && resolve(flags.speakerProfile), config: flags.speakerConfig, externalInterface: flags.externalInterface };
-    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty, connect });
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty, connect, backend: flags.backend });
     process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
     // 0 healthy, 1 bug present or neither, 3 undecided (the deciding checks could not be judged); 2 is bad input.
     process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : run.evaluation?.verdict === 'undecided' ? 3 : 1;
