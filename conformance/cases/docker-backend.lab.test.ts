@@ -12,6 +12,11 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateSummary, type CaseResult } from '../report/summary.ts';
 import { runSuite, type SpeakerSpec } from './runner.ts';
+import { caseStatus } from './collect.ts';
+import { isHarnessError, type HarnessError } from '../lab/harness-error.ts';
+import { startLab } from '../lab/lab.ts';
+import { emptyNode } from '../lab/model.ts';
+import { startRelay } from '../lab/relay-in-node.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = 'fixtures/seed-000-cilium-two-subnets';
@@ -48,20 +53,24 @@ describe.skipIf(process.getuid?.() !== 0)('peerproof run on the docker backend',
     expect(docker.cases.find((c) => c.speaker === 'reference' && c.id === 'ecmp.spread')?.measurements).toMatchObject({ flows: 1000 });
   }, 600_000);
 
-  it('a helper of ours that exits at once (the TCP relay, given a bad argument) makes the case broken, with its log', async () => {
-    process.env.PEERPROOF_TEST_RELAY_ARGS = JSON.stringify(['--no-such-flag']);
-    let result;
+  it('a helper of ours that exits at once (the real TCP relay, given a bad argument) is a HarnessError naming its log, which the suite reports broken', async () => {
+    const lab = await startLab({ name: 'relay-failure', nodes: [emptyNode('h1', 'host')], links: [] }, { runsRoot: reportDir(), backend: 'docker', wait: false });
     try {
-      result = await run('docker', [{ kind: 'profile', name: 'frr' }], ['negative.malformed-update']);
+      const log = join(lab.nodeDir('h1'), 'tcp-relay.log');
+      const failure = await startRelay(lab, 'h1', ['--no-such-flag'], join(lab.nodeDir('h1'), 'inject.sock'), log).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(isHarnessError(failure), String(failure)).toBe(true);
+      expect((failure as HarnessError).message).toMatch(/TCP relay in h1 exited before listening/);
+      expect((failure as HarnessError).artifactsIn(lab.runDir)).toEqual(['nodes/h1/tcp-relay.log']);
+      expect(readFileSync(log, 'utf8')).toMatch(/no-such-flag|usage/i);
     } finally {
-      delete process.env.PEERPROOF_TEST_RELAY_ARGS;
+      await lab.stop();
     }
-    const [only] = result.cases;
-    expect(only?.status, only?.reason).toBe('broken');
-    expect(only?.reason).toMatch(/TCP relay in router exited before listening/);
-    const log = only!.artifacts.find((a) => a.endsWith('tcp-relay.log'));
-    expect(log).toBeDefined();
-    expect(readFileSync(join(result.dir, log!), 'utf8')).toMatch(/no-such-flag|usage/i);
+    // And the reporter turns a case's HarnessError into `broken`, never `failed`.
+    expect(caseStatus('failed', { name: 'HarnessError' })).toBe('broken');
+    expect(caseStatus('failed', { name: 'AssertionError' })).toBe('failed');
   }, 300_000);
 
   it('runs from a clone under a mode-700 folder whose path has a space (node_modules linked from elsewhere)', async () => {

@@ -8,21 +8,18 @@
 // Treat-as-withdraw and discard are told apart by a sentinel route in the speaker's Adj-RIB-In
 // (agent status API, or the stand-in daemon's RIB); a marker route announced after each step
 // proves the step was processed before the verdict is read.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
 import { agentStatus } from '../lab/speakers/reference.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
-import { pollHarness, pollUntil, timedWait } from '../checks/captured.ts';
+import { pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
-import type { BackendProcess } from '../lab/backend.ts';
 import { helperFailure } from '../lab/harness-error.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
-import { typescriptCommand } from '../lab/process-output.ts';
+import { relayArgs, startRelay, type RelayInNode } from '../lab/relay-in-node.ts';
 import { startNeighbor } from '../lab/kinds/openbgpd.ts';
 import { killDaemon, restartDaemon } from '../lab/restart.ts';
 import { loadProfileFile } from '../lab/speakers/profile.ts';
@@ -30,7 +27,6 @@ import { readRibQuery } from '../lab/speakers/rib-query.ts';
 import type { SuiteParams } from './harness.ts';
 import { defineCase } from './harness.ts';
 
-const RELAY = fileURLToPath(new URL('../lab/tcp-relay.ts', import.meta.url));
 const SENTINEL = '198.51.100.0/24';
 const OTHER = '203.0.113.0/24';
 /** Marker announced after step i: 198.18.i.0/24 (benchmarking range, never used elsewhere). */
@@ -39,15 +35,6 @@ const SESSION_BOUND_MS = 45_000; // GoBGP retries about every 10 s
 const RESTORE_BOUND_MS = 40_000;
 
 type RibReader = () => Promise<Set<string>>;
-
-/**
- * The relay's argv. PEERPROOF_TEST_RELAY_ARGS (JSON list) replaces its arguments: a test starts
- * the real relay with a bad argument to see the case reported `broken`.
- */
-function relayCommand(listen: string, from: string, socketPath: string): string[] {
-  const injected = process.env.PEERPROOF_TEST_RELAY_ARGS;
-  return typescriptCommand(RELAY, injected ? (JSON.parse(injected) as string[]) : ['--listen', `${listen}:179`, '--from', from, '--socket', socketPath]);
-}
 
 /** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
 function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
@@ -105,10 +92,8 @@ defineCase('negative.malformed-update', {
       await startNeighbor(lab.kindContext(speakerSpec), session.peerAddress);
       holdsEnded++;
     };
-    let relay: BackendProcess | null = null;
+    let relay: RelayInNode | null = null;
     const relayLog = join(lab.nodeDir(router), 'tcp-relay.log');
-    /** Set when the relay (ours) exits before we stop it: the case is then `broken`, not `failed`. */
-    let relayExit: string | null = null;
     let peer: RawPeer | null = null;
     /**
      * A session from the speaker through the relay, Established. One waiting client: the relay
@@ -118,7 +103,8 @@ defineCase('negative.malformed-update', {
       // Waiting on the speaker's connect-retry / idle-hold timer: counted as a protocol wait.
       const p = await timedWait(() => RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS)).catch((err: Error) => {
         // Our relay gone, or its socket unreachable, is not the speaker's fault.
-        if (relayExit !== null) throw helperFailure(`TCP relay in ${router} exited early (${relayExit})`, relayLog);
+        const relayExit = relay?.exit();
+        if (relayExit) throw helperFailure(`TCP relay in ${router} exited early (${relayExit})`, relayLog);
         if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED')
           throw helperFailure(`TCP relay in ${router} cannot be reached on ${socketPath}: ${err.message}`, relayLog);
         throw new Error(`the speaker did not establish a session with the injector within ${SESSION_BOUND_MS / 1000} s: ${err.message}`);
@@ -131,18 +117,7 @@ defineCase('negative.malformed-update', {
 
     await killDaemon(lab, router);
     try {
-      relay = await lab.backend
-        .spawn(router, relayCommand(session.peerAddress, session.speakerAddress, socketPath), { label: 'tcp-relay', logFile: relayLog })
-        .catch((err: Error) => {
-          throw helperFailure(`TCP relay could not be started in ${router}: ${err.message}`, relayLog);
-        });
-      const started = relay;
-      void started.exited.then((code) => {
-        if (relay === started) relayExit = `exit ${code}`;
-      });
-      const listening = await pollHarness(() => relayExit !== null || existsSync(socketPath), (x) => x, 15_000, 50);
-      if (relayExit !== null) throw helperFailure(`TCP relay in ${router} exited before listening (${relayExit})`, relayLog);
-      if (!listening.met) throw helperFailure(`TCP relay in ${router} did not start listening within 15 s`, relayLog);
+      relay = await startRelay(lab, router, relayArgs(session.peerAddress, session.speakerAddress, socketPath), socketPath, relayLog);
       const establishAt = Date.now();
       // The router's daemon was killed under the speaker's session: an error that starts the hold too.
       await endIdleHold();
@@ -202,9 +177,7 @@ defineCase('negative.malformed-update', {
       measure('undecodableReplies', peer.undecodable.length);
     } finally {
       peer?.close();
-      const stopping = relay;
-      relay = null;
-      await stopping?.stop('SIGTERM', 2000);
+      await relay?.stop();
       const restartAt = Date.now();
       await restartDaemon(lab, router);
       await endIdleHold().catch(() => undefined);
