@@ -39,7 +39,7 @@ const MAX = { spines: 64, leaves: 1024, nodes: 32_768, spineLinks: 32_768 };
 function ipv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
-const base = (a: number, b: number) => ((10 << 24) | (a << 16) | (b << 8)) >>> 0;
+const base = (a: number, b: number, c: number) => ((10 << 24) | (a << 16) | (b << 8) | c) >>> 0;
 
 export function fabricNodeCount(o: Pick<FabricOptions, 'spines' | 'leaves' | 'nodesPerLeaf'>): number {
   return o.spines + o.leaves + o.leaves * o.nodesPerLeaf;
