@@ -9,7 +9,8 @@ import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } fro
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
-import { bridgeCommands, isRoot } from './netns.ts';
+import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
+import { cpus } from 'node:os';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
 // Every resource goes through the run's ledger first; stop() (and Ctrl-C / SIGTERM / process
@@ -35,7 +36,15 @@ export interface StartLabOptions {
   speakers?: Record<string, SpeakerHook>;
   /** Tear down on SIGINT/SIGTERM and on process exit (default true). */
   handleSignals?: boolean;
+  /**
+   * Node steps (configure, start a daemon, read its state) in flight at once (default 4 per
+   * core): a 500-node fabric started all at once had 500 processes fighting for 2 cores.
+   */
+  concurrency?: number;
 }
+
+/** Where bring-up time went, in ms per step (the bench prints it). */
+export type BuildPhases = Partial<Record<'nodes' | 'links' | 'configure' | 'captures' | 'daemons' | 'sessions' | 'routes', number>>;
 
 export interface RouteExpectation {
   node: string;
@@ -116,6 +125,8 @@ export class Lab {
   private building: Promise<void> | null = null;
   private polledWaitMs = 0;
   private detached = false;
+  /** Milliseconds per bring-up step of this lab. */
+  readonly phases: BuildPhases = {};
 
   constructor(
     readonly topology: LabTopology,
@@ -174,19 +185,39 @@ export class Lab {
     if (this.stopping) throw new Error(`lab ${this.runId} was stopped during bring-up`);
   }
 
+  private get concurrency(): number {
+    return this.opts.concurrency ?? Math.max(4, 4 * cpus().length);
+  }
+
+  /** Runs a bring-up step, adding its time to `phases`. */
+  async timed(phase: keyof BuildPhases, step: () => Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await step();
+    } finally {
+      this.phases[phase] = (this.phases[phase] ?? 0) + performance.now() - t0;
+    }
+  }
+
   private async buildSteps(): Promise<void> {
     const { nodes, links } = this.topology;
-    await settleAll(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
-    await settleAll(links.map((link) => this.backend.createLink(link.a, link.b)));
+    const limit = this.concurrency;
+    if (this.backend.createAll) {
+      await this.timed('nodes', () => this.backend.createAll!(nodes.map((n) => ({ node: n.name, opts: { kind: n.kind, image: n.image } })), links));
+    } else {
+      await this.timed('nodes', () => settleAll(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image }))));
+      await this.timed('links', () => settleAll(links.map((link) => this.backend.createLink(link.a, link.b))));
+    }
     this.checkNotStopping();
-    await settleAll(nodes.map((n) => this.configureNode(n)));
+    await this.timed('configure', async () => void (await mapBounded(nodes, limit, (n) => this.configureNode(n))));
     const wanted = new Map(
       [...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))), ...(this.opts.captures ?? [])].map((c) => [`${c.node}/${c.ifname}`, c]),
     );
     // Together: each tcpdump takes a while to report that it listens, and none waits for another.
-    await settleAll([...wanted.values()].map((c) => this.capture(c.node, c.ifname)));
+    await this.timed('captures', () => settleAll([...wanted.values()].map((c) => this.capture(c.node, c.ifname))));
     this.checkNotStopping();
-    await settleAll(nodes.map((n) => this.startNode(n)));
+    // Starting a daemon is mostly waiting for it (a socket, an API port): more of them in flight.
+    await this.timed('daemons', async () => void (await mapBounded(nodes, limit * 8, (n) => this.startNode(n))));
   }
 
   /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
@@ -282,28 +313,70 @@ export class Lab {
   }
 
   async sessions(): Promise<SessionState[]> {
-    const perNode = await Promise.all(
-      this.topology.nodes.filter((n) => this.daemonOf(n)).map((n) => this.node(n.name).sessions().catch(() => [] as SessionState[])),
+    const perNode = await mapBounded(
+      this.topology.nodes.filter((n) => this.daemonOf(n)),
+      this.concurrency,
+      (n) => this.node(n.name).sessions().catch(() => [] as SessionState[]),
     );
     return perNode.flat();
   }
 
+  /**
+   * Waits until every expected session is Established. One read per router and round (its
+   * whole session table), and only of routers still missing a session: a router seen complete
+   * is not read again until a last round reads every router once more, so the verdict is still
+   * taken on one sweep of the whole lab (a session that dropped meanwhile sends its router back
+   * to the missing ones). GoBGP nodes whose peers are all other kinds are read only once those
+   * peers see their session Established: each GoBGP read is a Go CLI process, and at 400
+   * stand-ins reading them every round cost more than the routers' convergence.
+   */
   async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
     const expected = this.expectedSessions();
-    let last: SessionState[] = [];
+    const same = (e: (typeof expected)[number], s: SessionState) => s.node === e.node && s.peer === e.peer && (s.local === undefined || s.local === e.local);
+    const byNode = new Map<string, typeof expected>();
+    for (const e of expected) byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+    const routers = this.topology.nodes.filter((n) => this.daemonOf(n)).map((n) => n.name);
+    const owner = new Map<string, string>();
+    for (const n of this.topology.nodes) for (const a of [...Object.values(n.interfaces).flat(), ...n.loopback]) owner.set(a.split('/')[0]!, n.name);
+    const addresses = (node: string) => new Set([...Object.values(this.spec(node).interfaces).flat(), ...this.spec(node).loopback].map((a) => a.split('/')[0]!));
+    // node -> the peer routers whose side gates reading it
+    const gates = new Map<string, string[]>();
+    for (const name of routers) {
+      if (routerKindOf(this.spec(name)) !== 'gobgp') continue;
+      const peers = (byNode.get(name) ?? []).map((e) => owner.get(e.peer));
+      const gating = peers.every((p) => p !== undefined && routers.includes(p) && routerKindOf(this.spec(p)) !== 'gobgp');
+      if (gating && peers.length > 0 && addresses(name).size > 0) gates.set(name, [...new Set(peers as string[])]);
+    }
+    const latest = new Map<string, SessionState[]>(routers.map((r) => [r, []]));
+    const complete = (node: string) => (byNode.get(node) ?? []).every((e) => latest.get(node)!.some((s) => same(e, s) && s.state === 'Established'));
+    const peerSideUp = (node: string, peer: string) => {
+      const mine = addresses(node);
+      return latest.get(peer)!.some((s) => mine.has(s.peer) && s.state === 'Established');
+    };
+    let pending = new Set(routers);
+    let sweep = false;
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
-      last = await this.sessions();
-      const same = (e: (typeof expected)[number], s: SessionState) =>
-        s.node === e.node && s.peer === e.peer && (s.local === undefined || s.local === e.local);
-      return expected
-        .filter((e) => !last.some((s) => same(e, s) && s.state === 'Established'))
+      const open = [...pending].filter((n) => (gates.get(n) ?? []).every((p) => peerSideUp(n, p)));
+      // Nothing but gated nodes left (say, their addresses come from `exec:` lines this cannot see): read them anyway.
+      const toRead = sweep ? routers : open.length > 0 || pending.size === 0 ? open : [...pending];
+      await mapBounded(toRead, this.concurrency, async (n) => {
+        latest.set(n, await this.node(n).sessions().catch(() => [] as SessionState[]));
+      });
+      const wasSweep = sweep;
+      pending = new Set(routers.filter((n) => !complete(n)));
+      sweep = pending.size === 0 && !wasSweep;
+      if (pending.size === 0 && wasSweep) return [];
+      const out = expected
+        .filter((e) => !latest.get(e.node)!.some((s) => same(e, s) && s.state === 'Established'))
         .map((e) => {
-          const seen = last.find((s) => same(e, s));
+          const seen = latest.get(e.node)!.find((s) => same(e, s));
           return `session ${e.node} -> ${e.peer}${e.local ? ` (from ${e.local})` : ''}: ${seen ? seen.state : 'not configured/unknown'}`;
         });
-    });
+      // Complete but not yet confirmed by the sweep: one more round, at once.
+      return out.length > 0 ? out : ['(confirming every router once more)'];
+    }, () => sweep);
     if (missing.length > 0) throw this.notReady('sessions not Established', missing);
-    return last;
+    return [...latest.values()].flat();
   }
 
   defaultRouteExpectations(): RouteExpectation[] {
@@ -344,7 +417,7 @@ export class Lab {
     return this.polledWaitMs;
   }
 
-  private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
+  private async poll(timeoutMs: number, missingNow: () => Promise<string[]>, again: () => boolean = () => false): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     const start = performance.now();
     let lastReadAt = start;
@@ -354,7 +427,7 @@ export class Lab {
         const missing = await missingNow();
         if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
         if (missing.length === 0 || Date.now() > deadline) return missing;
-        await new Promise((r) => setTimeout(r, 100));
+        if (!again()) await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
       this.polledWaitMs += lastReadAt - start;
@@ -463,8 +536,8 @@ export async function startLab(input: string | LabTopology, opts: StartLabOption
   try {
     await lab.build();
     if (opts.wait !== false) {
-      await lab.waitForSessions();
-      await lab.waitForRoutes();
+      await lab.timed('sessions', async () => void (await lab.waitForSessions()));
+      await lab.timed('routes', () => lab.waitForRoutes());
     }
   } catch (err) {
     await lab.stop();
