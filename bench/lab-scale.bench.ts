@@ -169,6 +169,7 @@ interface Result {
   memPerNode: number;
   byKind: string;
   held: Resource[];
+  phases: string;
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(1);
@@ -205,14 +206,16 @@ async function fabric(backend: string, size: number, runsRoot: string): Promise<
     await releaseEngine(undefined, 'lab-scale-check');
     if (containers.length) throw new Error(`docker ${nodes}: teardown left containers ${containers.join(', ')}`);
   }
-  return { backend, nodes, sessions, up, down, memPerNode, byKind, held };
+  const phases = Object.entries(lab.phases).map(([k, ms]) => `${k} ${secs(ms!)}`).join(', ');
+  return { backend, nodes, sessions, up, down, memPerNode, byKind, held, phases };
 }
 
 function report(r: Result): void {
   console.log(
     `${r.backend.padEnd(6)} ${String(r.nodes).padStart(4)} nodes  ${String(r.sessions).padStart(5)} sessions Established  up ${secs(r.up).padStart(6)} s  down ${secs(r.down).padStart(5)} s  ${(r.nodes / (r.up / 1000)).toFixed(1).padStart(5)} nodes/s up`,
   );
-  console.log(`         memory: ${mb(r.memPerNode)} MB MemAvailable per node; ${r.byKind}`);
+  console.log(`         up by step (s): ${r.phases}`);
+  console.log(`         memory: ${mb(r.memPerNode)} MB MemAvailable per node (machine-wide, noisy: others' labs count); ${r.byKind}`);
   console.log(`         held: ${r.held.filter((x) => !x.name.startsWith('this')).map((x) => `${x.name.split(' (')[0]} ${fmt(x)}`).join(', ')}`);
 }
 
