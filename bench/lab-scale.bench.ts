@@ -3,7 +3,7 @@
 // 4-octet ASNs) on the netns backend, with the docker backend on the same (smaller) fabric as the
 // anchor, in the same run.
 //
-//   npx tsx bench/lab-scale.bench.ts [--sizes 52,164,340,500] [--docker-sizes 52] [--node-kind gobgp|bird]   (root)
+//   npx tsx bench/lab-scale.bench.ts [--sizes 52,164,340,500] [--docker-sizes 52] [--node-kind gobgp|bird] [--keep-neigh-limits]   (root)
 //   npm run bench -- lab-scale
 //
 // Up: startLab until every session is Established and every node /24 is in every spine's FIB.
@@ -24,6 +24,7 @@ import { labContainers } from '../conformance/lab/backends/docker.ts';
 import { fabricNodeCount, fabricTopology, type FabricOptions } from '../conformance/lab/fabric.ts';
 import { ensureImages } from '../conformance/lab/images/build.ts';
 import { Ledger } from '../conformance/lab/ledger.ts';
+import { neighboursNeeded, neighbourTables, raiseNeighbourLimits } from '../conformance/lab/neighbours.ts';
 import { startLab } from '../conformance/lab/lab.ts';
 import type { DaemonKindName } from '../conformance/lab/model.ts';
 import { leftovers } from '../conformance/lab/teardown.ts';
@@ -98,6 +99,12 @@ function resources(): Resource[] {
     { name: 'open files (fs.file-max)', used: files ?? 0, limit: num('/proc/sys/fs/file-max'), knob: 'sysctl fs.file-max' },
     { name: 'this process fds (ulimit -n)', used: ourFds, limit: Number(read('/proc/self/limits').match(/Max open files\s+(\d+)/)?.[1] ?? 0), knob: 'ulimit -n' },
     { name: 'inotify instances (fs.inotify.max_user_instances, per user)', used: inotify, limit: num('/proc/sys/fs/inotify/max_user_instances'), knob: 'sysctl fs.inotify.max_user_instances' },
+    ...neighbourTables().map((t) => ({
+      name: `${t.family} neighbour table, all namespaces (${t.sysctl})`,
+      used: t.entries,
+      limit: t.limit,
+      knob: `sysctl ${t.sysctl} (and gc_thresh2)`,
+    })),
     { name: 'network namespaces (user.max_net_namespaces)', used: readdirSync('/run/netns').length, limit: num('/proc/sys/user/max_net_namespaces'), knob: 'sysctl user.max_net_namespaces' },
   ];
 }
@@ -108,7 +115,7 @@ const errnoResource: Array<[RegExp, string]> = [
   [/EMFILE|Too many open files/i, 'file descriptors of this process (ulimit -n)'],
   [/ENFILE/i, 'file descriptors of the machine (fs.file-max)'],
   [/inotify|ENOSPC.*watch/i, 'inotify instances or watches'],
-  [/neighbour table overflow|gc_thresh/i, 'neighbour table (net.ipv4.neigh.default.gc_thresh3)'],
+  [/neighbou?r table overflow|gc_thresh/i, 'neighbour table (net.ipv4.neigh.default.gc_thresh3)'],
   [/ENOSPC|No space left/i, 'disk space (run folder or /run)'],
 ];
 
@@ -116,9 +123,9 @@ const errnoResource: Array<[RegExp, string]> = [
 function exhausted(err: Error, before: Resource[], at: Resource[]): string {
   const byErrno = errnoResource.find(([re]) => re.test(err.message));
   const fullest = at.map((r) => ({ ...r, share: r.limit > 0 ? r.used / r.limit : 0 })).sort((a, b) => b.share - a.share)[0]!;
-  const neigh = /neighbour table overflow/.test(kernelLog());
+  const neigh = /neighbou?r table overflow/.test(kernelLog());
   if (byErrno) return `${byErrno[1]} (error: ${err.message.split('\n')[0]})`;
-  if (neigh) return 'neighbour table (kernel log: neighbour table overflow)';
+  if (neigh) return 'neighbour table (kernel log: "neighbor table overflow"; raise net.ipv4.neigh.default.gc_thresh3, or run without --keep-neigh-limits)';
   if (fullest.share > 0.9) return `${fullest.name}: ${fmt(fullest)} (raise ${fullest.knob})`;
   void before;
   return `no resource near its limit (fullest: ${fullest.name} ${fmt(fullest)}): the limit is time (CPU), error: ${err.message.split('\n').slice(0, 3).join(' | ')}`;
@@ -224,6 +231,11 @@ function report(r: Result): void {
 const runsRoot = mkdtempSync('/tmp/pp-bench-scale-');
 chmodSync(runsRoot, 0o755); // FRR drops to user frr and must reach its node folders
 console.log(`lab-scale: ${cpus().length} cores, ${(meminfo('MemTotal') / 2 ** 30).toFixed(1)} GiB, ${(meminfo('MemAvailable') / 2 ** 30).toFixed(1)} GiB available, load ${read('/proc/loadavg').split(' ').slice(0, 3).join(' ')}; node stand-ins: ${nodeKind}; run folders in ${runsRoot}`);
+// The ARP/NDP tables are one per machine, capped at 1024 entries by default: a 500-node fabric
+// needs ~1400. The bench raises the caps (never lowers them) and puts them back at the end.
+const largest = Math.max(...sizes, ...dockerSizes);
+const limits = process.argv.includes('--keep-neigh-limits') ? { raised: [], restore: () => undefined } : raiseNeighbourLimits(neighboursNeeded(fabricTopology(shapes[largest]!)));
+if (limits.raised.length) console.log(`raised for this run (restored at the end): ${limits.raised.join(', ')}`);
 const results: Result[] = [];
 let stopped = '';
 let dockerNote = '';
@@ -267,6 +279,7 @@ try {
     }
   }
 } finally {
+  limits.restore();
   // A fabric that did not come up keeps its run folder (not-ready.txt, daemon logs, configs).
   if (stopped || dockerNote) console.log(`run folders kept in ${runsRoot}`);
   else rmSync(runsRoot, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
+import { neighbourShortage } from './neighbours.ts';
 import { cpus } from 'node:os';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
@@ -525,6 +526,11 @@ export async function startLab(input: string | LabTopology, opts: StartLabOption
   requireRoot();
   const fixture = typeof input === 'string' ? loadFixture(input) : undefined;
   const topology = fixture?.topology ?? (input as LabTopology);
+  // The neighbour table is one for the whole machine: a topology that cannot fit in it would
+  // only time out later with sessions in Connect, so say so now (the netns backend; a docker
+  // lab's containers share the same kernel table).
+  const shortage = neighbourShortage(topology);
+  if (shortage) throw new Error(shortage);
   const runId = opts.runId ?? unusedRunId();
   const ledger = Ledger.create(opts.runsRoot ?? defaultRunsRoot, runId, opts.backend ?? 'netns', topology.dir ?? topology.name);
   writeFileSync(join(ledger.runDir, 'topology.json'), JSON.stringify(topology, null, 2));
