@@ -4,7 +4,6 @@ import type { Ledger, RunSummary } from '../ledger.ts';
 import {
   createNamespace,
   createVeth,
-  deleteNamespace,
   deleteNamespaces,
   mapBounded,
   run,
