@@ -338,9 +338,9 @@ export class Lab {
    * whole session table), and only of routers still missing a session: a router seen complete
    * is not read again until a last round reads every router once more, so the verdict is still
    * taken on one sweep of the whole lab (a session that dropped meanwhile sends its router back
-   * to the missing ones). GoBGP nodes whose peers are all other kinds are read only once those
-   * peers see their session Established: each GoBGP read is a Go CLI process, and at 400
-   * stand-ins reading them every round cost more than the routers' convergence.
+   * to the missing ones). GoBGP and BIRD nodes whose peers are all FRR are read only once those
+   * peers see their session Established: each such read is a process (gobgp, birdc), an FRR
+   * read is not, and at 400 stand-ins reading them every round cost more than the convergence.
    */
   async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
     const expected = this.expectedSessions();
@@ -353,10 +353,11 @@ export class Lab {
     const addresses = (node: string) => new Set([...Object.values(this.spec(node).interfaces).flat(), ...this.spec(node).loopback].map((a) => a.split('/')[0]!));
     // node -> the peer routers whose side gates reading it
     const gates = new Map<string, string[]>();
+    // Reading FRR costs no process (bgpd's vty socket); reading GoBGP or BIRD costs one each.
     for (const name of routers) {
-      if (routerKindOf(this.spec(name)) !== 'gobgp') continue;
+      if (routerKindOf(this.spec(name)) === 'frr') continue;
       const peers = (byNode.get(name) ?? []).map((e) => owner.get(e.peer));
-      const gating = peers.every((p) => p !== undefined && routers.includes(p) && routerKindOf(this.spec(p)) !== 'gobgp');
+      const gating = peers.every((p) => p !== undefined && routers.includes(p) && routerKindOf(this.spec(p)) === 'frr');
       if (gating && peers.length > 0 && addresses(name).size > 0) gates.set(name, [...new Set(peers as string[])]);
     }
     const latest = new Map<string, SessionState[]>(routers.map((r) => [r, []]));
