@@ -366,28 +366,29 @@ export class Lab {
       const mine = addresses(node);
       return latest.get(peer)!.some((s) => mine.has(s.peer) && s.state === 'Established');
     };
+    const read = (names: string[]) =>
+      mapBounded(names, this.concurrency, async (n) => {
+        latest.set(n, await this.node(n).sessions().catch(() => [] as SessionState[]));
+      });
     let pending = new Set(routers);
-    let sweep = false;
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
       const open = [...pending].filter((n) => (gates.get(n) ?? []).every((p) => peerSideUp(n, p)));
       // Nothing but gated nodes left (say, their addresses come from `exec:` lines this cannot see): read them anyway.
-      const toRead = sweep ? routers : open.length > 0 || pending.size === 0 ? open : [...pending];
-      await mapBounded(toRead, this.concurrency, async (n) => {
-        latest.set(n, await this.node(n).sessions().catch(() => [] as SessionState[]));
-      });
-      const wasSweep = sweep;
+      const toRead = open.length > 0 ? open : [...pending];
+      await read(toRead);
       pending = new Set(routers.filter((n) => !complete(n)));
-      sweep = pending.size === 0 && !wasSweep;
-      if (pending.size === 0 && wasSweep) return [];
-      const out = expected
+      // Every router complete: the verdict is taken on one read of all of them, at once.
+      if (pending.size === 0 && toRead.length < routers.length) {
+        await read(routers);
+        pending = new Set(routers.filter((n) => !complete(n)));
+      }
+      return expected
         .filter((e) => !latest.get(e.node)!.some((s) => same(e, s) && s.state === 'Established'))
         .map((e) => {
           const seen = latest.get(e.node)!.find((s) => same(e, s));
           return `session ${e.node} -> ${e.peer}${e.local ? ` (from ${e.local})` : ''}: ${seen ? seen.state : 'not configured/unknown'}`;
         });
-      // Complete but not yet confirmed by the sweep: one more round, at once.
-      return out.length > 0 ? out : ['(confirming every router once more)'];
-    }, () => sweep);
+    });
     if (missing.length > 0) throw this.notReady('sessions not Established', missing);
     return [...latest.values()].flat();
   }
@@ -430,7 +431,7 @@ export class Lab {
     return this.polledWaitMs;
   }
 
-  private async poll(timeoutMs: number, missingNow: () => Promise<string[]>, again: () => boolean = () => false): Promise<string[]> {
+  private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     const start = performance.now();
     let lastReadAt = start;
@@ -440,7 +441,7 @@ export class Lab {
         const missing = await missingNow();
         if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
         if (missing.length === 0 || Date.now() > deadline) return missing;
-        if (!again()) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
       this.polledWaitMs += lastReadAt - start;
