@@ -32,6 +32,8 @@ export function clusterView(lab: Lab): ClusterView | null {
 
 export interface ExpectedRoutes {
   prefixes: string[];
+  /** Of `prefixes`, those announced with another node's address as next hop (Anthos floating IPs). */
+  viaOtherNodes: string[];
   /** Where they come from, for reasons: "cluster/ (reference translator)" or "announce: of NODE". */
   source: string;
 }
@@ -46,9 +48,11 @@ export function expectedRoutes(lab: Lab, session: SpeakerSession, readsCluster: 
     const desired = computeDesiredState(cluster.model, cluster.ipam, k8sNode);
     const peer = desired.bgp?.peers.find((p) => canonicalCidr(p.address) === canonicalCidr(session.peerAddress));
     const routes = desired.routes.filter((r) => !peer || r.peers.includes(peer.name));
-    return { prefixes: [...new Set(routes.map((r) => r.prefix))].filter((p) => carriesPrefix(session, p)), source: `${cluster.dir} (reference translator, node ${k8sNode})` };
+    const prefixes = [...new Set(routes.map((r) => r.prefix))].filter((p) => carriesPrefix(session, p));
+    const viaOtherNodes = prefixes.filter((p) => routes.every((r) => r.prefix !== p || r.nextHop !== undefined));
+    return { prefixes, viaOtherNodes, source: `${cluster.dir} (reference translator, node ${k8sNode})` };
   }
-  return { prefixes: lab.spec(session.speakerNode).announce.filter((p) => carriesPrefix(session, p)), source: `announce: of ${session.speakerNode}` };
+  return { prefixes: lab.spec(session.speakerNode).announce.filter((p) => carriesPrefix(session, p)), viaOtherNodes: [], source: `announce: of ${session.speakerNode}` };
 }
 
 /**
