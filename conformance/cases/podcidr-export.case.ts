@@ -79,7 +79,7 @@ defineCase('podcidr.export', {
     const to = withCidr.find((n) => n !== from && ![...peersOf(n)].some((p) => peersOf(from!).has(p))) ?? withCidr.find((n) => n !== from);
     if (lab.backend.name !== 'netns') measure('podTraffic', `not judged: pods are made on the netns backend only (this lab: ${lab.backend.name})`);
     else if (!FORWARDING_PEERS.includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
-    else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes announce a PodCIDR');
+    else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes have an IPv4 pod prefix (Node spec.podCIDRs, a pod IPAM pool with pods, or a PodCIDR in announce:)');
     else problems.push(...(await podToPod(lab, from, to, sessions, podPrefix, measure, artifact)));
     expect(problems, problems.join('; ')).toEqual([]);
   },

@@ -26,7 +26,7 @@ function offersExtendedNexthop(open: OpenMessage): boolean {
 defineCase('session.establish', {
   async run({ lab, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
-    expect(sessions.length, 'the fixture gives the speaker at least one fabric session').toBeGreaterThan(0);
+    expect(sessions.length, 'the fixture gives the speaker no fabric session: a BGP instance with peers for a speaker node in cluster/ (or `neighbors:` on a speaker node, x-peerproof or peerproof.yml) whose address a router of the topology carries would provide one').toBeGreaterThan(0);
     const seen = await lab.sessions();
     const problems: string[] = [];
     for (const s of sessions) {
