@@ -72,8 +72,13 @@ describe('sessions over IPv6 transport with FRR, BIRD and GoBGP', () => {
     const rib = await lab.node('frr1').rib();
     expect(rib.find((r) => r.prefix === '198.51.100.0/24')?.nexthops).toEqual(['fd00:a::2']);
     // The kernel route is `via inet6 ...`: BIRD sends its global and link-local address, zebra installs the link-local.
-    const fib = await lab.node('frr1').fib();
-    expect(fib.find((r) => r.prefix === '198.51.100.0/24')?.nexthops).toEqual([expect.stringMatching(/^fe80::/)]);
+    // zebra may install the route via the global address first and move it to the link-local
+    // once that resolves: wait for the move (readiness only waited for the route).
+    const nexthops = await eventually(async () => {
+      const route = (await lab.node('frr1').fib()).find((r) => r.prefix === '198.51.100.0/24');
+      return route?.nexthops.every((n) => n.startsWith('fe80::')) ? route.nexthops : null;
+    }, 'link-local next hop of 198.51.100.0/24 in frr1 FIB', 10_000).catch(async () => (await lab.node('frr1').fib()).find((r) => r.prefix === '198.51.100.0/24')?.nexthops);
+    expect(nexthops).toEqual([expect.stringMatching(/^fe80::/)]);
   });
 
   it('IPv6 unicast crosses the IPv6 sessions both ways', async () => {
