@@ -30,6 +30,13 @@ export interface Neighbor {
   extendedNexthop?: boolean;
   /** Source address for the session (e.g. a loopback for multihop peering). */
   updateSource?: string;
+  /** Never open the connection, only accept it (FRR `passive`, BIRD `passive on`, GoBGP `passive-mode`). */
+  passive?: boolean;
+  /**
+   * Send an OPEN without any capability: a 2-octet-only, pre-RFC 4760 peer (FRR
+   * `dont-capability-negotiate`, BIRD `capabilities off`; GoBGP has no such setting).
+   */
+  dontCapabilityNegotiate?: boolean;
   /** Set false when the fixture expects this session NOT to come up. */
   expectEstablished?: boolean;
   /**
@@ -71,6 +78,12 @@ export interface LabNode {
   capture: string[];
   /** eBGP multipath across different neighbor ASes (FRR `bgp bestpath as-path multipath-relax`). */
   multipath?: boolean;
+  /**
+   * Graceful restart (RFC 4724) offered on every session, with this restart time in seconds (and,
+   * for FRR, how long stale paths are kept): FRR `bgp graceful-restart`, GoBGP
+   * `graceful-restart` + `mp-graceful-restart` per family, BIRD `graceful restart on`.
+   */
+  gracefulRestart?: { restartTime: number; stalePathTime?: number };
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
   /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */

@@ -91,6 +91,9 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
       '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
       n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
+      n.passive ? '  passive on;' : '',
+      n.dontCapabilityNegotiate ? '  capabilities off;' : '',
+      node.gracefulRestart ? `  graceful restart on; graceful restart time ${node.gracefulRestart.restartTime};` : '',
       ...channels,
       '}',
     );

@@ -16,6 +16,10 @@ export function renderBgpd(node: LabNode): string {
   const lines = [`router bgp ${node.asn}`];
   if (node.routerId) lines.push(` bgp router-id ${node.routerId}`);
   lines.push(' no bgp ebgp-requires-policy', ' no bgp network import-check', ' bgp log-neighbor-changes');
+  if (node.gracefulRestart) {
+    lines.push(' bgp graceful-restart', ` bgp graceful-restart restart-time ${node.gracefulRestart.restartTime}`);
+    if (node.gracefulRestart.stalePathTime !== undefined) lines.push(` bgp graceful-restart stalepath-time ${node.gracefulRestart.stalePathTime}`);
+  }
   if (node.multipath) lines.push(' bgp bestpath as-path multipath-relax');
   lines.push(' timers bgp 1 3');
   for (const n of node.neighbors) {
@@ -24,6 +28,8 @@ export function renderBgpd(node: LabNode): string {
     lines.push(` neighbor ${n.address} advertisement-interval 0`);
     if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
     if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
+    if (n.passive) lines.push(` neighbor ${n.address} passive`);
+    if (n.dontCapabilityNegotiate) lines.push(` neighbor ${n.address} dont-capability-negotiate`);
     // FRR 8.4 puts the capability in its OPEN on IPv6 sessions (an IPv6 neighbour address) only.
     if (n.extendedNexthop) lines.push(` neighbor ${n.address} capability extended-nexthop`);
   }

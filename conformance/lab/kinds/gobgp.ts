@@ -23,14 +23,20 @@ export function renderGobgpToml(node: LabNode): string {
       '    minimum-advertisement-interval = 0',
       '    idle-hold-time-after-reset = 1',
     );
-    if (n.updateSource) lines.push('  [neighbors.transport.config]', `    local-address = "${n.updateSource}"`);
+    if (n.dontCapabilityNegotiate) throw new Error(`gobgp node ${node.name}: GoBGP cannot send an OPEN without capabilities (neighbour ${n.address}); use FRR or BIRD`);
+    if (n.updateSource || n.passive)
+      lines.push('  [neighbors.transport.config]', ...(n.updateSource ? [`    local-address = "${n.updateSource}"`] : []), ...(n.passive ? ['    passive-mode = true'] : []));
+    if (node.gracefulRestart) lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${node.gracefulRestart.restartTime}`);
     if (n.multihop) lines.push('  [neighbors.ebgp-multihop.config]', '    enabled = true', `    multihop-ttl = ${n.multihop}`);
     if (n.rrClient)
       lines.push('  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = "${node.routerId ?? '0.0.0.0'}"`);
     const addPath = addPathDirections(n);
     if (addPath.send || addPath.receive)
       lines.push('  [neighbors.add-paths.config]', ...(addPath.send ? ['    send-max = 8'] : []), ...(addPath.receive ? ['    receive = true'] : []));
-    for (const family of neighborFamilies(n)) lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`);
+    for (const family of neighborFamilies(n)) {
+      lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`);
+      if (node.gracefulRestart) lines.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
+    }
     lines.push('');
   }
   return lines.join('\n');
