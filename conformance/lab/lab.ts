@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, BackendProcess } from './backend.ts';
+import type { Backend, BackendProcess, BackendSpawnOptions } from './backend.ts';
 import { backendFactory } from './backends/index.ts';
 import { startCapture, type Capture } from './capture.ts';
 import { loadFixture, type Fixture } from './fixture/load.ts';
@@ -256,6 +256,35 @@ export class Lab {
     daemon.render(ctx);
     this.watch(node, await daemon.start(ctx));
     await daemon.afterStart?.(ctx);
+  }
+
+  /**
+   * Starts a process in a node that this lab owns (the ledger lists it; stop() ends it): a
+   * speaker under test a case starts itself. Dying before its own stop() counts as a death, so
+   * readiness waits and assertRunning() name it.
+   */
+  async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
+    const spec = this.spec(node);
+    mkdirSync(this.ledger.nodeDir(node), { recursive: true });
+    const proc = await this.backend.spawn(node, argv, opts);
+    let stopped = false;
+    const owned: BackendProcess = {
+      ...proc,
+      stop: (sig, graceMs) => {
+        stopped = true;
+        return proc.stop(sig, graceMs);
+      },
+    };
+    this.processes.push(owned);
+    void proc.exited.then((code) => {
+      if (!this.stopping && !stopped) this.deaths.push(`process ${spec.name} ${opts.label} pid ${proc.pid} exited early (code ${code}); see ${opts.logFile}`);
+    });
+    return owned;
+  }
+
+  /** Throws naming every process of the lab that exited unasked (daemons, spawn()ed processes). */
+  assertRunning(): void {
+    if (this.deaths.length > 0) throw new Error(`lab ${this.runId}: ${this.deaths.join('; ')}`);
   }
 
   /** Starts tcpdump on node:ifname (pcap in `<run>/pcaps/`); stop it before reading the file. */
