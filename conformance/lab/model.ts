@@ -72,6 +72,11 @@ export interface LabNode {
   importRoutes?: boolean;
   /** Prefixes this node originates into BGP. */
   announce: string[];
+  /**
+   * Paths of its own per announced prefix (default 1): BIRD originates each from that many static
+   * protocols, so an ADD-PATH session carries several paths of one prefix from one router. BIRD only.
+   */
+  announcePaths?: number;
   /** Routes that must be present on this node for the lab to be ready. */
   expectRoutes: string[];
   /** Interfaces captured from the start of the run. */

@@ -45,9 +45,11 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const prefixes = node.announce.filter((p) => p.includes(':') === (family === 'ipv6'));
     if (prefixes.length === 0) continue;
-    lines.push(`protocol static ${family === 'ipv4' ? 'announced' : 'announced6'} {`, `  ${family};`);
-    for (const prefix of prefixes) lines.push(`  route ${prefix} blackhole;`);
-    lines.push('}');
+    for (let copy = 1; copy <= (node.announcePaths ?? 1); copy++) {
+      lines.push(`protocol static ${family === 'ipv4' ? 'announced' : 'announced6'}${copy > 1 ? `_${copy}` : ''} {`, `  ${family};`);
+      for (const prefix of prefixes) lines.push(`  route ${prefix} blackhole;`);
+      lines.push('}');
+    }
   }
   // The node's own static routes (also in its kernel) are BIRD statics too, so next hops reached
   // only through them resolve (a multihop peer behind a router); they are never exported. They

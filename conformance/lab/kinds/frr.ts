@@ -12,6 +12,7 @@ const daemons = ['zebra', 'bgpd', 'staticd'] as const;
 const frrBin = '/usr/lib/frr';
 
 export function renderBgpd(node: LabNode): string {
+  if ((node.announcePaths ?? 1) > 1) throw new Error(`frr node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
   if (node.asn === undefined) return '!\n';
   const lines = [`router bgp ${node.asn}`];
   if (node.routerId) lines.push(` bgp router-id ${node.routerId}`);

@@ -9,6 +9,7 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 export const gobgpApiPort = 50051;
 
 export function renderGobgpToml(node: LabNode): string {
+  if ((node.announcePaths ?? 1) > 1) throw new Error(`gobgp node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
   const lines = ['[global.config]', `  as = ${node.asn ?? 0}`, `  router-id = "${node.routerId ?? '0.0.0.0'}"`, '  port = 179', ''];
   for (const n of node.neighbors) {
     lines.push(

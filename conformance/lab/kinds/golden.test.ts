@@ -67,6 +67,13 @@ describe('rendered daemon configs match their golden files', () => {
 
   it.each(['frr', 'bird'] as const)('no-capabilities: %s', (kind) => expectGolden(`no-capabilities.${kind}`, renderers[kind](noCapabilities)));
 
+  it('two-paths-per-prefix: bird (several static protocols of one prefix, for ADD-PATH)', () =>
+    expectGolden('announce-paths.bird', renderers.bird({ ...nodes['add-path']!, announce: ['198.51.100.0/24'], announcePaths: 2 })));
+
+  it.each(['frr', 'gobgp'] as const)('%s refuses announcePaths > 1', (kind) => {
+    expect(() => renderers[kind]({ ...nodes['plain-ebgp']!, announce: ['198.51.100.0/24'], announcePaths: 2 })).toThrow(/announcePaths .* BIRD only/);
+  });
+
   it('gobgp refuses a session without capabilities, naming the node and neighbour', () => {
     expect(() => renderers.gobgp(noCapabilities)).toThrow(/gobgp node r1: GoBGP cannot send an OPEN without capabilities \(neighbour 10\.0\.0\.2\)/);
   });
