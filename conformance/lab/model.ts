@@ -18,6 +18,8 @@ export function addPathDirections(n: Neighbor): { send: boolean; receive: boolea
 export interface Neighbor {
   address: string;
   asn: number;
+  /** Name of the session where the daemon names sessions (BIRD's protocol name; default `peerN`, N its index). */
+  name?: string;
   /** This node reflects routes to the neighbor (iBGP route reflector). */
   rrClient?: boolean;
   /** eBGP multihop TTL; absent means directly connected. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseCidr } from '../../../reference/ipam/address.ts';
-import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode, type Neighbor } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -10,8 +10,8 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 
 // Indexed, not named after the address: one node may peer twice with the same address from
 // different local addresses (Anthos floating IPs).
-function protocolName(index: number): string {
-  return `peer${index}`;
+function protocolName(neighbor: Neighbor, index: number): string {
+  return neighbor.name ?? `peer${index}`;
 }
 
 const LAB_ROUTES = 'lab_routes';
@@ -87,7 +87,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
         : `  ipv4 { ${importRule} ${exportRule('ipv4')}${addPathWord(n)}${n.extendedNexthop ? ' extended next hop on;' : ''} };`,
     );
     lines.push(
-      `protocol bgp ${protocolName(index)} {`,
+      `protocol bgp ${protocolName(n, index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
       '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
@@ -157,7 +157,7 @@ export const birdKind: DaemonKind = {
   },
 
   async sessions(ctx) {
-    const byProtocol = new Map(ctx.node.neighbors.map((n, i) => [protocolName(i), n]));
+    const byProtocol = new Map(ctx.node.neighbors.map((n, i) => [protocolName(n, i), n]));
     return parseBirdProtocols(await birdc(ctx, 'show protocols'))
       .filter((p) => p.proto === 'BGP')
       .map((p): SessionState => {
