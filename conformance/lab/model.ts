@@ -91,6 +91,12 @@ export interface LabNode {
    * `graceful-restart` + `mp-graceful-restart` per family, BIRD `graceful restart on`.
    */
   gracefulRestart?: { restartTime: number; stalePathTime?: number };
+  /**
+   * BGP timers in seconds (default keepalive 1, hold 3: sessions and failures show fast in a
+   * lab); a bench that floods a peer sets the daemons' own defaults (60/180) so load cannot
+   * expire a session.
+   */
+  timers?: { keepalive: number; hold: number };
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
   /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */

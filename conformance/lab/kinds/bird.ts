@@ -90,7 +90,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
       `protocol bgp ${protocolName(n, index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
-      '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
+      `  hold time ${node.timers?.hold ?? 3}; keepalive time ${node.timers?.keepalive ?? 1}; connect delay time 1; connect retry time 1; error wait time 1, 4;`,
       n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
       n.passive ? '  passive on;' : '',

@@ -22,7 +22,7 @@ export function renderBgpd(node: LabNode): string {
     if (node.gracefulRestart.stalePathTime !== undefined) lines.push(` bgp graceful-restart stalepath-time ${node.gracefulRestart.stalePathTime}`);
   }
   if (node.multipath) lines.push(' bgp bestpath as-path multipath-relax');
-  lines.push(' timers bgp 1 3');
+  lines.push(` timers bgp ${node.timers?.keepalive ?? 1} ${node.timers?.hold ?? 3}`);
   for (const n of node.neighbors) {
     lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
     lines.push(` neighbor ${n.address} timers connect 1`);

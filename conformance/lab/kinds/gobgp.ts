@@ -19,8 +19,8 @@ export function renderGobgpToml(node: LabNode): string {
       `    peer-as = ${n.asn}`,
       '  [neighbors.timers.config]',
       '    connect-retry = 1',
-      '    hold-time = 3',
-      '    keepalive-interval = 1',
+      `    hold-time = ${node.timers?.hold ?? 3}`,
+      `    keepalive-interval = ${node.timers?.keepalive ?? 1}`,
       '    minimum-advertisement-interval = 0',
       '    idle-hold-time-after-reset = 1',
     );

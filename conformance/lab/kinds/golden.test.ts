@@ -36,6 +36,7 @@ const nodes: Record<string, LabNode> = {
     loopback: ['10.30.9.9/32'],
     routes: [{ to: '0.0.0.0/0', via: '10.30.2.1' }],
   }),
+  'daemon-default-timers': router('r1', 65001, '10.0.0.1', [{ address: '10.0.0.2', asn: 65002 }], { timers: { keepalive: 60, hold: 180 } }),
   'passive-graceful-restart': router('r1', 65001, '10.0.0.1', [{ address: '10.0.0.2', asn: 65002, passive: true, name: 'to_r2' }], {
     gracefulRestart: { restartTime: 30, stalePathTime: 60 },
   }),
