@@ -28,6 +28,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pollHarness } from '../conformance/checks/captured.ts';
 import { Ledger, defaultRunsRoot } from '../conformance/lab/ledger.ts';
 import { ensureDir, frrOwner, writeConfig } from '../conformance/lab/kinds/files.ts';
 import { renderBgpd } from '../conformance/lab/kinds/frr.ts';
@@ -197,13 +198,10 @@ function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs: number, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  // Set-up of the rig, not the measured ingest: harness work, not counted as waiting.
+  const { value, met } = await pollHarness(() => probe().catch(() => undefined), (v) => !!v, timeoutMs, intervalMs);
+  if (!met) throw new Error(`timed out waiting for ${what}`);
+  return value as T;
 }
 
 class Rig {

@@ -14,6 +14,7 @@
 // One bring-up serves every test.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../conformance/checks/captured.ts';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import { birdc as birdcOn } from '../../conformance/lab/kinds/bird.ts';
 import { vtysh as vtyshOn } from '../../conformance/lab/kinds/frr.ts';
@@ -96,20 +97,11 @@ async function session(name: string): Promise<BgpSessionResource> {
   return (await fetchStatus({ socket: socketPath() }, `/sessions/${name}?limit=100`)) as BgpSessionResource;
 }
 
+/** Polls `probe` (every 250 ms) until it returns a truthy value; throws with `what` and the last error. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const { value, met } = await pollUntil(() => probe().catch((err: Error) => err), (v) => !!v && !(v instanceof Error), timeoutMs, 250);
+  if (!met) throw new Error(`timed out waiting for ${what}${value instanceof Error ? `: ${value.message}` : ''}`);
+  return value as T;
 }
 
 async function vtysh(command: string): Promise<any> {
