@@ -127,3 +127,13 @@ export function routerKindOf(node: LabNode): DaemonKindName | null {
 export function emptyNode(name: string, kind: NodeKindName): LabNode {
   return { name, kind, interfaces: {}, loopback: [], routes: [], sysctls: {}, neighbors: [], announce: [], expectRoutes: [], capture: [], exec: [] };
 }
+
+/** A node of `kind` with the given fields set and the rest empty, for topologies built in code. */
+export function labNode(name: string, kind: NodeKindName, fields: Partial<Omit<LabNode, 'name' | 'kind'>> = {}): LabNode {
+  return { ...emptyNode(name, kind), ...fields };
+}
+
+/** The link between node `a`'s interface `aIf` and node `b`'s `bIf`. */
+export function labLink(a: string, aIf: string, b: string, bIf: string): LabLink {
+  return { a: { node: a, ifname: aIf }, b: { node: b, ifname: bIf } };
+}

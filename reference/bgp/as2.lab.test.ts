@@ -21,7 +21,7 @@ import type { Capture } from '../../conformance/lab/capture.ts';
 import { birdc as birdcOn } from '../../conformance/lab/kinds/bird.ts';
 import { vtysh } from '../../conformance/lab/kinds/frr.ts';
 import { startLab, type Lab } from '../../conformance/lab/lab.ts';
-import { emptyNode, type LabNode, type LabTopology } from '../../conformance/lab/model.ts';
+import { labLink, labNode, type LabTopology } from '../../conformance/lab/model.ts';
 import { isRoot } from '../../conformance/lab/netns.ts';
 import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
@@ -43,20 +43,14 @@ let capture: Capture;
 const socket = () => join(lab.ledger.nodeDir('us'), 'status.sock');
 
 function topology(): LabTopology {
-  const us = emptyNode('us', 'host');
-  us.interfaces = { eth0: [`${US_BIRD_SIDE}/24`], eth1: [`${US_FRR_SIDE}/24`] };
-  const bird: LabNode = { ...emptyNode('bird', 'bird'), asn: BIRD_AS, routerId: BIRD, interfaces: { eth0: [`${BIRD}/24`] }, announce: [FROM_BIRD] };
-  bird.neighbors = [{ address: US_BIRD_SIDE, asn: OUR_AS }];
-  const frr: LabNode = { ...emptyNode('frr', 'frr'), asn: FRR_AS, routerId: FRR, interfaces: { eth0: [`${FRR}/24`] }, announce: [FROM_FRR] };
-  frr.neighbors = [{ address: US_FRR_SIDE, asn: OUR_AS, dontCapabilityNegotiate: true }];
-  return {
-    name: 'speaker-as2',
-    nodes: [us, bird, frr],
-    links: [
-      { a: { node: 'us', ifname: 'eth0' }, b: { node: 'bird', ifname: 'eth0' } },
-      { a: { node: 'us', ifname: 'eth1' }, b: { node: 'frr', ifname: 'eth0' } },
-    ],
-  };
+  const us = labNode('us', 'host', { interfaces: { eth0: [`${US_BIRD_SIDE}/24`], eth1: [`${US_FRR_SIDE}/24`] } });
+  const bird = labNode('bird', 'bird', { asn: BIRD_AS, routerId: BIRD, interfaces: { eth0: [`${BIRD}/24`] }, announce: [FROM_BIRD], neighbors: [{ address: US_BIRD_SIDE, asn: OUR_AS }] });
+  // The 2-octet peer: an OPEN without capabilities.
+  const frr = labNode('frr', 'frr', {
+    asn: FRR_AS, routerId: FRR, interfaces: { eth0: [`${FRR}/24`] }, announce: [FROM_FRR],
+    neighbors: [{ address: US_FRR_SIDE, asn: OUR_AS, dontCapabilityNegotiate: true }],
+  });
+  return { name: 'speaker-as2', nodes: [us, bird, frr], links: [labLink('us', 'eth0', 'bird', 'eth0'), labLink('us', 'eth1', 'frr', 'eth0')] };
 }
 
 const speakerYaml = () => `routerId: ${US_BIRD_SIDE}

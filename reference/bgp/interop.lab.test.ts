@@ -19,7 +19,7 @@ import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import { birdc as birdcOn } from '../../conformance/lab/kinds/bird.ts';
 import { vtysh as vtyshOn } from '../../conformance/lab/kinds/frr.ts';
 import { startLab, type Lab } from '../../conformance/lab/lab.ts';
-import { emptyNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
+import { labLink, labNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
 import { isRoot } from '../../conformance/lab/netns.ts';
 import { daemonProcesses, killDaemon, restartDaemon } from '../../conformance/lab/restart.ts';
 import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
@@ -37,15 +37,10 @@ const socketPath = () => join(lab.ledger.nodeDir('us'), 'status.sock');
 
 function topology(): LabTopology {
   const both: Neighbor['families'] = ['ipv4-unicast', 'ipv6-unicast'];
-  const router = (name: Exclude<NodeName, 'us'>, kind: 'frr' | 'gobgp' | 'bird', asn: number, neighbors: Neighbor[], extra: Partial<LabNode> = {}): LabNode => ({
-    ...emptyNode(name, kind),
-    asn,
-    routerId: v4[name],
-    interfaces: { eth0: [`${v4[name]}/24`, `${v6[name]}/64`] },
-    neighbors,
-    ...extra,
-  });
-  const us: LabNode = { ...emptyNode('us', 'host'), interfaces: { eth0: [`${v4.us}/24`, `${v6.us}/64`] } };
+  const interfaces = (name: NodeName) => ({ eth0: [`${v4[name]}/24`, `${v6[name]}/64`] });
+  const router = (name: Exclude<NodeName, 'us'>, kind: 'frr' | 'gobgp' | 'bird', asn: number, neighbors: Neighbor[], extra: Partial<LabNode> = {}) =>
+    labNode(name, kind, { asn, routerId: v4[name], interfaces: interfaces(name), neighbors, ...extra });
+  const us = labNode('us', 'host', { interfaces: interfaces('us') });
   const frr = router('frr', 'frr', 65001, [
     { address: v4.us, asn: 4200000001, passive: true, families: both, addPath: true },
     { address: v6.us, asn: 4200000001, families: both },
@@ -62,12 +57,8 @@ function topology(): LabTopology {
     { address: v4.us, asn: 4200000001, families: both, addPath: true, name: 'to_us' },
     { address: v4.frr, asn: 65001 },
   ], { announce: [SHARED, '2001:db8:3::/48'], announcePaths: 2, gracefulRestart: { restartTime: 120 } });
-  const sw = emptyNode('sw', 'bridge');
-  return {
-    name: 'speaker-interop',
-    nodes: [sw, us, frr, gobgp, bird],
-    links: nodes.map((n) => ({ a: { node: n, ifname: 'eth0' }, b: { node: 'sw', ifname: `p-${n}` } })),
-  };
+  // One shared segment: a bridge node enslaving every link end on its side.
+  return { name: 'speaker-interop', nodes: [labNode('sw', 'bridge'), us, frr, gobgp, bird], links: nodes.map((n) => labLink(n, 'eth0', 'sw', `p-${n}`)) };
 }
 
 function speakerYaml(): string {

@@ -17,7 +17,7 @@ import { readCapturedFrames, type Capture } from '../../conformance/lab/capture.
 import { pollUntil } from '../../conformance/checks/captured.ts';
 import type { BackendProcess } from '../../conformance/lab/backend.ts';
 import { startLab, type Lab } from '../../conformance/lab/lab.ts';
-import { emptyNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
+import { labLink, labNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
 import { isRoot } from '../../conformance/lab/netns.ts';
 import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
@@ -37,7 +37,7 @@ const socket = () => join(dir('us'), 'status.sock');
 
 /** The lab: the speaker starts in each test, so no session is awaited at bring-up. */
 function topology(): LabTopology {
-  const node = (name: string, kind: 'host' | 'bird' | 'frr', interfaces: Record<string, string[]>, extra: Partial<LabNode> = {}): LabNode => ({ ...emptyNode(name, kind), interfaces, ...extra });
+  const node = (name: string, kind: 'host' | 'bird' | 'frr', interfaces: Record<string, string[]>, extra: Partial<LabNode> = {}) => labNode(name, kind, { interfaces, ...extra });
   const toUs = (address: string, extra: Partial<Neighbor> = {}): Neighbor[] => [{ address, asn: 65000, expectEstablished: false, ...extra }];
   const nodes = [
     node('us', 'host', { eth0: [`${US}/24`], eth1: [`${US_IB}/24`] }, { routes: [{ to: `${FRR_LOOPBACK}/32`, via: R_EBGP }] }),
@@ -51,8 +51,7 @@ function topology(): LabTopology {
       neighbors: toUs(US, { multihop: 2, updateSource: FRR_LOOPBACK }),
     }),
   ];
-  const link = (a: string, aIf: string, b: string, bIf: string) => ({ a: { node: a, ifname: aIf }, b: { node: b, ifname: bIf } });
-  return { name: 'speaker-ttl', nodes, links: [link('us', 'eth0', 'r', 'eth0'), link('us', 'eth1', 'ib', 'eth0'), link('r', 'eth1', 'frr', 'eth0')] };
+  return { name: 'speaker-ttl', nodes, links: [labLink('us', 'eth0', 'r', 'eth0'), labLink('us', 'eth1', 'ib', 'eth0'), labLink('r', 'eth1', 'frr', 'eth0')] };
 }
 
 function speakerYaml(multihop: number | null): string {
