@@ -10,6 +10,7 @@ import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
+import { poll } from './poll.ts';
 import { bridgeCommands, isRoot } from './netns.ts';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
@@ -370,21 +371,19 @@ export class Lab {
     return this.polledWaitMs;
   }
 
+  /** What is still missing, read every 100 ms until nothing is, a process died, or the timeout. */
   private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    const start = performance.now();
-    let lastReadAt = start;
-    try {
-      for (;;) {
-        lastReadAt = performance.now();
+    const { value } = await poll(
+      async () => {
         const missing = await missingNow();
-        if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
-        if (missing.length === 0 || Date.now() > deadline) return missing;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      this.polledWaitMs += lastReadAt - start;
-    }
+        return missing.length > 0 && this.deaths.length > 0 ? [...this.deaths, ...missing] : missing;
+      },
+      (missing) => missing.length === 0 || this.deaths.length > 0,
+      timeoutMs,
+      100,
+      (ms) => (this.polledWaitMs += ms),
+    );
+    return value;
   }
 
   /** Builds the timeout error: what is missing, plus daemon logs and rendered configs on disk. */
