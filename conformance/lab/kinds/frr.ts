@@ -2,6 +2,7 @@ import { copyFileSync, chownSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../backend.ts';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { pollHarness } from '../poll.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -84,14 +85,17 @@ export function renderZebra(node: LabNode): string {
  * a peer that accepts only one connection (the replay) would never see it retry.
  */
 async function waitForLinkLocalAddresses(backend: Backend, node: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
-    const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
-    if (result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0)) return;
-    if (Date.now() > deadline) return; // bgpd's own connect retry is the fallback
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Past the timeout bgpd's own connect retry is the fallback.
+  await pollHarness(
+    async () => {
+      const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
+      const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
+      return result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0);
+    },
+    (settled) => settled,
+    timeoutMs,
+    100,
+  );
 }
 
 function paths(dir: string) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { pollHarness } from '../poll.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -114,12 +115,9 @@ export const gobgpKind: DaemonKind = {
     // GoBGP's config file cannot originate prefixes; inject them through the API.
     const deadline = Date.now() + 5000;
     for (const prefix of ctx.node.announce) {
-      for (;;) {
-        const result = await ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
-        if (result.code === 0) break;
-        if (Date.now() > deadline) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const add = () => ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
+      const { value: result, met } = await pollHarness(add, (r) => r.code === 0, Math.max(0, deadline - Date.now()), 50);
+      if (!met) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
     }
   },
 
