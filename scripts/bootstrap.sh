@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 debian_packages=(
-  frr gobgpd bird2            # the fabric routers peerproof tests against
+  frr gobgpd bird2 openbgpd   # the fabric routers peerproof tests against
   tcpdump tshark              # captures, and tshark as the independent dissector in golden tests
   iproute2 nftables iputils-ping iputils-arping procps psmisc
   libpcap-dev python3 make g++ # the `cap` addon (raw ARP/NDP frames) builds with node-gyp
@@ -31,9 +31,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The Debian packages may start their own daemons; the lab runs its own instances per node.
-for svc in frr bird; do
+for svc in frr bird openbgpd; do
   if command -v service >/dev/null && service "$svc" status >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
+# openbgpd ships a systemd unit only (it starts once /etc/bgpd.conf exists): keep it off where
+# systemd runs. Its privilege-separated processes chroot to _openbgpd's home (/run/openbgpd), which
+# that unit would create; the lab's openbgpd kind makes it when missing.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+  systemctl disable --now openbgpd.service >/dev/null 2>&1 || true
+fi
 
 stamp=node_modules/.bootstrap-stamp
 if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then

@@ -8,8 +8,9 @@ import { capturedMessages, pollUntil } from '../checks/captured.ts';
 import { nodeInterfaces } from '../checks/sessions.ts';
 import { sentBy } from '../checks/update-encoding.ts';
 import { captureFileName } from '../lab/capture.ts';
+import { socketOf as openbgpdSocket } from '../lab/kinds/openbgpd.ts';
 import type { Lab } from '../lab/lab.ts';
-import { routerKindOf } from '../lab/model.ts';
+import { FIB_PROGRAMMING_KINDS, routerKindOf } from '../lab/model.ts';
 import { defineCase } from './harness.ts';
 
 interface FloatingSession {
@@ -51,6 +52,11 @@ async function receivedPaths(lab: Lab, node: string, neighbor: string, prefix: s
     const r = await handle.exec(['gobgp', '-u', '127.0.0.1', '-p', '50051', 'global', 'rib', '-a', 'ipv4', prefix, '-j']);
     const rib = (JSON.parse(r.stdout || '{}') ?? {}) as Record<string, Array<{ 'neighbor-ip'?: string; id?: number; attrs?: Array<{ type?: number; nexthop?: string }> }>>;
     return (rib[prefix] ?? []).filter((p) => p['neighbor-ip'] === neighbor).map((p) => ({ nextHop: p.attrs?.find((a) => a.type === 3)?.nexthop ?? '', ...(p.id === undefined ? {} : { pathId: p.id }) }));
+  }
+  if (kind === 'openbgpd') {
+    const r = await handle.exec(['bgpctl', '-j', '-s', openbgpdSocket(lab.nodeDir(node)), 'show', 'rib', prefix]);
+    const rib = ((JSON.parse(r.stdout || '{}') as { rib?: Array<{ prefix?: string; exit_nexthop?: string; path_id?: number; neighbor?: { remote_addr?: string } }> }).rib ?? []);
+    return rib.filter((p) => p.prefix === prefix && p.neighbor?.remote_addr === neighbor).map((p) => ({ nextHop: p.exit_nexthop ?? '', ...(p.path_id === undefined ? {} : { pathId: p.path_id }) }));
   }
   if (kind === 'bird') {
     // BIRD names protocols peer<index of the neighbor>.
@@ -121,11 +127,12 @@ defineCase('addpath.multi-nexthop', {
     if (vip) measure('vip', vip);
     measure('distinctPathIds', pathIds);
 
-    // Every receiver installs one kernel next hop per load-balancer node (ECMP); GoBGP has no FIB here.
+    // Every receiver installs one kernel next hop per load-balancer node (ECMP); GoBGP and OpenBGPD have no FIB here.
     for (const receiver of [...new Set(sessions.map((s) => s.receiver))]) {
       if (!vip) break;
-      if (routerKindOf(lab.spec(receiver)) === 'gobgp') {
-        measure(`fib ${receiver}`, 'n/a: gobgpd installs no kernel routes in the lab');
+      const receiverKind = routerKindOf(lab.spec(receiver));
+      if (receiverKind && !FIB_PROGRAMMING_KINDS.includes(receiverKind)) {
+        measure(`fib ${receiver}`, `n/a: ${receiverKind} installs no kernel routes in the lab`);
         continue;
       }
       // BIRD in the lab resolves multihop next hops only through its own table, which lacks the

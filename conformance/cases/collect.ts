@@ -31,6 +31,13 @@ export function caseIdOfFile(file: string): string {
   return (file.split('/').pop() ?? file).replace(/\.case\.ts$/, '').replace('-', '.');
 }
 
+/** A finished test's status: a failure by the harness's own error (HarnessError) is `broken`, not `failed`. */
+export function caseStatus(state: 'passed' | 'failed' | 'skipped' | 'pending', error: { name?: string } | undefined): CaseStatus {
+  if (state === 'passed') return 'passed';
+  if (state === 'failed') return HARNESS_ERRORS.has(error?.name ?? '') ? 'broken' : 'failed';
+  return 'skipped';
+}
+
 export class CaseCollector implements Reporter {
   private outcomes: CaseOutcome[] = [];
   private onOutcome: (o: CaseOutcome) => void = () => undefined;
@@ -51,8 +58,7 @@ export class CaseCollector implements Reporter {
     const diagnostic = test.diagnostic();
     const meta = test.meta() as unknown as Partial<CaseMeta>;
     const error = result.state === 'failed' ? result.errors?.[0] : undefined;
-    const status: CaseStatus =
-      result.state === 'passed' ? 'passed' : result.state === 'failed' ? (HARNESS_ERRORS.has(error?.name ?? '') ? 'broken' : 'failed') : 'skipped';
+    const status = caseStatus(result.state, error);
     const reason =
       result.state === 'failed'
         ? oneLine(error?.message ?? 'failed without an error message')

@@ -18,6 +18,7 @@ import { pollHarness, pollUntil } from '../checks/captured.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions } from '../checks/sessions.ts';
 import { connections, hopsOf, judgeReturnPath } from '../checks/traffic-paths.ts';
 import type { BackendProcess } from '../lab/backend.ts';
+import { FIB_PROGRAMMING_KINDS } from '../lab/model.ts';
 import type { Capture } from '../lab/capture.ts';
 import { startHttpServer } from '../lab/kinds/host.ts';
 import type { Lab } from '../lab/lab.ts';
@@ -96,8 +97,8 @@ endpoints:
 
 defineCase('dsr.return-path', {
   needs: ['k8s-control-plane'],
-  peers: ['frr', 'bird'],
-  peerReason: 'GoBGP does not program the kernel FIB, so the fabric forwards no traffic by BGP',
+  peers: [...FIB_PROGRAMMING_KINDS],
+  peerReason: 'it does not program the kernel FIB (GoBGP never does; portable OpenBGPD cannot on Linux), so the fabric forwards no traffic by BGP',
   timeoutMs: 180_000,
   async run({ lab, measure, artifact, skip }) {
     const clusterDir = agentClusterDir(lab.runDir);

@@ -9,6 +9,7 @@ import { nodeOwning, speakerSessions } from '../checks/sessions.ts';
 import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
 import { execDefaultGateway } from '../lab/exec-lines.ts';
+import { FIB_PROGRAMMING_KINDS } from '../lab/model.ts';
 import { runFlows } from '../traffic/run-flows.ts';
 import { defineCase } from './harness.ts';
 
@@ -18,8 +19,8 @@ const PORT = 9; // discard
 const MAX_DEVIATION = 0.1;
 
 defineCase('ecmp.spread', {
-  peers: ['frr', 'bird'],
-  peerReason: 'GoBGP does not program the kernel FIB, so the fabric forwards no traffic by BGP',
+  peers: [...FIB_PROGRAMMING_KINDS],
+  peerReason: 'it does not program the kernel FIB (GoBGP never does; portable OpenBGPD cannot on Linux), so the fabric forwards no traffic by BGP',
   async run({ lab, measure, artifact, skip }) {
     // Who announces a VIP is read from the wire: a reference speaker announces what its cluster
     // objects select (e.g. every node for externalTrafficPolicy: Cluster), not the stand-ins' list.
@@ -33,23 +34,32 @@ defineCase('ecmp.spread', {
       }
     }
     const vip = [...announcers].find(([, nodes]) => nodes.length >= 2);
-    if (!vip) return skip('no /32 VIP is announced on the wire by two or more speaker nodes in this fixture');
+    if (!vip)
+      return skip(
+        'no /32 VIP is announced on the wire by two or more speaker nodes in this fixture; a LoadBalancer Service (externalTrafficPolicy: Cluster) ' +
+          'that an advertisement selecting two or more speaker nodes selects (cluster/), or one /32 in the `announce:` of two stand-in speaker nodes, would provide one',
+      );
     const [prefix, nodes] = vip;
     const address = prefix.split('/')[0]!;
     const sessions = captured.filter((s) => nodes.includes(s.speakerNode));
     const paths = nodes.map((n) => sessions.find((s) => s.speakerNode === n)).filter((s) => s !== undefined);
     if (paths.length < nodes.length) return skip(`announcers of ${prefix} without a captured link: ${nodes.filter((n) => !paths.some((p) => p.speakerNode === n)).join(', ')}`);
     // The client whose gateway router holds the VIP; prefer one outside the announcers' subnets.
-    // Hosts the fixture calls clients; in a fixture that gives hosts no role (a plain containerlab
-    // file with an overlay naming kinds only), every host is a candidate.
+    // A client is any host with a default route; hosts the fixture calls `role: client` narrow
+    // the choice (a plain containerlab file with an overlay naming kinds only gives no roles).
     const hosts = lab.topology.nodes.filter((n) => n.kind === 'host');
-    const clients = (hosts.some((n) => n.role === 'client') ? hosts.filter((n) => n.role === 'client') : hosts.filter((n) => n.role === undefined))
+    const candidates = hosts
       .map((n) => ({ node: n, gateway: n.routes.find((r) => r.to === 'default')?.via ?? execDefaultGateway(n) }))
       .filter((c): c is { node: typeof c.node; gateway: string } => Boolean(c.gateway))
       .map((c) => ({ ...c, router: nodeOwning(lab.topology, c.gateway)?.name }))
       .filter((c) => c.router && !nodes.includes(c.router));
+    const clients = candidates.some((c) => c.node.role === 'client') ? candidates.filter((c) => c.node.role === 'client') : candidates;
     const client = clients.find((c) => !paths.some((p) => p.peerNode === c.router)) ?? clients[0];
-    if (!client) return skip('the fixture has no client host with a default gateway to send flows from');
+    if (!client)
+      return skip(
+        `no host with a default route via a router other than the announcers of ${prefix} to send flows from; a \`kind: host\` node with ` +
+          '`routes: [{ to: default, via: GATEWAY }]` (or an exec line `ip route add default via GATEWAY`) behind a router that holds the VIP would provide one',
+      );
     const router = client.router!;
     await timedWait(() => lab.waitForRoutes([{ node: router, prefix, table: 'fib', minNexthops: 2 }], { timeoutMs: 15_000 }));
     // Resolve ARP on the way first: a burst to an unresolved neighbour overflows the kernel's

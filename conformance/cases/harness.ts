@@ -12,6 +12,7 @@ import type { LabTopology } from '../lab/model.ts';
 import { loadProfile, loadProfileFile, missingCapability, type SpeakerProfile } from '../lab/speakers/profile.ts';
 import { totalDecodeMs, totalWaitedMs } from '../checks/captured.ts';
 import { catalogEntry } from './catalog.ts';
+import { HarnessError, isHarnessError } from '../lab/harness-error.ts';
 
 /** What the runner hands every case of one lab (through vitest's provide/inject). */
 export interface SuiteParams {
@@ -32,10 +33,7 @@ declare module 'vitest' {
   }
 }
 
-/** The harness (not the speaker) failed: reported `broken`, never `failed`. */
-export class HarnessError extends Error {
-  override name = 'HarnessError';
-}
+export { HarnessError } from '../lab/harness-error.ts';
 
 export interface CaseMeta {
   caseId: string;
@@ -119,6 +117,10 @@ export function defineCase(id: string, def: CaseDefinition): void {
           throw new Error('unreachable: skip() throws');
         },
       });
+    } catch (err) {
+      // A helper of ours that failed: its log goes with the `broken` result.
+      if (isHarnessError(err) && err instanceof HarnessError) meta.artifacts.push(...err.artifactsIn(lab.runDir).filter((a) => !meta.artifacts.includes(a)));
+      throw err;
     } finally {
       meta.waitMs += totalWaitedMs() - waitedBefore;
       meta.decodeMs += totalDecodeMs() - decodedBefore;

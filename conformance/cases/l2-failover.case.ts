@@ -38,7 +38,7 @@ function leaseDurationS(lab: Lab, service: string): number | null {
   }
 }
 
-/** `pid` and all its descendants (host PIDs: the netns backend runs nodes' processes in the host PID namespace). */
+/** `pid` and all its descendants (host PIDs: the host's /proc sees the processes of namespaces and containers alike). */
 function processTree(pid: number): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
@@ -111,7 +111,8 @@ defineCase('l2.failover', {
   needs: ['l2'],
   timeoutMs: 180_000,
   async run({ lab, suite, measure, artifact, skip }) {
-    if (lab.backend.name !== 'netns') return skip(`killing a node's agent by host PID needs the netns backend (this lab runs on ${lab.backend.name})`);
+    // Both backends record host PIDs: docker's spawn reports the command's host PID (nsenter's child).
+    if (lab.backend.name !== 'netns' && lab.backend.name !== 'docker') return skip(`killing a node's agent by host PID needs the netns or docker backend (this lab runs on ${lab.backend.name})`);
     const target = fixtureL2Targets(lab, suite.fixtureDir)[0];
     if (!target) return skip('the fixture\'s cluster objects announce no IPv4 VIP over L2');
     if (target.candidates.length < 2) return skip(`the policy selects ${target.candidates.length} node(s): nobody to fail over to`);

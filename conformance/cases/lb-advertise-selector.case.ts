@@ -5,21 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
-import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { sentPrefixEvents, pollUntil } from '../checks/captured.ts';
-import { expectedVips, judgeSelectorAdvertisements } from '../checks/selector-advertisements.ts';
-import { carriesPrefix, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
+import { clusterView, expectedRoutes } from '../checks/expected-routes.ts';
+import { hostRoute, judgeSelectorAdvertisements } from '../checks/selector-advertisements.ts';
+import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
 import { isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
-import { agentClusterDir, k8sNodeFor } from '../lab/speakers/reference.ts';
+import { agentClusterDir } from '../lab/speakers/reference.ts';
 import { defineCase } from './harness.ts';
-
-/** A dual-stack node's IPv4 VIPs are judged on its IPv4 session, its IPv6 VIPs on its IPv6 one. */
-function ofFamilies(expected: ReturnType<typeof expectedVips>, session: SpeakerSession): ReturnType<typeof expectedVips> {
-  const keep = (m: Map<string, string>) => new Map([...m].filter(([vip]) => carriesPrefix(session, vip)));
-  return { required: keep(expected.required), forbidden: keep(expected.forbidden) };
-}
 
 /** Routes are expected at bring-up; this covers a session or agent still converging. */
 const CONVERGE_MS = 15_000;
@@ -29,19 +22,40 @@ defineCase('lb.advertise-selector', {
   async run({ lab, measure, artifact, skip }) {
     const clusterDir = agentClusterDir(lab.runDir);
     if (!existsSync(clusterDir)) return skip(`no agent cluster folder at ${clusterDir}`);
-    const model = loadClusterFolder(clusterDir);
-    const addresses = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses]));
+    // Expected per session from the reference's own translator (desired state per peer: policies,
+    // node and service selectors, pools, externalTrafficPolicy Local endpoints), per family.
+    const cluster = clusterView(lab)!;
+    const lbHostRoutes = new Map(cluster.ipam.services.flatMap((svc) => svc.addresses.map((a) => [hostRoute(a.address), svc.service] as const)));
     const sessions = speakerSessions(lab.topology)
       .filter((s) => s.ifname && s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker')
-      .map((s) => ({
-        ...s,
-        name: `${s.speakerNode} -> ${s.peerAddress}`,
-        file: captureFileName(lab.runDir, s.speakerNode, s.ifname!),
-        expected: ofFamilies(expectedVips(model, addresses, k8sNodeFor(model, lab.spec(s.speakerNode))), s),
-      }));
+      .map((s) => {
+        // VIPs a node announces for other nodes (Anthos floating IPs, next hop another node's
+        // address) are addpath.multi-nexthop's to judge: neither required nor forbidden here.
+        const expected = expectedRoutes(lab, s, true, cluster);
+        const announced = new Set(expected.prefixes.filter((p) => !expected.viaOtherNodes.includes(p)));
+        const onFamily = [...lbHostRoutes].filter(([vip]) => carriesPrefix(s, vip) && !expected.viaOtherNodes.includes(vip));
+        return {
+          ...s,
+          name: `${s.speakerNode} -> ${s.peerAddress}`,
+          file: captureFileName(lab.runDir, s.speakerNode, s.ifname!),
+          elsewhere: expected.viaOtherNodes.filter((p) => lbHostRoutes.has(p)),
+          expected: { required: new Map(onFamily.filter(([vip]) => announced.has(vip))), forbidden: new Map(onFamily.filter(([vip]) => !announced.has(vip))) },
+        };
+      });
     const required = new Set(sessions.flatMap((s) => [...s.expected.required.keys()]));
-    const forbidden = new Set(sessions.flatMap((s) => [...s.expected.forbidden.keys()]));
-    if (required.size === 0) return skip('no policy in the cluster selects a LoadBalancer Service with an address, so there is no VIP to judge');
+    // A VIP no session may carry (a node that must announce it makes it no router's mistake to hold it).
+    const forbidden = new Set([...new Set(sessions.flatMap((s) => [...s.expected.forbidden.keys()]))].filter((v) => !required.has(v)));
+    const forOthers = [...new Set(sessions.flatMap((s) => s.elsewhere))];
+    if (required.size === 0 && forOthers.length > 0)
+      return skip(
+        `the cluster's VIPs (${forOthers.join(', ')}) are announced only with other nodes' addresses as next hop (floating IPs), which addpath.multi-nexthop judges; ` +
+          'a LoadBalancer Service whose VIP a speaker node announces for itself (next hop self) would make this case apply',
+      );
+    if (required.size === 0)
+      return skip(
+        'no policy in the cluster selects a LoadBalancer Service with an address, so there is no VIP to judge; a Service of type LoadBalancer with an address from a pool ' +
+          '(or status.loadBalancer.ingress) and an advertisement selecting it on a speaker node (Cilium CiliumBGPAdvertisement Service/LoadBalancerIP, MetalLB BGPAdvertisement, Calico serviceLoadBalancerIPs) would provide one',
+      );
     for (const s of sessions) artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
 
     const judge = () =>

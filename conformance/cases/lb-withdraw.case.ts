@@ -9,6 +9,9 @@ import { sentPrefixEvents, pollUntil } from '../checks/captured.ts';
 import { speakerSessions } from '../checks/sessions.ts';
 import { firstWithdrawalAfter, isAnnounced } from '../checks/withdrawals.ts';
 import { captureFileName } from '../lab/capture.ts';
+import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
+import { loadClusterFolder } from '../../reference/k8s/load.ts';
+import { hostRoute } from '../checks/selector-advertisements.ts';
 import { agentClusterDir } from '../lab/speakers/reference.ts';
 import { defineCase } from './harness.ts';
 
@@ -23,23 +26,33 @@ interface ServiceDoc {
   vip: string;
 }
 
-/** The first LoadBalancer Service in the cluster copy whose ingress IP is one of `vips`. */
+/**
+ * The first LoadBalancer Service whose VIP the speaker announced: which addresses a Service has
+ * comes from LB-IPAM over the cluster copy (the reference's own allocation, as the agents make it),
+ * so a VIP the IPAM placed counts as well as one written in status.loadBalancer.ingress; both
+ * families (/32 and /128).
+ */
 function findService(clusterDir: string, vips: Set<string>): ServiceDoc | null {
+  const model = loadClusterFolder(clusterDir);
+  const allocated = new Map(allocateCluster(model).services.map((s) => [s.service, s.addresses.map((a) => hostRoute(a.address))]));
   for (const f of readdirSync(clusterDir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
     const file = join(clusterDir, f);
     const original = readFileSync(file, 'utf8');
     const chunks = original.split(/^---[ \t]*$/m);
     for (let i = 0; i < chunks.length; i++) {
-      let doc: { kind?: unknown; metadata?: { name?: unknown }; status?: { loadBalancer?: { ingress?: Array<{ ip?: unknown }> } } } | null;
+      let doc: { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; status?: { loadBalancer?: { ingress?: Array<{ ip?: unknown }> } } } | null;
       try {
         doc = parse(chunks[i]!) as typeof doc;
       } catch {
         continue;
       }
-      const ip = doc?.kind === 'Service' ? doc.status?.loadBalancer?.ingress?.map((g) => g.ip).find((x) => typeof x === 'string' && vips.has(`${x}/32`)) : undefined;
-      if (typeof ip !== 'string') continue;
+      if (doc?.kind !== 'Service') continue;
+      const key = `${typeof doc.metadata?.namespace === 'string' ? doc.metadata.namespace : 'default'}/${String(doc.metadata?.name)}`;
+      const fromStatus = (doc.status?.loadBalancer?.ingress ?? []).flatMap((g) => (typeof g.ip === 'string' ? [hostRoute(g.ip)] : []));
+      const vip = [...(allocated.get(key) ?? []), ...fromStatus].find((p) => vips.has(p));
+      if (!vip) continue;
       const without = chunks.filter((_, j) => j !== i).join('---');
-      return { file, original, without, name: String(doc?.metadata?.name), vip: `${ip}/32` };
+      return { file, original, without, name: String(doc.metadata?.name), vip };
     }
   }
   return null;
@@ -58,9 +71,13 @@ defineCase('lb.withdraw', {
       });
     // What the speaker announces now, from the wire.
     const before = read();
-    const announcedVips = new Set(before.flatMap((x) => x.events.filter((e) => e.prefix.endsWith('/32') && isAnnounced(x.events, e.prefix)).map((e) => e.prefix)));
+    const isHostRoute = (p: string) => p.endsWith(p.includes(':') ? '/128' : '/32');
+    const announcedVips = new Set(before.flatMap((x) => x.events.filter((e) => isHostRoute(e.prefix) && isAnnounced(x.events, e.prefix)).map((e) => e.prefix)));
     const service = findService(clusterDir, announcedVips);
-    if (!service) return skip(`no LoadBalancer Service in ${clusterDir} has a VIP the speaker announced (announced /32s: ${[...announcedVips].join(', ') || 'none'})`);
+    if (!service) return skip(
+        `no LoadBalancer Service in ${clusterDir} has a VIP the speaker announced (announced host routes: ${[...announcedVips].join(', ') || 'none'}); ` +
+          'a Service of type LoadBalancer with an address from a pool (or status.loadBalancer.ingress) that a BGP advertisement selecting a speaker node selects would provide one',
+      );
     const carriers = before.filter((x) => isAnnounced(x.events, service.vip)).map((x) => x.s);
     for (const s of carriers) artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
     const peers = [...new Set(carriers.map((s) => s.peerNode!))];

@@ -8,27 +8,25 @@
 // Treat-as-withdraw and discard are told apart by a sentinel route in the speaker's Adj-RIB-In
 // (agent status API, or the stand-in daemon's RIB); a marker route announced after each step
 // proves the step was processed before the verdict is read.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
 import { agentStatus } from '../lab/speakers/reference.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
-import { pollHarness, pollUntil, timedWait } from '../checks/captured.ts';
+import { pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
 import { nodeInterfaces, sameSubnet, speakerSessions, type SpeakerSession } from '../checks/sessions.ts';
-import type { BackendProcess } from '../lab/backend.ts';
+import { helperFailure } from '../lab/harness-error.ts';
 import type { Lab } from '../lab/lab.ts';
 import { routerKindOf } from '../lab/model.ts';
-import { typescriptCommand } from '../lab/process-output.ts';
+import { relayArgs, startRelay, type RelayInNode } from '../lab/relay-in-node.ts';
+import { startNeighbor } from '../lab/kinds/openbgpd.ts';
 import { killDaemon, restartDaemon } from '../lab/restart.ts';
 import { loadProfileFile } from '../lab/speakers/profile.ts';
 import { readRibQuery } from '../lab/speakers/rib-query.ts';
 import type { SuiteParams } from './harness.ts';
 import { defineCase } from './harness.ts';
 
-const RELAY = fileURLToPath(new URL('../lab/tcp-relay.ts', import.meta.url));
 const SENTINEL = '198.51.100.0/24';
 const OTHER = '203.0.113.0/24';
 /** Marker announced after step i: 198.18.i.0/24 (benchmarking range, never used elsewhere). */
@@ -58,6 +56,7 @@ function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader |
   }
   const spec = lab.spec(s.speakerNode);
   if (spec.standIn === 'bird' && !spec.importRoutes) return 'the BIRD stand-in imports nothing (import none), so its RIB shows no received route';
+  if (spec.standIn === 'openbgpd' && !spec.importRoutes) return 'the OpenBGPD stand-in imports nothing (no "allow from" rule), so its RIB shows no received route';
   return async () => new Set((await lab.node(s.speakerNode).rib().catch(() => [])).map((r) => r.prefix));
 }
 
@@ -82,7 +81,19 @@ defineCase('negative.malformed-update', {
       capabilities: [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }, { code: 65, name: 'as4', asn: session.peerAsn }, { code: 2, name: 'route-refresh' }] as Capability[],
     };
     const findings: string[] = [];
-    let relay: BackendProcess | null = null;
+    // OpenBGPD holds a session Idle after an error it saw (30 s, doubled per error, not configurable
+    // in 7.7): five steps would outlast the case. The case judges the action per UPDATE, not the
+    // reconnect delay, so it ends the hold as an operator would (`bgpctl neighbor ADDR up`) and says so.
+    const speakerSpec = lab.spec(session.speakerNode);
+    const idleHeld = !suite.hookedNodes.includes(session.speakerNode) && routerKindOf(speakerSpec) === 'openbgpd';
+    let holdsEnded = 0;
+    const endIdleHold = async () => {
+      if (!idleHeld) return;
+      await startNeighbor(lab.kindContext(speakerSpec), session.peerAddress);
+      holdsEnded++;
+    };
+    let relay: RelayInNode | null = null;
+    const relayLog = join(lab.nodeDir(router), 'tcp-relay.log');
     let peer: RawPeer | null = null;
     /**
      * A session from the speaker through the relay, Established. One waiting client: the relay
@@ -91,6 +102,11 @@ defineCase('negative.malformed-update', {
     const connect = async (): Promise<RawPeer> => {
       // Waiting on the speaker's connect-retry / idle-hold timer: counted as a protocol wait.
       const p = await timedWait(() => RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS)).catch((err: Error) => {
+        // Our relay gone, or its socket unreachable, is not the speaker's fault.
+        const relayExit = relay?.exit();
+        if (relayExit) throw helperFailure(`TCP relay in ${router} exited early (${relayExit})`, relayLog);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED')
+          throw helperFailure(`TCP relay in ${router} cannot be reached on ${socketPath}: ${err.message}`, relayLog);
         throw new Error(`the speaker did not establish a session with the injector within ${SESSION_BOUND_MS / 1000} s: ${err.message}`);
       });
       p.as4 = p.openReceived()?.as4 != null;
@@ -101,13 +117,10 @@ defineCase('negative.malformed-update', {
 
     await killDaemon(lab, router);
     try {
-      relay = await lab.backend.spawn(router, typescriptCommand(RELAY, ['--listen', `${session.peerAddress}:179`, '--from', session.speakerAddress, '--socket', socketPath]), {
-        label: 'tcp-relay',
-        logFile: join(lab.nodeDir(router), 'tcp-relay.log'),
-      });
-      const listening = await pollHarness(() => existsSync(socketPath), (x) => x, 15_000, 50);
-      if (!listening.met) throw new Error(`relay in ${router} did not start (see ${join(lab.nodeDir(router), 'tcp-relay.log')})`);
+      relay = await startRelay(lab, router, relayArgs(session.peerAddress, session.speakerAddress, socketPath), socketPath, relayLog);
       const establishAt = Date.now();
+      // The router's daemon was killed under the speaker's session: an error that starts the hold too.
+      await endIdleHold();
       peer = await connect();
       measure('injectorEstablishedS', Number(((Date.now() - establishAt) / 1000).toFixed(2)));
 
@@ -141,7 +154,10 @@ defineCase('negative.malformed-update', {
       };
 
       for (const [i, step] of MALFORMED_STEPS.entries()) {
-        if (peer.closed) peer = await connect();
+        if (peer.closed) {
+          await endIdleHold();
+          peer = await connect();
+        }
         const target = step.expected.kind === 'attribute-discard' ? OTHER : SENTINEL;
         if (read && step.expected.kind !== 'session-reset') {
           peer.send(announceBytes(parts, target));
@@ -161,9 +177,17 @@ defineCase('negative.malformed-update', {
       measure('undecodableReplies', peer.undecodable.length);
     } finally {
       peer?.close();
-      await relay?.stop('SIGTERM', 2000);
+      await relay?.stop();
       const restartAt = Date.now();
       await restartDaemon(lab, router);
+      await endIdleHold().catch(() => undefined);
+      // Every other OpenBGPD speaker that peered with the killed router holds its session Idle too.
+      for (const other of speakerSessions(lab.topology)) {
+        if (other.peerNode !== router || (other.speakerNode === session.speakerNode && other.peerAddress === session.peerAddress) || suite.hookedNodes.includes(other.speakerNode)) continue;
+        const spec = lab.spec(other.speakerNode);
+        if (routerKindOf(spec) === 'openbgpd') await startNeighbor(lab.kindContext(spec), other.peerAddress).catch(() => undefined);
+      }
+      if (idleHeld) measure('speakerIdleHoldEnded', `${holdsEnded}x bgpctl neighbor ${session.peerAddress} up (OpenBGPD's Idle hold after an error)`);
       const back = await pollUntil(
         async () => (await lab.node(router).sessions().catch(() => [])).filter((x) => x.state === 'Established').map((x) => x.peer),
         (up) => routerUpBefore.every((p) => up.includes(p)),

@@ -2,15 +2,15 @@
 // (its PodCIDR, and VIPs), with the node's own address as next hop; and those routes carry
 // traffic: a pod on one node reaches a pod on a node of another rack (TCP connections, each
 // answered by the far pod), with the path read from captures of every link on the way.
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { pollUntil, timedWait } from '../checks/captured.ts';
-import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
+import { clusterView, expectedRoutes, podPrefixOf } from '../checks/expected-routes.ts';
+import { speakerSessions } from '../checks/sessions.ts';
 import { conversationPath, hopsOf } from '../checks/traffic-paths.ts';
 import type { Capture } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
-import { routerKindOf } from '../lab/model.ts';
+import { FIB_PROGRAMMING_KINDS, routerKindOf } from '../lab/model.ts';
 import { kernelPath } from '../traffic/kernel-path.ts';
 import { captureLinks, readLinkSegments } from '../traffic/link-captures.ts';
 import { addPod, addressIn, removeLeftoverPods, type Pod } from '../traffic/pods.ts';
@@ -21,15 +21,6 @@ const CONNECTIONS = 10;
 const FIRST_CLIENT_PORT = 42_000;
 /** A router restarted by an earlier case may still be installing what its BGP RIB already holds. */
 const KERNEL_PATH_BOUND_MS = 15_000;
-/** Fabric peers that program the kernel FIB, so routes they learn forward traffic. */
-const FORWARDING_PEERS = ['frr', 'bird'];
-
-function podCidrOf(lab: Lab, node: string): string | undefined {
-  return lab.spec(node).announce.find((p) => {
-    const [address, len] = p.split('/');
-    return isIP(address!) === 4 && Number(len) <= 30;
-  });
-}
 
 /** Routers' link interfaces and the pods' veths: with the lab's own captures, the whole way. */
 function theWay(lab: Lab, pods: Pod[]): Array<{ node: string; ifname: string }> {
@@ -41,10 +32,22 @@ function theWay(lab: Lab, pods: Pod[]): Array<{ node: string; ifname: string }> 
 
 defineCase('podcidr.export', {
   timeoutMs: 180_000,
-  async run({ lab, suite, measure, artifact }) {
+  async run({ lab, suite, profile, measure, artifact, skip }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
-    const expectations = sessions.flatMap((s) => lab.spec(s.speakerNode).announce.filter((p) => carriesPrefix(s, p)).map((prefix) => ({ ...s, prefix })));
-    expect(expectations.length, 'speaker nodes announce at least one prefix').toBeGreaterThan(0);
+    // What each session must carry: from the cluster through the reference's translator when
+    // the speaker under test reads cluster/, else the stand-ins' announce: lists.
+    const cluster = clusterView(lab);
+    const readsCluster = profile.capabilities.includes('k8s-control-plane') && cluster !== null;
+    const expected = sessions.map((s) => ({ s, ...expectedRoutes(lab, s, readsCluster, cluster) }));
+    const expectations = expected.flatMap(({ s, prefixes }) => prefixes.map((prefix) => ({ ...s, prefix })));
+    if (expectations.length === 0)
+      return skip(
+        readsCluster
+          ? `the cluster gives the speaker nodes nothing to announce on their sessions' address families (${cluster!.dir}): a Node spec.podCIDRs (or a pod IPAM pool with pods) ` +
+              'and a BGP advertisement of PodCIDRs (Cilium CiliumBGPAdvertisement advertisementType: PodCIDR, Calico IPPool) would provide prefixes'
+          : 'no speaker node has a prefix in `announce:` of a family its sessions carry: `announce: [PREFIX]` on a speaker node (x-peerproof or peerproof.yml) would provide one',
+      );
+    measure('expectedFrom', readsCluster ? 'cluster' : 'announce');
     const problems: string[] = [];
     let learned = 0;
     // Routes are already expected at bring-up; this bounded wait covers a peer still converging.
@@ -67,14 +70,15 @@ defineCase('podcidr.export', {
     measure('routesLearned', learned);
 
     // Traffic between pods of two nodes, preferably peering with different routers (racks).
-    const withCidr = [...new Set(sessions.map((s) => s.speakerNode))].filter((n) => podCidrOf(lab, n));
+    const podPrefix = (n: string) => podPrefixOf(lab, n, cluster);
+    const withCidr = [...new Set(sessions.map((s) => s.speakerNode))].filter((n) => podPrefix(n));
     const peersOf = (node: string) => new Set(sessions.filter((s) => s.speakerNode === node).map((s) => s.peerNode));
     const from = withCidr[0];
     const to = withCidr.find((n) => n !== from && ![...peersOf(n)].some((p) => peersOf(from!).has(p))) ?? withCidr.find((n) => n !== from);
     if (lab.backend.name !== 'netns') measure('podTraffic', `not judged: pods are made on the netns backend only (this lab: ${lab.backend.name})`);
-    else if (!FORWARDING_PEERS.includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
-    else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes announce a PodCIDR');
-    else problems.push(...(await podToPod(lab, from, to, sessions, measure, artifact)));
+    else if (!(FIB_PROGRAMMING_KINDS as readonly string[]).includes(suite.peer)) measure('podTraffic', `not judged: fabric peer ${suite.peer} does not program the kernel FIB`);
+    else if (!from || !to) measure('podTraffic', 'not judged: fewer than two speaker nodes have an IPv4 pod prefix (Node spec.podCIDRs, a pod IPAM pool with pods, or a PodCIDR in announce:)');
+    else problems.push(...(await podToPod(lab, from, to, sessions, podPrefix, measure, artifact)));
     expect(problems, problems.join('; ')).toEqual([]);
   },
 });
@@ -84,6 +88,7 @@ async function podToPod(
   fromNode: string,
   toNode: string,
   sessions: ReturnType<typeof speakerSessions>,
+  podCidrOf: (node: string) => string | undefined,
   measure: (name: string, value: number | string | boolean) => void,
   artifact: (path: string) => void,
 ): Promise<string[]> {
@@ -94,9 +99,9 @@ async function podToPod(
     // A crashed earlier attempt's pods hold the same addresses: gone before ours are made.
     const leftovers = await removeLeftoverPods(lab);
     if (leftovers.length > 0) measure('leftoverPodsRemoved', leftovers.join(' '));
-    const source = await addPod(lab, fromNode, addressIn(podCidrOf(lab, fromNode)!, 10));
+    const source = await addPod(lab, fromNode, addressIn(podCidrOf(fromNode)!, 10));
     pods.push(source);
-    const target = await addPod(lab, toNode, addressIn(podCidrOf(lab, toNode)!, 10));
+    const target = await addPod(lab, toNode, addressIn(podCidrOf(toNode)!, 10));
     pods.push(target);
     measure('podTraffic', `${source.address} (${fromNode}) -> ${target.address}:${POD_PORT} (${toNode})`);
     measure('crossRack', ![...sessions.filter((s) => s.speakerNode === toNode)].some((s) => sessions.some((x) => x.speakerNode === fromNode && x.peerNode === s.peerNode)));

@@ -34,7 +34,7 @@ export function parseSpeakerSpec(text: string): SpeakerSpec {
   const [scheme, ...rest] = text.split(':');
   const value = rest.join(':');
   if (rest.length === 0) {
-    if (!/^[a-z][a-z0-9-]*$/.test(text)) throw new Error(`--speaker "${text}": expected a profile name (reference, frr, gobgp, bird), docker:IMAGE or external:ADDRESS`);
+    if (!/^[a-z][a-z0-9-]*$/.test(text)) throw new Error(`--speaker "${text}": expected a profile name (reference, frr, gobgp, bird, openbgpd), docker:IMAGE or external:ADDRESS`);
     return { kind: 'profile', name: text };
   }
   if (scheme === 'docker') {

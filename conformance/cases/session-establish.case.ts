@@ -11,10 +11,22 @@ import { defineCase } from './harness.ts';
 
 const AS_TRANS = 23456;
 
+/** Families an OPEN offers: its multiprotocol capabilities, IPv4 unicast when it has none (RFC 4760 8). */
+function offeredFamilies(open: OpenMessage): string[] {
+  const mp = open.capabilities.filter((c) => c.code === 1) as Array<{ afi: number; safi: number }>;
+  if (mp.length === 0) return ['ipv4-unicast'];
+  return mp.map((c) => `${c.afi === 1 ? 'ipv4' : c.afi === 2 ? 'ipv6' : `afi${c.afi}`}-${c.safi === 1 ? 'unicast' : `safi${c.safi}`}`);
+}
+
+/** Whether an OPEN offers IPv4 unicast with IPv6 next hops (RFC 8950 capability 5). */
+function offersExtendedNexthop(open: OpenMessage): boolean {
+  return open.capabilities.some((c) => c.code === 5 && (c as { entries: Array<{ afi: number; safi: number; nextHopAfi: number }> }).entries.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2));
+}
+
 defineCase('session.establish', {
   async run({ lab, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
-    expect(sessions.length, 'the fixture gives the speaker at least one fabric session').toBeGreaterThan(0);
+    expect(sessions.length, 'the fixture gives the speaker no fabric session: a BGP instance with peers for a speaker node in cluster/ (or `neighbors:` on a speaker node, x-peerproof or peerproof.yml) whose address a router of the topology carries would provide one').toBeGreaterThan(0);
     const seen = await lab.sessions();
     const problems: string[] = [];
     for (const s of sessions) {
@@ -24,6 +36,8 @@ defineCase('session.establish', {
     measure('sessions', sessions.length);
     measure('established', sessions.length - problems.length);
     let opensChecked = 0;
+    let extendedNexthop = 0;
+    const negotiatedPerSession: string[] = [];
     for (const s of sessions.filter((x) => x.ifname)) {
       const file = captureFileName(lab.runDir, s.speakerNode, s.ifname!);
       const ends = { speaker: s.speakerAddress, peer: s.peerAddress };
@@ -45,7 +59,23 @@ defineCase('session.establish', {
       else if (open.as4 !== s.speakerAsn) problems.push(`RFC 6793 3: ${s.speakerNode} 4-octet AS ${open.as4}, configured ${s.speakerAsn}`);
       const expectedMyAs = s.speakerAsn > 65535 ? AS_TRANS : s.speakerAsn;
       if (open.myAs !== expectedMyAs) problems.push(`RFC 6793 3: ${s.speakerNode} My AS ${open.myAs}, expected ${expectedMyAs}`);
+      // Address families: what both OPENs offer (RFC 4760 8), judged against what the session
+      // is meant to carry; IPv4 unicast over an IPv6 session needs extended next hop (RFC 8950).
+      const peerOpen = sentBy(messages, { speaker: s.peerAddress, peer: s.speakerAddress }).find((m) => m.type === 'OPEN')?.message as OpenMessage | undefined;
+      if (!peerOpen) continue;
+      const negotiated = offeredFamilies(open).filter((f) => offeredFamilies(peerOpen).includes(f));
+      negotiatedPerSession.push(`${s.speakerNode}->${s.peerAddress}: ${negotiated.join('+') || 'none'}`);
+      for (const f of s.families.filter((x) => !negotiated.includes(x)))
+        problems.push(`RFC 4760 8: ${s.speakerNode} -> ${s.peerAddress}: ${f} not negotiated (speaker offers ${offeredFamilies(open).join(', ')}; peer offers ${offeredFamilies(peerOpen).join(', ')})`);
+      if (s.peerAddress.includes(':') && negotiated.includes('ipv4-unicast')) {
+        const speakerEnh = offersExtendedNexthop(open);
+        const peerEnh = offersExtendedNexthop(peerOpen);
+        if (speakerEnh && peerEnh) extendedNexthop++;
+        else if (peerEnh) problems.push(`RFC 8950 4: ${s.speakerNode} -> ${s.peerAddress}: IPv4 unicast over IPv6, the peer offers extended next hop and the speaker does not`);
+      }
     }
+    measure('negotiated', negotiatedPerSession.join('; '));
+    measure('extendedNexthopSessions', extendedNexthop);
     measure('opensChecked', opensChecked);
     measure('ibgp', sessions.filter((s) => s.speakerAsn === s.peerAsn).length);
     measure('fourOctetAsn', sessions.some((s) => s.speakerAsn > 65535));

@@ -13,7 +13,7 @@ import { defineCase } from './harness.ts';
 defineCase('update.encoding', {
   async run({ lab, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.ifname && s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
-    expect(sessions.length, 'the speaker has captured fabric sessions').toBeGreaterThan(0);
+    expect(sessions.length, 'the fixture gives the speaker no fabric session: a BGP instance with peers for a speaker node in cluster/ (or `neighbors:` on a speaker node, x-peerproof or peerproof.yml) whose address a router of the topology carries would provide one').toBeGreaterThan(0);
     const must: Finding[] = [];
     const should: Finding[] = [];
     let updates = 0;

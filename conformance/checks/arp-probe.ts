@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startCapture, readCapturedFrames, type Capture, type CapturedFrame } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
+import { HarnessError } from '../lab/harness-error.ts';
 import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { FileLeaseStore } from '../../reference/l2/lease-store.ts';
@@ -98,5 +99,6 @@ export async function arping(lab: Lab, node: string, ifname: string, vip: string
   }
   const pcap = await capture.finish();
   const output = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-2).join(' / ');
+  if (/arping: (not found|command not found)/.test(result.stderr)) throw new HarnessError(`arping is not installed in node ${node} (the probe could not send a request)`);
   return { frames: readCapturedFrames(join(lab.runDir, pcap)), pcap, answered: Number(/answered=(\d+)/.exec(result.stdout)?.[1] ?? 0), output };
 }

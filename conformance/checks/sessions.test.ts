@@ -17,6 +17,13 @@ describe('speakerSessions', () => {
     expect(server1).toMatchObject({ speakerAddress: '10.1.5.10', ifname: 'net0', peerNode: 'leaf0', peerAddress: '10.1.5.1', multihop: false });
   });
 
+  it("a multihop IPv6 neighbour is reached from the node's IPv6 address, not its first (IPv4) one", () => {
+    const { topology } = loadFixture('fixtures/corpus-cilium-perfamily');
+    const node1 = topology.nodes.find((n) => n.name === 'node1')!;
+    node1.neighbors = [{ address: 'fd00:99::1', asn: 65099, multihop: 4 }];
+    expect(speakerSessions(topology).find((s) => s.speakerNode === 'node1')).toMatchObject({ speakerAddress: 'fd00:1:1::11', ifname: 'eth1', multihop: true });
+  });
+
   it('sameSubnet', () => {
     expect(sameSubnet('10.0.1.10/24', '10.0.1.2')).toBe(true);
     expect(sameSubnet('10.0.1.10/24', '10.0.2.2')).toBe(false);

@@ -66,8 +66,12 @@ export function speakerSessions(topology: LabTopology): SpeakerSession[] {
     const interfaces = nodeInterfaces(node);
     for (const nb of node.neighbors) {
       const shared = Object.entries(interfaces).find(([, cidrs]) => cidrs.some((c) => sameSubnet(c, nb.address)));
-      const speakerAddress = nb.updateSource ?? (shared ? bare(shared[1].find((c) => sameSubnet(c, nb.address))!) : bare(Object.values(interfaces).flat()[0] ?? ''));
-      const ifname = shared?.[0] ?? Object.keys(interfaces)[0] ?? null;
+      // Without a shared subnet (multihop), the node's first address of the neighbour's family:
+      // an IPv6 neighbour is never reached from an IPv4 address.
+      const sameFamily = Object.entries(interfaces).find(([, cidrs]) => cidrs.some((c) => c.includes(':') === nb.address.includes(':')));
+      const fallback = sameFamily ? bare(sameFamily[1].find((c) => c.includes(':') === nb.address.includes(':'))!) : bare(Object.values(interfaces).flat()[0] ?? '');
+      const speakerAddress = nb.updateSource ?? (shared ? bare(shared[1].find((c) => sameSubnet(c, nb.address))!) : fallback);
+      const ifname = shared?.[0] ?? sameFamily?.[0] ?? Object.keys(interfaces)[0] ?? null;
       out.push({
         speakerNode: node.name,
         speakerAddress,

@@ -47,6 +47,12 @@ export interface Backend {
   readonly ledger: Ledger;
   createNode(node: string, opts: NodeOptions): Promise<void>;
   createLink(a: LinkEnd, b: LinkEnd): Promise<void>;
+  /**
+   * Optional: the nodes, then the links, of a whole topology with far fewer processes than one
+   * createNode / createLink each (the same result: every node with `lo` up, every link up at
+   * both ends, all in the ledger first). Without it, startLab calls the two one by one.
+   */
+  createAll?(nodes: Array<{ node: string; opts: NodeOptions }>, links: Array<{ a: LinkEnd; b: LinkEnd }>): Promise<void>;
   exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess>;
   /** How a human reaches the node from a shell (shown by `lab up`), e.g. `ip netns exec NS`. */
@@ -58,6 +64,8 @@ export interface Backend {
    * without it a run killed that way is left for `lab down --all`.
    */
   destroySync?(): void;
+  /** The lab is left running after this process exits (`lab up`): hand over what this process holds for it. */
+  detach?(): void;
 }
 
 export interface BackendFactory {

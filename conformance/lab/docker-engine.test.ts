@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { engineUsers, releaseEngine, takeLease, withFileLock, type EnginePaths } from './docker-engine.ts';
+import { engineUsers, handLeaseToRun, releaseEngine, sweepLeases, takeLease, withFileLock, type EnginePaths } from './docker-engine.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -105,5 +105,30 @@ describe('engine leases: the engine is stopped only by its last live user', () =
     writeFileSync(join(paths.runDir, 'kept'), String(process.pid));
     expect(await releaseEngine(paths)).toEqual({ outcome: 'kept', users: [], restored: [] });
     expect(existsSync(join(paths.runDir, 'kept'))).toBe(true);
+  });
+
+  it('a lab left up (lab up) keeps the engine through its run lease until lab down gives it back', async () => {
+    const paths = enginePaths();
+    takeLease(paths, process.pid, 'lab-abc123');
+    handLeaseToRun(paths, 'abc123', 'lab-abc123');
+    expect(leases(paths)).toEqual(['run.abc123']);
+    // The process that brought it up exits: the run's lease is not tied to it.
+    expect(await releaseEngine(paths, null)).toMatchObject({ outcome: 'in-use', users: [], runs: ['abc123'] });
+    expect(await releaseEngine(paths, { runId: 'abc123' })).toMatchObject({ outcome: 'stopped', users: [] });
+    expect(() => handLeaseToRun(paths, '../x')).toThrow(/expected letters/);
+  });
+
+  it('a sweep (lab down --all) releases the leases of gone processes and stops the engine they held', async () => {
+    const paths = enginePaths();
+    const killed = spawn('sleep', ['30'], { stdio: 'ignore' });
+    takeLease(paths, killed.pid!);
+    killed.kill('SIGKILL');
+    await new Promise((r) => killed.once('exit', r));
+    expect(sweepLeases(paths)).toEqual({ users: [], runs: [], stale: [`${killed.pid}.process`] });
+    takeLease(paths, process.pid, 'x');
+    mkdirSync(join(paths.runDir, 'leases'), { recursive: true });
+    writeFileSync(join(paths.runDir, 'leases', '999999999.process'), '5');
+    expect(await releaseEngine(paths, null)).toEqual({ outcome: 'in-use', users: [process.pid], restored: [], stale: ['999999999.process'] });
+    expect(await releaseEngine(paths, 'x')).toMatchObject({ outcome: 'stopped' });
   });
 });

@@ -14,6 +14,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { typescriptCommand } from './process-output.ts';
+import { readHostSettings, restoreHostSettings, run, type HostSettings } from './host-settings.ts';
+
+export { readHostSettings, restoreHostSettings, type HostSettings };
 
 export interface EnginePaths {
   dataRoot: string;
@@ -33,23 +37,6 @@ export interface Engine {
   started: boolean;
 }
 
-/** Host state dockerd is known to change, as found before peerproof's dockerd first started. */
-export interface HostSettings {
-  sysctls: Record<string, string>;
-  /** per table: the chain names that exist, plus built-in chain policies */
-  iptables: Record<string, { chains: string[]; policies: Record<string, string> }> | null;
-  brNetfilterLoaded: boolean;
-}
-
-const watchedSysctls = [
-  'net/ipv4/ip_forward',
-  'net/ipv6/conf/all/forwarding',
-  'net/ipv6/conf/default/forwarding',
-  'net/bridge/bridge-nf-call-iptables',
-  'net/bridge/bridge-nf-call-ip6tables',
-];
-const iptablesTables = ['filter', 'nat'];
-
 const enginePackages = ['docker.io'];
 
 function files(paths: EnginePaths) {
@@ -60,21 +47,11 @@ function files(paths: EnginePaths) {
     log: join(paths.runDir, 'dockerd.log'),
     hostSettings: join(paths.runDir, 'host-settings.json'),
     leases: join(paths.runDir, 'leases'),
+    /** PID and start time of the engine's watchdog (engine-watchdog.ts). */
+    watchdog: join(paths.runDir, 'watchdog.pid'),
     /** Present while the engine is kept running on purpose (not stopped by the last run's release). */
     kept: join(paths.runDir, 'kept'),
   };
-}
-
-function run(cmd: string, args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function must(cmd: string, args: string[]): string {
-  const r = run(cmd, args);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}): ${r.stderr.trim()}`);
-  return r.stdout;
 }
 
 /** Installs Debian packages that are missing (idempotent; a no-op when all are present). */
@@ -95,90 +72,6 @@ export function ensureDebianPackages(packages: string[]): void {
     r = install();
   }
   if (r.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed: ${r.stderr.trim()}`);
-}
-
-function readSysctl(name: string): string | undefined {
-  try {
-    return readFileSync(join('/proc/sys', name), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function readIptables(): HostSettings['iptables'] {
-  if (run('sh', ['-c', 'command -v iptables-save']).status !== 0) return null;
-  const state: NonNullable<HostSettings['iptables']> = {};
-  for (const table of iptablesTables) {
-    const r = run('iptables-save', ['-t', table]);
-    if (r.status !== 0) continue;
-    const chains: string[] = [];
-    const policies: Record<string, string> = {};
-    for (const line of r.stdout.split('\n')) {
-      const m = /^:(\S+) (\S+)/.exec(line);
-      if (!m) continue;
-      chains.push(m[1]!);
-      if (m[2] !== '-') policies[m[1]!] = m[2]!;
-    }
-    state[table] = { chains, policies };
-  }
-  return state;
-}
-
-export function readHostSettings(): HostSettings {
-  const sysctls: Record<string, string> = {};
-  for (const name of watchedSysctls) {
-    const value = readSysctl(name);
-    if (value !== undefined) sysctls[name] = value;
-  }
-  const brNetfilterLoaded = existsSync('/sys/module/br_netfilter');
-  return { sysctls, iptables: readIptables(), brNetfilterLoaded };
-}
-
-/** Puts back what differs from `saved`; returns a line per change made. */
-export function restoreHostSettings(saved: HostSettings): string[] {
-  const changes: string[] = [];
-  const now = readHostSettings();
-  for (const [name, value] of Object.entries(saved.sysctls)) {
-    if (now.sysctls[name] !== undefined && now.sysctls[name] !== value) {
-      writeFileSync(join('/proc/sys', name), value);
-      changes.push(`sysctl ${name}: ${now.sysctls[name]} -> ${value}`);
-    }
-  }
-  if (saved.iptables && now.iptables) {
-    for (const [table, before] of Object.entries(saved.iptables)) {
-      const after = now.iptables[table];
-      if (!after) continue;
-      for (const [chain, policy] of Object.entries(before.policies)) {
-        if (after.policies[chain] !== undefined && after.policies[chain] !== policy) {
-          must('iptables', ['-t', table, '-P', chain, policy]);
-          changes.push(`iptables -t ${table} policy ${chain}: ${after.policies[chain]} -> ${policy}`);
-        }
-      }
-      const added = after.chains.filter((c) => !before.chains.includes(c));
-      if (added.length > 0) {
-        removeChains(table, added);
-        changes.push(`iptables -t ${table}: removed chains ${added.join(', ')}`);
-      }
-    }
-  }
-  if (!saved.brNetfilterLoaded && existsSync('/sys/module/br_netfilter')) {
-    if (run('modprobe', ['-r', 'br_netfilter']).status === 0) changes.push('unloaded br_netfilter');
-  }
-  return changes;
-}
-
-/** Drops the rules that jump to `chains`, then the chains themselves. */
-function removeChains(table: string, chains: string[]): void {
-  const rules = must('iptables-save', ['-t', table]).split('\n');
-  for (const line of rules) {
-    const m = /^-A (\S+) (.*)$/.exec(line);
-    if (!m || chains.includes(m[1]!)) continue;
-    if (chains.some((c) => new RegExp(`-[jg] ${c}(\\s|$)`).test(m[2]!))) {
-      run('sh', ['-c', `iptables -t ${table} -D ${m[1]} ${m[2]}`]);
-    }
-  }
-  for (const chain of chains) run('iptables', ['-t', table, '-F', chain]);
-  for (const chain of chains) run('iptables', ['-t', table, '-X', chain]);
 }
 
 function isOurDockerd(pid: number, socket: string): boolean {
@@ -286,10 +179,17 @@ function processStart(pid: number): string | null {
 }
 
 const DEFAULT_HOLDER = 'process';
+/** Prefix of a lease held by a lab left running (`lab up`), not by a process: live until released. */
+const RUN_LEASE = 'run.';
 
 function leaseFile(paths: EnginePaths, pid: number, holder: string): string {
   if (!/^[\w-]+$/.test(holder)) throw new Error(`engine lease holder "${holder}": expected letters, digits, _ or -`);
   return join(files(paths).leases, `${pid}.${holder}`);
+}
+
+function runLeaseFile(paths: EnginePaths, runId: string): string {
+  if (!/^[\w-]+$/.test(runId)) throw new Error(`engine lease of run "${runId}": expected letters, digits, _ or -`);
+  return join(files(paths).leases, `${RUN_LEASE}${runId}`);
 }
 
 /** Records `pid` (this process by default) as a user of the engine, for `holder`. */
@@ -300,12 +200,41 @@ export function takeLease(paths: EnginePaths = defaultEnginePaths, pid: number =
   writeFileSync(leaseFile(paths, pid, holder), started);
 }
 
-/** PIDs of the processes that hold a lease and still run; leases of dead processes (or reused PIDs) are removed. */
-export function engineUsers(paths: EnginePaths = defaultEnginePaths): number[] {
+/**
+ * Hands this process's `holder` lease over to lab run `runId`, which stays up after the process
+ * exits (`lab up`): the run's lease keeps the engine until releaseEngine(paths, { runId }) (`lab
+ * down`). The run lease is written before the process lease goes, so no release in between sees
+ * the engine unused.
+ */
+export function handLeaseToRun(paths: EnginePaths = defaultEnginePaths, runId: string, holder = DEFAULT_HOLDER): void {
+  mkdirSync(files(paths).leases, { recursive: true });
+  writeFileSync(runLeaseFile(paths, runId), String(process.pid));
+  rmSync(leaseFile(paths, process.pid, holder), { force: true });
+}
+
+export interface LeaseSweep {
+  /** Processes that hold a lease and still run. */
+  users: number[];
+  /** Labs left running (`lab up`) that hold a lease. */
+  runs: string[];
+  /** Leases removed because their process is gone (or its PID now names another process). */
+  stale: string[];
+}
+
+/**
+ * Every lease check goes through here: a lease whose process is gone, or whose PID was reused by
+ * a process started at another time (/proc/PID/stat field 22 differs from the one recorded), is
+ * stale and removed.
+ */
+export function sweepLeases(paths: EnginePaths = defaultEnginePaths): LeaseSweep {
   const dir = files(paths).leases;
-  if (!existsSync(dir)) return [];
-  const live: number[] = [];
+  const sweep: LeaseSweep = { users: [], runs: [], stale: [] };
+  if (!existsSync(dir)) return sweep;
   for (const name of readdirSync(dir)) {
+    if (name.startsWith(RUN_LEASE)) {
+      sweep.runs.push(name.slice(RUN_LEASE.length));
+      continue;
+    }
     const pid = Number(name.split('.')[0]);
     let recorded = '';
     try {
@@ -313,10 +242,20 @@ export function engineUsers(paths: EnginePaths = defaultEnginePaths): number[] {
     } catch {
       continue; // given back meanwhile
     }
-    if (Number.isInteger(pid) && pid > 0 && recorded !== '' && processStart(pid) === recorded) live.push(pid);
-    else rmSync(join(dir, name), { force: true });
+    if (Number.isInteger(pid) && pid > 0 && recorded !== '' && processStart(pid) === recorded) sweep.users.push(pid);
+    else {
+      rmSync(join(dir, name), { force: true });
+      sweep.stale.push(name);
+    }
   }
-  return [...new Set(live)].sort((a, b) => a - b);
+  sweep.users = [...new Set(sweep.users)].sort((a, b) => a - b);
+  sweep.runs.sort();
+  return sweep;
+}
+
+/** PIDs of the processes that hold a lease and still run; leases of dead processes (or reused PIDs) are removed. */
+export function engineUsers(paths: EnginePaths = defaultEnginePaths): number[] {
+  return sweepLeases(paths).users;
 }
 
 export interface ReleaseResult {
@@ -326,22 +265,77 @@ export interface ReleaseResult {
   users: number[];
   /** Host settings put back (when stopped). */
   restored: string[];
+  /** Labs left running (`lab up`) that still hold the engine. */
+  runs?: string[];
+  /** Leases of gone processes removed on the way. */
+  stale?: string[];
 }
 
 /**
- * `holder` of this process is done with the engine: gives back its lease, and stops the engine
- * (restoring the host settings) only when no live lease is left and it is not kept.
+ * `holder` of this process (or lab run `runId`, see handLeaseToRun) is done with the engine:
+ * gives back its lease, and stops the engine (restoring the host settings) only when no live
+ * lease is left and it is not kept. With `holder: null` it gives back nothing and only sweeps
+ * stale leases (`lab down --all`).
  */
-export async function releaseEngine(paths: EnginePaths = defaultEnginePaths, holder = DEFAULT_HOLDER): Promise<ReleaseResult> {
+export async function releaseEngine(
+  paths: EnginePaths = defaultEnginePaths,
+  holder: string | null | { runId: string } = DEFAULT_HOLDER,
+): Promise<ReleaseResult> {
   mkdirSync(paths.runDir, { recursive: true });
   return withFileLock(join(paths.runDir, 'start.lock'), async () => {
-    rmSync(leaseFile(paths, process.pid, holder), { force: true });
-    const users = engineUsers(paths);
-    if (users.length > 0) return { outcome: 'in-use', users, restored: [] };
-    if (existsSync(files(paths).kept)) return { outcome: 'kept', users, restored: [] };
+    if (typeof holder === 'string') rmSync(leaseFile(paths, process.pid, holder), { force: true });
+    else if (holder) rmSync(runLeaseFile(paths, holder.runId), { force: true });
+    const { users, runs, stale } = sweepLeases(paths);
+    const extra = { ...(runs.length ? { runs } : {}), ...(stale.length ? { stale } : {}) };
+    if (users.length > 0 || runs.length > 0) return { outcome: 'in-use', users, restored: [], ...extra };
+    if (existsSync(files(paths).kept)) return { outcome: 'kept', users, restored: [], ...extra };
     const { restored } = await stopUnlocked(paths);
-    return { outcome: 'stopped', users, restored };
+    return { outcome: 'stopped', users, restored, ...extra };
   });
+}
+
+/**
+ * The running engine, without taking a lease (null when none runs): for a process that only
+ * reaches containers of a lab another process owns and holds a lease for (a case attached to the
+ * runner's lab, `lab exec` on a lab left up). Taking a lease there would keep the engine up after
+ * the lab's owner released it, until this process exits.
+ */
+export async function runningEngine(paths: EnginePaths = defaultEnginePaths): Promise<Engine | null> {
+  const pid = runningPid(paths);
+  if (pid === null) return null;
+  const f = files(paths);
+  const docker = new Docker({ socketPath: f.socket });
+  await waitForPing(docker, pid, f.log, 30_000);
+  return { pid, socketPath: f.socket, docker, started: false };
+}
+
+/** Whether an engine of ours runs now (its pidfile names a live dockerd with our socket). */
+export function engineRunning(paths: EnginePaths = defaultEnginePaths): boolean {
+  return runningPid(paths) !== null;
+}
+
+/**
+ * Processes of our engine: dockerd, the containerd it started and the containerd shims, found by
+ * their command lines naming our exec root or socket (tests assert none is left; stopEngine ends
+ * what a killed dockerd left behind).
+ */
+export function engineProcesses(paths: EnginePaths = defaultEnginePaths): Array<{ pid: number; argv: string[] }> {
+  const f = files(paths);
+  const out: Array<{ pid: number; argv: string[] }> = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue;
+    }
+    const bin = (argv[0] ?? '').split('/').pop() ?? '';
+    if (!/^(dockerd|containerd|containerd-shim.*)$/.test(bin)) continue;
+    if (argv.some((a) => a.includes(f.execRoot + '/') || a.endsWith(f.execRoot) || a.includes(f.socket))) out.push({ pid, argv });
+  }
+  return out;
 }
 
 async function startOrReuse(paths: EnginePaths): Promise<Engine> {
@@ -350,6 +344,7 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
   if (existing !== null) {
     const docker = new Docker({ socketPath: f.socket });
     await waitForPing(docker, existing, f.log, 30_000);
+    ensureWatchdog(paths, existing);
     return { pid: existing, socketPath: f.socket, docker, started: false };
   }
   ensureDebianPackages(enginePackages);
@@ -387,7 +382,39 @@ async function startOrReuse(paths: EnginePaths): Promise<Engine> {
     if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGKILL');
     throw err;
   }
+  ensureWatchdog(paths, pid);
   return { pid, socketPath: f.socket, docker, started: true };
+}
+
+/** The dockerd PID a watchdog may act for: the running engine's (null when none runs). */
+export function watchedEnginePid(paths: EnginePaths = defaultEnginePaths): number | null {
+  return runningPid(paths);
+}
+
+/** The engine's watchdog if it runs (its recorded start time matches), else null. */
+export function watchdogPid(paths: EnginePaths = defaultEnginePaths): number | null {
+  try {
+    const [pid, started] = readFileSync(files(paths).watchdog, 'utf8').trim().split(' ');
+    return pid && started && processStart(Number(pid)) === started ? Number(pid) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts the watchdog that stops the engine once its last user is gone without releasing (a run
+ * killed with SIGKILL), unless one already watches. Called with the start lock held.
+ */
+function ensureWatchdog(paths: EnginePaths, dockerd: number): void {
+  if (watchdogPid(paths) !== null) return;
+  const f = files(paths);
+  const [cmd, ...args] = typescriptCommand(new URL('./engine-watchdog.ts', import.meta.url), [paths.dataRoot, paths.runDir, String(dockerd)]);
+  const logFd = openSync(join(paths.runDir, 'watchdog.log'), 'a');
+  const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  if (child.pid === undefined) return;
+  child.unref();
+  writeFileSync(f.watchdog, `${child.pid} ${processStart(child.pid) ?? ''}`);
 }
 
 /** Unmounts every mount below `dir` (deepest first): what a killed dockerd or debootstrap left. */
@@ -429,7 +456,19 @@ async function stopUnlocked(paths: EnginePaths): Promise<StopResult> {
       while (isOurDockerd(pid, f.socket)) await sleep(100);
     }
   }
-  if (pid !== null) {
+  // A dockerd killed with SIGKILL leaves its containerd (and shims) running: end them by PID.
+  const orphans = engineProcesses(paths).filter((p) => !p.argv[0]?.endsWith('dockerd'));
+  for (const p of orphans) {
+    try {
+      process.kill(p.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const orphanDeadline = Date.now() + 10_000;
+  while (orphans.some((p) => existsSync(`/proc/${p.pid}`)) && Date.now() < orphanDeadline) await sleep(100);
+  for (const p of orphans) if (existsSync(`/proc/${p.pid}`)) process.kill(p.pid, 'SIGKILL');
+  if (pid !== null || orphans.length > 0) {
     // A clean shutdown unmounts everything; after a SIGKILL, overlays and the data root's own
     // bind mount would stay.
     unmountUnder(paths.dataRoot);
@@ -445,6 +484,9 @@ async function stopUnlocked(paths: EnginePaths): Promise<StopResult> {
   rmSync(f.socket, { force: true });
   rmSync(f.leases, { recursive: true, force: true });
   rmSync(f.kept, { force: true });
+  const watchdog = watchdogPid(paths);
+  // The watchdog exits by itself once the engine is gone; one that called this waits for us.
+  if (watchdog === process.pid) rmSync(f.watchdog, { force: true });
   return { stopped: pid !== null, restored };
 }
 

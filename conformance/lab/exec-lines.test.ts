@@ -85,7 +85,12 @@ describe('parseExecLine: links, sysctl, the rest', () => {
     expect(ok('ip link set eth1 up')).toEqual({ type: 'link', dev: 'eth1', state: 'up' });
     expect(ok('ip link set dev eth1 mtu 9000 up')).toEqual({ type: 'link', dev: 'eth1', state: 'up', mtu: 9000 });
     expect(execArgv(ok('ip link set eth1 mtu 9000'))).toEqual(['ip', 'link', 'set', 'dev', 'eth1', 'mtu', '9000']);
-    expect(error('ip link set eth1')).toMatch(/up, down or mtu/);
+    expect(error('ip link set eth1')).toMatch(/up, down, mtu N or address MAC/);
+    expect(ok('ip link set net0 address 02:00:00:00:00:0A')).toEqual({ type: 'link', dev: 'net0', mac: '02:00:00:00:00:0a' });
+    expect(execArgv(ok('ip link set net0 address 02:00:00:00:00:11'))).toEqual(['ip', 'link', 'set', 'dev', 'net0', 'address', '02:00:00:00:00:11']);
+    expect(error('ip link set net0 address 02:00')).toMatch(/MAC address/);
+    // A topology built in code is not validated first: the lab's plan refuses a line it cannot run instead of dropping it.
+    expect(() => execPlan({ name: 'h1', exec: ['ip link set net0 txqueuelen 5'], interfaces: {}, loopback: [] })).toThrow(/node h1: exec "ip link set net0 txqueuelen 5": unexpected "txqueuelen"/);
     expect(error('ip link set eth1 mtu 10')).toMatch(/MTU 68-65535/);
     expect(error('ip link add br0 type bridge')).toMatch(/only "link set"/);
   });

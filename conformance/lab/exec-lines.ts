@@ -10,19 +10,19 @@ import type { LabNode } from './model.ts';
 // Forms (what containerlab users write for addresses and routes):
 //   ip [-4|-6] a|addr|address add CIDR dev IF [nodad]
 //   ip [-4|-6] r|ro|route add|replace PREFIX|default [via GW] [dev IF] [metric N] [onlink]
-//   ip [-4|-6] link set [dev] IF [up|down] [mtu N]
+//   ip [-4|-6] link set [dev] IF [up|down] [mtu N] [address MAC]
 //   sysctl [-w] [-q] KEY=VALUE
 
 export type ExecCommand =
   | { type: 'addr'; family: 4 | 6; cidr: string; dev: string }
   | { type: 'route'; family: 4 | 6; action: 'add' | 'replace'; to: string; via?: string; dev?: string; metric?: number; onlink?: boolean }
-  | { type: 'link'; dev: string; state?: 'up' | 'down'; mtu?: number }
+  | { type: 'link'; dev: string; state?: 'up' | 'down'; mtu?: number; mac?: string }
   | { type: 'sysctl'; key: string; value: string };
 
 export type ExecParse = { ok: true; command: ExecCommand } | { ok: false; error: string };
 
 const FORMS =
-  'ip [-4|-6] addr add CIDR dev IF, ip [-4|-6] route add|replace PREFIX|default [via GW] [dev IF] [metric N], ip link set [dev] IF up|down|mtu N, sysctl KEY=VALUE';
+  'ip [-4|-6] addr add CIDR dev IF, ip [-4|-6] route add|replace PREFIX|default [via GW] [dev IF] [metric N], ip link set [dev] IF up|down|mtu N|address MAC, sysctl KEY=VALUE';
 
 function familyOf(text: string): 4 | 6 | null {
   const bare = text.split('/')[0]!;
@@ -138,9 +138,13 @@ export function parseExecLine(line: string): ExecParse {
         const m = words.shift();
         if (!m || !/^\d+$/.test(m) || Number(m) < 68 || Number(m) > 65535) return fail('expected an MTU 68-65535 after "mtu"');
         link.mtu = Number(m);
-      } else return fail(`unexpected "${w}" (expected: up, down, mtu N)`);
+      } else if (w === 'address' || w === 'addr') {
+        const mac = words.shift();
+        if (!mac || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return fail('expected a MAC address (aa:bb:cc:dd:ee:ff) after "address"');
+        link.mac = mac.toLowerCase();
+      } else return fail(`unexpected "${w}" (expected: up, down, mtu N, address MAC)`);
     }
-    if (!link.state && link.mtu === undefined) return fail('expected up, down or mtu N');
+    if (!link.state && link.mtu === undefined && link.mac === undefined) return fail('expected up, down, mtu N or address MAC');
     return { ok: true, command: link };
   }
   return fail(`"ip ${object ?? ''}" is not supported; supported: ${FORMS}`);
@@ -162,7 +166,7 @@ export function execArgv(c: ExecCommand): string[] {
       ];
     }
     case 'link':
-      return ['ip', 'link', 'set', 'dev', c.dev, ...(c.mtu !== undefined ? ['mtu', String(c.mtu)] : []), ...(c.state ? [c.state] : [])];
+      return ['ip', 'link', 'set', 'dev', c.dev, ...(c.mac ? ['address', c.mac] : []), ...(c.mtu !== undefined ? ['mtu', String(c.mtu)] : []), ...(c.state ? [c.state] : [])];
     case 'sysctl':
       return ['sysctl', '-q', '-w', `${c.key}=${c.value}`];
   }
@@ -179,8 +183,13 @@ export function execCommands(node: Pick<LabNode, 'exec'>): ExecCommand[] {
 /**
  * What the lab runs for a node's exec lines, in order: an address the fixture already gives
  * the same interface (`interfaces` / `loopback`), or an earlier exec line gave, is skipped.
+ * A line that does not parse stops the plan (a topology built in code is not validated first).
  */
-export function execPlan(node: Pick<LabNode, 'exec' | 'interfaces' | 'loopback'>): ExecCommand[] {
+export function execPlan(node: Pick<LabNode, 'name' | 'exec' | 'interfaces' | 'loopback'>): ExecCommand[] {
+  for (const line of node.exec) {
+    const parsed = parseExecLine(line);
+    if (!parsed.ok) throw new Error(`node ${node.name}: exec ${parsed.error}`);
+  }
   const seen = new Set<string>();
   for (const [ifname, addrs] of Object.entries(node.interfaces)) for (const a of addrs) seen.add(`${ifname} ${canonicalCidr(a)}`);
   for (const a of node.loopback) seen.add(`lo ${canonicalCidr(a)}`);

@@ -9,9 +9,11 @@ import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } fro
 import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
-import { routerKindOf, type LabNode, type LabTopology } from './model.ts';
+import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } from './model.ts';
 import { poll } from './poll.ts';
-import { bridgeCommands, isRoot } from './netns.ts';
+import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
+import { neighbourShortage } from './neighbours.ts';
+import { cpus } from 'node:os';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
 // Every resource goes through the run's ledger first; stop() (and Ctrl-C / SIGTERM / process
@@ -37,7 +39,15 @@ export interface StartLabOptions {
   speakers?: Record<string, SpeakerHook>;
   /** Tear down on SIGINT/SIGTERM and on process exit (default true). */
   handleSignals?: boolean;
+  /**
+   * Node steps (configure, start a daemon, read its state) in flight at once (default 4 per
+   * core): a 500-node fabric started all at once had 500 processes fighting for 2 cores.
+   */
+  concurrency?: number;
 }
+
+/** Where bring-up time went, in ms per step (the bench prints it). */
+export type BuildPhases = Partial<Record<'nodes' | 'links' | 'configure' | 'captures' | 'daemons' | 'sessions' | 'routes', number>>;
 
 export interface RouteExpectation {
   node: string;
@@ -118,6 +128,8 @@ export class Lab {
   private building: Promise<void> | null = null;
   private polledWaitMs = 0;
   private detached = false;
+  /** Milliseconds per bring-up step of this lab. */
+  readonly phases: BuildPhases = {};
 
   constructor(
     readonly topology: LabTopology,
@@ -176,19 +188,45 @@ export class Lab {
     if (this.stopping) throw new Error(`lab ${this.runId} was stopped during bring-up`);
   }
 
+  private get concurrency(): number {
+    return this.opts.concurrency ?? Math.max(4, 4 * cpus().length);
+  }
+
+  /** Runs a bring-up step, adding its time to `phases`. */
+  async timed(phase: keyof BuildPhases, step: () => Promise<void>): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await step();
+    } finally {
+      this.phases[phase] = (this.phases[phase] ?? 0) + performance.now() - t0;
+    }
+  }
+
   private async buildSteps(): Promise<void> {
     const { nodes, links } = this.topology;
-    await settleAll(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image })));
-    await settleAll(links.map((link) => this.backend.createLink(link.a, link.b)));
+    const limit = this.concurrency;
+    if (this.backend.createAll) {
+      await this.timed('nodes', () => this.backend.createAll!(nodes.map((n) => ({ node: n.name, opts: { kind: n.kind, image: n.image } })), links));
+    } else {
+      await this.timed('nodes', () => settleAll(nodes.map((n) => this.backend.createNode(n.name, { kind: n.kind, image: n.image }))));
+      await this.timed('links', () => settleAll(links.map((link) => this.backend.createLink(link.a, link.b))));
+    }
     this.checkNotStopping();
-    await settleAll(nodes.map((n) => this.configureNode(n)));
+    await this.timed('configure', async () => void (await mapBounded(nodes, limit, (n) => this.configureNode(n))));
     const wanted = new Map(
       [...nodes.flatMap((n) => n.capture.map((ifname) => ({ node: n.name, ifname }))), ...(this.opts.captures ?? [])].map((c) => [`${c.node}/${c.ifname}`, c]),
     );
     // Together: each tcpdump takes a while to report that it listens, and none waits for another.
-    await settleAll([...wanted.values()].map((c) => this.capture(c.node, c.ifname)));
+    await this.timed('captures', () => settleAll([...wanted.values()].map((c) => this.capture(c.node, c.ifname))));
     this.checkNotStopping();
-    await settleAll(nodes.map((n) => this.startNode(n)));
+    // Starting a daemon is mostly waiting for it (a socket): more of them in flight. What waits
+    // for a daemon to answer runs once all are started, so those waits overlap instead of
+    // holding a slot each (400 GoBGP stand-ins each waited for their API port in turn).
+    await this.timed('daemons', async () => {
+      await mapBounded(nodes, limit * 8, (n) => this.startNode(n));
+      this.checkNotStopping();
+      await mapBounded(nodes, limit * 8, (n) => this.afterStartNode(n));
+    });
   }
 
   /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
@@ -256,7 +294,12 @@ export class Lab {
     if (!daemon) return;
     daemon.render(ctx);
     this.watch(node, await daemon.start(ctx));
-    await daemon.afterStart?.(ctx);
+  }
+
+  /** After every daemon was started: work that waits for a daemon to answer (GoBGP's route injection). */
+  private async afterStartNode(node: LabNode): Promise<void> {
+    if (node.kind === 'host' || (node.kind === 'speaker' && this.opts.speakers?.[node.name])) return;
+    await this.daemonOf(node)?.afterStart?.(this.kindContext(node));
   }
 
   /**
@@ -309,28 +352,72 @@ export class Lab {
   }
 
   async sessions(): Promise<SessionState[]> {
-    const perNode = await Promise.all(
-      this.topology.nodes.filter((n) => this.daemonOf(n)).map((n) => this.node(n.name).sessions().catch(() => [] as SessionState[])),
+    const perNode = await mapBounded(
+      this.topology.nodes.filter((n) => this.daemonOf(n)),
+      this.concurrency,
+      (n) => this.node(n.name).sessions().catch(() => [] as SessionState[]),
     );
     return perNode.flat();
   }
 
+  /**
+   * Waits until every expected session is Established. One read per router and round (its
+   * whole session table), and only of routers still missing a session: a router seen complete
+   * is not read again until a last round reads every router once more, so the verdict is still
+   * taken on one sweep of the whole lab (a session that dropped meanwhile sends its router back
+   * to the missing ones). GoBGP and BIRD nodes whose peers are all FRR are read only once those
+   * peers see their session Established: each such read is a process (gobgp, birdc), an FRR
+   * read is not, and at 400 stand-ins reading them every round cost more than the convergence.
+   */
   async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
     const expected = this.expectedSessions();
-    let last: SessionState[] = [];
+    const same = (e: (typeof expected)[number], s: SessionState) => s.node === e.node && s.peer === e.peer && (s.local === undefined || s.local === e.local);
+    const byNode = new Map<string, typeof expected>();
+    for (const e of expected) byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+    const routers = this.topology.nodes.filter((n) => this.daemonOf(n)).map((n) => n.name);
+    const owner = new Map<string, string>();
+    for (const n of this.topology.nodes) for (const a of [...Object.values(n.interfaces).flat(), ...n.loopback]) owner.set(a.split('/')[0]!, n.name);
+    const addresses = (node: string) => new Set([...Object.values(this.spec(node).interfaces).flat(), ...this.spec(node).loopback].map((a) => a.split('/')[0]!));
+    // node -> the peer routers whose side gates reading it
+    const gates = new Map<string, string[]>();
+    // Reading FRR costs no process (bgpd's vty socket); reading GoBGP or BIRD costs one each.
+    for (const name of routers) {
+      if (routerKindOf(this.spec(name)) === 'frr') continue;
+      const peers = (byNode.get(name) ?? []).map((e) => owner.get(e.peer));
+      const gating = peers.every((p) => p !== undefined && routers.includes(p) && routerKindOf(this.spec(p)) === 'frr');
+      if (gating && peers.length > 0 && addresses(name).size > 0) gates.set(name, [...new Set(peers as string[])]);
+    }
+    const latest = new Map<string, SessionState[]>(routers.map((r) => [r, []]));
+    const complete = (node: string) => (byNode.get(node) ?? []).every((e) => latest.get(node)!.some((s) => same(e, s) && s.state === 'Established'));
+    const peerSideUp = (node: string, peer: string) => {
+      const mine = addresses(node);
+      return latest.get(peer)!.some((s) => mine.has(s.peer) && s.state === 'Established');
+    };
+    const read = (names: string[]) =>
+      mapBounded(names, this.concurrency, async (n) => {
+        latest.set(n, await this.node(n).sessions().catch(() => [] as SessionState[]));
+      });
+    let pending = new Set(routers);
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
-      last = await this.sessions();
-      const same = (e: (typeof expected)[number], s: SessionState) =>
-        s.node === e.node && s.peer === e.peer && (s.local === undefined || s.local === e.local);
+      const open = [...pending].filter((n) => (gates.get(n) ?? []).every((p) => peerSideUp(n, p)));
+      // Nothing but gated nodes left (say, their addresses come from `exec:` lines this cannot see): read them anyway.
+      const toRead = open.length > 0 ? open : [...pending];
+      await read(toRead);
+      pending = new Set(routers.filter((n) => !complete(n)));
+      // Every router complete: the verdict is taken on one read of all of them, at once.
+      if (pending.size === 0 && toRead.length < routers.length) {
+        await read(routers);
+        pending = new Set(routers.filter((n) => !complete(n)));
+      }
       return expected
-        .filter((e) => !last.some((s) => same(e, s) && s.state === 'Established'))
+        .filter((e) => !latest.get(e.node)!.some((s) => same(e, s) && s.state === 'Established'))
         .map((e) => {
-          const seen = last.find((s) => same(e, s));
+          const seen = latest.get(e.node)!.find((s) => same(e, s));
           return `session ${e.node} -> ${e.peer}${e.local ? ` (from ${e.local})` : ''}: ${seen ? seen.state : 'not configured/unknown'}`;
         });
     });
     if (missing.length > 0) throw this.notReady('sessions not Established', missing);
-    return last;
+    return [...latest.values()].flat();
   }
 
   defaultRouteExpectations(): RouteExpectation[] {
@@ -338,7 +425,11 @@ export class Lab {
   }
 
   async waitForRoutes(expectations: RouteExpectation[] = this.defaultRouteExpectations(), opts: { timeoutMs?: number } = {}): Promise<void> {
-    const tableOf = (e: RouteExpectation) => e.table ?? (routerKindOf(this.spec(e.node)) === 'gobgp' ? 'rib' : 'fib');
+    // A daemon that never programs the kernel (GoBGP, OpenBGPD portable) is judged on its RIB.
+    const tableOf = (e: RouteExpectation) => {
+      const kind = routerKindOf(this.spec(e.node));
+      return e.table ?? (kind && !FIB_PROGRAMMING_KINDS.includes(kind) ? 'rib' : 'fib');
+    };
     const missing = await this.poll(opts.timeoutMs ?? this.opts.timeoutMs ?? 20_000, async () => {
       // Every node's table read at once: one poll costs the slowest read, not their sum.
       const wanted = new Map(expectations.map((e) => [`${e.node}/${tableOf(e)}`, { node: e.node, table: tableOf(e) }]));
@@ -432,6 +523,7 @@ export class Lab {
     this.detached = true;
     for (const p of this.processes) p.detach();
     for (const c of this.captures) c.detach();
+    this.backend.detach?.();
     this.ledger.transferOwnership(0);
     liveLabs.delete(this);
   }
@@ -477,6 +569,11 @@ export async function startLab(input: string | LabTopology, opts: StartLabOption
   requireRoot();
   const fixture = typeof input === 'string' ? loadFixture(input) : undefined;
   const topology = fixture?.topology ?? (input as LabTopology);
+  // The neighbour table is one for the whole machine: a topology that cannot fit in it would
+  // only time out later with sessions in Connect, so say so now (the netns backend; a docker
+  // lab's containers share the same kernel table).
+  const shortage = neighbourShortage(topology);
+  if (shortage) throw new Error(shortage);
   const runId = opts.runId ?? unusedRunId();
   const ledger = Ledger.create(opts.runsRoot ?? defaultRunsRoot, runId, opts.backend ?? 'netns', topology.dir ?? topology.name);
   writeFileSync(join(ledger.runDir, 'topology.json'), JSON.stringify(topology, null, 2));
@@ -488,8 +585,8 @@ export async function startLab(input: string | LabTopology, opts: StartLabOption
   try {
     await lab.build();
     if (opts.wait !== false) {
-      await lab.waitForSessions();
-      await lab.waitForRoutes();
+      await lab.timed('sessions', async () => void (await lab.waitForSessions()));
+      await lab.timed('routes', () => lab.waitForRoutes());
     }
   } catch (err) {
     await lab.stop();

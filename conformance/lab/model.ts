@@ -1,8 +1,22 @@
 // The lab's internal model of a topology: what the fixture loader produces and what startLab
 // builds. Everything is plain data so tests and other stages can also build one by hand.
 
-export type NodeKindName = 'frr' | 'gobgp' | 'bird' | 'host' | 'bridge' | 'speaker';
-export type DaemonKindName = 'frr' | 'gobgp' | 'bird';
+export type NodeKindName = 'frr' | 'gobgp' | 'bird' | 'openbgpd' | 'host' | 'bridge' | 'speaker';
+export type DaemonKindName = 'frr' | 'gobgp' | 'bird' | 'openbgpd';
+
+/** Every BGP daemon the lab runs, in the order reports and help texts list them. */
+export const DAEMON_KINDS: readonly DaemonKindName[] = ['frr', 'gobgp', 'bird', 'openbgpd'];
+
+export function isDaemonKind(kind: string): kind is DaemonKindName {
+  return (DAEMON_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Daemons that program the kernel FIB with what they learn, so a fabric of them forwards traffic.
+ * GoBGP never installs routes here; OpenBGPD's portable release has no kernel route support on
+ * Linux (`fib-update` is accepted and does nothing), so both keep routes in their RIB only.
+ */
+export const FIB_PROGRAMMING_KINDS: readonly DaemonKindName[] = ['frr', 'bird'];
 export type AddressFamily = 'ipv4-unicast' | 'ipv6-unicast';
 
 /** The families a neighbour's session carries. */
@@ -119,7 +133,7 @@ export interface LabTopology {
 }
 
 export function routerKindOf(node: LabNode): DaemonKindName | null {
-  if (node.kind === 'frr' || node.kind === 'gobgp' || node.kind === 'bird') return node.kind;
+  if (isDaemonKind(node.kind)) return node.kind;
   if (node.kind === 'speaker') return node.standIn ?? null;
   return null;
 }

@@ -151,7 +151,7 @@ export function writeReplayFixture(dir: string, recording: Recording, opts: Fixt
 }
 
 function imageOf(kind: DaemonKindName): string {
-  return { frr: 'frrouting/frr:v8.4.4', gobgp: 'gobgp', bird: 'bird2' }[kind];
+  return { frr: 'frrouting/frr:v8.4.4', gobgp: 'gobgp', bird: 'bird2', openbgpd: 'openbgpd' }[kind];
 }
 
 function readmeText(dir: string, recording: Recording, opts: FixtureOptions, link: LinkPlan): string {
@@ -174,7 +174,7 @@ function readmeText(dir: string, recording: Recording, opts: FixtureOptions, lin
       (link.ipv6 ? `; IPv6 ${link.ipv6.played} / ${link.ipv6.peer} added to the link by the replay (IPv6 next hops over the IPv4 session)` : '') +
       (link.played.includes(':') ? '; the session runs over IPv6' : ''),
     '',
-    'Run (root): `peerproof fixture run ' + (dir.split('/').filter(Boolean).pop() ?? '') + ' [--against frr|gobgp|bird]`;',
+    'Run (root): `peerproof fixture run ' + (dir.split('/').filter(Boolean).pop() ?? '') + ' [--against frr|gobgp|bird|openbgpd]`;',
     'the verdict is `pass` (healthy), `bug-present` (the field symptoms) or `fail` (neither).',
     '',
     opts.readme ?? '',

@@ -4,10 +4,10 @@ import { externalDeviceSetup, livePeerLabel, parseLivePeer } from './live-peer.t
 
 describe('the live peer of a replay', () => {
   it('parses the forms `peerproof run --speaker` takes, and labels them back', () => {
-    for (const value of ['frr', 'gobgp', 'bird', 'docker:registry.local/vendor/bgp:1.2', 'external:10.90.0.2', 'external:[fd00::2]:179'])
+    for (const value of ['frr', 'gobgp', 'bird', 'openbgpd', 'docker:registry.local/vendor/bgp:1.2', 'external:10.90.0.2', 'external:[fd00::2]:179'])
       expect(livePeerLabel(parseLivePeer(value))).toBe(value);
     expect(parseLivePeer('docker:vendor/bgp:1')).toEqual({ kind: 'docker', image: 'vendor/bgp:1' });
-    expect(() => parseLivePeer('quagga')).toThrow('expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS');
+    expect(() => parseLivePeer('quagga')).toThrow('expected frr, gobgp, bird, openbgpd, docker:IMAGE or external:ADDRESS');
     expect(() => parseLivePeer('docker:')).toThrow(/expected/);
   });
 

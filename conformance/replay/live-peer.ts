@@ -1,15 +1,13 @@
-// The live peer a replay runs against: a lab daemon (frr | gobgp | bird), the user's image
+// The live peer a replay runs against: a lab daemon (frr | gobgp | bird | openbgpd), the user's image
 // (docker:IMAGE, run the way `peerproof run --speaker docker:IMAGE` runs it) or a real device
 // (external:ADDRESS, reached through --external-interface the way `peerproof run` reaches it).
 // The speaker machinery of conformance/lab/speakers does the work; this module only points it
 // at the fixture's `peer` node.
 import type { RouteEntry } from '../lab/kinds/index.ts';
 import type { SpeakerHook } from '../lab/lab.ts';
-import type { DaemonKindName, LabNode } from '../lab/model.ts';
+import { DAEMON_KINDS as DAEMONS, type DaemonKindName, type LabNode } from '../lab/model.ts';
 import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { PEER_NODE } from './fixture.ts';
-
-const DAEMONS: readonly DaemonKindName[] = ['frr', 'gobgp', 'bird'];
 
 export type LivePeer = { kind: 'daemon'; daemon: DaemonKindName } | { kind: 'docker'; image: string } | { kind: 'external'; address: string };
 
@@ -19,7 +17,7 @@ export function parseLivePeer(value: string): LivePeer {
   const third = /^(docker|external):(.+)$/.exec(value);
   if (third?.[1] === 'docker') return { kind: 'docker', image: third[2]! };
   if (third?.[1] === 'external') return { kind: 'external', address: third[2]! };
-  throw new Error(`"${value}": expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS`);
+  throw new Error(`"${value}": expected ${DAEMONS.join(', ')}, docker:IMAGE or external:ADDRESS`);
 }
 
 export function livePeerLabel(peer: LivePeer): string {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import { loadFixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
-import type { LabTopology } from '../lab/model.ts';
+import { DAEMON_KINDS, isDaemonKind, type LabTopology } from '../lab/model.ts';
 import { pollHarness } from '../lab/poll.ts';
 import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { livePeerLabel, parseLivePeer, placeThirdPartyPeer, type ThirdPartyPeer } from './live-peer.ts';
@@ -31,6 +31,8 @@ export interface RunReplayOptions {
   /** --speaker-profile / --speaker-config / --external-interface for docker: and external: peers. */
   thirdParty?: ThirdPartyOptions;
   runsRoot?: string;
+  /** Lab backend: netns (default) or docker (the player then runs in a container; daemon peers only). */
+  backend?: string;
   /** Override expect.yaml's replay.speed (recorded gaps divided by this). */
   speed?: number;
   /** Seconds to wait for the engine's `done` beyond the recording's own duration. */
@@ -92,7 +94,7 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const replayNode = topology.nodes.find((n) => n.name === REPLAY_NODE);
   const peerNode = topology.nodes.find((n) => n.name === PEER_NODE);
   if (!replayNode || !peerNode) throw new Error(`${fixture.dir}: a replay fixture needs nodes "${REPLAY_NODE}" and "${PEER_NODE}"`);
-  if (!opts.against && !['frr', 'gobgp', 'bird'].includes(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be frr, gobgp or bird, not ${peerNode.kind}`);
+  if (!opts.against && !isDaemonKind(peerNode.kind)) throw new Error(`${fixture.dir}: the peer must be one of ${DAEMON_KINDS.join(', ')}, not ${peerNode.kind}`);
   const livePeer = parseLivePeer(opts.against ?? peerNode.kind);
   const against = livePeerLabel(livePeer);
   const recordingFile = join(fixture.dir, 'recording.json');
@@ -141,7 +143,8 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const speakers: Record<string, SpeakerHook> = { [REPLAY_NODE]: hook, ...(thirdParty && { [PEER_NODE]: thirdParty.hook }) };
   let lab: Lab;
   try {
-    lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers });
+    if (opts.backend && opts.backend !== 'netns' && thirdParty) throw new Error(`a ${livePeer.kind} peer runs beside a netns lab only, not with --backend ${opts.backend}`);
+    lab = await startLab(topology, { runsRoot: opts.runsRoot, wait: false, speakers, ...(opts.backend && { backend: opts.backend }) });
   } catch (err) {
     await thirdParty?.release();
     throw err;

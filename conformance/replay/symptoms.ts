@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { decodeMessage, directionContext, type BgpMessage, type OpenMessage, type Route } from '../../reference/bgp/wire/index.ts';
 import type { RouteEntry } from '../lab/kinds/index.ts';
+import type { DaemonKindName } from '../lab/model.ts';
 import type { PlayerEvent } from './player.ts';
 import { hexToBytes } from './recording.ts';
 
@@ -34,7 +35,7 @@ export interface ExpectFile {
   healthy: Symptom[];
   /** Reported with every run but not part of the verdict (e.g. where a misparsed route ended up). */
   observe?: Symptom[];
-  replay?: { speed?: number; settle?: number; maxGap?: number; against?: Array<'frr' | 'gobgp' | 'bird'>; note?: string };
+  replay?: { speed?: number; settle?: number; maxGap?: number; against?: DaemonKindName[]; note?: string };
 }
 
 /** What one replay observed: the player's events and the RIBs read afterwards. */

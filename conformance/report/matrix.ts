@@ -168,6 +168,7 @@ function hostTable(s: RunSummary): string {
     ['FRR (bgpd)', s.host.frr],
     ['GoBGP (gobgpd)', s.host.gobgp],
     ['BIRD', s.host.bird],
+    ...(s.host.openbgpd ? [['OpenBGPD (bgpd)', s.host.openbgpd]] : []),
     ['peerproof', s.version],
   ];
   return `<table class="host">${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td data-host="${h(k)}">${h(v)}</td></tr>`).join('')}</table>`;
@@ -208,8 +209,8 @@ function orderBy<T>(values: Iterable<T>, preferred: readonly T[]): T[] {
   return [...known, ...all.filter((v) => !preferred.includes(v)).sort()];
 }
 
-const SPEAKER_ORDER = ['reference', 'frr', 'gobgp', 'bird'];
-const PEER_ORDER = ['frr', 'gobgp', 'bird'];
+const SPEAKER_ORDER = ['reference', 'frr', 'gobgp', 'bird', 'openbgpd'];
+const PEER_ORDER = ['frr', 'gobgp', 'bird', 'openbgpd'];
 
 function resultLine(c: CaseResult): string {
   const st = displayStatus(c);

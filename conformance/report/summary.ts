@@ -35,6 +35,8 @@ export interface HostVersions {
   frr: string;
   gobgp: string;
   bird: string;
+  /** Absent in summaries written before OpenBGPD joined the lab. */
+  openbgpd?: string;
 }
 
 export type Totals = Record<CaseStatus, number>;
@@ -252,17 +254,20 @@ export function parseVersionBanner(banner: string | null, program: RegExp): stri
 
 /** The versions recorded in every summary, read from the installed binaries. */
 export async function readHostVersions(): Promise<HostVersions> {
-  const [kernel, frr, gobgp, bird] = await Promise.all([
+  const [kernel, frr, gobgp, bird, openbgpd] = await Promise.all([
     commandOutput('uname', ['-r']),
     commandOutput('/usr/lib/frr/bgpd', ['--version']),
     commandOutput('gobgpd', ['--version']),
     commandOutput('bird', ['--version']),
+    commandOutput('/usr/sbin/bgpd', ['-V']),
   ]);
   return {
     kernel: kernel?.trim().split('\n')[0] || 'unknown',
     frr: parseVersionBanner(frr, /bgpd/),
     gobgp: parseVersionBanner(gobgp, /gobgpd/),
     bird: parseVersionBanner(bird, /BIRD/),
+    // `bgpd -V` prints "OpenBGPD 7.7" (no "version" word).
+    openbgpd: /OpenBGPD\s+(\d+(?:\.\d+)+\S*)/.exec(openbgpd ?? '')?.[1] ?? NOT_INSTALLED,
   };
 }
 

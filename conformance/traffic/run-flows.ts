@@ -1,14 +1,25 @@
-// Runs the flow generator inside a lab node, refusing targets outside the lab's own addresses.
+// Runs the flow generator inside a lab node, refusing targets outside the lab's own addresses
+// (configured, announced, or placed by the cluster's IPAM: VIPs and pod addresses).
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeInterfaces } from '../checks/sessions.ts';
+import { existsSync } from 'node:fs';
+import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
+import { loadClusterFolder } from '../../reference/k8s/load.ts';
+import { nodeInterfaces, sameSubnet } from '../checks/sessions.ts';
+import { helperFailure } from '../lab/harness-error.ts';
+import { agentClusterDir } from '../lab/speakers/reference.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { FlowPlan } from './udp-flows.ts';
 
 const script = fileURLToPath(new URL('./udp-flows.ts', import.meta.url));
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 
-/** Every address (without length) configured or announced anywhere in the lab's topology. */
+/**
+ * Every address (without length) configured or announced anywhere in the lab's topology, plus
+ * what the cluster puts inside the lab: the VIPs LB-IPAM gave services and the nodes' PodCIDRs
+ * (from the agents' cluster copy when the reference runs, else the fixture's cluster/).
+ */
 export function labAddresses(lab: Lab): Set<string> {
   const out = new Set<string>();
   for (const n of lab.topology.nodes) {
@@ -17,10 +28,49 @@ export function labAddresses(lab: Lab): Set<string> {
   return out;
 }
 
-export async function runFlows(lab: Lab, node: string, plan: FlowPlan): Promise<number> {
-  if (!labAddresses(lab).has(plan.target)) throw new Error(`flow target ${plan.target} is not an address of lab ${lab.runId}`);
-  const argv = [process.execPath, tsxCli, script, plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)];
+/** Prefixes inside which every address belongs to the lab: announced prefixes, PodCIDRs, LB pools' VIPs. */
+export function labPrefixes(lab: Lab): string[] {
+  const prefixes = lab.topology.nodes.flatMap((n) => n.announce);
+  const copy = agentClusterDir(lab.runDir);
+  const clusterDir = existsSync(copy) ? copy : lab.fixture?.clusterDir;
+  if (clusterDir && existsSync(clusterDir)) {
+    try {
+      const model = loadClusterFolder(clusterDir);
+      const ipam = allocateCluster(model);
+      prefixes.push(...Object.values(ipam.podCidrs).flat(), ...model.nodes.flatMap((n) => n.podCIDRs));
+      prefixes.push(...ipam.services.flatMap((s) => s.addresses.map((a) => a.address)));
+    } catch {
+      // a cluster folder the reference cannot read adds nothing (the lab's own addresses still count)
+    }
+  }
+  return prefixes;
+}
+
+/** Whether traffic to `address` stays inside the lab (an address or prefix of it holds it). */
+export function isLabAddress(lab: Lab, address: string): boolean {
+  if (labAddresses(lab).has(address)) return true;
+  return labPrefixes(lab).some((p) => (p.includes('/') ? sameSubnet(p, address) : p === address));
+}
+
+/** The flow generator's argv (exported so a test can break it on purpose). */
+export function flowsCommand(plan: FlowPlan): string[] {
+  return [process.execPath, tsxCli, script, plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)];
+}
+
+/**
+ * Sends the plan's flows from `node`. The generator ignores send errors (a datagram the fabric
+ * drops is counted by the receiver), so a non-zero exit or unreadable output is the harness's
+ * fault: a HarnessError (the case is `broken`) with the generator's output in a log file.
+ */
+export async function runFlows(lab: Lab, node: string, plan: FlowPlan, argv: string[] = flowsCommand(plan)): Promise<number> {
+  if (!isLabAddress(lab, plan.target)) throw new Error(`flow target ${plan.target} is not an address of lab ${lab.runId}`);
   const result = await lab.node(node).exec(argv);
-  if (result.code !== 0) throw new Error(`flow generator in ${node} failed (${result.code}): ${result.stderr.trim()}`);
-  return (JSON.parse(result.stdout.trim().split('\n').pop()!) as { sent: number }).sent;
+  const logFile = join(lab.nodeDir(node), `udp-flows-${plan.firstSourcePort}.log`);
+  const details = { argv, code: result.code, stdout: result.stdout, stderr: result.stderr };
+  if (result.code !== 0) throw helperFailure(`flow generator in ${node} failed (exit ${result.code})`, logFile, details);
+  try {
+    return (JSON.parse(result.stdout.trim().split('\n').pop()!) as { sent: number }).sent;
+  } catch {
+    throw helperFailure(`flow generator in ${node} printed no result`, logFile, details);
+  }
 }

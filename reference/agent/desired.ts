@@ -4,7 +4,7 @@
 // Pure: no I/O, so every flavour is unit-tested without root.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { formatCidr, mustParseCidr } from '../ipam/address.ts';
+import { cidrContains, formatCidr, mustParseCidr, mustParseIp } from '../ipam/address.ts';
 import type { ClusterIpamView } from '../ipam/cluster-ipam.ts';
 import { matchesSelector } from '../k8s/selectors.ts';
 import type { AdvertisementIntent, BgpInstance, ClusterModel, ClusterService, Labels } from '../k8s/model.ts';
@@ -199,7 +199,9 @@ export function computeDesiredState(model: ClusterModel, ipam: ClusterIpamView, 
       } else if (intent.kind === 'lb-vip' || intent.kind === 'external-ip' || intent.kind === 'cluster-ip') {
         const aggregation = { v4: intent.aggregationLengthV4, v6: intent.aggregationLengthV6 };
         for (const { service, addresses } of serviceAddresses(model, ipam, intent)) {
-          for (const { address } of addresses) {
+          // Fixed ranges (Calico serviceLoadBalancerIPs) also bound the service addresses a node
+          // announces: an address outside them (another LoadBalancer pool) is not advertised.
+          for (const { address } of addresses.filter((a) => intent.kind !== 'lb-vip' || intent.prefixes.length === 0 || intent.prefixes.some((p) => cidrContains(mustParseCidr(p), mustParseIp(a.address))))) {
             const prefix = hostPrefix(address, aggregation);
             if (intent.nextHop.type === 'self') {
               if (servingNodes(model, service, [node]).length === 0) continue;

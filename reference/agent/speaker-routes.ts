@@ -35,6 +35,9 @@ export function speakerConfigFor(bgp: NonNullable<DesiredState['bgp']>, file: st
         port: p.port,
         ...(p.localAddress ? { localAddress: p.localAddress } : {}),
         families: p.families,
+        // An IPv6 session carrying IPv4 unicast has no IPv4 next hop to give (an IPv6-only
+        // node): RFC 8950 extended next hop is offered, and used when the peer offers it too.
+        ...(p.address.includes(':') && p.families.includes('ipv4-unicast') ? { extendedNextHop: true } : {}),
         ...(p.addPath ? { addPath: p.addPath } : {}),
         holdTime: p.holdTime,
         connectRetry: p.connectRetry,

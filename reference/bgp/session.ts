@@ -73,15 +73,6 @@ export interface SessionCounters {
 
 const EMPTY = new Uint8Array(0);
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** One TCP connection and its OpenSent / OpenConfirm / Established state machine. */
 export class Connection {
@@ -127,7 +118,7 @@ export class Connection {
   writeMany(messages: Uint8Array[]): boolean {
     if (this.closed || messages.length === 0) return !this.closed;
     this.session.counters.messagesOut += messages.length;
-    return this.socket.write(messages.length === 1 ? messages[0]! : concat(messages));
+    return this.socket.write(messages.length === 1 ? messages[0]! : Buffer.concat(messages));
   }
 
   sendNotification(n: Notification): void {
@@ -143,7 +134,7 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    const bytes: Uint8Array = this.leftover.length > 0 ? concat([this.leftover, chunk]) : chunk;
+    const bytes: Uint8Array = this.leftover.length > 0 ? Buffer.concat([this.leftover, chunk]) : chunk;
     let offset = 0;
     while (!this.closed && bytes.length - offset >= 19) {
       const length = messageLengthAt(bytes, offset);

@@ -35,21 +35,21 @@ export function asEthernet(frame: Frame, vlanTags: Array<{ tpid: number; vid: nu
   const header = [...MAC_B, ...MAC_A];
   for (const tag of vlanTags) header.push(tag.tpid >> 8, tag.tpid & 0xff, (tag.vid >> 8) & 0x0f, tag.vid & 0xff);
   header.push(etherType >> 8, etherType & 0xff);
-  return { data: concat(Uint8Array.from(header), packet), ts: frame.ts, linkType: LINKTYPE_ETHERNET };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_ETHERNET };
 }
 
 /** Linux cooked v1: packet type, ARPHRD, address length, 8-byte address, protocol. */
 export function asCookedV1(frame: Frame): Frame {
   const { etherType, packet } = networkLayer(frame);
   const header = [0, 4, 0, 1, 0, 6, ...MAC_A, 0, 0, etherType >> 8, etherType & 0xff];
-  return { data: concat(Uint8Array.from(header), packet), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL };
 }
 
 /** Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, address. */
 export function asCookedV2(frame: Frame): Frame {
   const { etherType, packet } = networkLayer(frame);
   const header = [etherType >> 8, etherType & 0xff, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, ...MAC_A, 0, 0];
-  return { data: concat(Uint8Array.from(header), packet), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL2 };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL2 };
 }
 
 export function asRawIp(frame: Frame, linkType = LINKTYPE_RAW): Frame {
@@ -77,7 +77,7 @@ export function writePcap(frames: Frame[], resolution: 'us' | 'ns', bigEndian = 
     record.setUint32(12, frame.data.length, le);
     parts.push(new Uint8Array(record.buffer), frame.data);
   }
-  return concat(...parts);
+  return Buffer.concat(parts);
 }
 
 /**
@@ -133,15 +133,6 @@ export function writePcapng(frames: Frame[], opts: { bigEndian?: boolean; tsreso
     new Uint8Array(epb.buffer).set(frame.data, 20);
     block(6, new Uint8Array(epb.buffer));
   }
-  return concat(...parts);
+  return Buffer.concat(parts);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}

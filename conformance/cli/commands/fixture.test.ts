@@ -38,7 +38,7 @@ describe('peerproof fixture from-pcap / replay (arguments, no lab)', () => {
     expect(notCapture.stderr).toContain('not a pcap or pcapng file');
     const unknown = cli('replay', 'pcaps/frr-gobgp-as4-addpath.pcap', '--against', 'quagga');
     expect(unknown.status).not.toBe(0);
-    expect(unknown.stderr).toContain('expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS');
+    expect(unknown.stderr).toContain('expected frr, gobgp, bird, openbgpd, docker:IMAGE or external:ADDRESS');
   });
 
   it('asks for the flags a docker:/external: peer needs, as `peerproof run` does, before any lab', () => {

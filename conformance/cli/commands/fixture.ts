@@ -3,26 +3,26 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_KINDS as DAEMONS, type DaemonKindName as Daemon } from '../../lab/model.ts';
 
 // `peerproof fixture from-pcap` (capture -> replay fixture), `peerproof fixture run` (replay a
 // fixture against a live daemon) and `peerproof replay` (both in one step, for a first look).
 // The replay modules load when a command runs, so other subcommands do not pay for them.
-
-const DAEMONS = ['frr', 'gobgp', 'bird'] as const;
-type Daemon = (typeof DAEMONS)[number];
 
 function parseStream(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a TCP stream number (as `peerproof decode` prints it, e.g. 0)');
   return Number(value);
 }
 
-/** frr | gobgp | bird | docker:IMAGE | external:ADDRESS (the same forms `peerproof run --speaker` takes). */
+/** frr | gobgp | bird | openbgpd | docker:IMAGE | external:ADDRESS (the same forms `peerproof run --speaker` takes). */
 function parseAgainst(value: string): string {
   if ((DAEMONS as readonly string[]).includes(value) || /^(docker|external):.+/.test(value)) return value;
-  throw new InvalidArgumentError(`"${value}": expected frr, gobgp, bird, docker:IMAGE or external:ADDRESS`);
+  throw new InvalidArgumentError(`"${value}": expected ${DAEMONS.join(', ')}, docker:IMAGE or external:ADDRESS`);
 }
 
 interface ThirdPartyFlags {
+  /** Lab backend (netns or docker). */
+  backend?: string;
   speakerProfile?: string;
   speakerConfig?: string;
   externalInterface?: string;
@@ -39,7 +39,8 @@ function withThirdPartyOptions(command: Command): Command {
   return command
     .option('--speaker-profile <file>', 'profile of a docker:IMAGE peer (config path, start command, rib query), as for `peerproof run`')
     .option('--speaker-config <file>', 'config template of a docker:IMAGE peer, rendered for the fixture\'s peer node (overrides the profile\'s)')
-    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)');
+    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device (moved into the lab for the run; must carry no host address)')
+    .option('--backend <name>', 'lab backend: netns (default) or docker (a daemon peer only)');
 }
 
 function parseSpeed(value: string): number {
@@ -111,9 +112,9 @@ export function register(program: Command): void {
   withThirdPartyOptions(
     fixture
       .command('run')
-      .description('Replay a fixture against a live FRR, GoBGP or BIRD in the lab, the user\'s image or a real device, and judge expect.yaml (root)')
+      .description('Replay a fixture against a live FRR, GoBGP, BIRD or OpenBGPD in the lab, the user\'s image or a real device, and judge expect.yaml (root)')
       .argument('<fixture>', 'replay fixture folder')
-      .option('--against <kind>', 'frr | gobgp | bird | docker:IMAGE | external:ADDRESS (default: the fixture\'s peer kind)', parseAgainst)
+      .option('--against <kind>', `${DAEMONS.join(' | ')} | docker:IMAGE | external:ADDRESS (default: the fixture's peer kind)`, parseAgainst)
       .option('--speed <x>', 'divide recorded gaps by this (default: expect.yaml replay.speed, else 1)', parseSpeed)
       .option('--connect', 'the replay opens the session (connects to the peer\'s port 179); default: whoever opened it in the capture, else the peer')
       .option('--no-connect', 'the replay waits for the peer to open the session')
@@ -136,7 +137,7 @@ export function register(program: Command): void {
       .command('replay')
       .description('Replay one side of a captured BGP conversation against a live daemon, the user\'s image or a real device and show what it did (root)')
       .argument('<capture>', 'capture file (pcap, nanosecond pcap or pcapng)')
-      .requiredOption('--against <kind>', 'frr | gobgp | bird | docker:IMAGE | external:ADDRESS', parseAgainst)
+      .requiredOption('--against <kind>', `${DAEMONS.join(' | ')} | docker:IMAGE | external:ADDRESS`, parseAgainst)
       .option('--stream <n>', 'TCP stream to use (default: the first with UPDATEs)', parseStream)
       .option('--side <address>', 'address of the side to play back (default: the side that sent more UPDATEs)')
       .option('--speed <x>', 'divide recorded gaps by this (default 10, gaps capped at 1 s)', parseSpeed)
@@ -177,7 +178,7 @@ async function runAndPrint(command: string, dir: string, against: string | undef
     requireRoot();
     const started = Date.now() / 1000;
     const thirdParty = { profile: flags.speakerProfile && resolve(flags.speakerProfile), config: flags.speakerConfig, externalInterface: flags.externalInterface };
-    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty, connect });
+    const run = await runReplayFixture(dir, { against, runsRoot: runsDir, speed, thirdParty, connect, backend: flags.backend });
     process.stdout.write([...sessionTable(run, started), '', ...verdictLines(run)].join('\n') + '\n');
     // 0 healthy, 1 bug present or neither, 3 undecided (the deciding checks could not be judged); 2 is bad input.
     process.exitCode = run.evaluation?.verdict === 'pass' ? 0 : run.evaluation?.verdict === 'undecided' ? 3 : 1;

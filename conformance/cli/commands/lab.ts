@@ -5,6 +5,31 @@ import { requireRoot, startLab, type Lab } from '../../lab/lab.ts';
 import { defaultRunsRoot, Ledger, listRuns } from '../../lab/ledger.ts';
 import { downAll, downRun } from '../../lab/teardown.ts';
 
+/**
+ * `lab down --all`: peerproof's dockerd is stopped (host settings put back) when no live process
+ * and no lab left up holds a lease on it and `peerproof docker start` did not keep it; leases of
+ * processes that are gone (a run killed with SIGKILL) are released on the way.
+ */
+async function releaseIdleEngine(): Promise<string[]> {
+  const { engineRunning, releaseEngine, sweepLeases } = await import('../../lab/docker-engine.ts');
+  const running = engineRunning();
+  const before = sweepLeases();
+  if (!running && before.stale.length === 0) return [];
+  const result = await releaseEngine(undefined, null);
+  const stale = [...before.stale, ...(result.stale ?? [])];
+  const lines = stale.length ? [`docker engine: released ${stale.length} stale lease(s) of gone processes (${stale.join(', ')})`] : [];
+  if (!running) return lines;
+  if (result.outcome === 'stopped') {
+    lines.push('docker engine: stopped (no live lease left)');
+    for (const change of result.restored) lines.push(`docker engine: restored ${change}`);
+  } else if (result.outcome === 'kept') lines.push('docker engine: left running (started with `peerproof docker start`; `peerproof docker stop` stops it)');
+  else {
+    const holders = [...result.users.map((p) => `pid ${p}`), ...(result.runs ?? []).map((r) => `lab ${r}`)];
+    lines.push(`docker engine: left running, in use by ${holders.join(', ')}`);
+  }
+  return lines;
+}
+
 // `peerproof lab up|exec|down|ls`: bring a fixture up and leave it running (the ledger in its
 // run folder makes a later `down` safe), run commands in its nodes, and remove it.
 
@@ -115,6 +140,7 @@ export function register(program: Command): void {
         else process.stdout.write(`${r.runId}: down${r.removed.length ? ` (removed ${r.removed.join(', ')})` : ' (nothing left)'}\n`);
       }
       if (results.length === 0) process.stdout.write('no runs to take down\n');
+      if (opts.all) for (const line of await releaseIdleEngine()) process.stdout.write(`${line}\n`);
     });
 
   lab

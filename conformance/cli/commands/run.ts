@@ -2,7 +2,7 @@
 // writing summary.json, JUnit, the matrix and Allure results (contract run-summary.md).
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { DaemonKindName } from '../../lab/model.ts';
+import { DAEMON_KINDS, isDaemonKind, type DaemonKindName } from '../../lab/model.ts';
 
 interface RunFlags {
   fixture?: string[];
@@ -35,8 +35,8 @@ export function register(program: Command): void {
     .command('run')
     .description('run the conformance cases for each fixture x speaker under test x fabric peer and write the report')
     .option('--fixture <name...>', 'fixture name under fixtures/ or a fixture folder (default: every fixture with expect.yaml)')
-    .addOption(new Option('--speaker <spec>', 'speaker under test: a profile (reference, frr, gobgp, bird), docker:IMAGE or external:ADDRESS; repeatable (default: reference)').argParser(collect))
-    .addOption(new Option('--peer <kind>', 'fabric peer: frr, gobgp or bird; repeatable (default: frr)').argParser(collect))
+    .addOption(new Option('--speaker <spec>', 'speaker under test: a profile (reference, frr, gobgp, bird, openbgpd), docker:IMAGE or external:ADDRESS; repeatable (default: reference)').argParser(collect))
+    .addOption(new Option('--peer <kind>', `fabric peer: ${DAEMON_KINDS.join(', ')}; repeatable (default: frr)`).argParser(collect))
     .addOption(new Option('--case <id>', 'only this case id; repeatable').argParser(collect))
     .option('--report <dir>', 'report folder', 'reports/latest')
     .option('--baseline <file>', 'summary.json of an earlier run: exit 1 exactly on regressions')
@@ -53,7 +53,7 @@ export function register(program: Command): void {
       const { catalogEntry } = await import('../../cases/catalog.ts');
       const { existsSync } = await import('node:fs');
       const peers = [...new Set(flags.peer ?? ['frr'])].map((p) => {
-        if (p !== 'frr' && p !== 'gobgp' && p !== 'bird') throw new Error(`--peer "${p}": expected frr, gobgp or bird`);
+        if (!isDaemonKind(p)) throw new Error(`--peer "${p}": expected one of ${DAEMON_KINDS.join(', ')}`);
         return p as DaemonKindName;
       });
       const speakers = [...new Set(flags.speaker ?? ['reference'])].map(parseSpeakerSpec);
@@ -67,7 +67,7 @@ export function register(program: Command): void {
             if (!existsSync(`${dir}/expect.yaml`)) throw new Error(`--fixture "${f}": no expect.yaml in ${dir}`);
             if (declaredCases(dir).length === 0) {
               if (existsSync(`${dir}/recording.json`))
-                throw new Error(`--fixture "${f}" is a replay fixture (a recorded session, no cases): run \`peerproof fixture run ${relative(process.cwd(), dir) || dir}\` (--against frr|gobgp|bird)`);
+                throw new Error(`--fixture "${f}" is a replay fixture (a recorded session, no cases): run \`peerproof fixture run ${relative(process.cwd(), dir) || dir}\` (--against ${DAEMON_KINDS.join('|')})`);
               throw new Error(`--fixture "${f}": its expect.yaml declares no cases (add \`cases: [{ id: session.establish }, ...]\`; \`peerproof coverage\` lists the ids)`);
             }
             return dir;

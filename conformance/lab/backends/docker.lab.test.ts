@@ -8,7 +8,9 @@ import {
   ensureEngine,
   hostSettingsFile,
   readHostSettings,
+  releaseEngine,
   stopEngine,
+  sweepLeases,
   type Engine,
   type HostSettings,
 } from '../docker-engine.ts';
@@ -31,7 +33,9 @@ beforeAll(async () => {
 }, 20 * 60_000);
 
 afterAll(async () => {
-  await stopEngine();
+  // Gives back this file's lease: stops the engine only if no other run (another engineer's
+  // test, a `peerproof run`) still uses it. The last test stops it outright when nobody else does.
+  await releaseEngine();
 });
 
 async function leftovers(runId: string): Promise<string[]> {
@@ -58,7 +62,11 @@ describe('docker engine and images', () => {
 describeBackendLab('docker', { leftovers });
 
 describe('docker engine shutdown', () => {
-  it('stops dockerd by its PID and leaves the host settings as they were before it started', async () => {
+  it('stops dockerd by its PID and leaves the host settings as they were before it started', async (ctx) => {
+    // `docker stop` ends the engine whoever uses it: not under another live run on this machine.
+    const others = sweepLeases();
+    if (others.users.some((p) => p !== process.pid) || others.runs.length > 0 || existsSync('/run/peerproof-docker/kept'))
+      return ctx.skip(`the engine is in use by others (pids ${others.users.filter((p) => p !== process.pid).join(', ')}; runs ${others.runs.join(', ')})`);
     const result = await stopEngine();
     expect(result.stopped).toBe(true);
     expect(existsSync(`/proc/${engine.pid}/cmdline`) && readFileSync(`/proc/${engine.pid}/cmdline`, 'utf8').includes('dockerd')).toBe(false);

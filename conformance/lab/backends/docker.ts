@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, relative, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import type { Backend, BackendFactory, BackendProcess, BackendSpawnOptions, LinkEnd, NodeOptions } from '../backend.ts';
-import { engineSocketPath, ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
+import { engineSocketPath, ensureEngine, handLeaseToRun, releaseEngine, runningEngine, type Engine } from '../docker-engine.ts';
+import { HarnessError } from '../harness-error.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
@@ -22,16 +24,59 @@ export function containerName(runId: string, node: string): string {
 
 const runLabel = 'org.peerproof.run';
 
+/** This clone (real path: module paths, and so every argv the harness builds, are real paths). */
+const PROJECT_ROOT = realpathSync(fileURLToPath(new URL('../../..', import.meta.url)));
+
+const inside = (path: string, dir: string) => {
+  const r = relative(dir, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+};
+
+/**
+ * Host paths every node container sees read-only at the same absolute path, so what the harness
+ * runs in a node (reference agent, L2 announcer, flow generator, TCP relay, replay player) finds
+ * its code and node_modules there: the project, and node_modules' real place when it is a link
+ * to outside the project. Bind mounts are made by root's dockerd, so a clone under a mode-700
+ * folder or a path with spaces works too.
+ */
+export function projectMounts(root: string = PROJECT_ROOT): string[] {
+  const paths = [root];
+  try {
+    const modules = realpathSync(join(root, 'node_modules'));
+    if (!inside(modules, root)) paths.push(modules);
+  } catch {
+    // no node_modules (a bundle-only install): nothing more to share
+  }
+  return paths;
+}
+
+/** The bind mounts of a node container: run folder and `writable` (read-write), Node.js binary and project (read-only). */
+export function nodeMounts(runDir: string, writable: string[] = [], root: string = PROJECT_ROOT): Docker.MountSettings[] {
+  const bind = (path: string, readOnly: boolean): Docker.MountSettings => ({ Type: 'bind', Source: path, Target: path, ReadOnly: readOnly });
+  return [bind(runDir, false), ...writable.map((p) => bind(p, false)), bind(process.execPath, true), ...projectMounts(root).map((p) => bind(p, true))];
+}
+
 interface NodeContainer {
   name: string;
   pid: number;
 }
 
+/**
+ * The engine lease a lab holds while it runs: taken when its first node is made, given back by
+ * destroy(), handed to the run by detach() (`lab up`) and given back by `lab down`.
+ */
+export const labLeaseHolder = (runId: string) => `lab-${runId}`;
+
 /** Engine and images for one lab: prepared once however many nodes it creates at once. */
-async function prepare(): Promise<{ engine: Engine; images: LabImages }> {
-  const engine = await ensureEngine();
-  const { images } = await ensureImages(engine.docker);
-  return { engine, images };
+async function prepare(runId: string): Promise<{ engine: Engine; images: LabImages }> {
+  const engine = await ensureEngine(undefined, { holder: labLeaseHolder(runId) });
+  try {
+    const { images } = await ensureImages(engine.docker);
+    return { engine, images };
+  } catch (err) {
+    await releaseEngine(undefined, labLeaseHolder(runId));
+    throw err;
+  }
 }
 
 /** Which image a node gets: the fixture's if the engine has it, else the one of its kind. */
@@ -112,7 +157,9 @@ class DockerBackend implements Backend {
     const name = containerName(this.runId, node);
     const recorded = this.ledger.entries().some((e) => e.t === 'resource' && e.backend === 'docker' && e.id === name);
     if (!recorded) throw new Error(`no node named "${node}" in lab ${this.runId}`);
-    const engine = await ensureEngine();
+    // The lab's owner (or its run, for a lab left up) holds the engine's lease: no lease here.
+    const engine = await runningEngine();
+    if (!engine) throw new Error(`peerproof's docker engine is not running, so node "${node}" of lab ${this.runId} is not either (see: peerproof lab ls)`);
     const state = (await engine.docker.getContainer(name).inspect()).State;
     if (!state.Running || !state.Pid) throw new Error(`container ${name} of node "${node}" is not running`);
     const found = { name, pid: state.Pid };
@@ -121,7 +168,7 @@ class DockerBackend implements Backend {
   }
 
   async createNode(node: string, opts: NodeOptions): Promise<void> {
-    this.ready ??= prepare();
+    this.ready ??= prepare(this.runId);
     const { engine, images } = await this.ready.catch((err) => {
       this.ready = null;
       throw err;
@@ -151,14 +198,12 @@ class DockerBackend implements Backend {
         MaskedPaths: [],
         ReadonlyPaths: [],
         Init: true,
-        // The run folder and the node folders it links to at the same paths inside (configs,
-        // sockets, logs, pcaps), and this Node.js binary for node-based helpers such as the host
-        // kind's HTTP server.
-        Binds: [
-          `${this.ledger.runDir}:${this.ledger.runDir}`,
-          `${stateNodesDir}:${stateNodesDir}`,
-          `${process.execPath}:${process.execPath}:ro`,
-        ],
+        // The run folder and the node folders its `nodes` links to (Ledger.nodeDir) at the same
+        // paths inside (configs, sockets, logs, pcaps), this Node.js
+        // binary and the project for the harness's own programs in nodes (see nodeMounts).
+        // Mounts, not Binds: a path may hold a space or a colon. Docker mounts parents first,
+        // so a run folder inside the project is still writable.
+        Mounts: nodeMounts(this.ledger.runDir, [stateNodesDir]),
       },
     });
     await container.start();
@@ -178,7 +223,11 @@ class DockerBackend implements Backend {
   }
 
   async exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
-    return run(nsenter((await this.target(node)).pid, argv), opts);
+    const result = await run(nsenter((await this.target(node)).pid, argv), opts);
+    // A tool the node's image lacks is the harness's fault (its image recipe), never the speaker's.
+    const missing = result.code === 127 ? /nsenter: failed to execute (\S+): No such file or directory/.exec(result.stderr) : null;
+    if (missing) throw new HarnessError(`${missing[1]} is not installed in node ${node}'s container: add its Debian package to the lab image recipe (images/build.ts)`);
+    return result;
   }
 
   async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
@@ -206,6 +255,16 @@ class DockerBackend implements Backend {
     this.containers.clear();
     this.created.clear();
     process.off('exit', this.onExit);
+    this.engine = null;
+    this.ready = null;
+    // The engine stops here when this lab was its last user (a completed or failed run alike).
+    await releaseEngine(undefined, labLeaseHolder(this.runId));
+  }
+
+  detach(): void {
+    if (!this.engine) return;
+    process.off('exit', this.onExit);
+    handLeaseToRun(undefined, this.runId, labLeaseHolder(this.runId));
   }
 }
 
@@ -224,14 +283,19 @@ export const dockerBackend: BackendFactory = {
   create: (ledger) => new DockerBackend(ledger),
   async cleanupRun(run: RunSummary): Promise<string[]> {
     const names = run.entries.flatMap((e) => (e.t === 'resource' && e.backend === 'docker' && e.kind === 'container' ? [e.id] : []));
-    if (names.length === 0) return [];
+    if (names.length === 0) {
+      await releaseEngine(undefined, { runId: run.runId });
+      return [];
+    }
     // Containers outlive a stopped engine (as stopped containers in its data root): start it to remove them.
     const engine = await ensureEngine(undefined, { holder: 'cleanup' });
     const removed: string[] = [];
     try {
       for (const name of names) if (await removeContainer(engine.docker, name)) removed.push(`container ${name}`);
     } finally {
-      // Stops the engine only if nothing else uses it (another run, or a lab of this process).
+      // Gives back the lease of a lab left running by `lab up`, if it held one, then this one:
+      // stops the engine only if nothing else uses it (another run, or a lab of this process).
+      await releaseEngine(undefined, { runId: run.runId });
       await releaseEngine(undefined, 'cleanup');
     }
     return removed;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { pollHarness } from '../poll.ts';
@@ -92,6 +93,28 @@ export function parseGobgpRib(text: string): RouteEntry[] {
 // gobgp's JSON carries the FSM state as the protobuf enum (number) or its name depending on version.
 const gobgpStates = ['Unknown', 'Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
 
+/** gobgpd's PID per node folder, so afterStart can watch its API port come up. */
+const gobgpdPids = new Map<string, number>();
+
+/**
+ * Whether `pid`'s network namespace has a TCP socket listening on `port` (read from
+ * /proc/PID/net/tcp, no process started: waiting for the API with the gobgp CLI cost one Go
+ * process per 50 ms per node, thousands at 400 stand-ins). Null when it cannot be read.
+ */
+export function listening(pid: number, port: number): boolean | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/net/tcp`, 'utf8');
+  } catch {
+    return null;
+  }
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return text.split('\n').some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[1]?.endsWith(`:${hex}`) === true && f[3] === '0A';
+  });
+}
+
 export const gobgpKind: DaemonKind = {
   render({ node, dir }) {
     ensureDir(dir);
@@ -108,12 +131,20 @@ export const gobgpKind: DaemonKind = {
       '--api-hosts', `127.0.0.1:${gobgpApiPort}`,
       '--pprof-disable',
     ];
-    return [await backend.spawn(node.name, argv, { label: 'gobgpd', logFile: join(dir, 'gobgpd.log') })];
+    const proc = await backend.spawn(node.name, argv, { label: 'gobgpd', logFile: join(dir, 'gobgpd.log') });
+    gobgpdPids.set(dir, proc.pid);
+    return [proc];
   },
 
   async afterStart(ctx) {
     // GoBGP's config file cannot originate prefixes; inject them through the API.
-    const deadline = Date.now() + 5000;
+    // Generous: at a few hundred stand-ins starting together gobgpd takes seconds to listen.
+    const deadline = Date.now() + 20_000;
+    const pid = gobgpdPids.get(ctx.dir);
+    gobgpdPids.delete(ctx.dir);
+    if (pid !== undefined && ctx.node.announce.length > 0) {
+      while (listening(pid, gobgpApiPort) === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    }
     for (const prefix of ctx.node.announce) {
       const add = () => ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
       const { value: result, met } = await pollHarness(add, (r) => r.code === 0, Math.max(0, deadline - Date.now()), 50);

@@ -5,6 +5,7 @@ import { emptyNode, type DaemonKindName, type LabNode, type Neighbor } from '../
 import { renderBirdConf } from './bird.ts';
 import { renderBgpd, renderStaticd, renderZebra } from './frr.ts';
 import { renderGobgpToml } from './gobgp.ts';
+import { renderBgpdConf } from './openbgpd.ts';
 
 // Golden files of the rendered daemon configs (MetalLB's internal/bgp/frr testdata): one node
 // per feature, rendered by each kind and diffed against testdata/<node>.<kind>.golden.
@@ -49,6 +50,7 @@ const renderers: Record<DaemonKindName, (node: LabNode) => string> = {
   frr: (node) => `! zebra.conf\n${renderZebra(node)}! bgpd.conf\n${renderBgpd(node)}! staticd.conf\n${renderStaticd(node)}`,
   gobgp: (node) => renderGobgpToml({ ...node, kind: 'gobgp' }),
   bird: (node) => renderBirdConf({ ...node, kind: 'bird' }, '/run/lab/r1/bird.log'),
+  openbgpd: (node) => renderBgpdConf({ ...node, kind: 'openbgpd' }, '/run/lab/r1/bgpd.sock'),
 };
 
 function expectGolden(name: string, text: string): void {
@@ -63,15 +65,15 @@ function expectGolden(name: string, text: string): void {
 
 describe('rendered daemon configs match their golden files', () => {
   for (const [name, node] of Object.entries(nodes)) {
-    it.each(['frr', 'gobgp', 'bird'] as const)(`${name}: %s`, (kind) => expectGolden(`${name}.${kind}`, renderers[kind](node)));
+    it.each(['frr', 'gobgp', 'bird', 'openbgpd'] as const)(`${name}: %s`, (kind) => expectGolden(`${name}.${kind}`, renderers[kind](node)));
   }
 
-  it.each(['frr', 'bird'] as const)('no-capabilities: %s', (kind) => expectGolden(`no-capabilities.${kind}`, renderers[kind](noCapabilities)));
+  it.each(['frr', 'bird', 'openbgpd'] as const)('no-capabilities: %s', (kind) => expectGolden(`no-capabilities.${kind}`, renderers[kind](noCapabilities)));
 
   it('two-paths-per-prefix: bird (several static protocols of one prefix, for ADD-PATH)', () =>
     expectGolden('announce-paths.bird', renderers.bird({ ...nodes['add-path']!, announce: ['198.51.100.0/24'], announcePaths: 2 })));
 
-  it.each(['frr', 'gobgp'] as const)('%s refuses announcePaths > 1', (kind) => {
+  it.each(['frr', 'gobgp', 'openbgpd'] as const)('%s refuses announcePaths > 1', (kind) => {
     expect(() => renderers[kind]({ ...nodes['plain-ebgp']!, announce: ['198.51.100.0/24'], announcePaths: 2 })).toThrow(/announcePaths .* BIRD only/);
   });
 

@@ -1,9 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab } from '../lab.ts';
 import { emptyNode, type LabTopology } from '../model.ts';
+import { namespaceName } from '../backends/netns.ts';
+import { namespacePids } from '../netns.ts';
 import { leftovers } from '../teardown.ts';
 
 // Every daemon kind as a transit router in one chain: FRR (from a given integrated frr.conf)
@@ -136,6 +138,57 @@ describe('speaker hook', () => {
       expect(router.find((s) => s.peer === '10.0.1.10')?.state).toBe('Established');
       const ps = await lab.node('node1').exec(['cat', `/proc/${hookedPid}/comm`]);
       expect(ps.stdout.trim()).toBe('gobgpd');
+    } finally {
+      await lab.stop();
+    }
+    const left = leftovers(lab.runDir);
+    rmSync(root, { recursive: true, force: true });
+    expect(left).toEqual({ namespaces: [], pids: [] });
+  });
+});
+
+describe('OpenBGPD against FRR', () => {
+  // OpenBGPD denies every UPDATE unless a filter allows it and (portable, Linux) never programs the
+  // kernel: the rendered allow rules must make routes flow, and its side is judged on its RIB.
+  function pair(): LabTopology {
+    const frr = emptyNode('frr1', 'frr');
+    frr.asn = 65010;
+    frr.routerId = '10.3.0.1';
+    frr.interfaces = { eth1: ['10.3.0.1/24'] };
+    frr.neighbors = [{ address: '10.3.0.2', asn: 65040 }];
+    frr.announce = ['198.51.100.0/24'];
+    frr.expectRoutes = ['203.0.113.0/24'];
+    const obgp = emptyNode('obgp1', 'openbgpd');
+    obgp.asn = 65040;
+    obgp.routerId = '10.3.0.2';
+    obgp.interfaces = { eth1: ['10.3.0.2/24'] };
+    obgp.neighbors = [{ address: '10.3.0.1', asn: 65010 }];
+    obgp.announce = ['203.0.113.0/24'];
+    obgp.expectRoutes = ['198.51.100.0/24'];
+    return { name: 'openbgpd-frr', nodes: [frr, obgp], links: [{ a: { node: 'frr1', ifname: 'eth1' }, b: { node: 'obgp1', ifname: 'eth1' } }] };
+  }
+
+  it('the session is Established both ways and a route crosses each way; nothing is left after stop', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pp-openbgpd-'));
+    chmodSync(root, 0o755);
+    const lab = await startLab(pair(), { runsRoot: root });
+    try {
+      const sessions = await lab.sessions();
+      expect(sessions.map((s) => `${s.node}>${s.peer}:${s.peerAsn}:${s.state}`).sort()).toEqual([
+        'frr1>10.3.0.2:65040:Established',
+        'obgp1>10.3.0.1:65010:Established',
+      ]);
+      // FRR's route in OpenBGPD's RIB (its own network too, next hop 0.0.0.0), OpenBGPD's in FRR's kernel.
+      const rib = await lab.node('obgp1').rib();
+      expect(rib.find((r) => r.prefix === '198.51.100.0/24')?.nexthops).toEqual(['10.3.0.1']);
+      expect(rib.find((r) => r.prefix === '203.0.113.0/24')?.nexthops).toEqual(['0.0.0.0']);
+      expect((await lab.node('frr1').fib()).find((r) => r.prefix === '203.0.113.0/24')?.nexthops).toEqual(['10.3.0.2']);
+      // Portable OpenBGPD installs nothing in the kernel on Linux.
+      expect((await lab.node('obgp1').fib()).some((r) => r.prefix === '198.51.100.0/24')).toBe(false);
+      // Privilege separation: the parent forked its session engine and route decision engine.
+      // (bgpd re-execs itself: -S session engine, -R route decision engine, -T RTR engine.)
+      const argvs = namespacePids(namespaceName(lab.runId, 'obgp1')).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+      for (const flag of ['-S', '-R']) expect(argvs.some((a) => a.startsWith(`bgpd ${flag} `))).toBe(true);
     } finally {
       await lab.stop();
     }

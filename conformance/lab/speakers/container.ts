@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendProcess } from '../backend.ts';
 import { namespaceName } from '../backends/netns.ts';
-import { ensureEngine, releaseEngine, type Engine } from '../docker-engine.ts';
+import { ensureEngine, releaseEngine, runningEngine, type Engine } from '../docker-engine.ts';
 import type { SpeakerHook } from '../lab.ts';
 import type { RouteEntry } from '../kinds/kind.ts';
 import type { ContainerSpec, SpeakerProfile } from './profile.ts';
@@ -136,7 +136,10 @@ export function containerSpeakerHook(opts: ContainerSpeakerOptions): SpeakerHook
 export async function containerRib(profile: SpeakerProfile, runId: string, node: string): Promise<RouteEntry[] | null> {
   const rib = containerSpec(profile).rib;
   if (!rib) return null;
-  const { docker } = await engine();
-  const pid = (await docker.getContainer(speakerContainerName(runId, node)).inspect()).State.Pid;
+  // Read by case workers while the run that started the speaker holds the engine's lease: a lease
+  // taken here would outlive the run (until this worker exits) and keep the engine up.
+  const running = await runningEngine();
+  if (!running) throw new Error(`peerproof's docker engine is not running, so the speaker container of ${node} is not either`);
+  const pid = (await running.docker.getContainer(speakerContainerName(runId, node)).inspect()).State.Pid;
   return readRibQuery(rib, `in the speaker of ${node}`, ['ip', 'netns', 'exec', namespaceName(runId, node), 'nsenter', '-t', String(pid), '-m', '-u', '-i', '-p', '--']);
 }

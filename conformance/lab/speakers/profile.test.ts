@@ -10,9 +10,10 @@ const dir = mkdtempSync(join(tmpdir(), 'pp-profiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('speaker profiles', () => {
-  it('the shipped profiles load: frr, gobgp, bird run as lab daemons, reference through its hook', () => {
+  it('the shipped profiles load: frr, gobgp, bird, openbgpd run as lab daemons, reference through its hook', () => {
     const profiles = loadProfiles();
-    expect([...profiles.keys()].sort()).toEqual(['bird', 'frr', 'gobgp', 'reference']);
+    expect([...profiles.keys()].sort()).toEqual(['bird', 'frr', 'gobgp', 'openbgpd', 'reference']);
+    expect(profiles.get('openbgpd')!.runs).toBe('openbgpd');
     expect(profiles.get('gobgp')!.runs).toBe('gobgp');
     expect(profiles.get('reference')!.hook).toEqual({ module: '../reference.ts', export: 'referenceSpeakerHook' });
   });

@@ -7,11 +7,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { DaemonKindName } from '../model.ts';
+import { DAEMON_KINDS, type DaemonKindName } from '../model.ts';
 
 export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'profiles');
-
-const DAEMON_KINDS: readonly DaemonKindName[] = ['frr', 'gobgp', 'bird'];
 
 export interface SpeakerProfile {
   name: string;
@@ -84,7 +82,7 @@ function parseRibQuery(raw: unknown, field: string, file: string): RibQuery {
 function parseExternal(raw: unknown, file: string): RibQuery | undefined {
   if (raw === true) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).some((k) => k !== 'rib'))
-    throw new ProfileError(`${file}: external: expected true or { rib: { command: [...], format: frr|gobgp|bird } }, got ${JSON.stringify(raw)}`);
+    throw new ProfileError(`${file}: external: expected true or { rib: { command: [...], format: ${DAEMON_KINDS.join('|')} } }, got ${JSON.stringify(raw)}`);
   const rib = (raw as { rib?: unknown }).rib;
   return rib === undefined ? undefined : parseRibQuery(rib, 'external.rib', file);
 }

@@ -4,6 +4,7 @@
 import { parseBirdRoutes } from '../kinds/bird.ts';
 import { parseFrrRib } from '../kinds/frr.ts';
 import { parseGobgpRib } from '../kinds/gobgp.ts';
+import { parseOpenbgpdRib } from '../kinds/openbgpd.ts';
 import type { RouteEntry } from '../kinds/kind.ts';
 import type { DaemonKindName } from '../model.ts';
 import { run } from '../netns.ts';
@@ -13,6 +14,7 @@ const ribParsers: Record<DaemonKindName, (text: string) => RouteEntry[]> = {
   frr: parseFrrRib,
   gobgp: parseGobgpRib,
   bird: parseBirdRoutes,
+  openbgpd: parseOpenbgpdRib,
 };
 
 /** Runs the query (after `prefix`, e.g. the nsenter into a container) and parses its output; `what` names the speaker in errors. */

@@ -5,15 +5,15 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SpeakerHook } from '../lab.ts';
-import type { DaemonKindName, LabTopology } from '../model.ts';
+import { DAEMON_KINDS, isDaemonKind, type DaemonKindName, type LabTopology } from '../model.ts';
 import type { SpeakerProfile } from './profile.ts';
 
 /** The combination cannot run on this topology (a precise reason; cases become `skipped`). */
 export class UnsupportedCombination extends Error {}
 
-export const FABRIC_PEERS: readonly DaemonKindName[] = ['frr', 'gobgp', 'bird'];
+export const FABRIC_PEERS: readonly DaemonKindName[] = DAEMON_KINDS;
 
-const isRouter = (kind: string) => kind === 'frr' || kind === 'gobgp' || kind === 'bird';
+const isRouter = isDaemonKind;
 
 export function withFabricPeer(topology: LabTopology, peer: DaemonKindName): LabTopology {
   const nodes = topology.nodes.map((n) => {

@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DaemonKindName } from '../../lab/model.ts';
+import { DAEMON_KINDS, type DaemonKindName } from '../../lab/model.ts';
 import { notificationName } from '../../capture/format-table.ts';
 import { readExpect } from '../symptoms.ts';
 import { runReplayFixture, type ReplayRun } from '../run.ts';
@@ -18,7 +18,7 @@ export interface FieldResult {
   checks: Array<{ check: string; holds: boolean; detail: string }>;
 }
 
-export const ALL_DAEMONS: DaemonKindName[] = ['frr', 'gobgp', 'bird'];
+export const ALL_DAEMONS: DaemonKindName[] = [...DAEMON_KINDS];
 
 export function fieldFixtures(root: string): string[] {
   return readdirSync(root)

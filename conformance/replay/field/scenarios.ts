@@ -419,7 +419,7 @@ function extendedNextHop(offeredBy: EnhOfferedBy): FieldScenario {
         symptoms: [{ 'peer-sends-notification': { code: 3 } }],
         healthy: [established, noNotification],
         observe: [present(prefix)],
-        replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['bird'], note: 'only BIRD offers extended next hop on an IPv4 session (GoBGP 3.10 has no setting; FRR 8.4 offers it on IPv6 sessions only)' } : {}) },
+        replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['bird'], note: 'only BIRD offers extended next hop on an IPv4 session (GoBGP 3.10 and OpenBGPD 7.7 have no setting; FRR 8.4 offers it on IPv6 sessions only)' } : {}) },
       },
       peer: { announce: [PEER_ANNOUNCE], ...(offeredBy === 'peer' ? { extendedNexthop: true } : {}) },
       linkIpv6: { played: `${PLAYED_V6}/64`, peer: `${PEER_V6}/64` },
@@ -512,14 +512,14 @@ function extendedNextHopOverIpv6(offeredBy: EnhOfferedOnV6): FieldScenario {
             bug: 'IPv4 route with an IPv6 next hop, extended next hop negotiated, but not used by the peer',
             symptoms: [established, absent(prefix)],
             healthy: [established, noNotification, present(prefix, PLAYED_V6), { 'route-present': { prefix, ...via, table: 'fib' } }],
-            replay: { settle: 2, against: ['frr', 'bird'], note: 'GoBGP 3.10 cannot offer extended next hop' },
+            replay: { settle: 2, against: ['frr', 'bird'], note: 'GoBGP 3.10 and OpenBGPD 7.7 cannot offer extended next hop' },
           }
         : {
             bug: 'IPv4 route with an IPv6 next hop sent without the capability negotiated: the peer resets the session',
             symptoms: [{ 'peer-sends-notification': { code: 3 } }],
             healthy: [established, noNotification],
             observe: [present(prefix, PLAYED_V6), { 'route-present': { prefix, ...via, table: 'fib' } }],
-            replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['frr', 'bird'] as Array<'frr' | 'bird'>, note: 'GoBGP 3.10 cannot offer extended next hop' } : {}) },
+            replay: { settle: 2, ...(offeredBy === 'peer' ? { against: ['frr', 'bird'] as Array<'frr' | 'bird'>, note: 'GoBGP 3.10 and OpenBGPD 7.7 cannot offer extended next hop' } : {}) },
           },
       // Families and the capability come from the recorded peer's OPEN.
       peer: { announce: [PEER_ANNOUNCE] },
