@@ -28,8 +28,11 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pollHarness } from '../conformance/checks/captured.ts';
 import { Ledger, defaultRunsRoot } from '../conformance/lab/ledger.ts';
 import { ensureDir, frrOwner, writeConfig } from '../conformance/lab/kinds/files.ts';
+import { renderBgpd } from '../conformance/lab/kinds/frr.ts';
+import { emptyNode } from '../conformance/lab/model.ts';
 import { createNamespace, createVeth, deleteNamespace, isRoot, run, runChecked, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
 import { fetchStatus, type BgpSessionResource } from '../reference/bgp/status.ts';
 
@@ -195,13 +198,10 @@ function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs: number, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  // Set-up of the rig, not the measured ingest: harness work, not counted as waiting.
+  const { value, met } = await pollHarness(() => probe().catch(() => undefined), (v) => !!v, timeoutMs, intervalMs);
+  if (!met) throw new Error(`timed out waiting for ${what}`);
+  return value as T;
 }
 
 class Rig {
@@ -243,17 +243,9 @@ class Rig {
 
 // --- targets -----------------------------------------------------------------------------
 
+/** bgpd.conf rendered by the lab's FRR kind, with FRR's own timers (a 3 s hold could expire under a million routes). */
 function frrConf(routerId: string, asn: number, neighbors: Array<{ address: string; asn: number }>): string {
-  return [
-    'frr defaults traditional',
-    `router bgp ${asn}`,
-    ` bgp router-id ${routerId}`,
-    ' no bgp ebgp-requires-policy',
-    ' no bgp network import-check',
-    ...neighbors.flatMap((n) => [` neighbor ${n.address} remote-as ${n.asn}`, ` neighbor ${n.address} timers connect 1`, ` neighbor ${n.address} advertisement-interval 0`]),
-    'exit',
-    '',
-  ].join('\n');
+  return renderBgpd({ ...emptyNode('bgpd', 'frr'), asn, routerId, neighbors, timers: { keepalive: 60, hold: 180 } });
 }
 
 function frrArgv(dir: string): string[] {

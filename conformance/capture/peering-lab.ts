@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Ledger, defaultRunsRoot } from '../lab/ledger.ts';
+import { pollUntil } from '../lab/poll.ts';
 import {
   addAddress,
   createNamespace,
@@ -223,10 +224,6 @@ export async function waitFor(
   timeoutMs: number,
   message: string | (() => string),
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(typeof message === 'string' ? message : message());
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { met } = await pollUntil(predicate, (ok) => ok, timeoutMs, 200);
+  if (!met) throw new Error(typeof message === 'string' ? message : message());
 }

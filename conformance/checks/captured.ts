@@ -8,7 +8,10 @@ import { decodeCapture } from '../capture/decode-capture.ts';
 import { sentBy } from './update-encoding.ts';
 import { prefixEvents, type PrefixEvent } from './withdrawals.ts';
 
-let waitedMs = 0;
+// The one bounded poll and its waiting account live in the lab stage (lab/poll.ts), which the lab's
+// own readiness waits use too; checks, cases and benches take them from here.
+export { pollHarness, pollUntil, timedWait, totalWaitedMs } from '../lab/poll.ts';
+
 let decodedMs = 0;
 
 /**
@@ -40,63 +43,9 @@ export function capturedMessages(file: string): DecodedMessage[] {
   }
 }
 
-/** Milliseconds this process has waited on a protocol (pollUntil, timedWait): the suite benchmark's anchor. */
-export function totalWaitedMs(): number {
-  return waitedMs;
-}
-
 /** Milliseconds this process has spent reading and decoding captures (harness work, not waiting). */
 export function totalDecodeMs(): number {
   return decodedMs;
-}
-
-/**
- * Runs a protocol wait done elsewhere and counts its time with pollUntil's: a router reaching a
- * state (lab.waitForRoutes), a speaker's connect-retry or idle-hold timer bringing a session back.
- * Only for waits on the network or a daemon, never for work the harness does itself.
- */
-export async function timedWait<T>(wait: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await wait();
-  } finally {
-    waitedMs += performance.now() - start;
-  }
-}
-
-/**
- * Polls `read` until `done` holds or the timeout passes; returns the last value either way.
- * Counted as waiting: the time until the last read began. The last read (the one that found the
- * condition, or the final one at the deadline) is harness work, so a condition that already holds
- * costs no waiting at all.
- */
-export async function pollUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
-  return poll(read, done, timeoutMs, everyMs, true);
-}
-
-/**
- * The same bounded poll for the harness's own processes (a relay or a server a case started,
- * until it listens): their start-up is harness work, so it is not counted as waiting.
- */
-export async function pollHarness<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 200): Promise<{ value: T; met: boolean }> {
-  return poll(read, done, timeoutMs, everyMs, false);
-}
-
-async function poll<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs: number, counted: boolean): Promise<{ value: T; met: boolean }> {
-  const start = performance.now();
-  const deadline = Date.now() + timeoutMs;
-  let lastReadAt = start;
-  try {
-    for (;;) {
-      lastReadAt = performance.now();
-      const value = await read();
-      if (done(value)) return { value, met: true };
-      if (Date.now() > deadline) return { value, met: false };
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  } finally {
-    if (counted) waitedMs += lastReadAt - start;
-  }
 }
 
 /** The prefix announcements and withdrawals one session's speaker sent, from its link capture. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readCapture } from '../capture/pcap-reader.ts';
 import type { Backend, BackendProcess } from './backend.ts';
+import { pollHarness } from './poll.ts';
 
 // tcpdump on one interface of one node, writing a classic pcap into the run folder. Started
 // before the daemons so the first SYN and OPEN are on file; stopped with SIGINT and awaited so
@@ -55,16 +56,11 @@ export async function startCapture(backend: Backend, runDir: string, node: strin
 async function waitUntilListening(log: string, proc: BackendProcess, node: string, ifname: string): Promise<void> {
   let exited = false;
   void proc.exited.then(() => (exited = true));
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const text = existsSync(log) && statSync(log).size > 0 ? readFileSync(log, 'utf8') : '';
-    if (text.includes('listening on')) return;
-    if (exited || Date.now() > deadline) {
-      await proc.stop('SIGKILL', 100);
-      throw new Error(`tcpdump on ${node}:${ifname} did not start: ${text.trim() || '(no output)'}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const listening = (text: string) => text.includes('listening on');
+  const { value: text } = await pollHarness(() => (existsSync(log) && statSync(log).size > 0 ? readFileSync(log, 'utf8') : ''), (t) => listening(t) || exited, 5000, 10);
+  if (listening(text)) return;
+  await proc.stop('SIGKILL', 100);
+  throw new Error(`tcpdump on ${node}:${ifname} did not start: ${text.trim() || '(no output)'}`);
 }
 
 export interface CapturedFrame {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, BackendProcess } from './backend.ts';
+import type { Backend, BackendProcess, BackendSpawnOptions } from './backend.ts';
 import { backendFactory } from './backends/index.ts';
 import { startCapture, type Capture } from './capture.ts';
 import { loadFixture, type Fixture } from './fixture/load.ts';
@@ -10,6 +10,7 @@ import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
 import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
 import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } from './model.ts';
+import { poll } from './poll.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
 import { neighbourShortage } from './neighbours.ts';
 import { cpus } from 'node:os';
@@ -301,6 +302,35 @@ export class Lab {
     await this.daemonOf(node)?.afterStart?.(this.kindContext(node));
   }
 
+  /**
+   * Starts a process in a node that this lab owns (the ledger lists it; stop() ends it): a
+   * speaker under test a case starts itself. Dying before its own stop() counts as a death, so
+   * readiness waits and assertRunning() name it.
+   */
+  async spawn(node: string, argv: string[], opts: BackendSpawnOptions): Promise<BackendProcess> {
+    const spec = this.spec(node);
+    mkdirSync(this.ledger.nodeDir(node), { recursive: true });
+    const proc = await this.backend.spawn(node, argv, opts);
+    let stopped = false;
+    const owned: BackendProcess = {
+      ...proc,
+      stop: (sig, graceMs) => {
+        stopped = true;
+        return proc.stop(sig, graceMs);
+      },
+    };
+    this.processes.push(owned);
+    void proc.exited.then((code) => {
+      if (!this.stopping && !stopped) this.deaths.push(`process ${spec.name} ${opts.label} pid ${proc.pid} exited early (code ${code}); see ${opts.logFile}`);
+    });
+    return owned;
+  }
+
+  /** Throws naming every process of the lab that exited unasked (daemons, spawn()ed processes). */
+  assertRunning(): void {
+    if (this.deaths.length > 0) throw new Error(`lab ${this.runId}: ${this.deaths.join('; ')}`);
+  }
+
   /** Starts tcpdump on node:ifname (pcap in `<run>/pcaps/`); stop it before reading the file. */
   async capture(node: string, ifname: string): Promise<Capture> {
     mkdirSync(join(this.runDir, 'pcaps'), { recursive: true });
@@ -432,21 +462,19 @@ export class Lab {
     return this.polledWaitMs;
   }
 
+  /** What is still missing, read every 100 ms until nothing is, a process died, or the timeout. */
   private async poll(timeoutMs: number, missingNow: () => Promise<string[]>): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    const start = performance.now();
-    let lastReadAt = start;
-    try {
-      for (;;) {
-        lastReadAt = performance.now();
+    const { value } = await poll(
+      async () => {
         const missing = await missingNow();
-        if (missing.length > 0 && this.deaths.length > 0) return [...this.deaths, ...missing];
-        if (missing.length === 0 || Date.now() > deadline) return missing;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } finally {
-      this.polledWaitMs += lastReadAt - start;
-    }
+        return missing.length > 0 && this.deaths.length > 0 ? [...this.deaths, ...missing] : missing;
+      },
+      (missing) => missing.length === 0 || this.deaths.length > 0,
+      timeoutMs,
+      100,
+      (ms) => (this.polledWaitMs += ms),
+    );
+    return value;
   }
 
   /** Builds the timeout error: what is missing, plus daemon logs and rendered configs on disk. */

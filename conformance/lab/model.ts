@@ -32,6 +32,8 @@ export function addPathDirections(n: Neighbor): { send: boolean; receive: boolea
 export interface Neighbor {
   address: string;
   asn: number;
+  /** Name of the session where the daemon names sessions (BIRD's protocol name; default `peerN`, N its index). */
+  name?: string;
   /** This node reflects routes to the neighbor (iBGP route reflector). */
   rrClient?: boolean;
   /** eBGP multihop TTL; absent means directly connected. */
@@ -44,6 +46,13 @@ export interface Neighbor {
   extendedNexthop?: boolean;
   /** Source address for the session (e.g. a loopback for multihop peering). */
   updateSource?: string;
+  /** Never open the connection, only accept it (FRR `passive`, BIRD `passive on`, GoBGP `passive-mode`). */
+  passive?: boolean;
+  /**
+   * Send an OPEN without any capability: a 2-octet-only, pre-RFC 4760 peer (FRR
+   * `dont-capability-negotiate`, BIRD `capabilities off`; GoBGP has no such setting).
+   */
+  dontCapabilityNegotiate?: boolean;
   /** Set false when the fixture expects this session NOT to come up. */
   expectEstablished?: boolean;
   /**
@@ -79,12 +88,29 @@ export interface LabNode {
   importRoutes?: boolean;
   /** Prefixes this node originates into BGP. */
   announce: string[];
+  /**
+   * Paths of its own per announced prefix (default 1): BIRD originates each from that many static
+   * protocols, so an ADD-PATH session carries several paths of one prefix from one router. BIRD only.
+   */
+  announcePaths?: number;
   /** Routes that must be present on this node for the lab to be ready. */
   expectRoutes: string[];
   /** Interfaces captured from the start of the run. */
   capture: string[];
   /** eBGP multipath across different neighbor ASes (FRR `bgp bestpath as-path multipath-relax`). */
   multipath?: boolean;
+  /**
+   * Graceful restart (RFC 4724) offered on every session, with this restart time in seconds (and,
+   * for FRR, how long stale paths are kept): FRR `bgp graceful-restart`, GoBGP
+   * `graceful-restart` + `mp-graceful-restart` per family, BIRD `graceful restart on`.
+   */
+  gracefulRestart?: { restartTime: number; stalePathTime?: number };
+  /**
+   * BGP timers in seconds (default keepalive 1, hold 3: sessions and failures show fast in a
+   * lab); a bench that floods a peer sets the daemons' own defaults (60/180) so load cannot
+   * expire a session.
+   */
+  timers?: { keepalive: number; hold: number };
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
   /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */
@@ -114,4 +140,14 @@ export function routerKindOf(node: LabNode): DaemonKindName | null {
 
 export function emptyNode(name: string, kind: NodeKindName): LabNode {
   return { name, kind, interfaces: {}, loopback: [], routes: [], sysctls: {}, neighbors: [], announce: [], expectRoutes: [], capture: [], exec: [] };
+}
+
+/** A node of `kind` with the given fields set and the rest empty, for topologies built in code. */
+export function labNode(name: string, kind: NodeKindName, fields: Partial<Omit<LabNode, 'name' | 'kind'>> = {}): LabNode {
+  return { ...emptyNode(name, kind), ...fields };
+}
+
+/** The link between node `a`'s interface `aIf` and node `b`'s `bIf`. */
+export function labLink(a: string, aIf: string, b: string, bIf: string): LabLink {
+  return { a: { node: a, ifname: aIf }, b: { node: b, ifname: bIf } };
 }

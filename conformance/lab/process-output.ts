@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll.ts';
 
 // Helpers for lab tests and benches that run TypeScript programs in nodes and follow what they
 // print: an argv that runs a .ts entry point with plain Node, JSON-lines records, and polling.
@@ -45,13 +46,9 @@ export class JsonLines {
   }
 }
 
-/** Polls `condition` every 100 ms until it returns a value other than null. */
+/** Polls `condition` every 100 ms (pollUntil) until it returns a value other than null. */
 export async function eventually<T>(condition: () => T | null | Promise<T | null>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { value, met } = await pollUntil(condition, (v) => v !== null, timeoutMs, 100);
+  if (!met) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return value as T;
 }

@@ -10,6 +10,7 @@ import type { RouteEntry, SessionState } from '../lab/kinds/index.ts';
 import { loadFixture } from '../lab/fixture/load.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab/lab.ts';
 import { DAEMON_KINDS, isDaemonKind, type LabTopology } from '../lab/model.ts';
+import { pollHarness } from '../lab/poll.ts';
 import type { ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { livePeerLabel, parseLivePeer, placeThirdPartyPeer, type ThirdPartyPeer } from './live-peer.ts';
 import { LINK_IF, PEER_NODE, REPLAY_NODE } from './fixture.ts';
@@ -153,15 +154,10 @@ export async function runReplayFixture(fixtureDir: string, opts: RunReplayOption
   const unreadable: Record<string, string> = {};
   let peerSessions: SessionState[] = [];
   try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      events = readEvents(eventsFile);
-      if (events.some((e) => e.kind === 'done' || (e.kind === 'error' && e.fatal))) break;
-      if (Date.now() > deadline) {
-        events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (${active ? 'the peer never accepted the connection?' : 'no session from the peer?'})` });
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
+    const finished = await pollHarness(() => readEvents(eventsFile), (read) => read.some((e) => e.kind === 'done' || (e.kind === 'error' && e.fatal)), timeoutMs, 200);
+    events = finished.value;
+    if (!finished.met) {
+      events.push({ kind: 'error', t: 0, message: `the replay did not finish within ${Math.round(timeoutMs / 1000)} s (${active ? 'the peer never accepted the connection?' : 'no session from the peer?'})` });
     }
     if (thirdParty) {
       // An image's or a device's RIB comes from its profile's rib query; without one, route checks are not judged.

@@ -6,6 +6,7 @@ import { readConfig } from '../bgp/config.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { fetchStatus } from '../bgp/status.ts';
 import { freePort } from '../testing/free-port.ts';
+import { pollUntil } from '../../conformance/lab/poll.ts';
 import { Agent } from './agent.ts';
 
 // The agent in-process against a second reference speaker on loopback (no root, no kernel
@@ -36,13 +37,9 @@ spec:
 `;
 
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { value, met } = await pollUntil(probe, (v) => v !== undefined, 10_000, 50);
+  if (!met) throw new Error(`timed out waiting for ${what}`);
+  return value as T;
 }
 
 describe('Agent', () => {

@@ -12,26 +12,21 @@
 // 2-octet AS.
 // (BIRD's `enable as4 off` cannot play the 2-octet peer: it still reads our AS4 capability and
 // refuses both a 4-octet neighbour AS in its config and AS_TRANS against that capability.)
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { decodeCaptureFile } from '../../conformance/capture/decode-capture.ts';
 import type { DecodedMessage } from '../../conformance/capture/bgp-stream.ts';
 import { pollUntil } from '../../conformance/checks/captured.ts';
-import { ensureDir, frrOwner, waitForFile, writeConfig } from '../../conformance/lab/kinds/files.ts';
-import { Ledger, defaultRunsRoot } from '../../conformance/lab/ledger.ts';
-import { addAddress, assertNoneExited, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
+import type { Capture } from '../../conformance/lab/capture.ts';
+import { birdc as birdcOn } from '../../conformance/lab/kinds/bird.ts';
+import { vtysh } from '../../conformance/lab/kinds/frr.ts';
+import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import { labLink, labNode, type LabTopology } from '../../conformance/lab/model.ts';
+import { isRoot } from '../../conformance/lab/netns.ts';
+import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
 import type { OpenMessage, UpdateMessage } from './wire/types.ts';
 
-const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const runId = `a2${randomBytes(3).toString('hex')}`;
-type Node = 'us' | 'bird' | 'frr';
-const NODES: Node[] = ['us', 'bird', 'frr'];
-const ns = (node: Node) => `pp-${runId}-${node}`;
 const US_BIRD_SIDE = '10.40.1.1';
 const BIRD = '10.40.1.2';
 const US_FRR_SIDE = '10.40.2.1';
@@ -43,103 +38,22 @@ const FROM_FRR = '203.0.113.0/24';
 const FROM_BIRD = '198.51.100.0/24';
 const OURS = '192.0.2.0/24';
 
-let ledger: Ledger;
-const processes: NamespaceProcess[] = [];
-let tcpdump: NamespaceProcess;
-let pcap: string;
-const dir = (node: string) => ledger.nodeDir(node);
-const socket = () => join(dir('us'), 'status.sock');
+let lab: Lab;
+let capture: Capture;
+const socket = () => join(lab.ledger.nodeDir('us'), 'status.sock');
 
-async function session(name: string): Promise<BgpSessionResource> {
-  return (await fetchStatus({ socket: socket() }, `/sessions/${name}?limit=100`)) as BgpSessionResource;
+function topology(): LabTopology {
+  const us = labNode('us', 'host', { interfaces: { eth0: [`${US_BIRD_SIDE}/24`], eth1: [`${US_FRR_SIDE}/24`] } });
+  const bird = labNode('bird', 'bird', { asn: BIRD_AS, routerId: BIRD, interfaces: { eth0: [`${BIRD}/24`] }, announce: [FROM_BIRD], neighbors: [{ address: US_BIRD_SIDE, asn: OUR_AS }] });
+  // The 2-octet peer: an OPEN without capabilities.
+  const frr = labNode('frr', 'frr', {
+    asn: FRR_AS, routerId: FRR, interfaces: { eth0: [`${FRR}/24`] }, announce: [FROM_FRR],
+    neighbors: [{ address: US_FRR_SIDE, asn: OUR_AS, dontCapabilityNegotiate: true }],
+  });
+  return { name: 'speaker-as2', nodes: [us, bird, frr], links: [labLink('us', 'eth0', 'bird', 'eth0'), labLink('us', 'eth1', 'frr', 'eth0')] };
 }
 
-async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const { value, met } = await pollUntil(() => { assertNoneExited(processes); return read().catch((err: Error) => err as unknown as T); }, (v) => !(v instanceof Error) && done(v), timeoutMs, 250);
-  if (!met) throw new Error(`timed out waiting for ${what}; last: ${value instanceof Error ? value.message : JSON.stringify(value)}`);
-  return value;
-}
-
-function birdc(command: string): Promise<string> {
-  return nsExecChecked(ns('bird'), ['birdc', '-s', join(dir('bird'), 'bird.ctl'), ...command.split(' ')]);
-}
-
-async function frrAsPath(prefix: string): Promise<string | null> {
-  const out = await nsExecChecked(ns('frr'), ['vtysh', '--vty_socket', dir('frr'), '-c', `show bgp ipv4 unicast ${prefix} json`]);
-  const json = JSON.parse(out || '{}');
-  return json.paths?.[0]?.aspath?.string ?? null;
-}
-
-describe.skipIf(!isRoot())('2-octet AS peer (FRR, dont-capability-negotiate): AS_TRANS and AS4_PATH', () => {
-  beforeAll(async () => {
-    ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-as2');
-    for (const node of NODES) await createNamespace(ledger, ns(node));
-    await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth0' }, { ns: ns('bird'), node: 'bird', ifname: 'eth0' });
-    await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth1' }, { ns: ns('frr'), node: 'frr', ifname: 'eth0' });
-    await addAddress(ns('us'), 'eth0', `${US_BIRD_SIDE}/24`);
-    await addAddress(ns('bird'), 'eth0', `${BIRD}/24`);
-    await addAddress(ns('us'), 'eth1', `${US_FRR_SIDE}/24`);
-    await addAddress(ns('frr'), 'eth0', `${FRR}/24`);
-
-    ensureDir(dir('us'));
-    pcap = join(dir('us'), 'eth1.pcap');
-    const tcpdumpLog = join(dir('us'), 'tcpdump.log');
-    tcpdump = spawnInNamespace(ledger, ns('us'), ['tcpdump', '-Z', 'root', '-i', 'eth1', '-n', '-U', '-s', '0', '--immediate-mode', '-w', pcap, 'tcp port 179'], { logFile: tcpdumpLog, label: 'tcpdump', node: 'us' });
-    processes.push(tcpdump);
-    const listening = await pollUntil(() => readFileSync(tcpdumpLog, 'utf8'), (text) => text.includes('listening on'), 5000, 20);
-    if (!listening.met) throw new Error(`tcpdump did not start: ${listening.value}`);
-
-    ensureDir(dir('bird'));
-    writeConfig(
-      dir('bird'),
-      'bird.conf',
-      `router id ${BIRD};
-protocol device {}
-protocol static s4 { ipv4; route ${FROM_BIRD} blackhole; }
-protocol bgp to_pp {
-  local ${BIRD} as ${BIRD_AS};
-  neighbor ${US_BIRD_SIDE} as ${OUR_AS};
-  hold time 9; connect retry time 1; connect delay time 1; error wait time 1, 5;
-  ipv4 { import all; export all; };
-}
-`,
-    );
-    processes.push(spawnInNamespace(ledger, ns('bird'), ['bird', '-f', '-c', join(dir('bird'), 'bird.conf'), '-s', join(dir('bird'), 'bird.ctl'), '-P', join(dir('bird'), 'bird.pid')], { logFile: join(dir('bird'), 'bird.log'), label: 'bird', node: 'bird' }));
-
-    const owner = frrOwner();
-    ensureDir(dir('frr'), owner);
-    writeConfig(
-      dir('frr'),
-      'bgpd.conf',
-      `frr defaults traditional
-router bgp ${FRR_AS}
- bgp router-id ${FRR}
- no bgp ebgp-requires-policy
- no bgp network import-check
- neighbor ${US_FRR_SIDE} remote-as ${OUR_AS}
- neighbor ${US_FRR_SIDE} dont-capability-negotiate
- neighbor ${US_FRR_SIDE} timers 3 9
- neighbor ${US_FRR_SIDE} timers connect 1
- neighbor ${US_FRR_SIDE} advertisement-interval 0
- address-family ipv4 unicast
-  network ${FROM_FRR}
- exit-address-family
-exit
-`,
-      owner,
-    );
-    processes.push(
-      spawnInNamespace(ledger, ns('frr'), ['/usr/lib/frr/bgpd', '-f', join(dir('frr'), 'bgpd.conf'), '-i', join(dir('frr'), 'bgpd.pid'), '-Z', '-n', '--vty_socket', dir('frr'), '-P', '0', '-u', 'frr', '-g', 'frr'], {
-        logFile: join(dir('frr'), 'bgpd.log'),
-        label: 'bgpd',
-        node: 'frr',
-      }),
-    );
-    await waitForFile(join(dir('frr'), 'bgpd.vty'), 10_000);
-
-    writeFileSync(
-      join(dir('us'), 'speaker.yaml'),
-      `routerId: ${US_BIRD_SIDE}
+const speakerYaml = () => `routerId: ${US_BIRD_SIDE}
 localAs: ${OUR_AS}
 listen: { address: 0.0.0.0, port: 179 }
 holdTime: 9
@@ -150,23 +64,39 @@ peers:
   - { name: frr, address: ${FRR}, asn: ${FRR_AS} }
 routes:
   - ${OURS}
-`,
-    );
-    processes.push(
-      spawnInNamespace(ledger, ns('us'), [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir('us'), 'speaker.yaml')], {
-        logFile: join(dir('us'), 'speaker.log'),
-        label: 'speaker',
-        node: 'us',
-        cwd: repo,
-      }),
-    );
+`;
+
+async function session(name: string): Promise<BgpSessionResource> {
+  return (await fetchStatus({ socket: socket() }, `/sessions/${name}?limit=100`)) as BgpSessionResource;
+}
+
+async function eventually<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const { value, met } = await pollUntil(() => { lab.assertRunning(); return read().catch((err: Error) => err as unknown as T); }, (v) => !(v instanceof Error) && done(v), timeoutMs, 250);
+  if (!met) throw new Error(`timed out waiting for ${what}; last: ${value instanceof Error ? value.message : JSON.stringify(value)}`);
+  return value;
+}
+
+const birdc = (command: string) => birdcOn(lab.kindContext(lab.spec('bird')), command);
+const frrVtysh = (command: string) => vtysh(lab.kindContext(lab.spec('frr')), command);
+
+async function frrAsPath(prefix: string): Promise<string | null> {
+  const out = await frrVtysh(`show bgp ipv4 unicast ${prefix} json`);
+  const json = JSON.parse(out || '{}');
+  return json.paths?.[0]?.aspath?.string ?? null;
+}
+
+describe.skipIf(!isRoot())('2-octet AS peer (FRR, dont-capability-negotiate): AS_TRANS and AS4_PATH', () => {
+  beforeAll(async () => {
+    // tcpdump on our link to FRR starts before the daemons; the speaker after them, then every
+    // peer's session must come up (a dead daemon or speaker is named at once).
+    lab = await startLab(topology(), { wait: false, captures: [{ node: 'us', ifname: 'eth1' }] });
+    capture = lab.captures[0]!;
+    await startReferenceSpeaker(lab, 'us', speakerYaml());
+    await lab.waitForSessions({ timeoutMs: 40_000 });
   }, 60_000);
 
   afterAll(async () => {
-    for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
-    for (const node of NODES) await deleteNamespace(ns(node)).catch(() => undefined);
-    ledger?.collectState();
-    ledger?.record({ t: 'down', at: new Date().toISOString() });
+    await lab?.stop();
   });
 
   it('the FRR session comes up as a 2-octet session; the BIRD one as 4-octet', async () => {
@@ -174,7 +104,7 @@ routes:
     expect(frr.status.negotiated).toMatchObject({ fourOctetAs: false });
     const bird = await eventually('BIRD session Established', () => session('bird'), (s) => s.status.state === 'Established', 40_000);
     expect(bird.status.negotiated).toMatchObject({ fourOctetAs: true });
-    const frrView = JSON.parse(await nsExecChecked(ns('frr'), ['vtysh', '--vty_socket', dir('frr'), '-c', `show bgp neighbors ${US_FRR_SIDE} json`]))[US_FRR_SIDE];
+    const frrView = JSON.parse(await frrVtysh(`show bgp neighbors ${US_FRR_SIDE} json`))[US_FRR_SIDE];
     expect(frrView.bgpState).toBe('Established');
     expect(frrView.remoteAs).toBe(OUR_AS);
     // FRR's account: it advertised no capabilities, so no 4-octet AS numbers on this session.
@@ -184,7 +114,7 @@ routes:
   it('sends FRR AS_TRANS in OPEN and AS_PATH and the real path in AS4_PATH (on the wire)', async () => {
     await eventually(`${FROM_BIRD} at FRR`, () => frrAsPath(FROM_BIRD), (p) => p !== null);
     await new Promise((r) => setTimeout(r, 500));
-    await tcpdump.stop('SIGINT', 3000);
+    const pcap = await capture.stop();
     const ours: DecodedMessage[] = [];
     decodeCaptureFile(pcap, (m) => {
       if (m.src.startsWith(`${US_FRR_SIDE}:`) || m.src === US_FRR_SIDE) ours.push(m);

@@ -12,40 +12,54 @@
 // GoBGP and BIRD both originate 198.51.100.0/24 to us and to FRR (BIRD from two static
 // protocols), so every router holds several paths for it: the ADD-PATH case in both directions.
 // One bring-up serves every test.
-import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, defaultRunsRoot } from '../../conformance/lab/ledger.ts';
-import {
-  createNamespace,
-  createVeth,
-  createBridge,
-  assertNoneExited,
-  ProcessExitedError,
-  deleteNamespace,
-  isRoot,
-  runChecked,
-  spawnInNamespace,
-  type NamespaceProcess,
-} from '../../conformance/lab/netns.ts';
-import { ensureDir, frrOwner, waitForFile, writeConfig } from '../../conformance/lab/kinds/files.ts';
+import { pollUntil } from '../../conformance/checks/captured.ts';
+import type { BackendProcess } from '../../conformance/lab/backend.ts';
+import { birdc as birdcOn } from '../../conformance/lab/kinds/bird.ts';
+import { vtysh as vtyshOn } from '../../conformance/lab/kinds/frr.ts';
+import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import { labLink, labNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
+import { isRoot } from '../../conformance/lab/netns.ts';
+import { daemonProcesses, killDaemon, restartDaemon } from '../../conformance/lab/restart.ts';
+import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
 
-const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const runId = `sp${randomBytes(3).toString('hex')}`;
-const ns = (node: string) => `pp-${runId}-${node}`;
 const nodes = ['us', 'frr', 'gobgp', 'bird'] as const;
 type NodeName = (typeof nodes)[number];
 const v4: Record<NodeName, string> = { us: '10.10.0.1', frr: '10.10.0.2', gobgp: '10.10.0.3', bird: '10.10.0.4' };
 const v6: Record<NodeName, string> = { us: 'fd00:10::1', frr: 'fd00:10::2', gobgp: 'fd00:10::3', bird: 'fd00:10::4' };
 const SHARED = '198.51.100.0/24';
 
-let ledger: Ledger;
-const processes = new Map<string, NamespaceProcess>();
-const dirOf = (node: string) => ledger.nodeDir(node);
-const socketPath = () => join(dirOf('us'), 'status.sock');
+let lab: Lab;
+let speaker: BackendProcess;
+const socketPath = () => join(lab.ledger.nodeDir('us'), 'status.sock');
+
+function topology(): LabTopology {
+  const both: Neighbor['families'] = ['ipv4-unicast', 'ipv6-unicast'];
+  const interfaces = (name: NodeName) => ({ eth0: [`${v4[name]}/24`, `${v6[name]}/64`] });
+  const router = (name: Exclude<NodeName, 'us'>, kind: 'frr' | 'gobgp' | 'bird', asn: number, neighbors: Neighbor[], extra: Partial<LabNode> = {}) =>
+    labNode(name, kind, { asn, routerId: v4[name], interfaces: interfaces(name), neighbors, ...extra });
+  const us = labNode('us', 'host', { interfaces: interfaces('us') });
+  const frr = router('frr', 'frr', 65001, [
+    { address: v4.us, asn: 4200000001, passive: true, families: both, addPath: true },
+    { address: v6.us, asn: 4200000001, families: both },
+    { address: v4.gobgp, asn: 65002 },
+    { address: v4.bird, asn: 65003 },
+  ], { announce: ['2001:db8:1::/48'], multipath: true, gracefulRestart: { restartTime: 120, stalePathTime: 60 } });
+  // GoBGP's IPv6 route needs an explicit next hop: originateAtGobgp adds it.
+  const gobgp = router('gobgp', 'gobgp', 65002, [
+    { address: v4.us, asn: 4200000001, families: both, addPath: true },
+    { address: v4.frr, asn: 65001 },
+  ], { announce: [SHARED], gracefulRestart: { restartTime: 30 } });
+  // Two paths of its own for the shared prefix (two static protocols): ADD-PATH from BIRD too.
+  const bird = router('bird', 'bird', 65003, [
+    { address: v4.us, asn: 4200000001, families: both, addPath: true, name: 'to_us' },
+    { address: v4.frr, asn: 65001 },
+  ], { announce: [SHARED, '2001:db8:3::/48'], announcePaths: 2, gracefulRestart: { restartTime: 120 } });
+  // One shared segment: a bridge node enslaving every link end on its side.
+  return { name: 'speaker-interop', nodes: [labNode('sw', 'bridge'), us, frr, gobgp, bird], links: nodes.map((n) => labLink(n, 'eth0', 'sw', `p-${n}`)) };
+}
 
 function speakerYaml(): string {
   return `routerId: 10.10.0.1
@@ -66,97 +80,6 @@ routes:
 `;
 }
 
-function frrConf(): string {
-  return `frr defaults traditional
-hostname frr
-log file ${join(dirOf('frr'), 'frr.log')}
-router bgp 65001
- bgp router-id ${v4.frr}
- no bgp ebgp-requires-policy
- no bgp network import-check
- bgp graceful-restart
- bgp graceful-restart stalepath-time 60
- bgp bestpath as-path multipath-relax
- timers bgp 1 3
- neighbor ${v4.us} remote-as 4200000001
- neighbor ${v4.us} passive
- neighbor ${v4.us} timers connect 1
- neighbor ${v4.us} advertisement-interval 0
- neighbor ${v6.us} remote-as 4200000001
- neighbor ${v6.us} timers connect 1
- neighbor ${v6.us} advertisement-interval 0
- neighbor ${v4.gobgp} remote-as 65002
- neighbor ${v4.gobgp} timers connect 1
- neighbor ${v4.bird} remote-as 65003
- neighbor ${v4.bird} timers connect 1
- address-family ipv4 unicast
-  neighbor ${v4.us} addpath-tx-all-paths
-  maximum-paths 8
- exit-address-family
- address-family ipv6 unicast
-  neighbor ${v4.us} activate
-  neighbor ${v6.us} activate
-  network 2001:db8:1::/48
- exit-address-family
-exit
-`;
-}
-
-function gobgpToml(): string {
-  const neighbor = (address: string, asn: number, addPath: boolean, families: string[]) => [
-    '[[neighbors]]',
-    '  [neighbors.config]',
-    `    neighbor-address = "${address}"`,
-    `    peer-as = ${asn}`,
-    '  [neighbors.timers.config]',
-    '    connect-retry = 1',
-    '    hold-time = 3',
-    '    keepalive-interval = 1',
-    '    minimum-advertisement-interval = 0',
-    '    idle-hold-time-after-reset = 1',
-    '  [neighbors.graceful-restart.config]',
-    '    enabled = true',
-    '    restart-time = 30',
-    ...(addPath ? ['  [neighbors.add-paths.config]', '    receive = true', '    send-max = 8'] : []),
-    ...families.flatMap((f) => [
-      '  [[neighbors.afi-safis]]',
-      '    [neighbors.afi-safis.config]',
-      `      afi-safi-name = "${f}"`,
-      '    [neighbors.afi-safis.mp-graceful-restart.config]',
-      '      enabled = true',
-    ]),
-  ];
-  return [
-    '[global.config]',
-    '  as = 65002',
-    `  router-id = "${v4.gobgp}"`,
-    '  port = 179',
-    ...neighbor(v4.us, 4200000001, true, ['ipv4-unicast', 'ipv6-unicast']),
-    ...neighbor(v4.frr, 65001, false, ['ipv4-unicast']),
-    '',
-  ].join('\n');
-}
-
-function birdConf(): string {
-  return `router id ${v4.bird};
-log "${join(dirOf('bird'), 'bird.log')}" all;
-protocol device {}
-protocol static s4 { ipv4; route ${SHARED} blackhole; }
-protocol static s4b { ipv4; route ${SHARED} via "eth0"; }
-protocol static s6 { ipv6; route 2001:db8:3::/48 blackhole; }
-template bgp peer_tpl { local ${v4.bird} as 65003; hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; graceful restart on; }
-protocol bgp to_us from peer_tpl {
-  neighbor ${v4.us} as 4200000001;
-  ipv4 { import all; export all; add paths on; };
-  ipv6 { import all; export all; add paths on; next hop address ${v6.bird}; };
-}
-protocol bgp to_frr from peer_tpl {
-  neighbor ${v4.frr} as 65001;
-  ipv4 { import all; export where proto = "s4"; };
-}
-`;
-}
-
 async function sessions(): Promise<BgpSessionResource[]> {
   return ((await fetchStatus({ socket: socketPath() }, '/sessions?limit=100')) as { items: BgpSessionResource[] }).items;
 }
@@ -165,35 +88,26 @@ async function session(name: string): Promise<BgpSessionResource> {
   return (await fetchStatus({ socket: socketPath() }, `/sessions/${name}?limit=100`)) as BgpSessionResource;
 }
 
+/** Polls `probe` (every 250 ms) until it returns a truthy value; throws with `what` and the last error. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = undefined;
-    } catch (err) {
-      if (err instanceof ProcessExitedError) throw err;
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const { value, met } = await pollUntil(() => probe().catch((err: Error) => err), (v) => !!v && !(v instanceof Error), timeoutMs, 250);
+  if (!met) throw new Error(`timed out waiting for ${what}${value instanceof Error ? `: ${value.message}` : ''}`);
+  return value as T;
 }
 
 async function vtysh(command: string): Promise<any> {
-  const out = await runChecked(['ip', 'netns', 'exec', ns('frr'), 'vtysh', '--vty_socket', dirOf('frr'), '-c', command]);
+  const out = await vtyshOn(lab.kindContext(lab.spec('frr')), command);
   return command.endsWith('json') ? JSON.parse(out || '{}') : out;
 }
 
 async function gobgp(args: string[]): Promise<any> {
-  const out = await runChecked(['ip', 'netns', 'exec', ns('gobgp'), 'gobgp', '-u', '127.0.0.1', '-p', '50051', ...args]);
-  return args.includes('-j') ? JSON.parse(out || 'null') : out;
+  const result = await lab.node('gobgp').exec(['gobgp', '-u', '127.0.0.1', '-p', '50051', ...args]);
+  if (result.code !== 0) throw new Error(`gobgp ${args.join(' ')}: ${(result.stderr || result.stdout).trim()}`);
+  return args.includes('-j') ? JSON.parse(result.stdout || 'null') : result.stdout;
 }
 
 async function birdc(command: string): Promise<string> {
-  return runChecked(['ip', 'netns', 'exec', ns('bird'), 'birdc', '-s', join(dirOf('bird'), 'bird.ctl'), ...command.split(' ')]);
+  return birdcOn(lab.kindContext(lab.spec('bird')), command);
 }
 
 /** FRR's paths for a prefix as [{peer, stale, pathId}]. */
@@ -202,76 +116,34 @@ async function frrPaths(prefix: string, afi = 'ipv4'): Promise<Array<{ peer: str
   return (json.paths ?? []).map((p: any) => ({ peer: p.peer?.peerId ?? '', stale: p.stale === true, as: p.aspath?.string ?? '' }));
 }
 
-function startSpeaker(extra: string[] = []): void {
-  const proc = spawnInNamespace(ledger, ns('us'), [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dirOf('us'), 'speaker.yaml'), ...extra], {
-    logFile: join(dirOf('us'), 'speaker.log'),
-    label: 'speaker',
-    node: 'us',
-    cwd: repo,
-  });
-  processes.set('us', proc);
+async function startSpeaker(extra: string[] = []): Promise<void> {
+  speaker = await startReferenceSpeaker(lab, 'us', speakerYaml(), { args: extra });
 }
 
-async function startFrr(): Promise<void> {
-  const owner = frrOwner();
-  ensureDir(dirOf('frr'), owner);
-  writeConfig(dirOf('frr'), 'frr.conf', frrConf(), owner);
-  const zserv = join(dirOf('frr'), 'zserv.api');
-  const argv = (daemon: string) => [`/usr/lib/frr/${daemon}`, '-f', join(dirOf('frr'), 'frr.conf'), '-i', join(dirOf('frr'), `${daemon}.pid`), '-z', zserv, '--vty_socket', dirOf('frr'), '-P', '0', '-u', 'frr', '-g', 'frr'];
-  processes.set('zebra', spawnInNamespace(ledger, ns('frr'), argv('zebra'), { logFile: join(dirOf('frr'), 'zebra.out'), label: 'zebra', node: 'frr' }));
-  await waitForFile(zserv, 5000);
-  processes.set('bgpd', spawnInNamespace(ledger, ns('frr'), argv('bgpd'), { logFile: join(dirOf('frr'), 'bgpd.out'), label: 'bgpd', node: 'frr' }));
-}
-
-async function startGobgp(): Promise<void> {
-  ensureDir(dirOf('gobgp'));
-  writeConfig(dirOf('gobgp'), 'gobgpd.toml', gobgpToml());
-  const argv = ['gobgpd', '-f', join(dirOf('gobgp'), 'gobgpd.toml'), '-t', 'toml', '-l', 'info', '-p', '--api-hosts', '127.0.0.1:50051', '--pprof-disable'];
-  processes.set('gobgpd', spawnInNamespace(ledger, ns('gobgp'), argv, { logFile: join(dirOf('gobgp'), 'gobgpd.log'), label: 'gobgpd', node: 'gobgp' }));
+/** The GoBGP kind originates SHARED; the IPv6 route with its explicit next hop goes in by API. */
+async function originateAtGobgp(): Promise<void> {
   await eventually('gobgpd API', async () => {
-    await gobgp(['global', 'rib', 'add', SHARED, '-a', 'ipv4']);
     await gobgp(['global', 'rib', '-a', 'ipv6', 'add', '2001:db8:2::/48', 'nexthop', v6.gobgp]);
     return true;
   }, 10_000);
 }
 
-function startBird(): void {
-  ensureDir(dirOf('bird'));
-  writeConfig(dirOf('bird'), 'bird.conf', birdConf());
-  const argv = ['bird', '-f', '-c', join(dirOf('bird'), 'bird.conf'), '-s', join(dirOf('bird'), 'bird.ctl'), '-P', join(dirOf('bird'), 'bird.pid')];
-  processes.set('bird', spawnInNamespace(ledger, ns('bird'), argv, { logFile: join(dirOf('bird'), 'bird.out'), label: 'bird', node: 'bird' }));
-}
+const gobgpdPid = () => daemonProcesses(lab.ledger.entries(), 'gobgp')[0]!.pid;
 
 const root = isRoot();
 
 describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () => {
   beforeAll(async () => {
-    ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-interop');
-    await createNamespace(ledger, ns('sw'));
-    for (const node of nodes) {
-      await createNamespace(ledger, ns(node));
-      await createVeth(ledger, { ns: ns('sw'), node: 'sw', ifname: `p-${node}` }, { ns: ns(node), node, ifname: 'eth0' });
-      await runChecked(['ip', '-n', ns(node), 'addr', 'add', `${v4[node]}/24`, 'dev', 'eth0']);
-      await runChecked(['ip', '-n', ns(node), '-6', 'addr', 'add', `${v6[node]}/64`, 'dev', 'eth0', 'nodad']);
-    }
-    await createBridge(ns('sw'), 'br0', nodes.map((n) => `p-${n}`));
-    ensureDir(dirOf('us'));
-    writeFileSync(join(dirOf('us'), 'speaker.yaml'), speakerYaml());
-    await startFrr();
-    startBird();
-    await startGobgp();
-    startSpeaker();
-    await eventually('every session Established', async () => {
-      assertNoneExited([...processes.values()]);
-      return (await sessions()).every((s) => s.status.state === 'Established');
-    }, 40_000);
+    lab = await startLab(topology(), { wait: false });
+    await originateAtGobgp();
+    await startSpeaker();
+    // Every router's sessions (a dead daemon or speaker is named at once), then ours.
+    await lab.waitForSessions({ timeoutMs: 40_000 });
+    await eventually('every session Established', async () => (await sessions()).every((s) => s.status.state === 'Established'), 40_000);
   });
 
   afterAll(async () => {
-    for (const proc of [...processes.values()].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
-    for (const node of [...nodes, 'sw']) await deleteNamespace(ns(node)).catch(() => undefined);
-    ledger?.collectState();
-    ledger?.record({ t: 'down', at: new Date().toISOString() });
+    await lab?.stop();
   });
 
   it('brings sessions up as initiator and as responder, over IPv4 and IPv6, with 4-octet AS on our side and 2-octet ASNs on theirs', async () => {
@@ -385,21 +257,20 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
   });
 
   it('expires the hold timer of a silent peer with NOTIFICATION 4/0 and recovers', async () => {
-    const gobgpd = processes.get('gobgpd')!;
-    process.kill(gobgpd.pid, 'SIGSTOP');
+    const gobgpd = gobgpdPid();
+    process.kill(gobgpd, 'SIGSTOP');
     try {
       await eventually('hold timer expiry', async () => {
         const s = await session('gobgp');
         return s.status.state !== 'Established' && s.status.lastError === 'hold timer expired';
       }, 20_000);
     } finally {
-      process.kill(gobgpd.pid, 'SIGCONT');
+      process.kill(gobgpd, 'SIGCONT');
     }
     await eventually('session back', async () => (await session('gobgp')).status.state === 'Established', 30_000);
   });
 
   it('is dropped by the peer\'s hold timer while it is silent, and comes back', async () => {
-    const speaker = processes.get('us')!;
     process.kill(speaker.pid, 'SIGSTOP');
     try {
       // Only FRR's hold timer (3 s) can end the session while we are frozen.
@@ -416,9 +287,7 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
   });
 
   it('helps a restarting peer: keeps its routes stale while it is gone, fresh once it is back', async () => {
-    const gobgpd = processes.get('gobgpd')!;
-    process.kill(gobgpd.pid, 'SIGKILL');
-    await gobgpd.exited;
+    await killDaemon(lab, 'gobgp');
     const during = await eventually('GoBGP routes kept stale', async () => {
       const s = await session('gobgp');
       return s.status.state !== 'Established' && s.status.staleFamilies.length > 0 && s;
@@ -430,7 +299,8 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     expect((await frrPaths(SHARED)).some((p) => p.peer === v4.us && p.as === '4200000001 65002')).toBe(true);
     await new Promise((r) => setTimeout(r, 3000));
     expect((await session('gobgp')).status.receivedRoutes.some((r) => r.prefix === SHARED && r.asPath === '65002')).toBe(true);
-    await startGobgp();
+    await restartDaemon(lab, 'gobgp');
+    await originateAtGobgp();
     const after = await eventually('GoBGP back with fresh routes', async () => {
       const s = await session('gobgp');
       const fresh = s.status.state === 'Established' && s.status.staleFamilies.length === 0;
@@ -440,7 +310,6 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
   });
 
   it('restarts gracefully: peers keep our routes stale, then have them fresh, nothing lost', async () => {
-    const speaker = processes.get('us')!;
     process.kill(speaker.pid, 'SIGUSR1');
     await speaker.exited;
     const staleAtFrr = await eventually('stale at FRR', async () => {
@@ -449,7 +318,7 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
     }, 15_000);
     expect(staleAtFrr).toHaveLength(1);
     expect(await birdc('show route 203.0.113.10/32 protocol to_us')).toContain('203.0.113.10/32');
-    startSpeaker(['--restarting']);
+    await startSpeaker(['--restarting']);
     await eventually('sessions back', async () => (await sessions()).every((s) => s.status.state === 'Established'), 40_000);
     await eventually('fresh at FRR', async () => {
       const paths = (await frrPaths('203.0.113.10/32')).filter((p) => p.peer === v4.us);

@@ -6,6 +6,7 @@ import { readConfig, type SpeakerConfig } from './config.ts';
 import { Speaker } from './speaker.ts';
 import { fetchStatus, formatSessionsTable, startStatusServer, type BgpSessionResource } from './status.ts';
 import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage } from './wire/index.ts';
+import { pollUntil } from '../../conformance/lab/poll.ts';
 
 const running: Speaker[] = [];
 afterEach(async () => {
@@ -17,13 +18,9 @@ function config(raw: Record<string, unknown>): SpeakerConfig {
 }
 
 async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const { value, met } = await pollUntil(probe, (v) => !!v, timeoutMs, 20);
+  if (!met) throw new Error(`timed out waiting for ${what}`);
+  return value as T;
 }
 
 /** A listens on 127.0.0.1 (passive unless told), B connects from 127.0.0.2. */

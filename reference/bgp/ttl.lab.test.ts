@@ -10,23 +10,18 @@
 // with ICMP time exceeded); with `multihop: 2` it does. tcpdump on our links shows TTL 1 towards the
 // direct eBGP peer, 255 towards the iBGP peer, and 1 then 2 towards FRR's loopback. The first
 // speaker is killed (SIGKILL), so the second start must remove the table it left behind.
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCapturedFrames } from '../../conformance/lab/capture.ts';
+import { readCapturedFrames, type Capture } from '../../conformance/lab/capture.ts';
 import { pollUntil } from '../../conformance/checks/captured.ts';
-import { ensureDir, frrOwner, waitForFile, writeConfig } from '../../conformance/lab/kinds/files.ts';
-import { Ledger, defaultRunsRoot } from '../../conformance/lab/ledger.ts';
-import { addAddress, addRoute, assertNoneExited, createNamespace, createVeth, deleteNamespace, isRoot, nsExecChecked, setSysctl, spawnInNamespace, type NamespaceProcess } from '../../conformance/lab/netns.ts';
+import type { BackendProcess } from '../../conformance/lab/backend.ts';
+import { startLab, type Lab } from '../../conformance/lab/lab.ts';
+import { labLink, labNode, type LabNode, type LabTopology, type Neighbor } from '../../conformance/lab/model.ts';
+import { isRoot } from '../../conformance/lab/netns.ts';
+import { startReferenceSpeaker } from '../../conformance/lab/speakers/reference.ts';
 import { fetchStatus, type BgpSessionResource } from './status.ts';
 
-const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const runId = `tt${randomBytes(3).toString('hex')}`;
-type Node = 'us' | 'r' | 'frr' | 'ib';
-const NODES: Node[] = ['us', 'r', 'frr', 'ib'];
-const ns = (node: Node) => `pp-${runId}-${node}`;
 const US = '10.30.1.1';
 const R_EBGP = '10.30.1.2';
 const US_IB = '10.30.3.1';
@@ -34,12 +29,30 @@ const R_IBGP = '10.30.3.2';
 const FRR_LINK = '10.30.2.2';
 const FRR_LOOPBACK = '10.30.9.9';
 
-let ledger: Ledger;
-const processes: NamespaceProcess[] = [];
-let speaker: NamespaceProcess | null = null;
-const captures = new Map<string, { proc: NamespaceProcess; file: string }>();
-const dir = (node: string) => ledger.nodeDir(node);
+let lab: Lab;
+let speaker: BackendProcess | null = null;
+const captures = new Map<string, Capture>();
+const dir = (node: string) => lab.ledger.nodeDir(node);
 const socket = () => join(dir('us'), 'status.sock');
+
+/** The lab: the speaker starts in each test, so no session is awaited at bring-up. */
+function topology(): LabTopology {
+  const node = (name: string, kind: 'host' | 'bird' | 'frr', interfaces: Record<string, string[]>, extra: Partial<LabNode> = {}) => labNode(name, kind, { interfaces, ...extra });
+  const toUs = (address: string, extra: Partial<Neighbor> = {}): Neighbor[] => [{ address, asn: 65000, expectEstablished: false, ...extra }];
+  const nodes = [
+    node('us', 'host', { eth0: [`${US}/24`], eth1: [`${US_IB}/24`] }, { routes: [{ to: `${FRR_LOOPBACK}/32`, via: R_EBGP }] }),
+    // r forwards (routers get ip_forward) and reaches FRR's loopback through FRR's link.
+    node('r', 'bird', { eth0: [`${R_EBGP}/24`], eth1: ['10.30.2.1/24'] }, {
+      asn: 65010, routerId: R_EBGP, neighbors: toUs(US), announce: ['198.51.100.0/24'], routes: [{ to: `${FRR_LOOPBACK}/32`, via: FRR_LINK }],
+    }),
+    node('ib', 'bird', { eth0: [`${R_IBGP}/24`] }, { asn: 65000, routerId: R_IBGP, neighbors: toUs(US_IB), announce: ['198.51.100.0/24'] }),
+    node('frr', 'frr', { eth0: [`${FRR_LINK}/24`] }, {
+      asn: 65020, routerId: FRR_LOOPBACK, loopback: [`${FRR_LOOPBACK}/32`], routes: [{ to: '0.0.0.0/0', via: '10.30.2.1' }],
+      neighbors: toUs(US, { multihop: 2, updateSource: FRR_LOOPBACK }),
+    }),
+  ];
+  return { name: 'speaker-ttl', nodes, links: [labLink('us', 'eth0', 'r', 'eth0'), labLink('us', 'eth1', 'ib', 'eth0'), labLink('r', 'eth1', 'frr', 'eth0')] };
+}
 
 function speakerYaml(multihop: number | null): string {
   return `routerId: ${US}
@@ -55,16 +68,8 @@ peers:
 `;
 }
 
-function startSpeaker(multihop: number | null, label: string): NamespaceProcess {
-  writeFileSync(join(dir('us'), `${label}.yaml`), speakerYaml(multihop));
-  const proc = spawnInNamespace(ledger, ns('us'), [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir('us'), `${label}.yaml`)], {
-    logFile: join(dir('us'), `${label}.log`),
-    label,
-    node: 'us',
-    cwd: repo,
-  });
-  processes.push(proc);
-  return proc;
+function startSpeaker(multihop: number | null, label: string): Promise<BackendProcess> {
+  return startReferenceSpeaker(lab, 'us', speakerYaml(multihop), { label });
 }
 
 async function sessions(): Promise<Map<string, BgpSessionResource>> {
@@ -74,14 +79,15 @@ async function sessions(): Promise<Map<string, BgpSessionResource>> {
 
 async function established(names: string[], timeoutMs: number): Promise<Map<string, BgpSessionResource>> {
   const isUp = (all: Map<string, BgpSessionResource> | null) => !!all && names.every((n) => all.get(n)?.status.state === 'Established');
-  const { value, met } = await pollUntil(() => { assertNoneExited(processes); return sessions().catch(() => null); }, isUp, timeoutMs, 250);
+  const { value, met } = await pollUntil(() => { lab.assertRunning(); return sessions().catch(() => null); }, isUp, timeoutMs, 250);
   if (!met) throw new Error(`sessions ${names.join(', ')} not Established within ${timeoutMs} ms: ${JSON.stringify([...(value?.values() ?? [])].map((s) => [s.metadata.name, s.status.state, s.status.lastError]))}`);
   return value!;
 }
 
 async function ourTables(): Promise<string[]> {
-  const out = await nsExecChecked(ns('us'), ['nft', 'list', 'tables']);
-  return out.split('\n').filter((l) => l.includes('peerproof_ttl_'));
+  const result = await lab.node('us').exec(['nft', 'list', 'tables']);
+  if (result.code !== 0) throw new Error(`nft list tables: ${result.stderr.trim()}`);
+  return result.stdout.split('\n').filter((l) => l.includes('peerproof_ttl_'));
 }
 
 interface SentPacket {
@@ -116,43 +122,6 @@ function readLink(file: string, ours: string): { sent: SentPacket[]; timeExceede
   return { sent, timeExceededFrom };
 }
 
-const birdConf = (routerId: string, asn: number, neighbor: string) => `router id ${routerId};
-protocol device {}
-protocol static s4 { ipv4; route 198.51.100.0/24 blackhole; }
-protocol bgp to_us { local ${routerId} as ${asn}; neighbor ${neighbor} as 65000; hold time 9; connect retry time 1; connect delay time 1; error wait time 1, 5; direct; ipv4 { import all; export all; }; }
-`;
-
-function startBird(node: 'r' | 'ib', routerId: string, asn: number, neighbor: string): void {
-  ensureDir(dir(node));
-  writeConfig(dir(node), 'bird.conf', birdConf(routerId, asn, neighbor));
-  const argv = ['bird', '-f', '-c', join(dir(node), 'bird.conf'), '-s', join(dir(node), 'bird.ctl'), '-P', join(dir(node), 'bird.pid')];
-  processes.push(spawnInNamespace(ledger, ns(node), argv, { logFile: join(dir(node), 'bird.log'), label: `bird-${node}`, node }));
-}
-
-async function startCapture(ifname: string): Promise<void> {
-  const file = join(dir('us'), `${ifname}.pcap`);
-  const log = join(dir('us'), `tcpdump-${ifname}.log`);
-  const proc = spawnInNamespace(ledger, ns('us'), ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-s', '256', '--immediate-mode', '-w', file, 'tcp port 179 or icmp'], { logFile: log, label: `tcpdump-${ifname}`, node: 'us' });
-  processes.push(proc);
-  captures.set(ifname, { proc, file });
-  const listening = await pollUntil(() => readFileSync(log, 'utf8'), (text) => text.includes('listening on'), 5000, 20);
-  if (!listening.met) throw new Error(`tcpdump on ${ifname} did not start: ${listening.value}`);
-}
-
-const frrConf = () => `frr defaults traditional
-hostname frr
-ip nht resolve-via-default
-router bgp 65020
- bgp router-id ${FRR_LOOPBACK}
- no bgp ebgp-requires-policy
- neighbor ${US} remote-as 65000
- neighbor ${US} ebgp-multihop 2
- neighbor ${US} update-source ${FRR_LOOPBACK}
- neighbor ${US} timers 3 9
- neighbor ${US} timers connect 1
-exit
-`;
-
 /** When a speaker's table went in (its log line): from then on its packets carry the set TTL. */
 function ttlInstalledAt(label: string): number {
   const line = readFileSync(join(dir('us'), `${label}.log`), 'utf8').split('\n').find((l) => l.includes('TTL control: nftables table'));
@@ -165,48 +134,17 @@ let killedPid = 0;
 
 describe.skipIf(!isRoot())('speaker TTL control (nftables) on the wire', () => {
   beforeAll(async () => {
-    ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-ttl');
-    for (const node of NODES) await createNamespace(ledger, ns(node));
-    await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth0' }, { ns: ns('r'), node: 'r', ifname: 'eth0' });
-    await createVeth(ledger, { ns: ns('us'), node: 'us', ifname: 'eth1' }, { ns: ns('ib'), node: 'ib', ifname: 'eth0' });
-    await addAddress(ns('us'), 'eth1', `${US_IB}/24`);
-    await addAddress(ns('ib'), 'eth0', `${R_IBGP}/24`);
-    await createVeth(ledger, { ns: ns('r'), node: 'r', ifname: 'eth1' }, { ns: ns('frr'), node: 'frr', ifname: 'eth0' });
-    await addAddress(ns('us'), 'eth0', `${US}/24`);
-    await addAddress(ns('r'), 'eth0', `${R_EBGP}/24`);
-    await addAddress(ns('r'), 'eth1', '10.30.2.1/24');
-    await addAddress(ns('frr'), 'eth0', `${FRR_LINK}/24`);
-    await addAddress(ns('frr'), 'lo', `${FRR_LOOPBACK}/32`);
-    await setSysctl(ns('r'), 'net.ipv4.ip_forward', '1');
-    await addRoute(ns('us'), `${FRR_LOOPBACK}/32`, { gateway: R_EBGP });
-    await addRoute(ns('r'), `${FRR_LOOPBACK}/32`, { gateway: FRR_LINK });
-    await addRoute(ns('frr'), 'default', { gateway: '10.30.2.1' });
-
-    ensureDir(dir('us'));
-    await startCapture('eth0');
-    await startCapture('eth1');
-    startBird('r', R_EBGP, 65010, US);
-    startBird('ib', R_IBGP, 65000, US_IB);
-
-    const owner = frrOwner();
-    ensureDir(dir('frr'), owner);
-    writeConfig(dir('frr'), 'frr.conf', frrConf(), owner);
-    const zserv = join(dir('frr'), 'zserv.api');
-    const frrArgv = (daemon: string) => [`/usr/lib/frr/${daemon}`, '-f', join(dir('frr'), 'frr.conf'), '-i', join(dir('frr'), `${daemon}.pid`), '-z', zserv, '--vty_socket', dir('frr'), '-P', '0', '-u', 'frr', '-g', 'frr'];
-    processes.push(spawnInNamespace(ledger, ns('frr'), frrArgv('zebra'), { logFile: join(dir('frr'), 'zebra.log'), label: 'zebra', node: 'frr' }));
-    await waitForFile(zserv, 5000);
-    processes.push(spawnInNamespace(ledger, ns('frr'), frrArgv('bgpd'), { logFile: join(dir('frr'), 'bgpd.log'), label: 'bgpd', node: 'frr' }));
+    // tcpdump on both of our links from the start (the first SYNs and RSTs are evidence).
+    lab = await startLab(topology(), { captures: [{ node: 'us', ifname: 'eth0' }, { node: 'us', ifname: 'eth1' }] });
+    for (const capture of lab.captures) captures.set(capture.ifname, capture);
   }, 60_000);
 
   afterAll(async () => {
-    for (const proc of [...processes].reverse()) await proc.stop('SIGTERM', 3000).catch(() => undefined);
-    for (const node of NODES) await deleteNamespace(ns(node)).catch(() => undefined);
-    ledger?.collectState();
-    ledger?.record({ t: 'down', at: new Date().toISOString() });
+    await lab?.stop();
   });
 
   it('without multihop (eBGP TTL 1) the session to FRR one router hop away never comes up; the direct ones do', async () => {
-    speaker = startSpeaker(null, 'speaker-ttl1');
+    speaker = await startSpeaker(null, 'speaker-ttl1');
     const up = await established(['direct', 'ibgp'], 30_000);
     expect(up.get('direct')!.status.ttl).toMatchObject({ configured: 1, inUse: 1, control: expect.stringMatching(/^nftables table inet peerproof_ttl_\d+_0$/) });
     expect(up.get('ibgp')!.status.ttl).toMatchObject({ configured: 255, inUse: 255 });
@@ -224,7 +162,7 @@ describe.skipIf(!isRoot())('speaker TTL control (nftables) on the wire', () => {
     await speaker!.stop('SIGKILL', 1000);
     expect(await ourTables()).toEqual([`table inet peerproof_ttl_${killedPid}_0`]);
     phaseBStart = Date.now() / 1000;
-    speaker = startSpeaker(2, 'speaker-ttl2');
+    speaker = await startSpeaker(2, 'speaker-ttl2');
     const up = await established(['direct', 'ibgp', 'frr-lo'], 40_000);
     expect(up.get('frr-lo')!.status.ttl).toMatchObject({ configured: 2, inUse: 2 });
     expect(readFileSync(join(dir('us'), 'speaker-ttl2.log'), 'utf8')).toContain(`removed peerproof_ttl_${killedPid}_0, left by a speaker that is no longer running`);
@@ -233,7 +171,7 @@ describe.skipIf(!isRoot())('speaker TTL control (nftables) on the wire', () => {
 
   it('tcpdump on our links shows TTL 1 to the direct eBGP peer, 255 to the iBGP peer, 1 then 2 to the multihop peer', async () => {
     await new Promise((r) => setTimeout(r, 500));
-    for (const capture of captures.values()) await capture.proc.stop('SIGINT', 3000);
+    for (const capture of captures.values()) await capture.stop();
     const link = readLink(captures.get('eth0')!.file, US);
     const { sent: all, timeExceededFrom } = { sent: [...link.sent, ...readLink(captures.get('eth1')!.file, US_IB).sent], timeExceededFrom: link.timeExceededFrom };
     // Before a speaker runs, the kernel answers FRR's and BIRD's SYNs with RSTs at its default TTL:

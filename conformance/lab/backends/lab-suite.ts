@@ -11,6 +11,7 @@ import { decodeCapture } from '../../capture/decode-capture.ts';
 import type { DecodedMessage } from '../../capture/bgp-stream.ts';
 import { startLab, type Lab } from '../lab.ts';
 import { Ledger } from '../ledger.ts';
+import { pollHarness } from '../poll.ts';
 import { emptyNode, type LabTopology } from '../model.ts';
 import { downAll } from '../teardown.ts';
 import { backendFactory } from './index.ts';
@@ -72,12 +73,7 @@ function processesMentioning(text: string): number[] {
 
 /** Polls `check` until it returns an empty list (or the deadline passes), then returns its last result. */
 async function settled<T>(check: () => T[] | Promise<T[]>, timeoutMs = 5000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = await check();
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await pollHarness(check, (left) => left.length === 0, timeoutMs, 50)).value;
 }
 
 function bgpMessages(pcap: string): DecodedMessage[] {

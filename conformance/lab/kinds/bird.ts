@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseCidr } from '../../../reference/ipam/address.ts';
-import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { addPathDirections, neighborFamilies, type LabNode, type Neighbor } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -10,8 +10,8 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 
 // Indexed, not named after the address: one node may peer twice with the same address from
 // different local addresses (Anthos floating IPs).
-function protocolName(index: number): string {
-  return `peer${index}`;
+function protocolName(neighbor: Neighbor, index: number): string {
+  return neighbor.name ?? `peer${index}`;
 }
 
 const LAB_ROUTES = 'lab_routes';
@@ -45,9 +45,11 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
   for (const family of ['ipv4', 'ipv6'] as const) {
     const prefixes = node.announce.filter((p) => p.includes(':') === (family === 'ipv6'));
     if (prefixes.length === 0) continue;
-    lines.push(`protocol static ${family === 'ipv4' ? 'announced' : 'announced6'} {`, `  ${family};`);
-    for (const prefix of prefixes) lines.push(`  route ${prefix} blackhole;`);
-    lines.push('}');
+    for (let copy = 1; copy <= (node.announcePaths ?? 1); copy++) {
+      lines.push(`protocol static ${family === 'ipv4' ? 'announced' : 'announced6'}${copy > 1 ? `_${copy}` : ''} {`, `  ${family};`);
+      for (const prefix of prefixes) lines.push(`  route ${prefix} blackhole;`);
+      lines.push('}');
+    }
   }
   // The node's own static routes (also in its kernel) are BIRD statics too, so next hops reached
   // only through them resolve (a multihop peer behind a router); they are never exported. They
@@ -85,12 +87,15 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
         : `  ipv4 { ${importRule} ${exportRule('ipv4')}${addPathWord(n)}${n.extendedNexthop ? ' extended next hop on;' : ''} };`,
     );
     lines.push(
-      `protocol bgp ${protocolName(index)} {`,
+      `protocol bgp ${protocolName(n, index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
-      '  hold time 3; keepalive time 1; connect delay time 1; connect retry time 1; error wait time 1, 4;',
+      `  hold time ${node.timers?.hold ?? 3}; keepalive time ${node.timers?.keepalive ?? 1}; connect delay time 1; connect retry time 1; error wait time 1, 4;`,
       n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
+      n.passive ? '  passive on;' : '',
+      n.dontCapabilityNegotiate ? '  capabilities off;' : '',
+      node.gracefulRestart ? `  graceful restart on; graceful restart time ${node.gracefulRestart.restartTime};` : '',
       ...channels,
       '}',
     );
@@ -152,7 +157,7 @@ export const birdKind: DaemonKind = {
   },
 
   async sessions(ctx) {
-    const byProtocol = new Map(ctx.node.neighbors.map((n, i) => [protocolName(i), n]));
+    const byProtocol = new Map(ctx.node.neighbors.map((n, i) => [protocolName(n, i), n]));
     return parseBirdProtocols(await birdc(ctx, 'show protocols'))
       .filter((p) => p.proto === 'BGP')
       .map((p): SessionState => {

@@ -1,6 +1,7 @@
 import { chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { pollHarness } from '../poll.ts';
 
 let frrIds: { uid: number; gid: number } | null | undefined;
 
@@ -30,13 +31,9 @@ export function writeConfig(dir: string, name: string, text: string, owner?: { u
   return path;
 }
 
+/** Whether `path` appeared within the timeout (a daemon's socket: harness start-up, not waiting). */
 export async function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
+  return (await pollHarness(() => existsSync(path), (exists) => exists, timeoutMs, 10)).met;
 }
 
 /**

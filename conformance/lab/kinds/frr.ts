@@ -3,6 +3,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { Backend } from '../backend.ts';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { pollHarness } from '../poll.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -13,18 +14,25 @@ const daemons = ['zebra', 'bgpd', 'staticd'] as const;
 const frrBin = '/usr/lib/frr';
 
 export function renderBgpd(node: LabNode): string {
+  if ((node.announcePaths ?? 1) > 1) throw new Error(`frr node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
   if (node.asn === undefined) return '!\n';
   const lines = [`router bgp ${node.asn}`];
   if (node.routerId) lines.push(` bgp router-id ${node.routerId}`);
   lines.push(' no bgp ebgp-requires-policy', ' no bgp network import-check', ' bgp log-neighbor-changes');
+  if (node.gracefulRestart) {
+    lines.push(' bgp graceful-restart', ` bgp graceful-restart restart-time ${node.gracefulRestart.restartTime}`);
+    if (node.gracefulRestart.stalePathTime !== undefined) lines.push(` bgp graceful-restart stalepath-time ${node.gracefulRestart.stalePathTime}`);
+  }
   if (node.multipath) lines.push(' bgp bestpath as-path multipath-relax');
-  lines.push(' timers bgp 1 3');
+  lines.push(` timers bgp ${node.timers?.keepalive ?? 1} ${node.timers?.hold ?? 3}`);
   for (const n of node.neighbors) {
     lines.push(` neighbor ${n.address} remote-as ${n.asn}`);
     lines.push(` neighbor ${n.address} timers connect 1`);
     lines.push(` neighbor ${n.address} advertisement-interval 0`);
     if (n.multihop) lines.push(` neighbor ${n.address} ebgp-multihop ${n.multihop}`);
     if (n.updateSource) lines.push(` neighbor ${n.address} update-source ${n.updateSource}`);
+    if (n.passive) lines.push(` neighbor ${n.address} passive`);
+    if (n.dontCapabilityNegotiate) lines.push(` neighbor ${n.address} dont-capability-negotiate`);
     // FRR 8.4 puts the capability in its OPEN on IPv6 sessions (an IPv6 neighbour address) only.
     if (n.extendedNexthop) lines.push(` neighbor ${n.address} capability extended-nexthop`);
   }
@@ -78,14 +86,17 @@ export function renderZebra(node: LabNode): string {
  * a peer that accepts only one connection (the replay) would never see it retry.
  */
 async function waitForLinkLocalAddresses(backend: Backend, node: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
-    const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
-    if (result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0)) return;
-    if (Date.now() > deadline) return; // bgpd's own connect retry is the fallback
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Past the timeout bgpd's own connect retry is the fallback.
+  await pollHarness(
+    async () => {
+      const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
+      const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
+      return result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0);
+    },
+    (settled) => settled,
+    timeoutMs,
+    100,
+  );
 }
 
 function paths(dir: string) {

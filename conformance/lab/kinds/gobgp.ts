@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
+import { pollHarness } from '../poll.ts';
 import { ensureDir, writeConfig } from './files.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
@@ -10,6 +11,7 @@ import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, typ
 export const gobgpApiPort = 50051;
 
 export function renderGobgpToml(node: LabNode): string {
+  if ((node.announcePaths ?? 1) > 1) throw new Error(`gobgp node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
   const lines = ['[global.config]', `  as = ${node.asn ?? 0}`, `  router-id = "${node.routerId ?? '0.0.0.0'}"`, '  port = 179', ''];
   for (const n of node.neighbors) {
     lines.push(
@@ -19,19 +21,25 @@ export function renderGobgpToml(node: LabNode): string {
       `    peer-as = ${n.asn}`,
       '  [neighbors.timers.config]',
       '    connect-retry = 1',
-      '    hold-time = 3',
-      '    keepalive-interval = 1',
+      `    hold-time = ${node.timers?.hold ?? 3}`,
+      `    keepalive-interval = ${node.timers?.keepalive ?? 1}`,
       '    minimum-advertisement-interval = 0',
       '    idle-hold-time-after-reset = 1',
     );
-    if (n.updateSource) lines.push('  [neighbors.transport.config]', `    local-address = "${n.updateSource}"`);
+    if (n.dontCapabilityNegotiate) throw new Error(`gobgp node ${node.name}: GoBGP cannot send an OPEN without capabilities (neighbour ${n.address}); use FRR or BIRD`);
+    if (n.updateSource || n.passive)
+      lines.push('  [neighbors.transport.config]', ...(n.updateSource ? [`    local-address = "${n.updateSource}"`] : []), ...(n.passive ? ['    passive-mode = true'] : []));
+    if (node.gracefulRestart) lines.push('  [neighbors.graceful-restart.config]', '    enabled = true', `    restart-time = ${node.gracefulRestart.restartTime}`);
     if (n.multihop) lines.push('  [neighbors.ebgp-multihop.config]', '    enabled = true', `    multihop-ttl = ${n.multihop}`);
     if (n.rrClient)
       lines.push('  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = "${node.routerId ?? '0.0.0.0'}"`);
     const addPath = addPathDirections(n);
     if (addPath.send || addPath.receive)
       lines.push('  [neighbors.add-paths.config]', ...(addPath.send ? ['    send-max = 8'] : []), ...(addPath.receive ? ['    receive = true'] : []));
-    for (const family of neighborFamilies(n)) lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`);
+    for (const family of neighborFamilies(n)) {
+      lines.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${family}"`);
+      if (node.gracefulRestart) lines.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
+    }
     lines.push('');
   }
   return lines.join('\n');
@@ -138,12 +146,9 @@ export const gobgpKind: DaemonKind = {
       while (listening(pid, gobgpApiPort) === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     }
     for (const prefix of ctx.node.announce) {
-      for (;;) {
-        const result = await ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
-        if (result.code === 0) break;
-        if (Date.now() > deadline) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const add = () => ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
+      const { value: result, met } = await pollHarness(add, (r) => r.code === 0, Math.max(0, deadline - Date.now()), 50);
+      if (!met) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
     }
   },
 

@@ -33,8 +33,13 @@ function descr(index: number): string {
   return `peer${index}`;
 }
 
-function neighborBlock(n: Neighbor, index: number): string[] {
+function neighborBlock(n: Neighbor, index: number, gracefulRestart: boolean): string[] {
   const lines = [`neighbor ${n.address} {`, `\tremote-as ${n.asn}`, `\tdescr "${descr(index)}"`];
+  if (n.passive) lines.push('\tpassive');
+  // The 2-octet peer of RFC 6793 tests: an OPEN without optional parameters.
+  if (n.dontCapabilityNegotiate) lines.push('\tannounce capabilities no');
+  // 7.7 offers graceful restart for End-of-RIB only; its restart time is bgpd's own (not configurable).
+  if (gracefulRestart) lines.push('\tannounce restart yes');
   if (n.updateSource) lines.push(`\tlocal-address ${n.updateSource}`);
   if (n.multihop) lines.push(`\tmultihop ${n.multihop}`);
   if (n.rrClient) lines.push('\troute-reflector');
@@ -55,7 +60,9 @@ function neighborBlock(n: Neighbor, index: number): string[] {
 }
 
 export function renderBgpdConf(node: LabNode, socket: string): string {
+  if ((node.announcePaths ?? 1) > 1) throw new Error(`openbgpd node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
   const standIn = node.kind === 'speaker';
+  const hold = node.timers?.hold ?? 3;
   const importing = !standIn || node.importRoutes === true;
   const lines = [
     `# peerproof lab node ${node.name} (${standIn ? 'speaker stand-in' : 'router'})`,
@@ -63,14 +70,14 @@ export function renderBgpdConf(node: LabNode, socket: string): string {
     ...(node.routerId ? [`router-id ${node.routerId}`] : []),
     `socket "${socket}"`,
     'fib-update no',
-    'holdtime 3',
-    'holdtime min 3',
+    `holdtime ${hold}`,
+    `holdtime min ${Math.min(hold, 3)}`,
     'connect-retry 1',
     'log updates',
     '',
     ...node.announce.map((prefix) => `network ${prefix}`),
     ...(node.announce.length > 0 ? [''] : []),
-    ...node.neighbors.flatMap((n, i) => [...neighborBlock(n, i), '']),
+    ...node.neighbors.flatMap((n, i) => [...neighborBlock(n, i, node.gracefulRestart !== undefined), '']),
     ...(importing ? ['allow from any'] : ['# a stand-in imports nothing: no "allow from" rule (default deny)']),
     'allow to any',
   ];

@@ -7,6 +7,7 @@ import { agentDesired, agentStatus, referenceSpeakerHook, type ReferenceSpeakerO
 import type { BackendProcess } from '../backend.ts';
 import { startLab, type Lab, type SpeakerHook } from '../lab.ts';
 import { expect } from 'vitest';
+import { pollUntil } from '../poll.ts';
 import { leftovers } from '../teardown.ts';
 
 export const fixturePath = (name: string): string => new URL(`../../../fixtures/${name}/`, import.meta.url).pathname;
@@ -54,21 +55,11 @@ export function agentLog(lab: Lab, node: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8') : '(no agent log)';
 }
 
-/** Polls `probe` until it returns a value that is not undefined; throws with `what` and the last error. */
+/** Polls `probe` every 250 ms (pollUntil) until it returns a value that is not undefined; throws with `what` and the last error. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const { value, met } = await pollUntil(() => probe().catch((err: Error) => err), (v) => v !== undefined && !(v instanceof Error), timeoutMs, 250);
+  if (!met) throw new Error(`timed out waiting for ${what}${value instanceof Error ? `: ${value.message}` : ''}`);
+  return value as T;
 }
 
 /** Next hops of a prefix in a node's kernel FIB (empty when absent). */

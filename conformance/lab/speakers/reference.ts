@@ -2,7 +2,7 @@
 // fixture's cluster/ objects. Topology nodes map to Kubernetes nodes (see k8sNodeFor); all agents
 // of a run share one copy of the cluster folder (tests edit the copy, never the fixture), one
 // IPAM state folder and one L2 lease folder under <run>/agent/.
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadClusterFolder } from '../../../reference/k8s/load.ts';
@@ -10,6 +10,7 @@ import type { ClusterModel } from '../../../reference/k8s/model.ts';
 import type { AgentStatus } from '../../../reference/agent/agent.ts';
 import { fetchStatus } from '../../../reference/bgp/status.ts';
 import { nodeAddresses } from '../exec-lines.ts';
+import type { BackendProcess } from '../backend.ts';
 import type { Lab, SpeakerHook } from '../lab.ts';
 import type { LabNode } from '../model.ts';
 
@@ -92,3 +93,19 @@ export function referenceSpeakerHook(options: ReferenceSpeakerOptions = {}): Spe
     return [await backend.spawn(node.name, argv, { label: 'agent', logFile: join(dir, 'agent.log') })];
   };
 }
+
+/**
+ * Starts the standalone reference speaker (`peerproof speaker --config`) in a lab node, the lab
+ * owning the process: `config` (speaker YAML) goes to `<node dir>/<label>.yaml`, its output to
+ * `<label>.log`. For cases that configure the speaker under test themselves (peers, timers, TTL)
+ * instead of from a cluster folder; `args` are extra command-line words (`--restarting`).
+ */
+export async function startReferenceSpeaker(lab: Lab, node: string, config: string, opts: { label?: string; args?: string[] } = {}): Promise<BackendProcess> {
+  const label = opts.label ?? 'speaker';
+  const dir = lab.ledger.nodeDir(node);
+  mkdirSync(dir, { recursive: true });
+  const configFile = join(dir, `${label}.yaml`);
+  writeFileSync(configFile, config);
+  return lab.spawn(node, [process.execPath, PEERPROOF_BIN, 'speaker', '--config', configFile, ...(opts.args ?? [])], { label, logFile: join(dir, `${label}.log`) });
+}
+
