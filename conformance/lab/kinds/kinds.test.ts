@@ -1,3 +1,4 @@
+import { sampleRouter } from './sample-router.ts';
 import { describe, expect, it } from 'vitest';
 import { emptyNode } from '../model.ts';
 import { parseBirdProtocols, parseBirdRoutes, renderBirdConf } from './bird.ts';
@@ -5,17 +6,7 @@ import { parseFrrRib, renderBgpd } from './frr.ts';
 import { parseGobgpRib, renderGobgpToml } from './gobgp.ts';
 import { normaliseState, parseIpRoutes } from './kind.ts';
 
-function router(kind: 'frr' | 'bird' | 'gobgp' | 'speaker') {
-  const n = emptyNode('r', kind);
-  n.asn = 65005;
-  n.routerId = '10.1.5.1';
-  n.neighbors = [
-    { address: '10.1.10.1', asn: 500 },
-    { address: '10.1.5.10', asn: 65005, rrClient: true, addPath: true },
-  ];
-  n.announce = ['10.98.0.0/24'];
-  return n;
-}
+const router = (kind: 'frr' | 'bird' | 'gobgp' | 'speaker') => sampleRouter(kind);
 
 describe('FRR bgpd rendering', () => {
   it('turns off the eBGP policy requirement and uses second-scale timers', () => {

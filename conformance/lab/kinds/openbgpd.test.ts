@@ -5,8 +5,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyNode, type LabNode } from '../model.ts';
+import { emptyNode } from '../model.ts';
 import { parseOpenbgpdRib, parseOpenbgpdSummary, renderBgpdConf } from './openbgpd.ts';
+import { sampleRouter } from './sample-router.ts';
 
 const testdata = join(import.meta.dirname, 'testdata');
 
@@ -17,25 +18,13 @@ function expectGolden(name: string, text: string): void {
   expect(text, `rendered config differs from ${file}`).toBe(readFileSync(file, 'utf8'));
 }
 
-function router(): LabNode {
-  const n = emptyNode('r1', 'openbgpd');
-  n.asn = 65005;
-  n.routerId = '10.1.5.1';
-  n.neighbors = [
-    { address: '10.1.10.1', asn: 500 },
-    { address: '10.1.5.10', asn: 65005, rrClient: true, addPath: true },
-  ];
-  n.announce = ['10.98.0.0/24'];
-  return n;
-}
-
 describe('OpenBGPD bgpd.conf rendering', () => {
   it('a router: second-scale timers, FIB off, its networks, allow rules both ways (bgpd denies by default)', () => {
-    expectGolden('openbgpd-router', renderBgpdConf(router(), '/run/pp/r1/bgpd.sock'));
+    expectGolden('openbgpd-router', renderBgpdConf(sampleRouter('openbgpd', 'r1'), '/run/pp/r1/bgpd.sock'));
   });
 
   it('a stand-in speaker announces its prefixes and imports nothing (no "allow from" rule)', () => {
-    const n = { ...router(), name: 'node1', kind: 'speaker' as const, neighbors: [{ address: '10.1.10.1', asn: 500 }] };
+    const n = { ...sampleRouter('openbgpd', 'r1'), name: 'node1', kind: 'speaker' as const, neighbors: [{ address: '10.1.10.1', asn: 500 }] };
     expectGolden('openbgpd-standin', renderBgpdConf(n, '/run/pp/node1/bgpd.sock'));
     expect(renderBgpdConf({ ...n, importRoutes: true }, '/s')).toContain('allow from any');
   });
