@@ -3,7 +3,7 @@
 // other side answers (a reply it cannot decode is recorded, never thrown) and notices the close.
 // Used by the speaker's RFC 7606 tests and by the suite's negative.malformed-update case.
 import net from 'node:net';
-import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage, type Capability, type NotificationMessage } from './wire/index.ts';
+import { decodeMessage, encodeMessage, messageLengthAt, type BgpMessage, type Capability, type CodecContext, type NotificationMessage } from './wire/index.ts';
 
 export interface RawOpen {
   asn: number;
@@ -14,24 +14,35 @@ export interface RawOpen {
 
 export class RawPeer {
   readonly messages: BgpMessage[] = [];
+  /** When each of `messages` arrived (Date.now()), same index. */
+  readonly receivedAt: number[] = [];
+  /** Every message received, as bytes, same index as `messages` (undecodable ones are not there). */
+  readonly receivedBytes: Uint8Array[] = [];
   /** Replies that did not decode, in words. */
   readonly undecodable: string[] = [];
   closed = false;
+  closedAt: number | null = null;
+  /** How the bytes this side receives decode (ADD-PATH families once both OPENs are known). */
+  receiveContext: CodecContext;
   private buffer = Buffer.alloc(0);
   private keepalives: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly socket: net.Socket,
+    protected readonly socket: net.Socket,
     /** 4-octet AS numbers in this session's AS_PATH (both sides offered capability 65). */
     public as4 = true,
   ) {
+    this.receiveContext = { as4 };
     socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       for (;;) {
         const length = messageLengthAt(this.buffer, 0);
         if (length === null || this.buffer.length < length) break;
         try {
-          this.messages.push(decodeMessage(this.buffer.subarray(0, length), { as4: this.as4 }));
+          const bytes = Uint8Array.from(this.buffer.subarray(0, length));
+          this.messages.push(decodeMessage(bytes, { ...this.receiveContext, as4: this.as4 }));
+          this.receivedAt.push(Date.now());
+          this.receivedBytes.push(bytes);
         } catch (err) {
           this.undecodable.push((err as Error).message);
         }
@@ -40,6 +51,7 @@ export class RawPeer {
     });
     socket.on('close', () => {
       this.closed = true;
+      this.closedAt = Date.now();
       this.stopKeepalives();
     });
     socket.on('error', () => undefined);
@@ -88,7 +100,7 @@ export class RawPeer {
     this.keepalives = setInterval(() => !this.closed && this.socket.write(encodeMessage({ type: 'KEEPALIVE' })), everyMs);
   }
 
-  private stopKeepalives(): void {
+  stopKeepalives(): void {
     if (this.keepalives) clearInterval(this.keepalives);
     this.keepalives = null;
   }

@@ -1,0 +1,5 @@
+// Every clause test, in catalogue order. Ids are unique (clauses.test.ts checks it).
+import type { ClauseTest } from './clause.ts';
+import { HEADER_OPEN_CLAUSES } from './rfc4271-header-open.ts';
+
+export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES];
