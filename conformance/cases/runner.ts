@@ -68,7 +68,14 @@ export interface RunOptions {
   labTimeoutMs?: number;
   thirdParty?: ThirdPartyOptions;
   log?: (line: string) => void;
+  /** scenarios: the fixture cases (default); clauses: the clause suite, one clause lab per speaker; all: both. */
+  suite?: SuiteName;
+  /** Clause id patterns (`*` wildcards) of the clause suite to run; all without. */
+  clauses?: string[];
 }
+
+export const SUITES = ['scenarios', 'clauses', 'all'] as const;
+export type SuiteName = (typeof SUITES)[number];
 
 export interface RunTimings {
   /** Seconds building labs (namespaces, links, daemons) and tearing them down. */
@@ -94,6 +101,8 @@ export interface RunTimings {
 
 export interface RunOutcome extends PublishedRun {
   timings: RunTimings;
+  /** Per speaker of the clause suite: "clauses against frr: N tests in X s: ...". */
+  clauseLines: string[];
 }
 
 /** Fixture folders whose expect.yaml declares at least one case (field reproductions declare none). */
@@ -192,8 +201,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   };
 
   const caseRunner = new CaseRunner(reportDir, opts);
+  const suite = opts.suite ?? 'scenarios';
+  const clauseLines: string[] = [];
   try {
-    for (const fixtureDir of opts.fixtures) {
+    for (const fixtureDir of suite === 'clauses' ? [] : opts.fixtures) {
       const ids = declaredCases(fixtureDir).filter((id) => !opts.cases || opts.cases.includes(id));
       let fixture: Fixture;
       try {
@@ -311,6 +322,23 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         }
       }
     }
+    if (suite !== 'scenarios') {
+      const { runClauseSuite } = await import('../clauses/suite.ts');
+      for (const spec of opts.speakers) {
+        const outcome = await runClauseSuite({
+          spec,
+          label: speakerLabel(spec),
+          reportDir,
+          runsRoot,
+          allureDir: opts.allure === false ? null : join(reportDir, ALLURE_RESULTS_DIR),
+          clauses: opts.clauses,
+          thirdParty: opts.thirdParty,
+          log,
+        });
+        results.push(...outcome.results.filter((r) => inShard(`${r.id}|${r.fixture}|${r.speaker}|${r.peer}`, opts.shard)));
+        clauseLines.push(outcome.line);
+      }
+    }
   } finally {
     await caseRunner.close();
     // Gives back this run's lease: the engine stops only if no other peerproof process uses it.
@@ -324,7 +352,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     cases: results,
   });
   const published = await publishRun({ dir: reportDir, summary, baseline: opts.baseline, allure: opts.allure });
-  return { ...published, timings };
+  return { ...published, timings, clauseLines };
 }
 
 /**
