@@ -72,13 +72,13 @@ export interface TimedResult extends ClauseResult {
 
 /**
  * Writes the per-test evidence into `dir` (a folder of the report dir) and returns its paths
- * relative to `reportDir`'s parent-free form: `<relDir>/<id>.txt` and `<relDir>/<id>.pcap`.
+ * relative to `reportDir`'s parent-free form: `<relDir>/<id>.transcript.txt` and `<relDir>/<id>.pcap`.
  */
 export function writeEvidence(r: TimedResult, title: string, pcap: Uint8Array | null, dir: string, relDir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
-  writeFileSync(join(dir, `${r.id}.txt`), transcriptText(r, title));
-  files.push(`${relDir}/${r.id}.txt`);
+  writeFileSync(join(dir, `${r.id}.transcript.txt`), transcriptText(r, title));
+  files.push(`${relDir}/${r.id}.transcript.txt`);
   const addresses = sessionAddresses(r);
   if (pcap && addresses.length > 0) {
     const slice = slicePcap(pcap, addresses, (r.endedAt - r.durationMs) / 1000 - 0.05, r.endedAt / 1000 + 0.3);
