@@ -102,16 +102,25 @@ export async function runClauseSuite(opts: ClauseSuiteOptions): Promise<ClauseSu
     };
     await runClauses(tests, sut, { concurrency: opts.concurrency ?? 8, onResult: heard });
     clearInterval(watcher);
+    // A crash in the last moments of the run is seen here, not by the watcher.
+    watch();
     await (recovering as Promise<void> | null)?.catch(() => undefined);
     if (crashes > 0) {
-      // Which test crashed it is told apart one test at a time; the others' failures were collateral.
-      for (const test of tests.filter((t) => ['failed', 'broken'].includes(timed.get(t.id)?.status ?? ''))) {
-        if (!sut.alive()) await sut.recover();
-        const [r] = await runClauses([test], sut, { concurrency: 1 });
-        const crashed = !sut.alive();
-        heard({ ...r!, ...(crashed ? { status: 'failed' as const, reason: `the SUT's BGP process crashed on this test: ${sut.logTail() || 'see its log'}` } : {}) });
-        if (crashed) await sut.recover();
-      }
+      // Which test crashed it is told apart one test at a time (each starting on a running SUT);
+      // the others' failures were collateral. One pool keeps rotating slots as in the first pass.
+      const again = tests.filter((t) => ['failed', 'broken'].includes(timed.get(t.id)?.status ?? ''));
+      const guarded = again.map((t) => ({
+        ...t,
+        run: async (ctx: Parameters<ClauseTest['run']>[0]) => {
+          if (!sut.alive()) await sut.recover();
+          await t.run(ctx);
+        },
+      }));
+      await runClauses(guarded, sut, {
+        concurrency: 1,
+        onResult: (r) => heard(sut.alive() ? r : { ...r, status: 'failed', reason: `the SUT's BGP process crashed on this test: ${sut.logTail() || 'see its log'}` }),
+      });
+      if (!sut.alive()) await sut.recover().catch(() => undefined);
     }
   } finally {
     clearInterval(watcher);
