@@ -5,13 +5,22 @@
 // paths of the contract (relative to the report dir) work as links.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { CATALOG } from '../cases/catalog.ts';
+import { CATALOG, type CatalogEntry } from '../cases/catalog.ts';
+import { CLAUSES } from '../clauses/index.ts';
 import { escapeHtml as h, hrefFor } from './markup.ts';
 import { LADDER_CSS, renderLadderSvg } from './ladder.ts';
 import { loadLadders, type CaseLadder } from './ladder-sources.ts';
 import { caseKey, CASE_STATUSES, isKnownDeviation, STATUS_SEVERITY, type CaseResult, type CaseStatus, type RunSummary } from './summary.ts';
 
 export const MATRIX_FILE = 'matrix.html';
+
+/** A scenario case's catalogue entry, or a clause test described the same way (its one clause). */
+function describedCase(id: string): CatalogEntry | undefined {
+  const entry = CATALOG.find((e) => e.id === id);
+  if (entry) return entry;
+  const clause = CLAUSES.find((c) => c.id === id);
+  return clause && { id, description: clause.title, seed: 'none', fixture: 'clause-lab', clauses: [{ ref: clause.rfc, level: clause.level, checks: clause.title, negative: clause.negative }] };
+}
 export const CASE_PAGES_DIR = 'cases';
 
 /** What a cell or a result shows: a flaky pass and a known deviation are states of their own on the page. */
@@ -233,7 +242,7 @@ function resultLine(c: CaseResult): string {
 }
 
 export function renderMatrixPage(summary: RunSummary): string {
-  const catalogOrder = CATALOG.map((e) => e.id);
+  const catalogOrder = [...CATALOG.map((e) => e.id), ...CLAUSES.map((c) => c.id)];
   const ids = orderBy(summary.cases.map((c) => c.id), catalogOrder);
   const speakers = orderBy(summary.cases.map((c) => c.speaker), SPEAKER_ORDER);
   const peersOf = new Map(speakers.map((sp) => [sp, orderBy(summary.cases.filter((c) => c.speaker === sp).map((c) => c.peer), PEER_ORDER)]));
@@ -242,7 +251,7 @@ export function renderMatrixPage(summary: RunSummary): string {
   const head1 = speakers.map((sp) => `<th colspan="${peersOf.get(sp)!.length}" class="speaker">speaker: ${h(sp)}</th>`).join('');
   const head2 = columns.map((col) => `<th class="peer">peer: ${h(col.peer)}</th>`).join('');
   const rows = ids.map((id) => {
-    const entry = CATALOG.find((e) => e.id === id);
+    const entry = describedCase(id);
     const rfc = [...new Set(summary.cases.filter((c) => c.id === id).flatMap((c) => c.rfc))];
     const feature = [
       `<th class="feature" data-case="${h(id)}"><code>${h(id)}</code>`,
@@ -278,7 +287,7 @@ export function renderMatrixPage(summary: RunSummary): string {
 
 export function renderCasePage(c: CaseResult, summary: RunSummary, ladder?: CaseLadder): string {
   const st = displayStatus(c);
-  const entry = CATALOG.find((e) => e.id === c.id);
+  const entry = describedCase(c.id);
   const clauseRows = c.rfc.map((ref) => {
     const known = entry?.clauses.filter((cl) => cl.ref === ref) ?? [];
     if (known.length === 0) return `<tr><td>${h(ref)}</td><td></td><td></td><td></td></tr>`;
