@@ -172,22 +172,33 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
       if (slot.role !== 'ebgp-active') throw new Error(`slot ${slot.index} is not an ebgp-active slot`);
       const socket = await unixConnect(socketOf(lab, slot));
       // The relay pairs this client with the SUT's next connection, which starts with its OPEN:
-      // the first bytes say the SUT connected; they are put back for the tester peer to read.
+      // bytes to read say the SUT connected. They are left unread ('readable', not 'data'), so
+      // the tester peer's own 'data' listener gets them.
       return new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          socket.off('readable', onReadable);
+          socket.off('close', onClose);
+        };
+        const onReadable = () => {
+          done();
+          resolve(socket);
+          // Whoever took the socket listens for 'data' by now; make sure it flows.
+          setImmediate(() => {
+            if (socket.readableFlowing !== true && socket.listenerCount('data') > 0) socket.resume();
+          });
+        };
+        const onClose = () => {
+          done();
+          reject(new Error(`the relay closed ${slot.address}'s accept socket before the SUT connected`));
+        };
         const timer = setTimeout(() => {
+          done();
           socket.destroy();
           reject(new Error(`the SUT did not connect to ${slot.address} within ${timeoutMs} ms`));
         }, timeoutMs);
-        socket.once('data', (chunk: Buffer) => {
-          clearTimeout(timer);
-          socket.pause();
-          socket.unshift(chunk);
-          resolve(socket);
-        });
-        socket.once('close', () => {
-          clearTimeout(timer);
-          reject(new Error(`the relay closed ${slot.address}'s accept socket before the SUT connected`));
-        });
+        socket.on('readable', onReadable);
+        socket.on('close', onClose);
       });
     },
     async receivedFrom(slot) {
