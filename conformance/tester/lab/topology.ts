@@ -16,8 +16,12 @@ export const TESTER_NODE = 'tester';
 export const LINK_IF = 'eth1';
 const TESTER_ASN_BASE = 65100;
 
-/** How many tester slots of each role the lab SUT is configured with. */
-export const LAB_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 2, addpath: 4, gr: 4 };
+/**
+ * How many tester slots of each role the lab SUT is configured with. The iBGP and RR roles have a
+ * few spare: a daemon may still hold a slot's last session (FRR answers a new connection with
+ * Cease/Connection Collision) when the next test takes the slot at once.
+ */
+export const LAB_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 8, 'ebgp-active': 3, 'rr-client': 4, addpath: 4, gr: 4 };
 
 export function labSlots(counts: Record<SlotRole, number> = LAB_SLOTS): TesterSlot[] {
   const slots: TesterSlot[] = [];
