@@ -85,14 +85,29 @@ export async function runClauseSuite(opts: ClauseSuiteOptions): Promise<ClauseSu
   }
 
   const timed = new Map<string, TimedResult>();
+  // A SUT process that dies is restarted at once, and tests wait for it before they start; the
+  // tests that were running when it died are rerun one at a time to tell which one killed it.
   let crashes = 0;
   let recovering: Promise<void> | null = null;
   const watch = () => {
     if (recovering || sut.alive()) return;
     crashes++;
-    opts.log(`note: the SUT (${opts.label}) exited during the run (${sut.logTail() || 'no log'}); restarting it, and its failures are rerun one at a time`);
+    opts.log(`note: the SUT (${opts.label}) exited during the run (${sut.logTail() || 'no log'}); restarting it; the tests running then are rerun one at a time`);
     recovering = sut.recover().finally(() => (recovering = null));
   };
+  const upAgain = async () => {
+    watch();
+    await (recovering as Promise<void> | null)?.catch(() => undefined);
+  };
+  const startedIn = new Map<string, number>();
+  const guard = (t: ClauseTest): ClauseTest => ({
+    ...t,
+    run: async (ctx) => {
+      await upAgain();
+      startedIn.set(t.id, crashes);
+      await t.run(ctx);
+    },
+  });
   const watcher = setInterval(watch, 300);
   try {
     const heard = (r: ClauseResult) => {
@@ -100,27 +115,23 @@ export async function runClauseSuite(opts: ClauseSuiteOptions): Promise<ClauseSu
       const known = r.status === 'failed' && deviations?.deviations.has(r.id) === true;
       opts.log(progressLine({ id: r.id, status: r.status, speaker: opts.label, durationS: r.durationMs / 1000, reason: r.reason ?? '' }, known));
     };
-    await runClauses(tests, sut, { concurrency: opts.concurrency ?? 8, onResult: heard });
+    const inCrash = new Set<string>();
+    await runClauses(tests.map(guard), sut, {
+      concurrency: opts.concurrency ?? 8,
+      onResult: (r) => {
+        watch();
+        if (r.status !== 'passed' && r.status !== 'skipped' && crashes !== (startedIn.get(r.id) ?? crashes)) inCrash.add(r.id);
+        heard(r);
+      },
+    });
     clearInterval(watcher);
-    // A crash in the last moments of the run is seen here, not by the watcher.
-    watch();
-    await (recovering as Promise<void> | null)?.catch(() => undefined);
-    if (crashes > 0) {
-      // Which test crashed it is told apart one test at a time (each starting on a running SUT);
-      // the others' failures were collateral. One pool keeps rotating slots as in the first pass.
-      const again = tests.filter((t) => ['failed', 'broken'].includes(timed.get(t.id)?.status ?? ''));
-      const guarded = again.map((t) => ({
-        ...t,
-        run: async (ctx: Parameters<ClauseTest['run']>[0]) => {
-          if (!sut.alive()) await sut.recover();
-          await t.run(ctx);
-        },
-      }));
-      await runClauses(guarded, sut, {
+    await upAgain();
+    if (inCrash.size > 0) {
+      await runClauses(tests.filter((t) => inCrash.has(t.id)).map(guard), sut, {
         concurrency: 1,
         onResult: (r) => heard(sut.alive() ? r : { ...r, status: 'failed', reason: `the SUT's BGP process crashed on this test: ${sut.logTail() || 'see its log'}` }),
       });
-      if (!sut.alive()) await sut.recover().catch(() => undefined);
+      await upAgain();
     }
   } finally {
     clearInterval(watcher);
