@@ -69,6 +69,12 @@ export interface LabSut extends Sut {
 
 /** The ledger label of each kind's BGP process (FRR's bgpd may die while zebra lives). */
 const BGP_LABEL: Record<string, string> = { frr: 'bgpd', gobgp: 'gobgpd', bird: 'bird', openbgpd: 'bgpd' };
+/**
+ * Kinds whose neighbour state Idle means the SUT holds the neighbour back (GoBGP's idle hold after
+ * a reset or its start, BIRD's error wait) and closes a connection from it at once. FRR shows its
+ * passive neighbours Idle all along, so it is not waited on.
+ */
+const IDLE_MEANS_BACKOFF = new Set(['gobgp', 'bird']);
 const LOG_FILE: Record<string, string> = { frr: 'bgpd.out', gobgp: 'gobgpd.log', bird: 'bird.out', openbgpd: 'bgpd.log', reference: 'speaker.log' };
 
 export interface LabSutOptions {
@@ -128,6 +134,18 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
   const readers = new Map(slots.map((s) => [s.index, speakerRibReader(lab, { node: SUT_NODE, peerAddress: s.address, hooked, profileFile, byNextHop: true })]));
   const anyReader = readers.values().next().value;
   if (typeof anyReader === 'string') lacks.rib ??= anyReader;
+  // Neighbour states, read once for every slot that asks within 300 ms.
+  let states: { at: number; read: Promise<Map<string, string>> } | null = null;
+  const neighbourStates = () => {
+    if (!states || Date.now() - states.at > 300)
+      states = { at: Date.now(), read: lab.node(SUT_NODE).sessions().then((ss) => new Map(ss.map((x) => [x.peer, x.state])), () => new Map<string, string>()) };
+    return states.read;
+  };
+  /** Waits (the SUT's own backoff, up to 15 s) until the SUT no longer holds the slot's neighbour Idle. */
+  const notHeldBack = async (slot: TesterSlot) => {
+    if (!profile.runs || !IDLE_MEANS_BACKOFF.has(profile.runs)) return;
+    await pollHarness(async () => (await neighbourStates()).get(slot.address), (state) => state !== 'Idle', 15_000, 250);
+  };
   const unixConnect = (path: string) =>
     new Promise<net.Socket>((resolve, reject) => {
       if (!existsSync(path)) return reject(new HarnessError(`the tester relay's socket ${path} is gone (relay ${relay?.exit() ?? 'running'})`));
@@ -167,7 +185,10 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
     info: { name: spec.kind === 'profile' ? profile.name : spec.kind === 'docker' ? `docker:${spec.image}` : `external:${spec.address}`, asn: LAB_SUT_ASN, routerId: LAB_SUT_ROUTER_ID, originates: LAB_ORIGINATES, holdTime: LAB_TIMERS.hold },
     lacks,
     slots,
-    connect: (slot) => unixConnect(socketOf(lab, slot)),
+    async connect(slot) {
+      await notHeldBack(slot);
+      return unixConnect(socketOf(lab, slot));
+    },
     async accept(slot, timeoutMs) {
       if (slot.role !== 'ebgp-active') throw new Error(`slot ${slot.index} is not an ebgp-active slot`);
       const socket = await unixConnect(socketOf(lab, slot));
