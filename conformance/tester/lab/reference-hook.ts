@@ -17,6 +17,8 @@ export function referenceSutConfig(slots: TesterSlot[], statusSocket: string): R
     localAs: LAB_SUT_ASN,
     holdTime: LAB_TIMERS.hold,
     connectRetry: 1,
+    // per peer below: gr slots only
+    gracefulRestart: { restartTime: 30 },
     listen: { address: LAB_SUT_ADDRESS, port: 179 },
     status: { socket: statusSocket },
     peers: slots.map((s) => ({
@@ -25,7 +27,7 @@ export function referenceSutConfig(slots: TesterSlot[], statusSocket: string): R
       passive: s.role !== 'ebgp-active',
       families: ['ipv4-unicast', 'ipv6-unicast'],
       ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
-      ...(s.role === 'gr' ? { gracefulRestart: true } : {}),
+      gracefulRestart: s.role === 'gr',
       nextHop6: LAB_SUT_ADDRESS6,
     })),
     routes: [LAB_ORIGINATES.ipv4, LAB_ORIGINATES.ipv6],

@@ -84,7 +84,8 @@ export interface LabSutOptions {
   slots?: TesterSlot[];
 }
 
-const socketOf = (lab: Lab, slot: TesterSlot) => join(lab.nodeDir(TESTER_NODE), `${slot.role === 'ebgp-active' ? 'a' : 's'}${slot.index}.sock`);
+/** The unix socket of a slot's tester connections (`s`), or of the SUT's connections to it (`a`, ebgp-active slots). */
+const socketOf = (lab: Lab, slot: TesterSlot, inbound = false) => join(lab.nodeDir(TESTER_NODE), `${inbound ? 'a' : 's'}${slot.index}.sock`);
 
 /** Whether the SUT's namespace has a TCP listener on port 179 (IPv4 or IPv6). */
 async function bgpListening(lab: Lab): Promise<boolean> {
@@ -113,11 +114,12 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
   try {
     const listening = await pollHarness(() => bgpListening(lab), (x) => x, 30_000, 200);
     if (!listening.met) throw new HarnessError(`the SUT (${kind}) did not listen on ${LAB_SUT_ADDRESS}:179 within 30 s`);
+    // Every slot can connect to the SUT (a collision test connects from an ebgp-active slot too).
     const active = slots.filter((s) => s.role === 'ebgp-active');
-    const outbound = slots.filter((s) => s.role !== 'ebgp-active');
+    const outbound = slots;
     const args = [
       '--to', `${LAB_SUT_ADDRESS}:179`, '--from', LAB_SUT_ADDRESS,
-      ...active.flatMap((s) => ['--in', `${s.address}:179=${socketOf(lab, s)}`]),
+      ...active.flatMap((s) => ['--in', `${s.address}:179=${socketOf(lab, s, true)}`]),
       ...outbound.flatMap((s) => ['--out', `${s.address}=${socketOf(lab, s)}`]),
     ];
     const last = socketOf(lab, outbound[outbound.length - 1]!);
@@ -191,7 +193,7 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
     },
     async accept(slot, timeoutMs) {
       if (slot.role !== 'ebgp-active') throw new Error(`slot ${slot.index} is not an ebgp-active slot`);
-      const socket = await unixConnect(socketOf(lab, slot));
+      const socket = await unixConnect(socketOf(lab, slot, true));
       // The relay pairs this client with the SUT's next connection, which starts with its OPEN:
       // bytes to read say the SUT connected. They are left unread ('readable', not 'data'), so
       // the tester peer's own 'data' listener gets them.
