@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .description('build the peerproof image (the lab base + Node + this checkout and its node_modules; entrypoint `peerproof`) if the engine lacks this checkout\'s, and tag it peerproof/peerproof:latest')
     .action(async () => {
       requireRoot();
-      const { ensurePeerproofImage, PEERPROOF_IMAGE_LATEST } = await import('../../lab/images/peerproof-image.ts');
+      const { containerRunFlags, ensurePeerproofImage, PEERPROOF_IMAGE_LATEST } = await import('../../lab/images/peerproof-image.ts');
       // A build is one user among others: the engine stops afterwards unless someone else (or
       // `peerproof docker start`) keeps it.
       const engine = await ensureEngine(undefined, { holder: 'image-build' });
@@ -71,7 +71,7 @@ export function register(program: Command): void {
         );
         process.stdout.write(`${PEERPROOF_IMAGE_LATEST} = ${report.tag}, ${(report.size / 1e6).toFixed(0)} MB\n`);
         process.stdout.write(
-          `run:  docker -H unix://${engineSocketPath()} run --rm --privileged -v "$PWD/out:/report" ${PEERPROOF_IMAGE_LATEST} run --fixture seed-000-cilium-two-subnets --report /report\n` +
+          `run:  docker -H unix://${engineSocketPath()} run --rm ${containerRunFlags().join(' ')} -v "$PWD/out:/report" ${PEERPROOF_IMAGE_LATEST} run --fixture seed-000-cilium-two-subnets --report /report\n` +
             '      (start the engine first with `peerproof docker start`; see docs/container-image.md)\n',
         );
       } finally {

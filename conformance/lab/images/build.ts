@@ -172,7 +172,8 @@ export async function pruneStaleImages(docker: Docker, keep: LabImages): Promise
   );
   for (const image of routerFirst) {
     for (const tag of image.RepoTags ?? []) {
-      if (current.has(tag)) continue;
+      // The peerproof image (peerproof-image.ts) is the user's build, not a lab recipe's.
+      if (current.has(tag) || tag.startsWith('peerproof/peerproof:')) continue;
       try {
         await docker.getImage(tag).remove();
         removed.push(tag);

@@ -137,3 +137,32 @@ export async function ensurePeerproofImage(docker: Docker): Promise<PeerproofIma
   report.size = size;
   return report;
 }
+
+// Linux capability numbers (linux/capability.h), for naming what this host's bounding set lacks.
+const CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
+/** Capabilities (docker names) missing from this process's bounding set, read from /proc/self/status. */
+export function missingCapabilities(status = readFileSync('/proc/self/status', 'utf8')): string[] {
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (!hex) return [];
+  const bounding = BigInt(`0x${hex}`);
+  return CAPABILITIES.filter((_, bit) => (bounding & (1n << BigInt(bit))) === 0n);
+}
+
+/**
+ * `docker run` flags the image needs: `--privileged` (labs make namespaces, veths, mounts and
+ * set per-namespace sysctls). runc refuses `--privileged` where the engine's own bounding set
+ * lacks a capability (this machine lacks SYS_RESOURCE); there the same rights are spelled out:
+ * every capability the host has, no seccomp filter, /proc/sys writable.
+ */
+export function containerRunFlags(status?: string): string[] {
+  const missing = missingCapabilities(status);
+  if (missing.length === 0) return ['--privileged'];
+  return ['--cap-add', 'ALL', ...missing.flatMap((c) => ['--cap-drop', c]), '--security-opt', 'seccomp=unconfined', '--security-opt', 'systempaths=unconfined'];
+}
