@@ -40,6 +40,37 @@ export function runIdTaken(runId: string): boolean {
   return existsSync(join(RUN_INDEX, runId));
 }
 
+/**
+ * An index entry whose run can no longer collide with a new one of the same id: its folder or
+ * ledger is gone, it is down, or its owner died and none of its namespaces is left.
+ */
+function staleIndexEntry(runId: string): boolean {
+  let runDir: string;
+  try {
+    runDir = readFileSync(join(RUN_INDEX, runId), 'utf8');
+  } catch {
+    return true;
+  }
+  const run = new Ledger(runDir).summary();
+  if (run.runId !== runId || run.down) return true;
+  if (run.ownerPid === 0 || run.ownerAlive) return false;
+  return !(existsSync('/run/netns') && readdirSync('/run/netns').some((ns) => ns.startsWith(`pp-${runId}-`)));
+}
+
+function reserveRunId(runId: string, runDir: string): void {
+  mkdirSync(RUN_INDEX, { recursive: true, mode: 0o755 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(join(RUN_INDEX, runId), runDir, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (attempt > 0 || !staleIndexEntry(runId)) throw new Error(`run id ${runId} is taken by the run in ${readFileSync(join(RUN_INDEX, runId), 'utf8')}`);
+      rmSync(join(RUN_INDEX, runId), { force: true });
+    }
+  }
+}
+
 export function newRunId(): string {
   return randomBytes(3).toString('hex');
 }
@@ -65,12 +96,10 @@ export class Ledger {
     const runDir = resolve(runsRoot, runId);
     if (existsSync(runDir)) throw new Error(`run folder ${runDir} already exists`);
     mkdirSync(runDir, { recursive: true });
-    mkdirSync(RUN_INDEX, { recursive: true, mode: 0o755 });
     try {
-      writeFileSync(join(RUN_INDEX, runId), runDir, { flag: 'wx' });
+      reserveRunId(runId, runDir);
     } catch (err) {
       rmSync(runDir, { recursive: true, force: true });
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`run id ${runId} is taken by ${readFileSync(join(RUN_INDEX, runId), 'utf8')}`);
       throw err;
     }
     const ledger = new Ledger(runDir);
