@@ -91,7 +91,7 @@ describe.skipIf(!isRoot())('shards side by side', () => {
     shards.forEach((s, i) => expect(existsSync(join(work, `shard-${i + 1}`, 'summary.json')), `shard ${i + 1} (exit ${codes[i]}):\n${s.output().slice(-3000)}`).toBe(true));
     const merge = spawnSync(process.execPath, [cli, 'report', ...[1, 2, 3].map((i) => join(work, `shard-${i}`)), '--out', join(work, 'merged'), '--no-allure'], { encoding: 'utf8' });
     expect(merge.status, merge.stderr).toBe(0);
-    // Each shard ran only its share: none is empty and none holds everything.
+    // Each shard ran only its share: none holds everything.
     const perShard = [1, 2, 3].map((i) => readSummary(join(work, `shard-${i}`)).cases.length);
 
     const whole = peerproof(['run', ...fixtureArgs(FIXTURES), '--report', join(work, 'unsharded'), '--no-allure']);
