@@ -41,8 +41,8 @@ export function runIdTaken(runId: string): boolean {
 }
 
 /**
- * An index entry whose run can no longer collide with a new one of the same id: its folder or
- * ledger is gone, it is down, or its owner died and none of its namespaces is left.
+ * An index entry whose run can no longer collide with a new one of the same id: its folder is
+ * gone, it is down, or its owner died and none of its namespaces is left.
  */
 function staleIndexEntry(runId: string): boolean {
   let runDir: string;
@@ -52,6 +52,8 @@ function staleIndexEntry(runId: string): boolean {
     return true;
   }
   const run = new Ledger(runDir).summary();
+  // A folder without its first ledger line yet is a run being created this instant.
+  if (run.runId === '') return !existsSync(runDir);
   if (run.runId !== runId || run.down) return true;
   if (run.ownerPid === 0 || run.ownerAlive) return false;
   return !(existsSync('/run/netns') && readdirSync('/run/netns').some((ns) => ns.startsWith(`pp-${runId}-`)));
