@@ -18,7 +18,7 @@ const modules: Array<{ commands: Record<string, string>; load: () => Promise<Com
   { commands: { speaker: 'run the reference BGP speaker; `speaker status` prints its sessions' }, load: () => import('./speaker.ts') },
   { commands: { preflight: 'open a BGP session to a real peer, report what was negotiated, prove it accepts a test prefix' }, load: () => import('./preflight.ts') },
   { commands: { 'l2-announce': 'answer ARP / NDP for VIPs while this node holds their lease' }, load: () => import('./l2-announce.ts') },
-  { commands: { docker: "the lab's private Docker engine and its images" }, load: () => import('./docker.ts') },
+  { commands: { docker: "the lab's private Docker engine, its images and the peerproof image" }, load: () => import('./docker.ts') },
   { commands: { cluster: "translate a cluster/ folder into peerproof's model and allocate addresses" }, load: () => import('./cluster.ts') },
   { commands: { agent: 'run the reference agent for one node (inside its namespace)' }, load: () => import('./agent.ts') },
   {
