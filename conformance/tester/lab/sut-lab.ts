@@ -75,6 +75,8 @@ const BGP_LABEL: Record<string, string> = { frr: 'bgpd', gobgp: 'gobgpd', bird: 
  * passive neighbours Idle all along, so it is not waited on.
  */
 const IDLE_MEANS_BACKOFF = new Set(['gobgp', 'bird']);
+/** How long a slot rests after its last tester connection closed, before the next one opens. */
+const SETTLE_MS = 1000;
 const LOG_FILE: Record<string, string> = { frr: 'bgpd.out', gobgp: 'gobgpd.log', bird: 'bird.out', openbgpd: 'bgpd.log', reference: 'speaker.log' };
 
 export interface LabSutOptions {
@@ -136,6 +138,7 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
   const readers = new Map(slots.map((s) => [s.index, speakerRibReader(lab, { node: SUT_NODE, peerAddress: s.address, hooked, profileFile, byNextHop: true })]));
   const anyReader = readers.values().next().value;
   if (typeof anyReader === 'string') lacks.rib ??= anyReader;
+  const closedAt = new Map<number, number>();
   // Neighbour states, read once for every slot that asks within 300 ms.
   let states: { at: number; read: Promise<Map<string, string>> } | null = null;
   const neighbourStates = () => {
@@ -188,8 +191,14 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
     lacks,
     slots,
     async connect(slot) {
+      // A daemon still clearing the slot's last session answers a new connection with Cease/
+      // Connection Collision (FRR): give it a moment after that session closed.
+      const since = Date.now() - (closedAt.get(slot.index) ?? 0);
+      if (since < SETTLE_MS) await new Promise((r) => setTimeout(r, SETTLE_MS - since));
       await notHeldBack(slot);
-      return unixConnect(socketOf(lab, slot));
+      const socket = await unixConnect(socketOf(lab, slot));
+      socket.once('close', () => closedAt.set(slot.index, Date.now()));
+      return socket;
     },
     async accept(slot, timeoutMs) {
       if (slot.role !== 'ebgp-active') throw new Error(`slot ${slot.index} is not an ebgp-active slot`);
