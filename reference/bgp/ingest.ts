@@ -127,6 +127,8 @@ export class Ingest {
         return;
       }
       const attrs: RouteAttributes = { ...rest };
+      // RFC 4271 5.1.5, RFC 7606 7.5: LOCAL_PREF from an external peer is ignored (discarded).
+      if (peer.session.ebgp) delete attrs.localPref;
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];

@@ -59,4 +59,10 @@ describe('what the speaker passes on', () => {
     expect(announced(ebgp, '10.0.0.0/24')!.attributes.unknown).toEqual([{ code: 206, flags: 0xe0, hex: '07' }]);
   });
 
+  it('ignores LOCAL_PREF from an external peer: internal peers get the default (RFC 4271 5.1.5)', async () => {
+    from.send(update([...GOOD, 0x40, 5, 4, 0, 0, 0x10, 0x92], [24, 10, 0, 1]));
+    await until(() => announced(ibgp, '10.0.1.0/24') !== undefined);
+    expect(announced(ibgp, '10.0.1.0/24')!.attributes.localPref).toBe(100);
+  });
+
 });
