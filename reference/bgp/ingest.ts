@@ -6,7 +6,7 @@ import type { Notification } from './fsm.ts';
 import { dependsOnPrefix, evaluatePolicy } from './policy.ts';
 import { FamilyRib, SourceRegistry } from './rib.ts';
 import type { Speaker } from './speaker.ts';
-import { FAMILY_OF_AFI, type Peer } from './speaker-peer.ts';
+import { FAMILY_OF_AFI, normaliseAddress, type Peer } from './speaker-peer.ts';
 import { CeaseSubcode, ErrorCode } from './wire/errors.ts';
 import { AFI_IPV4, SAFI_UNICAST, decodeMessage, endOfRibFamily, familyKey, readIpv4Nlri, type Route, type UpdateMessage } from './wire/index.ts';
 
@@ -133,6 +133,13 @@ export class Ingest {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
       }
+      // RFC 4271 6.3: a NEXT_HOP that is our own address is semantically incorrect: log it and
+      // ignore the route (no NOTIFICATION).
+      if (this.isOwnAddress(peer, attrs.nextHop)) {
+        this.speaker.log('warn', `${peer.session.name}: NEXT_HOP ${attrs.nextHop} is our own address: route ignored (RFC 4271 6.3)`);
+        for (const route of routes) this.withdrawFromPeer(peer, afi, route);
+        return;
+      }
       const perPrefix = dependsOnPrefix(peer.importPolicy);
       const ctx = this.speaker.exporter.policyContext(peer, afi);
       const shared = perPrefix ? null : evaluatePolicy(peer.importPolicy, '', attrs, ctx);
@@ -190,6 +197,13 @@ export class Ingest {
   clearAttributeCache(peer: Peer): void {
     for (const id of peer.attributeCache.values()) this.speaker.store.release(id);
     peer.attributeCache.clear();
+  }
+
+  /** The local address of the peer's session (a NEXT_HOP there would point back at us). */
+  private isOwnAddress(peer: Peer, nextHop: string | undefined): boolean {
+    if (nextHop === undefined) return false;
+    const local = peer.session.established?.localAddress;
+    return local !== undefined && normaliseAddress(local) === normaliseAddress(nextHop);
   }
 
   /** RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop and is not used. */

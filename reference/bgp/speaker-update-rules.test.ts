@@ -65,4 +65,14 @@ describe('what the speaker passes on', () => {
     expect(announced(ibgp, '10.0.1.0/24')!.attributes.localPref).toBe(100);
   });
 
+  it('ignores a route whose NEXT_HOP is its own address, without a NOTIFICATION (RFC 4271 6.3)', async () => {
+    from.send(update([...ORIGIN_IGP, ...AS_PATH_65002, ...nextHop(127, 0, 0, 1)], [24, 10, 0, 2]));
+    from.send(update(GOOD, [24, 10, 0, 3]));
+    await until(() => announced(ebgp, '10.0.3.0/24') !== undefined);
+    const received = speaker.receivedRoutes(speaker.peers[0]!).map((r) => r.prefix);
+    expect(received).toContain('10.0.3.0/24');
+    expect(received).not.toContain('10.0.2.0/24');
+    expect(logs.some((l) => l.includes('NEXT_HOP 127.0.0.1') && l.includes('own address'))).toBe(true);
+    expect(from.closed).toBe(false);
+  });
 });
