@@ -199,11 +199,16 @@ export class Ingest {
     peer.attributeCache.clear();
   }
 
-  /** The local address of the peer's session (a NEXT_HOP there would point back at us). */
+  /**
+   * Whether `nextHop` is the local address of the peer's session (it would point back at us).
+   * Not when the peer's own address is that address too (two speakers on one host, as in tests):
+   * then the next hop is the peer's as much as ours.
+   */
   private isOwnAddress(peer: Peer, nextHop: string | undefined): boolean {
-    if (nextHop === undefined) return false;
-    const local = peer.session.established?.localAddress;
-    return local !== undefined && normaliseAddress(local) === normaliseAddress(nextHop);
+    const connection = peer.session.established;
+    if (nextHop === undefined || !connection) return false;
+    const local = normaliseAddress(connection.localAddress);
+    return local === normaliseAddress(nextHop) && local !== normaliseAddress(connection.socket.remoteAddress);
   }
 
   /** RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop and is not used. */
