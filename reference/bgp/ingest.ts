@@ -8,9 +8,12 @@ import { FamilyRib, SourceRegistry } from './rib.ts';
 import type { Speaker } from './speaker.ts';
 import { FAMILY_OF_AFI, normaliseAddress, type Peer } from './speaker-peer.ts';
 import { CeaseSubcode, ErrorCode } from './wire/errors.ts';
-import { AFI_IPV4, SAFI_UNICAST, decodeMessage, endOfRibFamily, familyKey, readIpv4Nlri, type Route, type UpdateMessage } from './wire/index.ts';
+import { AFI_IPV4, SAFI_UNICAST, decodeMessage, endOfRibFamily, familyKey, readIpv4Nlri, type Route, type UpdateError, type UpdateMessage } from './wire/index.ts';
 
 let packedIngestPrimed = false;
+
+/** LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST: attributes an external peer's UPDATE has no say in. */
+const DISCARDED_FROM_EBGP = new Set([5, 9, 10]);
 
 /**
  * Runs a few synthetic prefixes through the packed-UPDATE path (readIpv4Nlri, updateMany) on a
@@ -115,8 +118,18 @@ export class Ingest {
       this.speaker.restart.onEndOfRib(peer, eor.afi);
       return;
     }
-    const treatAsWithdraw = errors.some((e) => e.action === 'treat-as-withdraw');
+    // RFC 4271 5.1.5, RFC 7606 7.5 / 7.9 / 7.10: from an external peer LOCAL_PREF, ORIGINATOR_ID
+    // and CLUSTER_LIST are discarded, malformed or not: their own errors do not withdraw the
+    // route (one overrunning the attribute list still does, RFC 7606 4).
+    const ebgp = peer.session.ebgp;
+    const discarded = (e: UpdateError) => ebgp && e.attribute !== undefined && DISCARDED_FROM_EBGP.has(e.attribute) && !e.message.includes('overruns the attributes');
+    const treatAsWithdraw = errors.some((e) => e.action === 'treat-as-withdraw' && !discarded(e));
     const { mpReach, mpUnreach, ...rest } = message.attributes;
+    if (ebgp) {
+      delete rest.localPref;
+      delete rest.originatorId;
+      delete rest.clusterList;
+    }
     for (const route of message.withdrawn) this.withdrawFromPeer(peer, AFI_IPV4, route);
     if (mpUnreach && !peer.disabled.has(mpUnreach.afi)) for (const route of mpUnreach.withdrawn) this.withdrawFromPeer(peer, mpUnreach.afi, route);
 
@@ -127,8 +140,6 @@ export class Ingest {
         return;
       }
       const attrs: RouteAttributes = { ...rest };
-      // RFC 4271 5.1.5, RFC 7606 7.5: LOCAL_PREF from an external peer is ignored (discarded).
-      if (peer.session.ebgp) delete attrs.localPref;
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];

@@ -75,4 +75,13 @@ describe('what the speaker passes on', () => {
     expect(logs.some((l) => l.includes('NEXT_HOP 127.0.0.1') && l.includes('own address'))).toBe(true);
     expect(from.closed).toBe(false);
   });
+  it('discards a malformed LOCAL_PREF, ORIGINATOR_ID or CLUSTER_LIST from an external peer and uses the route (RFC 7606 7.5, 7.9, 7.10)', async () => {
+    from.send(update([...GOOD, 0x40, 5, 2, 0, 100], [24, 10, 0, 4]));
+    from.send(update([...GOOD, 0x80, 9, 3, 10, 0, 0], [24, 10, 0, 5]));
+    from.send(update([...GOOD, 0x80, 10, 3, 10, 0, 0], [24, 10, 0, 6]));
+    from.send(update([...GOOD, 0x80, 9, 4, 10, 9, 9, 9], [24, 10, 0, 7]));
+    await until(() => ['10.0.4.0/24', '10.0.5.0/24', '10.0.6.0/24', '10.0.7.0/24'].every((p) => announced(ibgp, p) !== undefined));
+    expect(announced(ibgp, '10.0.7.0/24')!.attributes.originatorId).toBeUndefined();
+    expect(from.closed).toBe(false);
+  });
 });
