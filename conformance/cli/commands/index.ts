@@ -11,6 +11,7 @@ const modules: Array<{ commands: Record<string, string>; load: () => Promise<Com
   { commands: { gate: 'compare two run summaries; exit 1 on regressions' }, load: () => import('./gate.ts') },
   { commands: { report: 'build the interop matrix and Allure HTML of a run; merge shard summaries' }, load: () => import('./report.ts') },
   { commands: { coverage: 'write the RFC coverage table of the case catalogue' }, load: () => import('./coverage.ts') },
+  { commands: { compliance: 'publish clause-suite runs as one table: a row per clause test, a column per speaker' }, load: () => import('./compliance.ts') },
   { commands: { decode: 'decode the BGP messages of a pcap/pcapng capture' }, load: () => import('./decode.ts') },
   { commands: { demo: 'FRR <-> GoBGP in namespaces, captured and decoded (root)' }, load: () => import('./demo.ts') },
   { commands: { lab: 'bring fixtures up on real FRR/GoBGP/BIRD in namespaces, and take them down' }, load: () => import('./lab.ts') },
