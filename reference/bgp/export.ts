@@ -11,6 +11,7 @@ import { CeaseSubcode, ErrorCode } from './wire/errors.ts';
 import {
   AFI_IPV4,
   AFI_IPV6,
+  AttributeFlag,
   SAFI_UNICAST,
   encodeMessage,
   encodeUpdates,
@@ -275,6 +276,13 @@ export class Exporter {
       out.asPath = attrs.asPath ?? [];
     }
     out.origin = attrs.origin ?? 'igp';
+    if (!local && attrs.unknown) {
+      // RFC 4271 5: an unrecognized optional non-transitive attribute is not passed along; an
+      // unrecognized optional transitive one is, with the Partial bit set.
+      const passed = attrs.unknown.filter((u) => (u.flags & AttributeFlag.TRANSITIVE) !== 0).map((u) => ({ ...u, flags: u.flags | AttributeFlag.PARTIAL }));
+      if (passed.length > 0) out.unknown = passed;
+      else delete out.unknown;
+    }
     return evaluatePolicy(peer.exportPolicy, prefix, out, this.policyContext(peer, afi));
   }
 
