@@ -127,6 +127,12 @@ export class Ingest {
         return;
       }
       const attrs: RouteAttributes = { ...rest };
+      // RFC 4271 5 / 9.1.3: an unrecognized optional non-transitive attribute is quietly ignored, not passed on.
+      if (attrs.unknown) {
+        const transitive = attrs.unknown.filter((u) => (u.flags & 0x40) !== 0);
+        if (transitive.length > 0) attrs.unknown = transitive;
+        else delete attrs.unknown;
+      }
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
