@@ -1,5 +1,8 @@
 // Every clause test, in catalogue order. Ids are unique (clauses.test.ts checks it).
 import type { ClauseTest } from './clause.ts';
 import { HEADER_OPEN_CLAUSES } from './rfc4271-header-open.ts';
+import { FSM_CLAUSES } from './rfc4271-fsm.ts';
+import { CAPABILITY_MP_CLAUSES } from './rfc5492-4760.ts';
+import { AS4_CLAUSES } from './rfc6793.ts';
 
-export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES];
+export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...FSM_CLAUSES, ...CAPABILITY_MP_CLAUSES, ...AS4_CLAUSES];
