@@ -4,5 +4,6 @@ import { HEADER_OPEN_CLAUSES } from './rfc4271-header-open.ts';
 import { FSM_CLAUSES } from './rfc4271-fsm.ts';
 import { CAPABILITY_MP_CLAUSES } from './rfc5492-4760.ts';
 import { AS4_CLAUSES } from './rfc6793.ts';
+import { EXTENSION_CLAUSES } from './rfc8654-8950-8203-9234.ts';
 
-export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...FSM_CLAUSES, ...CAPABILITY_MP_CLAUSES, ...AS4_CLAUSES];
+export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...FSM_CLAUSES, ...CAPABILITY_MP_CLAUSES, ...AS4_CLAUSES, ...EXTENSION_CLAUSES];
