@@ -409,4 +409,20 @@ export const FSM_CLAUSES: ClauseTest[] = [
       await a.expectNoNotification(500);
     },
   },
+  {
+    id: 'bgp.fsm.update-restarts-hold-timer',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp'],
+    title: 'with hold time 3 and no KEEPALIVE from the tester, an UPDATE every second restarts the hold timer: the session stays up for 6 s',
+    async run(t) {
+      const peer = await t.establish(0, { holdTime: 3 });
+      peer.stopKeepalives();
+      peer.drain();
+      for (let k = 0; k < 6; k++) {
+        peer.sendMessage(k % 2 === 0 ? announce(t, 0, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
+        await peer.expectNoNotification(1000);
+      }
+    },
+  },
 ];

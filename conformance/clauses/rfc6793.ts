@@ -177,4 +177,42 @@ export const AS4_CLAUSES: ClauseTest[] = [
       await oldPeer.expectNoNotification(500);
     },
   },
+  {
+    id: 'bgp.as4.as4-aggregator-merged-from-old',
+    rfc: 'RFC 6793 4.2.3',
+    level: 'MUST',
+    slots: TWO,
+    title: 'AGGREGATOR with AS_TRANS plus AS4_AGGREGATOR from a 2-octet peer: a 4-octet peer gets the AGGREGATOR with the real 4-octet AS',
+    async run(t) {
+      const b = t.slots[1]!;
+      const newPeer = await t.establish(0);
+      const oldPeer = await t.establish(1, { capabilities: OLD });
+      const aggregator = attribute(0xc0, 7, [AS_TRANS >> 8, AS_TRANS & 255, ...ipv4('198.51.100.7')]);
+      const as4Aggregator = attribute(0xc0, 18, [...u32(4200000007), ...ipv4('198.51.100.7')]);
+      oldPeer.sendMessage(rawUpdate([...origin(), ...asPath2(b.asn, AS_TRANS), ...nextHop(b.address), ...aggregator, ...as4Path(4200000007), ...as4Aggregator], ipv4Nlri(v4(7))), `UPDATE ${v4(7)} AGGREGATOR 23456, AS4_AGGREGATOR 4200000007`);
+      const u = await newPeer.expectAnnounced(v4(7));
+      const agg = u.attributes.aggregator;
+      if (agg?.asn !== 4200000007) throw new ExpectationFailed(`the AGGREGATOR should carry AS 4200000007, carries ${agg ? agg.asn : 'nothing (absent)'}`, newPeer.transcript);
+    },
+  },
+  {
+    id: 'bgp.as4.as4-aggregator-to-old',
+    rfc: 'RFC 6793 4.2.2',
+    level: 'MUST',
+    slots: TWO,
+    title: 'to a 2-octet peer an AGGREGATOR with a 4-octet AS goes out as AS_TRANS, with AS4_AGGREGATOR carrying the real AS',
+    async run(t) {
+      const a = t.slots[0]!;
+      const newPeer = await t.establish(0);
+      const oldPeer = await t.establish(1, { capabilities: OLD });
+      const aggregator = attribute(0xc0, 7, [...u32(4200000008), ...ipv4('198.51.100.8')]);
+      newPeer.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn, 4200000008), ...nextHop(a.address), ...aggregator], ipv4Nlri(v4(8))), `UPDATE ${v4(8)} AGGREGATOR 4200000008 198.51.100.8`);
+      const u = await oldPeer.expectAnnounced(v4(8));
+      const attrs = rawAttributesOf(oldPeer, u);
+      const agg = attrs.find((x) => x.code === 7)?.value ?? [];
+      if (agg.length !== 6 || ((agg[0]! << 8) | agg[1]!) !== AS_TRANS) throw new ExpectationFailed(`the 2-octet AGGREGATOR should carry AS_TRANS, is [${agg.join(',')}]`, oldPeer.transcript);
+      const as4 = attrs.find((x) => x.code === 18)?.value ?? [];
+      if (as4.slice(0, 4).join(',') !== u32(4200000008).join(',')) throw new ExpectationFailed(`AS4_AGGREGATOR should carry 4200000008, is [${as4.join(',')}]`, oldPeer.transcript);
+    },
+  },
 ];

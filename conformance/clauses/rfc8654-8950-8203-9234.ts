@@ -148,6 +148,15 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     },
   },
   {
+    id: 'bgp.shutdown.empty-communication',
+    rfc: 'RFC 9003 2',
+    level: 'MUST',
+    title: 'Cease / Administrative Shutdown with a zero-length Shutdown Communication: quiet close, new session',
+    async run(t) {
+      await shutdownWith(t, 2, [0], 'NOTIFICATION 6/2, communication length 0');
+    },
+  },
+  {
     id: 'bgp.shutdown.length-overruns',
     rfc: 'RFC 9003 3',
     level: 'SHOULD',
