@@ -170,11 +170,13 @@ export const FSM_CLAUSES: ClauseTest[] = [
     id: 'bgp.fsm.notification-in-opensent',
     rfc: 'RFC 4271 8.2.2',
     level: 'MUST',
-    title: 'a NOTIFICATION instead of the OPEN (SUT in OpenSent): the SUT drops the connection without a NOTIFICATION of its own',
+    negative: true,
+    title: 'a NOTIFICATION other than a version error instead of the OPEN (SUT in OpenSent, Event 25) gets FSM Error (5/0 or 5/1) and the connection closes',
     async run(t) {
       const peer = await inOpenSent(t);
       peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 5, data: '' }, 'NOTIFICATION Cease/Connection Rejected');
-      await expectQuietClose(peer);
+      await expectFsmError(peer, FSM_OPEN_SENT);
+      await peer.expectClosed(3000);
     },
   },
   {

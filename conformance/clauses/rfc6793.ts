@@ -102,7 +102,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
   },
   {
     id: 'bgp.as4.as4-path-from-new-discarded',
-    rfc: 'RFC 6793 4.1',
+    rfc: 'RFC 6793 6',
     level: 'MUST',
     slots: TWO,
     title: 'an AS4_PATH received from a 4-octet peer is discarded: the route goes on with its AS_PATH alone and no AS4_PATH',
@@ -121,7 +121,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
   },
   {
     id: 'bgp.as4.as4-aggregator-from-new-discarded',
-    rfc: 'RFC 6793 4.1',
+    rfc: 'RFC 6793 6',
     level: 'MUST',
     slots: TWO,
     title: 'an AS4_AGGREGATOR received from a 4-octet peer is discarded: the AGGREGATOR goes on unchanged and no AS4_AGGREGATOR',

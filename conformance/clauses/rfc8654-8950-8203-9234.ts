@@ -5,26 +5,38 @@
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
-import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish, u32 } from './session-helpers.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
 const v4 = (n: number) => `100.99.${60 + n}.0/24`;
 
-/** The SUT's OPEN as any tester sees it (a connection opened and closed for it). */
-async function sutOpen(t: ClauseContext, i = 0): Promise<OpenMessage> {
+/**
+ * An Established session from slot i whose OPEN is chosen after reading the SUT's (which it sends
+ * on accepting the connection): `caps` returns our capabilities, or the reason to skip the test.
+ */
+async function establishAfterTheirs(t: ClauseContext, i: number, caps: (theirs: OpenMessage) => Capability[] | string): Promise<TesterPeer> {
+  const slot = t.slots[i]!;
   const peer = await t.connect(i);
-  try {
-    return await peer.expectOpen();
-  } finally {
+  const theirs = await peer.expectOpen();
+  const chosen = caps(theirs);
+  if (typeof chosen === 'string') {
     peer.close();
+    return t.skip(chosen);
   }
+  peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: chosen });
+  const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
+  if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+  peer.sendMessage({ type: 'KEEPALIVE' });
+  peer.startKeepalives(3000);
+  return peer;
 }
 
 const has = (open: OpenMessage, code: number) => open.capabilities.some((c) => c.code === code);
 
 const EXTENDED_MESSAGE: Capability = { code: 6, hex: '' };
+const NO_EXTENDED_MESSAGE = 'the SUT does not offer the Extended Message capability (6)';
 
 /** An UPDATE of `size` octets announcing `prefix` from `slot`, padded with an unknown optional non-transitive attribute. */
 function sizedUpdate(slot: ClauseContext['slots'][number], prefix: string, size: number): Uint8Array {
@@ -52,19 +64,13 @@ const communication = (text: string): number[] => {
 const MATCHING_ROLE: Record<number, number> = { 0: 3, 1: 2, 2: 1, 3: 0, 4: 4 };
 const ROLE_NAME: Record<number, string> = { 0: 'provider', 1: 'route server', 2: 'rs-client', 3: 'customer', 4: 'peer' };
 
-/** The SUT's role from its OPEN, or the skip reason. */
-async function sutRole(t: ClauseContext): Promise<number> {
-  const open = await sutOpen(t);
+/** The SUT's role from its OPEN, or null when it offers no BGP Role capability. */
+function roleOf(open: OpenMessage): number | null {
   const cap = open.capabilities.find((c) => c.code === 9);
-  if (!cap || !('hex' in cap) || cap.hex.length !== 2) return t.skip('the SUT offers no BGP Role capability (9) on this session');
-  return parseInt(cap.hex, 16);
+  return cap && 'hex' in cap && cap.hex.length === 2 ? parseInt(cap.hex, 16) : null;
 }
-
-/** Establishes slot i with the role matching the SUT's. */
-function establishWithRole(t: ClauseContext, i: number, role: number): Promise<TesterPeer> {
-  const asn = t.slots[i]!.asn;
-  return t.establish(i, { capabilities: [...defaultCapabilities(asn), { code: 9, hex: role.toString(16).padStart(2, '0') }] });
-}
+const NO_ROLE = 'the SUT offers no BGP Role capability (9) on this session';
+const roleCap = (role: number): Capability => ({ code: 9, hex: role.toString(16).padStart(2, '0') });
 
 export const EXTENSION_CLAUSES: ClauseTest[] = [
   {
@@ -75,10 +81,9 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     slots: ['ebgp', 'ebgp'],
     title: 'with extended messages negotiated on both sides, a 5000-octet UPDATE is accepted and its route propagated',
     async run(t) {
-      if (!has(await sutOpen(t), 6)) return t.skip('the SUT does not offer the Extended Message capability (6)');
-      const caps = (i: number) => [...defaultCapabilities(t.slots[i]!.asn), EXTENDED_MESSAGE];
-      const a = await t.establish(0, { capabilities: caps(0) });
-      const b = await t.establish(1, { capabilities: caps(1) });
+      const caps = (i: number) => (theirs: OpenMessage) => (has(theirs, 6) ? [...defaultCapabilities(t.slots[i]!.asn), EXTENDED_MESSAGE] : NO_EXTENDED_MESSAGE);
+      const a = await establishAfterTheirs(t, 0, caps(0));
+      const b = await establishAfterTheirs(t, 1, caps(1));
       a.sendMessage(sizedUpdate(t.slots[0]!, v4(1), 5000), `UPDATE of 5000 octets announcing ${v4(1)}`);
       await b.expectAnnounced(v4(1));
       await a.expectNoNotification(500);
@@ -92,8 +97,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     needs: ['extended-message'],
     title: 'when only the SUT offered extended messages, a 5000-octet UPDATE gets Bad Message Length (1/2)',
     async run(t) {
-      if (!has(await sutOpen(t), 6)) return t.skip('the SUT does not offer the Extended Message capability (6)');
-      const peer = await t.establish();
+      const peer = await establishAfterTheirs(t, 0, (theirs) => (has(theirs, 6) ? defaultCapabilities(t.slots[0]!.asn) : NO_EXTENDED_MESSAGE));
       peer.drain();
       peer.sendMessage(sizedUpdate(t.slots[0]!, v4(2), 5000), 'UPDATE of 5000 octets, extended messages not negotiated');
       await peer.expectNotification(1, 2);
@@ -107,11 +111,12 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     slots: ['ebgp', 'ebgp'],
     title: 'with extended next hop negotiated for IPv4 unicast, an IPv4 route in MP_REACH_NLRI with a 16-octet IPv6 next hop is accepted and propagated',
     async run(t) {
-      const open = await sutOpen(t);
-      const offered = open.capabilities.some((c) => c.code === 5 && c.name === 'extended-nexthop' && c.entries.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2));
-      if (!offered) return t.skip('the SUT does not offer Extended Next Hop Encoding (5) for IPv4 unicast over IPv6');
       const slot = t.slots[0]!;
-      const a = await t.establish(0, { capabilities: [...defaultCapabilities(slot.asn), { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] }] });
+      const a = await establishAfterTheirs(t, 0, (theirs) =>
+        theirs.capabilities.some((c) => c.code === 5 && c.name === 'extended-nexthop' && c.entries.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2))
+          ? [...defaultCapabilities(slot.asn), { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] }]
+          : 'the SUT does not offer Extended Next Hop Encoding (5) for IPv4 unicast over IPv6',
+      );
       const b = await t.establish(1);
       a.sendMessage(rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(1, 1, mappedV6(slot.address), [v4(3)])], []), `UPDATE ${v4(3)} in MP_REACH_NLRI, next hop ::ffff:${slot.address}`);
       await b.expectAnnounced(v4(3));
@@ -184,12 +189,13 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     needs: ['role'],
     title: 'a BGP Role that does not pair with the SUT\'s (e.g. provider to provider) gets OPEN Message Error / Role Mismatch (2/11)',
     async run(t) {
-      const role = await sutRole(t);
-      const wrong = role === 4 ? 0 : role;
       const slot = t.slots[0]!;
       const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [...defaultCapabilities(slot.asn), { code: 9, hex: wrong.toString(16).padStart(2, '0') }] });
+      const role = roleOf(await peer.expectOpen());
+      if (role === null) return t.skip(NO_ROLE);
+      const wrong = role === 4 ? 0 : role;
       peer.note(`SUT role ${ROLE_NAME[role] ?? role}, tester role ${ROLE_NAME[wrong]}`);
+      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [...defaultCapabilities(slot.asn), roleCap(wrong)] });
       await peer.expectNotification(2, 11);
     },
   },
@@ -200,9 +206,15 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     needs: ['role'],
     title: 'a SUT in role provider, route server or peer adds OTC (35) with its own AS to routes it sends to a customer, rs-client or peer',
     async run(t) {
-      const role = await sutRole(t);
-      if (![0, 1, 4].includes(role)) return t.skip(`the SUT's role is ${ROLE_NAME[role] ?? role}: it adds no OTC towards its provider / route server`);
-      const peer = await establishWithRole(t, 0, MATCHING_ROLE[role]!);
+      let role = -1;
+      const peer = await establishAfterTheirs(t, 0, (theirs) => {
+        const r = roleOf(theirs);
+        if (r === null) return NO_ROLE;
+        if (![0, 1, 4].includes(r)) return `the SUT's role is ${ROLE_NAME[r] ?? r}: it adds no OTC towards its provider / route server`;
+        role = r;
+        return [...defaultCapabilities(t.slots[0]!.asn), roleCap(MATCHING_ROLE[r]!)];
+      });
+      peer.note(`SUT role ${ROLE_NAME[role]}`);
       const u = await peer.expectAnnounced(t.sut.originates.ipv4);
       const otc = rawAttributesOf(peer, u).find((a) => a.code === 35);
       if (!otc) throw new ExpectationFailed(`${t.sut.originates.ipv4} came without the OTC attribute`, peer.transcript);
@@ -218,10 +230,15 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     slots: ['ebgp', 'ebgp'],
     title: 'a route carrying OTC received from a customer or rs-client is a route leak: not propagated, while the same peer\'s route without OTC is',
     async run(t) {
-      const role = await sutRole(t);
-      if (role !== 0 && role !== 1) return t.skip(`the SUT's role is ${ROLE_NAME[role] ?? role}: the tester cannot be its customer or rs-client`);
       const slot = t.slots[0]!;
-      const a = await establishWithRole(t, 0, MATCHING_ROLE[role]!);
+      let role = -1;
+      const a = await establishAfterTheirs(t, 0, (theirs) => {
+        const r = roleOf(theirs);
+        if (r === null) return NO_ROLE;
+        if (r !== 0 && r !== 1) return `the SUT's role is ${ROLE_NAME[r] ?? r}: the tester cannot be its customer or rs-client`;
+        role = r;
+        return [...defaultCapabilities(slot.asn), roleCap(MATCHING_ROLE[r]!)];
+      });
       const b = await t.establish(1);
       const base = [...origin(), ...asPath4(slot.asn), ...nextHop(slot.address)];
       a.sendMessage(rawUpdate([...base, ...attribute(0xc0, 35, u32(64512))], ipv4Nlri(v4(4))), `UPDATE ${v4(4)} with OTC 64512`);
