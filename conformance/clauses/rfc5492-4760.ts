@@ -163,10 +163,16 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     id: 'bgp.mp.no-mp-capability-ipv4-only',
     rfc: 'RFC 4760 8',
     level: 'SHOULD',
-    title: 'a tester offering no Multiprotocol capability gets IPv4 unicast routes (the implied family) and no MP_REACH_NLRI',
+    title: 'a tester offering no Multiprotocol capability gets IPv4 unicast routes (the implied family) and no MP_REACH_NLRI, or Unsupported Capability (2/7, RFC 5492 3 MAY)',
     async run(t) {
-      const asn = t.slots[0]!.asn;
-      const peer = await t.establish(0, { capabilities: [{ code: 2, name: 'route-refresh' }, { code: 65, name: 'as4', asn }] });
+      const slot = t.slots[0]!;
+      const peer = await t.connect();
+      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [{ code: 2, name: 'route-refresh' }, { code: 65, name: 'as4', asn: slot.asn }] });
+      const { notification } = await answerOpen(peer);
+      if (notification) {
+        if (notification.code !== 2 || notification.subcode !== 7) throw new ExpectationFailed(`expected a session or 2/7 Unsupported Capability, got ${describeMessage(notification)}`, peer.transcript);
+        return;
+      }
       await peer.expectAnnounced(t.sut.originates.ipv4);
       await peer.expectNoUpdate((u) => Boolean(u.attributes.mpReach), 'with MP_REACH_NLRI', 2000);
     },
