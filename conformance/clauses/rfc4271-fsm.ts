@@ -434,4 +434,20 @@ export const FSM_CLAUSES: ClauseTest[] = [
       }
     },
   },
+  {
+    id: 'bgp.fsm.keepalive-at-most-one-per-second',
+    rfc: 'RFC 4271 10',
+    level: 'MUST',
+    title: 'with hold time 3 negotiated the SUT sends KEEPALIVEs no more often than one per second (at most 7 in 5 s, with slack)',
+    async run(t) {
+      const peer = await t.establish(0, { holdTime: 3 });
+      peer.drain();
+      const start = Date.now();
+      let count = 0;
+      while (Date.now() - start < 5000) if (await peer.next((m) => m.type === 'KEEPALIVE', 5000 - (Date.now() - start))) count++;
+      if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+      peer.note(`${count} KEEPALIVEs in 5 s`);
+      if (count > 7) throw new ExpectationFailed(`${count} KEEPALIVEs in 5 s: more than one per second`, peer.transcript);
+    },
+  },
 ];

@@ -101,6 +101,20 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     },
   },
   {
+    id: 'bgp.cap.unsupported-optional-parameter',
+    rfc: 'RFC 4271 6.2',
+    level: 'MUST',
+    negative: true,
+    title: 'an OPEN with an optional parameter of an unknown type (99) gets OPEN Message Error / Unsupported Optional Parameter (2/4)',
+    async run(t) {
+      const slot = t.slots[0]!;
+      const peer = await t.connect();
+      const parameters = [...capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(slot.asn))), 99, 2, 0xab, 0xcd];
+      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), 'OPEN with capabilities and an optional parameter of type 99');
+      await peer.expectNotification(2, 4);
+    },
+  },
+  {
     id: 'bgp.cap.mp-bad-length',
     rfc: 'RFC 4271 6.2',
     level: 'MUST',
