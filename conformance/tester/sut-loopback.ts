@@ -43,6 +43,8 @@ export async function startLoopbackSut(log: (line: string) => void = () => undef
     ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
     ...(s.role === 'gr' ? { gracefulRestart: true } : {}),
     nextHop6: '::ffff:127.0.0.1',
+    // RFC 8950 offered to every slot, so the extended next hop clauses run against the reference.
+    extendedNextHop: true,
   }));
   const speaker = new Speaker(
     readConfig({ routerId: '10.255.0.1', localAs: LOOPBACK_SUT_ASN, holdTime: 9, connectRetry: 1, listen: { address: '127.0.0.1', port: 0 }, peers, routes: ['192.0.2.0/24', '2001:db8:ff::/48'] }, 'loopback-sut.yaml'),

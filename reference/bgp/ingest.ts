@@ -135,11 +135,22 @@ export class Ingest {
 
     const announce = (afi: number, routes: Route[], nextHops: string[] | undefined) => {
       if (routes.length === 0 || peer.disabled.has(afi) || !this.speaker.ribs.has(afi)) return;
+      // RFC 4760 8: routes of a family the peer did not negotiate are not ours to install.
+      if (!peer.session.negotiated?.families.includes(familyKey(afi, SAFI_UNICAST))) {
+        this.speaker.log('warn', `${peer.session.name}: ignoring ${routes.length} route(s) of AFI ${afi}, a family not negotiated with this peer`);
+        return;
+      }
       if (treatAsWithdraw || this.isLoop(rest)) {
         for (const route of routes) this.withdrawFromPeer(peer, afi, route);
         return;
       }
       const attrs: RouteAttributes = { ...rest };
+      // RFC 4271 5 / 9.1.3: an unrecognized optional non-transitive attribute is quietly ignored, not passed on.
+      if (attrs.unknown) {
+        const transitive = attrs.unknown.filter((u) => (u.flags & 0x40) !== 0);
+        if (transitive.length > 0) attrs.unknown = transitive;
+        else delete attrs.unknown;
+      }
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
