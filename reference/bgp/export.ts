@@ -23,6 +23,11 @@ import {
 
 const DUMP_BATCH = 20_000;
 
+// RFC 1997 well-known communities.
+const NO_EXPORT = '65535:65281';
+const NO_ADVERTISE = '65535:65282';
+const NO_EXPORT_SUBCONFED = '65535:65283';
+
 function mappedIpv6(ipv4: string): string {
   return `::ffff:${ipv4}`;
 }
@@ -247,6 +252,13 @@ export class Exporter {
 
   /** RFC 4271 5.1 rules for what leaves the AS, then the peer's export policy. */
   private exportAttributes(peer: Peer, afi: number, attrs: RouteAttributes, local: boolean, prefix: string): RouteAttributes | null {
+    // RFC 1997: NO_ADVERTISE goes to no peer; NO_EXPORT and NO_EXPORT_SUBCONFED stay inside the
+    // AS (no confederations here, so the two are the same: no eBGP peer).
+    const communities = attrs.communities;
+    if (communities !== undefined) {
+      if (communities.includes(NO_ADVERTISE)) return null;
+      if (peer.session.ebgp && (communities.includes(NO_EXPORT) || communities.includes(NO_EXPORT_SUBCONFED))) return null;
+    }
     const out: RouteAttributes = { ...attrs };
     const forceSelf = (afi === AFI_IPV4 ? peer.config.nextHop : peer.config.nextHop6) === 'self';
     const explicitLocal = local && attrs.nextHop !== undefined && attrs.nextHop.includes(':') === (afi === AFI_IPV6);
