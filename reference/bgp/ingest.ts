@@ -127,6 +127,8 @@ export class Ingest {
         return;
       }
       const attrs: RouteAttributes = { ...rest };
+      // RFC 8092 2: a receiver silently removes redundant large community values.
+      if (attrs.largeCommunities && new Set(attrs.largeCommunities).size !== attrs.largeCommunities.length) attrs.largeCommunities = [...new Set(attrs.largeCommunities)];
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
