@@ -1,5 +1,6 @@
 // Every clause test, in catalogue order. Ids are unique (clauses.test.ts checks it).
 import type { ClauseTest } from './clause.ts';
 import { HEADER_OPEN_CLAUSES } from './rfc4271-header-open.ts';
+import { COMMUNITY_CLAUSES } from './rfc1997-8092.ts';
 
-export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES];
+export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...COMMUNITY_CLAUSES];
