@@ -315,8 +315,29 @@ export class Exporter {
     for (const paths of out.multi.values()) for (const id of paths.values()) this.speaker.store.release(id);
   }
 
+  /**
+   * The peer's own BoRR / EoRR (RFC 7313 4): at BoRR its routes of the family turn stale; the
+   * ones it re-advertises before EoRR become fresh again (FamilyRib.update clears the flag), the
+   * rest go at EoRR. An EoRR without a BoRR has nothing to purge.
+   */
+  private peerRefreshMarker(peer: Peer, message: RouteRefreshMessage): void {
+    const negotiated = peer.session.negotiated!;
+    const { afi } = message;
+    if (!negotiated.enhancedRouteRefresh || !negotiated.families.includes(familyKey(afi, message.safi)) || !this.speaker.ribs.has(afi)) return;
+    const rib = this.speaker.rib(afi);
+    if (message.subtype === 1) {
+      peer.refreshing.add(afi);
+      const marked = rib.markStale(peer.source);
+      this.speaker.log('info', `${peer.session.name}: BoRR for AFI ${afi}: ${marked} routes stale until re-advertised`);
+    } else if (peer.refreshing.delete(afi)) {
+      const removed = rib.removeSource(peer.source, true, (key) => this.changed(afi, key));
+      this.speaker.log('info', `${peer.session.name}: EoRR for AFI ${afi}: ${removed} stale routes removed`);
+    }
+  }
+
   onRouteRefresh(peer: Peer, message: RouteRefreshMessage): void {
-    if (message.subtype !== 0) return; // BoRR/EoRR from the peer: its own re-advertisement markers
+    if (message.subtype === 1 || message.subtype === 2) return this.peerRefreshMarker(peer, message);
+    if (message.subtype !== 0) return; // RFC 7313 5: other subtypes are ignored
     const family = familyKey(message.afi, message.safi);
     const negotiated = peer.session.negotiated!;
     if (!negotiated.families.includes(family)) {
