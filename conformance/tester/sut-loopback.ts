@@ -41,11 +41,12 @@ export async function startLoopbackSut(log: (line: string) => void = () => undef
     ...(s.role === 'ebgp-active' ? { port: listeners.get(s.index)!.port, connectRetry: 1 } : {}),
     families: ['ipv4-unicast', 'ipv6-unicast'],
     ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
-    ...(s.role === 'gr' ? { gracefulRestart: true } : {}),
+    // only gr slots: the speaker-wide switch below would otherwise turn it on for every peer
+    gracefulRestart: s.role === 'gr',
     nextHop6: '::ffff:127.0.0.1',
   }));
   const speaker = new Speaker(
-    readConfig({ routerId: '10.255.0.1', localAs: LOOPBACK_SUT_ASN, holdTime: 9, connectRetry: 1, listen: { address: '127.0.0.1', port: 0 }, peers, routes: ['192.0.2.0/24', '2001:db8:ff::/48'] }, 'loopback-sut.yaml'),
+    readConfig({ routerId: '10.255.0.1', localAs: LOOPBACK_SUT_ASN, holdTime: 9, connectRetry: 1, gracefulRestart: { restartTime: 30 }, listen: { address: '127.0.0.1', port: 0 }, peers, routes: ['192.0.2.0/24', '2001:db8:ff::/48'] }, 'loopback-sut.yaml'),
     (level, m) => log(`${level} ${m}`),
   );
   await speaker.start();
