@@ -4,5 +4,6 @@ import { HEADER_OPEN_CLAUSES } from './rfc4271-header-open.ts';
 import { COMMUNITY_CLAUSES } from './rfc1997-8092.ts';
 import { ROUTE_REFRESH_CLAUSES } from './rfc2918-7313.ts';
 import { ADD_PATH_CLAUSES } from './rfc7911.ts';
+import { GRACEFUL_RESTART_CLAUSES } from './rfc4724.ts';
 
-export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...COMMUNITY_CLAUSES, ...ROUTE_REFRESH_CLAUSES, ...ADD_PATH_CLAUSES];
+export const CLAUSES: readonly ClauseTest[] = [...HEADER_OPEN_CLAUSES, ...COMMUNITY_CLAUSES, ...ROUTE_REFRESH_CLAUSES, ...ADD_PATH_CLAUSES, ...GRACEFUL_RESTART_CLAUSES];
