@@ -16,6 +16,7 @@ import {
   encodeUpdates,
   endOfRib,
   familyKey,
+  ipv4NumberToString,
   type PathAttributes,
   type Route,
   type RouteRefreshMessage,
@@ -215,13 +216,21 @@ export class Exporter {
       if (result.length >= limit) break;
       const source = rib.pathSource(path);
       if (source === peer.source) continue;
-      if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) continue; // iBGP split horizon
+      let reflectedFrom: Peer | undefined;
+      if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) {
+        // iBGP split horizon, unless we reflect (RFC 4456 6): a client's routes go to every iBGP
+        // peer, a non-client's to the clients only.
+        reflectedFrom = this.speaker.peers.find((p) => p.source === source);
+        if (!reflectedFrom || !(reflectedFrom.config.routeReflectorClient || peer.config.routeReflectorClient)) continue;
+      }
       const attrId = rib.pathAttributes(path);
-      let outId = perPrefix ? undefined : exportCache.get(attrId);
+      // Reflected attributes depend on the source (ORIGINATOR_ID), not only on the attribute set.
+      const cacheable = !perPrefix && !reflectedFrom;
+      let outId = cacheable ? exportCache.get(attrId) : undefined;
       if (outId === undefined) {
-        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, prefix);
+        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, prefix, reflectedFrom);
         outId = exported ? this.speaker.store.intern(exported) : -1;
-        if (!perPrefix) exportCache.set(attrId, outId);
+        if (cacheable) exportCache.set(attrId, outId);
         else if (outId >= 0) {
           result.push({ pathId: path + 1, attrId: outId });
           continue;
@@ -251,7 +260,7 @@ export class Exporter {
   }
 
   /** RFC 4271 5.1 rules for what leaves the AS, then the peer's export policy. */
-  private exportAttributes(peer: Peer, afi: number, attrs: RouteAttributes, local: boolean, prefix: string): RouteAttributes | null {
+  private exportAttributes(peer: Peer, afi: number, attrs: RouteAttributes, local: boolean, prefix: string, reflectedFrom?: Peer): RouteAttributes | null {
     // RFC 1997: NO_ADVERTISE goes to no peer; NO_EXPORT and NO_EXPORT_SUBCONFED stay inside the
     // AS (no confederations here, so the two are the same: no eBGP peer).
     const communities = attrs.communities;
@@ -285,6 +294,12 @@ export class Exporter {
     } else {
       out.localPref = attrs.localPref ?? 100;
       out.asPath = attrs.asPath ?? [];
+      if (reflectedFrom) {
+        // RFC 4456 8: ORIGINATOR_ID is the originator's BGP identifier unless the route has one;
+        // our CLUSTER_ID goes in front of the CLUSTER_LIST.
+        out.originatorId = attrs.originatorId ?? reflectedFrom.session.negotiated?.peerOpen.bgpId ?? ipv4NumberToString(this.speaker.sources.get(reflectedFrom.source).routerId);
+        out.clusterList = [this.speaker.config.clusterId, ...(attrs.clusterList ?? [])];
+      }
     }
     out.origin = attrs.origin ?? 'igp';
     return evaluatePolicy(peer.exportPolicy, prefix, out, this.policyContext(peer, afi));

@@ -122,7 +122,7 @@ export class Ingest {
 
     const announce = (afi: number, routes: Route[], nextHops: string[] | undefined) => {
       if (routes.length === 0 || peer.disabled.has(afi) || !this.speaker.ribs.has(afi)) return;
-      if (treatAsWithdraw || this.isLoop(rest)) {
+      if (treatAsWithdraw || this.isLoop(rest) || (!peer.session.ebgp && this.isReflectionLoop(rest))) {
         for (const route of routes) this.withdrawFromPeer(peer, afi, route);
         return;
       }
@@ -195,6 +195,14 @@ export class Ingest {
   /** RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop and is not used. */
   private isLoop(attrs: RouteAttributes): boolean {
     return attrs.asPath?.some((segment) => segment.asns.includes(this.speaker.config.localAs)) ?? false;
+  }
+
+  /**
+   * RFC 4456 8: a route with our BGP identifier as ORIGINATOR_ID, or our CLUSTER_ID in its
+   * CLUSTER_LIST, came back to us through reflection and is ignored.
+   */
+  private isReflectionLoop(attrs: RouteAttributes): boolean {
+    return attrs.originatorId === this.speaker.config.routerId || (attrs.clusterList?.includes(this.speaker.config.clusterId) ?? false);
   }
 
   private withdrawFromPeer(peer: Peer, afi: number, route: Route): void {
