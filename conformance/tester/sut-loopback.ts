@@ -10,7 +10,7 @@ export const LOOPBACK_SUT_ASN = 65001;
 const TESTER_ASN_BASE = 65100;
 
 /** How many slots of each role the loopback SUT is configured with. */
-export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 0, addpath: 4, gr: 4 };
+export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 4, addpath: 4, gr: 4 };
 
 export async function startLoopbackSut(log: (line: string) => void = () => undefined): Promise<Sut> {
   const slots: TesterSlot[] = [];
@@ -41,6 +41,7 @@ export async function startLoopbackSut(log: (line: string) => void = () => undef
     ...(s.role === 'ebgp-active' ? { port: listeners.get(s.index)!.port, connectRetry: 1 } : {}),
     families: ['ipv4-unicast', 'ipv6-unicast'],
     ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
+    ...(s.role === 'rr-client' ? { routeReflectorClient: true } : {}),
     // only gr slots: the speaker-wide switch below would otherwise turn it on for every peer
     gracefulRestart: s.role === 'gr',
     nextHop6: '::ffff:127.0.0.1',
@@ -53,7 +54,6 @@ export async function startLoopbackSut(log: (line: string) => void = () => undef
   return {
     info: { name: 'reference', asn: LOOPBACK_SUT_ASN, routerId: '10.255.0.1', originates: { ipv4: '192.0.2.0/24', ipv6: '2001:db8:ff::/48' }, holdTime: 9 },
     lacks: {
-      'route-reflector': 'the reference speaker does not reflect routes (RFC 4456)',
       'extended-message': 'the reference speaker does not offer extended messages (RFC 8654)',
       role: 'the reference speaker does not implement BGP roles (RFC 9234)',
     },
