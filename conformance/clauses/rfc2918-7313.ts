@@ -103,7 +103,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     needs: ['route-refresh', 'ipv6'],
     async run(t) {
       const v6 = t.sut.originates.ipv6;
-      if (!v6) t.skip('the SUT originates no IPv6 route');
+      if (!v6) return t.skip('the SUT originates no IPv6 route');
       const peer = await refreshSession(t, false);
       peer.sendMessage(refresh(2));
       const u = await peer.expectAnnounced(v6);
@@ -119,7 +119,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     needs: ['route-refresh'],
     async run(t) {
       const asn = t.slots[0]!.asn;
-      const peer = await t.establish(0, { capabilities: capsWith(asn).filter((c) => !(c.code === 1 && c.afi === 2)) });
+      const peer = await t.establish(0, { capabilities: capsWith(asn).filter((c) => !(c.name === 'multiprotocol' && c.afi === 2)) });
       requireSutCapability(t, peer, 2, 'route refresh');
       await settle(t, peer);
       peer.sendMessage(refresh(2), 'ROUTE-REFRESH for IPv6 unicast (not negotiated)');

@@ -67,7 +67,7 @@ function endOfRibTest(afi: 1 | 2): ClauseTest {
     slots: ['gr'],
     async run(t) {
       const prefix = afi === 1 ? t.sut.originates.ipv4 : t.sut.originates.ipv6;
-      if (!prefix) t.skip('the SUT originates no IPv6 route');
+      if (!prefix) return t.skip('the SUT originates no IPv6 route');
       const peer = await grSession(
         t,
         gr(30, false, [

@@ -115,7 +115,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     slots: ['addpath'],
     async run(t) {
       const v6 = t.sut.originates.ipv6;
-      if (!v6) t.skip('the SUT originates no IPv6 route');
+      if (!v6) return t.skip('the SUT originates no IPv6 route');
       const peer = await addPathSession(t, addPath([[1, 'receive']]), 'send');
       const v4 = t.sut.originates.ipv4;
       const find = (prefix: string) => peer.messages.find((m): m is UpdateMessage => m.type === 'UPDATE' && announces(m, prefix));

@@ -339,7 +339,7 @@ export function readConfig(value: unknown, file: string, lineOf: (path: Array<st
   if (o.peers !== undefined && !Array.isArray(o.peers)) r.fail(['peers'], 'must be a list');
   if (o.clusterId !== undefined) {
     if (typeof o.clusterId !== 'string' || !parseIpv4(o.clusterId)) r.fail(['clusterId'], `must be a non-zero dotted quad, got ${JSON.stringify(o.clusterId)}`);
-    config.clusterId = o.clusterId;
+    config.clusterId = o.clusterId as string;
   }
   const top = { holdTime, connectRetry, gr: config.gracefulRestart.enabled, localAs };
   config.peers = ((o.peers as unknown[]) ?? []).map((raw, i) => readPeer(r, raw, i, top, config.policies));
