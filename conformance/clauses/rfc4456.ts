@@ -144,6 +144,18 @@ export const ROUTE_REFLECTION_CLAUSES: ClauseTest[] = [
     },
   },
   {
+    id: 'bgp.rr.ebgp-route-not-reflected',
+    rfc: 'RFC 4456 8',
+    level: 'SHOULD',
+    title: 'a route learned from an eBGP peer is advertised to a client as a plain iBGP route, without ORIGINATOR_ID or CLUSTER_LIST (nothing was reflected)',
+    needs: ['route-reflector'],
+    slots: ['ebgp', 'rr-client'],
+    async run(t) {
+      const { observer, u } = await reflected(t, 12);
+      if (u.attributes.originatorId !== undefined || u.attributes.clusterList !== undefined) throw new ExpectationFailed(`the client got ORIGINATOR_ID ${u.attributes.originatorId ?? '-'} / CLUSTER_LIST ${u.attributes.clusterList?.join(',') ?? '-'} on an eBGP-learned route`, observer.transcript);
+    },
+  },
+  {
     id: 'bgp.rr.attributes-not-to-ebgp',
     rfc: 'RFC 4456 8',
     level: 'SHOULD',

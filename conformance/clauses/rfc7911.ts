@@ -76,6 +76,21 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     },
   },
   {
+    id: 'bgp.addpath.sut-sends-path-ids-ipv6',
+    rfc: 'RFC 7911 3',
+    level: 'MUST',
+    title: 'when ADD-PATH is negotiated SUT -> tester for IPv6 unicast, the IPv6 NLRI the SUT sends (in MP_REACH_NLRI) carry path identifiers',
+    needs: ['addpath', 'ipv6'],
+    slots: ['addpath'],
+    async run(t) {
+      const v6 = t.sut.originates.ipv6;
+      if (!v6) return t.skip('the SUT originates no IPv6 route');
+      const peer = await addPathSession(t, BOTH, 'any');
+      if (!canSend(sutMode(peer, 2))) return t.skip(`the SUT does not offer to send ADD-PATH for IPv6 unicast (mode ${sutMode(peer, 2) ?? 'none'})`);
+      await expectOriginated(peer, v6, true, 'ADD-PATH negotiated SUT -> tester for IPv6');
+    },
+  },
+  {
     id: 'bgp.addpath.no-path-ids-when-not-negotiated',
     rfc: 'RFC 7911 4',
     level: 'MUST',
