@@ -341,6 +341,11 @@ export class Exporter {
     if (!negotiated.enhancedRouteRefresh || !negotiated.families.includes(familyKey(afi, message.safi)) || !this.speaker.ribs.has(afi)) return;
     const rib = this.speaker.rib(afi);
     if (message.subtype === 1) {
+      if (negotiated.peerOpen.capabilities.some((c) => c.code === 64) && !peer.endOfRibReceived.has(afi)) {
+        // RFC 7313 4: a BoRR from a graceful-restart peer before its End-of-RIB is ignored.
+        this.speaker.log('warn', `${peer.session.name}: BoRR for AFI ${afi} before the peer's End-of-RIB: ignored`);
+        return;
+      }
       peer.refreshing.add(afi);
       const marked = rib.markStale(peer.source);
       this.speaker.log('info', `${peer.session.name}: BoRR for AFI ${afi}: ${marked} routes stale until re-advertised`);
