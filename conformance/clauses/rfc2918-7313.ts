@@ -7,10 +7,12 @@ import { ErrorCode, RouteRefreshSubcode, type BgpMessage, type RouteRefreshMessa
 import { rawMessage } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, expectNotWithdrawn, expectStillUp, requireSutCapability, settle } from './feature-helpers.ts';
+import { announce, capsWith, expectNotWithdrawn, expectStillUp, isEndOfRibFor, requireSutCapability, settle } from './feature-helpers.ts';
 
 const p = (n: number) => `10.29.${n}.0/24`;
 const ENHANCED = { code: 70, name: 'enhanced-route-refresh' } as const;
+/** The tester's Graceful Restart capability (IPv4 and IPv6, forwarding state kept). */
+const GR = { code: 64, name: 'graceful-restart', restarting: false, notification: false, restartTime: 60, families: [1, 2].map((afi) => ({ afi, safi: 1, forwardingState: true })) } as const;
 
 const refresh = (afi: number, safi = 1, subtype = 0): RouteRefreshMessage => ({ type: 'ROUTE-REFRESH', afi, safi, subtype });
 const isRefresh = (subtype: number) => (m: BgpMessage) => m.type === 'ROUTE-REFRESH' && m.subtype === subtype;
@@ -220,6 +222,50 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
       const { source, observer } = await refreshCycle(t, p(3), p(4));
       await expectNotWithdrawn(observer, p(3), 'it was re-advertised before the EoRR', 3000);
       expectStillUp(source, 'BoRR / EoRR');
+    },
+  },
+  {
+    id: 'bgp.enhanced-refresh.no-borr-before-eor',
+    rfc: 'RFC 7313 4',
+    level: 'MUST',
+    title: 'with graceful restart negotiated, the SUT does not send a BoRR for a family before that family\'s End-of-RIB (refresh asked for right after OPEN)',
+    needs: ['enhanced-route-refresh', 'graceful-restart'],
+    slots: ['gr'],
+    async run(t) {
+      const peer = await t.connect();
+      const asn = t.slots[0]!.asn;
+      peer.sendOpen({ asn, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: capsWith(asn, ENHANCED, { ...GR, families: [...GR.families] }) });
+      await peer.expectOpen(10_000);
+      requireSutCapability(t, peer, 70, 'enhanced route refresh');
+      requireSutCapability(t, peer, 64, 'Graceful Restart');
+      peer.sendMessage({ type: 'KEEPALIVE' });
+      peer.sendMessage(refresh(1), 'ROUTE-REFRESH for IPv4 unicast, right after our KEEPALIVE');
+      peer.startKeepalives(3000);
+      const first = await peer.next((m) => isRefresh(1)(m) || (m.type === 'UPDATE' && isEndOfRibFor(m, 1)), 15_000);
+      if (!first) throw new ExpectationFailed('neither an IPv4 End-of-RIB nor a BoRR came within 15 s', peer.transcript);
+      if (first.type === 'ROUTE-REFRESH') throw new ExpectationFailed('the SUT sent a BoRR for IPv4 before its IPv4 End-of-RIB', peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.enhanced-refresh.borr-before-eor-ignored',
+    rfc: 'RFC 7313 4',
+    level: 'MUST',
+    title: 'from a peer that offered graceful restart, a BoRR before that peer\'s End-of-RIB is ignored: its EoRR then purges nothing',
+    needs: ['enhanced-route-refresh', 'graceful-restart'],
+    slots: ['gr', 'ebgp'],
+    async run(t) {
+      const observer = await t.establish(1);
+      const source = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED, { ...GR, families: [...GR.families] }) });
+      requireSutCapability(t, source, 70, 'enhanced route refresh');
+      requireSutCapability(t, source, 64, 'Graceful Restart');
+      announce(t, source, 0, [p(5), p(6)]);
+      const first = await observer.expectUpdate((u) => announces(u, p(5)) || announces(u, p(6)), `announcing ${p(5)} or ${p(6)}`);
+      if (!announces(first, p(5)) || !announces(first, p(6))) await observer.expectAnnounced(announces(first, p(5)) ? p(6) : p(5));
+      source.sendMessage(refresh(1, 1, 1), 'ROUTE-REFRESH BoRR for IPv4 unicast (no End-of-RIB sent yet)');
+      announce(t, source, 0, [p(5)]);
+      source.sendMessage(refresh(1, 1, 2), 'ROUTE-REFRESH EoRR for IPv4 unicast');
+      await expectNotWithdrawn(observer, p(6), 'the BoRR came before our End-of-RIB and must have been ignored', 3000);
+      expectStillUp(source, 'BoRR / EoRR before End-of-RIB');
     },
   },
 ];
