@@ -111,5 +111,23 @@ export async function pollReceived(t: ClauseContext, i: number, ok: (s: Set<stri
   }
 }
 
+/**
+ * t.establish, tried again (up to 3 times, 1.5 s apart) when the SUT refuses the session before
+ * Established: a slot handed over from the previous test may still have its old session in the
+ * SUT (a lab daemon notices the closed connection a moment later and answers Cease / Connection
+ * Collision Resolution meanwhile). Every attempt stays in the test's transcripts.
+ */
+export async function establish(t: ClauseContext, i = 0, open?: Parameters<ClauseContext['establish']>[1]): Promise<TesterPeer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await t.establish(i, open);
+    } catch (err) {
+      const early = err instanceof ExpectationFailed && /did not reach Established|expected the SUT's OPEN/.test(err.message);
+      if (!early || attempt >= 3) throw err;
+      await pause(1500);
+    }
+  }
+}
+
 /** Sleeps without a wall-clock assertion. */
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
 import { ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, expectNotPropagated, expectStillUp, NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED } from './feature-helpers.ts';
+import { announce, establish, expectNotPropagated, expectStillUp, NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED } from './feature-helpers.ts';
 
 const p = (n: number) => `10.19.${n}.0/24`;
 
@@ -19,8 +19,8 @@ function notAdvertised(id: string, rfc: string, community: string, name: string,
     slots: ['ebgp', to],
     needs: to === 'ibgp' ? ['ibgp'] : [],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0);
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0);
       announce(t, source, 0, [p(n)], { communities: ['65010:1', community] });
       announce(t, source, 0, [p(n + 100)], { communities: ['65010:1'] });
       await expectNotPropagated(observer, p(n), p(n + 100), `it carries ${name}`);
@@ -38,8 +38,8 @@ function stillToIbgp(id: string, community: string, name: string, n: number): Cl
     slots: ['ebgp', 'ibgp'],
     needs: ['ibgp'],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0);
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0);
       announce(t, source, 0, [p(n)], { communities: [community] });
       const u = await observer.expectAnnounced(p(n));
       if (!u.attributes.communities?.includes(community)) throw new ExpectationFailed(`${p(n)} reached the iBGP peer without ${name} (communities: ${u.attributes.communities?.join(' ') ?? 'none'})`, observer.transcript);
@@ -63,8 +63,8 @@ function treatAsWithdraw(id: string, rfc: string, title: string, bad: number[], 
     title,
     slots: ['ebgp', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0);
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0);
       announce(t, source, 0, [p(n)]);
       await observer.expectAnnounced(p(n));
       source.sendMessage(rawUpdate(rawAttrs(t, bad), ipv4Nlri(p(n))), `UPDATE nlri ${p(n)} with a malformed attribute ${Buffer.from(bad).toString('hex')}`);
@@ -77,8 +77,8 @@ function treatAsWithdraw(id: string, rfc: string, title: string, bad: number[], 
 
 /** Slot 0 announces with `attrs`; what reaches eBGP slot 1. */
 async function passedOn(t: ClauseContext, n: number, extra: Parameters<typeof announce>[4]): Promise<{ observer: TesterPeer; u: Awaited<ReturnType<TesterPeer['expectAnnounced']>> }> {
-  const observer = await t.establish(1);
-  const source = await t.establish(0);
+  const observer = await establish(t, 1);
+  const source = await establish(t, 0);
   announce(t, source, 0, [p(n)], extra);
   return { observer, u: await observer.expectAnnounced(p(n)) };
 }
@@ -151,8 +151,8 @@ export const COMMUNITY_CLAUSES: ClauseTest[] = [
     title: 'duplicate large community values are not an error, and the receiver removes the redundant ones (passed on once)',
     slots: ['ebgp', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0);
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0);
       const lc = [0, 0, 0xfd, 0xf2, 0, 0, 0, 11, 0, 0, 0, 11]; // 65010:11:11
       source.sendMessage(rawUpdate(rawAttrs(t, attribute(0xc0, 32, [...lc, ...lc])), ipv4Nlri(p(11))), `UPDATE nlri ${p(11)} with LARGE_COMMUNITIES 65010:11:11 twice`);
       const u = await observer.expectAnnounced(p(11));

@@ -3,11 +3,11 @@
 // families not negotiated and unknown subtypes, rejects BoRR / EoRR of the wrong length, and
 // purges the tester's routes not re-sent between the tester's BoRR and EoRR.
 // Prefixes 10.29.N.0/24, one N per test.
-import { ErrorCode, RouteRefreshSubcode, type BgpMessage, type RouteRefreshMessage } from '../../reference/bgp/wire/index.ts';
+import { endOfRib, ErrorCode, RouteRefreshSubcode, type BgpMessage, type RouteRefreshMessage } from '../../reference/bgp/wire/index.ts';
 import { rawMessage } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, expectNotWithdrawn, expectStillUp, isEndOfRibFor, requireSutCapability, settle } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, requireSutCapability, settle } from './feature-helpers.ts';
 
 const p = (n: number) => `10.29.${n}.0/24`;
 const ENHANCED = { code: 70, name: 'enhanced-route-refresh' } as const;
@@ -17,10 +17,16 @@ const GR = { code: 64, name: 'graceful-restart', restarting: false, notification
 const refresh = (afi: number, safi = 1, subtype = 0): RouteRefreshMessage => ({ type: 'ROUTE-REFRESH', afi, safi, subtype });
 const isRefresh = (subtype: number) => (m: BgpMessage) => m.type === 'ROUTE-REFRESH' && m.subtype === subtype;
 
-/** An established session (with enhanced refresh offered when `enhanced`) whose initial table has been received. */
+const grCap = () => ({ ...GR, families: [...GR.families] });
+
+/**
+ * An established session whose initial table has been received. With `enhanced` the tester offers
+ * enhanced refresh and graceful restart too: a GR speaker sends no BoRR before its End-of-RIB
+ * (RFC 7313 4), and some send End-of-RIB only to GR peers, so this keeps that rule out of the way.
+ */
 async function refreshSession(t: ClauseContext, enhanced: boolean): Promise<TesterPeer> {
   const asn = t.slots[0]!.asn;
-  const peer = await t.establish(0, enhanced ? { capabilities: capsWith(asn, ENHANCED) } : {});
+  const peer = await establish(t, 0, enhanced ? { capabilities: capsWith(asn, ENHANCED, grCap()) } : {});
   requireSutCapability(t, peer, 2, 'route refresh');
   if (enhanced) requireSutCapability(t, peer, 70, 'enhanced route refresh');
   await settle(t, peer);
@@ -53,14 +59,16 @@ function badLength(subtype: 1 | 2, name: string): ClauseTest {
 }
 
 /**
- * Slot 0 (enhanced refresh negotiated) announces `kept` and `dropped`, slot 1 sees both; slot 0
- * sends BoRR, re-announces `kept` only, then EoRR.
+ * Slot 0 (enhanced refresh and graceful restart offered) announces `kept` and `dropped` and its
+ * End-of-RIB (so its BoRR is not one a GR speaker must ignore), slot 1 sees both; slot 0 sends
+ * BoRR, re-announces `kept` only, then EoRR.
  */
 async function refreshCycle(t: ClauseContext, kept: string, dropped: string): Promise<{ source: TesterPeer; observer: TesterPeer }> {
-  const observer = await t.establish(1);
-  const source = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED) });
+  const observer = await establish(t, 1);
+  const source = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED, grCap()) });
   requireSutCapability(t, source, 70, 'enhanced route refresh');
   announce(t, source, 0, [kept, dropped]);
+  source.sendMessage(endOfRib(1, 1), 'End-of-RIB IPv4');
   const first = await observer.expectUpdate((u) => announces(u, kept) || announces(u, dropped), `announcing ${kept} or ${dropped}`);
   if (!announces(first, kept) || !announces(first, dropped)) await observer.expectAnnounced(announces(first, kept) ? dropped : kept);
   observer.drain();
@@ -79,7 +87,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     title: 'a SUT configured for route refresh offers the Route Refresh capability (2) in its OPEN',
     needs: ['route-refresh'],
     async run(t) {
-      const peer = await t.establish();
+      const peer = await establish(t);
       const cap = peer.openReceived()?.capabilities.find((c) => c.code === 2);
       if (!cap) throw new ExpectationFailed('the SUT OPEN carries no Route Refresh capability (2)', peer.transcript);
     },
@@ -121,7 +129,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     needs: ['route-refresh'],
     async run(t) {
       const asn = t.slots[0]!.asn;
-      const peer = await t.establish(0, { capabilities: capsWith(asn).filter((c) => !(c.name === 'multiprotocol' && c.afi === 2)) });
+      const peer = await establish(t, 0, { capabilities: capsWith(asn).filter((c) => !(c.name === 'multiprotocol' && c.afi === 2)) });
       requireSutCapability(t, peer, 2, 'route refresh');
       await settle(t, peer);
       peer.sendMessage(refresh(2), 'ROUTE-REFRESH for IPv6 unicast (not negotiated)');
@@ -148,7 +156,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     title: 'a SUT configured for enhanced route refresh offers the Enhanced Route Refresh capability (70) in its OPEN',
     needs: ['enhanced-route-refresh'],
     async run(t) {
-      const peer = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED) });
+      const peer = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED) });
       if (!peer.openReceived()?.capabilities.some((c) => c.code === 70)) throw new ExpectationFailed('the SUT OPEN carries no Enhanced Route Refresh capability (70)', peer.transcript);
     },
   },
@@ -168,6 +176,21 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
       if (!route || route.type !== 'UPDATE') throw new ExpectationFailed(`expected ${t.sut.originates.ipv4} between BoRR and EoRR, got ${route ? 'the EoRR first' : 'nothing'}`, peer.transcript);
       const eorr = await peer.next(isRefresh(2), 10_000);
       if (!eorr || eorr.type !== 'ROUTE-REFRESH' || eorr.afi !== 1 || eorr.safi !== 1) throw new ExpectationFailed('expected an EoRR (ROUTE-REFRESH subtype 2) for IPv4 unicast after the re-advertised routes', peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.enhanced-refresh.resend-without-gr',
+    rfc: 'RFC 2918 4',
+    level: 'MUST',
+    title: 'with enhanced refresh negotiated but no graceful restart from the tester, a ROUTE-REFRESH still makes the SUT advertise its Adj-RIB-Out again',
+    needs: ['enhanced-route-refresh'],
+    async run(t) {
+      const peer = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED) });
+      requireSutCapability(t, peer, 70, 'enhanced route refresh');
+      await settle(t, peer);
+      peer.sendMessage(refresh(1));
+      await peer.expectAnnounced(t.sut.originates.ipv4);
+      expectStillUp(peer, 'ROUTE-REFRESH');
     },
   },
   {
@@ -234,7 +257,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     async run(t) {
       const peer = await t.connect();
       const asn = t.slots[0]!.asn;
-      peer.sendOpen({ asn, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: capsWith(asn, ENHANCED, { ...GR, families: [...GR.families] }) });
+      peer.sendOpen({ asn, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: capsWith(asn, ENHANCED, grCap()) });
       await peer.expectOpen(10_000);
       requireSutCapability(t, peer, 70, 'enhanced route refresh');
       requireSutCapability(t, peer, 64, 'Graceful Restart');
@@ -254,8 +277,8 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
     needs: ['enhanced-route-refresh', 'graceful-restart'],
     slots: ['gr', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED, { ...GR, families: [...GR.families] }) });
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED, grCap()) });
       requireSutCapability(t, source, 70, 'enhanced route refresh');
       requireSutCapability(t, source, 64, 'Graceful Restart');
       announce(t, source, 0, [p(5), p(6)]);

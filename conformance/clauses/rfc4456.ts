@@ -6,15 +6,15 @@
 import type { PathAttributes, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, expectNotPropagated } from './feature-helpers.ts';
+import { announce, establish, expectNotPropagated } from './feature-helpers.ts';
 
 const p = (n: number) => `10.44.${n}.0/24`;
 const clusterId = (t: ClauseContext) => t.sut.clusterId ?? t.sut.routerId;
 
 /** Observer slot 1 up first, then slot 0 announces `prefix` (with `extra`); what slot 1 receives. */
 async function reflected(t: ClauseContext, n: number, extra: PathAttributes = {}): Promise<{ observer: TesterPeer; u: UpdateMessage }> {
-  const observer = await t.establish(1);
-  const source = await t.establish(0);
+  const observer = await establish(t, 1);
+  const source = await establish(t, 0);
   announce(t, source, 0, [p(n)], extra);
   return { observer, u: await observer.expectAnnounced(p(n)) };
 }
@@ -30,8 +30,8 @@ function loopIgnored(id: string, title: string, extra: (t: ClauseContext) => Pat
     needs: ['route-reflector'],
     slots: ['rr-client', 'rr-client'],
     async run(t) {
-      const observer = await t.establish(1);
-      const source = await t.establish(0);
+      const observer = await establish(t, 1);
+      const source = await establish(t, 0);
       announce(t, source, 0, [p(n)], extra(t));
       announce(t, source, 0, [p(n + 100)]);
       await expectNotPropagated(observer, p(n), p(n + 100), 'the route looped back to the reflector');
@@ -135,9 +135,9 @@ export const ROUTE_REFLECTION_CLAUSES: ClauseTest[] = [
     needs: ['route-reflector', 'ibgp'],
     slots: ['ibgp', 'ibgp', 'rr-client'],
     async run(t) {
-      const nonClient = await t.establish(1);
-      const client = await t.establish(2);
-      const source = await t.establish(0);
+      const nonClient = await establish(t, 1);
+      const client = await establish(t, 2);
+      const source = await establish(t, 0);
       announce(t, source, 0, [p(10)]);
       await client.expectAnnounced(p(10));
       await nonClient.expectNoUpdate((u) => announces(u, p(10)), `announcing ${p(10)} (non-client to non-client)`, 2000);

@@ -7,7 +7,7 @@
 import { endOfRib, ErrorCode, type Capability, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, expectNotWithdrawn, expectStillUp, isEndOfRibFor, pause, requireSutCapability } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, pause, requireSutCapability } from './feature-helpers.ts';
 
 const p = (n: number) => `10.47.${n}.0/24`;
 
@@ -19,7 +19,7 @@ function gr(restartTime: number, restarting = false, families: Array<[afi: numbe
 /** A session from slot i with the tester's GR capability `cap` (none when null); skips unless the SUT offers GR. */
 async function grSession(t: ClauseContext, cap: Capability | null, i = 0): Promise<TesterPeer> {
   const asn = t.slots[i]!.asn;
-  const peer = await t.establish(i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
+  const peer = await establish(t, i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
   requireSutCapability(t, peer, 64, 'Graceful Restart');
   return peer;
 }
@@ -30,7 +30,7 @@ async function reconnect(t: ClauseContext, cap: Capability | null, i = 0): Promi
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
       const asn = t.slots[i]!.asn;
-      return await t.establish(i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
+      return await establish(t, i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
     } catch (err) {
       last = err;
       await pause(1000);
@@ -44,7 +44,7 @@ async function reconnect(t: ClauseContext, cap: Capability | null, i = 0): Promi
  * the observer sees them, and slot 0 "restarts": its TCP connection closes without a NOTIFICATION.
  */
 async function announceThenDrop(t: ClauseContext, prefixes: string[], restartTime: number): Promise<{ observer: TesterPeer; first: TesterPeer }> {
-  const observer = await t.establish(1);
+  const observer = await establish(t, 1);
   const first = await grSession(t, gr(restartTime));
   announce(t, first, 0, prefixes);
   for (const prefix of prefixes) if (!observer.messages.some((m) => m.type === 'UPDATE' && announces(m, prefix))) await observer.expectAnnounced(prefix);
@@ -92,7 +92,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
     needs: ['graceful-restart'],
     slots: ['gr'],
     async run(t) {
-      const peer = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, gr(30)) });
+      const peer = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, gr(30)) });
       const cap = peer.openReceived()?.capabilities.find((c) => c.code === 64);
       if (!cap) throw new ExpectationFailed('the SUT OPEN on a graceful-restart slot carries no Graceful Restart capability (64)', peer.transcript);
       if (cap.name === 'graceful-restart') peer.note(`SUT restart time ${cap.restartTime} s, R ${cap.restarting ? 1 : 0}, families ${cap.families.map((f) => `${f.afi}/${f.safi}${f.forwardingState ? ' F' : ''}`).join(', ') || 'none (helper only)'}`);
@@ -203,7 +203,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
     needs: ['graceful-restart'],
     slots: ['gr', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await grSession(t, gr(60));
       announce(t, peer, 0, [p(7)]);
       await observer.expectAnnounced(p(7));
@@ -221,7 +221,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
     needs: ['graceful-restart'],
     slots: ['gr', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const first = await grSession(t, gr(60));
       announce(t, first, 0, [p(8)]);
       await observer.expectAnnounced(p(8));

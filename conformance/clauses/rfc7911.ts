@@ -7,7 +7,7 @@ import type { AddPathMode, Capability, UpdateMessage } from '../../reference/bgp
 import { asPath4, nextHop, origin } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, expectNotWithdrawn, expectStillUp, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
 
 const p = (n: number) => `10.79.${n}.0/24`;
 
@@ -28,7 +28,7 @@ const canReceive = (m: AddPathMode | undefined) => m === 'receive' || m === 'bot
 /** Slot 0 with ADD-PATH as `cap` (none when null); skips unless the SUT offers ADD-PATH in `needSut` direction for IPv4. */
 async function addPathSession(t: ClauseContext, cap: Capability | null, needSut: 'send' | 'receive' | 'any', i = 0): Promise<TesterPeer> {
   const asn = t.slots[i]!.asn;
-  const peer = await t.establish(i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
+  const peer = await establish(t, i, { capabilities: cap ? capsWith(asn, cap) : capsWith(asn) });
   requireSutCapability(t, peer, 69, 'ADD-PATH');
   const mode = sutMode(peer, 1);
   if (needSut === 'send' && !canSend(mode)) t.skip(`the SUT does not offer to send ADD-PATH for IPv4 unicast (mode ${mode ?? 'none'})`);
@@ -57,7 +57,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath'],
     async run(t) {
-      const peer = await t.establish(0, { capabilities: capsWith(t.slots[0]!.asn, BOTH) });
+      const peer = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, BOTH) });
       const cap = peer.openReceived()?.capabilities.find((c): c is Extract<Capability, { code: 69 }> => c.code === 69);
       if (!cap) throw new ExpectationFailed('the SUT OPEN on an ADD-PATH slot carries no ADD-PATH capability (69)', peer.transcript);
       if (!sutMode(peer, 1)) throw new ExpectationFailed(`the ADD-PATH capability has no IPv4 unicast entry (entries: ${cap.entries.map((e) => `${e.afi}/${e.safi} ${e.mode}`).join(', ')})`, peer.transcript);
@@ -98,7 +98,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath'],
     async run(t) {
-      const peer = await t.establish(0);
+      const peer = await establish(t, 0);
       await expectOriginated(peer, t.sut.originates.ipv4, false, 'the tester offered no ADD-PATH capability');
     },
   },
@@ -154,7 +154,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await addPathSession(t, addPath([[1, 'send']]), 'receive');
       announce(t, peer, 0, [{ prefix: p(1), pathId: 7 }]);
       await observer.expectAnnounced(p(1));
@@ -169,7 +169,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await addPathSession(t, BOTH, 'receive');
       announce(t, peer, 0, [{ prefix: p(2), pathId: 0 }]);
       await observer.expectAnnounced(p(2));
@@ -184,7 +184,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await addPathSession(t, addPath([[1, 'receive']]), 'any');
       announce(t, peer, 0, [p(3)]);
       await observer.expectAnnounced(p(3));
@@ -199,7 +199,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await addPathSession(t, BOTH, 'receive');
       announce(t, peer, 0, [{ prefix: p(4), pathId: 1 }], { med: 10 });
       announce(t, peer, 0, [{ prefix: p(4), pathId: 2 }], { med: 20 });
@@ -244,7 +244,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
     needs: ['addpath'],
     slots: ['addpath', 'ebgp'],
     async run(t) {
-      const observer = await t.establish(1);
+      const observer = await establish(t, 1);
       const peer = await addPathSession(t, BOTH, 'receive');
       const prefix = '10.179.0.0/16';
       peer.sendMessage(rawUpdate([...origin(), ...asPath4(t.slots[0]!.asn), ...nextHop(t.slots[0]!.address)], [16, 10, 179]), `UPDATE nlri ${prefix} without its path identifier`);
