@@ -5,7 +5,7 @@
 import type { Capability, PathAttributes, Route, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { isEndOfRib } from '../../reference/bgp/wire/index.ts';
 import { announces, defaultCapabilities, ExpectationFailed, withdraws, type TesterPeer } from '../tester/tester-peer.ts';
-import type { ClauseContext } from './clause.ts';
+import type { ClauseContext, ClauseTest } from './clause.ts';
 
 /** RFC 1997 well-known communities. */
 export const NO_EXPORT = '65535:65281';
@@ -112,21 +112,29 @@ export async function pollReceived(t: ClauseContext, i: number, ok: (s: Set<stri
 }
 
 /**
- * t.establish, tried again (up to 3 times, 1.5 s apart) when the SUT refuses the session before
+ * t.establish, tried again (every 2 s for up to 16 s) when the SUT refuses the session before
  * Established: a slot handed over from the previous test may still have its old session in the
- * SUT (a lab daemon notices the closed connection a moment later and answers Cease / Connection
- * Collision Resolution meanwhile). Every attempt stays in the test's transcripts.
+ * SUT (FRR notices the closed connection a moment later and answers Cease / Connection Collision
+ * Resolution meanwhile), or the SUT holds the peer in Idle for a while after a session ended
+ * (GoBGP closes connections it accepts then; RFC 4271 8 IdleHoldTimer). Every attempt stays in
+ * the test's transcripts.
  */
 export async function establish(t: ClauseContext, i = 0, open?: Parameters<ClauseContext['establish']>[1]): Promise<TesterPeer> {
-  for (let attempt = 1; ; attempt++) {
+  const deadline = Date.now() + 16_000;
+  for (;;) {
     try {
       return await t.establish(i, open);
     } catch (err) {
       const early = err instanceof ExpectationFailed && /did not reach Established|expected the SUT's OPEN/.test(err.message);
-      if (!early || attempt >= 3) throw err;
-      await pause(1500);
+      if (!early || Date.now() + 2000 > deadline) throw err;
+      await pause(2000);
     }
   }
+}
+
+/** Tests get 60 s (or their own longer time) since establish() may wait out a SUT's idle hold for each session. */
+export function patient(tests: ClauseTest[]): ClauseTest[] {
+  return tests.map((test) => ({ ...test, timeoutMs: Math.max(test.timeoutMs ?? 0, 60_000) }));
 }
 
 /** Sleeps without a wall-clock assertion. */

@@ -5,7 +5,7 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
 import { ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, establish, expectNotPropagated, expectStillUp, NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED } from './feature-helpers.ts';
+import { announce, establish, expectNotPropagated, expectStillUp, NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED, patient } from './feature-helpers.ts';
 
 const p = (n: number) => `10.19.${n}.0/24`;
 
@@ -83,7 +83,7 @@ async function passedOn(t: ClauseContext, n: number, extra: Parameters<typeof an
   return { observer, u: await observer.expectAnnounced(p(n)) };
 }
 
-export const COMMUNITY_CLAUSES: ClauseTest[] = [
+export const COMMUNITY_CLAUSES: ClauseTest[] = patient([
   notAdvertised('bgp.community.no-export-not-to-ebgp', 'RFC 1997', NO_EXPORT, 'NO_EXPORT', 'ebgp', 1),
   stillToIbgp('bgp.community.no-export-to-ibgp', NO_EXPORT, 'NO_EXPORT', 2),
   notAdvertised('bgp.community.no-advertise-not-to-ebgp', 'RFC 1997', NO_ADVERTISE, 'NO_ADVERTISE', 'ebgp', 3),
@@ -166,4 +166,4 @@ export const COMMUNITY_CLAUSES: ClauseTest[] = [
   treatAsWithdraw('bgp.community.zero-length', 'RFC 7606 7.8', 'a COMMUNITIES attribute of length 0 is handled as treat-as-withdraw', attribute(0xc0, 8, []), 13),
   treatAsWithdraw('bgp.large-community.bad-length', 'RFC 8092 5', 'a LARGE_COMMUNITIES attribute whose length is not a multiple of 12 is handled as treat-as-withdraw', attribute(0xc0, 32, [0, 0, 0xfd, 0xf2, 0, 0, 0, 14, 0, 0, 0, 14, 0]), 14),
   treatAsWithdraw('bgp.large-community.zero-length', 'RFC 8092 5', 'a LARGE_COMMUNITIES attribute of length 0 is handled as treat-as-withdraw', attribute(0xc0, 32, []), 15),
-];
+]);

@@ -7,7 +7,7 @@ import { endOfRib, ErrorCode, RouteRefreshSubcode, type BgpMessage, type RouteRe
 import { rawMessage } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, requireSutCapability, settle } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, patient, requireSutCapability, settle } from './feature-helpers.ts';
 
 const p = (n: number) => `10.29.${n}.0/24`;
 const ENHANCED = { code: 70, name: 'enhanced-route-refresh' } as const;
@@ -79,7 +79,7 @@ async function refreshCycle(t: ClauseContext, kept: string, dropped: string): Pr
   return { source, observer };
 }
 
-export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
+export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = patient([
   {
     id: 'bgp.route-refresh.capability-offered',
     rfc: 'RFC 2918 2',
@@ -291,4 +291,4 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = [
       expectStillUp(source, 'BoRR / EoRR before End-of-RIB');
     },
   },
-];
+]);

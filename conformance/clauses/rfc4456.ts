@@ -6,7 +6,7 @@
 import type { PathAttributes, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, establish, expectNotPropagated } from './feature-helpers.ts';
+import { announce, establish, expectNotPropagated, patient } from './feature-helpers.ts';
 
 const p = (n: number) => `10.44.${n}.0/24`;
 const clusterId = (t: ClauseContext) => t.sut.clusterId ?? t.sut.routerId;
@@ -39,7 +39,7 @@ function loopIgnored(id: string, title: string, extra: (t: ClauseContext) => Pat
   };
 }
 
-export const ROUTE_REFLECTION_CLAUSES: ClauseTest[] = [
+export const ROUTE_REFLECTION_CLAUSES: ClauseTest[] = patient([
   {
     id: 'bgp.rr.client-to-client',
     rfc: 'RFC 4456 6',
@@ -167,4 +167,4 @@ export const ROUTE_REFLECTION_CLAUSES: ClauseTest[] = [
       if (u.attributes.originatorId !== undefined || u.attributes.clusterList !== undefined) throw new ExpectationFailed(`the eBGP peer got ORIGINATOR_ID ${u.attributes.originatorId ?? '-'} / CLUSTER_LIST ${u.attributes.clusterList?.join(',') ?? '-'}`, observer.transcript);
     },
   },
-];
+]);

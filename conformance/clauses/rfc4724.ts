@@ -7,7 +7,7 @@
 import { endOfRib, ErrorCode, type Capability, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, pause, requireSutCapability } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, patient, pause, requireSutCapability } from './feature-helpers.ts';
 
 const p = (n: number) => `10.47.${n}.0/24`;
 
@@ -83,7 +83,7 @@ function endOfRibTest(afi: 1 | 2): ClauseTest {
   };
 }
 
-export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
+export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
   {
     id: 'bgp.gr.capability-offered',
     rfc: 'RFC 4724 3',
@@ -160,7 +160,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
     title: 'when the restarting peer does not come back within its Restart Time (4 s), the SUT deletes the stale routes',
     needs: ['graceful-restart'],
     slots: ['gr', 'ebgp'],
-    timeoutMs: 45_000,
+    timeoutMs: 75_000,
     async run(t) {
       const { observer } = await announceThenDrop(t, [p(4)], 4);
       await expectNotWithdrawn(observer, p(4), 'the 4 s restart time has not passed', 1000);
@@ -246,4 +246,4 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = [
       t.skip('the restarting role needs the SUT\'s BGP process restarted during the test, which a tester peer cannot script; End-of-RIB after the initial table is checked by bgp.gr.end-of-rib-*');
     },
   },
-];
+]);

@@ -7,7 +7,7 @@ import type { AddPathMode, Capability, UpdateMessage } from '../../reference/bgp
 import { asPath4, nextHop, origin } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
+import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, patient, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
 
 const p = (n: number) => `10.79.${n}.0/24`;
 
@@ -48,7 +48,7 @@ async function expectOriginated(peer: TesterPeer, prefix: string, withPathId: bo
   if (peer.undecodable.length) throw new ExpectationFailed(`${peer.undecodable.length} message(s) from the SUT did not decode in the negotiated context: ${peer.undecodable[0]}`, peer.transcript);
 }
 
-export const ADD_PATH_CLAUSES: ClauseTest[] = [
+export const ADD_PATH_CLAUSES: ClauseTest[] = patient([
   {
     id: 'bgp.addpath.capability-offered',
     rfc: 'RFC 7911 4',
@@ -258,4 +258,4 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = [
       await observer.expectNoUpdate((u) => announces(u, prefix) || u.nlri.some((r) => r.prefix.startsWith('10.179.')), `announcing ${prefix} (its NLRI was malformed)`, 2000);
     },
   },
-];
+]);
