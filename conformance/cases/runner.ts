@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { createVitest, type Vitest } from 'vitest/node';
 import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
 import { LabNotReadyError, startLab, type Lab } from '../lab/lab.ts';
+import { listRuns } from '../lab/ledger.ts';
 import type { DaemonKindName } from '../lab/model.ts';
 import { placeSpeaker, type SpeakerPlacement, type SpeakerSpec, type ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { ProfileError } from '../lab/speakers/profile.ts';
@@ -169,6 +170,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const reportDir = resolve(opts.reportDir);
   const runsRoot = join(reportDir, 'runs');
+  // Shards side by side each need their own report dir: rewriting one in use would delete the
+  // run folders (ledgers) of another process's live labs.
+  const busy = listRuns(runsRoot).find((r) => r.ownerAlive && !r.down && r.ownerPid !== process.pid);
+  if (busy) throw new Error(`report dir ${reportDir} is in use by another run (pid ${busy.ownerPid}, lab ${busy.runId}): give each run or shard its own --report`);
   // This run's own outputs only; a report dir is rewritten by each run.
   rmSync(runsRoot, { recursive: true, force: true });
   rmSync(join(reportDir, ALLURE_RESULTS_DIR), { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { startHttpServer } from './kinds/host.ts';
 import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } from './kinds/index.ts';
 import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
-import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
+import { defaultRunsRoot, Ledger, newRunId, runIdTaken } from './ledger.ts';
 import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } from './model.ts';
 import { poll } from './poll.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
@@ -512,7 +512,7 @@ export class Lab {
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();
       this.ledger.collectState();
-      this.ledger.record({ t: 'down', at: new Date().toISOString() });
+      this.ledger.markDown();
     } finally {
       liveLabs.delete(this);
     }
@@ -533,7 +533,7 @@ export class Lab {
     if (this.detached) return;
     this.backend.destroySync?.();
     this.ledger.collectState();
-    this.ledger.record({ t: 'down', at: new Date().toISOString() });
+    this.ledger.markDown();
   }
 }
 
@@ -556,7 +556,7 @@ function unusedRunId(): string {
   const taken = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
   for (;;) {
     const id = newRunId();
-    if (!taken.some((ns) => ns.startsWith(`pp-${id}-`))) return id;
+    if (!taken.some((ns) => ns.startsWith(`pp-${id}-`)) && !runIdTaken(id)) return id;
   }
 }
 
