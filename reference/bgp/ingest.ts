@@ -140,7 +140,7 @@ export class Ingest {
         this.speaker.log('warn', `${peer.session.name}: ignoring ${routes.length} route(s) of AFI ${afi}, a family not negotiated with this peer`);
         return;
       }
-      if (treatAsWithdraw || this.isLoop(rest)) {
+      if (treatAsWithdraw || this.isLoop(rest) || (!peer.session.ebgp && this.isReflectionLoop(rest))) {
         for (const route of routes) this.withdrawFromPeer(peer, afi, route);
         return;
       }
@@ -151,6 +151,8 @@ export class Ingest {
         if (transitive.length > 0) attrs.unknown = transitive;
         else delete attrs.unknown;
       }
+      // RFC 8092 2: a receiver silently removes redundant large community values.
+      if (attrs.largeCommunities && new Set(attrs.largeCommunities).size !== attrs.largeCommunities.length) attrs.largeCommunities = [...new Set(attrs.largeCommunities)];
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
@@ -236,6 +238,14 @@ export class Ingest {
   /** RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop and is not used. */
   private isLoop(attrs: RouteAttributes): boolean {
     return attrs.asPath?.some((segment) => segment.asns.includes(this.speaker.config.localAs)) ?? false;
+  }
+
+  /**
+   * RFC 4456 8: a route with our BGP identifier as ORIGINATOR_ID, or our CLUSTER_ID in its
+   * CLUSTER_LIST, came back to us through reflection and is ignored.
+   */
+  private isReflectionLoop(attrs: RouteAttributes): boolean {
+    return attrs.originatorId === this.speaker.config.routerId || (attrs.clusterList?.includes(this.speaker.config.clusterId) ?? false);
   }
 
   private withdrawFromPeer(peer: Peer, afi: number, route: Route): void {
