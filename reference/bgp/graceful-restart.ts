@@ -33,6 +33,7 @@ export class RestartHandler {
     peer.disabled.clear();
     peer.endOfRibReceived.clear();
     peer.endOfRibSent.clear();
+    peer.refreshing.clear();
     peer.out.clear();
     peer.pending.clear();
     if (peer.staleFamilies.size > 0) {

@@ -193,7 +193,7 @@ export class Connection {
         const reason = `NOTIFICATION received: ${message.code}/${message.subcode}${message.data ? ` data ${message.data}` : ''}`;
         this.session.hooks.log('warn', `${this.session.name}: ${reason}`);
         this.session.lastNotificationReceived = { code: message.code, subcode: message.subcode, data: message.data };
-        this.fsm.notificationReceived(reason);
+        this.fsm.notificationReceived(reason, message.code === ErrorCode.OPEN && message.subcode === 1);
         return;
       }
       case 'ROUTE-REFRESH':

@@ -71,6 +71,7 @@ export class Speaker {
         routeRefreshesReceived: 0,
         endOfRibReceived: new Set(),
         endOfRibSent: new Set(),
+        refreshing: new Set(),
         dumping: false,
       });
     }
