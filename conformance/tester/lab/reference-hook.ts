@@ -28,6 +28,8 @@ export function referenceSutConfig(slots: TesterSlot[], statusSocket: string): R
       families: ['ipv4-unicast', 'ipv6-unicast'],
       ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
       gracefulRestart: s.role === 'gr',
+      ...(s.role === 'rr-client' ? { routeReflectorClient: true } : {}),
+      extendedNextHop: true,
       nextHop6: LAB_SUT_ADDRESS6,
     })),
     routes: [LAB_ORIGINATES.ipv4, LAB_ORIGINATES.ipv6],

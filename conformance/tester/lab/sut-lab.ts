@@ -26,10 +26,7 @@ const KIND_LACKS: Record<string, Partial<Record<SutFeature, string>>> = {
   gobgp: { 'extended-message': 'GoBGP 3.10 does not implement RFC 8654 extended messages' },
   bird: { 'extended-message': "the clause lab renders BIRD without `enable extended messages` (off by default)" },
   openbgpd: {},
-  reference: {
-    'route-reflector': 'the reference speaker does not reflect routes (RFC 4456)',
-    'extended-message': 'the reference speaker does not offer extended messages (RFC 8654)',
-  },
+  reference: { 'extended-message': 'the reference speaker does not offer extended messages (RFC 8654)' },
 };
 const NOT_RENDERED: Partial<Record<SutFeature, string>> = {
   role: 'the clause lab renders no BGP role (RFC 9234) for the SUT',
@@ -51,7 +48,10 @@ export function sutLacks(profile: SpeakerProfile, kind: string): Partial<Record<
     if (profile.capabilities.includes(capability)) continue;
     for (const f of features) lacks[f] ??= profile.lacks[capability] ?? `the speaker's profile (${profile.file}) does not list ${capability}`;
   }
-  for (const [key, why] of Object.entries(profile.lacks)) if (key in NOT_RENDERED || key in (KIND_LACKS.reference ?? {}) || ['active-connect', 'route-refresh', 'enhanced-route-refresh', 'rib'].includes(key)) lacks[key as SutFeature] = why;
+  // The reference SUT is configured with extended next hop on every slot (reference-hook.ts).
+  if (kind === 'reference') delete lacks['extended-nexthop'];
+  const features = ['ipv6', 'ibgp', 'active-connect', 'route-reflector', 'addpath', 'graceful-restart', 'route-refresh', 'enhanced-route-refresh', 'extended-message', 'extended-nexthop', 'role', 'rib'];
+  for (const [key, why] of Object.entries(profile.lacks)) if (features.includes(key)) lacks[key as SutFeature] = why;
   return lacks;
 }
 
