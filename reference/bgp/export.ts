@@ -281,6 +281,13 @@ export class Exporter {
       out.nextHop = self;
     }
     if (out.nextHop !== attrs.nextHop) delete out.nextHopLinkLocal;
+    if (afi === AFI_IPV4 && out.nextHop?.includes(':') && !peer.session.negotiated?.extendedNextHop) {
+      // An IPv4 route learnt with an IPv6 next hop (RFC 8950) and passed on unchanged (iBGP): a
+      // peer without the extended next hop capability cannot be told that next hop, so it does
+      // not get the route (rather than a session reset for the whole table).
+      this.warnOnce(peer, `IPv4 routes with an IPv6 next hop are not sent: this peer did not negotiate extended next hop (RFC 8950)`);
+      return null;
+    }
     if (peer.session.ebgp) {
       const path = attrs.asPath ?? [];
       const first = path[0];
