@@ -229,11 +229,14 @@ export class Lab {
     });
   }
 
-  /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
-  private async ipBatch(node: string, commands: string[][]): Promise<void> {
-    if (commands.length === 0) return;
-    const result = await this.backend.exec(node, ['ip', '-batch', '-'], { input: commands.map((c) => c.join(' ')).join('\n') + '\n' });
+  /** `ip` commands through one `ip -batch -`, after `sysctls` (k=v) in the same exec: one `ip netns exec` per node, not dozens. */
+  private async ipBatch(node: string, commands: string[][], sysctls: string[] = []): Promise<void> {
+    if (commands.length === 0 && sysctls.length === 0) return;
+    const sh = ['sh', '-c', `sysctl -q -w "$@" || exit 100; ${commands.length ? 'exec ip -batch -' : ''}`, 'sh', ...sysctls];
+    const input = commands.map((c) => c.join(' ')).join('\n') + '\n';
+    const result = await this.backend.exec(node, sysctls.length ? sh : ['ip', '-batch', '-'], { input });
     if (result.code === 0) return;
+    if (result.code === 100 && sysctls.length) throw new Error(`on node ${node}: sysctl -q -w ${sysctls.join(' ')}: ${result.stderr.trim()}`);
     const line = Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 0);
     const failed = line > 0 ? `ip ${commands[line - 1]!.join(' ')}` : 'ip -batch';
     throw new Error(`on node ${node}: ${failed}: ${result.stderr.replace(/Command failed -:\d+/, '').trim()}`);
@@ -248,7 +251,6 @@ export class Lab {
     mkdirSync(this.ledger.nodeDir(node.name), { recursive: true });
     const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
-    if (pairs.length > 0) await this.run(node.name, ['sysctl', '-q', '-w', ...pairs]);
     const ip: string[][] = [];
     if (node.kind === 'bridge') {
       const members = this.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.name).map((e) => e.ifname);
@@ -258,7 +260,7 @@ export class Lab {
     for (const [ifname, addresses] of Object.entries(node.interfaces))
       for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
     for (const a of node.loopback) ip.push(['addr', 'add', a, 'dev', 'lo']);
-    await this.ipBatch(node.name, ip.splice(0));
+    await this.ipBatch(node.name, ip.splice(0), pairs);
     // containerlab's exec lines, as containerlab runs them: after the links are up and addressed,
     // in order, one command each (`ip -6 ...` options cannot go through `ip -batch`). An address
     // the fixture also gives in `interfaces` was added above and is not added again.
