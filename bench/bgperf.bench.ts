@@ -12,7 +12,8 @@
 // probe); FRR (vtysh) every 200 ms and GoBGP (gobgp CLI) every second, as context. A target that
 // has not converged within its timeout is reported with how many paths it had.
 //
-//   npx tsx bench/bgperf.bench.ts [--peers 50] [--prefixes 100000] [--targets bird,peerproof,frr,gobgp] [--distinct] [--timeout S]   (root)
+//   npx tsx bench/bgperf.bench.ts [--peers 50] [--prefixes 100000] [--targets bird,peerproof,frr,gobgp] [--distinct] [--timeout S] [--profile DIR]   (root)
+// --profile DIR: our speaker runs with --cpu-prof, its CPU profile written to DIR when it stops.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ import { BirdControl, cpuNanoseconds, procStatus, statusProbe, table } from './s
 type Target = 'bird' | 'peerproof' | 'frr' | 'gobgp';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
-  options: { peers: { type: 'string' }, prefixes: { type: 'string' }, targets: { type: 'string' }, distinct: { type: 'boolean' }, timeout: { type: 'string' } },
+  options: { peers: { type: 'string' }, prefixes: { type: 'string' }, targets: { type: 'string' }, distinct: { type: 'boolean' }, timeout: { type: 'string' }, profile: { type: 'string' } },
 });
 const PEERS = Number(values.peers ?? 50);
 const PREFIXES = Number(values.prefixes ?? 100_000);
@@ -122,7 +123,9 @@ async function startTarget(rig: Rig): Promise<Running> {
         join(dir, 'speaker.yaml'),
         `routerId: ${TARGET.address}\nlocalAs: ${TARGET.asn}\nlisten: { address: 0.0.0.0, port: 179 }\nstatus: { socket: ${socket} }\npolicies:\n  none: { default: reject }\npeers:\n${peers.map((p) => `  - { name: ${p.name}, address: ${p.address}, asn: ${p.asn}, passive: true, export: none }`).join('\n')}\n`,
       );
-      const proc = rig.spawn('tgt', [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir, 'speaker.yaml')], 'speaker');
+      // The speaker has no SIGTERM handler; one that exits lets --cpu-prof write its profile.
+      const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))'] : [];
+      const proc = rig.spawn('tgt', [process.execPath, ...profile, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir, 'speaker.yaml')], 'speaker');
       await until('speaker status API', async () => !!(await fetchStatus({ socket }, '/healthz')), 50, 10_000);
       const status = statusProbe(socket);
       rig.closers.push(() => status.close());
