@@ -368,8 +368,8 @@ export class Lab {
    * is not read again until a last round reads every router once more, so the verdict is still
    * taken on one sweep of the whole lab (a session that dropped meanwhile sends its router back
    * to the missing ones). GoBGP and BIRD nodes whose peers are all FRR are read only once those
-   * peers see their session Established: each such read is a process (gobgp, birdc), an FRR
-   * read is not, and at 400 stand-ins reading them every round cost more than the convergence.
+   * peers see their session Established: a BIRD read is a process (birdc), and so was GoBGP's
+   * (now its API socket, where it has one); at 400 stand-ins per-round reads outcost convergence.
    */
   async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
     const expected = this.expectedSessions();
@@ -382,7 +382,7 @@ export class Lab {
     const addresses = (node: string) => new Set([...Object.values(this.spec(node).interfaces).flat(), ...this.spec(node).loopback].map((a) => a.split('/')[0]!));
     // node -> the peer routers whose side gates reading it
     const gates = new Map<string, string[]>();
-    // Reading FRR costs no process (bgpd's vty socket); reading GoBGP or BIRD costs one each.
+    // Reading FRR (vty socket) or GoBGP (API socket) costs no process; BIRD (birdc) costs one.
     for (const name of routers) {
       if (routerKindOf(this.spec(name)) === 'frr') continue;
       const peers = (byNode.get(name) ?? []).map((e) => owner.get(e.peer));
