@@ -137,7 +137,8 @@ export function parseSchedule(text: string, source = 'schedule'): Schedule {
   if (!Array.isArray(d.faults)) throw new Error(`${source}: "faults" must be a list`);
   const problems: string[] = [];
   const ids = new Set<number>();
-  d.faults.forEach((f: Partial<Fault> & Record<string, unknown>, i) => {
+  (d.faults as unknown[]).forEach((item, i) => {
+    const f = item as Record<string, unknown>;
     const at = `${source}: faults[${i}]`;
     if (!f || typeof f !== 'object') return void problems.push(`${at}: not an object`);
     if (!Number.isInteger(f.id) || (f.id as number) < 0) problems.push(`${at}.id: expected a whole number >= 0`);
