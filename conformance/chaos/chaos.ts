@@ -125,7 +125,8 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
       const anyDead = lab.topology.nodes.some((n) => deadFor(n.name).size > 0);
       let deadVerdict: Verdict | null = null;
       // Judged only when the fault lasts past the bound (a shorter one may end before the hold timer).
-      if (anyDead && f.holdS >= bound) deadVerdict = await deadNextHopsGone(lab, deadFor, bound, f.id);
+      const down = new Set(f.kind === 'daemon-kill' || f.kind === 'daemon-stop' ? [f.node] : []);
+      if (anyDead && f.holdS >= bound) deadVerdict = await deadNextHopsGone(lab, deadFor, bound, f.id, down);
       await sleep(appliedAt + f.holdS * 1000 - Date.now());
       if (!f.permanent) {
         await a.undo();

@@ -67,14 +67,26 @@ export interface LabState {
   fib: Map<string, RouteEntry[]>;
 }
 
-/** One read of every router's sessions, RIB and FIB (a node that does not answer reads empty). */
-export async function readState(lab: Lab): Promise<LabState> {
-  const routers = fabricRouters(lab.topology);
+/** `p`, or `fallback` once `ms` pass (a stopped daemon's socket never answers). */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
+  return Promise.race([p.catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
+
+const READ_TIMEOUT_MS = 4000;
+
+/**
+ * One read of every router's sessions, RIB and FIB but those of `skip` (a killed or stopped
+ * daemon); a node that does not answer within a few seconds reads empty.
+ */
+export async function readState(lab: Lab, skip: ReadonlySet<string> = new Set()): Promise<LabState> {
+  const routers = fabricRouters(lab.topology).filter((n) => !skip.has(n));
   const state: LabState = { sessions: new Map(), rib: new Map(), fib: new Map() };
   await Promise.all(
     routers.map(async (n) => {
       const h = lab.node(n);
-      const [sessions, rib, fib] = await Promise.all([h.sessions().catch(() => []), h.rib().catch(() => []), h.fib().catch(() => [])]);
+      const [sessions, rib, fib] = await Promise.all([within(h.sessions(), READ_TIMEOUT_MS, []), within(h.rib(), READ_TIMEOUT_MS, []), within(h.fib(), READ_TIMEOUT_MS, [])]);
       state.sessions.set(n, sessions);
       state.rib.set(n, rib);
       state.fib.set(n, fib);
@@ -141,10 +153,10 @@ export async function routesBack(lab: Lab, wanted: readonly Expectation[], bound
   return { verdict: { property: 'routes-back', faultId, held: r.met, detail, seconds }, state: state! };
 }
 
-/** Polls until no router holds a path through a dead next hop, or `boundS` passes. */
-export async function deadNextHopsGone(lab: Lab, deadFor: (observer: string) => Set<string>, boundS: number, faultId: number): Promise<Verdict> {
+/** Polls until no router (but those `down`) holds a path through a dead next hop, or `boundS` passes. */
+export async function deadNextHopsGone(lab: Lab, deadFor: (observer: string) => Set<string>, boundS: number, faultId: number, down: ReadonlySet<string>): Promise<Verdict> {
   const t0 = Date.now();
-  const r = await pollUntil(async () => pathsViaDead((await readState(lab)).rib, deadFor), (left) => left.length === 0, boundS * 1000, 250);
+  const r = await pollUntil(async () => pathsViaDead((await readState(lab, down)).rib, deadFor), (left) => left.length === 0, boundS * 1000, 250);
   const seconds = Number(((Date.now() - t0) / 1000).toFixed(1));
   return {
     property: 'no-dead-nexthop',
