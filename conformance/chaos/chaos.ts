@@ -135,6 +135,9 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
       }
       opts.log(`fault ${describeFault(f)}: applied at ${((appliedAt - t0) / 1000).toFixed(1)}s${f.permanent ? ', left in force' : `, undone at ${((Date.now() - t0) / 1000).toFixed(1)}s`}`);
       if (deadVerdict) judge(deadVerdict);
+      // Settled: undone, and at least the dead-next-hop bound after it began, so a fault shorter
+      // than the hold time (or one left in force) has had its effect before "back" is judged.
+      await sleep(appliedAt + DEAD_NEXTHOP_BOUND_S * 1000 - Date.now());
       const back = await routesBack(lab, wanted, opts.routesBoundS, f.id);
       judge(back.verdict);
       const dups = duplicates(pathCounts(back.state.rib), baselinePaths);

@@ -2,6 +2,7 @@
 // judged after each, a broken property shrunk to the fewest faults (conformance/chaos).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DAEMON_KINDS, isDaemonKind, type DaemonKindName } from '../../lab/model.ts';
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
     .option('--shrink-runs <n>', 'most lab re-runs the shrinker may spend', '16')
     .description('seeded faults (link down, daemon kill/stop, speaker restart, packet loss) on a lab; properties after each; violations shrunk to a replayable schedule')
     .action(async (fixtureArg: string, flags: ChaosFlags) => {
-      const { DEFAULT_FIXTURES_DIR } = await import('../../cases/runner.ts');
+      const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../../fixtures', import.meta.url));
       const fixtureDir = existsSync(fixtureArg) ? resolve(fixtureArg) : resolve(DEFAULT_FIXTURES_DIR, fixtureArg);
       if (!existsSync(fixtureDir)) throw new Error(`fixture "${fixtureArg}": no such folder (nor under ${DEFAULT_FIXTURES_DIR})`);
       if (!isDaemonKind(flags.peer)) throw new Error(`--peer "${flags.peer}": expected one of ${DAEMON_KINDS.join(', ')}`);
