@@ -222,8 +222,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
       async (subset) => {
         k++;
         log(`shrink run ${k}: faults ${subset.map((f) => `#${f.id}`).join(' ')}`);
-        const r = await runOnce(setup, () => asSchedule(subset), { ...common, eventsFile: join(dir, 'shrink', `run-${k}.jsonl`), honourAt: false, log: (l) => log(`  | ${l}`) });
-        const broke = r.verdicts.some((v) => !v.held && v.property === property);
+        let broke = false;
+        try {
+          const r = await runOnce(setup, () => asSchedule(subset), { ...common, eventsFile: join(dir, 'shrink', `run-${k}.jsonl`), honourAt: false, log: (l) => log(`  | ${l}`) });
+          broke = r.verdicts.some((v) => !v.held && v.property === property);
+        } catch (err) {
+          // A re-run that could not run (lab not up, a fault that would not apply) did not reproduce it.
+          log(`shrink run ${k}: could not run: ${(err as Error).message.split('\n')[0]}`);
+        }
         log(`shrink run ${k}: ${property} ${broke ? 'broke' : 'held'}`);
         return broke;
       },
