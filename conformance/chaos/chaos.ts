@@ -13,7 +13,7 @@ import { speakerNodes, withFabricPeer } from '../lab/speakers/under-test.ts';
 import type { SpeakerHook } from '../lab/lab.ts';
 import { leftovers } from '../lab/teardown.ts';
 import { applyFault, deadNextHops, faultTargets, type AppliedFault } from './faults.ts';
-import { deadNextHopsGone, duplicates, expectations, pathCounts, PROPERTIES, routesBack, type PropertyName, type Verdict } from './properties.ts';
+import { deadNextHopsGone, duplicates, expectations, pathCounts, PROPERTIES, routesBack, thirdPartyPrefixes, type PropertyName, type Verdict } from './properties.ts';
 import { describeFault, scheduleProblems, serializeSchedule, type Fault, type FaultTargets, type Schedule } from './schedule.ts';
 import { shrink } from './shrink.ts';
 
@@ -126,7 +126,8 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
       let deadVerdict: Verdict | null = null;
       // Judged only when the fault lasts past the bound (a shorter one may end before the hold timer).
       const down = new Set(f.kind === 'daemon-kill' || f.kind === 'daemon-stop' ? [f.node] : []);
-      if (anyDead && f.holdS >= bound) deadVerdict = await deadNextHopsGone(lab, deadFor, bound, f.id, down);
+      const ignore = f.kind === 'speaker-restart' ? thirdPartyPrefixes(lab, setup.agents, f.node) : new Set<string>();
+      if (anyDead && f.holdS >= bound) deadVerdict = await deadNextHopsGone(lab, deadFor, bound, f.id, down, ignore);
       await sleep(appliedAt + f.holdS * 1000 - Date.now());
       if (!f.permanent) {
         await a.undo();

@@ -76,3 +76,10 @@ describe('property helpers', () => {
     expect(missing(state, wanted)).toEqual(['b']);
   });
 });
+
+describe('third-party next hops', () => {
+  it('pathsViaDead leaves out prefixes another live speaker announces via the restarted node', () => {
+    const r = rib({ peer1: [['10.0.0.1/32', ['10.0.1.20', '10.0.2.20']], ['10.0.0.8/32', ['10.0.1.20']]] });
+    expect(pathsViaDead(r, () => new Set(['10.0.1.20']), new Set(['10.0.0.1/32']))).toEqual(['peer1 10.0.0.8/32 via 10.0.1.20']);
+  });
+});

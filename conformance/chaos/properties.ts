@@ -106,13 +106,26 @@ export function missing(state: LabState, wanted: readonly Expectation[]): string
     .map((e) => e.key);
 }
 
-/** RIB paths of `observer` whose next hop is in `dead`, as "node prefix via nh". */
-export function pathsViaDead(rib: Map<string, RouteEntry[]>, deadFor: (observer: string) => Set<string>): string[] {
+/**
+ * Prefixes speaker nodes other than `except` announce with explicit next hops (Anthos floating
+ * IPs: one node's session carries paths via every LB node). While only `except`'s speaker is
+ * down, its kernel still forwards, so such a path via its address is not through a dead next hop.
+ */
+export function thirdPartyPrefixes(lab: Lab, agents: string[], except: string): Set<string> {
+  const cluster = agents.length > 0 ? clusterView(lab) : null;
+  const out = new Set<string>();
+  for (const s of speakerSessions(lab.topology))
+    if (s.speakerNode !== except) for (const p of expectedRoutes(lab, s, agents.includes(s.speakerNode), cluster).viaOtherNodes) out.add(p);
+  return out;
+}
+
+/** RIB paths of `observer` whose next hop is in `dead` (prefixes in `ignore` aside), as "node prefix via nh". */
+export function pathsViaDead(rib: Map<string, RouteEntry[]>, deadFor: (observer: string) => Set<string>, ignore: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   for (const [node, routes] of rib) {
     const dead = deadFor(node);
     if (dead.size === 0) continue;
-    for (const r of routes) for (const nh of r.nexthops) if (dead.has(nh)) out.push(`${node} ${r.prefix} via ${nh}`);
+    for (const r of routes) if (!ignore.has(r.prefix)) for (const nh of r.nexthops) if (dead.has(nh)) out.push(`${node} ${r.prefix} via ${nh}`);
   }
   return out;
 }
@@ -154,9 +167,16 @@ export async function routesBack(lab: Lab, wanted: readonly Expectation[], bound
 }
 
 /** Polls until no router (but those `down`) holds a path through a dead next hop, or `boundS` passes. */
-export async function deadNextHopsGone(lab: Lab, deadFor: (observer: string) => Set<string>, boundS: number, faultId: number, down: ReadonlySet<string>): Promise<Verdict> {
+export async function deadNextHopsGone(
+  lab: Lab,
+  deadFor: (observer: string) => Set<string>,
+  boundS: number,
+  faultId: number,
+  down: ReadonlySet<string>,
+  ignore: ReadonlySet<string> = new Set(),
+): Promise<Verdict> {
   const t0 = Date.now();
-  const r = await pollUntil(async () => pathsViaDead((await readState(lab, down)).rib, deadFor), (left) => left.length === 0, boundS * 1000, 250);
+  const r = await pollUntil(async () => pathsViaDead((await readState(lab, down)).rib, deadFor, ignore), (left) => left.length === 0, boundS * 1000, 250);
   const seconds = Number(((Date.now() - t0) / 1000).toFixed(1));
   return {
     property: 'no-dead-nexthop',
