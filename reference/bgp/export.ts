@@ -332,12 +332,6 @@ export class Exporter {
       }
     }
     out.origin = attrs.origin ?? 'igp';
-    if (afi === AFI_IPV4 && out.nextHop?.includes(':') && !peer.session.negotiated?.extendedNextHop) {
-      // An IPv6 next hop kept for an IPv4 route (RFC 8950, learned from a peer that negotiated
-      // it) cannot be expressed to this peer: the route is not sent, the session stays.
-      this.warnOnce(peer, `IPv4 routes with an IPv6 next hop (${out.nextHop}) are not sent: no extended next hop on this session`);
-      return null;
-    }
     if (!local && attrs.unknown) {
       // RFC 4271 5: an unrecognized optional non-transitive attribute is not passed along; an
       // unrecognized optional transitive one is, with the Partial bit set.
