@@ -144,7 +144,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
     slots: ['gr', 'ebgp'],
     async run(t) {
       const { observer } = await announceThenDrop(t, [p(2), p(3)], 60);
-      await pause(500);
+      await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
       const second = await reconnect(t, gr(60, true));
       announce(t, second, 0, [p(2)]);
       await expectNotWithdrawn(observer, p(3), 'no End-of-RIB from the restarted peer yet', 2000);
@@ -176,7 +176,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
     slots: ['gr', 'ebgp'],
     async run(t) {
       const { observer } = await announceThenDrop(t, [p(5)], 60);
-      await pause(500);
+      await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
       await reconnect(t, null);
       await observer.expectWithdrawn(p(5), 10_000);
     },
@@ -190,7 +190,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
     slots: ['gr', 'ebgp'],
     async run(t) {
       const { observer } = await announceThenDrop(t, [p(6)], 60);
-      await pause(500);
+      await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
       await reconnect(t, gr(60, true, [[1, false]]));
       await observer.expectWithdrawn(p(6), 10_000);
     },

@@ -8,6 +8,7 @@ type CommandModule = { register(program: Command): void };
 // --version list the commands by these one-line summaries without importing any module.
 const modules: Array<{ commands: Record<string, string>; load: () => Promise<CommandModule> }> = [
   { commands: { run: 'run the conformance cases and write the report (summary.json, JUnit, matrix)' }, load: () => import('./run.ts') },
+  { commands: { chaos: 'seeded faults on a lab (links, daemons, speaker restarts, loss); properties after each; violations shrunk' }, load: () => import('./chaos.ts') },
   { commands: { gate: 'compare two run summaries; exit 1 on regressions' }, load: () => import('./gate.ts') },
   { commands: { report: 'build the interop matrix and Allure HTML of a run; merge shard summaries' }, load: () => import('./report.ts') },
   { commands: { coverage: 'write the RFC coverage table of the case catalogue' }, load: () => import('./coverage.ts') },
