@@ -18,6 +18,7 @@ export interface ClauseResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const SLOT_REST_MS = 1000;
 
 /** Slots of a SUT handed out to tests, least recently used first (a slot whose session was just reset may still be in the SUT's idle hold). */
 class SlotPool {
@@ -41,9 +42,15 @@ class SlotPool {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
+  /**
+   * A slot comes back after a rest: the SUT may still be tearing down the session the test just
+   * closed, and a new OPEN on the same neighbour would meet it (Cease / Connection Collision).
+   */
   give(slots: TesterSlot[]): void {
-    this.free.push(...slots);
-    for (const w of this.waiters.splice(0)) w();
+    setTimeout(() => {
+      this.free.push(...slots);
+      for (const w of this.waiters.splice(0)) w();
+    }, SLOT_REST_MS);
   }
 }
 

@@ -10,7 +10,7 @@ export const LOOPBACK_SUT_ASN = 65001;
 const TESTER_ASN_BASE = 65100;
 
 /** How many slots of each role the loopback SUT is configured with. */
-export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 4, addpath: 4, gr: 4 };
+export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 8, 'ebgp-active': 3, 'rr-client': 4, addpath: 4, gr: 4 };
 
 export async function startLoopbackSut(log: (line: string) => void = () => undefined): Promise<Sut> {
   const slots: TesterSlot[] = [];
