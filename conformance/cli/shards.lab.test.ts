@@ -15,6 +15,7 @@ import { Ledger, RUN_INDEX, STATE_ROOT } from '../lab/ledger.ts';
 import { pollHarness } from '../lab/poll.ts';
 import { downAll, leftovers } from '../lab/teardown.ts';
 import { isRoot, pidAlive } from '../lab/netns.ts';
+import { processTree } from '../lab/proc.ts';
 
 const cli = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'pp-shards-'));
@@ -58,30 +59,6 @@ const shardRun = (name: string, i: number, fixtures = FIXTURES) => peerproof(['r
 type Summary = { cases: Array<{ id: string; fixture: string; speaker: string; peer: string; status: string }> };
 const readSummary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
 const verdicts = (s: Summary) => s.cases.map((c) => `${c.id} ${c.fixture} ${c.speaker}/${c.peer}: ${c.status}`).sort();
-
-/** A process and all its descendants now (from /proc's parent links). */
-function processTree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const tree = [root];
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!tree.includes(ppid) || tree.includes(pid)) continue;
-      tree.push(pid);
-      grew = true;
-    }
-  }
-  return tree;
-}
 
 describe.skipIf(!isRoot())('shards side by side', () => {
   it('3 shards at once, merged by `peerproof report`, give the case ids and verdicts of one unsharded run', async () => {

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { indexedRuns, Ledger, listRuns, processStartTime, RUN_INDEX, runIdTaken } from './ledger.ts';
+import { indexedRuns, Ledger, listRuns, RUN_INDEX, runIdTaken } from './ledger.ts';
+import { processStartTime } from './proc.ts';
 
 const roots: string[] = [];
 afterEach(() => {
