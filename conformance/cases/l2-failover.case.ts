@@ -16,6 +16,7 @@ import { arping, candidateMacs, fixtureL2Targets, interfaceMac, leaseHolder, sta
 import { pollUntil, timedWait } from '../checks/captured.ts';
 import { captureFileName, readCapturedFrames, type CapturedFrame } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
+import { signal } from '../lab/netns.ts';
 import { processTree } from '../lab/proc.ts';
 import { agentStatusSocket } from '../lab/speakers/reference.ts';
 import { parseIpv4, parseMac } from '../../reference/l2/addresses.ts';
@@ -138,13 +139,7 @@ defineCase('l2.failover', {
     const victims = processTree(agent.pid);
     measure('killedProcesses', victims.length);
     const killedAt = Date.now() / 1000;
-    for (const pid of victims) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const pid of victims) signal(pid, 'SIGKILL');
     try {
       const { value: takeover } = await pollUntil(() => firstTakeover(arpFrames(capture.frames()), vip, killedAt, leaderMac), (a) => a !== null, boundMs + 10_000, 50);
       const newLeader = takeover ? macs.get(takeover.mac) : undefined;

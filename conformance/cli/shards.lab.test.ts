@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger, RUN_INDEX, STATE_ROOT } from '../lab/ledger.ts';
 import { pollHarness } from '../lab/poll.ts';
 import { downAll, leftovers } from '../lab/teardown.ts';
-import { isRoot, pidAlive } from '../lab/netns.ts';
+import { isRoot, pidAlive, signal } from '../lab/netns.ts';
 import { processTree } from '../lab/proc.ts';
 
 const cli = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
@@ -27,13 +27,7 @@ const FIXTURES = ['seed-000-cilium-two-subnets', 'seed-001-calico-rr'];
 const started: number[] = [];
 
 afterAll(async () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already exited
-    }
-  }
+  for (const pid of started) signal(pid, 'SIGKILL');
   for (const dir of readdirSync(work)) if (existsSync(join(work, dir, 'runs'))) await downAll(join(work, dir, 'runs'), { includeLive: true });
   rmSync(work, { recursive: true, force: true });
 }, 120_000);
