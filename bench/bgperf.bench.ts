@@ -18,14 +18,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pollHarness } from '../conformance/lab/poll.ts';
 import { Ledger, defaultRunsRoot } from '../conformance/lab/ledger.ts';
 import { ensureDir, frrOwner, writeConfig } from '../conformance/lab/kinds/files.ts';
 import { renderBgpd } from '../conformance/lab/kinds/frr.ts';
 import { emptyNode } from '../conformance/lab/model.ts';
-import { createNamespace, createVeth, deleteNamespace, isRoot, run, runChecked, signal, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
-import { fetchStatus, type BgpSessionResource } from '../reference/bgp/status.ts';
-import { BirdControl, cpuNanoseconds, procStatus, statusProbe, table } from './speaker-probes.ts';
+import { createNamespace, createVeth, deleteNamespace, isRoot, runChecked, signal, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
+import type { BgpSessionResource } from '../reference/bgp/status.ts';
+import { cpuNanoseconds, procStatus, table } from './speaker-probes.ts';
+import { frrBgpdArgv, frrSummaryPeers, startBird, startGobgpd, startSpeaker, until, type RunningTarget } from './target-daemons.ts';
 
 type Target = 'bird' | 'peerproof' | 'frr' | 'gobgp';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -87,30 +87,15 @@ class Rig {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs: number, timeoutMs: number): Promise<T> {
-  const { value, met } = await pollHarness(() => probe().catch(() => undefined), (v) => !!v, timeoutMs, intervalMs);
-  if (!met) throw new Error(`timed out waiting for ${what}`);
-  return value as T;
-}
-
-interface Running {
-  pid: number;
-  /** Paths received from all generators so far (sum over sessions). */
-  received(): Promise<number>;
-}
-
-async function startTarget(rig: Rig): Promise<Running> {
+async function startTarget(rig: Rig): Promise<RunningTarget> {
   const dir = rig.dir;
   switch (rig.target) {
     case 'bird': {
       const protocols = peers.map((p) => `protocol bgp ${p.name} { local ${TARGET.address} as ${TARGET.asn}; neighbor ${p.address} as ${p.asn}; hold time 90; ipv4 { import all; export none; }; }`);
       writeConfig(dir, 'bird.conf', `router id ${TARGET.address};\nprotocol device {}\n${protocols.join('\n')}\n`);
-      const ctl = join(dir, 'bird.ctl');
-      const proc = rig.spawn('tgt', ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], 'bird');
-      const control = await until('bird control socket', () => BirdControl.open(ctl), 50, 5000);
-      rig.closers.push(() => control.close());
+      const { pid, control } = await startBird(rig);
       return {
-        pid: proc.pid,
+        pid,
         async received() {
           const out = await control.query('show protocols all');
           return [...out.matchAll(/Routes:\s+(\d+) imported/g)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -125,12 +110,9 @@ async function startTarget(rig: Rig): Promise<Running> {
       );
       // The speaker has no SIGTERM handler; one that exits lets --cpu-prof write its profile.
       const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile, '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))'] : [];
-      const proc = rig.spawn('tgt', [process.execPath, ...profile, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir, 'speaker.yaml')], 'speaker');
-      await until('speaker status API', async () => !!(await fetchStatus({ socket }, '/healthz')), 50, 10_000);
-      const status = statusProbe(socket);
-      rig.closers.push(() => status.close());
+      const { pid, status } = await startSpeaker(rig, join(repo, 'bin/peerproof.js'), socket, profile);
       return {
-        pid: proc.pid,
+        pid,
         async received() {
           const list = (await status.get('/sessions?limit=0')) as { items: BgpSessionResource[] };
           return list.items.reduce((sum, s) => sum + s.status.receivedPrefixes, 0);
@@ -142,13 +124,8 @@ async function startTarget(rig: Rig): Promise<Running> {
       const conf = renderBgpd({ ...emptyNode('bgpd', 'frr'), asn: TARGET.asn, routerId: TARGET.address, neighbors: peers.map((p) => ({ address: p.address, asn: p.asn })), timers: { keepalive: 60, hold: 180 } });
       const denyOut = peers.map((p) => `  neighbor ${p.address} route-map NONE out`).join('\n');
       writeConfig(dir, 'bgpd.conf', `${conf.replace(' exit-address-family', `${denyOut}\n exit-address-family`)}route-map NONE deny 10\n`, frrOwner());
-      const argv = ['/usr/lib/frr/bgpd', '-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), '-Z', '-n', '--vty_socket', dir, '-P', '0', '-u', 'frr', '-g', 'frr', '--log', `file:${join(dir, 'bgpd-daemon.log')}`];
-      const proc = rig.spawn('tgt', argv, 'bgpd');
-      const summary = async () => {
-        const result = await run(['ip', 'netns', 'exec', rig.ns('tgt'), 'vtysh', '--vty_socket', dir, '-c', 'show bgp ipv4 unicast summary json']);
-        if (result.code !== 0) return undefined;
-        return (JSON.parse(result.stdout || '{}') as { peers?: Record<string, { pfxRcd?: number }> }).peers;
-      };
+      const proc = rig.spawn('tgt', frrBgpdArgv(dir), 'bgpd');
+      const summary = () => frrSummaryPeers(rig.ns('tgt'), dir);
       await until('bgpd vty', async () => (await summary()) !== undefined, 50, 10_000);
       return { pid: proc.pid, received: async () => Object.values((await summary()) ?? {}).reduce((sum, p) => sum + (p.pfxRcd ?? 0), 0) };
     }
@@ -156,11 +133,9 @@ async function startTarget(rig: Rig): Promise<Running> {
       const neighbor = (p: { address: string; asn: number }) =>
         `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${p.address}"\n    peer-as = ${p.asn}\n  [neighbors.timers.config]\n    hold-time = 90\n  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "ipv4-unicast"\n`;
       writeConfig(dir, 'gobgpd.toml', `[global.config]\n  as = ${TARGET.asn}\n  router-id = "${TARGET.address}"\n  port = 179\n[global.apply-policy.config]\n  default-export-policy = "reject-route"\n${peers.map(neighbor).join('')}`);
-      const proc = rig.spawn('tgt', ['gobgpd', '-f', join(dir, 'gobgpd.toml'), '-t', 'toml', '-l', 'warn', '--api-hosts', '127.0.0.1:50051', '--pprof-disable'], 'gobgpd');
-      const gobgp = (args: string[]) => runChecked(['ip', 'netns', 'exec', rig.ns('tgt'), 'gobgp', '-u', '127.0.0.1', '-p', '50051', ...args]);
-      await until('gobgpd API', async () => !!(await gobgp(['global'])), 100, 10_000);
+      const { pid, gobgp } = await startGobgpd(rig);
       // The Loc-RIB's path count: every path of every prefix, one CLI call.
-      return { pid: proc.pid, received: async () => Number(/Path:\s*(\d+)/.exec(await gobgp(['global', 'rib', 'summary', '-a', 'ipv4']))?.[1] ?? 0) };
+      return { pid, received: async () => Number(/Path:\s*(\d+)/.exec(await gobgp(['global', 'rib', 'summary', '-a', 'ipv4']))?.[1] ?? 0) };
     }
   }
 }

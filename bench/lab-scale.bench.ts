@@ -27,6 +27,7 @@ import { neighboursNeeded, neighbourTables, raiseNeighbourLimits } from '../conf
 import { startLab } from '../conformance/lab/lab.ts';
 import type { DaemonKindName } from '../conformance/lab/model.ts';
 import { leftovers } from '../conformance/lab/teardown.ts';
+import { procStatFields } from '../conformance/lab/proc.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -155,8 +156,7 @@ function memoryByKind(runDir: string): Map<string, { procs: number; nodes: Set<s
     if (!kind) continue;
     const rss = Number(/^VmRSS:\s+(\d+)/m.exec(read(`/proc/${e.pid}/status`))?.[1] ?? 0) * 1024;
     const pss = Number(/^Pss:\s+(\d+)/m.exec(read(`/proc/${e.pid}/smaps_rollup`))?.[1] ?? 0) * 1024;
-    const stat = read(`/proc/${e.pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = procStatFields(e.pid) ?? [];
     const cpu = (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / tick;
     const k = out.get(kind) ?? { procs: 0, nodes: new Set<string>(), rss: 0, pss: 0, cpu: 0 };
     k.cpu += cpu;
@@ -171,8 +171,7 @@ function memoryByKind(runDir: string): Map<string, { procs: number; nodes: Set<s
 
 /** CPU seconds of this process's reaped children (cutime + cstime). */
 function childCpu(): number {
-  const stat = read('/proc/self/stat');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = procStatFields('self') ?? [];
   return (Number(f[13] ?? 0) + Number(f[14] ?? 0)) / 100;
 }
 

@@ -26,14 +26,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pollHarness } from '../conformance/checks/captured.ts';
 import { Ledger, defaultRunsRoot } from '../conformance/lab/ledger.ts';
 import { ensureDir, frrOwner, writeConfig } from '../conformance/lab/kinds/files.ts';
 import { renderBgpd } from '../conformance/lab/kinds/frr.ts';
 import { emptyNode } from '../conformance/lab/model.ts';
-import { createNamespace, createVeth, deleteNamespace, isRoot, run, runChecked, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
-import { fetchStatus, type BgpSessionResource } from '../reference/bgp/status.ts';
-import { BirdControl, cpuNanoseconds, median, procStatus, statusProbe, table } from './speaker-probes.ts';
+import { createNamespace, createVeth, deleteNamespace, isRoot, runChecked, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
+import type { BgpSessionResource } from '../reference/bgp/status.ts';
+import { cpuNanoseconds, median, procStatus, table } from './speaker-probes.ts';
+import { frrBgpdArgv, frrSummaryPeers, startBird, startGobgpd, startSpeaker, until, type RunningTarget } from './target-daemons.ts';
 
 type Target = 'bird' | 'peerproof' | 'frr' | 'gobgp';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -112,13 +112,6 @@ let serial = 0;
 
 
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs: number, timeoutMs: number): Promise<T> {
-  // Set-up of the rig, not the measured ingest: harness work, not counted as waiting.
-  const { value, met } = await pollHarness(() => probe().catch(() => undefined), (v) => !!v, timeoutMs, intervalMs);
-  if (!met) throw new Error(`timed out waiting for ${what}`);
-  return value as T;
-}
-
 class Rig {
   readonly id = `${runId}-${serial++}`;
   readonly processes: NamespaceProcess[] = [];
@@ -163,24 +156,12 @@ function frrConf(routerId: string, asn: number, neighbors: Array<{ address: stri
   return renderBgpd({ ...emptyNode('bgpd', 'frr'), asn, routerId, neighbors, timers: { keepalive: 60, hold: 180 } });
 }
 
-function frrArgv(dir: string): string[] {
-  return ['/usr/lib/frr/bgpd', '-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), '-Z', '-n', '--vty_socket', dir, '-P', '0', '-u', 'frr', '-g', 'frr', '--log', `file:${join(dir, 'bgpd-daemon.log')}`];
-}
-
 async function frrPfxRcd(rig: Rig, role: 'tgt' | 'rx', dir: string, neighbor: string): Promise<{ state: string; count: number } | undefined> {
-  const result = await run(['ip', 'netns', 'exec', rig.ns(role), 'vtysh', '--vty_socket', dir, '-c', 'show bgp ipv4 unicast summary json']);
-  if (result.code !== 0) return undefined;
-  const peer = JSON.parse(result.stdout || '{}').peers?.[neighbor];
-  return peer ? { state: peer.state, count: peer.pfxRcd ?? 0 } : undefined;
+  const peer = (await frrSummaryPeers(rig.ns(role), dir))?.[neighbor];
+  return peer ? { state: peer.state!, count: peer.pfxRcd ?? 0 } : undefined;
 }
 
-interface Running {
-  pid: number;
-  /** Prefixes received from the generator so far. */
-  received(): Promise<number>;
-}
-
-async function startTarget(rig: Rig): Promise<Running> {
+async function startTarget(rig: Rig): Promise<RunningTarget> {
   const dir = rig.dir;
   switch (rig.target) {
     case 'bird': {
@@ -189,12 +170,9 @@ protocol device {}
 protocol bgp from_gen { local ${TARGET.address} as ${TARGET.asn}; neighbor ${GEN.address} as ${GEN.asn}; hold time 90; ipv4 { import all; export none; }; }
 protocol bgp to_rx { local ${TARGET.rxSide} as ${TARGET.asn}; neighbor ${RX.address} as ${RX.asn}; connect retry time 1; ipv4 { import none; export all; }; }
 `);
-      const ctl = join(dir, 'bird.ctl');
-      const proc = rig.spawn('tgt', ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', ctl, '-P', join(dir, 'bird.pid')], 'bird');
-      const control = await until('bird control socket', () => BirdControl.open(ctl), 50, 5000);
-      rig.closers.push(() => control.close());
+      const { pid, control } = await startBird(rig);
       return {
-        pid: proc.pid,
+        pid,
         async received() {
           const out = await control.query('show protocols all from_gen');
           return Number(out.match(/Routes:\s+(\d+) imported/)?.[1] ?? 0);
@@ -211,12 +189,9 @@ peers:
   - { name: gen, address: ${GEN.address}, asn: ${GEN.asn}, passive: true }
   - { name: rx, address: ${RX.address}, asn: ${RX.asn}, connectRetry: 1 }
 `);
-      const proc = rig.spawn('tgt', [process.execPath, join(repo, 'bin/peerproof.js'), 'speaker', '--config', join(dir, 'speaker.yaml')], 'speaker');
-      await until('speaker status API', async () => !!(await fetchStatus({ socket }, '/healthz')), 50, 10_000);
-      const status = statusProbe(socket);
-      rig.closers.push(() => status.close());
+      const { pid, status } = await startSpeaker(rig, join(repo, 'bin/peerproof.js'), socket);
       return {
-        pid: proc.pid,
+        pid,
         async received() {
           const s = (await status.get('/sessions/gen?limit=0')) as BgpSessionResource;
           return s.status.receivedPrefixes;
@@ -225,7 +200,7 @@ peers:
     }
     case 'frr': {
       writeConfig(dir, 'bgpd.conf', frrConf(TARGET.address, TARGET.asn, [GEN, RX]), frrOwner());
-      const proc = rig.spawn('tgt', frrArgv(dir), 'bgpd');
+      const proc = rig.spawn('tgt', frrBgpdArgv(dir), 'bgpd');
       await until('bgpd vty', async () => (await frrPfxRcd(rig, 'tgt', dir, GEN.address)) !== undefined, 50, 10_000);
       return { pid: proc.pid, received: async () => (await frrPfxRcd(rig, 'tgt', dir, GEN.address))?.count ?? 0 };
     }
@@ -233,11 +208,9 @@ peers:
       const neighbor = (n: { address: string; asn: number }) =>
         `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.asn}\n  [neighbors.timers.config]\n    connect-retry = 1\n    minimum-advertisement-interval = 0\n  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "ipv4-unicast"\n`;
       writeConfig(dir, 'gobgpd.toml', `[global.config]\n  as = ${TARGET.asn}\n  router-id = "${TARGET.address}"\n  port = 179\n${neighbor(GEN)}${neighbor(RX)}`);
-      const proc = rig.spawn('tgt', ['gobgpd', '-f', join(dir, 'gobgpd.toml'), '-t', 'toml', '-l', 'warn', '--api-hosts', '127.0.0.1:50051', '--pprof-disable'], 'gobgpd');
-      const gobgp = (args: string[]) => runChecked(['ip', 'netns', 'exec', rig.ns('tgt'), 'gobgp', '-u', '127.0.0.1', '-p', '50051', ...args]);
-      await until('gobgpd API', async () => !!(await gobgp(['global'])), 100, 10_000);
+      const { pid, gobgp } = await startGobgpd(rig);
       return {
-        pid: proc.pid,
+        pid,
         async received() {
           const json = JSON.parse(await gobgp(['neighbor', GEN.address, '-j']));
           const afi = json.afi_safis?.find((a: any) => a.config?.family?.afi === 1) ?? json.afi_safis?.[0];
@@ -295,7 +268,7 @@ async function measure(target: Target, count: number, rep: number): Promise<Meas
       const rxDir = join(rig.dir, 'rx');
       ensureDir(rxDir, frrOwner());
       writeConfig(rxDir, 'bgpd.conf', frrConf(RX.address, RX.asn, [{ address: TARGET.rxSide, asn: TARGET.asn }]), frrOwner());
-      rig.spawn('rx', frrArgv(rxDir), 'rx-bgpd');
+      rig.spawn('rx', frrBgpdArgv(rxDir), 'rx-bgpd');
       // FRR is the receiver for every target, probed the same way (vtysh) for each.
       const rx = () => frrPfxRcd(rig, 'rx', rxDir, TARGET.rxSide);
       const up = await whenReached('rx session Established', rx, (p) => p?.state === 'Established', 20, 60_000);

@@ -56,9 +56,14 @@ const codeCachePath = (bundle) => bundle.replace(/\.cjs$/, '.v8cache');
 
 /** The bundle's path when one exists and every input is older than its build; otherwise null. */
 export function freshBundle() {
+  return firstInCacheDirs(freshBundleIn);
+}
+
+/** What `attempt` gives in the first cache folder where it gives anything (not null). */
+function firstInCacheDirs(attempt) {
   for (const dir of cacheDirs()) {
-    const fresh = freshBundleIn(dir);
-    if (fresh !== null) return fresh;
+    const result = attempt(dir);
+    if (result !== null) return result;
   }
   return null;
 }
@@ -84,11 +89,7 @@ function freshBundleIn(dir) {
 
 /** Builds the bundle and its manifest in the first folder that takes it; returns its path, or null. */
 export function buildBundle() {
-  for (const dir of cacheDirs()) {
-    const built = buildBundleIn(dir);
-    if (built !== null) return built;
-  }
-  return null;
+  return firstInCacheDirs(buildBundleIn);
 }
 
 function buildBundleIn(dir) {

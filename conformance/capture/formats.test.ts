@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { readCapture, readCaptureFile, NotACaptureError, detectFormat, type CaptureSummary } from './pcap-reader.ts';
 import { decodeCapture } from './decode-capture.ts';
 import { ipv6ToString } from '../../reference/bgp/wire/addr.ts';
-import { parseTcpSegment, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_NULL } from './link.ts';
+import { parseTcpSegment } from './link.ts';
+import { LinkType } from '../../reference/net/numbers.ts';
 import { asCookedV1, asCookedV2, asEthernet, asRawIp, networkLayer, writePcap, writePcapng, type Frame } from './testing/capture-writer.ts';
 import { formatJsonl } from './format-jsonl.ts';
 
@@ -69,13 +70,13 @@ describe('capture formats', () => {
   it('raw IPv4/IPv6 link types (228/229) and BSD loopback', () => {
     const typed = v4Frames.map((f) => {
       const { etherType } = networkLayer(f);
-      return asRawIp(f, etherType === 0x86dd ? LINKTYPE_IPV6 : LINKTYPE_IPV4);
+      return asRawIp(f, etherType === 0x86dd ? LinkType.IPV6 : LinkType.IPV4);
     });
     expect(decodeAll(writePcapng(typed, { tsresol: 6 })).lines).toEqual(reference);
     const loopback = v4Frames.map((f): Frame => {
       const { etherType, packet } = networkLayer(f);
       const family = etherType === 0x86dd ? 30 : 2;
-      return { data: new Uint8Array([family, 0, 0, 0, ...packet]), ts: f.ts, linkType: LINKTYPE_NULL };
+      return { data: new Uint8Array([family, 0, 0, 0, ...packet]), ts: f.ts, linkType: LinkType.NULL };
     });
     expect(decodeAll(writePcap(loopback, 'us')).lines).toEqual(reference);
   });

@@ -9,9 +9,9 @@ import { formatJsonl } from './format-jsonl.ts';
 import { formatTableRow } from './format-table.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
 import { writePcap, type Frame } from './testing/capture-writer.ts';
+import { LinkType } from '../../reference/net/numbers.ts';
 import { encodeMessage, type Capability, type RouteRefreshMessage } from '../../reference/bgp/wire/index.ts';
 
-const LINKTYPE_RAW = 101;
 const SYN = 0x02;
 const ACK = 0x10;
 
@@ -40,11 +40,11 @@ function packet(from: 'client' | 'server', seq: number, flags: number, payload: 
 function capture(segments: Array<['client' | 'server', Uint8Array]>): Uint8Array {
   const next = { client: 1001, server: 5001 };
   const frames: Frame[] = [
-    { data: packet('client', 1000, SYN, new Uint8Array(0)), ts: 1, linkType: LINKTYPE_RAW },
-    { data: packet('server', 5000, SYN | ACK, new Uint8Array(0)), ts: 1, linkType: LINKTYPE_RAW },
+    { data: packet('client', 1000, SYN, new Uint8Array(0)), ts: 1, linkType: LinkType.RAW },
+    { data: packet('server', 5000, SYN | ACK, new Uint8Array(0)), ts: 1, linkType: LinkType.RAW },
   ];
   segments.forEach(([from, bytes], i) => {
-    frames.push({ data: packet(from, next[from], ACK, bytes), ts: 2 + i / 100, linkType: LINKTYPE_RAW });
+    frames.push({ data: packet(from, next[from], ACK, bytes), ts: 2 + i / 100, linkType: LinkType.RAW });
     next[from] += bytes.length;
   });
   return writePcap(frames, 'us');

@@ -32,10 +32,8 @@ export interface CaptureSummary {
   warnings: CaptureWarning[];
 }
 
-const PCAP_MAGIC_US = 0xa1b2c3d4;
-const PCAP_MAGIC_NS = 0xa1b23c4d;
-const PCAP_MAGIC_US_SWAPPED = 0xd4c3b2a1;
-const PCAP_MAGIC_NS_SWAPPED = 0x4d3cb2a1;
+/** The pcap file magic as read big-endian: microsecond or nanosecond stamps, in either byte order. */
+export const PcapMagic = { US: 0xa1b2c3d4, NS: 0xa1b23c4d, US_SWAPPED: 0xd4c3b2a1, NS_SWAPPED: 0x4d3cb2a1 } as const;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
@@ -46,8 +44,8 @@ export function detectFormat(bytes: Uint8Array): CaptureFormat | null {
   if (bytes.length < 4) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
-  if (magic === PCAP_MAGIC_US || magic === PCAP_MAGIC_US_SWAPPED) return 'pcap';
-  if (magic === PCAP_MAGIC_NS || magic === PCAP_MAGIC_NS_SWAPPED) return 'pcap-ns';
+  if (magic === PcapMagic.US || magic === PcapMagic.US_SWAPPED) return 'pcap';
+  if (magic === PcapMagic.NS || magic === PcapMagic.NS_SWAPPED) return 'pcap-ns';
   if (magic === PCAPNG_SHB) return 'pcapng';
   return null;
 }
@@ -155,8 +153,8 @@ function parsePcap(state: ReadState, bytes: Uint8Array, base: number, final: boo
       return 0;
     }
     const magic = view.getUint32(0, false);
-    state.littleEndian = magic === PCAP_MAGIC_US_SWAPPED || magic === PCAP_MAGIC_NS_SWAPPED;
-    state.fractionScale = magic === PCAP_MAGIC_NS || magic === PCAP_MAGIC_NS_SWAPPED ? 1e-9 : 1e-6;
+    state.littleEndian = magic === PcapMagic.US_SWAPPED || magic === PcapMagic.NS_SWAPPED;
+    state.fractionScale = magic === PcapMagic.NS || magic === PcapMagic.NS_SWAPPED ? 1e-9 : 1e-6;
     // The upper bits of the link-type field carry FCS information (pcap spec, LinkType field).
     state.linkType = view.getUint32(20, state.littleEndian) & 0x0fffffff;
     state.started = true;

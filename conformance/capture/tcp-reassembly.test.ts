@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readCapture } from './pcap-reader.ts';
-import { TCP_ACK, TCP_SYN, parseTcpSegment, type TcpSegment } from './link.ts';
+import { parseTcpSegment, type TcpSegment } from './link.ts';
+import { TcpFlag } from '../../reference/net/numbers.ts';
 import { TcpReassembler, findPlausibleHeader, type StreamNotice } from './tcp-reassembly.ts';
 
 const golden = fileURLToPath(new URL('../../pcaps/frr-gobgp-as4-addpath.pcap', import.meta.url));
@@ -38,7 +39,7 @@ const { stream, messages } = realStream();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const expected = messages.map(hex);
 
-function segment(seq: number, payload: Uint8Array, flags = TCP_ACK): TcpSegment {
+function segment(seq: number, payload: Uint8Array, flags: number = TcpFlag.ACK): TcpSegment {
   return { srcIp: '10.0.0.1', dstIp: '10.0.0.2', srcPort: 40000, dstPort: 179, seq: seq >>> 0, ack: 1, flags, payload };
 }
 
@@ -61,7 +62,7 @@ function run(pieces: Array<[number, Uint8Array]>, opts: { isn?: number; syn?: bo
     },
     opts.maxOutOfOrder,
   );
-  if (opts.syn !== false) r.push(segment(isn, new Uint8Array(0), TCP_SYN), 0);
+  if (opts.syn !== false) r.push(segment(isn, new Uint8Array(0), TcpFlag.SYN), 0);
   for (const [offset, bytes] of pieces) r.push(segment(isn + 1 + offset, bytes), 1);
   r.finish();
   return { out, notices };
@@ -128,7 +129,7 @@ describe('TCP reassembly', () => {
       { onMessage: () => events.push('message'), onNotice: (_d, n) => events.push(n.kind) },
       64,
     );
-    r.push(segment(0, new Uint8Array(0), TCP_SYN), 0);
+    r.push(segment(0, new Uint8Array(0), TcpFlag.SYN), 0);
     for (const [offset, bytes] of pieces.slice(1)) r.push(segment(1 + offset, bytes), 1);
     expect(events[0]).toBe('gap'); // before finish()
     expect(events).toContain('message');
@@ -183,14 +184,14 @@ describe('connections', () => {
   it('a new SYN on a used 4-tuple starts a new connection index; the reverse direction shares it', () => {
     const seen: Array<[number, string]> = [];
     const r = new TcpReassembler({ onMessage: (d, m) => seen.push([d.connection, hex(m)]), onNotice: () => {} });
-    const reverse = (seq: number, payload: Uint8Array, flags = TCP_ACK): TcpSegment => ({
+    const reverse = (seq: number, payload: Uint8Array, flags: number = TcpFlag.ACK): TcpSegment => ({
       srcIp: '10.0.0.2', dstIp: '10.0.0.1', srcPort: 179, dstPort: 40000, seq, ack: 1, flags, payload,
     });
-    r.push(segment(100, new Uint8Array(0), TCP_SYN), 0);
-    r.push(reverse(900, new Uint8Array(0), TCP_SYN | TCP_ACK), 0);
+    r.push(segment(100, new Uint8Array(0), TcpFlag.SYN), 0);
+    r.push(reverse(900, new Uint8Array(0), TcpFlag.SYN | TcpFlag.ACK), 0);
     r.push(segment(101, messages[0]!), 1);
     r.push(reverse(901, messages[1]!), 1);
-    r.push(segment(5000, new Uint8Array(0), TCP_SYN), 2); // the session restarts on the same ports
+    r.push(segment(5000, new Uint8Array(0), TcpFlag.SYN), 2); // the session restarts on the same ports
     r.push(segment(5001, messages[2]!), 3);
     expect(seen).toEqual([
       [0, expected[0]],
@@ -206,7 +207,7 @@ describe('connections', () => {
     const r2 = new TcpReassembler({ onMessage: (d, m) => seen.push([d.connection, hex(m)]), onNotice: (_d, n) => notices.push(n) });
     r2.push(segment(777, messages[0]!), 0); // no SYN seen for this one
     r2.push(segment(777 + messages[0]!.length, messages[1]!.subarray(0, 10)), 0); // cut short by the restart
-    r2.push(segment(90_000, new Uint8Array(0), TCP_SYN), 1);
+    r2.push(segment(90_000, new Uint8Array(0), TcpFlag.SYN), 1);
     r2.push(segment(90_001, messages[1]!), 2);
     expect(seen).toEqual([
       [0, expected[0]],

@@ -4,7 +4,8 @@
 // its footing on the next 16 x 0xFF marker followed by a plausible header.
 
 import { messageLengthAt } from '../../reference/bgp/wire/index.ts';
-import { TCP_ACK, TCP_SYN, type TcpSegment } from './link.ts';
+import { type TcpSegment } from './link.ts';
+import { TcpFlag } from '../../reference/net/numbers.ts';
 
 /** One direction of one TCP connection. */
 export interface TcpDirection {
@@ -82,8 +83,8 @@ export class TcpReassembler {
   push(segment: TcpSegment, ts: number): void {
     const key = `${segment.srcIp}|${segment.srcPort}|${segment.dstIp}|${segment.dstPort}`;
     let dir = this.directions.get(key);
-    const isSyn = (segment.flags & TCP_SYN) !== 0;
-    if (dir !== undefined && isSyn && (segment.flags & TCP_ACK) === 0 && segment.seq !== ((dir.base - 1) >>> 0)) {
+    const isSyn = (segment.flags & TcpFlag.SYN) !== 0;
+    if (dir !== undefined && isSyn && (segment.flags & TcpFlag.ACK) === 0 && segment.seq !== ((dir.base - 1) >>> 0)) {
       // A new SYN on a used 4-tuple: a new connection (the old one closed). Settle the old one first.
       const reverseKey = `${segment.dstIp}|${segment.dstPort}|${segment.srcIp}|${segment.srcPort}`;
       this.settle(dir);

@@ -8,7 +8,7 @@
 // the announcer would be a failure Cilium cannot have (its announcer lives in the agent) and our
 // agent does not restart a dead announcer; SIGTERM would hand the lease over politely, which is
 // not a failure. Healing starts the agent again with the command line the lab started it with.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { arpExchange, arpFrames, firstTakeover, type L2Target } from '../checks/arp.ts';
@@ -16,6 +16,8 @@ import { arping, candidateMacs, fixtureL2Targets, interfaceMac, leaseHolder, sta
 import { pollUntil, timedWait } from '../checks/captured.ts';
 import { captureFileName, readCapturedFrames, type CapturedFrame } from '../lab/capture.ts';
 import type { Lab } from '../lab/lab.ts';
+import { signal } from '../lab/netns.ts';
+import { processTree } from '../lab/proc.ts';
 import { agentStatusSocket } from '../lab/speakers/reference.ts';
 import { parseIpv4, parseMac } from '../../reference/l2/addresses.ts';
 import { failoverFromCapture } from '../../reference/l2/failover.ts';
@@ -36,23 +38,6 @@ function leaseDurationS(lab: Lab, service: string): number | null {
   } catch {
     return null;
   }
-}
-
-/** `pid` and all its descendants (host PIDs: the host's /proc sees the processes of namespaces and containers alike). */
-function processTree(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
-  return tree;
 }
 
 /** The node's running agent as the lab's ledger recorded it (the latest start), or null. */
@@ -154,13 +139,7 @@ defineCase('l2.failover', {
     const victims = processTree(agent.pid);
     measure('killedProcesses', victims.length);
     const killedAt = Date.now() / 1000;
-    for (const pid of victims) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const pid of victims) signal(pid, 'SIGKILL');
     try {
       const { value: takeover } = await pollUntil(() => firstTakeover(arpFrames(capture.frames()), vip, killedAt, leaderMac), (a) => a !== null, boundMs + 10_000, 50);
       const newLeader = takeover ? macs.get(takeover.mac) : undefined;

@@ -1,7 +1,6 @@
 // Applying and undoing one chaos fault on a running lab, through the lab's own means: `ip link`
 // and nftables inside the node's namespace, signals to the PIDs its ledger recorded (never by
 // name), restartDaemon for routers and the reference speaker hook for agents.
-import { readFileSync } from 'node:fs';
 import { computeDesiredState } from '../../reference/agent/desired.ts';
 import { clusterView } from '../checks/expected-routes.ts';
 import { nodeInterfaces } from '../checks/sessions.ts';
@@ -9,6 +8,7 @@ import type { Lab } from '../lab/lab.ts';
 import type { LedgerEntry } from '../lab/ledger.ts';
 import { routerKindOf, type LabTopology } from '../lab/model.ts';
 import { pidAlive, signal, waitForExit } from '../lab/netns.ts';
+import { procStatFields } from '../lab/proc.ts';
 import { daemonProcesses, killDaemon, restartDaemon } from '../lab/restart.ts';
 import { k8sNodeFor, referenceSpeakerHook } from '../lab/speakers/reference.ts';
 import type { Fault, FaultTargets } from './schedule.ts';
@@ -92,13 +92,7 @@ const agentPids = (entries: readonly LedgerEntry[], node: string) =>
   entries.flatMap((e) => (e.t === 'proc' && e.node === node && e.label === 'agent' && e.pid !== undefined && pidAlive(e.pid) ? [e.pid] : []));
 
 function processState(pid: number): string | null {
-  try {
-    // /proc/PID/stat: "pid (comm) S ..." — comm may hold spaces, the state follows the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return null;
-  }
+  return procStatFields(pid)?.[0] ?? null;
 }
 
 async function execChecked(lab: Lab, node: string, argv: string[], input?: string): Promise<string> {

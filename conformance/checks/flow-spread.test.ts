@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { writePcap } from '../capture/testing/capture-writer.ts';
-import { LINKTYPE_ETHERNET } from '../capture/link.ts';
+import { LinkType } from '../../reference/net/numbers.ts';
 import { spreadOf, udpSourcePorts } from './flow-spread.ts';
 
 function udpFrame(src: string, dst: string, sport: number, dport: number, protocol = 17): Uint8Array {
@@ -25,12 +25,12 @@ describe('udpSourcePorts', () => {
       udpFrame('10.0.3.10', '192.0.2.1', 20002, 9), // other address
       udpFrame('10.0.3.10', '192.0.2.0', 20003, 53), // other port
       udpFrame('10.0.3.10', '192.0.2.0', 20004, 9, 6), // TCP
-    ].map((data, i) => ({ data, ts: i, linkType: LINKTYPE_ETHERNET }));
+    ].map((data, i) => ({ data, ts: i, linkType: LinkType.ETHERNET }));
     expect([...udpSourcePorts(writePcap(frames, 'us'), '192.0.2.0', 9)]).toEqual([20000, 20001]);
   });
 
   it('survives a torn capture (tcpdump still writing)', () => {
-    const bytes = writePcap([{ data: udpFrame('10.0.3.10', '192.0.2.0', 20000, 9), ts: 0, linkType: LINKTYPE_ETHERNET }], 'us');
+    const bytes = writePcap([{ data: udpFrame('10.0.3.10', '192.0.2.0', 20000, 9), ts: 0, linkType: LinkType.ETHERNET }], 'us');
     expect(udpSourcePorts(bytes.subarray(0, bytes.length - 5), '192.0.2.0', 9).size).toBe(0);
   });
 });

@@ -2,20 +2,17 @@
 // link's capture, and how evenly they spread.
 import { existsSync, readFileSync } from 'node:fs';
 import { readCapture } from '../capture/pcap-reader.ts';
-import { LINKTYPE_ETHERNET } from '../capture/link.ts';
-
-const ETHERTYPE_IPV4 = 0x0800;
-const UDP = 17;
+import { EtherType, IpProtocol, LinkType } from '../../reference/net/numbers.ts';
 
 /** Source ports of IPv4 UDP datagrams to `dst`:`dstPort` in an Ethernet capture. */
 export function udpSourcePorts(bytes: Uint8Array, dst: string, dstPort: number): Set<number> {
   const ports = new Set<number>();
   const want = dst.split('.').map(Number);
   readCapture(bytes, (frame, _ts, linkType) => {
-    if (linkType !== LINKTYPE_ETHERNET || frame.length < 14 + 20 + 8) return;
-    if (((frame[12]! << 8) | frame[13]!) !== ETHERTYPE_IPV4) return;
+    if (linkType !== LinkType.ETHERNET || frame.length < 14 + 20 + 8) return;
+    if (((frame[12]! << 8) | frame[13]!) !== EtherType.IPV4) return;
     const ip = 14;
-    if (frame[ip]! >> 4 !== 4 || frame[ip + 9] !== UDP) return;
+    if (frame[ip]! >> 4 !== 4 || frame[ip + 9] !== IpProtocol.UDP) return;
     for (let i = 0; i < 4; i++) if (frame[ip + 16 + i] !== want[i]) return;
     const udp = ip + (frame[ip]! & 0x0f) * 4;
     if (udp + 8 > frame.length) return;

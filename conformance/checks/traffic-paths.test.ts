@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LINKTYPE_ETHERNET, TCP_ACK, TCP_SYN } from '../capture/link.ts';
+import { LinkType, TcpFlag } from '../../reference/net/numbers.ts';
 import { writePcap } from '../capture/testing/capture-writer.ts';
 import { connections, conversationPath, hopsOf, judgeReturnPath, tcpSegments, type LinkSegments, type TimedSegment } from './traffic-paths.ts';
 
@@ -14,9 +14,9 @@ function seg(srcIp: string, srcPort: number, dstIp: string, dstPort: number, fla
 /** One connection of a DSR conversation as each link sees it. */
 function dsrConnection(port: number) {
   return {
-    toVip: seg(CLIENT, port, VIP, 80, TCP_SYN),
-    rewritten: seg(CLIENT, port, BACKEND, 80, TCP_SYN),
-    fromVip: seg(VIP, 80, CLIENT, port, TCP_SYN | TCP_ACK),
+    toVip: seg(CLIENT, port, VIP, 80, TcpFlag.SYN),
+    rewritten: seg(CLIENT, port, BACKEND, 80, TcpFlag.SYN),
+    fromVip: seg(VIP, 80, CLIENT, port, TcpFlag.SYN | TcpFlag.ACK),
   };
 }
 
@@ -47,7 +47,7 @@ describe('judgeReturnPath', () => {
 
   it('counts replies from the backend address (no source rewrite) on the load-balancer link too', () => {
     const links = dsrLinks(ports);
-    links[1] = { ...links[1]!, segments: [...links[1]!.segments, seg(BACKEND, 80, CLIENT, 43002, TCP_SYN | TCP_ACK)] };
+    links[1] = { ...links[1]!, segments: [...links[1]!.segments, seg(BACKEND, 80, CLIENT, 43002, TcpFlag.SYN | TcpFlag.ACK)] };
     expect(judgeReturnPath(links, roles(ports)).repliesViaLb).toBe(1);
   });
 
@@ -74,9 +74,9 @@ describe('conversationPath and hopsOf', () => {
   const A = '10.98.0.10';
   const B = '10.98.2.10';
   const links: LinkSegments[] = [
-    { link: 'leaf1:eth1', segments: [seg(A, 42000, B, 8080, TCP_SYN, 3), seg(B, 8080, A, 42000, TCP_SYN | TCP_ACK, 6)] },
-    { link: 'server1:net0', segments: [seg(A, 42000, B, 8080, TCP_SYN, 1), seg(A, 42001, B, 8080, TCP_SYN, 1.5), seg(B, 8080, A, 42000, TCP_SYN | TCP_ACK, 8)] },
-    { link: 'leaf0:eth1', segments: [seg(A, 42000, B, 8080, TCP_SYN, 2), seg(B, 8080, A, 42000, TCP_SYN | TCP_ACK, 7)] },
+    { link: 'leaf1:eth1', segments: [seg(A, 42000, B, 8080, TcpFlag.SYN, 3), seg(B, 8080, A, 42000, TcpFlag.SYN | TcpFlag.ACK, 6)] },
+    { link: 'server1:net0', segments: [seg(A, 42000, B, 8080, TcpFlag.SYN, 1), seg(A, 42001, B, 8080, TcpFlag.SYN, 1.5), seg(B, 8080, A, 42000, TcpFlag.SYN | TcpFlag.ACK, 8)] },
+    { link: 'leaf0:eth1', segments: [seg(A, 42000, B, 8080, TcpFlag.SYN, 2), seg(B, 8080, A, 42000, TcpFlag.SYN | TcpFlag.ACK, 7)] },
   ];
 
   it('counts connections per link and direction', () => {
@@ -91,7 +91,7 @@ describe('conversationPath and hopsOf', () => {
   });
 
   it('follows only copies of the first matching segment, not a later attempt on another path', () => {
-    const retry = (ts: number, link: string) => ({ link, segments: [{ ...seg(A, 42000, B, 8080, TCP_SYN, ts), seq: 99 }] });
+    const retry = (ts: number, link: string) => ({ link, segments: [{ ...seg(A, 42000, B, 8080, TcpFlag.SYN, ts), seq: 99 }] });
     expect(hopsOf([...links, retry(0.5, 'spine1:eth1')], { src: A, srcPort: 42000, syn: true })).toEqual(['spine1:eth1']);
     expect(hopsOf([...links, retry(9, 'spine1:eth1')], { src: A, srcPort: 42000, syn: true })).toEqual(['server1:net0', 'leaf0:eth1', 'leaf1:eth1']);
   });
@@ -105,19 +105,19 @@ describe('conversationPath and hopsOf', () => {
 describe('tcpSegments', () => {
   it('reads TCP segments with their capture time from an Ethernet pcap and skips other frames', () => {
     const ip = [0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 5, 20, 10, 0, 5, 100];
-    const tcp = [0xa7, 0xf8, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, TCP_SYN, 0xff, 0xff, 0, 0, 0, 0];
+    const tcp = [0xa7, 0xf8, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, TcpFlag.SYN, 0xff, 0xff, 0, 0, 0, 0];
     const eth = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
     const arp = [...eth.slice(0, 12), 0x08, 0x06, ...new Array(28).fill(0)];
     const bytes = writePcap(
       [
-        { data: Uint8Array.from([...eth, ...ip, ...tcp]), ts: 1700000000.5, linkType: LINKTYPE_ETHERNET },
-        { data: Uint8Array.from(arp), ts: 1700000001, linkType: LINKTYPE_ETHERNET },
+        { data: Uint8Array.from([...eth, ...ip, ...tcp]), ts: 1700000000.5, linkType: LinkType.ETHERNET },
+        { data: Uint8Array.from(arp), ts: 1700000001, linkType: LinkType.ETHERNET },
       ],
       'us',
     );
     const segments = tcpSegments(bytes);
     expect(segments).toHaveLength(1);
-    expect(segments[0]).toMatchObject({ srcIp: CLIENT, dstIp: VIP, srcPort: 43000, dstPort: 80, flags: TCP_SYN, ts: 1700000000.5 });
+    expect(segments[0]).toMatchObject({ srcIp: CLIENT, dstIp: VIP, srcPort: 43000, dstPort: 80, flags: TcpFlag.SYN, ts: 1700000000.5 });
   });
 
   it('reads nothing from a capture whose header is not written yet, and names a file that is not a capture', () => {
@@ -128,9 +128,9 @@ describe('tcpSegments', () => {
 
   it('keeps the segments before a torn last frame', () => {
     const ip = [0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 5, 20, 10, 0, 5, 100];
-    const tcp = [0xa7, 0xf8, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, TCP_SYN, 0xff, 0xff, 0, 0, 0, 0];
+    const tcp = [0xa7, 0xf8, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, TcpFlag.SYN, 0xff, 0xff, 0, 0, 0, 0];
     const eth = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
-    const frame = { data: Uint8Array.from([...eth, ...ip, ...tcp]), ts: 1, linkType: LINKTYPE_ETHERNET };
+    const frame = { data: Uint8Array.from([...eth, ...ip, ...tcp]), ts: 1, linkType: LinkType.ETHERNET };
     const bytes = writePcap([frame, frame], 'us');
     expect(tcpSegments(bytes.subarray(0, bytes.length - 10))).toHaveLength(1);
   });

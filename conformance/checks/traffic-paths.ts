@@ -3,7 +3,8 @@
 // podcidr.export (pod to pod across racks) and dsr.return-path (forward via the load-balancer
 // node, replies from the VIP on a link that bypasses it).
 import { existsSync, readFileSync } from 'node:fs';
-import { parseTcpSegment, TCP_SYN, type TcpSegment } from '../capture/link.ts';
+import { parseTcpSegment, type TcpSegment } from '../capture/link.ts';
+import { TcpFlag } from '../../reference/net/numbers.ts';
 import { readCapture } from '../capture/pcap-reader.ts';
 
 export interface TcpMatch {
@@ -40,7 +41,7 @@ export function matches(s: TcpSegment, m: TcpMatch): boolean {
     (m.dst === undefined || s.dstIp === m.dst) &&
     (m.srcPort === undefined || s.srcPort === m.srcPort) &&
     (m.dstPort === undefined || s.dstPort === m.dstPort) &&
-    (m.syn === undefined || ((s.flags & TCP_SYN) !== 0) === m.syn)
+    (m.syn === undefined || ((s.flags & TcpFlag.SYN) !== 0) === m.syn)
   );
 }
 

@@ -14,7 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger, RUN_INDEX, STATE_ROOT } from '../lab/ledger.ts';
 import { pollHarness } from '../lab/poll.ts';
 import { downAll, leftovers } from '../lab/teardown.ts';
-import { isRoot, pidAlive } from '../lab/netns.ts';
+import { isRoot, pidAlive, signal } from '../lab/netns.ts';
+import { processTree } from '../lab/proc.ts';
 
 const cli = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'pp-shards-'));
@@ -26,13 +27,7 @@ const FIXTURES = ['seed-000-cilium-two-subnets', 'seed-001-calico-rr'];
 const started: number[] = [];
 
 afterAll(async () => {
-  for (const pid of started) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already exited
-    }
-  }
+  for (const pid of started) signal(pid, 'SIGKILL');
   for (const dir of readdirSync(work)) if (existsSync(join(work, dir, 'runs'))) await downAll(join(work, dir, 'runs'), { includeLive: true });
   rmSync(work, { recursive: true, force: true });
 }, 120_000);
@@ -58,30 +53,6 @@ const shardRun = (name: string, i: number, fixtures = FIXTURES) => peerproof(['r
 type Summary = { cases: Array<{ id: string; fixture: string; speaker: string; peer: string; status: string }> };
 const readSummary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
 const verdicts = (s: Summary) => s.cases.map((c) => `${c.id} ${c.fixture} ${c.speaker}/${c.peer}: ${c.status}`).sort();
-
-/** A process and all its descendants now (from /proc's parent links). */
-function processTree(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited while we looked
-    }
-  }
-  const tree = [root];
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of parent) {
-      if (!tree.includes(ppid) || tree.includes(pid)) continue;
-      tree.push(pid);
-      grew = true;
-    }
-  }
-  return tree;
-}
 
 describe.skipIf(!isRoot())('shards side by side', () => {
   it('3 shards at once, merged by `peerproof report`, give the case ids and verdicts of one unsharded run', async () => {

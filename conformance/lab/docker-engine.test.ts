@@ -1,17 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { engineUsers, handLeaseToRun, releaseEngine, sweepLeases, takeLease, withFileLock, type EnginePaths } from './docker-engine.ts';
+import { tempDirs } from '../../reference/testing/temp-dirs.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 function lockPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pp-lock-test-'));
-  dirs.push(dir);
+  const dir = tempDir('pp-lock-test-');
   return join(dir, 'x.lock');
 }
 
@@ -53,8 +49,7 @@ describe('withFileLock', () => {
 describe('engine leases: the engine is stopped only by its last live user', () => {
   // No dockerd runs under these paths: a release that decides to stop finds nothing to stop.
   function enginePaths(): EnginePaths {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-lease-test-'));
-    dirs.push(dir);
+    const dir = tempDir('pp-lease-test-');
     return { dataRoot: join(dir, 'data'), runDir: join(dir, 'run') };
   }
   const leases = (paths: EnginePaths) => readdirSync(join(paths.runDir, 'leases')).sort();

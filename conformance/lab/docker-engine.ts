@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { typescriptCommand } from './process-output.ts';
+import { processStartTime } from './proc.ts';
 import { readHostSettings, restoreHostSettings, run, type HostSettings } from './host-settings.ts';
 
 export { readHostSettings, restoreHostSettings, type HostSettings };
@@ -168,16 +169,6 @@ export async function ensureEngine(paths: EnginePaths = defaultEnginePaths, opts
   });
 }
 
-/** When a process started: field 22 of /proc/PID/stat; null when it is gone. Tells a live holder from a reused PID. */
-function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 const DEFAULT_HOLDER = 'process';
 /** Prefix of a lease held by a lab left running (`lab up`), not by a process: live until released. */
 const RUN_LEASE = 'run.';
@@ -195,7 +186,7 @@ function runLeaseFile(paths: EnginePaths, runId: string): string {
 /** Records `pid` (this process by default) as a user of the engine, for `holder`. */
 export function takeLease(paths: EnginePaths = defaultEnginePaths, pid: number = process.pid, holder = DEFAULT_HOLDER): void {
   mkdirSync(files(paths).leases, { recursive: true });
-  const started = processStart(pid);
+  const started = processStartTime(pid);
   if (started === null) throw new Error(`process ${pid} does not exist: it cannot hold an engine lease`);
   writeFileSync(leaseFile(paths, pid, holder), started);
 }
@@ -242,7 +233,7 @@ export function sweepLeases(paths: EnginePaths = defaultEnginePaths): LeaseSweep
     } catch {
       continue; // given back meanwhile
     }
-    if (Number.isInteger(pid) && pid > 0 && recorded !== '' && processStart(pid) === recorded) sweep.users.push(pid);
+    if (Number.isInteger(pid) && pid > 0 && recorded !== '' && processStartTime(pid) === recorded) sweep.users.push(pid);
     else {
       rmSync(join(dir, name), { force: true });
       sweep.stale.push(name);
@@ -395,7 +386,7 @@ export function watchedEnginePid(paths: EnginePaths = defaultEnginePaths): numbe
 export function watchdogPid(paths: EnginePaths = defaultEnginePaths): number | null {
   try {
     const [pid, started] = readFileSync(files(paths).watchdog, 'utf8').trim().split(' ');
-    return pid && started && processStart(Number(pid)) === started ? Number(pid) : null;
+    return pid && started && processStartTime(Number(pid)) === started ? Number(pid) : null;
   } catch {
     return null;
   }
@@ -414,7 +405,7 @@ function ensureWatchdog(paths: EnginePaths, dockerd: number): void {
   closeSync(logFd);
   if (child.pid === undefined) return;
   child.unref();
-  writeFileSync(f.watchdog, `${child.pid} ${processStart(child.pid) ?? ''}`);
+  writeFileSync(f.watchdog, `${child.pid} ${processStartTime(child.pid) ?? ''}`);
 }
 
 /** Unmounts every mount below `dir` (deepest first): what a killed dockerd or debootstrap left. */

@@ -1,20 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { existsSync, rmSync, appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { indexedRuns, Ledger, listRuns, processStartTime, RUN_INDEX, runIdTaken } from './ledger.ts';
+import { describe, expect, it } from 'vitest';
+import { indexedRuns, Ledger, listRuns, RUN_INDEX, runIdTaken } from './ledger.ts';
+import { processStartTime } from './proc.ts';
+import { tempDirs } from '../../reference/testing/temp-dirs.ts';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-
-function root(): string {
-  const r = mkdtempSync(join(tmpdir(), 'pp-ledger-'));
-  roots.push(r);
-  return r;
-}
+const tempDir = tempDirs();
+const root = (): string => tempDir('pp-ledger-');
 
 describe('Ledger', () => {
   it('records entries in order and reads them back', () => {

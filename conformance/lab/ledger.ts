@@ -2,6 +2,7 @@ import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSy
 import { randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processStartTime } from './proc.ts';
 
 // The run folder holds everything one lab run produced (ledger, rendered configs, logs, pcaps).
 // The ledger is an append-only JSONL file: every namespace, link and process is written here
@@ -81,17 +82,6 @@ function reserveRunId(runId: string, runDir: string): void {
 
 export function newRunId(): string {
   return randomBytes(3).toString('hex');
-}
-
-/** Start time of a process (field 22 of /proc/PID/stat), so a recycled PID is not mistaken for the owner. */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const afterComm = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return afterComm[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 export class Ledger {

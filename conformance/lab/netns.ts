@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Ledger } from './ledger.ts';
+import { procStatFields } from './proc.ts';
 
 // Low-level helpers over iproute2 for network namespaces. Nothing here touches the host's own
 // namespace: veth pairs are created inside one lab namespace with the peer placed directly into
@@ -173,12 +174,8 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 
 /** True while the process exists and is not a zombie (exited, waiting to be reaped). */
 export function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = procStatFields(pid)?.[0];
+  return state !== undefined && state !== 'Z';
 }
 
 export async function waitForExit(pids: number[], timeoutMs: number): Promise<number[]> {

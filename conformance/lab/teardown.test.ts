@@ -1,19 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Ledger } from './ledger.ts';
 import { downAll, downRun } from './teardown.ts';
+import { tempDirs } from '../../reference/testing/temp-dirs.ts';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 describe('downAll', () => {
   it('leaves runs of live processes alone, takes down orphaned ones, skips runs already down', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pp-down-'));
-    roots.push(root);
+    const root = tempDir('pp-down-');
     const live = Ledger.create(root, 'live01', 'netns', 'f');
     live.record({ t: 'netns', name: 'pp-live01-never-created' });
     const orphan = Ledger.create(root, 'orph01', 'netns', 'f');
@@ -32,8 +26,7 @@ describe('downAll', () => {
   });
 
   it('downRun names a run that does not exist', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pp-down-'));
-    roots.push(root);
+    const root = tempDir('pp-down-');
     await expect(downRun('nope', root)).rejects.toThrow(`no run "nope" in ${root}`);
   });
 });

@@ -5,7 +5,8 @@
 import { decodeMessage } from '../../reference/bgp/wire/index.ts';
 import type { OpenMessage } from '../../reference/bgp/wire/types.ts';
 import { BGP_PORT } from '../capture/decode-capture.ts';
-import { parseTcpSegment, TCP_ACK, TCP_SYN } from '../capture/link.ts';
+import { parseTcpSegment } from '../capture/link.ts';
+import { TcpFlag } from '../../reference/net/numbers.ts';
 import { readCapture } from '../capture/pcap-reader.ts';
 import { TcpReassembler } from '../capture/tcp-reassembly.ts';
 import { bytesToHex, endpointFromOpen, RECORDING_VERSION, type RecordedMessage, type Recording } from './recording.ts';
@@ -45,7 +46,7 @@ export function findConversations(capture: Uint8Array): Conversation[] {
   readCapture(capture, (frame, ts, linkType) => {
     const segment = parseTcpSegment(frame, linkType);
     if (segment === null || (segment.srcPort !== BGP_PORT && segment.dstPort !== BGP_PORT)) return;
-    if ((segment.flags & TCP_SYN) !== 0 && (segment.flags & TCP_ACK) === 0) synSenders.add(endpoint(segment.srcIp, segment.srcPort));
+    if ((segment.flags & TcpFlag.SYN) !== 0 && (segment.flags & TcpFlag.ACK) === 0) synSenders.add(endpoint(segment.srcIp, segment.srcPort));
     reassembler.push(segment, ts);
   });
   reassembler.finish();

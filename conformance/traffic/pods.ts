@@ -14,7 +14,7 @@ import type { BackendProcess } from '../lab/backend.ts';
 import { namespaceName } from '../lab/backends/netns.ts';
 import { startHttpServer } from '../lab/kinds/host.ts';
 import type { Lab } from '../lab/lab.ts';
-import { processStartTime } from '../lab/ledger.ts';
+import { processStartTime } from '../lab/proc.ts';
 import { emptyNode } from '../lab/model.ts';
 import { deleteNamespace } from '../lab/netns.ts';
 

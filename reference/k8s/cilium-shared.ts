@@ -4,22 +4,16 @@ import { canonicalIp, parseCidr } from '../ipam/address.ts';
 import { bareAddress, communitySchema, largeCommunitySchema, nodeIPv4, type FlavourOutput } from './flavour.ts';
 import { type Manifest } from './manifests.ts';
 import { type AddressFamily, type AdvertisementIntent, type AdvertisementKind, type BgpPeer, type ClusterNode } from './model.ts';
-import { anything, bool, INVALID, int, list, metadataSchema, obj, oneOf, report, str, type Infer, type Schema } from './schema.ts';
+import { anything, bool, int, list, metadataSchema, obj, oneOf, parsedString, str, type Infer, type Schema } from './schema.ts';
 
 export const header = { apiVersion: str(), kind: str(), metadata: metadataSchema, status: anything() };
 
 /** v2alpha1 writes peers as CIDRs ("10.0.0.1/32"); the seeds even write "10.1.5.1/24". Returns the address. */
 export function peerAddressSchema(): Schema<string> {
-  const expected = 'a peer address, optionally with a prefix length ("10.0.0.1/32")';
-  return {
-    expected,
-    check: (value, path, ctx) => {
-      const address = typeof value === 'string' ? canonicalIp(bareAddress(value.trim())) : null;
-      if (address && (typeof value !== 'string' || !value.includes('/') || parseCidr(value.trim()))) return address;
-      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
-      return INVALID;
-    },
-  };
+  return parsedString('a peer address, optionally with a prefix length ("10.0.0.1/32")', (text) => {
+    const address = canonicalIp(bareAddress(text.trim()));
+    return address && (!text.includes('/') || parseCidr(text.trim())) ? address : null;
+  });
 }
 
 // Cilium's CiliumBGPNeighborGracefulRestart (v2alpha1 neighbours, v2 CiliumBGPPeerConfig):

@@ -1,5 +1,5 @@
 import type { Manifest } from './manifests.ts';
-import { INVALID, report, type Schema } from './schema.ts';
+import { parsedString, type Schema } from './schema.ts';
 import { EVERYTHING } from './selectors.ts';
 import type {
   AdvertisementIntent,
@@ -100,27 +100,9 @@ export function largeCommunity(text: string): string | null {
 }
 
 export function communitySchema(): Schema<string> {
-  const expected = 'a BGP community "asn:value" (0..65535 each) or a well-known name like no-export';
-  return {
-    expected,
-    check: (value, path, ctx) => {
-      const parsed = typeof value === 'string' ? standardCommunity(value) : null;
-      if (parsed) return parsed;
-      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
-      return INVALID;
-    },
-  };
+  return parsedString('a BGP community "asn:value" (0..65535 each) or a well-known name like no-export', standardCommunity);
 }
 
 export function largeCommunitySchema(): Schema<string> {
-  const expected = 'a large community "global:local1:local2"';
-  return {
-    expected,
-    check: (value, path, ctx) => {
-      const parsed = typeof value === 'string' ? largeCommunity(value) : null;
-      if (parsed) return parsed;
-      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
-      return INVALID;
-    },
-  };
+  return parsedString('a large community "global:local1:local2"', largeCommunity);
 }

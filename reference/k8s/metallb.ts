@@ -8,7 +8,6 @@ import {
   anything,
   asn,
   bool,
-  INVALID,
   int,
   ip,
   labelSelectorSchema,
@@ -17,6 +16,7 @@ import {
   noteUnsupported,
   obj,
   oneOf,
+  parsedString,
   port,
   record,
   report,
@@ -33,30 +33,17 @@ import {
 
 /** Go duration ("90s", "1m30s", "3m") in whole seconds. */
 export function durationSeconds(): Schema<number> {
-  const expected = 'a duration like "90s" or "1m30s"';
-  return {
-    expected,
-    check: (value, path, ctx) => {
-      const match = typeof value === 'string' ? /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value) : null;
-      if (!match || value === '') {
-        report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
-        return INVALID;
-      }
-      return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
-    },
-  };
+  return parsedString('a duration like "90s" or "1m30s"', (text) => {
+    const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+    if (!match || text === '') return null;
+    return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  });
 }
 
 function addressBlock(): Schema<string> {
-  const expected = 'a CIDR or an address range "a.b.c.d-e.f.g.h"';
-  return {
-    expected,
-    check: (value, path, ctx) => {
-      if (typeof value === 'string' && parseRange(value) && (value.includes('/') || value.includes('-'))) return value.trim();
-      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
-      return INVALID;
-    },
-  };
+  return parsedString('a CIDR or an address range "a.b.c.d-e.f.g.h"', (text) =>
+    parseRange(text) && (text.includes('/') || text.includes('-')) ? text.trim() : null,
+  );
 }
 
 const legacySelector = obj({

@@ -115,6 +115,19 @@ export function intOrString(): Schema<number | string> {
   return scalar('an integer or a string', (v): v is number | string => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)));
 }
 
+/** A string that `parse` accepts (null: rejected), as what `parse` made of it; the error quotes the value as JSON. */
+export function parsedString<T>(expected: string, parse: (text: string) => T | null): Schema<T> {
+  return {
+    expected,
+    check: (value, path, ctx) => {
+      const parsed = typeof value === 'string' ? parse(value) : null;
+      if (parsed !== null) return parsed;
+      report(ctx, path, `expected ${expected}, got ${JSON.stringify(value)}`);
+      return INVALID;
+    },
+  };
+}
+
 /** A value whose content we do not read (status, unrelated metadata). */
 export function anything(): Schema<unknown> {
   return { expected: 'anything', check: (value) => value };

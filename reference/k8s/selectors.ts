@@ -126,22 +126,17 @@ export function parseCalicoSelector(source: string): Selector {
   };
   const isPunct = (text: string): boolean => peek().kind === 'punct' && peek().text === text;
 
-  const parseOr = (): SelectorExpression => {
-    const operands = [parseAnd()];
-    while (isPunct('||')) {
+  /** operand (op operand)*, one level of the grammar: a lone operand stands for itself. */
+  const parseChain = (op: '||' | '&&', operand: () => SelectorExpression): SelectorExpression => {
+    const operands = [operand()];
+    while (isPunct(op)) {
       take();
-      operands.push(parseAnd());
+      operands.push(operand());
     }
-    return operands.length === 1 ? operands[0]! : { op: '||', operands };
+    return operands.length === 1 ? operands[0]! : { op, operands };
   };
-  const parseAnd = (): SelectorExpression => {
-    const operands = [parseUnary()];
-    while (isPunct('&&')) {
-      take();
-      operands.push(parseUnary());
-    }
-    return operands.length === 1 ? operands[0]! : { op: '&&', operands };
-  };
+  const parseOr = (): SelectorExpression => parseChain('||', parseAnd);
+  const parseAnd = (): SelectorExpression => parseChain('&&', parseUnary);
   const parseValues = (): string[] => {
     expectPunct('{');
     const values: string[] = [];

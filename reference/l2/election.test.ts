@@ -1,24 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileLeaseStore, LeaseFormatError } from './lease-store.ts';
 import { LeaderElector, validateTiming, type ElectionTiming } from './election.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 
 const TIMING: ElectionTiming = { leaseDurationMs: 600, renewIntervalMs: 200, retryIntervalMs: 100 };
-const directories: string[] = [];
+const tempDir = tempDirs();
 
 function freshStore(pruneAfterMs?: number): FileLeaseStore {
-  const directory = mkdtempSync(join(tmpdir(), 'peerproof-lease-'));
-  directories.push(directory);
-  return new FileLeaseStore(directory, pruneAfterMs);
+  return new FileLeaseStore(tempDir('peerproof-lease-'), pruneAfterMs);
 }
-
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
 
 describe('FileLeaseStore', () => {
   const spec = { holderIdentity: 'node-a', leaseDurationSeconds: 1, acquireTime: null, renewTime: null, leaseTransitions: 0 };

@@ -3,12 +3,11 @@
 // anything that is not a well-formed frame of their kind: the announcer sees every frame its
 // capture filter lets through and must never throw on one.
 
-const ETHERTYPE_ARP = 0x0806;
-const ETHERTYPE_IPV6 = 0x86dd;
+import { EtherType, IpProtocol } from '../net/numbers.ts';
+
 const ETHERNET_HEADER = 14;
 const ARP_LENGTH = 28;
 const IPV6_HEADER = 40;
-const NEXT_HEADER_ICMPV6 = 58;
 const ICMPV6_NEIGHBOR_SOLICITATION = 135;
 const ICMPV6_NEIGHBOR_ADVERTISEMENT = 136;
 const NDP_MESSAGE_LENGTH = 24; // type, code, checksum, 4 bytes flags/reserved, 16 bytes target
@@ -70,7 +69,7 @@ function writeEthernet(frame: Uint8Array, dst: Uint8Array, src: Uint8Array, type
 }
 
 export function decodeArp(frame: Uint8Array): ArpFrame | null {
-  if (etherType(frame) !== ETHERTYPE_ARP || frame.length < ETHERNET_HEADER + ARP_LENGTH) return null;
+  if (etherType(frame) !== EtherType.ARP || frame.length < ETHERNET_HEADER + ARP_LENGTH) return null;
   const a = ETHERNET_HEADER;
   const isEthernetIpv4 = frame[a] === 0 && frame[a + 1] === 1 && frame[a + 2] === 0x08 && frame[a + 3] === 0x00 &&
     frame[a + 4] === 6 && frame[a + 5] === 4;
@@ -88,7 +87,7 @@ export function decodeArp(frame: Uint8Array): ArpFrame | null {
 
 export function encodeArp(f: ArpFrame): Uint8Array {
   const frame = new Uint8Array(ETHERNET_HEADER + ARP_LENGTH);
-  writeEthernet(frame, f.ethDst, f.ethSrc, ETHERTYPE_ARP);
+  writeEthernet(frame, f.ethDst, f.ethSrc, EtherType.ARP);
   const a = ETHERNET_HEADER;
   frame.set([0, 1, 0x08, 0x00, 6, 4, f.op >> 8, f.op & 0xff], a);
   frame.set(f.senderMac.subarray(0, 6), a + 8);
@@ -124,7 +123,7 @@ export function icmpv6Checksum(src: Uint8Array, dst: Uint8Array, message: Uint8A
   let sum = 0;
   for (let i = 0; i < 16; i += 2) sum += ((src[i] << 8) | src[i + 1]) + ((dst[i] << 8) | dst[i + 1]);
   const length = message.length;
-  sum += (length >>> 16) + (length & 0xffff) + NEXT_HEADER_ICMPV6;
+  sum += (length >>> 16) + (length & 0xffff) + IpProtocol.ICMPV6;
   for (let i = 0; i + 1 < length; i += 2) sum += (message[i] << 8) | message[i + 1];
   if (length % 2 === 1) sum += message[length - 1] << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
@@ -141,9 +140,9 @@ interface Icmpv6Packet {
 
 /** An ICMPv6 message straight after the IPv6 header, hop limit 255 as NDP requires, checksum valid. */
 function decodeNdpPacket(frame: Uint8Array, wantedType: number): Icmpv6Packet | null {
-  if (etherType(frame) !== ETHERTYPE_IPV6 || frame.length < ETHERNET_HEADER + IPV6_HEADER + NDP_MESSAGE_LENGTH) return null;
+  if (etherType(frame) !== EtherType.IPV6 || frame.length < ETHERNET_HEADER + IPV6_HEADER + NDP_MESSAGE_LENGTH) return null;
   const ip = ETHERNET_HEADER;
-  if (frame[ip] >> 4 !== 6 || frame[ip + 6] !== NEXT_HEADER_ICMPV6 || frame[ip + 7] !== 255) return null;
+  if (frame[ip] >> 4 !== 6 || frame[ip + 6] !== IpProtocol.ICMPV6 || frame[ip + 7] !== 255) return null;
   const payloadLength = (frame[ip + 4] << 8) | frame[ip + 5];
   const start = ip + IPV6_HEADER;
   if (payloadLength < NDP_MESSAGE_LENGTH || start + payloadLength > frame.length) return null;
@@ -200,12 +199,12 @@ export function decodeNeighborAdvertisement(frame: Uint8Array): NeighborAdvertis
 export function encodeNeighborAdvertisement(na: NeighborAdvertisement): Uint8Array {
   const messageLength = NDP_MESSAGE_LENGTH + (na.targetLinkAddress ? 8 : 0);
   const frame = new Uint8Array(ETHERNET_HEADER + IPV6_HEADER + messageLength);
-  writeEthernet(frame, na.ethDst, na.ethSrc, ETHERTYPE_IPV6);
+  writeEthernet(frame, na.ethDst, na.ethSrc, EtherType.IPV6);
   const ip = ETHERNET_HEADER;
   frame[ip] = 0x60;
   frame[ip + 4] = messageLength >> 8;
   frame[ip + 5] = messageLength & 0xff;
-  frame[ip + 6] = NEXT_HEADER_ICMPV6;
+  frame[ip + 6] = IpProtocol.ICMPV6;
   frame[ip + 7] = 255;
   frame.set(na.srcIp.subarray(0, 16), ip + 8);
   frame.set(na.dstIp.subarray(0, 16), ip + 24);

@@ -2,7 +2,8 @@
 // packets of a golden capture (re-wrapped, never invented), so each reader path is exercised with
 // bytes a real router sent.
 
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from '../link.ts';
+import { EtherType, LinkType } from '../../../reference/net/numbers.ts';
+import { PcapMagic } from '../pcap-reader.ts';
 
 export interface Frame {
   data: Uint8Array;
@@ -14,14 +15,14 @@ export interface Frame {
 export function networkLayer(frame: Frame): { etherType: number; packet: Uint8Array } {
   const d = frame.data;
   switch (frame.linkType) {
-    case LINKTYPE_ETHERNET:
+    case LinkType.ETHERNET:
       return { etherType: (d[12]! << 8) | d[13]!, packet: d.subarray(14) };
-    case LINKTYPE_LINUX_SLL2:
+    case LinkType.LINUX_SLL2:
       return { etherType: (d[0]! << 8) | d[1]!, packet: d.subarray(20) };
-    case LINKTYPE_LINUX_SLL:
+    case LinkType.LINUX_SLL:
       return { etherType: (d[14]! << 8) | d[15]!, packet: d.subarray(16) };
-    case LINKTYPE_RAW:
-      return { etherType: d[0]! >> 4 === 6 ? 0x86dd : 0x0800, packet: d };
+    case LinkType.RAW:
+      return { etherType: d[0]! >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4, packet: d };
     default:
       throw new Error(`cannot re-wrap link type ${frame.linkType}`);
   }
@@ -35,33 +36,33 @@ export function asEthernet(frame: Frame, vlanTags: Array<{ tpid: number; vid: nu
   const header = [...MAC_B, ...MAC_A];
   for (const tag of vlanTags) header.push(tag.tpid >> 8, tag.tpid & 0xff, (tag.vid >> 8) & 0x0f, tag.vid & 0xff);
   header.push(etherType >> 8, etherType & 0xff);
-  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_ETHERNET };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LinkType.ETHERNET };
 }
 
 /** Linux cooked v1: packet type, ARPHRD, address length, 8-byte address, protocol. */
 export function asCookedV1(frame: Frame): Frame {
   const { etherType, packet } = networkLayer(frame);
   const header = [0, 4, 0, 1, 0, 6, ...MAC_A, 0, 0, etherType >> 8, etherType & 0xff];
-  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LinkType.LINUX_SLL };
 }
 
 /** Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, address. */
 export function asCookedV2(frame: Frame): Frame {
   const { etherType, packet } = networkLayer(frame);
   const header = [etherType >> 8, etherType & 0xff, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, ...MAC_A, 0, 0];
-  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LINKTYPE_LINUX_SLL2 };
+  return { data: Buffer.concat([Uint8Array.from(header), packet]), ts: frame.ts, linkType: LinkType.LINUX_SLL2 };
 }
 
-export function asRawIp(frame: Frame, linkType = LINKTYPE_RAW): Frame {
+export function asRawIp(frame: Frame, linkType: number = LinkType.RAW): Frame {
   return { data: networkLayer(frame).packet.slice(), ts: frame.ts, linkType };
 }
 
 export function writePcap(frames: Frame[], resolution: 'us' | 'ns', bigEndian = false): Uint8Array {
   const le = !bigEndian;
-  const linkType = frames[0]?.linkType ?? LINKTYPE_ETHERNET;
+  const linkType = frames[0]?.linkType ?? LinkType.ETHERNET;
   const parts: Uint8Array[] = [];
   const header = new DataView(new ArrayBuffer(24));
-  header.setUint32(0, resolution === 'ns' ? 0xa1b23c4d : 0xa1b2c3d4, le);
+  header.setUint32(0, resolution === 'ns' ? PcapMagic.NS : PcapMagic.US, le);
   header.setUint16(4, 2, le);
   header.setUint16(6, 4, le);
   header.setUint32(16, 262144, le);

@@ -11,6 +11,7 @@ import { decodeCapture } from '../../capture/decode-capture.ts';
 import type { DecodedMessage } from '../../capture/bgp-stream.ts';
 import { startLab, type Lab } from '../lab.ts';
 import { Ledger } from '../ledger.ts';
+import { signal } from '../netns.ts';
 import { pollHarness } from '../poll.ts';
 import { emptyNode, type LabTopology } from '../model.ts';
 import { downAll } from '../teardown.ts';
@@ -90,13 +91,7 @@ export function describeBackendLab(backend: string, opts: BackendLabOptions): vo
   const held: number[] = [];
 
   afterAll(async () => {
-    for (const pid of held) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const pid of held) signal(pid, 'SIGKILL');
     await Promise.allSettled(labs.map((l) => l.stop()));
     await downAll(runsRoot, { includeLive: true });
     rmSync(runsRoot, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   namespaceExists,
   namespacePids,
   nsExec,
+  signal,
   spawnInNamespace,
   type ExecOptions,
   type ExecResult,
@@ -124,13 +125,7 @@ class NetnsBackend implements Backend {
     // From the ledger, not the map: a namespace being created right now is already listed there.
     for (const e of this.ledger.entries()) {
       if (e.t !== 'netns') continue;
-      for (const pid of namespacePids(e.name)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      for (const pid of namespacePids(e.name)) signal(pid, 'SIGKILL');
       try {
         execFileSync('ip', ['netns', 'del', e.name], { stdio: 'ignore' });
       } catch {

@@ -1,19 +1,12 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultRecipe, imageTags } from './build.ts';
 import { alignIds, hostDebianMirror, type RootfsRecipe } from './rootfs.ts';
+import { tempDirs } from '../../../reference/testing/temp-dirs.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pp-rootfs-test-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const newTempDir = tempDirs();
+const tempDir = (): string => newTempDir('pp-rootfs-test-');
 
 function aptDir(files: Record<string, string>): string {
   const dir = tempDir();
