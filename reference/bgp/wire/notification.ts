@@ -38,7 +38,9 @@ export function decodeRouteRefresh(bytes: Uint8Array, ctx?: CodecContext): Route
     throw new BgpError(ErrorCode.ROUTE_REFRESH, RouteRefreshSubcode.INVALID_MESSAGE_LENGTH, `length ${bytes.length}`, bytes.slice());
   }
   const allowed = ctx?.orf;
-  if (allowed === undefined || bytes.length < ROUTE_REFRESH_LENGTH) {
+  // No ORF negotiated in this direction (no context, or an empty set): the extra octets are a
+  // length error whether or not they would parse as ORF entries.
+  if (allowed === undefined || (allowed !== 'any' && allowed.size === 0) || bytes.length < ROUTE_REFRESH_LENGTH) {
     throw new BgpError(
       ErrorCode.MESSAGE_HEADER,
       HeaderSubcode.BAD_MESSAGE_LENGTH,
