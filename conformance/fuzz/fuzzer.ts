@@ -1,0 +1,258 @@
+// The fuzz run: sessions from the SUT's tester slots, batches of the seeded stream (generate.ts)
+// each judged by the oracle (oracle.ts); every distinct finding is then re-run on fresh sessions
+// and shrunk (shrink.ts) to the fewest messages and bytes that still show it.
+import type { Sut, TesterSlot } from '../tester/sut.ts';
+import { FuzzStream, type FuzzCase } from './generate.ts';
+import { judge, type Verdict } from './oracle.ts';
+import { DEFAULT_TIMING, FuzzSession, probeConnect, TESTER_HOLD_TIME, type SessionTiming } from './session.ts';
+import { ddmin, shrinkBytes, type ShrinkBudget } from './shrink.ts';
+import { runOpenCase } from './open-case.ts';
+
+export interface FuzzOptions {
+  seed: number;
+  /** stop after this many messages (default 2000 unless `durationS` is given) */
+  messages?: number;
+  durationS?: number;
+  /** most messages in one batch before the fence */
+  batchSize?: number;
+  /** re-runs allowed to shrink one finding */
+  shrinkTries?: number;
+  /** distinct findings shrunk (the rest are reported unshrunk) */
+  maxShrunk?: number;
+  timing?: SessionTiming;
+  /** sessions run side by side (each on its own slots and stream; default 4, at most half the ebgp slots) */
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+export interface Finding {
+  id: string;
+  verdict: Verdict;
+  /** 'open': the message is an OPEN on a fresh connection; 'session': UPDATEs etc. after Established */
+  mode: 'open' | 'session';
+  role: TesterSlot['role'];
+  /** how many batches showed this signature */
+  count: number;
+  /** where the first occurrence's session began: stream index x workers + worker (orders findings the same way on every run) */
+  firstCase: number;
+  labels: string[];
+  /** what the first occurrence sent (after the handshake) */
+  original: Uint8Array[];
+  shrunk?: Uint8Array[];
+  reproduced?: boolean;
+  tries?: number;
+  /** the session the last successful reproduction ran on: OPENs (hex) and slot, for the fixture */
+  evidence?: { slot: TesterSlot; ourOpen: string; theirOpen: string };
+}
+
+export interface FuzzResult {
+  seed: number;
+  sut: string;
+  messagesSent: number;
+  messagesJudged: number;
+  sessions: number;
+  openCases: number;
+  durationMs: number;
+  findings: Finding[];
+  /** runs where the harness could not judge (e.g. no slot would establish) */
+  notes: string[];
+}
+
+class SlotPool {
+  private readonly next = new Map<string, number>();
+  constructor(readonly slots: TesterSlot[]) {}
+  has(role: TesterSlot['role']): boolean {
+    return this.slots.some((s) => s.role === role);
+  }
+  take(role: TesterSlot['role']): TesterSlot {
+    const of = this.slots.filter((s) => s.role === role);
+    const i = this.next.get(role) ?? 0;
+    this.next.set(role, i + 1);
+    return of[i % of.length]!;
+  }
+  count(role: TesterSlot['role']): number {
+    return this.slots.filter((s) => s.role === role).length;
+  }
+}
+
+/** A session on the next slot of `role` that comes up; tries each slot of the role once. */
+async function openSession(sut: Sut, pool: SlotPool, role: TesterSlot['role'], timing: SessionTiming, errors: string[]): Promise<FuzzSession | null> {
+  for (let i = 0; i < pool.count(role); i++) {
+    const slot = pool.take(role);
+    try {
+      return await FuzzSession.open(sut, slot, timing);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  return null;
+}
+
+export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
+  const log = opts.log ?? (() => undefined);
+  const timing = opts.timing ?? DEFAULT_TIMING;
+  const limit = opts.messages ?? (opts.durationS ? Infinity : 2000);
+  const deadline = opts.durationS ? Date.now() + opts.durationS * 1000 : Infinity;
+  const usable = sut.slots.filter((s) => s.role === 'ebgp' || s.role === 'addpath');
+  const ebgp = usable.filter((s) => s.role === 'ebgp');
+  if (ebgp.length === 0) throw new Error(`the SUT ${sut.info.name} has no ebgp tester slot`);
+  // Workers run sessions side by side, each on its own slots with its own stream (seed, worker) and
+  // its own share of the messages, so what each sends does not depend on timing.
+  const workers = Math.max(1, Math.min(opts.workers ?? 4, Math.floor(ebgp.length / 2) || 1));
+  const started = Date.now();
+  const result: FuzzResult = { seed: opts.seed, sut: sut.info.name, messagesSent: 0, messagesJudged: 0, sessions: 0, openCases: 0, durationMs: 0, findings: [], notes: [] };
+  const bySignature = new Map<string, Finding>();
+  const record = (verdict: Verdict, mode: Finding['mode'], role: TesterSlot['role'], sent: Uint8Array[], labels: string[], firstCase: number) => {
+    const known = bySignature.get(verdict.signature);
+    if (known) {
+      known.count++;
+      // Keep the earliest occurrence by stream position, so which one is kept does not depend on which worker got there first.
+      if (firstCase < known.firstCase) Object.assign(known, { verdict, mode, role, firstCase, labels, original: sent });
+      return;
+    }
+    const finding: Finding = { id: '', verdict, mode, role, count: 1, firstCase, labels, original: sent };
+    bySignature.set(verdict.signature, finding);
+    log(`finding: ${verdict.text} [${labels[labels.length - 1] ?? ''}]`);
+  };
+  const pools = Array.from({ length: workers }, (_, w) => new SlotPool([...ebgp.filter((_, i) => i % workers === w), ...usable.filter((s) => s.role === 'addpath').filter((_, i) => i % workers === w)]));
+  await Promise.all(
+    pools.map((pool, w) => {
+      const quota = limit === Infinity ? Infinity : Math.floor(limit / workers) + (w < limit % workers ? 1 : 0);
+      const order: Record_ = (v, mode, role, sent, labels, index) => record(v, mode, role, sent, labels, index * workers + w);
+      return runWorker(sut, pool, new FuzzStream(workers === 1 ? opts.seed : opts.seed * 1000 + w), { quota, deadline, batchSize: opts.batchSize ?? 20, timing }, result, order);
+    }),
+  );
+  result.findings = [...bySignature.values()].sort((a, b) => a.firstCase - b.firstCase);
+  result.findings.forEach((f, i) => (f.id = `${String(i + 1).padStart(3, '0')}-${f.verdict.kind}`));
+  const shrinkPool = new SlotPool(usable);
+  let shrunk = 0;
+  for (const finding of result.findings) {
+    if (finding.verdict.kind === 'sut-died' && finding.original.length === 0) continue;
+    if (shrunk++ >= (opts.maxShrunk ?? 10)) break;
+    await shrinkFinding(sut, shrinkPool, finding, opts.shrinkTries ?? 150, timing);
+    log(`finding ${finding.id}: ${finding.reproduced ? `shrunk from ${finding.original.length} to ${finding.shrunk!.length} message(s) in ${finding.tries} tries` : `not reproduced on a fresh session (${finding.tries} tries)`}`);
+  }
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+type Record_ = (verdict: Verdict, mode: Finding['mode'], role: TesterSlot['role'], sent: Uint8Array[], labels: string[], firstCase: number) => void;
+
+async function runWorker(
+  sut: Sut,
+  pool: SlotPool,
+  stream: FuzzStream,
+  plan: { quota: number; deadline: number; batchSize: number; timing: SessionTiming },
+  result: FuzzResult,
+  record: Record_,
+): Promise<void> {
+  let sent = 0;
+  const more = () => sent < plan.quota && Date.now() < plan.deadline;
+  const count = (n: number) => {
+    sent += n;
+    result.messagesSent += n;
+    result.messagesJudged += n;
+  };
+  while (more()) {
+    const role = stream.nextSessionAddPath(pool.has('addpath')) ? 'addpath' : 'ebgp';
+    const errors: string[] = [];
+    const session = await openSession(sut, pool, role, plan.timing, errors);
+    if (!session) {
+      const slot = pool.take(role);
+      const refused = (await probeConnect(sut, slot)) === 'refused';
+      result.notes.push(`no ${role} slot reached Established (${errors[errors.length - 1] ?? '?'})${refused ? '; connections refused' : ''}`);
+      if (refused) record({ kind: 'sut-died', signature: 'sut-died|connect', text: 'the SUT refuses connections' }, 'session', role, [], [], result.messagesSent);
+      return;
+    }
+    result.sessions++;
+    const g = { asn: session.slot.asn, address: session.slot.address, addPath: role === 'addpath', bgpId: session.slot.address, holdTime: TESTER_HOLD_TIME };
+    const labels: string[] = [];
+    let first = -1;
+    let pendingOpen: FuzzCase | null = null;
+    while (more() && session.alive) {
+      const batch: FuzzCase[] = [];
+      while (batch.length < plan.batchSize && sent + batch.length < plan.quota) {
+        const c = stream.next(g);
+        if (first < 0) first = c.index;
+        if (c.source === 'open') {
+          pendingOpen = c;
+          break;
+        }
+        batch.push(c);
+        if (session.expect(c.bytes).action === 'session-reset') break;
+      }
+      if (batch.length > 0) {
+        const batchLabels = batch.map((c) => `${c.source} #${c.index}: ${c.label}`);
+        labels.push(...batchLabels);
+        const { expectations, observed } = await session.sendBatch(batch.map((c) => c.bytes), batchLabels);
+        count(batch.length);
+        const verdict = judge(expectations, observed, TESTER_HOLD_TIME * 1000);
+        if (verdict) record(verdict, 'session', role, session.sent.map((x) => x.bytes), labels.slice(), first);
+        if (!observed.settled) break;
+      }
+      if (pendingOpen) break;
+    }
+    session.close();
+    if (pendingOpen) {
+      const verdict = await runOpenCase(sut, pool.take('ebgp'), pendingOpen.bytes);
+      result.openCases++;
+      count(1);
+      if (verdict) record(verdict, 'open', 'ebgp', [pendingOpen.bytes], [`open #${pendingOpen.index}: ${pendingOpen.label}`], pendingOpen.index);
+    }
+  }
+}
+
+/**
+ * Whether `messages`, sent on a fresh session of the finding's role (batches ending at each
+ * message the RFC says resets the session), show the finding's signature again.
+ */
+async function reproduces(sut: Sut, pool: SlotPool, finding: Finding, messages: Uint8Array[], timing: SessionTiming): Promise<boolean> {
+  if (finding.mode === 'open') {
+    const slot = pool.take('ebgp');
+    const verdict = await runOpenCase(sut, slot, messages[0]!);
+    if (verdict?.signature === finding.verdict.signature) finding.evidence = { slot, ourOpen: Buffer.from(messages[0]!).toString('hex'), theirOpen: '' };
+    return verdict?.signature === finding.verdict.signature;
+  }
+  const session = await openSession(sut, pool, finding.role, timing, []);
+  if (!session) return false;
+  try {
+    let batch: Uint8Array[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      batch.push(messages[i]!);
+      if (i < messages.length - 1 && session.expect(messages[i]!).action !== 'session-reset') continue;
+      const { expectations, observed } = await session.sendBatch(batch);
+      batch = [];
+      const verdict = judge(expectations, observed, TESTER_HOLD_TIME * 1000);
+      if (verdict?.signature === finding.verdict.signature) {
+        const opens = session.openBytes();
+        finding.evidence = { slot: session.slot, ourOpen: opens.ours, theirOpen: opens.theirs };
+        return true;
+      }
+      if (verdict || !observed.settled) return false;
+    }
+    return false;
+  } finally {
+    session.close();
+  }
+}
+
+async function shrinkFinding(sut: Sut, pool: SlotPool, finding: Finding, tries: number, timing: SessionTiming): Promise<void> {
+  // Two tries are kept for the first reproduction and the final check; ddmin spends the rest.
+  const budget: ShrinkBudget = { tries: Math.max(0, tries - 2) };
+  const spent = () => tries - 2 - budget.tries;
+  const test = (messages: Uint8Array[]) => reproduces(sut, pool, finding, messages, timing);
+  finding.reproduced = await test(finding.original);
+  if (!finding.reproduced) {
+    finding.tries = 1;
+    return;
+  }
+  // The guilty message is the last of its batch; what follows it in `original` never mattered.
+  let messages = await ddmin(finding.original, test, budget);
+  const last = messages[messages.length - 1]!;
+  const smaller = await shrinkBytes(last, (candidate) => test([...messages.slice(0, -1), candidate]), budget);
+  messages = [...messages.slice(0, -1), smaller];
+  // The final run leaves the evidence (OPENs, slot) of exactly this sequence for the fixture.
+  if (!(await test(messages))) messages = finding.original;
+  finding.shrunk = messages;
+  finding.tries = spent() + 2;
+}
