@@ -1,12 +1,19 @@
 // A deliberately broken speaker: a tiny BGP speaker on loopback (the codec does its handshake and
 // its RFC error handling) that crashes — closes the socket without NOTIFICATION — on one thing: a
 // COMMUNITIES attribute of length 12. The fuzzer must find it and shrink it to that one message.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ReplayPlayer, type PlayerEvent } from '../replay/player.ts';
+import { readRecording } from '../replay/recording.ts';
+import { evaluate, readExpect } from '../replay/symptoms.ts';
 import { BgpError, decodeMessage, directionContext, encodeMessage, messageLengthAt, type CodecContext, type OpenMessage } from '../../reference/bgp/wire/index.ts';
 import { classifyHeader } from '../../reference/bgp/wire/validate.ts';
 import type { Sut, TesterSlot } from '../tester/sut.ts';
 import { fuzz } from './fuzzer.ts';
+import { writeFuzzReport } from './report.ts';
 
 /** Path attributes of an UPDATE as [code, length]; stops at the first one that does not fit. */
 function attributesOf(m: Uint8Array): Array<[number, number]> {
@@ -93,9 +100,11 @@ async function startBrokenTarget(): Promise<Sut> {
 
 describe('fuzz: a speaker that crashes on COMMUNITIES of length 12', () => {
   let sut: Sut | undefined;
+  const tmp = mkdtempSync(join(tmpdir(), 'pp-fuzz-broken-'));
   afterEach(async () => {
     await sut?.stop();
     sut = undefined;
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('is found and shrunk to that one message within the budget of tries', async () => {
@@ -113,5 +122,25 @@ describe('fuzz: a speaker that crashes on COMMUNITIES of length 12', () => {
       expect(crashes(f.shrunk![0]!)).toBe(true);
       expect(f.shrunk![0]!.length).toBeLessThanOrEqual(f.original[f.original.length - 1]!.length);
     }
+
+    // The report: summary.json lists each finding with its fixture, whose expect.yaml states the symptom.
+    const { lines } = writeFuzzReport(tmp, result, sut, 'broken-target');
+    expect(lines.filter((l) => l.startsWith('finding '))).toHaveLength(result.findings.length);
+    const summary = JSON.parse(readFileSync(join(tmp, 'summary.json'), 'utf8'));
+    const first = summary.findings[0];
+    expect(first).toMatchObject({ kind: 'closed-without-notification', shrunkMessages: 1, fixture: `fuzz-${result.findings[0]!.id}` });
+    const dir = join(tmp, first.fixture);
+    for (const file of ['recording.json', 'expect.yaml', 'topology.clab.yml', 'README.md']) expect(existsSync(join(dir, file)), file).toBe(true);
+    const expectFile = readExpect(join(dir, 'expect.yaml'));
+    expect(expectFile.symptoms).toEqual([{ 'peer-closes-without-notification': null }]);
+    const recording = readRecording(join(dir, 'recording.json'));
+    expect(recording.messages[recording.messages.length - 1]!.hex).toBe(first.shrunkHex[0]);
+
+    // The replay engine plays the fixture against the target (active, as `fixture run` would against a daemon): bug present.
+    const events: PlayerEvent[] = [];
+    const socket = await sut.connect(sut.slots[0]!);
+    await new ReplayPlayer(recording, socket, (e) => events.push(e), { active: true, settle: 1 }).run();
+    const evaluation = evaluate(expectFile, { events, ribs: {} });
+    expect(evaluation.verdict, JSON.stringify(evaluation.symptoms)).toBe('bug-present');
   }, 120_000);
 });
