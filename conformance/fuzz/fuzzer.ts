@@ -4,7 +4,7 @@
 import type { Sut, TesterSlot } from '../tester/sut.ts';
 import { FuzzStream, type FuzzCase } from './generate.ts';
 import { judge, type Verdict } from './oracle.ts';
-import { DEFAULT_TIMING, FuzzSession, probeConnect, TESTER_HOLD_TIME, type SessionTiming } from './session.ts';
+import { DEFAULT_TIMING, FuzzSession, probeConnect, restartable, TESTER_HOLD_TIME, type SessionTiming } from './session.ts';
 import { ddmin, shrinkBytes, type ShrinkBudget } from './shrink.ts';
 import { runOpenCase } from './open-case.ts';
 
@@ -38,6 +38,8 @@ export interface Finding {
   labels: string[];
   /** what the first occurrence sent (after the handshake) */
   original: Uint8Array[];
+  /** later occurrences (up to 4), tried in turn when the first does not reproduce: a crash ends every worker's session, not only the guilty one's */
+  others: Array<{ original: Uint8Array[]; labels: string[] }>;
   shrunk?: Uint8Array[];
   reproduced?: boolean;
   tries?: number;
@@ -52,10 +54,36 @@ export interface FuzzResult {
   messagesJudged: number;
   sessions: number;
   openCases: number;
+  /** times a crashed lab daemon was started again to go on */
+  restarts: number;
   durationMs: number;
   findings: Finding[];
   /** runs where the harness could not judge (e.g. no slot would establish) */
   notes: string[];
+}
+
+/** Starts a crashed lab SUT again, once for all workers that notice; false when it cannot be (or is not a lab SUT). */
+class Recovery {
+  private pending: Promise<boolean> | null = null;
+  constructor(private readonly sut: Sut, private readonly result: FuzzResult, private readonly log: (line: string) => void) {}
+  async ensureUp(): Promise<boolean> {
+    const r = restartable(this.sut);
+    if (!r || r.alive()) return r !== null;
+    this.pending ??= (async () => {
+      this.log('the SUT process exited: restarting it');
+      try {
+        await r.recover();
+        this.result.restarts++;
+        return true;
+      } catch (err) {
+        this.result.notes.push(`restart failed: ${(err as Error).message}`);
+        return false;
+      } finally {
+        this.pending = null;
+      }
+    })();
+    return this.pending;
+  }
 }
 
 class SlotPool {
@@ -100,26 +128,31 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   // its own share of the messages, so what each sends does not depend on timing.
   const workers = Math.max(1, Math.min(opts.workers ?? 4, Math.floor(ebgp.length / 2) || 1));
   const started = Date.now();
-  const result: FuzzResult = { seed: opts.seed, sut: sut.info.name, messagesSent: 0, messagesJudged: 0, sessions: 0, openCases: 0, durationMs: 0, findings: [], notes: [] };
+  const result: FuzzResult = { seed: opts.seed, sut: sut.info.name, messagesSent: 0, messagesJudged: 0, sessions: 0, openCases: 0, restarts: 0, durationMs: 0, findings: [], notes: [] };
   const bySignature = new Map<string, Finding>();
   const record = (verdict: Verdict, mode: Finding['mode'], role: TesterSlot['role'], sent: Uint8Array[], labels: string[], firstCase: number) => {
     const known = bySignature.get(verdict.signature);
     if (known) {
       known.count++;
       // Keep the earliest occurrence by stream position, so which one is kept does not depend on which worker got there first.
-      if (firstCase < known.firstCase) Object.assign(known, { verdict, mode, role, firstCase, labels, original: sent });
+      if (firstCase < known.firstCase) {
+        known.others.unshift({ original: known.original, labels: known.labels });
+        Object.assign(known, { verdict, mode, role, firstCase, labels, original: sent });
+      } else known.others.push({ original: sent, labels });
+      known.others.splice(4);
       return;
     }
-    const finding: Finding = { id: '', verdict, mode, role, count: 1, firstCase, labels, original: sent };
+    const finding: Finding = { id: '', verdict, mode, role, count: 1, firstCase, labels, original: sent, others: [] };
     bySignature.set(verdict.signature, finding);
     log(`finding: ${verdict.text} [${labels[labels.length - 1] ?? ''}]`);
   };
+  const recovery = new Recovery(sut, result, log);
   const pools = Array.from({ length: workers }, (_, w) => new SlotPool([...ebgp.filter((_, i) => i % workers === w), ...usable.filter((s) => s.role === 'addpath').filter((_, i) => i % workers === w)]));
   await Promise.all(
     pools.map((pool, w) => {
       const quota = limit === Infinity ? Infinity : Math.floor(limit / workers) + (w < limit % workers ? 1 : 0);
       const order: Record_ = (v, mode, role, sent, labels, index) => record(v, mode, role, sent, labels, index * workers + w);
-      return runWorker(sut, pool, new FuzzStream(workers === 1 ? opts.seed : opts.seed * 1000 + w), { quota, deadline, batchSize: opts.batchSize ?? 20, timing }, result, order);
+      return runWorker(sut, pool, new FuzzStream(workers === 1 ? opts.seed : opts.seed * 1000 + w), { quota, deadline, batchSize: opts.batchSize ?? 20, timing, recovery }, result, order);
     }),
   );
   result.findings = [...bySignature.values()].sort((a, b) => a.firstCase - b.firstCase);
@@ -129,7 +162,7 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   for (const finding of result.findings) {
     if (finding.verdict.kind === 'sut-died' && finding.original.length === 0) continue;
     if (shrunk++ >= (opts.maxShrunk ?? 10)) break;
-    await shrinkFinding(sut, shrinkPool, finding, opts.shrinkTries ?? 150, timing);
+    await shrinkFinding(sut, shrinkPool, finding, opts.shrinkTries ?? 150, timing, recovery);
     log(`finding ${finding.id}: ${finding.reproduced ? `shrunk from ${finding.original.length} to ${finding.shrunk!.length} message(s) in ${finding.tries} tries` : `not reproduced on a fresh session (${finding.tries} tries)`}`);
   }
   result.durationMs = Date.now() - started;
@@ -142,7 +175,7 @@ async function runWorker(
   sut: Sut,
   pool: SlotPool,
   stream: FuzzStream,
-  plan: { quota: number; deadline: number; batchSize: number; timing: SessionTiming },
+  plan: { quota: number; deadline: number; batchSize: number; timing: SessionTiming; recovery: Recovery },
   result: FuzzResult,
   record: Record_,
 ): Promise<void> {
@@ -156,7 +189,9 @@ async function runWorker(
   while (more()) {
     const role = stream.nextSessionAddPath(pool.has('addpath')) ? 'addpath' : 'ebgp';
     const errors: string[] = [];
-    const session = await openSession(sut, pool, role, plan.timing, errors);
+    await plan.recovery.ensureUp();
+    let session = await openSession(sut, pool, role, plan.timing, errors);
+    if (!session && (await plan.recovery.ensureUp())) session = await openSession(sut, pool, role, plan.timing, errors);
     if (!session) {
       const slot = pool.take(role);
       const refused = (await probeConnect(sut, slot)) === 'refused';
@@ -206,7 +241,8 @@ async function runWorker(
  * Whether `messages`, sent on a fresh session of the finding's role (batches ending at each
  * message the RFC says resets the session), show the finding's signature again.
  */
-async function reproduces(sut: Sut, pool: SlotPool, finding: Finding, messages: Uint8Array[], timing: SessionTiming): Promise<boolean> {
+async function reproduces(sut: Sut, pool: SlotPool, finding: Finding, messages: Uint8Array[], timing: SessionTiming, recovery: Recovery): Promise<boolean> {
+  await recovery.ensureUp();
   if (finding.mode === 'open') {
     const slot = pool.take('ebgp');
     const verdict = await runOpenCase(sut, slot, messages[0]!);
@@ -236,14 +272,25 @@ async function reproduces(sut: Sut, pool: SlotPool, finding: Finding, messages: 
   }
 }
 
-async function shrinkFinding(sut: Sut, pool: SlotPool, finding: Finding, tries: number, timing: SessionTiming): Promise<void> {
+async function shrinkFinding(sut: Sut, pool: SlotPool, finding: Finding, tries: number, timing: SessionTiming, recovery: Recovery): Promise<void> {
   // Two tries are kept for the first reproduction and the final check; ddmin spends the rest.
   const budget: ShrinkBudget = { tries: Math.max(0, tries - 2) };
   const spent = () => tries - 2 - budget.tries;
-  const test = (messages: Uint8Array[]) => reproduces(sut, pool, finding, messages, timing);
+  const test = (messages: Uint8Array[]) => reproduces(sut, pool, finding, messages, timing, recovery);
   finding.reproduced = await test(finding.original);
+  let spentOnOthers = 0;
+  for (const other of finding.others) {
+    if (finding.reproduced || budget.tries <= 0) break;
+    budget.tries--;
+    spentOnOthers++;
+    if (await test(other.original)) {
+      finding.reproduced = true;
+      finding.original = other.original;
+      finding.labels = other.labels;
+    }
+  }
   if (!finding.reproduced) {
-    finding.tries = 1;
+    finding.tries = 1 + spentOnOthers;
     return;
   }
   // The guilty message is the last of its batch; what follows it in `original` never mattered.

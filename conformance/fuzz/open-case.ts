@@ -4,7 +4,7 @@
 import { TesterPeer } from '../tester/tester-peer.ts';
 import type { Sut, TesterSlot } from '../tester/sut.ts';
 import type { Verdict } from './oracle.ts';
-import { probeConnect } from './session.ts';
+import { sutGone } from './session.ts';
 
 export async function runOpenCase(sut: Sut, slot: TesterSlot, open: Uint8Array, timeoutMs = 5000): Promise<Verdict | null> {
   let peer: TesterPeer;
@@ -20,7 +20,7 @@ export async function runOpenCase(sut: Sut, slot: TesterSlot, open: Uint8Array, 
     peer.sync();
     if (peer.notification() || answer) return null;
     if (!peer.closed) return null; // still waiting (e.g. its OPEN came, our KEEPALIVE did not): not a liveness failure
-    if ((await probeConnect(sut, slot)) === 'refused') return { kind: 'sut-died', signature: 'sut-died|open', text: 'after a mutated OPEN the SUT closed without NOTIFICATION and refused connections afterwards' };
+    if (await sutGone(sut, slot)) return { kind: 'sut-died', signature: 'sut-died|open', text: 'after a mutated OPEN the SUT closed without NOTIFICATION and refused connections afterwards' };
     return { kind: 'closed-without-notification', signature: 'closed-without-notification|open', text: 'the SUT closed the connection without NOTIFICATION after a mutated OPEN' };
   } finally {
     if (!peer.closed && peer.openReceived() && !peer.notification()) peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '' });

@@ -141,6 +141,7 @@ export function writeFuzzReport(dir: string, result: FuzzResult, sut: Sut, again
     messagesJudged: result.messagesJudged,
     sessions: result.sessions,
     openCases: result.openCases,
+    restarts: result.restarts,
     durationMs: result.durationMs,
     messagesPerSecond: seconds > 0 ? Math.round(result.messagesJudged / seconds) : null,
     verdict: findings.length === 0 ? 'no-finding' : 'findings',

@@ -38,6 +38,27 @@ export async function probeConnect(sut: Sut, slot: TesterSlot): Promise<'ok' | '
   }
 }
 
+/** What a lab SUT adds to the interface: whether its BGP process still runs, and a restart. */
+export interface Restartable {
+  alive(): boolean;
+  recover(): Promise<void>;
+}
+
+export function restartable(sut: Sut): Restartable | null {
+  const r = sut as Partial<Restartable>;
+  return typeof r.alive === 'function' && typeof r.recover === 'function' ? (sut as unknown as Restartable) : null;
+}
+
+/** Whether the SUT went away: its process exited (a lab daemon), or connections to the slot are refused. */
+export async function sutGone(sut: Sut, slot: TesterSlot): Promise<boolean> {
+  const r = restartable(sut);
+  if (r) {
+    for (let i = 0; i < 10 && r.alive(); i++) await new Promise((res) => setTimeout(res, 100));
+    if (!r.alive()) return true;
+  }
+  return (await probeConnect(sut, slot)) === 'refused';
+}
+
 export class FuzzSession {
   /** every message sent after the handshake, with what the RFC says about it */
   readonly sent: Array<{ bytes: Uint8Array; expectation: Expectation }> = [];
@@ -136,7 +157,7 @@ export class FuzzSession {
     const lastHeard = peer.receivedAt[peer.receivedAt.length - 1] ?? Date.now();
     const observed: Observed = { closed: peer.closed, settled: settled && !ended(), silentMs: Date.now() - lastHeard };
     if (n) observed.notification = { code: n.code, subcode: n.subcode };
-    if (peer.closed && !n) observed.refusedAfter = (await probeConnect(this.sut, this.slot)) === 'refused';
+    if (peer.closed && !n) observed.refusedAfter = await sutGone(this.sut, this.slot);
     return observed;
   }
 
