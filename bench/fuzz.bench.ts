@@ -106,10 +106,9 @@ for (const against of AGAINST) {
   const sut = await startSut(against, () => undefined);
   try {
     const result = await fuzz(sut, { seed: 1, messages: SUT_MESSAGES, shrinkTries: 30, maxShrunk: 3 });
-    const fuzzSeconds = result.durationMs / 1000;
-    const rate = result.messagesJudged / fuzzSeconds;
+    const rate = result.messagesJudged / (result.fuzzMs / 1000);
     console.log(
-      `fuzz --against ${against}: ${fmt(result.messagesJudged)} messages sent and judged, ${result.sessions} sessions, ${result.findings.length} finding(s), ${fuzzSeconds.toFixed(1)} s incl. shrinking: ${fmt(rate)} msgs/s (ratio to anchor ${(rate / anchorRate).toFixed(5)}, to codec fuzz ${(rate / codec.rate).toFixed(4)})`,
+      `fuzz --against ${against}: ${fmt(result.messagesJudged)} messages sent and judged, ${result.sessions} sessions, ${result.restarts} restarts, ${result.findings.length} finding(s), ${(result.fuzzMs / 1000).toFixed(1)} s fuzzing: ${fmt(rate)} msgs/s (ratio to anchor ${(rate / anchorRate).toFixed(5)}, to codec fuzz ${(rate / codec.rate).toFixed(4)}); shrinking ${(result.shrinkMs / 1000).toFixed(1)} s`,
     );
   } finally {
     await sut.stop();

@@ -57,6 +57,9 @@ export interface FuzzResult {
   /** times a crashed lab daemon was started again to go on */
   restarts: number;
   durationMs: number;
+  /** of durationMs: sending and judging the stream, then reproducing and shrinking the findings */
+  fuzzMs: number;
+  shrinkMs: number;
   findings: Finding[];
   /** runs where the harness could not judge (e.g. no slot would establish) */
   notes: string[];
@@ -128,7 +131,7 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   // its own share of the messages, so what each sends does not depend on timing.
   const workers = Math.max(1, Math.min(opts.workers ?? 4, Math.floor(ebgp.length / 2) || 1));
   const started = Date.now();
-  const result: FuzzResult = { seed: opts.seed, sut: sut.info.name, messagesSent: 0, messagesJudged: 0, sessions: 0, openCases: 0, restarts: 0, durationMs: 0, findings: [], notes: [] };
+  const result: FuzzResult = { seed: opts.seed, sut: sut.info.name, messagesSent: 0, messagesJudged: 0, sessions: 0, openCases: 0, restarts: 0, durationMs: 0, fuzzMs: 0, shrinkMs: 0, findings: [], notes: [] };
   const bySignature = new Map<string, Finding>();
   const record = (verdict: Verdict, mode: Finding['mode'], role: TesterSlot['role'], sent: Uint8Array[], labels: string[], firstCase: number) => {
     const known = bySignature.get(verdict.signature);
@@ -155,6 +158,7 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
       return runWorker(sut, pool, new FuzzStream(workers === 1 ? opts.seed : opts.seed * 1000 + w), { quota, deadline, batchSize: opts.batchSize ?? 20, timing, recovery }, result, order);
     }),
   );
+  result.fuzzMs = Date.now() - started;
   result.findings = [...bySignature.values()].sort((a, b) => a.firstCase - b.firstCase);
   result.findings.forEach((f, i) => (f.id = `${String(i + 1).padStart(3, '0')}-${f.verdict.kind}`));
   const shrinkPool = new SlotPool(usable);
@@ -166,6 +170,7 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
     log(`finding ${finding.id}: ${finding.reproduced ? `shrunk from ${finding.original.length} to ${finding.shrunk!.length} message(s) in ${finding.tries} tries` : `not reproduced on a fresh session (${finding.tries} tries)`}`);
   }
   result.durationMs = Date.now() - started;
+  result.shrinkMs = result.durationMs - result.fuzzMs;
   return result;
 }
 

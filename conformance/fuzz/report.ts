@@ -131,7 +131,6 @@ export function writeFuzzReport(dir: string, result: FuzzResult, sut: Sut, again
       shrunkHex: f.shrunk?.map(hex) ?? null,
     };
   });
-  const seconds = result.durationMs / 1000;
   const summary = {
     tool: 'peerproof fuzz',
     against,
@@ -143,7 +142,10 @@ export function writeFuzzReport(dir: string, result: FuzzResult, sut: Sut, again
     openCases: result.openCases,
     restarts: result.restarts,
     durationMs: result.durationMs,
-    messagesPerSecond: seconds > 0 ? Math.round(result.messagesJudged / seconds) : null,
+    fuzzMs: result.fuzzMs,
+    shrinkMs: result.shrinkMs,
+    /** sent and judged per second of the fuzzing phase (shrinking excluded) */
+    messagesPerSecond: result.fuzzMs > 0 ? Math.round(result.messagesJudged / (result.fuzzMs / 1000)) : null,
     verdict: findings.length === 0 ? 'no-finding' : 'findings',
     findings,
     notes: result.notes,
@@ -152,6 +154,6 @@ export function writeFuzzReport(dir: string, result: FuzzResult, sut: Sut, again
   const lines = findings.map(
     (f) => `finding ${f.id} ${f.kind} x${f.count}: ${f.text}; ${f.shrunkMessages !== null ? `shrunk to ${f.shrunkMessages} message(s)` : f.reproduced === false ? 'not reproduced' : 'not shrunk'}${f.fixture ? `; fixture ${join(dir, f.fixture)}` : ''}`,
   );
-  lines.push(`fuzz ${against} seed ${result.seed}: ${result.messagesJudged} messages sent and judged in ${result.sessions} sessions + ${result.openCases} OPEN cases, ${seconds.toFixed(1)} s (${summary.messagesPerSecond ?? 0} msgs/s), ${findings.length} finding(s); report ${join(dir, 'summary.json')}`);
+  lines.push(`fuzz ${against} seed ${result.seed}: ${result.messagesJudged} messages sent and judged in ${result.sessions} sessions + ${result.openCases} OPEN cases, ${(result.fuzzMs / 1000).toFixed(1)} s (${summary.messagesPerSecond ?? 0} msgs/s) + ${(result.shrinkMs / 1000).toFixed(1)} s shrinking, ${findings.length} finding(s); report ${join(dir, 'summary.json')}`);
   return { summary, lines };
 }

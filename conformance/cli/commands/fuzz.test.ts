@@ -17,7 +17,7 @@ describe('peerproof fuzz', () => {
     const result = cli('fuzz', '--against', 'reference', '--seed', '1', '--messages', '2000', '--report', report, '--shrink-tries', '40');
     expect(result.status, result.stderr).toBe(0);
     const last = result.stdout.trim().split('\n').pop()!;
-    expect(last).toMatch(/^fuzz reference seed 1: 2000 messages sent and judged in \d+ sessions \+ \d+ OPEN cases, [\d.]+ s \(\d+ msgs\/s\), 0 finding\(s\); report /);
+    expect(last).toMatch(/^fuzz reference seed 1: 2000 messages sent and judged in \d+ sessions \+ \d+ OPEN cases, [\d.]+ s \(\d+ msgs\/s\) \+ [\d.]+ s shrinking, 0 finding\(s\); report /);
     const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ tool: 'peerproof fuzz', against: 'reference', seed: 1, messagesSent: 2000, messagesJudged: 2000, verdict: 'no-finding', findings: [] });
     expect(summary.sessions).toBeGreaterThan(10);
