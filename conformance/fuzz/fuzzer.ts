@@ -174,6 +174,29 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   return result;
 }
 
+/** How long a worker waits for a slot the SUT will take again (a daemon's idle hold / error wait after a reset, a restart). */
+const SLOT_WAIT_MS = 60_000;
+
+/**
+ * A session on a slot of `role`, else of the other role, retried every second until one comes up
+ * (BIRD refuses a neighbour for its error wait time after a reset; GoBGP holds it idle). The
+ * fallback role makes the messages depend on timing; it is only taken when the preferred role's
+ * slots are all held back.
+ */
+async function sessionWithin(sut: Sut, pool: SlotPool, role: TesterSlot['role'], plan: { timing: SessionTiming; recovery: Recovery; deadline: number }, errors: string[], fallback = true): Promise<FuzzSession | null> {
+  const until = Math.min(Date.now() + SLOT_WAIT_MS, Math.max(plan.deadline, Date.now() + 5000));
+  const roles: Array<TesterSlot['role']> = role === 'addpath' && fallback ? ['addpath', 'ebgp'] : [role];
+  for (;;) {
+    await plan.recovery.ensureUp();
+    for (const r of roles) {
+      const session = await openSession(sut, pool, r, plan.timing, errors);
+      if (session) return session;
+    }
+    if (Date.now() >= until) return null;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
 type Record_ = (verdict: Verdict, mode: Finding['mode'], role: TesterSlot['role'], sent: Uint8Array[], labels: string[], firstCase: number) => void;
 
 async function runWorker(
@@ -194,18 +217,17 @@ async function runWorker(
   while (more()) {
     const role = stream.nextSessionAddPath(pool.has('addpath')) ? 'addpath' : 'ebgp';
     const errors: string[] = [];
-    await plan.recovery.ensureUp();
-    let session = await openSession(sut, pool, role, plan.timing, errors);
-    if (!session && (await plan.recovery.ensureUp())) session = await openSession(sut, pool, role, plan.timing, errors);
+    const session = await sessionWithin(sut, pool, role, plan, errors);
     if (!session) {
-      const slot = pool.take(role);
+      const slot = pool.take('ebgp');
       const refused = (await probeConnect(sut, slot)) === 'refused';
-      result.notes.push(`no ${role} slot reached Established (${errors[errors.length - 1] ?? '?'})${refused ? '; connections refused' : ''}`);
-      if (refused) record({ kind: 'sut-died', signature: 'sut-died|connect', text: 'the SUT refuses connections' }, 'session', role, [], [], result.messagesSent);
+      result.notes.push(`no slot reached Established within ${SLOT_WAIT_MS / 1000} s (${errors[errors.length - 1] ?? '?'})${refused ? '; connections refused' : ''}`);
+      if (refused) record({ kind: 'sut-died', signature: 'sut-died|connect', text: 'the SUT refuses connections' }, 'session', role, [], [], sent);
       return;
     }
+    const sessionRole = session.slot.role;
     result.sessions++;
-    const g = { asn: session.slot.asn, address: session.slot.address, addPath: role === 'addpath', bgpId: session.slot.address, holdTime: TESTER_HOLD_TIME };
+    const g = { asn: session.slot.asn, address: session.slot.address, addPath: sessionRole === 'addpath', bgpId: session.slot.address, holdTime: TESTER_HOLD_TIME };
     const labels: string[] = [];
     let first = -1;
     let pendingOpen: FuzzCase | null = null;
@@ -227,7 +249,7 @@ async function runWorker(
         const { expectations, observed } = await session.sendBatch(batch.map((c) => c.bytes), batchLabels);
         count(batch.length);
         const verdict = judge(expectations, observed, TESTER_HOLD_TIME * 1000);
-        if (verdict) record(verdict, 'session', role, session.sent.map((x) => x.bytes), labels.slice(), first);
+        if (verdict) record(verdict, 'session', sessionRole, session.sent.map((x) => x.bytes), labels.slice(), first);
         if (!observed.settled) break;
       }
       if (pendingOpen) break;
@@ -247,14 +269,14 @@ async function runWorker(
  * message the RFC says resets the session), show the finding's signature again.
  */
 async function reproduces(sut: Sut, pool: SlotPool, finding: Finding, messages: Uint8Array[], timing: SessionTiming, recovery: Recovery): Promise<boolean> {
-  await recovery.ensureUp();
   if (finding.mode === 'open') {
+    await recovery.ensureUp();
     const slot = pool.take('ebgp');
     const verdict = await runOpenCase(sut, slot, messages[0]!);
     if (verdict?.signature === finding.verdict.signature) finding.evidence = { slot, ourOpen: Buffer.from(messages[0]!).toString('hex'), theirOpen: '' };
     return verdict?.signature === finding.verdict.signature;
   }
-  const session = await openSession(sut, pool, finding.role, timing, []);
+  const session = await sessionWithin(sut, pool, finding.role, { timing, recovery, deadline: 0 }, [], false);
   if (!session) return false;
   try {
     let batch: Uint8Array[] = [];
