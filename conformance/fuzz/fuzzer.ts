@@ -3,7 +3,7 @@
 // and shrunk (shrink.ts) to the fewest messages and bytes that still show it.
 import type { Sut, TesterSlot } from '../tester/sut.ts';
 import { FuzzStream, type FuzzCase } from './generate.ts';
-import { judge, type Verdict } from './oracle.ts';
+import { judge, type FindingKind, type Verdict } from './oracle.ts';
 import { DEFAULT_TIMING, FuzzSession, probeConnect, restartable, TESTER_HOLD_TIME, type SessionTiming } from './session.ts';
 import { ddmin, shrinkBytes, type ShrinkBudget } from './shrink.ts';
 import { runOpenCase } from './open-case.ts';
@@ -163,7 +163,9 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   result.findings.forEach((f, i) => (f.id = `${String(i + 1).padStart(3, '0')}-${f.verdict.kind}`));
   const shrinkPool = new SlotPool(usable);
   let shrunk = 0;
-  for (const finding of result.findings) {
+  // The budget of shrunk findings goes to the worst first: a dead or silent SUT before a wrong subcode.
+  const worstFirst = [...result.findings].sort((a, b) => SEVERITY.indexOf(a.verdict.kind) - SEVERITY.indexOf(b.verdict.kind) || a.firstCase - b.firstCase);
+  for (const finding of worstFirst) {
     if (finding.verdict.kind === 'sut-died' && finding.original.length === 0) continue;
     if (shrunk++ >= (opts.maxShrunk ?? 10)) break;
     await shrinkFinding(sut, shrinkPool, finding, opts.shrinkTries ?? 150, timing, recovery);
@@ -173,6 +175,8 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
   result.shrinkMs = result.durationMs - result.fuzzMs;
   return result;
 }
+
+const SEVERITY: FindingKind[] = ['sut-died', 'closed-without-notification', 'unresponsive', 'route-accepted', 'unexpected-reset', 'missing-reset', 'wrong-code', 'wrong-subcode'];
 
 /** How long a worker waits for a slot the SUT will take again (a daemon's idle hold / error wait after a reset, a restart). */
 const SLOT_WAIT_MS = 60_000;
