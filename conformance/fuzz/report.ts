@@ -32,6 +32,8 @@ export function expectOf(f: Finding): { symptoms: Symptom[]; healthy: Symptom[] 
     case 'closed-without-notification':
       return { symptoms: [{ 'peer-closes-without-notification': null }], healthy: f.mode === 'open' ? [{ 'peer-sends-no-notification': null }] : rfcOutcome };
     case 'unexpected-reset':
+      // The RFC keeps the session here (v.expected is the error RFC 7606 handles without a reset).
+      return { symptoms: [{ 'peer-sends-notification': { code: v.observed!.code, subcode: v.observed!.subcode! } }], healthy: [{ 'peer-keeps-session': null }] };
     case 'wrong-code':
     case 'wrong-subcode':
       return { symptoms: [{ 'peer-sends-notification': { code: v.observed!.code, subcode: v.observed!.subcode! } }], healthy: rfcOutcome };
