@@ -4,6 +4,11 @@
 // to stdout, then keeps the session alive (keepalives) until SIGTERM.
 //
 //   node --import tsx bench/bgp-generator.ts --peer ADDR [--port 179] --local-as AS --peer-as AS --router-id ID --count N
+//       [--local-address ADDR] [--offset K] [--wait-signal]
+// --local-address binds the session to one of several addresses (many generators, one namespace);
+// --offset K starts the /24s K blocks further (distinct sets per generator); --wait-signal prints
+// {"event":"established"} once the session is up and writes the UPDATEs only on SIGUSR2, so many
+// generators start their bursts together once every session is up (bgperf.bench.ts).
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { encodeMessage, encodeUpdates, messageLengthAt, type Route } from '../reference/bgp/wire/index.ts';
@@ -17,16 +22,20 @@ const { values } = parseArgs({
     'next-hop': { type: 'string' },
     port: { type: 'string' },
     count: { type: 'string' },
+    'local-address': { type: 'string' },
+    offset: { type: 'string' },
+    'wait-signal': { type: 'boolean' },
   },
 });
 const count = Number(values.count);
 const localAs = Number(values['local-as']);
 const routerId = values['router-id']!;
+const offset = Number(values.offset ?? 0);
 
 function prefixes(n: number): Route[] {
   const routes = new Array<Route>(n);
   for (let i = 0; i < n; i++) {
-    const block = 65536 + i; // 1.0.0.0/24 onwards: n distinct /24s
+    const block = 65536 + offset + i; // 1.0.0.0/24 onwards: n distinct /24s
     routes[i] = { prefix: `${block >>> 16}.${(block >>> 8) & 255}.${block & 255}.0/24` };
   }
   return routes;
@@ -42,7 +51,7 @@ const updates = encodeUpdates(
 );
 const payload = Buffer.concat(updates);
 
-const socket = net.connect({ host: values.peer!, port: Number(values.port ?? 179) });
+const socket = net.connect({ host: values.peer!, port: Number(values.port ?? 179), localAddress: values['local-address'] });
 socket.setNoDelay(true);
 let buffer = Buffer.alloc(0);
 let sent = false;
@@ -76,13 +85,20 @@ socket.on('data', (chunk) => {
     }
     if (type === 4 && !sent) {
       sent = true;
-      // Milliseconds since the epoch with sub-millisecond precision, comparable across processes.
-      const t0 = performance.timeOrigin + performance.now();
-      socket.write(payload);
-      process.stdout.write(`${JSON.stringify({ event: 'sent', t0, messages: updates.length, bytes: payload.length })}\n`);
+      if (values['wait-signal']) {
+        process.once('SIGUSR2', send);
+        process.stdout.write(`${JSON.stringify({ event: 'established' })}\n`);
+      } else send();
     }
   }
 });
+function send(): void {
+  // Milliseconds since the epoch with sub-millisecond precision, comparable across processes.
+  const t0 = performance.timeOrigin + performance.now();
+  socket.write(payload);
+  process.stdout.write(`${JSON.stringify({ event: 'sent', t0, messages: updates.length, bytes: payload.length })}\n`);
+}
+
 socket.on('error', (err) => {
   process.stderr.write(`generator: ${err.message}\n`);
   process.exit(1);

@@ -22,9 +22,7 @@
 // medians and per-repetition ratios are printed; FRR and GoBGP once. Needs root.
 //   npx tsx bench/speaker.bench.ts [--counts 100000,1000000] [--targets bird,peerproof,frr,gobgp] [--reps 5]
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,6 +33,7 @@ import { renderBgpd } from '../conformance/lab/kinds/frr.ts';
 import { emptyNode } from '../conformance/lab/model.ts';
 import { createNamespace, createVeth, deleteNamespace, isRoot, run, runChecked, spawnInNamespace, type NamespaceProcess } from '../conformance/lab/netns.ts';
 import { fetchStatus, type BgpSessionResource } from '../reference/bgp/status.ts';
+import { BirdControl, cpuNanoseconds, median, procStatus, statusProbe, table } from './speaker-probes.ts';
 
 type Target = 'bird' | 'peerproof' | 'frr' | 'gobgp';
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -105,97 +104,13 @@ async function whenReached<T>(what: string, probe: () => Promise<T>, reached: (v
   }
 }
 
-/** The speaker's status API over one kept-alive connection, so a probe is one round trip like BIRD's. */
-function statusProbe(socketPath: string): { get(path: string): Promise<unknown>; close(): void } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  return {
-    get: (path) =>
-      new Promise((resolve, reject) => {
-        const req = http.get({ socketPath, path, agent }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => {
-            try {
-              resolve(JSON.parse(body));
-            } catch (err) {
-              reject(err);
-            }
-          });
-        });
-        req.on('error', reject);
-      }),
-    close: () => agent.destroy(),
-  };
-}
 
-/** BIRD's control socket kept open: one round trip per query instead of a birdc process. */
-class BirdControl {
-  private buffer = '';
-  private waiting: ((reply: string) => void) | null = null;
-  private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      // A reply ends with a line whose 4-digit code is followed by a space (not "-").
-      const end = this.buffer.search(/(^|\n)\d{4} [^\n]*\n/);
-      if (end < 0 || !this.waiting) return;
-      const lineEnd = this.buffer.indexOf('\n', end + 1) + 1;
-      const reply = this.buffer.slice(0, lineEnd);
-      this.buffer = this.buffer.slice(lineEnd);
-      const resolve = this.waiting;
-      this.waiting = null;
-      resolve(reply);
-    });
-  }
-
-  static async open(path: string): Promise<BirdControl> {
-    const socket = net.connect(path);
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    const control = new BirdControl(socket);
-    await control.reply(); // "0001 BIRD ... ready."
-    return control;
-  }
-
-  private reply(): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.socket.emit('data', '');
-    });
-  }
-
-  query(command: string): Promise<string> {
-    const reply = this.reply();
-    this.socket.write(`${command}\n`);
-    return reply;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 const runId = `sb${randomBytes(3).toString('hex')}`;
 const ledger = Ledger.create(defaultRunsRoot, runId, 'netns', 'speaker-bench');
 let serial = 0;
 
-/** CPU time of every thread of a process so far, in ns (schedstat: not the 10 ms ticks of stat). */
-function cpuNanoseconds(pid: number): number {
-  let total = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return total;
-}
 
-function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`));
-  return match ? Number(match[1]) * 1024 : 0;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, intervalMs: number, timeoutMs: number): Promise<T> {
   // Set-up of the rig, not the measured ingest: harness work, not counted as waiting.
@@ -394,16 +309,7 @@ async function measure(target: Target, count: number, rep: number): Promise<Meas
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
-}
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 

@@ -6,28 +6,45 @@
 import type { AsPathSegment, BgpMessage, PathAttributes, Route, UpdateMessage } from '../../reference/bgp/wire/types.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
 
-// Messages come in runs: many share one segment's timestamp, and long runs share one direction.
-// Reusing the last timestamp text and the last endpoint text saves a third of the envelope cost.
-let lastTs = NaN;
-let lastTsText = '';
-let lastSrc = '';
-let lastDst = '';
-let lastStream = -1;
-let lastFlowText = '';
+/**
+ * Messages come in runs: many share one segment's timestamp, and long runs share one direction.
+ * Reusing the last timestamp text and the last endpoint rendering saves a third of the envelope
+ * cost; formatJsonl and the byte writer (jsonl-writer.ts) each keep one.
+ */
+export class EnvelopeCache<Flow> {
+  private lastTs = NaN;
+  private tsText = '';
+  private src = '';
+  private dst = '';
+  private stream = -1;
+  private flowValue: Flow | undefined;
+
+  constructor(private readonly renderFlow: (m: DecodedMessage) => Flow) {}
+
+  ts(m: DecodedMessage): string {
+    if (m.ts !== this.lastTs) {
+      this.lastTs = m.ts;
+      this.tsText = m.ts.toFixed(6);
+    }
+    return this.tsText;
+  }
+
+  flow(m: DecodedMessage): Flow {
+    if (m.src !== this.src || m.dst !== this.dst || m.stream !== this.stream || this.flowValue === undefined) {
+      this.src = m.src;
+      this.dst = m.dst;
+      this.stream = m.stream;
+      this.flowValue = this.renderFlow(m);
+    }
+    return this.flowValue;
+  }
+}
+
+// src/dst are "ip:port" built from numbers and hex digits: nothing to escape.
+const envelope = new EnvelopeCache((m) => `,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"`);
 
 export function formatJsonl(m: DecodedMessage): string {
-  if (m.ts !== lastTs) {
-    lastTs = m.ts;
-    lastTsText = m.ts.toFixed(6);
-  }
-  if (m.src !== lastSrc || m.dst !== lastDst || m.stream !== lastStream) {
-    lastSrc = m.src;
-    lastDst = m.dst;
-    lastStream = m.stream;
-    // src/dst are "ip:port" built from numbers and hex digits: nothing to escape.
-    lastFlowText = `,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"`;
-  }
-  const head = `{"ts":${lastTsText}${lastFlowText}${m.type}","length":${m.length}`;
+  const head = `{"ts":${envelope.ts(m)}${envelope.flow(m)}${m.type}","length":${m.length}`;
   if (m.message === null) return `${head}${envelopeErrors(m)}${m.hex === undefined ? '' : `,"hex":"${m.hex}"`}}`;
   return head + body(m.message) + envelopeErrors(m) + '}';
 }

@@ -164,14 +164,8 @@ describe('header errors: the message appears, with its RFC 4271 6.1 error', () =
 
 describe('ROUTE-REFRESH with ORFs against the session ORF capability', () => {
   const orfCap = (mode: 'send' | 'receive' | 'both'): Capability => ({ code: 3, name: 'orf', entries: [{ afi: 1, safi: 1, types: [{ type: 64, mode }] }] });
-  const refresh: RouteRefreshMessage = {
-    type: 'ROUTE-REFRESH',
-    afi: 1,
-    safi: 1,
-    subtype: 0,
-    whenToRefresh: 'immediate',
-    orfs: [{ type: 64, name: 'address-prefix', entries: [{ action: 'add', match: 'permit', sequence: 5, minLength: 0, maxLength: 0, prefix: '203.0.113.0/24' }] }],
-  };
+  const entry = { action: 'add', match: 'permit', sequence: 5, minLength: 0, maxLength: 0, prefix: '203.0.113.0/24' } as const;
+  const refresh: RouteRefreshMessage = { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, whenToRefresh: 'immediate', orfs: [{ type: 64, name: 'address-prefix', entries: [entry] }] };
 
   it('negotiated in that direction: decoded, no error', () => {
     const { lines } = decode([...established(caps([orfCap('both')]), caps([orfCap('both')])), ['client', encodeMessage(refresh)]]);

@@ -13,6 +13,7 @@ import { decodeCapture } from './decode-capture.ts';
 import { formatJsonl } from './format-jsonl.ts';
 import { writeJsonl } from './jsonl-writer.ts';
 import { OutputBuffer } from './output-buffer.ts';
+import { EVERY_ATTRIBUTE_UPDATE } from './testing/every-attribute.ts';
 
 const pcapDir = fileURLToPath(new URL('../../pcaps/', import.meta.url));
 
@@ -36,30 +37,20 @@ function message(msg: BgpMessage | null, extra: Partial<DecodedMessage> = {}): D
   return { ts: 1700000000.5, src: '10.0.0.1:179', dst: '[fd00::2]:40000', stream: 3, type: msg?.type ?? 'UPDATE', length: 99, message: msg, ...extra };
 }
 
+/** The shared sample with edge values: 4-octet extremes, an empty segment, a default route with path id 0. */
 const everyAttribute: UpdateMessage = {
-  type: 'UPDATE',
-  withdrawn: [{ prefix: '10.9.0.0/16', pathId: 7 }, { prefix: '0.0.0.0/0', pathId: 0 }],
-  nlri: [{ prefix: '10.1.0.0/16' }, { prefix: '10.2.0.0/16' }],
+  ...EVERY_ATTRIBUTE_UPDATE,
+  withdrawn: [...EVERY_ATTRIBUTE_UPDATE.withdrawn, { prefix: '0.0.0.0/0', pathId: 0 }],
+  nlri: [...EVERY_ATTRIBUTE_UPDATE.nlri, { prefix: '10.2.0.0/16' }],
   attributes: {
-    origin: 'egp',
+    ...EVERY_ATTRIBUTE_UPDATE.attributes,
     asPath: [
       { type: 'sequence', asns: [65001, 4294967295, 0] },
       { type: 'set', asns: [1, 2] },
       { type: 'confed-sequence', asns: [] },
     ],
-    nextHop: '10.0.0.1',
-    med: 0,
     localPref: 4294967295,
-    atomicAggregate: true,
-    aggregator: { asn: 65001, address: '10.0.0.9' },
-    communities: ['65000:1', '65535:65281'],
-    originatorId: '1.1.1.1',
-    clusterList: ['2.2.2.2', '3.3.3.3'],
-    mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1', 'fe80::1'], nlri: [{ prefix: '2001:db8:1::/48', pathId: 1 }] },
-    mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: '2001:db8:2::/48' }] },
-    extendedCommunities: ['0002fde800000064'],
     largeCommunities: ['65000:1:2', '4200000000:0:4294967295'],
-    unknown: [{ code: 99, flags: 0xc0, hex: '0102"' }],
   },
   errors: [{ action: 'attribute-discard', code: 3, subcode: 5, attribute: 7, message: 'UPDATE: "quoted" münchen ✓' }],
 };

@@ -5,7 +5,7 @@
 
 import type { AsPathSegment, PathAttributes, Route } from '../../reference/bgp/wire/types.ts';
 import type { DecodedMessage } from './bgp-stream.ts';
-import { formatJsonl } from './format-jsonl.ts';
+import { EnvelopeCache, formatJsonl } from './format-jsonl.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 
 /** An ASCII JSON fragment, encoded once. */
@@ -61,12 +61,8 @@ const K: Record<keyof PathAttributes, [Uint8Array, Uint8Array]> = {
 };
 
 // As in formatJsonl: consecutive messages share a timestamp or a direction more often than not.
-let lastTs = NaN;
-let lastTsText = '';
-let lastSrc = '';
-let lastDst = '';
-let lastStream = -1;
-let lastFlow: Uint8Array = new Uint8Array(0);
+// src/dst are "ip:port" built from numbers and hex digits: ASCII, nothing to escape.
+const envelope = new EnvelopeCache((m) => fragment(`,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"UPDATE","length":`));
 
 /** Writes formatJsonl(m) and a newline to `out`. */
 export function writeJsonl(m: DecodedMessage, out: OutputBuffer): void {
@@ -75,20 +71,9 @@ export function writeJsonl(m: DecodedMessage, out: OutputBuffer): void {
     out.line(formatJsonl(m));
     return;
   }
-  if (m.ts !== lastTs) {
-    lastTs = m.ts;
-    lastTsText = m.ts.toFixed(6);
-  }
-  if (m.src !== lastSrc || m.dst !== lastDst || m.stream !== lastStream) {
-    lastSrc = m.src;
-    lastDst = m.dst;
-    lastStream = m.stream;
-    // src/dst are "ip:port" built from numbers and hex digits: ASCII, nothing to escape.
-    lastFlow = fragment(`,"src":"${m.src}","dst":"${m.dst}","stream":${m.stream},"type":"UPDATE","length":`);
-  }
   out.raw(TS);
-  out.ascii(lastTsText);
-  out.raw(lastFlow);
+  out.ascii(envelope.ts(m));
+  out.raw(envelope.flow(m));
   out.number(m.length);
   if (msg.withdrawn.length === 0) out.raw(UPDATE_EMPTY_WITHDRAWN);
   else {

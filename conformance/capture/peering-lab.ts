@@ -188,7 +188,7 @@ export class PeeringLab {
     for (const r of this.routers.values()) await r.process?.stop('SIGTERM', 3000);
     for (const ns of this.namespaces.splice(0)) await deleteNamespace(ns);
     this.ledger.collectState();
-    this.ledger.record({ t: 'down', at: new Date().toISOString() });
+    this.ledger.markDown();
   }
 
   removeRunDir(): void {

@@ -11,7 +11,6 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { RawPeer } from '../../reference/bgp/raw-peer.ts';
-import { agentStatus } from '../lab/speakers/reference.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
 import { pollUntil, timedWait } from '../checks/captured.ts';
 import { announceBytes, judgeStep, MALFORMED_STEPS, type MalformedStep, type StepObservation, type UpdateParts } from '../checks/malformed-updates.ts';
@@ -22,8 +21,7 @@ import { routerKindOf } from '../lab/model.ts';
 import { relayArgs, startRelay, type RelayInNode } from '../lab/relay-in-node.ts';
 import { startNeighbor } from '../lab/kinds/openbgpd.ts';
 import { killDaemon, restartDaemon } from '../lab/restart.ts';
-import { loadProfileFile } from '../lab/speakers/profile.ts';
-import { readRibQuery } from '../lab/speakers/rib-query.ts';
+import { speakerRibReader, type RibReader } from '../lab/speakers/rib-reader.ts';
 import type { SuiteParams } from './harness.ts';
 import { defineCase } from './harness.ts';
 
@@ -34,30 +32,9 @@ const marker = (i: number) => `198.18.${i}.0/24`;
 const SESSION_BOUND_MS = 45_000; // GoBGP retries about every 10 s
 const RESTORE_BOUND_MS = 40_000;
 
-type RibReader = () => Promise<Set<string>>;
-
 /** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
 function ribReader(lab: Lab, suite: SuiteParams, s: SpeakerSession): RibReader | string {
-  // A docker:IMAGE or external:ADDRESS speaker: its profile's rib command, if it has one.
-  const profile = suite.profileFile ? loadProfileFile(suite.profileFile) : null;
-  const query = profile?.container ? profile.container.rib : profile?.external ? profile.externalRib : undefined;
-  if (profile && (profile.container || profile.external)) {
-    if (!query) return `the speaker's profile ${profile.file} has no ${profile.external ? 'external' : 'container'}.rib query, so its RIB is not read`;
-    const read = profile.container
-      ? async () => (await (await import('../lab/speakers/container.ts')).containerRib(profile, lab.runId, s.speakerNode)) ?? []
-      : () => readRibQuery(query, `speaker ${s.speakerNode}`);
-    return async () => new Set((await read().catch(() => [])).map((r) => r.prefix));
-  }
-  if (suite.hookedNodes.includes(s.speakerNode)) {
-    return async () => {
-      const r = await agentStatus<{ status?: { receivedRoutes?: Array<{ prefix: string }> } }>(lab, s.speakerNode, `/sessions/${s.peerAddress}`).catch(() => null);
-      return new Set((r?.status?.receivedRoutes ?? []).map((x) => x.prefix));
-    };
-  }
-  const spec = lab.spec(s.speakerNode);
-  if (spec.standIn === 'bird' && !spec.importRoutes) return 'the BIRD stand-in imports nothing (import none), so its RIB shows no received route';
-  if (spec.standIn === 'openbgpd' && !spec.importRoutes) return 'the OpenBGPD stand-in imports nothing (no "allow from" rule), so its RIB shows no received route';
-  return async () => new Set((await lab.node(s.speakerNode).rib().catch(() => [])).map((r) => r.prefix));
+  return speakerRibReader(lab, { node: s.speakerNode, peerAddress: s.peerAddress, hooked: suite.hookedNodes.includes(s.speakerNode), profileFile: suite.profileFile });
 }
 
 defineCase('negative.malformed-update', {

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { createVitest, type Vitest } from 'vitest/node';
 import { loadFixture, type Fixture } from '../lab/fixture/load.ts';
 import { LabNotReadyError, startLab, type Lab } from '../lab/lab.ts';
+import { listRuns } from '../lab/ledger.ts';
 import type { DaemonKindName } from '../lab/model.ts';
 import { placeSpeaker, type SpeakerPlacement, type SpeakerSpec, type ThirdPartyOptions } from '../lab/speakers/place.ts';
 import { ProfileError } from '../lab/speakers/profile.ts';
@@ -68,7 +69,14 @@ export interface RunOptions {
   labTimeoutMs?: number;
   thirdParty?: ThirdPartyOptions;
   log?: (line: string) => void;
+  /** scenarios: the fixture cases (default); clauses: the clause suite, one clause lab per speaker; all: both. */
+  suite?: SuiteName;
+  /** Clause id patterns (`*` wildcards) of the clause suite to run; all without. */
+  clauses?: string[];
 }
+
+export const SUITES = ['scenarios', 'clauses', 'all'] as const;
+export type SuiteName = (typeof SUITES)[number];
 
 export interface RunTimings {
   /** Seconds building labs (namespaces, links, daemons) and tearing them down. */
@@ -94,6 +102,8 @@ export interface RunTimings {
 
 export interface RunOutcome extends PublishedRun {
   timings: RunTimings;
+  /** Per speaker of the clause suite: "clauses against frr: N tests in X s: ...". */
+  clauseLines: string[];
 }
 
 /** Fixture folders whose expect.yaml declares at least one case (field reproductions declare none). */
@@ -169,6 +179,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const reportDir = resolve(opts.reportDir);
   const runsRoot = join(reportDir, 'runs');
+  // Shards side by side each need their own report dir: rewriting one in use would delete the
+  // run folders (ledgers) of another process's live labs.
+  const busy = listRuns(runsRoot).find((r) => r.ownerAlive && !r.down && r.ownerPid !== process.pid);
+  if (busy) throw new Error(`report dir ${reportDir} is in use by another run (pid ${busy.ownerPid}, lab ${busy.runId}): give each run or shard its own --report`);
   // This run's own outputs only; a report dir is rewritten by each run.
   rmSync(runsRoot, { recursive: true, force: true });
   rmSync(join(reportDir, ALLURE_RESULTS_DIR), { recursive: true, force: true });
@@ -192,8 +206,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   };
 
   const caseRunner = new CaseRunner(reportDir, opts);
+  const suite = opts.suite ?? 'scenarios';
+  const clauseLines: string[] = [];
   try {
-    for (const fixtureDir of opts.fixtures) {
+    for (const fixtureDir of suite === 'clauses' ? [] : opts.fixtures) {
       const ids = declaredCases(fixtureDir).filter((id) => !opts.cases || opts.cases.includes(id));
       let fixture: Fixture;
       try {
@@ -311,6 +327,23 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         }
       }
     }
+    if (suite !== 'scenarios') {
+      const { runClauseSuite } = await import('../clauses/suite.ts');
+      for (const spec of opts.speakers) {
+        const outcome = await runClauseSuite({
+          spec,
+          label: speakerLabel(spec),
+          reportDir,
+          runsRoot,
+          allureDir: opts.allure === false ? null : join(reportDir, ALLURE_RESULTS_DIR),
+          clauses: opts.clauses,
+          thirdParty: opts.thirdParty,
+          log,
+        });
+        results.push(...outcome.results.filter((r) => inShard(`${r.id}|${r.fixture}|${r.speaker}|${r.peer}`, opts.shard)));
+        clauseLines.push(outcome.line);
+      }
+    }
   } finally {
     await caseRunner.close();
     // Gives back this run's lease: the engine stops only if no other peerproof process uses it.
@@ -324,7 +357,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     cases: results,
   });
   const published = await publishRun({ dir: reportDir, summary, baseline: opts.baseline, allure: opts.allure });
-  return { ...published, timings };
+  return { ...published, timings, clauseLines };
 }
 
 /**

@@ -8,7 +8,7 @@ import { startHttpServer } from './kinds/host.ts';
 import { daemonKinds, type NodeContext, type RouteEntry, type SessionState } from './kinds/index.ts';
 import { execArgv, execPlan } from './exec-lines.ts';
 import { fibRoutes } from './kinds/kind.ts';
-import { defaultRunsRoot, Ledger, newRunId } from './ledger.ts';
+import { defaultRunsRoot, Ledger, newRunId, runIdTaken } from './ledger.ts';
 import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } from './model.ts';
 import { poll } from './poll.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
@@ -229,11 +229,14 @@ export class Lab {
     });
   }
 
-  /** Runs `ip` commands in a node through one `ip -batch -` (one process instead of dozens). */
-  private async ipBatch(node: string, commands: string[][]): Promise<void> {
-    if (commands.length === 0) return;
-    const result = await this.backend.exec(node, ['ip', '-batch', '-'], { input: commands.map((c) => c.join(' ')).join('\n') + '\n' });
+  /** `ip` commands through one `ip -batch -`, after `sysctls` (k=v) in the same exec: one `ip netns exec` per node, not dozens. */
+  private async ipBatch(node: string, commands: string[][], sysctls: string[] = []): Promise<void> {
+    if (commands.length === 0 && sysctls.length === 0) return;
+    const sh = ['sh', '-c', `sysctl -q -w "$@" || exit 100; ${commands.length ? 'exec ip -batch -' : ''}`, 'sh', ...sysctls];
+    const input = commands.map((c) => c.join(' ')).join('\n') + '\n';
+    const result = await this.backend.exec(node, sysctls.length ? sh : ['ip', '-batch', '-'], { input });
     if (result.code === 0) return;
+    if (result.code === 100 && sysctls.length) throw new Error(`on node ${node}: sysctl -q -w ${sysctls.join(' ')}: ${result.stderr.trim()}`);
     const line = Number(/Command failed -:(\d+)/.exec(result.stderr)?.[1] ?? 0);
     const failed = line > 0 ? `ip ${commands[line - 1]!.join(' ')}` : 'ip -batch';
     throw new Error(`on node ${node}: ${failed}: ${result.stderr.replace(/Command failed -:\d+/, '').trim()}`);
@@ -248,7 +251,6 @@ export class Lab {
     mkdirSync(this.ledger.nodeDir(node.name), { recursive: true });
     const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
-    if (pairs.length > 0) await this.run(node.name, ['sysctl', '-q', '-w', ...pairs]);
     const ip: string[][] = [];
     if (node.kind === 'bridge') {
       const members = this.topology.links.flatMap((l) => [l.a, l.b]).filter((e) => e.node === node.name).map((e) => e.ifname);
@@ -258,7 +260,7 @@ export class Lab {
     for (const [ifname, addresses] of Object.entries(node.interfaces))
       for (const a of addresses) ip.push(['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
     for (const a of node.loopback) ip.push(['addr', 'add', a, 'dev', 'lo']);
-    await this.ipBatch(node.name, ip.splice(0));
+    await this.ipBatch(node.name, ip.splice(0), pairs);
     // containerlab's exec lines, as containerlab runs them: after the links are up and addressed,
     // in order, one command each (`ip -6 ...` options cannot go through `ip -batch`). An address
     // the fixture also gives in `interfaces` was added above and is not added again.
@@ -366,8 +368,8 @@ export class Lab {
    * is not read again until a last round reads every router once more, so the verdict is still
    * taken on one sweep of the whole lab (a session that dropped meanwhile sends its router back
    * to the missing ones). GoBGP and BIRD nodes whose peers are all FRR are read only once those
-   * peers see their session Established: each such read is a process (gobgp, birdc), an FRR
-   * read is not, and at 400 stand-ins reading them every round cost more than the convergence.
+   * peers see their session Established: a BIRD read is a process (birdc), and so was GoBGP's
+   * (now its API socket, where it has one); at 400 stand-ins per-round reads outcost convergence.
    */
   async waitForSessions(opts: { timeoutMs?: number } = {}): Promise<SessionState[]> {
     const expected = this.expectedSessions();
@@ -380,7 +382,7 @@ export class Lab {
     const addresses = (node: string) => new Set([...Object.values(this.spec(node).interfaces).flat(), ...this.spec(node).loopback].map((a) => a.split('/')[0]!));
     // node -> the peer routers whose side gates reading it
     const gates = new Map<string, string[]>();
-    // Reading FRR costs no process (bgpd's vty socket); reading GoBGP or BIRD costs one each.
+    // Reading FRR (vty socket) or GoBGP (API socket) costs no process; BIRD (birdc) costs one.
     for (const name of routers) {
       if (routerKindOf(this.spec(name)) === 'frr') continue;
       const peers = (byNode.get(name) ?? []).map((e) => owner.get(e.peer));
@@ -512,7 +514,7 @@ export class Lab {
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();
       this.ledger.collectState();
-      this.ledger.record({ t: 'down', at: new Date().toISOString() });
+      this.ledger.markDown();
     } finally {
       liveLabs.delete(this);
     }
@@ -533,7 +535,7 @@ export class Lab {
     if (this.detached) return;
     this.backend.destroySync?.();
     this.ledger.collectState();
-    this.ledger.record({ t: 'down', at: new Date().toISOString() });
+    this.ledger.markDown();
   }
 }
 
@@ -556,7 +558,7 @@ function unusedRunId(): string {
   const taken = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
   for (;;) {
     const id = newRunId();
-    if (!taken.some((ns) => ns.startsWith(`pp-${id}-`))) return id;
+    if (!taken.some((ns) => ns.startsWith(`pp-${id}-`)) && !runIdTaken(id)) return id;
   }
 }
 

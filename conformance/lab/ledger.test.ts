@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger, listRuns, processStartTime } from './ledger.ts';
+import { indexedRuns, Ledger, listRuns, processStartTime, RUN_INDEX, runIdTaken } from './ledger.ts';
 
 const roots: string[] = [];
 afterEach(() => {
@@ -50,5 +51,24 @@ describe('Ledger', () => {
   it('tells a recycled pid from the owner by its start time', () => {
     expect(processStartTime(process.pid)).toMatch(/^\d+$/);
     expect(processStartTime(2 ** 22 + 1)).toBeNull();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('reserves run ids machine-wide: a second runs folder cannot take a live run\'s id; down or gone, it can', () => {
+    const id = `t${randomBytes(3).toString('hex')}`;
+    const first = Ledger.create(root(), id, 'netns', 'f');
+    expect(runIdTaken(id)).toBe(true);
+    expect(indexedRuns().map((r) => r.runDir)).toContain(first.runDir);
+    const other = root();
+    expect(() => Ledger.create(other, id, 'netns', 'f')).toThrow(`run id ${id} is taken by the run in ${first.runDir}`);
+    expect(existsSync(join(other, id))).toBe(false);
+    first.markDown();
+    expect(existsSync(join(RUN_INDEX, id))).toBe(false);
+    const second = Ledger.create(other, id, 'netns', 'f');
+    // Its folder deleted without a down (a test's temp dir): the entry is stale and taken over.
+    rmSync(other, { recursive: true, force: true });
+    expect(indexedRuns().map((r) => r.runId)).not.toContain(id);
+    const third = Ledger.create(root(), id, 'netns', 'f');
+    expect(third.runDir).not.toBe(second.runDir);
+    third.markDown();
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,58 @@ export const STATE_ROOT = '/run/peerproof';
 
 export const defaultRunsRoot = resolve(fileURLToPath(new URL('../../reports/runs', import.meta.url)));
 
+/**
+ * One file per run not yet down, named by its run id and holding its run folder's path, whatever
+ * runs folder the run uses (`peerproof run --report DIR` puts them under DIR/runs). Created with
+ * O_EXCL, so two processes starting labs at once (shards side by side) cannot take the same run
+ * id, and read by `lab down --all` so a killed run is found wherever its folder is.
+ */
+export const RUN_INDEX = join(STATE_ROOT, 'index');
+
+/** Whether a run id is taken by a run of any runs folder that is not down yet. */
+export function runIdTaken(runId: string): boolean {
+  return existsSync(join(RUN_INDEX, runId));
+}
+
+/**
+ * An index entry whose run can no longer collide with a new one of the same id: its folder is
+ * gone, it is down, or its owner died and none of its namespaces is left.
+ */
+function staleIndexEntry(runId: string): boolean {
+  let runDir: string;
+  try {
+    runDir = readFileSync(join(RUN_INDEX, runId), 'utf8');
+  } catch {
+    return true;
+  }
+  const run = new Ledger(runDir).summary();
+  // A folder without its first ledger line yet is a run being created this instant.
+  if (run.runId === '') return !existsSync(runDir);
+  if (run.runId !== runId || run.down) return true;
+  if (run.ownerPid === 0 || run.ownerAlive) return false;
+  return !(existsSync('/run/netns') && readdirSync('/run/netns').some((ns) => ns.startsWith(`pp-${runId}-`)));
+}
+
+function reserveRunId(runId: string, runDir: string): void {
+  try {
+    mkdirSync(RUN_INDEX, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    // Not root: such a process can make no namespace to collide with (ledger unit tests).
+    if (['EACCES', 'EPERM', 'EROFS'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(join(RUN_INDEX, runId), runDir, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (attempt > 0 || !staleIndexEntry(runId)) throw new Error(`run id ${runId} is taken by the run in ${readFileSync(join(RUN_INDEX, runId), 'utf8')}`);
+      rmSync(join(RUN_INDEX, runId), { force: true });
+    }
+  }
+}
+
 export function newRunId(): string {
   return randomBytes(3).toString('hex');
 }
@@ -49,9 +101,15 @@ export class Ledger {
   }
 
   static create(runsRoot: string, runId: string, backend: string, fixture: string): Ledger {
-    const runDir = join(runsRoot, runId);
+    const runDir = resolve(runsRoot, runId);
     if (existsSync(runDir)) throw new Error(`run folder ${runDir} already exists`);
     mkdirSync(runDir, { recursive: true });
+    try {
+      reserveRunId(runId, runDir);
+    } catch (err) {
+      rmSync(runDir, { recursive: true, force: true });
+      throw err;
+    }
     const ledger = new Ledger(runDir);
     const ownerStart = processStartTime(process.pid) ?? '';
     ledger.record({ t: 'run', runId, backend, fixture, ownerPid: process.pid, ownerStart, at: new Date().toISOString() });
@@ -98,6 +156,14 @@ export class Ledger {
     if (existsSync(link) && lstatSync(link).isSymbolicLink()) rmSync(link);
     copyTree(join(dir, 'nodes'), link);
     rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** The run is gone from the machine: recorded in the ledger, and out of the run index. */
+  markDown(): void {
+    this.record({ t: 'down', at: new Date().toISOString() });
+    const runId = this.summary().runId;
+    const indexed = join(RUN_INDEX, runId);
+    if (runId && existsSync(indexed) && readFileSync(indexed, 'utf8') === resolve(this.runDir)) rmSync(indexed, { force: true });
   }
 
   record(entry: LedgerEntry): void {
@@ -161,6 +227,27 @@ export interface RunSummary {
   ownerAlive: boolean;
   down: boolean;
   entries: LedgerEntry[];
+}
+
+/**
+ * Runs of every runs folder that are not down, from the run index; entries whose ledger is gone
+ * (its folder deleted) or says down are dropped from the index.
+ */
+export function indexedRuns(): RunSummary[] {
+  if (!existsSync(RUN_INDEX)) return [];
+  const runs: RunSummary[] = [];
+  for (const runId of readdirSync(RUN_INDEX)) {
+    let runDir: string;
+    try {
+      runDir = readFileSync(join(RUN_INDEX, runId), 'utf8');
+    } catch {
+      continue; // taken down meanwhile
+    }
+    const summary = new Ledger(runDir).summary();
+    if (summary.runId === runId && !summary.down) runs.push(summary);
+    else if ((summary.runId === '' && !existsSync(runDir)) || summary.down) rmSync(join(RUN_INDEX, runId), { force: true });
+  }
+  return runs.sort((a, b) => a.runId.localeCompare(b.runId));
 }
 
 export function listRuns(runsRoot: string = defaultRunsRoot): RunSummary[] {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from './tcp-relay.ts';
+import { startOutboundRelay, startRelay, type Relay } from './tcp-relay.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pp-relay-'));
 const socketPath = join(dir, 'relay.sock');
@@ -73,5 +73,41 @@ describe('tcp-relay', () => {
     const stranger = await connected({ host: '127.0.0.1', port: relay.port, localAddress: '127.0.0.2' });
     await closed(stranger);
     expect(events.some((e) => e.refused === '127.0.0.2')).toBe(true);
+  });
+});
+
+describe('tcp-relay outbound', () => {
+  it('gives each client of a slot socket its own TCP connection from that slot address, both ways; a refused connect closes the client', async () => {
+    const seen: string[] = [];
+    const server = net.createServer((s) => {
+      seen.push(s.remoteAddress!.replace(/^::ffff:/, ''));
+      s.write(`hello ${s.remoteAddress!.replace(/^::ffff:/, '')}`);
+      s.on('data', (c: Buffer) => s.write(c.toString().toUpperCase()));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const binds = [1, 2].map((i) => ({ address: `127.0.0.${10 + i}`, socketPath: join(dir, `s${i}.sock`) }));
+    const out = await startOutboundRelay({ host: '127.0.0.1', port, binds });
+    try {
+      const a = await connected({ path: binds[0]!.socketPath });
+      expect(await received(a, 'hello 127.0.0.11'.length)).toBe('hello 127.0.0.11');
+      const b = await connected({ path: binds[1]!.socketPath });
+      const echo = received(b, 'hello 127.0.0.12'.length + 4);
+      b.write('ping');
+      expect(await echo).toBe('hello 127.0.0.12PING');
+      expect(seen).toEqual(['127.0.0.11', '127.0.0.12']);
+      a.destroy();
+      b.destroy();
+    } finally {
+      await out.close();
+      server.close();
+    }
+    const refused = await startOutboundRelay({ host: '127.0.0.1', port, binds: [binds[0]!] });
+    try {
+      const c = await connected({ path: binds[0]!.socketPath });
+      await closed(c);
+    } finally {
+      await refused.close();
+    }
   });
 });

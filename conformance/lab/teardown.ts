@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backendFactory } from './backends/index.ts';
-import { defaultRunsRoot, Ledger, listRuns, type RunSummary } from './ledger.ts';
+import { defaultRunsRoot, indexedRuns, Ledger, listRuns, type RunSummary } from './ledger.ts';
 import { namespaceExists, pidAlive } from './netns.ts';
 
 // Removal of runs from their ledgers: one run by id (`lab down RUN`), or every run whose owner
@@ -19,7 +19,7 @@ async function down(run: RunSummary): Promise<DownResult> {
     removed.push(...(await backendFactory('docker').cleanupRun(run)));
   const ledger = new Ledger(run.runDir);
   ledger.collectState();
-  ledger.record({ t: 'down', at: new Date().toISOString() });
+  ledger.markDown();
   return { runId: run.runId, removed };
 }
 
@@ -29,10 +29,19 @@ export async function downRun(runId: string, runsRoot: string = defaultRunsRoot)
   return down(run);
 }
 
-/** Every run not already down whose owning process is gone; live runs of other processes are left alone. */
-export async function downAll(runsRoot: string = defaultRunsRoot, opts: { includeLive?: boolean } = {}): Promise<DownResult[]> {
+/**
+ * Every run not already down whose owning process is gone; live runs of other processes are left
+ * alone. With `indexed`, also the crashed runs of every other runs folder (the run index: report
+ * dirs of `peerproof run --report DIR`, a killed shard's among them).
+ */
+export async function downAll(runsRoot: string = defaultRunsRoot, opts: { includeLive?: boolean; indexed?: boolean } = {}): Promise<DownResult[]> {
   const results: DownResult[] = [];
-  for (const run of listRuns(runsRoot)) {
+  const runs = listRuns(runsRoot);
+  // From other runs folders only crashed runs (owner gone): a lab left up there (`lab up
+  // --runs-dir`, owner 0) is that folder's to take down.
+  if (opts.indexed)
+    for (const run of indexedRuns()) if (run.ownerPid > 0 && !run.ownerAlive && !runs.some((r) => resolve(r.runDir) === run.runDir)) runs.push(run);
+  for (const run of runs) {
     if (run.down) continue;
     if (run.ownerAlive && !opts.includeLive) {
       results.push({ runId: run.runId, removed: [], skipped: `owned by live process ${run.ownerPid}` });

@@ -106,6 +106,32 @@ describe('regressions', () => {
   });
 });
 
+describe('known deviations', () => {
+  const deviation = { reason: 'answers with data 0400', reference: 'https://example.org/bird/packets.c' };
+  const known = (r: RunSummary, id: string) => {
+    const c = r.cases.find((x) => x.id === id)!;
+    c.deviation = deviation;
+    return r;
+  };
+  it('pass the gate and the run while they still fail; a change either way is a regression', () => {
+    const baseline = known(known(known(run([['a.still', 'failed'], ['b.fixed', 'failed'], ['c.broke', 'failed'], ['d.new', 'passed']]), 'a.still'), 'b.fixed'), 'c.broke');
+    expect(runExitCode(known(run([['a.still', 'failed']]), 'a.still'))).toBe(0);
+    const same = known(known(known(run([['a.still', 'failed'], ['b.fixed', 'failed'], ['c.broke', 'failed'], ['d.new', 'passed']]), 'a.still'), 'b.fixed'), 'c.broke');
+    expect(compareSummaries(baseline, same).regressions).toEqual([]);
+    const changed = known(run([['a.still', 'failed'], ['b.fixed', 'passed'], ['c.broke', 'broken'], ['d.new', 'failed']]), 'a.still');
+    const cmp = compareSummaries(baseline, changed);
+    expect(cmp.regressions.map((r) => [r.id, r.was, r.now])).toEqual([
+      ['b.fixed', 'failed', 'passed'],
+      ['c.broke', 'failed', 'broken'],
+      ['d.new', 'passed', 'failed'],
+    ]);
+    expect(Object.values(cmp.reasons)[0]).toMatch(/known deviation passes now: remove it/);
+    expect(runExitCode(withBaseline(changed, baseline))).toBe(1);
+    // without a baseline an unlisted failure still fails the run
+    expect(runExitCode(changed)).toBe(1);
+  });
+});
+
 describe('exit code of a run (contract)', () => {
   it('with a baseline: non-zero exactly when regressions exist', () => {
     expect(runExitCode(withBaseline(sampleCurrent(), sampleBaseline()))).toBe(1);

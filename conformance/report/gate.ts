@@ -1,6 +1,6 @@
 // The CI gate: which cases regressed between a baseline summary and the current one, and the
 // exit code a run owes its caller (shared contract run-summary.md).
-import { caseKey, type CaseResult, type CaseStatus, type Regression, type RunSummary } from './summary.ts';
+import { caseKey, isKnownDeviation, type CaseResult, type CaseStatus, type Regression, type RunSummary } from './summary.ts';
 
 const REGRESSED_TO: ReadonlySet<CaseStatus> = new Set(['failed', 'broken']);
 
@@ -22,7 +22,10 @@ export interface Comparison {
 
 /**
  * A regression is exactly a case (same id, fixture, speaker and peer) that passed in the
- * baseline and is failed or broken now. A flaky pass counts as a pass on both sides.
+ * baseline and is failed or broken now. A flaky pass counts as a pass on both sides. A known
+ * deviation (a failure listed in the speaker's deviations file) that still fails is no change;
+ * one that changed is a regression too, so the deviations file is kept true: it passes now
+ * (fixed: remove it from the file), or it fails without the listing or broke (another failure).
  */
 export function compareSummaries(baseline: RunSummary, current: RunSummary): Comparison {
   const before = new Map<string, CaseResult>(baseline.cases.map((c) => [caseKey(c), c]));
@@ -42,7 +45,13 @@ export function compareSummaries(baseline: RunSummary, current: RunSummary): Com
     }
     compared += 1;
     matched.add(key);
-    if (was.status === 'passed' && REGRESSED_TO.has(now.status)) {
+    if (isKnownDeviation(was) && !isKnownDeviation(now)) {
+      regressions.push({ id: now.id, fixture: now.fixture, speaker: now.speaker, peer: now.peer, was: was.status, now: now.status });
+      reasons[key] =
+        now.status === 'passed'
+          ? 'a known deviation passes now: remove it from the speaker\'s deviations file'
+          : `a known deviation now ${now.status === 'failed' ? 'fails unlisted' : now.status}: ${now.reason}`;
+    } else if (was.status === 'passed' && REGRESSED_TO.has(now.status)) {
       regressions.push({ id: now.id, fixture: now.fixture, speaker: now.speaker, peer: now.peer, was: was.status, now: now.status });
       reasons[key] = now.reason;
     } else if (REGRESSED_TO.has(was.status) && now.status === 'passed') {
@@ -67,11 +76,11 @@ export function withBaseline(current: RunSummary, baseline: RunSummary): RunSumm
 
 /**
  * With a baseline (the summary carries `regressions`): non-zero exactly on regressions.
- * Without one: non-zero exactly when a case failed or broke.
+ * Without one: non-zero exactly when a case failed (other than a known deviation) or broke.
  */
 export function runExitCode(summary: RunSummary): 0 | 1 {
   if (summary.regressions !== undefined) return summary.regressions.length > 0 ? 1 : 0;
-  return summary.totals.failed + summary.totals.broken > 0 ? 1 : 0;
+  return summary.cases.some((c) => c.status === 'broken' || (c.status === 'failed' && !isKnownDeviation(c))) ? 1 : 0;
 }
 
 /** A plain-text table with aligned columns. */

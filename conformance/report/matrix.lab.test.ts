@@ -95,7 +95,7 @@ describe('interop matrix in Chromium', () => {
     expect(await page.locator('[data-total="flaky"] .n').innerText()).toBe('1');
     const host = await page.$$eval('table.host td', (tds) => tds.map((td) => td.textContent));
     expect(host).toEqual([summary.host.kernel, summary.host.frr, summary.host.gobgp, summary.host.bird, summary.version]);
-    await expect(page.locator('dl.legend dt').allInnerTexts()).resolves.toEqual(['✔ passed', '≈ flaky', '✘ failed', '⚠ broken', '– skipped']);
+    await expect(page.locator('dl.legend dt').allInnerTexts()).resolves.toEqual(['✔ passed', '≈ flaky', '✘ failed', '≠ deviation', '⚠ broken', '– skipped']);
 
     await page.screenshot({ path: join(SCREENSHOTS, 'matrix.png'), fullPage: true });
     await page.close();

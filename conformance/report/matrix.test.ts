@@ -13,6 +13,24 @@ function attrValues(text: string, attr: string): string[] {
   return [...text.matchAll(new RegExp(`${attr}="([^"]*)"`, 'g'))].map((m) => m[1]!.replace(/&amp;/g, '&'));
 }
 
+describe('matrix page with clause results', () => {
+  it('shows a known deviation apart from new failures, with its reason and reference, and describes clause tests', () => {
+    const base = sampleCurrent();
+    const clause = { ...base.cases[0]!, id: 'bgp.open.unsupported-version', fixture: 'clause-lab', speaker: 'bird', peer: 'tester', rfc: ['RFC 4271 6.2'], status: 'failed' as const, reason: 'data 0400', flaky: false };
+    const known = { ...clause, deviation: { reason: 'host byte order', reference: 'https://example.org/bird' } };
+    const fresh = { ...clause, id: 'bgp.header.bad-type', speaker: 'gobgp' };
+    const s = { ...base, cases: [known, fresh], totals: { passed: 0, failed: 2, skipped: 0, broken: 0 } };
+    const page = renderMatrixPage(s);
+    expect(displayStatus(known)).toBe('deviation');
+    expect(displayStatus(fresh)).toBe('failed');
+    expect(page).toContain('data-total="failed"><div class="n">1</div>failed (new)');
+    expect(page).toContain('data-total="deviation"><div class="n">1</div>failed (known deviations)');
+    expect(page).toContain('known deviation: host byte order (<a href="https://example.org/bird">reference</a>)');
+    expect(page).toMatch(/data-case="bgp.open.unsupported-version"><code>bgp.open.unsupported-version<\/code><div class="desc">an OPEN with version 3/);
+    expect(renderCasePage(known, s)).toContain('<p id="deviation"><b>Known deviation:</b> host byte order');
+  });
+});
+
 describe('matrix page', () => {
   it('shows every result once, with its status (flaky as its own state)', () => {
     const keys = attrValues(html, 'data-key');

@@ -5,28 +5,39 @@
 // paths of the contract (relative to the report dir) work as links.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { CATALOG } from '../cases/catalog.ts';
+import { CATALOG, type CatalogEntry } from '../cases/catalog.ts';
+import { CLAUSES } from '../clauses/index.ts';
 import { escapeHtml as h, hrefFor } from './markup.ts';
 import { LADDER_CSS, renderLadderSvg } from './ladder.ts';
 import { loadLadders, type CaseLadder } from './ladder-sources.ts';
-import { caseKey, CASE_STATUSES, STATUS_SEVERITY, type CaseResult, type CaseStatus, type RunSummary } from './summary.ts';
+import { caseKey, CASE_STATUSES, isKnownDeviation, STATUS_SEVERITY, type CaseResult, type CaseStatus, type RunSummary } from './summary.ts';
 
 export const MATRIX_FILE = 'matrix.html';
+
+/** A scenario case's catalogue entry, or a clause test described the same way (its one clause). */
+function describedCase(id: string): CatalogEntry | undefined {
+  const entry = CATALOG.find((e) => e.id === id);
+  if (entry) return entry;
+  const clause = CLAUSES.find((c) => c.id === id);
+  return clause && { id, description: clause.title, seed: 'none', fixture: 'clause-lab', clauses: [{ ref: clause.rfc, level: clause.level, checks: clause.title, negative: clause.negative }] };
+}
 export const CASE_PAGES_DIR = 'cases';
 
-/** What a cell or a result shows: a flaky pass is its own state on the page. */
-export type DisplayStatus = CaseStatus | 'flaky';
+/** What a cell or a result shows: a flaky pass and a known deviation are states of their own on the page. */
+export type DisplayStatus = CaseStatus | 'flaky' | 'deviation';
 
 export function displayStatus(c: CaseResult): DisplayStatus {
+  if (isKnownDeviation(c)) return 'deviation';
   return c.status === 'passed' && c.flaky ? 'flaky' : c.status;
 }
 
-const SYMBOL: Record<DisplayStatus, string> = { passed: '✔', flaky: '≈', failed: '✘', broken: '⚠', skipped: '–' };
+const SYMBOL: Record<DisplayStatus, string> = { passed: '✔', flaky: '≈', failed: '✘', deviation: '≠', broken: '⚠', skipped: '–' };
 
 const MEANING: Record<DisplayStatus, string> = {
   passed: 'passed: the behaviour held on the wire and in router state',
   flaky: 'flaky: passed only on its one automatic retry (not green)',
   failed: 'failed: the speaker or peer did not behave as the RFC or the fixture requires',
+  deviation: "known deviation: failed as the speaker's deviations file lists (reason and public reference on the result); counted failed, the gate passes it while it does not change",
   broken: 'broken: the harness itself failed (daemon, namespace); no verdict on the speaker',
   skipped: 'skipped: the speaker lacks the feature or the fixture does not apply',
 };
@@ -34,7 +45,7 @@ const MEANING: Record<DisplayStatus, string> = {
 function worst(results: readonly CaseResult[]): DisplayStatus {
   let pick = results[0]!;
   for (const r of results) {
-    const rank = (c: CaseResult) => STATUS_SEVERITY[c.status] * 2 + (c.flaky ? 1 : 0);
+    const rank = (c: CaseResult) => STATUS_SEVERITY[c.status] * 2 + (c.flaky ? 1 : 0) - (isKnownDeviation(c) ? 1 : 0);
     if (rank(r) > rank(pick)) pick = r;
   }
   return displayStatus(pick);
@@ -118,7 +129,7 @@ export interface MatrixInput {
 }
 
 const PAGE_CSS = `
-:root { --passed: #2e7d32; --flaky: #b26a00; --failed: #c62828; --broken: #6a1b9a; --skipped: #757575; }
+:root { --passed: #2e7d32; --flaky: #b26a00; --failed: #c62828; --deviation: #ad5a00; --broken: #6a1b9a; --skipped: #757575; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px; color: #1d2630; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
@@ -130,13 +141,13 @@ th { background: #f3f5f8; }
 .card { border: 1px solid #d5dbe2; border-radius: 6px; padding: 8px 14px; min-width: 110px; }
 .card .n { font-size: 26px; font-weight: 600; }
 .card.passed .n { color: var(--passed); } .card.failed .n { color: var(--failed); }
-.card.broken .n { color: var(--broken); } .card.skipped .n { color: var(--skipped); } .card.flaky .n { color: var(--flaky); }
+.card.deviation .n { color: var(--deviation); } .card.broken .n { color: var(--broken); } .card.skipped .n { color: var(--skipped); } .card.flaky .n { color: var(--flaky); }
 .status { display: inline-block; padding: 1px 7px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px; white-space: nowrap; }
 .status.passed { background: var(--passed); } .status.flaky { background: var(--flaky); }
-.status.failed { background: var(--failed); } .status.broken { background: var(--broken); } .status.skipped { background: var(--skipped); }
+.status.failed { background: var(--failed); } .status.deviation { background: var(--deviation); } .status.broken { background: var(--broken); } .status.skipped { background: var(--skipped); }
 table.matrix td.cell { min-width: 150px; }
 table.matrix td.cell.passed { background: #edf7ee; } table.matrix td.cell.flaky { background: #fff4e0; }
-table.matrix td.cell.failed { background: #fdecec; } table.matrix td.cell.broken { background: #f4ebf8; }
+table.matrix td.cell.failed { background: #fdecec; } table.matrix td.cell.deviation { background: #fbf0e4; } table.matrix td.cell.broken { background: #f4ebf8; }
 table.matrix td.cell.skipped { background: #f5f5f5; } table.matrix td.empty { background: #fafafa; color: #aaa; text-align: center; }
 .result { margin: 2px 0 6px; } .result > a.status { text-decoration: none; }
 .figures { display: block; font-size: 12px; color: #333; } .artifacts { display: block; font-size: 12px; }
@@ -176,7 +187,12 @@ function hostTable(s: RunSummary): string {
 
 function totalsCards(s: RunSummary): string {
   const flaky = s.cases.filter((c) => c.flaky).length;
-  const cards = CASE_STATUSES.map((st) => `<div class="card ${st}" data-total="${st}"><div class="n">${s.totals[st]}</div>${st}</div>`);
+  const deviations = s.cases.filter(isKnownDeviation).length;
+  const cards = CASE_STATUSES.map((st) =>
+    st === 'failed' && deviations > 0
+      ? `<div class="card failed" data-total="failed"><div class="n">${s.totals.failed - deviations}</div>failed (new)</div><div class="card deviation" data-total="deviation"><div class="n">${deviations}</div>failed (known deviations)</div>`
+      : `<div class="card ${st}" data-total="${st}"><div class="n">${s.totals[st]}</div>${st}</div>`,
+  );
   cards.push(`<div class="card flaky" data-total="flaky"><div class="n">${flaky}</div>flaky (of the passed)</div>`);
   cards.push(`<div class="card" data-total="all"><div class="n">${s.cases.length}</div>results</div>`);
   return `<div class="cards totals">${cards.join('')}</div>`;
@@ -218,6 +234,7 @@ function resultLine(c: CaseResult): string {
     `<div class="result" data-key="${h(caseKey(c))}" data-status="${st}">`,
     `<a class="status ${st}" href="${CASE_PAGES_DIR}/${hrefFor(casePageName(c))}" title="${h(`${c.fixture}: ${st}${c.reason ? ` (${c.reason})` : ''}`)}">${SYMBOL[st]} ${h(shortFixture(c.fixture))}</a>`,
     c.status !== 'passed' && c.reason ? `<span class="reason">${h(c.reason)}</span>` : '',
+    c.deviation ? `<span class="reason deviation">known deviation: ${h(c.deviation.reason)} (<a href="${h(c.deviation.reference)}">reference</a>)</span>` : '',
     figures(c),
     artifactLinks(c, ''),
     '</div>',
@@ -225,7 +242,7 @@ function resultLine(c: CaseResult): string {
 }
 
 export function renderMatrixPage(summary: RunSummary): string {
-  const catalogOrder = CATALOG.map((e) => e.id);
+  const catalogOrder = [...CATALOG.map((e) => e.id), ...CLAUSES.map((c) => c.id)];
   const ids = orderBy(summary.cases.map((c) => c.id), catalogOrder);
   const speakers = orderBy(summary.cases.map((c) => c.speaker), SPEAKER_ORDER);
   const peersOf = new Map(speakers.map((sp) => [sp, orderBy(summary.cases.filter((c) => c.speaker === sp).map((c) => c.peer), PEER_ORDER)]));
@@ -234,7 +251,7 @@ export function renderMatrixPage(summary: RunSummary): string {
   const head1 = speakers.map((sp) => `<th colspan="${peersOf.get(sp)!.length}" class="speaker">speaker: ${h(sp)}</th>`).join('');
   const head2 = columns.map((col) => `<th class="peer">peer: ${h(col.peer)}</th>`).join('');
   const rows = ids.map((id) => {
-    const entry = CATALOG.find((e) => e.id === id);
+    const entry = describedCase(id);
     const rfc = [...new Set(summary.cases.filter((c) => c.id === id).flatMap((c) => c.rfc))];
     const feature = [
       `<th class="feature" data-case="${h(id)}"><code>${h(id)}</code>`,
@@ -270,7 +287,7 @@ export function renderMatrixPage(summary: RunSummary): string {
 
 export function renderCasePage(c: CaseResult, summary: RunSummary, ladder?: CaseLadder): string {
   const st = displayStatus(c);
-  const entry = CATALOG.find((e) => e.id === c.id);
+  const entry = describedCase(c.id);
   const clauseRows = c.rfc.map((ref) => {
     const known = entry?.clauses.filter((cl) => cl.ref === ref) ?? [];
     if (known.length === 0) return `<tr><td>${h(ref)}</td><td></td><td></td><td></td></tr>`;
@@ -301,6 +318,7 @@ export function renderCasePage(c: CaseResult, summary: RunSummary, ladder?: Case
     entry ? `<p>${h(entry.description)}</p>` : '',
     c.reason ? `<p><b>${st === 'passed' ? 'Note' : 'Reason'}:</b> ${h(c.reason)}</p>` : '',
     c.flaky ? `<p class="note">${h(MEANING.flaky)}.</p>` : '',
+    c.deviation ? `<p id="deviation"><b>Known deviation:</b> ${h(c.deviation.reason)} · <a href="${h(c.deviation.reference)}">${h(c.deviation.reference)}</a></p>` : '',
     '<h2>RFC clauses checked</h2>',
     clauseRows.length ? `<table><tr><th>clause</th><th>level</th><th></th><th>what is checked</th></tr>${clauseRows.join('')}</table>` : '<p class="note">none listed</p>',
     '<h2>Measurements</h2>',

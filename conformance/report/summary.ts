@@ -28,6 +28,16 @@ export interface CaseResult {
   measurements: Record<string, Measurement>;
   /** Paths relative to the report dir. */
   artifacts: string[];
+  /**
+   * A failure the speaker's profile lists as a known deviation (clause suite,
+   * conformance/clauses/deviations/<profile>.yaml): the status stays `failed`.
+   */
+  deviation?: { reason: string; reference: string };
+}
+
+/** A failure listed in the speaker's deviations file (the gate and the exit code pass it). */
+export function isKnownDeviation(c: CaseResult): boolean {
+  return c.status === 'failed' && c.deviation !== undefined;
 }
 
 export interface HostVersions {
@@ -164,6 +174,14 @@ export function validateSummary(value: Json, file = SUMMARY_FILE): RunSummary {
           const ok = typeof a === 'string' && a !== '' && !isAbsolute(a);
           if (!ok) fail(`${at}.artifacts[${j}]`, 'a path relative to the report dir', a);
         });
+      }
+      if (c.deviation !== undefined) {
+        if (!isRecord(c.deviation)) fail(`${at}.deviation`, 'an object {reason, reference}', c.deviation);
+        else {
+          str(c.deviation, 'reason', `${at}.deviation.reason`);
+          str(c.deviation, 'reference', `${at}.deviation.reference`);
+          if (c.status !== 'failed') fail(`${at}.deviation`, 'only on a failed case (a known deviation still fails)', c.deviation);
+        }
       }
       if (typeof c.id === 'string' && typeof c.fixture === 'string' && typeof c.speaker === 'string' && typeof c.peer === 'string') {
         const key = caseKey(c as unknown as CaseKey);

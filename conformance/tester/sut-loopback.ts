@@ -10,7 +10,7 @@ export const LOOPBACK_SUT_ASN = 65001;
 const TESTER_ASN_BASE = 65100;
 
 /** How many slots of each role the loopback SUT is configured with. */
-export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 0, addpath: 4, gr: 4 };
+export const LOOPBACK_SLOTS: Record<SlotRole, number> = { ebgp: 24, ibgp: 6, 'ebgp-active': 3, 'rr-client': 4, addpath: 4, gr: 4 };
 
 export async function startLoopbackSut(log: (line: string) => void = () => undefined): Promise<Sut> {
   const slots: TesterSlot[] = [];
@@ -41,18 +41,21 @@ export async function startLoopbackSut(log: (line: string) => void = () => undef
     ...(s.role === 'ebgp-active' ? { port: listeners.get(s.index)!.port, connectRetry: 1 } : {}),
     families: ['ipv4-unicast', 'ipv6-unicast'],
     ...(s.role === 'addpath' ? { addPath: 'both' } : {}),
-    ...(s.role === 'gr' ? { gracefulRestart: true } : {}),
+    ...(s.role === 'rr-client' ? { routeReflectorClient: true } : {}),
+    // only gr slots: the speaker-wide switch below would otherwise turn it on for every peer
+    gracefulRestart: s.role === 'gr',
     nextHop6: '::ffff:127.0.0.1',
+    // RFC 8950 offered to every slot, so the extended next hop clauses run against the reference.
+    extendedNextHop: true,
   }));
   const speaker = new Speaker(
-    readConfig({ routerId: '10.255.0.1', localAs: LOOPBACK_SUT_ASN, holdTime: 9, connectRetry: 1, listen: { address: '127.0.0.1', port: 0 }, peers, routes: ['192.0.2.0/24', '2001:db8:ff::/48'] }, 'loopback-sut.yaml'),
+    readConfig({ routerId: '10.255.0.1', localAs: LOOPBACK_SUT_ASN, holdTime: 9, connectRetry: 1, gracefulRestart: { restartTime: 30 }, listen: { address: '127.0.0.1', port: 0 }, peers, routes: ['192.0.2.0/24', '2001:db8:ff::/48'] }, 'loopback-sut.yaml'),
     (level, m) => log(`${level} ${m}`),
   );
   await speaker.start();
   return {
     info: { name: 'reference', asn: LOOPBACK_SUT_ASN, routerId: '10.255.0.1', originates: { ipv4: '192.0.2.0/24', ipv6: '2001:db8:ff::/48' }, holdTime: 9 },
     lacks: {
-      'route-reflector': 'the reference speaker does not reflect routes (RFC 4456)',
       'extended-message': 'the reference speaker does not offer extended messages (RFC 8654)',
       role: 'the reference speaker does not implement BGP roles (RFC 9234)',
     },

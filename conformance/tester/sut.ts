@@ -50,6 +50,8 @@ export interface SutInfo {
   routerId: string;
   /** prefixes the SUT originates to every neighbour (one per family it runs) */
   originates: { ipv4: string; ipv6?: string };
+  /** the route reflector's CLUSTER_ID (RFC 4456 7) when configured apart from the router id */
+  clusterId?: string;
   /** the SUT's hold time as configured (what it offers in OPEN) */
   holdTime: number;
 }

@@ -52,6 +52,8 @@ routes: [10.0.0.1/32, { prefix: "2001:db8::/64", med: 5 }]
     [`${base}peers:\n  - { address: 10.0.0.2, asn: 1 }\n  - { address: 10.0.0.2, asn: 2 }\n`, 'peers[1].address', 5],
     [`${base}routes: ["10.0.0.1/24"]\n`, 'routes[0].prefix', 3],
     [`${base}colour: blue\n`, 'colour', 3],
+    [`${base}peers:\n  - { address: 10.0.0.2, asn: 65002, routeReflectorClient: true }\n`, 'peers[0].routeReflectorClient', 4],
+    [`${base}clusterId: 0.0.0.0\n`, 'clusterId', 3],
     [`${base}policies:\n  p:\n    terms:\n      - match: { prefixes: ["10.0.0.0/8 le 7"] }\n`, 'policies.p.terms[0].match.prefixes[0]', 6],
   ])('names the file, field and line of %j', (text, field, line) => {
     const e = error(text);

@@ -35,6 +35,8 @@ export interface PeerConfig {
   maxPrefixes?: number;
   gracefulRestart: boolean;
   extendedNextHop: boolean;
+  /** An iBGP peer that is a route-reflector client of ours (RFC 4456). */
+  routeReflectorClient: boolean;
   /** IP TTL of our packets to this peer (eBGP multihop); unset: 1 for eBGP, 255 for iBGP. */
   multihop?: number;
 }
@@ -58,6 +60,8 @@ export interface SpeakerConfig {
   status?: { address: string; port: number } | { socket: string };
   mraiMs: number;
   gracefulRestart: { enabled: boolean; restartTime: number; restarting: boolean };
+  /** RFC 4456 7 CLUSTER_ID when reflecting routes; default the router id. */
+  clusterId: string;
   multipathRelax: boolean;
   alwaysCompareMed: boolean;
   peers: PeerConfig[];
@@ -196,7 +200,7 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
   const o = r.object(raw, path, [
     'name', 'address', 'asn', 'port', 'localAddress', 'localPort', 'passive', 'families', 'addPath', 'addPathSendMax',
     'holdTime', 'connectRetry', 'import', 'export', 'nextHop', 'nextHop6', 'maxPrefixes', 'gracefulRestart',
-    'extendedNextHop', 'multihop',
+    'extendedNextHop', 'multihop', 'routeReflectorClient',
   ]);
   const address = r.address(o.address, [...path, 'address']);
   const asn = r.integer(o.asn, [...path, 'asn'], 1, 4294967295);
@@ -240,7 +244,9 @@ function readPeer(r: Reader, raw: unknown, i: number, top: { holdTime: number; c
     exportPolicy: policyRef('export'),
     gracefulRestart: o.gracefulRestart === undefined ? top.gr : r.boolean(o.gracefulRestart, [...path, 'gracefulRestart']),
     extendedNextHop: o.extendedNextHop === undefined ? false : r.boolean(o.extendedNextHop, [...path, 'extendedNextHop']),
+    routeReflectorClient: o.routeReflectorClient === undefined ? false : r.boolean(o.routeReflectorClient, [...path, 'routeReflectorClient']),
   };
+  if (peer.routeReflectorClient && asn !== top.localAs) r.fail([...path, 'routeReflectorClient'], 'only an iBGP peer (asn = localAs) can be a route-reflector client');
   if (o.localAddress !== undefined) peer.localAddress = r.address(o.localAddress, [...path, 'localAddress'], isIP(address) as 4 | 6);
   if (o.localPort !== undefined) peer.localPort = r.integer(o.localPort, [...path, 'localPort'], 1, 65535);
   if (o.nextHop !== undefined) peer.nextHop = o.nextHop === 'self' ? 'self' : r.address(o.nextHop, [...path, 'nextHop'], 4);
@@ -272,7 +278,7 @@ function readRoute(r: Reader, raw: unknown, i: number): StaticRoute {
 export function readConfig(value: unknown, file: string, lineOf: (path: Array<string | number>) => number | undefined = () => undefined): SpeakerConfig {
   const r = new Reader(file, lineOf);
   const o = r.object(value, [], [
-    'routerId', 'localAs', 'listen', 'status', 'holdTime', 'connectRetry', 'mrai', 'gracefulRestart', 'multipath',
+    'routerId', 'clusterId', 'localAs', 'listen', 'status', 'holdTime', 'connectRetry', 'mrai', 'gracefulRestart', 'multipath',
     'alwaysCompareMed', 'peers', 'policies', 'routes',
   ]);
   if (typeof o.routerId !== 'string' || parseIpv4(o.routerId) === null || parseIpv4(o.routerId) === 0) {
@@ -285,6 +291,7 @@ export function readConfig(value: unknown, file: string, lineOf: (path: Array<st
   const config: SpeakerConfig = {
     file,
     routerId: o.routerId as string,
+    clusterId: o.routerId as string,
     localAs,
     mraiMs: o.mrai === undefined ? 0 : r.integer(o.mrai, ['mrai'], 0, 600_000),
     gracefulRestart: { enabled: false, restartTime: 120, restarting: false },
@@ -330,6 +337,10 @@ export function readConfig(value: unknown, file: string, lineOf: (path: Array<st
     for (const [name, raw] of Object.entries(p)) config.policies.set(name, readPolicy(r, name, raw, ['policies', name]));
   }
   if (o.peers !== undefined && !Array.isArray(o.peers)) r.fail(['peers'], 'must be a list');
+  if (o.clusterId !== undefined) {
+    if (typeof o.clusterId !== 'string' || !parseIpv4(o.clusterId)) r.fail(['clusterId'], `must be a non-zero dotted quad, got ${JSON.stringify(o.clusterId)}`);
+    config.clusterId = o.clusterId as string;
+  }
   const top = { holdTime, connectRetry, gr: config.gracefulRestart.enabled, localAs };
   config.peers = ((o.peers as unknown[]) ?? []).map((raw, i) => readPeer(r, raw, i, top, config.policies));
   const seen = new Set<string>();

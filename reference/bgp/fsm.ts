@@ -256,7 +256,15 @@ export class ConnectionFsm {
     this.down();
   }
 
-  notificationReceived(reason: string): void {
+  /**
+   * RFC 4271 8.2.2: in OpenSent a NOTIFICATION other than a version error (Event 25, not 24) is
+   * one of the "other events" answered with an FSM Error; elsewhere the connection just drops.
+   */
+  notificationReceived(reason: string, versionError = false): void {
+    if (this.state === 'OpenSent' && !versionError) {
+      this.unexpected('NOTIFICATION');
+      return;
+    }
     this.lastError = reason;
     this.down();
   }
@@ -275,7 +283,7 @@ export class ConnectionFsm {
 
   private unexpected(message: string): void {
     const subcode = this.state === 'OpenSent' ? FsmSubcode.OPEN_SENT : this.state === 'OpenConfirm' ? FsmSubcode.OPEN_CONFIRM : FsmSubcode.ESTABLISHED;
-    this.error({ code: ErrorCode.FSM, subcode, data: new Uint8Array([{ OPEN: 1, UPDATE: 2, KEEPALIVE: 4 }[message] ?? 5]) }, `FSM error: ${message} in ${this.state}`);
+    this.error({ code: ErrorCode.FSM, subcode, data: new Uint8Array([{ OPEN: 1, UPDATE: 2, NOTIFICATION: 3, KEEPALIVE: 4 }[message] ?? 5]) }, `FSM error: ${message} in ${this.state}`);
   }
 
   private holdExpired(): void {

@@ -33,7 +33,9 @@ export class RestartHandler {
     peer.disabled.clear();
     peer.endOfRibReceived.clear();
     peer.endOfRibSent.clear();
+    peer.refreshing.clear();
     peer.out.clear();
+    this.speaker.exporter.distribute(); // changes made while it was up (or before) leave with the clear
     peer.pending.clear();
     if (peer.staleFamilies.size > 0) {
       // RFC 4724 4.2: stale routes of families the peer no longer preserves go now.
@@ -53,6 +55,7 @@ export class RestartHandler {
     this.speaker.ingest.clearAttributeCache(peer);
     for (const out of peer.out.values()) this.speaker.exporter.releaseOut(out);
     peer.out.clear();
+    this.speaker.exporter.distribute(); // changes made while it was up (or before) leave with the clear
     peer.pending.clear();
     for (const [afi, rib] of this.speaker.ribs) {
       if (rib.pathsFrom(peer.source) === 0) continue;

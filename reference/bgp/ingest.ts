@@ -6,11 +6,14 @@ import type { Notification } from './fsm.ts';
 import { dependsOnPrefix, evaluatePolicy } from './policy.ts';
 import { FamilyRib, SourceRegistry } from './rib.ts';
 import type { Speaker } from './speaker.ts';
-import { FAMILY_OF_AFI, type Peer } from './speaker-peer.ts';
+import { FAMILY_OF_AFI, normaliseAddress, type Peer } from './speaker-peer.ts';
 import { CeaseSubcode, ErrorCode } from './wire/errors.ts';
-import { AFI_IPV4, SAFI_UNICAST, decodeMessage, endOfRibFamily, familyKey, readIpv4Nlri, type Route, type UpdateMessage } from './wire/index.ts';
+import { AFI_IPV4, SAFI_UNICAST, decodeMessage, endOfRibFamily, familyKey, readIpv4Nlri, type Route, type UpdateError, type UpdateMessage } from './wire/index.ts';
 
 let packedIngestPrimed = false;
+
+/** LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST: attributes an external peer's UPDATE has no say in. */
+const DISCARDED_FROM_EBGP = new Set([5, 9, 10]);
 
 /**
  * Runs a few synthetic prefixes through the packed-UPDATE path (readIpv4Nlri, updateMany) on a
@@ -115,21 +118,51 @@ export class Ingest {
       this.speaker.restart.onEndOfRib(peer, eor.afi);
       return;
     }
-    const treatAsWithdraw = errors.some((e) => e.action === 'treat-as-withdraw');
+    // RFC 4271 5.1.5, RFC 7606 7.5 / 7.9 / 7.10: from an external peer LOCAL_PREF, ORIGINATOR_ID
+    // and CLUSTER_LIST are discarded, malformed or not: their own errors do not withdraw the
+    // route (one overrunning the attribute list still does, RFC 7606 4).
+    const ebgp = peer.session.ebgp;
+    const discarded = (e: UpdateError) => ebgp && e.attribute !== undefined && DISCARDED_FROM_EBGP.has(e.attribute) && !e.message.includes('overruns the attributes');
+    const treatAsWithdraw = errors.some((e) => e.action === 'treat-as-withdraw' && !discarded(e));
     const { mpReach, mpUnreach, ...rest } = message.attributes;
+    if (ebgp) {
+      delete rest.localPref;
+      delete rest.originatorId;
+      delete rest.clusterList;
+    }
     for (const route of message.withdrawn) this.withdrawFromPeer(peer, AFI_IPV4, route);
     if (mpUnreach && !peer.disabled.has(mpUnreach.afi)) for (const route of mpUnreach.withdrawn) this.withdrawFromPeer(peer, mpUnreach.afi, route);
 
     const announce = (afi: number, routes: Route[], nextHops: string[] | undefined) => {
       if (routes.length === 0 || peer.disabled.has(afi) || !this.speaker.ribs.has(afi)) return;
-      if (treatAsWithdraw || this.isLoop(rest)) {
+      // RFC 4760 8: routes of a family the peer did not negotiate are not ours to install.
+      if (!peer.session.negotiated?.families.includes(familyKey(afi, SAFI_UNICAST))) {
+        this.speaker.log('warn', `${peer.session.name}: ignoring ${routes.length} route(s) of AFI ${afi}, a family not negotiated with this peer`);
+        return;
+      }
+      if (treatAsWithdraw || this.isLoop(rest) || (!peer.session.ebgp && this.isReflectionLoop(rest))) {
         for (const route of routes) this.withdrawFromPeer(peer, afi, route);
         return;
       }
       const attrs: RouteAttributes = { ...rest };
+      // RFC 4271 5 / 9.1.3: an unrecognized optional non-transitive attribute is quietly ignored, not passed on.
+      if (attrs.unknown) {
+        const transitive = attrs.unknown.filter((u) => (u.flags & 0x40) !== 0);
+        if (transitive.length > 0) attrs.unknown = transitive;
+        else delete attrs.unknown;
+      }
+      // RFC 8092 2: a receiver silently removes redundant large community values.
+      if (attrs.largeCommunities && new Set(attrs.largeCommunities).size !== attrs.largeCommunities.length) attrs.largeCommunities = [...new Set(attrs.largeCommunities)];
       if (nextHops) {
         attrs.nextHop = nextHops[0];
         if (nextHops[1]) attrs.nextHopLinkLocal = nextHops[1];
+      }
+      // RFC 4271 6.3: a NEXT_HOP that is our own address is semantically incorrect: log it and
+      // ignore the route (no NOTIFICATION).
+      if (this.isOwnAddress(peer, attrs.nextHop)) {
+        this.speaker.log('warn', `${peer.session.name}: NEXT_HOP ${attrs.nextHop} is our own address: route ignored (RFC 4271 6.3)`);
+        for (const route of routes) this.withdrawFromPeer(peer, afi, route);
+        return;
       }
       const perPrefix = dependsOnPrefix(peer.importPolicy);
       const ctx = this.speaker.exporter.policyContext(peer, afi);
@@ -190,9 +223,29 @@ export class Ingest {
     peer.attributeCache.clear();
   }
 
+  /**
+   * Whether `nextHop` is the local address of the peer's session (it would point back at us).
+   * Not when the peer's own address is that address too (two speakers on one host, as in tests):
+   * then the next hop is the peer's as much as ours.
+   */
+  private isOwnAddress(peer: Peer, nextHop: string | undefined): boolean {
+    const connection = peer.session.established;
+    if (nextHop === undefined || !connection) return false;
+    const local = normaliseAddress(connection.localAddress);
+    return local === normaliseAddress(nextHop) && local !== normaliseAddress(connection.socket.remoteAddress);
+  }
+
   /** RFC 4271 9.1.2: a route whose AS_PATH holds our own AS is a loop and is not used. */
   private isLoop(attrs: RouteAttributes): boolean {
     return attrs.asPath?.some((segment) => segment.asns.includes(this.speaker.config.localAs)) ?? false;
+  }
+
+  /**
+   * RFC 4456 8: a route with our BGP identifier as ORIGINATOR_ID, or our CLUSTER_ID in its
+   * CLUSTER_LIST, came back to us through reflection and is ignored.
+   */
+  private isReflectionLoop(attrs: RouteAttributes): boolean {
+    return attrs.originatorId === this.speaker.config.routerId || (attrs.clusterList?.includes(this.speaker.config.clusterId) ?? false);
   }
 
   private withdrawFromPeer(peer: Peer, afi: number, route: Route): void {

@@ -244,7 +244,6 @@ export function negotiatedReport(session: PeerSession, n: Negotiated, ttl: Negot
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What the peer currently sends one of our sessions: prefix -> path id (0 without ADD-PATH) -> route. */
 class HeardRoutes {
@@ -523,9 +522,8 @@ export class Preflight {
       this.emit({ event: 'withdrawn', prefixes: ours.map((p) => p.prefix), confirmed: confirmed && wasSeen.length > 0 });
     }
     const wasUp = main.session.established !== null;
+    // Resolves once each session's socket is closed, i.e. the Cease has left.
     await Promise.all([this.speaker.stop(false), this.observer?.stop(false)]);
-    // Connection.close ends the socket after the NOTIFICATION and destroys it 200 ms later.
-    await sleep(300);
     if (wasUp) this.emit({ event: 'closed', notification: 'NOTIFICATION 6/2 (Cease: administrative shutdown)' });
   }
 }

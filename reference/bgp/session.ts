@@ -81,6 +81,8 @@ export class Connection {
   negotiated: Negotiated | null = null;
   private leftover: Uint8Array = EMPTY;
   private closed = false;
+  /** Resolves once the socket is gone (after our NOTIFICATION left, or the peer closed). */
+  readonly gone: Promise<void>;
 
   constructor(
     readonly session: PeerSession,
@@ -102,6 +104,7 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (err) => this.fsm.tcpClosed(`TCP error: ${err.message}`));
     socket.on('close', () => this.fsm.tcpClosed('TCP connection closed by peer'));
+    this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
   get localAddress(): string {
@@ -190,7 +193,7 @@ export class Connection {
         const reason = `NOTIFICATION received: ${message.code}/${message.subcode}${message.data ? ` data ${message.data}` : ''}`;
         this.session.hooks.log('warn', `${this.session.name}: ${reason}`);
         this.session.lastNotificationReceived = { code: message.code, subcode: message.subcode, data: message.data };
-        this.fsm.notificationReceived(reason);
+        this.fsm.notificationReceived(reason, message.code === ErrorCode.OPEN && message.subcode === 1);
         return;
       }
       case 'ROUTE-REFRESH':
@@ -251,14 +254,19 @@ export class PeerSession {
     this.fsm.manualStart();
   }
 
-  /** Ends the session. graceful: drop TCP without NOTIFICATION so a GR peer keeps our routes. */
-  stop(graceful: boolean): void {
+  /**
+   * Ends the session. graceful: drop TCP without NOTIFICATION so a GR peer keeps our routes.
+   * Resolves when every connection's socket is closed (the Cease has left).
+   */
+  stop(graceful: boolean): Promise<void> {
     this.stopping = true;
     this.fsm.manualStop();
-    for (const c of [...this.connections]) {
+    const connections = [...this.connections];
+    for (const c of connections) {
       if (graceful && c.negotiated?.peerGracefulRestart) c.fsm.drop('graceful restart: speaker stopping');
       else c.fsm.error({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMIN_SHUTDOWN }, 'administrative shutdown');
     }
+    return Promise.all(connections.map((c) => c.gone)).then(() => undefined);
   }
 
   /** Resets the established session with a NOTIFICATION (UPDATE errors, maximum prefixes). */

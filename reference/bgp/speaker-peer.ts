@@ -35,6 +35,8 @@ export interface Peer {
   routeRefreshesReceived: number;
   endOfRibReceived: Set<number>;
   endOfRibSent: Set<number>;
+  /** Families (AFI) between the peer's BoRR and EoRR (RFC 7313 4): its routes there are stale until re-sent. */
+  refreshing: Set<number>;
   /** A full table dump in progress, so incremental changes wait for it. */
   dumping: boolean;
 }

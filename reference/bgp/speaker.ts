@@ -71,6 +71,7 @@ export class Speaker {
         routeRefreshesReceived: 0,
         endOfRibReceived: new Set(),
         endOfRibSent: new Set(),
+        refreshing: new Set(),
         dumping: false,
       });
     }
@@ -142,11 +143,12 @@ export class Speaker {
   async stop(graceful = false): Promise<void> {
     this.stoppedFlag = true;
     this.exporter.stop();
-    for (const peer of this.peers) {
-      peer.session.stop(graceful);
+    const sessionsClosed = this.peers.map((peer) => {
       if (peer.staleTimer) clearTimeout(peer.staleTimer);
-    }
+      return peer.session.stop(graceful);
+    });
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await Promise.all(sessionsClosed);
     await this.ttlControl.remove();
   }
 

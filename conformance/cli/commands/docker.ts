@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { requireRoot } from '../../lab/lab.ts';
-import { engineSocketPath, ensureEngine, stopEngine } from '../../lab/docker-engine.ts';
+import { engineSocketPath, ensureEngine, releaseEngine, stopEngine } from '../../lab/docker-engine.ts';
 import { ensureImages, imageSizes, pruneStaleImages } from '../../lab/images/build.ts';
 import { labContainers } from '../../lab/backends/docker.ts';
 
-// `peerproof docker engine|images`: the private dockerd the docker lab backend runs on, and the
-// FRR/GoBGP/BIRD images it builds (CI can build them once up front, and stop the engine after).
+// `peerproof docker start|stop|images|image`: the private dockerd the docker lab backend runs on,
+// the FRR/GoBGP/BIRD images it builds (CI can build them once up front, and stop the engine
+// after), and the peerproof image that runs the main job in a container.
 
 export function register(program: Command): void {
   const docker = program.command('docker').description("the lab's private Docker engine and its FRR/GoBGP/BIRD images");
@@ -48,5 +49,34 @@ export function register(program: Command): void {
       const running = await labContainers(engine.docker);
       if (running.length > 0) process.stdout.write(`lab containers: ${running.join(', ')}\n`);
       process.stdout.write(`engine socket: ${engineSocketPath()}\n`);
+    });
+
+  docker
+    .command('image')
+    .description('build the peerproof image (the lab base + Node + this checkout and its node_modules; entrypoint `peerproof`) if the engine lacks this checkout\'s, and tag it peerproof/peerproof:latest')
+    .action(async () => {
+      requireRoot();
+      const { containerRunFlags, ensurePeerproofImage, PEERPROOF_IMAGE_LATEST } = await import('../../lab/images/peerproof-image.ts');
+      // A build is one user among others: the engine stops afterwards unless someone else (or
+      // `peerproof docker start`) keeps it.
+      const engine = await ensureEngine(undefined, { holder: 'image-build' });
+      try {
+        const report = await ensurePeerproofImage(engine.docker);
+        const lab = report.lab.seconds;
+        if (report.lab.built.length > 0) process.stdout.write(`built lab images ${report.lab.built.join(', ')} (debootstrap ${lab.rootfs ?? 0} s, import ${lab.import ?? 0} s, router images ${lab.routers ?? 0} s)\n`);
+        process.stdout.write(
+          report.built
+            ? `built ${report.tag} (context ${report.seconds.context} s, docker build ${report.seconds.build} s)\n`
+            : `${report.tag}: already built for this checkout\n`,
+        );
+        process.stdout.write(`${PEERPROOF_IMAGE_LATEST} = ${report.tag}, ${(report.size / 1e6).toFixed(0)} MB\n`);
+        process.stdout.write(
+          `run:  docker -H unix://${engineSocketPath()} run --rm ${containerRunFlags().join(' ')} -v "$PWD/out:/report" ${PEERPROOF_IMAGE_LATEST} run --fixture seed-000-cilium-two-subnets --report /report\n` +
+            '      (start the engine first with `peerproof docker start`; see docs/container-image.md)\n',
+        );
+      } finally {
+        const released = await releaseEngine(undefined, 'image-build');
+        process.stdout.write(`docker engine: ${released.outcome === 'stopped' ? 'stopped (no other user)' : released.outcome === 'kept' ? 'left running (kept)' : 'left running (in use)'}\n`);
+      }
     });
 }

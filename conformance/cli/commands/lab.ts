@@ -128,13 +128,13 @@ export function register(program: Command): void {
   lab
     .command('down')
     .argument('[run]', 'run id')
-    .option('--all', 'remove every run whose owning process is gone (crashed runs, labs left up)')
+    .option('--all', 'remove every run whose owning process is gone: crashed runs and labs left up in the runs folder, crashed runs of any other (a killed `peerproof run --report DIR`)')
     .option('--runs-dir <dir>', 'where run folders are', defaultRunsRoot)
     .description('remove a lab (namespaces, links, processes) from its ledger')
     .action(async (runId: string | undefined, opts: { all?: boolean; runsDir: string }) => {
       requireRoot();
       if (!runId && !opts.all) throw new Error('name a run id, or pass --all');
-      const results = opts.all ? await downAll(resolve(opts.runsDir)) : [await downRun(runId!, resolve(opts.runsDir))];
+      const results = opts.all ? await downAll(resolve(opts.runsDir), { indexed: true }) : [await downRun(runId!, resolve(opts.runsDir))];
       for (const r of results) {
         if (r.skipped) process.stdout.write(`${r.runId}: left alone (${r.skipped})\n`);
         else process.stdout.write(`${r.runId}: down${r.removed.length ? ` (removed ${r.removed.join(', ')})` : ' (nothing left)'}\n`);

@@ -39,10 +39,10 @@ export function defaultRecipe(): RootfsRecipe {
     suite: 'bookworm',
     variant: 'minbase',
     mirror: hostDebianMirror('bookworm'),
-    // Only what a node runs: the three daemons, the tools the lab drives them with (ip, sysctl,
+    // Only what a node runs: the four daemons, the tools the lab drives them with (ip, sysctl,
     // ps, ping), tcpdump for captures, and what cases and the reference agent run in nodes:
     // nft (the agent's DSR datapath), curl (dsr.return-path, podcidr.export), arping (l2.*).
-    packages: ['frr', 'gobgpd', 'bird2', 'iproute2', 'tcpdump', 'procps', 'iputils-ping', 'nftables', 'curl', 'iputils-arping'],
+    packages: ['frr', 'gobgpd', 'bird2', 'openbgpd', 'iproute2', 'tcpdump', 'procps', 'iputils-ping', 'nftables', 'curl', 'iputils-arping'],
     slim: ['var/cache/apt', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale'],
     users: hostIds(sharedUsers, 'passwd'),
     groups: hostIds(sharedGroups, 'group'),
@@ -172,7 +172,8 @@ export async function pruneStaleImages(docker: Docker, keep: LabImages): Promise
   );
   for (const image of routerFirst) {
     for (const tag of image.RepoTags ?? []) {
-      if (current.has(tag)) continue;
+      // The peerproof image (peerproof-image.ts) is the user's build, not a lab recipe's.
+      if (current.has(tag) || tag.startsWith('peerproof/peerproof:')) continue;
       try {
         await docker.getImage(tag).remove();
         removed.push(tag);

@@ -1,14 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
 import { pollHarness } from '../poll.ts';
 import { ensureDir, writeConfig } from './files.ts';
+import { addPath, listPeers } from './gobgp-api.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
 // GoBGP node: gobgpd from a rendered TOML. Its gRPC API listens on 127.0.0.1 of the node's own
-// network stack, so the same port serves every node without clashing.
+// network stack, so the same port serves every node without clashing (the `gobgp` CLI in the
+// node uses it), and on a unix socket in the node folder, which the harness speaks to directly
+// (gobgp-api.ts: no process per read or per injected prefix).
 
 export const gobgpApiPort = 50051;
+
+/** The harness's API socket, or null when the node folder's path is too long for one (sun_path is 108 bytes). */
+export function gobgpApiSocket(dir: string): string | null {
+  const socket = join(dir, 'gobgp.sock');
+  return Buffer.byteLength(socket) < 100 ? socket : null;
+}
 
 export function renderGobgpToml(node: LabNode): string {
   if ((node.announcePaths ?? 1) > 1) throw new Error(`gobgp node ${node.name}: announcePaths (several paths of its own per prefix) is rendered by BIRD only`);
@@ -122,13 +131,16 @@ export const gobgpKind: DaemonKind = {
   },
 
   async start({ backend, node, dir }) {
+    const socket = gobgpApiSocket(dir);
+    // A socket left by a killed gobgpd (a restart) would make its listen fail.
+    if (socket) rmSync(socket, { force: true });
     const argv = [
       'gobgpd',
       '-f', join(dir, 'gobgpd.toml'),
       '-t', 'toml',
       '-l', 'info',
       '-p',
-      '--api-hosts', `127.0.0.1:${gobgpApiPort}`,
+      '--api-hosts', [`127.0.0.1:${gobgpApiPort}`, ...(socket ? [`unix://${socket}`] : [])].join(','),
       '--pprof-disable',
     ];
     const proc = await backend.spawn(node.name, argv, { label: 'gobgpd', logFile: join(dir, 'gobgpd.log') });
@@ -142,10 +154,18 @@ export const gobgpKind: DaemonKind = {
     const deadline = Date.now() + 20_000;
     const pid = gobgpdPids.get(ctx.dir);
     gobgpdPids.delete(ctx.dir);
+    const socket = gobgpApiSocket(ctx.dir);
+    const viaSocket = () => socket !== null && existsSync(socket);
     if (pid !== undefined && ctx.node.announce.length > 0) {
-      while (listening(pid, gobgpApiPort) === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!viaSocket() && listening(pid, gobgpApiPort) === false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     }
     for (const prefix of ctx.node.announce) {
+      if (viaSocket() && !prefix.includes(':')) {
+        const inject = () => addPath(socket!, prefix).then(() => '', (err: Error) => err.message);
+        const { value: error, met } = await pollHarness(inject, (e) => e === '', Math.max(0, deadline - Date.now()), 50);
+        if (!met) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${error}`);
+        continue;
+      }
       const add = () => ctx.backend.exec(ctx.node.name, gobgpArgv(['global', 'rib', 'add', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4']));
       const { value: result, met } = await pollHarness(add, (r) => r.code === 0, Math.max(0, deadline - Date.now()), 50);
       if (!met) throw new Error(`gobgp on ${ctx.node.name} could not originate ${prefix}: ${result.stderr.trim()}`);
@@ -153,6 +173,10 @@ export const gobgpKind: DaemonKind = {
   },
 
   async sessions(ctx) {
+    const socket = gobgpApiSocket(ctx.dir);
+    if (socket && existsSync(socket)) {
+      return (await listPeers(socket)).map((p): SessionState => ({ node: ctx.node.name, peer: p.address, peerAsn: p.asn, state: gobgpStates[p.state] ?? String(p.state) }));
+    }
     const peers = ((await gobgpJson(ctx, ['neighbor'])) ?? []) as Array<{
       conf?: { neighbor_address?: string; peer_asn?: number };
       state?: { session_state?: number | string; neighbor_address?: string; peer_asn?: number };

@@ -7,6 +7,8 @@ import { emptyNode, type LabTopology } from '../model.ts';
 import { namespaceName } from '../backends/netns.ts';
 import { namespacePids } from '../netns.ts';
 import { leftovers } from '../teardown.ts';
+import { listPeers } from './gobgp-api.ts';
+import { gobgpApiSocket } from './gobgp.ts';
 
 // Every daemon kind as a transit router in one chain: FRR (from a given integrated frr.conf)
 // -> BIRD -> GoBGP. Routes originated at both ends must cross every hop.
@@ -92,6 +94,19 @@ describe('FRR, BIRD and GoBGP as routers', () => {
       'frr1>10.1.0.2:65020:Established',
       'gobgp1>10.2.0.2:65020:Established',
     ]);
+  });
+
+  it('GoBGP over its API socket (what the harness reads) says what the gobgp CLI in the node says', async () => {
+    const socket = gobgpApiSocket(lab.ledger.nodeDir('gobgp1'));
+    expect(socket).not.toBeNull();
+    const viaApi = await listPeers(socket!);
+    const cli = await lab.node('gobgp1').exec(['gobgp', '-u', '127.0.0.1', '-p', '50051', 'neighbor', '-j']);
+    const rows = JSON.parse(cli.stdout) as Array<{ conf: { neighbor_address: string; peer_asn: number }; state: { session_state: number } }>;
+    expect(viaApi).toEqual(rows.map((r) => ({ address: r.conf.neighbor_address, asn: r.conf.peer_asn, state: r.state.session_state })));
+    expect(viaApi).toEqual([{ address: '10.2.0.2', asn: 65020, state: 6 }]);
+    // The prefix the harness originated through AddPath is in GoBGP's RIB as our own (next hop 0.0.0.0).
+    const rib = await lab.node('gobgp1').exec(['gobgp', '-u', '127.0.0.1', '-p', '50051', 'global', 'rib', '-a', 'ipv4', '203.0.113.0/24', '-j']);
+    expect(rib.stdout).toContain('"nexthop":"0.0.0.0"');
   });
 
   it('the given frr.conf is used as is (its hostname and static route)', async () => {

@@ -1,0 +1,453 @@
+// RFC 4271 8.2.2 (the FSM per state), 6.6 (FSM Error, with the RFC 6608 subcodes), 6.8
+// (connection collision), 4.5 / 6.4 (NOTIFICATION handling) and 4.1 (the 4096-octet limit):
+// unexpected messages in OpenSent / OpenConfirm / Established, what the SUT does when the tester
+// ends the session, its timers before Established, and collisions.
+import { ipv4NumberToString, parseIpv4, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { attribute, rawMessage } from '../tester/bytes.ts';
+import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import type { ClauseContext, ClauseTest } from './clause.ts';
+import { expectFsmError, expectQuietClose, reestablish } from './session-helpers.ts';
+
+/** Distinct prefix per test of this file: 100.99.N.0/24. */
+const v4 = (n: number) => `100.99.${n}.0/24`;
+
+/** An UPDATE announcing `prefix` from slot i, next hop the slot's address. */
+export function announce(t: ClauseContext, i: number, prefix: string, extra: Partial<UpdateMessage['attributes']> = {}): UpdateMessage {
+  const slot = t.slots[i]!;
+  return { type: 'UPDATE', withdrawn: [], nlri: [{ prefix }], attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], nextHop: slot.address, ...extra } };
+}
+
+/** Our OPEN for slot i on a connection made with t.connect / t.accept. */
+function sendOpen(t: ClauseContext, peer: TesterPeer, i = 0, over: { holdTime?: number; bgpId?: string } = {}): void {
+  const slot = t.slots[i]!;
+  peer.sendOpen({ asn: slot.asn, bgpId: over.bgpId ?? slot.address, holdTime: over.holdTime ?? 9, capabilities: defaultCapabilities(slot.asn) });
+}
+
+/** A connection in OpenSent on the SUT's side: TCP up, the SUT's OPEN received, ours not sent. */
+async function inOpenSent(t: ClauseContext): Promise<TesterPeer> {
+  const peer = await t.connect();
+  await peer.expectOpen();
+  return peer;
+}
+
+/** A connection in OpenConfirm on the SUT's side: both OPENs exchanged, the SUT's KEEPALIVE received, ours not sent. */
+async function inOpenConfirm(t: ClauseContext, holdTime = 9): Promise<TesterPeer> {
+  const peer = await t.connect();
+  sendOpen(t, peer, 0, { holdTime });
+  await peer.expectOpen();
+  const k = await peer.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
+  if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE after the OPENs (OpenConfirm), got ${k ? describeMessage(k) : 'nothing'}`, peer.transcript);
+  return peer;
+}
+
+const ROUTE_REFRESH = { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0 } as const;
+
+const FSM_OPEN_SENT = [0, 1];
+const FSM_OPEN_CONFIRM = [0, 2];
+const FSM_ESTABLISHED = [0, 3];
+
+/** The SUT's BGP identifier plus `delta`, or null when it would wrap or be 0. */
+function idNear(routerId: string, delta: number): string | null {
+  const n = parseIpv4(routerId) + delta;
+  return n <= 0 || n > 0xffffffff ? null : ipv4NumberToString(n);
+}
+
+export const FSM_CLAUSES: ClauseTest[] = [
+  {
+    id: 'bgp.fsm.keepalive-in-opensent',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    negative: true,
+    title: 'a KEEPALIVE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)',
+    async run(t) {
+      const peer = await inOpenSent(t);
+      peer.sendMessage({ type: 'KEEPALIVE' }, 'KEEPALIVE before our OPEN');
+      await expectFsmError(peer, FSM_OPEN_SENT);
+    },
+  },
+  {
+    id: 'bgp.fsm.update-in-opensent',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    negative: true,
+    title: 'an UPDATE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)',
+    async run(t) {
+      const peer = await inOpenSent(t);
+      peer.sendMessage(announce(t, 0, v4(1)), 'UPDATE before our OPEN');
+      await expectFsmError(peer, FSM_OPEN_SENT);
+    },
+  },
+  {
+    id: 'bgp.fsm.route-refresh-in-opensent',
+    rfc: 'RFC 6608 4',
+    level: 'MUST',
+    negative: true,
+    title: 'a ROUTE-REFRESH before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0 or 5/1)',
+    async run(t) {
+      const peer = await inOpenSent(t);
+      peer.sendMessage(ROUTE_REFRESH, 'ROUTE-REFRESH before our OPEN');
+      await expectFsmError(peer, FSM_OPEN_SENT);
+    },
+  },
+  {
+    id: 'bgp.fsm.opensent-subcode-data',
+    rfc: 'RFC 6608 4',
+    level: 'MUST',
+    negative: true,
+    title: 'an UPDATE in OpenSent gets FSM Error subcode 1 (Receive Unexpected Message in OpenSent), data the message type 2',
+    async run(t) {
+      const peer = await inOpenSent(t);
+      peer.sendMessage(announce(t, 0, v4(2)), 'UPDATE before our OPEN');
+      const n = await peer.expectNotification(5, 1);
+      if (n.data !== '02') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 02, is "${n.data}"`, peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.fsm.update-in-openconfirm',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    negative: true,
+    title: 'an UPDATE instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0, or 5/2 per RFC 6608)',
+    async run(t) {
+      const peer = await inOpenConfirm(t);
+      peer.sendMessage(announce(t, 0, v4(3)), 'UPDATE before our KEEPALIVE');
+      await expectFsmError(peer, FSM_OPEN_CONFIRM);
+    },
+  },
+  {
+    id: 'bgp.fsm.route-refresh-in-openconfirm',
+    rfc: 'RFC 6608 4',
+    level: 'MUST',
+    negative: true,
+    title: 'a ROUTE-REFRESH instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0 or 5/2)',
+    async run(t) {
+      const peer = await inOpenConfirm(t);
+      peer.sendMessage(ROUTE_REFRESH, 'ROUTE-REFRESH before our KEEPALIVE');
+      await expectFsmError(peer, FSM_OPEN_CONFIRM);
+    },
+  },
+  {
+    id: 'bgp.fsm.open-in-openconfirm',
+    rfc: 'RFC 6608 4',
+    level: 'MUST',
+    negative: true,
+    title: 'a second OPEN on the same connection in OpenConfirm gets FSM Error subcode 2 (Receive Unexpected Message in OpenConfirm), data type 1',
+    async run(t) {
+      const peer = await inOpenConfirm(t);
+      sendOpen(t, peer);
+      const n = await peer.expectNotification(5, 2);
+      if (n.data !== '01') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 01, is "${n.data}"`, peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.fsm.open-in-established',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    negative: true,
+    title: 'a second OPEN on an Established connection gets NOTIFICATION FSM Error (5/0, or 5/3 per RFC 6608)',
+    async run(t) {
+      const peer = await t.establish();
+      peer.drain();
+      sendOpen(t, peer);
+      await expectFsmError(peer, FSM_ESTABLISHED);
+    },
+  },
+  {
+    id: 'bgp.fsm.established-subcode-data',
+    rfc: 'RFC 6608 4',
+    level: 'MUST',
+    negative: true,
+    title: 'a second OPEN in Established gets FSM Error subcode 3 (Receive Unexpected Message in Established), data type 1',
+    async run(t) {
+      const peer = await t.establish();
+      peer.drain();
+      sendOpen(t, peer);
+      const n = await peer.expectNotification(5, 3);
+      if (n.data !== '01') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 01, is "${n.data}"`, peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.fsm.notification-in-opensent',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    negative: true,
+    title: 'a NOTIFICATION other than a version error instead of the OPEN (SUT in OpenSent, Event 25) gets FSM Error (5/0 or 5/1) and the connection closes',
+    async run(t) {
+      const peer = await inOpenSent(t);
+      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 5, data: '' }, 'NOTIFICATION Cease/Connection Rejected');
+      await expectFsmError(peer, FSM_OPEN_SENT);
+      await peer.expectClosed(3000);
+    },
+  },
+  {
+    id: 'bgp.fsm.notification-in-openconfirm',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    title: 'a NOTIFICATION instead of the KEEPALIVE (SUT in OpenConfirm): the SUT drops the connection without a NOTIFICATION of its own',
+    async run(t) {
+      const peer = await inOpenConfirm(t);
+      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 4, data: '' }, 'NOTIFICATION Cease/Administrative Reset');
+      await expectQuietClose(peer);
+    },
+  },
+  {
+    id: 'bgp.fsm.notification-in-established',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    title: 'a NOTIFICATION in Established: the SUT drops the connection without a NOTIFICATION of its own',
+    async run(t) {
+      const peer = await t.establish();
+      peer.drain();
+      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 6, data: '' }, 'NOTIFICATION Cease/Other Configuration Change');
+      await expectQuietClose(peer);
+    },
+  },
+  {
+    id: 'bgp.notification.unknown-code',
+    rfc: 'RFC 4271 6.4',
+    level: 'MUST',
+    negative: true,
+    title: 'a NOTIFICATION with an undefined Error Code (99) still ends the session: the SUT closes without answering it',
+    async run(t) {
+      const peer = await t.establish();
+      peer.drain();
+      peer.sendMessage({ type: 'NOTIFICATION', code: 99, subcode: 7, data: '0102' }, 'NOTIFICATION 99/7');
+      await expectQuietClose(peer);
+    },
+  },
+  ...(
+    [
+      ['opensent', 'OpenSent', inOpenSent],
+      ['openconfirm', 'OpenConfirm', (t: ClauseContext) => inOpenConfirm(t)],
+      ['established', 'Established', (t: ClauseContext) => t.establish()],
+    ] as const
+  ).map(
+    ([key, state, reach]): ClauseTest => ({
+      id: `bgp.fsm.tcp-close-${key}`,
+      rfc: 'RFC 4271 8.2.2',
+      level: 'MUST',
+      title: `when the tester closes TCP in ${state}, the SUT releases the connection and accepts a new session from the same peer`,
+      async run(t) {
+        const first = await reach(t);
+        first.note(`closing TCP in ${state}`);
+        first.close();
+        const second = await reestablish(t);
+        await second.expectNoNotification(1000);
+      },
+    }),
+  ),
+  {
+    id: 'bgp.fsm.tcp-close-withdraws-routes',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp', 'ebgp'],
+    title: 'when a peer\'s TCP connection fails in Established, the SUT deletes its routes and withdraws them from other peers',
+    async run(t) {
+      const a = await t.establish(0);
+      const b = await t.establish(1);
+      a.sendMessage(announce(t, 0, v4(4)));
+      await b.expectAnnounced(v4(4));
+      a.note('closing TCP without a NOTIFICATION');
+      a.close();
+      await b.expectWithdrawn(v4(4));
+    },
+  },
+  {
+    id: 'bgp.fsm.notification-withdraws-routes',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp', 'ebgp'],
+    title: 'when a peer sends a NOTIFICATION in Established, the SUT deletes its routes and withdraws them from other peers',
+    async run(t) {
+      const a = await t.establish(0);
+      const b = await t.establish(1);
+      a.sendMessage(announce(t, 0, v4(5)));
+      await b.expectAnnounced(v4(5));
+      a.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '' }, 'NOTIFICATION Cease/Administrative Shutdown');
+      await b.expectWithdrawn(v4(5));
+    },
+  },
+  {
+    id: 'bgp.fsm.opensent-hold-large',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'SHOULD',
+    title: 'before the OPEN arrives the SUT uses a large hold time (suggested 4 minutes): a silent new connection is not dropped within 5 s',
+    async run(t) {
+      const peer = await t.connect();
+      await peer.expectOpen();
+      await peer.expectNoNotification(5000);
+    },
+  },
+  {
+    id: 'bgp.fsm.hold-timer-openconfirm',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    title: 'in OpenConfirm with hold time 3 negotiated and no KEEPALIVE from the tester, the SUT sends Hold Timer Expired (4/0)',
+    async run(t) {
+      const peer = await inOpenConfirm(t, 3);
+      await peer.expectNotification(4, 0, 10_000);
+    },
+  },
+  {
+    id: 'bgp.fsm.collision-established',
+    rfc: 'RFC 4271 6.8',
+    level: 'MUST',
+    negative: true,
+    title: 'a second connection from an Established peer is closed (Cease, or a plain close) and the Established session stays up',
+    async run(t) {
+      const first = await t.establish();
+      first.drain();
+      const second = await t.connect();
+      sendOpen(t, second);
+      const n = await second.next((m) => m.type === 'NOTIFICATION', 5000);
+      if (n && n.type === 'NOTIFICATION' && n.code !== 6) throw new ExpectationFailed(`the new connection should be closed with a Cease, got ${describeMessage(n)}`, second.transcript);
+      if (!n) await second.expectClosed(1000);
+      await first.expectNoNotification(2000);
+    },
+  },
+  ...([
+    ['higher', 1],
+    ['lower', -1],
+  ] as const).map(
+    ([which, delta]): ClauseTest => ({
+      id: `bgp.fsm.collision-tester-id-${which}`,
+      rfc: 'RFC 4271 6.8',
+      level: 'MUST',
+      slots: ['ebgp-active'],
+      needs: ['active-connect'],
+      timeoutMs: 60_000,
+      title: `on a connection collision with the tester's BGP Identifier ${which} than the SUT's, the SUT closes the connection ${delta > 0 ? 'it' : 'the tester'} initiated with Cease/Connection Collision Resolution (6/7)`,
+      async run(t) {
+        const id = idNear(t.sut.routerId, delta);
+        if (!id) return t.skip(`no BGP identifier ${which} than the SUT's ${t.sut.routerId}`);
+        const sutInitiated = await t.accept(0, 40_000);
+        const testerInitiated = await t.connect(0);
+        await sutInitiated.expectOpen();
+        await testerInitiated.expectOpen();
+        sendOpen(t, sutInitiated, 0, { bgpId: id });
+        sendOpen(t, testerInitiated, 0, { bgpId: id });
+        // The higher identifier's side keeps the connection it initiated.
+        const [loser, winner] = delta > 0 ? [sutInitiated, testerInitiated] : [testerInitiated, sutInitiated];
+        await loser.expectNotification(6, 7);
+        const k = await winner.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
+        if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`the connection the ${delta > 0 ? 'tester' : 'SUT'} initiated should survive (KEEPALIVE), got ${k ? describeMessage(k) : 'nothing'}`, winner.transcript);
+      },
+    }),
+  ),
+  {
+    id: 'bgp.fsm.active-sends-open',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp-active'],
+    needs: ['active-connect'],
+    timeoutMs: 60_000,
+    title: 'a SUT configured to connect opens TCP to the tester, sends its OPEN, and the session reaches Established with its routes',
+    async run(t) {
+      const peer = await t.accept(0, 40_000);
+      await peer.expectOpen();
+      sendOpen(t, peer);
+      peer.sendMessage({ type: 'KEEPALIVE' });
+      const k = await peer.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
+      if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${k ? describeMessage(k) : 'nothing'}`, peer.transcript);
+      peer.startKeepalives(3000);
+      await peer.expectAnnounced(t.sut.originates.ipv4);
+    },
+  },
+  {
+    id: 'bgp.fsm.connect-retry',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp-active'],
+    needs: ['active-connect'],
+    timeoutMs: 90_000,
+    title: 'when the tester closes the connection the SUT opened, the SUT connects again (ConnectRetry / automatic restart)',
+    async run(t) {
+      const first = await t.accept(0, 40_000);
+      await first.expectOpen();
+      first.note('closing the TCP connection the SUT opened');
+      first.close();
+      const second = await t.accept(0, 45_000);
+      await second.expectOpen();
+    },
+  },
+  {
+    id: 'bgp.header.length-above-4096',
+    rfc: 'RFC 4271 6.1',
+    level: 'MUST',
+    negative: true,
+    title: 'without extended messages negotiated, an UPDATE whose Length is 4097 gets Bad Message Length (1/2) with the Length as data',
+    async run(t) {
+      const peer = await t.establish();
+      peer.drain();
+      // Empty withdrawn routes, an unknown optional transitive attribute filling the rest.
+      const fill = 4097 - 19 - 4 - 4;
+      const bytes = rawMessage(2, [0, 0, (fill + 4) >> 8, (fill + 4) & 255, ...attribute(0xd0, 250, new Array<number>(fill).fill(0))]);
+      // The header first: a SUT that checks it at once answers before the body arrives, so its
+      // close does not meet unread bytes (a TCP reset that could swallow its NOTIFICATION).
+      peer.sendMessage(bytes.subarray(0, 19), 'header of an UPDATE of 4097 octets');
+      const early = await peer.next((m) => m.type === 'NOTIFICATION', 500);
+      if (!early && !peer.closed) peer.sendMessage(bytes.subarray(19), 'the remaining 4078 octets');
+      if (early) peer.drain();
+      const n = early?.type === 'NOTIFICATION' ? early : await peer.expectNotification(1, 2);
+      if (n.code !== 1 || n.subcode !== 2) throw new ExpectationFailed(`expected NOTIFICATION 1/2 (Bad Message Length), got ${describeMessage(n)}`, peer.transcript);
+      if (n.data !== '1001') throw new ExpectationFailed(`the NOTIFICATION's data should be the erroneous Length 1001, is "${n.data}"`, peer.transcript);
+    },
+  },
+  {
+    id: 'bgp.update.length-exactly-4096',
+    rfc: 'RFC 4271 4.1',
+    level: 'MUST',
+    slots: ['ebgp', 'ebgp'],
+    title: 'an UPDATE of exactly 4096 octets (the maximum message size) is accepted and its route propagated',
+    async run(t) {
+      const a = await t.establish(0);
+      const b = await t.establish(1);
+      const slot = t.slots[0]!;
+      const attrs = [
+        ...attribute(0x40, 1, [0]),
+        ...attribute(0x40, 2, [2, 1, slot.asn >>> 24, (slot.asn >> 16) & 255, (slot.asn >> 8) & 255, slot.asn & 255]),
+        ...attribute(0x40, 3, slot.address.split('.').map(Number)),
+      ];
+      const nlri = [24, 100, 99, 6];
+      const fill = 4096 - 19 - 4 - attrs.length - 4 - nlri.length;
+      const body = [...attrs, ...attribute(0x90, 250, new Array<number>(fill).fill(0x5a))];
+      const bytes = rawMessage(2, [0, 0, body.length >> 8, body.length & 255, ...body, ...nlri]);
+      if (bytes.length !== 4096) throw new Error(`built ${bytes.length} octets, meant 4096`);
+      a.sendMessage(bytes, `UPDATE of 4096 octets announcing ${v4(6)}`);
+      await b.expectAnnounced(v4(6));
+      await a.expectNoNotification(500);
+    },
+  },
+  {
+    id: 'bgp.fsm.update-restarts-hold-timer',
+    rfc: 'RFC 4271 8.2.2',
+    level: 'MUST',
+    slots: ['ebgp'],
+    title: 'with hold time 3 and no KEEPALIVE from the tester, an UPDATE every second restarts the hold timer: the session stays up for 6 s',
+    async run(t) {
+      const peer = await t.establish(0, { holdTime: 3 });
+      peer.stopKeepalives();
+      peer.drain();
+      for (let k = 0; k < 6; k++) {
+        peer.sendMessage(k % 2 === 0 ? announce(t, 0, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
+        await peer.expectNoNotification(1000);
+      }
+    },
+  },
+  {
+    id: 'bgp.fsm.keepalive-at-most-one-per-second',
+    rfc: 'RFC 4271 10',
+    level: 'MUST',
+    title: 'with hold time 3 negotiated the SUT sends KEEPALIVEs no more often than one per second (at most 7 in 5 s, with slack)',
+    async run(t) {
+      const peer = await t.establish(0, { holdTime: 3 });
+      peer.drain();
+      const start = Date.now();
+      let count = 0;
+      while (Date.now() - start < 5000) if (await peer.next((m) => m.type === 'KEEPALIVE', 5000 - (Date.now() - start))) count++;
+      if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+      peer.note(`${count} KEEPALIVEs in 5 s`);
+      if (count > 7) throw new ExpectationFailed(`${count} KEEPALIVEs in 5 s: more than one per second`, peer.transcript);
+    },
+  },
+];
