@@ -28,12 +28,15 @@ describe('peerproof fuzz', () => {
     const report = join(tmp, 'bad');
     const unknown = cli('fuzz', '--against', 'quagga', '--seed', '1', '--messages', '5', '--report', report);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('--against "quagga": expected reference, frr, gobgp, bird, docker:IMAGE or external:ADDRESS');
+    expect(unknown.stderr).toContain('--against "quagga": expected reference, frr, gobgp, bird, openbgpd, docker:IMAGE or external:ADDRESS');
     const neither = cli('fuzz', '--against', 'reference', '--seed', '1', '--report', report);
     expect(neither.status).toBe(2);
     expect(neither.stderr).toContain('give one of --messages N or --duration S');
     const both = cli('fuzz', '--against', 'reference', '--seed', '1', '--messages', '5', '--duration', '5', '--report', report);
     expect(both.status).toBe(2);
+    const docker = cli('fuzz', '--against', 'docker:example/bgp:1', '--seed', '1', '--messages', '5', '--report', report);
+    expect(docker.status).toBe(2);
+    expect(docker.stderr).toContain('--against docker:example/bgp:1 needs --speaker-profile FILE');
     const seed = cli('fuzz', '--against', 'reference', '--seed', 'x', '--messages', '5', '--report', report);
     expect(seed.status).not.toBe(0);
     expect(seed.stderr).toContain('expected a seed (a whole number >= 0)');

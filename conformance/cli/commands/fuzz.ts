@@ -18,6 +18,10 @@ interface FuzzFlags {
   duration?: number;
   report: string;
   shrinkTries: number;
+  speakerProfile?: string;
+  speakerConfig?: string;
+  externalInterface?: string;
+  runsDir?: string;
 }
 
 export function register(program: Command): void {
@@ -30,6 +34,10 @@ export function register(program: Command): void {
     .option('--duration <s>', 'stop after this many seconds', wholeNumber('a duration in seconds', 1))
     .requiredOption('--report <dir>', 'folder for summary.json and one replay fixture per finding')
     .option('--shrink-tries <n>', 're-runs allowed to shrink one finding', wholeNumber('a number of tries', 1), 150)
+    .option('--speaker-profile <file>', 'profile of a docker:IMAGE or external:ADDRESS speaker, as for `peerproof run`')
+    .option('--speaker-config <file>', 'config template of a docker:IMAGE speaker (overrides the profile\'s)')
+    .option('--external-interface <ifname>', 'host interface that reaches an external:ADDRESS device')
+    .option('--runs-dir <dir>', 'where the lab run folder goes (default: reports/runs)')
     .action(async (flags: FuzzFlags) => {
       const { checkAgainst, startSut } = await import('../../fuzz/against.ts');
       const problem = checkAgainst(flags.against);
@@ -39,11 +47,16 @@ export function register(program: Command): void {
       };
       if (problem) return fail(`--against ${problem}`);
       if ((flags.messages === undefined) === (flags.duration === undefined)) return fail('give one of --messages N or --duration S');
+      if (flags.against.startsWith('docker:') && !flags.speakerProfile) return fail(`--against ${flags.against} needs --speaker-profile FILE (config path, start command; see conformance/lab/speakers/README.md)`);
+      if (flags.against.startsWith('external:') && !flags.externalInterface) return fail(`--against ${flags.against} needs --external-interface IFNAME (the host interface that reaches the device)`);
       const [{ fuzz }, { writeFuzzReport }] = await Promise.all([import('../../fuzz/fuzzer.ts'), import('../../fuzz/report.ts')]);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       let sut;
       try {
-        sut = await startSut(flags.against, log);
+        sut = await startSut(flags.against, log, {
+          runsRoot: flags.runsDir,
+          thirdParty: { profile: flags.speakerProfile, config: flags.speakerConfig, externalInterface: flags.externalInterface },
+        });
       } catch (err) {
         return fail((err as Error).message);
       }
