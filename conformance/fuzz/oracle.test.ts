@@ -20,6 +20,13 @@ describe('expectationOf', () => {
     expect(expectationOf(badMarker, ctx, 65110)).toMatchObject({ action: 'session-reset', error: { code: 1, subcode: 1 } });
   });
 
+  it('LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST of a wrong length from an eBGP peer are discarded, not treat-as-withdraw (RFC 7606 7.5/7.9/7.10)', () => {
+    for (const [code, value] of [[5, []], [9, [1]], [10, [1, 2, 3]]] as const) {
+      const bytes = rawUpdate([...origin(), ...asPath4(65110), ...nextHop('127.0.0.10'), ...attribute(code === 5 ? 0x40 : 0x80, code, [...value])], ipv4Nlri('100.64.5.0/24'));
+      expect(expectationOf(bytes, ctx, 65110), `attribute ${code}`).toMatchObject({ action: 'attribute-discard', mustBeAbsent: [], announces: ['100.64.5.0/24'] });
+    }
+  });
+
   it('allows 3/11 when the first AS is not the eBGP peer\'s (RFC 4271 6.3 MAY)', () => {
     expect(expectationOf(otherFirstAs, ctx, 65110).alsoAllowed).toEqual([{ code: 3, subcode: 11 }]);
     expect(expectationOf(valid, ctx, 65110).alsoAllowed).toEqual([]);

@@ -24,13 +24,16 @@ export interface Expectation {
   announces: string[];
 }
 
+/** Attributes an eBGP speaker discards (the fuzzer's slots are eBGP: ebgp and addpath roles). */
+const EBGP_DISCARDED = new Set([5, 9, 10]);
+
 const SEVERITY: ExpectedAction[] = ['accept', 'attribute-discard', 'treat-as-withdraw', 'afi-safi-disable'];
 
 function prefixesOf(routes: readonly Route[]): string[] {
   return routes.map((r) => r.prefix);
 }
 
-/** The RFC action for `bytes` sent on a session whose sending direction has context `ctx`, from an eBGP peer of AS `peerAsn`. */
+/** The RFC action for `bytes` sent on a session whose sending direction has context `ctx`, from an eBGP peer of AS `peerAsn` (the fuzzer's sessions are all eBGP). */
 export function expectationOf(bytes: Uint8Array, ctx: CodecContext, peerAsn: number): Expectation {
   let message;
   try {
@@ -53,7 +56,10 @@ function updateExpectation(m: UpdateMessage, peerAsn: number): Expectation {
   if (announced.length > 0 && m.attributes.asPath && (!first || first.type !== 'sequence' || first.asns[0] !== peerAsn)) alsoAllowed.push({ code: 3, subcode: 11 });
   let action: ExpectedAction = 'accept';
   let error: Expectation['error'];
-  for (const e of m.errors ?? []) {
+  for (const found of m.errors ?? []) {
+    // RFC 7606 7.5, 7.9, 7.10: LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST from an external
+    // neighbour are discarded whatever their length (the codec does not know the session type).
+    const e = EBGP_DISCARDED.has(found.attribute ?? -1) ? { ...found, action: 'attribute-discard' as const } : found;
     if (SEVERITY.indexOf(e.action) > SEVERITY.indexOf(action)) {
       action = e.action;
       error = { code: e.code, subcode: e.subcode, text: e.message, ...(e.attribute !== undefined ? { attribute: e.attribute } : {}) };
