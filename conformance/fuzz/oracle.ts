@@ -121,7 +121,7 @@ export function judge(expectations: Expectation[], observed: Observed, holdTimeM
   const guilty = reset ?? expectations.find((e) => e.action !== 'accept') ?? last;
   const what = guilty?.error ? `${guilty.action} (${guilty.error.text})` : (guilty?.action ?? 'accept');
   if (observed.closed && !n) {
-    if (observed.refusedAfter) return { kind: 'sut-died', signature: `sut-died|${what}`, text: `the SUT closed the session without NOTIFICATION and refused connections afterwards (RFC: ${what})` };
+    if (observed.refusedAfter) return { kind: 'sut-died', signature: `sut-died|${what}`, text: `the SUT closed the session without NOTIFICATION and refused connections afterwards (RFC: ${what})`, expected: reset?.error };
     return { kind: 'closed-without-notification', signature: `closed-without-notification|${guilty?.action}|${guilty?.error?.attribute ?? ''}`, text: `the SUT closed the session without NOTIFICATION (RFC: ${what})`, expected: reset?.error };
   }
   if (n) {
