@@ -19,11 +19,14 @@ export type Symptom =
   | { 'route-absent': { node?: string; prefix: string; table?: 'rib' | 'fib' } }
   | { 'peer-sends-route': { prefix: string } }
   | { 'peer-sends-no-routes': Record<string, never> | null }
-  | { 'path-ids-duplicated': Record<string, never> | null };
+  | { 'path-ids-duplicated': Record<string, never> | null }
+  | { 'peer-closes-without-notification': Record<string, never> | null }
+  | { 'peer-keeps-session': Record<string, never> | null };
 
 export const SYMPTOM_NAMES = [
   'session-established', 'session-not-established', 'peer-sends-notification', 'peer-sends-no-notification',
   'route-present', 'route-absent', 'peer-sends-route', 'peer-sends-no-routes', 'path-ids-duplicated',
+  'peer-closes-without-notification', 'peer-keeps-session',
 ] as const;
 
 export interface ExpectFile {
@@ -108,6 +111,8 @@ export function checkExpect(data: unknown, where: string): ExpectFile {
 
 interface PeerView {
   established: boolean;
+  /** the peer closed the TCP connection during the replay */
+  closedByPeer: boolean;
   notifications: Array<{ code: number; subcode: number }>;
   updates: BgpMessage[];
 }
@@ -140,7 +145,8 @@ function peerView(events: PlayerEvent[]): PeerView {
       // a peer's malformed UPDATE is its own finding; no route check can read it
     }
   }
-  return { established, notifications, updates };
+  const closedByPeer = events.some((e) => e.kind === 'state' && e.state === 'Idle' && e.reason === 'TCP connection closed by the peer');
+  return { established, closedByPeer, notifications, updates };
 }
 
 function announced(m: BgpMessage): Route[] {
@@ -170,6 +176,12 @@ export function evaluateSymptom(symptom: Symptom, obs: ReplayObservation, view =
     case 'peer-sends-no-notification': {
       const seen = view.notifications.map((n) => `${n.code}/${n.subcode}`).join(', ');
       return result(view.notifications.length === 0, seen ? `the peer sent ${seen}` : 'no NOTIFICATION from the peer');
+    }
+    case 'peer-closes-without-notification':
+      return result(view.closedByPeer && view.notifications.length === 0, view.closedByPeer ? `the peer closed the connection${view.notifications.length ? ' after a NOTIFICATION' : ' without a NOTIFICATION'}` : 'the peer kept the connection');
+    case 'peer-keeps-session': {
+      const kept = view.established && !view.closedByPeer && view.notifications.length === 0;
+      return result(kept, kept ? 'Established to the end, no NOTIFICATION, no close' : view.notifications.length ? `the peer sent ${view.notifications.map((n) => `${n.code}/${n.subcode}`).join(', ')}` : view.closedByPeer ? 'the peer closed the connection' : 'the session never reached Established');
     }
     case 'route-present':
     case 'route-absent': {

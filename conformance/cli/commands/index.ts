@@ -22,6 +22,7 @@ const modules: Array<{ commands: Record<string, string>; load: () => Promise<Com
   { commands: { docker: "the lab's private Docker engine, its images and the peerproof image" }, load: () => import('./docker.ts') },
   { commands: { cluster: "translate a cluster/ folder into peerproof's model and allocate addresses" }, load: () => import('./cluster.ts') },
   { commands: { agent: 'run the reference agent for one node (inside its namespace)' }, load: () => import('./agent.ts') },
+  { commands: { fuzz: 'send mutated BGP messages to a speaker, judge them against the RFC, shrink findings into replay fixtures' }, load: () => import('./fuzz.ts') },
   {
     commands: { fixture: 'make a replay fixture from a capture, run one against a live daemon', replay: 'replay one side of a captured BGP conversation against a live peer (root)' },
     load: () => import('./fixture.ts'),

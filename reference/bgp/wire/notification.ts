@@ -38,15 +38,23 @@ export function decodeRouteRefresh(bytes: Uint8Array, ctx?: CodecContext): Route
     throw new BgpError(ErrorCode.ROUTE_REFRESH, RouteRefreshSubcode.INVALID_MESSAGE_LENGTH, `length ${bytes.length}`, bytes.slice());
   }
   const allowed = ctx?.orf;
-  if (allowed === undefined || bytes.length < ROUTE_REFRESH_LENGTH) {
-    throw new BgpError(
+  const lengthError = () =>
+    new BgpError(
       ErrorCode.MESSAGE_HEADER,
       HeaderSubcode.BAD_MESSAGE_LENGTH,
       `ROUTE-REFRESH length ${bytes.length}${bytes.length > ROUTE_REFRESH_LENGTH ? '; ORFs without the ORF capability negotiated in this direction' : ''}`,
       bytes.slice(16, 18),
     );
+  if (allowed === undefined || bytes.length < ROUTE_REFRESH_LENGTH) throw lengthError();
+  let decoded: ReturnType<typeof decodeOrfs>;
+  try {
+    decoded = decodeOrfs(bytes, ROUTE_REFRESH_LENGTH, bytes.length, afi);
+  } catch (error) {
+    // No ORF negotiated in this direction (an empty set): the extra octets are a length error
+    // whether or not they parse as ORF entries, as without a context.
+    if (allowed !== 'any' && allowed.size === 0) throw lengthError();
+    throw error;
   }
-  const decoded = decodeOrfs(bytes, ROUTE_REFRESH_LENGTH, bytes.length, afi);
   if (allowed !== 'any') {
     for (const orf of decoded.orfs) {
       if (!allowed.has(orfKey(afi, safi, orf.type))) {

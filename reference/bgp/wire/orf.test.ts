@@ -204,4 +204,20 @@ describe('ORF capability (RFC 5291 5) in OPEN', () => {
     const ctx = directionContext(open([orfCap(130, 128, 'both'), orfCap(3, 64, 'send')]), open([orfCap(130, 128, 'both'), orfCap(3, 64, 'send')]));
     expect([...(ctx.orf as Set<string>)]).toEqual([orfKey(1, 1, 128)]);
   });
+
+  it('without ORF negotiated, octets after the ROUTE-REFRESH body are a header length error (1/2), also when they do not parse as ORFs', () => {
+    const ctx = directionContext(open([]), open([]));
+    // ORF type 2 claiming 257 octets: malformed as ORF, but no ORF may be sent here at all (found by peerproof fuzz)
+    const bad = message('05 0001 00 01 00 02 0101');
+    for (const c of [ctx, {}]) {
+      let error: unknown;
+      try {
+        decodeMessage(bad, c);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(BgpError);
+      expect([(error as BgpError).code, (error as BgpError).subcode]).toEqual([1, 2]);
+    }
+  });
 });
