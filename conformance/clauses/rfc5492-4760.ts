@@ -14,14 +14,14 @@ const v6 = (n: number) => `2001:db8:99:${n}::/64`;
 
 const IPV4_ONLY: Capability[] = [{ code: 1, name: 'multiprotocol', afi: 1, safi: 1 }];
 
-/** An UPDATE announcing an IPv6 prefix from slot i in MP_REACH_NLRI, next hop the slot's address IPv4-mapped. */
+/** An UPDATE announcing an IPv6 prefix from slot i in MP_REACH_NLRI, next hop the slot's IPv6 address on the link (else its IPv4 address IPv4-mapped). */
 function announce6(t: ClauseContext, i: number, prefix: string): UpdateMessage {
   const slot = t.slots[i]!;
   return {
     type: 'UPDATE',
     withdrawn: [],
     nlri: [],
-    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], mpReach: { afi: 2, safi: 1, nextHops: [`::ffff:${slot.address}`], nlri: [{ prefix }] } },
+    attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], mpReach: { afi: 2, safi: 1, nextHops: [slot.address6 ?? `::ffff:${slot.address}`], nlri: [{ prefix }] } },
   };
 }
 

@@ -41,6 +41,11 @@ export interface TesterSlot {
   asn: number;
   /** the address the SUT listens on for this slot */
   sutAddress: string;
+  /**
+   * An IPv6 address of the tester on the SUT's link, the next hop of IPv6 routes it announces;
+   * absent (loopback), the slot's IPv4 address IPv4-mapped stands in.
+   */
+  address6?: string;
 }
 
 export interface SutInfo {

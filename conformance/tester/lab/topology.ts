@@ -29,7 +29,7 @@ export function labSlots(counts: Record<SlotRole, number> = LAB_SLOTS): TesterSl
   for (const [role, count] of Object.entries(counts) as Array<[SlotRole, number]>) {
     for (let k = 0; k < count; k++, host++) {
       const internal = role === 'ibgp' || role === 'rr-client';
-      slots.push({ index: slots.length, role, address: `10.0.0.${host}`, asn: internal ? LAB_SUT_ASN : TESTER_ASN_BASE + host, sutAddress: LAB_SUT_ADDRESS });
+      slots.push({ index: slots.length, role, address: `10.0.0.${host}`, address6: `2001:db8:1::${host}`, asn: internal ? LAB_SUT_ASN : TESTER_ASN_BASE + host, sutAddress: LAB_SUT_ADDRESS });
     }
   }
   return slots;
@@ -65,6 +65,6 @@ export function clauseLabTopology(slots: TesterSlot[], sutKind: DaemonKindName |
     gracefulRestart: { restartTime: 30 },
     ...(sutKind === 'speaker' ? { importRoutes: true } : {}),
   });
-  const tester = labNode(TESTER_NODE, 'host', { interfaces: { [LINK_IF]: slots.map((s) => `${s.address}/24`) } });
+  const tester = labNode(TESTER_NODE, 'host', { interfaces: { [LINK_IF]: slots.flatMap((s) => [`${s.address}/24`, ...(s.address6 ? [`${s.address6}/64`] : [])]) } });
   return { name: 'clause-lab', nodes: [sut, tester], links: [labLink(SUT_NODE, LINK_IF, TESTER_NODE, LINK_IF)] };
 }
