@@ -77,7 +77,7 @@ describe('sessions over IPv6 transport with FRR, BIRD and GoBGP', () => {
     const nexthops = await eventually(async () => {
       const route = (await lab.node('frr1').fib()).find((r) => r.prefix === '198.51.100.0/24');
       return route?.nexthops.every((n) => n.startsWith('fe80::')) ? route.nexthops : null;
-    }, 'link-local next hop of 198.51.100.0/24 in frr1 FIB', 10_000).catch(async () => (await lab.node('frr1').fib()).find((r) => r.prefix === '198.51.100.0/24')?.nexthops);
+    }, 'link-local next hop of 198.51.100.0/24 in frr1 FIB', 30_000).catch(async () => (await lab.node('frr1').fib()).find((r) => r.prefix === '198.51.100.0/24')?.nexthops);
     expect(nexthops).toEqual([expect.stringMatching(/^fe80::/)]);
   });
 
