@@ -23,9 +23,9 @@ import {
   Watch,
   WELL_KNOWN,
   withdraw,
-  u32,
   type RouteOptions,
 } from './update-kit.ts';
+import { u32 } from '../tester/bytes.ts';
 
 const P = (n: number) => `100.65.${n}.0/24`;
 const SENTINEL = (n: number) => `100.67.${n}.0/24`;

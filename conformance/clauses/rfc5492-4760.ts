@@ -4,7 +4,8 @@
 import type { Capability, NotificationMessage, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { capabilityParameter, capTlv, mappedV6, mpReachRaw, rawAttributesOf, rawOpen, u32 } from './session-helpers.ts';
+import { capabilityParameter, capTlv, mappedV6, mpReachRaw, rawAttributesOf, rawOpen } from './session-helpers.ts';
+import { u32 } from '../tester/bytes.ts';
 import { asPath4, origin } from '../tester/bytes.ts';
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 

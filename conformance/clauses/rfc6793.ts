@@ -7,7 +7,8 @@ import type { Capability } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
 import { defaultCapabilities, describeMessage, ExpectationFailed } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { as4Path, asPath2, pathAsns, rawAttributesOf, u32 } from './session-helpers.ts';
+import { as4Path, asPath2, pathAsns, rawAttributesOf } from './session-helpers.ts';
+import { u32 } from '../tester/bytes.ts';
 
 const AS_TRANS = 23456;
 /** Distinct prefix per test of this file: 100.99.(40+N).0/24. */

@@ -9,7 +9,8 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { ExpectationFailed, withdraws } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
-import { announce, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, routeAttributes, stillUp, u32, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
+import { announce, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, routeAttributes, stillUp, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
+import { u32 } from '../tester/bytes.ts';
 
 const P = (n: number) => `100.66.${n}.0/24`;
 /** The AS_PATH value (no attribute header) of one 4-octet AS_SEQUENCE. */

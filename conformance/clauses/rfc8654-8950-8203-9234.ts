@@ -7,7 +7,8 @@ import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts'
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
 import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish, u32 } from './session-helpers.ts';
+import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
+import { u32 } from '../tester/bytes.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
 const v4 = (n: number) => `100.99.${60 + n}.0/24`;

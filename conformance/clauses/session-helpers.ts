@@ -56,8 +56,6 @@ export const asPath2 = (...asns: number[]): number[] => attribute(0x40, 2, asns.
 export const as4Path = (...asns: number[]): number[] =>
   attribute(0xc0, 17, [2, asns.length, ...asns.flatMap((a) => [a >>> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255])]);
 
-const u32 = (n: number) => [n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255];
-export { u32 };
 
 /** Prefix octets (length, then the significant octets) of an IPv4 or IPv6 prefix. */
 export function prefixOctets(prefix: string): number[] {

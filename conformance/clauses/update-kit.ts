@@ -5,7 +5,7 @@
 // (receivedFrom) it is checked as well.
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { AsPathSegment, UpdateMessage } from '../../reference/bgp/wire/index.ts';
-import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
+import { asPath4, attribute, ipv4Nlri, nextHop, origin, u32 } from '../tester/bytes.ts';
 import type { TesterSlot } from '../tester/sut.ts';
 import { announces, describeMessage, ExpectationFailed, withdraws, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext } from './clause.ts';
@@ -17,7 +17,6 @@ export const OPTIONAL_TRANSITIVE = 0xc0;
 export const PARTIAL = 0x20;
 export const EXTENDED = 0x10;
 
-export const u32 = (n: number): number[] => [n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255];
 
 export const isInternal = (slot: TesterSlot): boolean => slot.role === 'ibgp' || slot.role === 'rr-client';
 

@@ -3,7 +3,7 @@
 // their bounds, and the message is framed again. The framing lengths (header, withdrawn routes,
 // total path attribute length) are right unless a mutation breaks one on purpose, so the bytes
 // reach the field the mutation is about.
-import { attribute, ipv4, ipv4Nlri } from '../tester/bytes.ts';
+import { attribute, ipv4, ipv4Nlri, u32 } from '../tester/bytes.ts';
 import { pick } from '../../reference/bgp/wire/testdata/mutations.ts';
 
 type Random = () => number;
@@ -37,7 +37,6 @@ export interface GrammarSession {
 }
 
 const u16 = (n: number) => [(n >> 8) & 255, n & 255];
-const u32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 const oneOf = <T>(random: Random, values: readonly T[]): T => values[pick(random, values.length)]!;
 
 function encodeAttr(a: Attr): number[] {

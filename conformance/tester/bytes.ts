@@ -23,6 +23,9 @@ export function attribute(flags: number, code: number, value: readonly number[])
   return flags & 0x10 ? [flags, code, value.length >> 8, value.length & 255, ...value] : [flags, code, value.length, ...value];
 }
 
+/** A 32-bit number as 4 octets, network order. */
+export const u32 = (n: number): number[] => [n >>> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255];
+
 /** An IPv4 address as 4 octets. */
 export const ipv4 = (address: string): number[] => address.split('.').map(Number);
 
@@ -35,6 +38,6 @@ export function ipv4Nlri(prefix: string): number[] {
 
 /** A 4-octet AS_PATH of one AS_SEQUENCE. */
 export const asPath4 = (...asns: number[]): number[] =>
-  attribute(0x40, 2, asns.length ? [2, asns.length, ...asns.flatMap((a) => [a >>> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255])] : []);
+  attribute(0x40, 2, asns.length ? [2, asns.length, ...asns.flatMap(u32)] : []);
 export const origin = (value = 0): number[] => attribute(0x40, 1, [value]);
 export const nextHop = (address: string): number[] => attribute(0x40, 3, ipv4(address));
