@@ -2,9 +2,9 @@
 // router's address, and it takes the RFC 7606 action (treat-as-withdraw, attribute discard) or
 // resets the session with the RFC 4271 6.3 NOTIFICATION. The speaker only peers configured
 // neighbours, so for the duration the router's daemon is killed and a raw BGP peer of ours takes
-// its place: a relay in the router's namespace accepts the speaker's connection to the router's
-// address and hands it to this process over a unix socket in the run folder. The router is
-// restarted afterwards and its sessions come back.
+// its place: a relay in the router's namespace opens a connection from the router's address to the
+// speaker (or accepts the speaker's own) and hands it to this process over a unix socket in the
+// run folder. The router is restarted afterwards and its sessions come back.
 // Treat-as-withdraw and discard are told apart by a sentinel route in the speaker's Adj-RIB-In
 // (agent status API, or the stand-in daemon's RIB); a marker route announced after each step
 // proves the step was processed before the verdict is read.
@@ -30,6 +30,10 @@ const OTHER = '203.0.113.0/24';
 /** Marker announced after step i: 198.18.i.0/24 (benchmarking range, never used elsewhere). */
 const marker = (i: number) => `198.18.${i}.0/24`;
 const SESSION_BOUND_MS = 45_000; // GoBGP retries about every 10 s
+/** One active open: the speaker answers our OPEN at once, or refuses the connection. */
+const DIAL_MS = 5_000;
+/** Between two active opens, how long the speaker's own connection is waited for. */
+const ACCEPT_WINDOW_MS = 1_000;
 const RESTORE_BOUND_MS = 40_000;
 
 /** How to read the prefixes the speaker holds from the peer, or why that cannot be done. */
@@ -51,6 +55,7 @@ defineCase('negative.malformed-update', {
     const routerUpBefore = (await lab.node(router).sessions()).filter((x) => x.state === 'Established').map((x) => x.peer);
 
     const socketPath = join(lab.nodeDir(router), 'inject.sock');
+    const dialPath = join(lab.nodeDir(router), 'dial.sock');
     const open = {
       asn: session.peerAsn,
       bgpId: routerSpec.routerId ?? session.peerAddress,
@@ -73,12 +78,29 @@ defineCase('negative.malformed-update', {
     const relayLog = join(lab.nodeDir(router), 'tcp-relay.log');
     let peer: RawPeer | null = null;
     /**
-     * A session from the speaker through the relay, Established. One waiting client: the relay
-     * pairs it with the speaker's next connection, whenever its connect-retry brings it.
+     * A session with the speaker through the relay, Established. We open it (the router's side may:
+     * a speaker in Active or Connect accepts it at once, where its own connect-retry can take 5-10
+     * s, GoBGP 3.x's floor); while the speaker refuses that (still Idle after a reset, not
+     * listening, or keeping its own connection after a collision), the relay's waiting client gets
+     * its connection for a moment instead, then we dial again, until SESSION_BOUND_MS.
      */
+    const dialOrAccept = async (): Promise<RawPeer> => {
+      const deadline = Date.now() + SESSION_BOUND_MS;
+      const errors: string[] = [];
+      for (let dial = true; ; dial = !dial) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(errors.slice(-2).join('; '));
+        try {
+          return await RawPeer.open({ path: dial ? dialPath : socketPath }, open, Math.min(dial ? DIAL_MS : ACCEPT_WINDOW_MS, left));
+        } catch (err) {
+          if (relay?.exit() || ['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+          errors.push(`${dial ? 'dialled' : 'accepting'}: ${(err as Error).message}`);
+        }
+      }
+    };
     const connect = async (): Promise<RawPeer> => {
-      // Waiting on the speaker's connect-retry / idle-hold timer: counted as a protocol wait.
-      const p = await timedWait(() => RawPeer.open({ path: socketPath }, open, SESSION_BOUND_MS)).catch((err: Error) => {
+      // Waiting on the speaker's idle-hold or connect-retry timer: counted as a protocol wait.
+      const p = await timedWait(dialOrAccept).catch((err: Error) => {
         // Our relay gone, or its socket unreachable, is not the speaker's fault.
         const relayExit = relay?.exit();
         if (relayExit) throw helperFailure(`TCP relay in ${router} exited early (${relayExit})`, relayLog);
@@ -94,7 +116,7 @@ defineCase('negative.malformed-update', {
 
     await killDaemon(lab, router);
     try {
-      relay = await startRelay(lab, router, relayArgs(session.peerAddress, session.speakerAddress, socketPath), socketPath, relayLog);
+      relay = await startRelay(lab, router, relayArgs(session.peerAddress, session.speakerAddress, socketPath, dialPath), dialPath, relayLog);
       const establishAt = Date.now();
       // The router's daemon was killed under the speaker's session: an error that starts the hold too.
       await endIdleHold();

@@ -18,9 +18,14 @@ export interface RelayInNode {
   stop(): Promise<void>;
 }
 
-/** The relay's arguments: listen on `listen`:179 for `from`, hand connections to clients of `socketPath`. */
-export function relayArgs(listen: string, from: string, socketPath: string): string[] {
-  return ['--listen', `${listen}:179`, '--from', from, '--socket', socketPath];
+/**
+ * The relay's arguments for standing in for `local` (a router's address) toward `remote` (a speaker)
+ * both ways: it accepts `remote`'s connections to `local`:179 and hands each to the next client of
+ * `acceptSocket`, and gives each client of `dialSocket` a new connection from `local` to
+ * `remote`:179. Wait for `dialSocket` (the last one it creates) to know both listen.
+ */
+export function relayArgs(local: string, remote: string, acceptSocket: string, dialSocket: string): string[] {
+  return ['--to', `${remote}:179`, '--from', remote, '--in', `${local}:179=${acceptSocket}`, '--out', `${local}=${dialSocket}`];
 }
 
 /** Starts the relay in `node` with `args` and waits (harness time) until its socket exists. */
