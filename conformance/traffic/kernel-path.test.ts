@@ -22,12 +22,13 @@ describe('walkKernelPath', () => {
       '172.31.254.74',
       last,
     );
-    expect(path).toEqual({ hops: ['node1 via 10.0.1.2', 'router via 10.0.2.10', 'node2 dev pp1'], problems: [] });
+    expect(path).toEqual({ hops: ['node1 via 10.0.1.2', 'router via 10.0.2.10', 'node2 dev pp1'], problems: [], settled: false });
   });
 
   it('names the hop whose kernel has no route yet (the RIB may already hold it)', async () => {
     const path = await walkKernelPath(tables({ node1: route('0.0.0.0/0', '10.0.1.2'), router: null }), ownerOf, 'node1', '172.31.254.74', last);
     expect(path.problems).toEqual(['router has no kernel route to 172.31.254.74']);
+    expect(path.settled).toBe(false);
   });
 
   it('is incomplete while any branch of a multipath route is', async () => {
@@ -47,6 +48,19 @@ describe('walkKernelPath', () => {
     expect(outside.problems).toEqual(['node1 routes 172.31.254.74 (0.0.0.0/0) via 192.0.2.1, an address no lab node holds']);
     const wrongLink = await walkKernelPath(tables({ node2: route('172.31.254.64/26', 'eth1') }), ownerOf, 'node2', '172.31.254.74', last);
     expect(wrongLink.problems).toEqual(['node2 routes 172.31.254.74 (172.31.254.64/26) on-link on eth1, expected it on node2:pp1']);
+    // A more specific route (a BGP /32 via a gateway) may still come.
+    expect(wrongLink.settled).toBe(false);
+  });
+
+  it("is settled when the destination's own host route is on-link on another device: nothing can be more specific", async () => {
+    // Two pods with one address: node1's own pod answers for it, whatever BGP installs.
+    const local = await walkKernelPath(tables({ node1: route('172.31.254.74/32', 'pp9') }), ownerOf, 'node1', '172.31.254.74', last);
+    expect(local.problems).toEqual(['node1 routes 172.31.254.74 (172.31.254.74/32) on-link on pp9, expected it on node2:pp1']);
+    expect(local.settled).toBe(true);
+    const blackhole = await walkKernelPath(tables({ node1: route('172.31.254.74/32', 'blackhole') }), ownerOf, 'node1', '172.31.254.74', last);
+    expect(blackhole.settled).toBe(false);
+    const v6 = await walkKernelPath(tables({ node1: route('fd00::74/128', 'pp9') }), ownerOf, 'node1', 'fd00::74', last);
+    expect(v6.settled).toBe(true);
   });
 
   it('stops on a routing loop', async () => {

@@ -13,6 +13,12 @@ export interface KernelPath {
   hops: string[];
   /** Why the way is not complete; empty when every branch reaches the last hop. */
   problems: string[];
+  /**
+   * A problem no FIB convergence can fix: the destination's own host route (/32, /128), on-link on
+   * another device than the last hop's (a pod or an address on that node). No route is more
+   * specific, and routing daemons install routes via gateways, so waiting for one is pointless.
+   */
+  settled: boolean;
 }
 
 /** The most specific route the node's kernel holds for `destination`, or null. */
@@ -29,6 +35,7 @@ export async function walkKernelPath(
 ): Promise<KernelPath> {
   const hops: string[] = [];
   const problems: string[] = [];
+  let settled = false;
   // Branches of a multipath route may meet again (two spines, one leaf): a node is walked once.
   const walked = new Set<string>();
   const walk = async (node: string, before: string[]): Promise<void> => {
@@ -56,13 +63,15 @@ export async function walkKernelPath(
       } else if (node === last.node && hop === last.ifname) {
         hops.push(`${node} dev ${hop}`);
       } else {
-        const how = ['blackhole', 'unreachable', 'prohibit'].includes(hop) ? `as ${hop}` : `on-link on ${hop}`;
+        const unreachable = ['blackhole', 'unreachable', 'prohibit'].includes(hop);
+        const how = unreachable ? `as ${hop}` : `on-link on ${hop}`;
+        if (!unreachable && route.prefix === `${destination}/${isIP(destination) === 6 ? 128 : 32}`) settled = true;
         problems.push(`${node} routes ${destination} (${route.prefix}) ${how}, expected it on ${last.node}:${last.ifname}`);
       }
     }
   };
   await walk(from, []);
-  return { hops, problems };
+  return { hops, problems, settled };
 }
 
 /** `ip -4 route show match ADDRESS` in the node, most specific first. */
