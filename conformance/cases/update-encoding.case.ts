@@ -10,6 +10,9 @@ import { carriesPrefix, speakerSessions } from '../checks/sessions.ts';
 import { checkUpdateEncoding, sentBy, type Finding } from '../checks/update-encoding.ts';
 import { defineCase } from './harness.ts';
 
+/** How long after its last UPDATE a speaker's End-of-RIB is waited for. */
+const EOR_AFTER_S = 3;
+
 defineCase('update.encoding', {
   async run({ lab, measure, artifact }) {
     const sessions = speakerSessions(lab.topology).filter((s) => s.ifname && s.peerNode && lab.node(s.peerNode).spec.kind !== 'speaker');
@@ -31,13 +34,21 @@ defineCase('update.encoding', {
       return byFile;
     };
     // Wait on the wire, all sessions at once: every announced prefix seen; then a shorter bounded
-    // wait for the End-of-RIB the speaker sends right after (its absence is a SHOULD finding).
+    // wait for the End-of-RIB the speaker sends right after (its absence is a SHOULD finding):
+    // until EOR_AFTER_S past the speaker's last UPDATE on each session, the initial update having
+    // often ended before the case began (GoBGP without graceful restart sends none).
+    const eorDecided = (w: (typeof watched)[number], byFile: Map<string, DecodedMessage[]>) => {
+      const sent = sentBy(byFile.get(w.file)!, w.ends).filter((m) => m.type === 'UPDATE');
+      if (sent.some((m) => m.message && isEndOfRib(m.message as UpdateMessage))) return true;
+      const last = sent.at(-1)?.ts;
+      return last !== undefined && Date.now() / 1000 - last > EOR_AFTER_S;
+    };
     await pollUntil(readAll, (byFile) =>
       watched.every((w) => {
         const seen = new Set(w.updatesIn(byFile.get(w.file)!).flatMap((u) => [...u.nlri, ...(u.attributes.mpReach?.nlri ?? [])].map((r) => r.prefix)));
         return w.announce.every((p) => seen.has(p));
       }), 10_000);
-    const { value: captured } = await pollUntil(readAll, (byFile) => watched.every((w) => w.updatesIn(byFile.get(w.file)!).some(isEndOfRib)), 3_000);
+    const { value: captured } = await pollUntil(readAll, (byFile) => watched.every((w) => eorDecided(w, byFile)), EOR_AFTER_S * 1000);
     for (const { s, ends, file, announce } of watched) {
       artifact(join('pcaps', `${s.speakerNode}-${s.ifname}.pcap`));
       const messages = captured.get(file)!;
