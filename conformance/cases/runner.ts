@@ -328,19 +328,22 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       }
     }
     if (suite !== 'scenarios') {
-      const { runClauseSuite } = await import('../clauses/suite.ts');
+      const { CLAUSE_FIXTURE, CLAUSE_PEER, runClauseSuite } = await import('../clauses/suite.ts');
       for (const spec of opts.speakers) {
+        const label = speakerLabel(spec);
         const outcome = await runClauseSuite({
           spec,
-          label: speakerLabel(spec),
+          label,
           reportDir,
           runsRoot,
           allureDir: opts.allure === false ? null : join(reportDir, ALLURE_RESULTS_DIR),
           clauses: opts.clauses,
+          // Each shard plays only its own clause tests (the lab is still one per speaker and shard).
+          inShard: (id) => inShard(`${id}|${CLAUSE_FIXTURE}|${label}|${CLAUSE_PEER}`, opts.shard),
           thirdParty: opts.thirdParty,
           log,
         });
-        results.push(...outcome.results.filter((r) => inShard(`${r.id}|${r.fixture}|${r.speaker}|${r.peer}`, opts.shard)));
+        results.push(...outcome.results);
         clauseLines.push(outcome.line);
       }
     }

@@ -41,6 +41,8 @@ export interface ClauseSuiteOptions {
   runsRoot: string;
   allureDir: string | null;
   clauses?: string[];
+  /** Of the selected tests, only those this returns true for (this shard's); all without. */
+  inShard?: (id: string) => boolean;
   thirdParty?: ThirdPartyOptions;
   concurrency?: number;
   log: (line: string) => void;
@@ -60,7 +62,7 @@ function progressLine(c: Pick<CaseResult, 'id' | 'status' | 'speaker' | 'duratio
 
 export async function runClauseSuite(opts: ClauseSuiteOptions): Promise<ClauseSuiteOutcome> {
   const started = performance.now();
-  const tests = selectClauses(opts.clauses);
+  const tests = selectClauses(opts.clauses).filter((t) => opts.inShard?.(t.id) ?? true);
   const profileName = deviationProfile(opts.spec, opts.thirdParty);
   const deviations: DeviationFile | null = profileName ? loadDeviations(profileName, new Set(CLAUSES.map((t) => t.id))) : null;
   const base = (t: ClauseTest) => ({ id: t.id, fixture: CLAUSE_FIXTURE, speaker: opts.label, peer: CLAUSE_PEER, rfc: [t.rfc], seed: 'none', flaky: false });
@@ -74,6 +76,7 @@ export async function runClauseSuite(opts: ClauseSuiteOptions): Promise<ClauseSu
     return { results, seconds, line };
   };
 
+  if (tests.length === 0) return finish([]);
   let sut: LabSut;
   try {
     sut = await startLabSut(opts.spec, { runsRoot: opts.runsRoot, thirdParty: opts.thirdParty, log: opts.log });

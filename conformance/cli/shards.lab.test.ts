@@ -4,7 +4,8 @@
 // ids and verdicts of one unsharded run of the same fixtures. Then three shards again, one of them
 // SIGKILLed (by the PID this test started) while its lab is up: once the others are done and
 // `peerproof lab down --all` ran, nothing of the killed shard is left (namespaces, processes,
-// mounts, state folders, run index entries).
+// mounts, state folders, run index entries). And the clause suite under --shard: each shard plays
+// only its share of the clause tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { pollHarness } from '../lab/poll.ts';
 import { downAll, leftovers } from '../lab/teardown.ts';
 import { isRoot, pidAlive, signal } from '../lab/netns.ts';
 import { processTree } from '../lab/proc.ts';
+import { CLAUSE_FIXTURE, selectClauses } from '../clauses/suite.ts';
 
 const cli = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'pp-shards-'));
@@ -79,6 +81,23 @@ describe.skipIf(!isRoot())('shards side by side', () => {
       for (const runId of readdirSync(join(work, dir, 'runs'))) expect(leftovers(join(work, dir, 'runs', runId))).toEqual({ namespaces: [], pids: [] });
     }
   }, 600_000);
+
+  it('clause tests are sharded too: two `--suite clauses --shard i/2` runs play disjoint halves that add up to the selection', async () => {
+    const pattern = 'bgp.header.*';
+    const shards = [1, 2].map((i) => peerproof(['run', '--suite', 'clauses', '--clause', pattern, '--shard', `${i}/2`, '--report', join(work, `clauses-${i}`), '--no-allure']));
+    await Promise.all(shards.map((s) => s.exited));
+    const ids = [1, 2].map((i) => {
+      const cases = readSummary(join(work, `clauses-${i}`)).cases;
+      expect(cases.every((c) => c.fixture === CLAUSE_FIXTURE && c.status !== 'broken'), shards[i - 1]!.output().slice(-2000)).toBe(true);
+      return cases.map((c) => c.id);
+    });
+    const selected = selectClauses([pattern]).map((t) => t.id);
+    for (const half of ids) expect(half.length).toBeLessThan(selected.length);
+    expect(ids[0]!.filter((id) => ids[1]!.includes(id))).toEqual([]);
+    expect([...ids[0]!, ...ids[1]!].sort()).toEqual([...selected].sort());
+    // Each shard played (not only reported) its own share.
+    shards.forEach((s, i) => expect(Number(/^clauses against reference: (\d+) tests in /m.exec(s.output())?.[1])).toBe(ids[i]!.length));
+  }, 300_000);
 
   it('a shard SIGKILLed while its lab is up leaves nothing once the others finished and `peerproof lab down --all` ran', async () => {
     const shards = [1, 2, 3].map((i) => shardRun(`kill-${i}`, i, ['seed-001-calico-rr']));

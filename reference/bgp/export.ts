@@ -159,7 +159,7 @@ export class Exporter {
     let out = peer.out.get(afi);
     if (!out) peer.out.set(afi, (out = new AdjRibOut()));
     const addPath = this.addPathSend(peer, afi);
-    const announce = new Map<number, Route[]>();
+    const announce = new Map<number, Array<Route & { key: number }>>();
     const withdrawn: Route[] = [];
     const exportCache = new Map<number, number>();
     for (const key of keys) {
@@ -181,7 +181,7 @@ export class Exporter {
           out.count += 1;
           let list = announce.get(want);
           if (!list) announce.set(want, (list = []));
-          list.push({ prefix });
+          list.push({ prefix, key });
         } else {
           out.single.delete(key);
           withdrawn.push({ prefix });
@@ -198,7 +198,7 @@ export class Exporter {
         }
         let list = announce.get(attrId);
         if (!list) announce.set(attrId, (list = []));
-        list.push({ prefix, pathId });
+        list.push({ prefix, pathId, key });
       }
       for (const [pathId, attrId] of current) {
         this.speaker.store.release(attrId);
@@ -212,13 +212,36 @@ export class Exporter {
     }
     for (const id of exportCache.values()) this.speaker.store.release(id);
     const ctx = negotiated.sendContext;
-    const messages: Uint8Array[] = [];
-    if (withdrawn.length > 0) messages.push(...encodeUpdates({ withdrawn, attributes: {}, nlri: [] }, ctx));
+    const announcements: Uint8Array[] = [];
     for (const [attrId, routes] of announce) {
-      messages.push(...encodeUpdates({ withdrawn: [], attributes: this.wireAttributes(afi, attrId, negotiated.extendedNextHop), nlri: routes }, ctx));
+      try {
+        announcements.push(...encodeUpdates({ withdrawn: [], attributes: this.wireAttributes(afi, attrId, negotiated.extendedNextHop), nlri: routes }, ctx));
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        // RFC 8654 4 / RFC 4271 9.2: a route whose attributes do not fit a 4096-octet UPDATE is
+        // not sent to this peer, and a version of it sent before is withdrawn; the session stays.
+        this.warnOnce(peer, `routes not sent, their path attributes do not fit one UPDATE: ${err.message}`);
+        for (const route of routes) withdrawn.push(this.unsend(out, route, attrId));
+      }
     }
+    const messages = withdrawn.length > 0 ? encodeUpdates({ withdrawn, attributes: {}, nlri: [] }, ctx) : [];
+    messages.push(...announcements);
     peer.session.counters.updatesOut += messages.length;
     connection.writeMany(messages);
+  }
+
+  /** Takes a route that could not be encoded back out of the Adj-RIB-Out; returns its withdrawal. */
+  private unsend(out: AdjRibOut, route: Route & { key: number }, attrId: number): Route {
+    const { prefix, pathId, key } = route;
+    if (pathId === undefined) out.single.delete(key);
+    else {
+      const paths = out.multi.get(key)!;
+      paths.delete(pathId);
+      if (paths.size === 0) out.multi.delete(key);
+    }
+    out.count -= 1;
+    this.speaker.store.release(attrId);
+    return pathId === undefined ? { prefix } : { prefix, pathId };
   }
 
   /** The paths this peer should hold for a prefix: [{pathId, attrId}] with one reference each. */

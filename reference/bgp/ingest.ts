@@ -122,7 +122,7 @@ export class Ingest {
     // and CLUSTER_LIST are discarded, malformed or not: their own errors do not withdraw the
     // route (one overrunning the attribute list still does, RFC 7606 4).
     const ebgp = peer.session.ebgp;
-    const discarded = (e: UpdateError) => ebgp && e.attribute !== undefined && DISCARDED_FROM_EBGP.has(e.attribute) && !e.message.includes('overruns the attributes');
+    const discarded = (e: UpdateError) => ebgp && e.attribute !== undefined && DISCARDED_FROM_EBGP.has(e.attribute) && !e.overrun;
     const treatAsWithdraw = errors.some((e) => e.action === 'treat-as-withdraw' && !discarded(e));
     const { mpReach, mpUnreach, ...rest } = message.attributes;
     if (ebgp) {

@@ -78,6 +78,14 @@ describe('RFC 7606 handling of malformed UPDATEs', () => {
     await until(() => received().length === 1);
   });
 
+  it('withdraws for a LOCAL_PREF from an external peer that overruns the attribute list, though a malformed one alone is discarded (RFC 7606 4, 7.5)', async () => {
+    peer.send(update([...GOOD, 0x40, 5, 40, 0, 0, 0, 100], PREFIX_A));
+    await until(() => received().length === 0);
+    expect(logs.some((l) => l.includes('LOCAL_PREF length 40 overruns the attributes'))).toBe(true);
+    peer.send(update(GOOD, PREFIX_A));
+    await until(() => received().length === 1);
+  });
+
   it('resets the session with NOTIFICATION 3/10 for an NLRI that cannot be parsed', async () => {
     peer.send(update(GOOD, [33, 10, 0, 0, 0, 0]));
     await until(() => peer.closed);

@@ -1,6 +1,7 @@
 // RFC 4271 rules for what the speaker takes from an UPDATE and what it passes on, with raw peers
 // on loopback: unrecognized optional attributes (5), LOCAL_PREF from an external peer (5.1.5,
-// RFC 7606 7.5), and a NEXT_HOP that is the speaker's own address (6.3).
+// RFC 7606 7.5), a NEXT_HOP that is the speaker's own address (6.3), and a route whose
+// attributes no longer fit one UPDATE once passed on (RFC 8654 4).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from './config.ts';
 import { RawPeer, rawUpdate as update, until } from './raw-peer.ts';
@@ -83,5 +84,20 @@ describe('what the speaker passes on', () => {
     await until(() => ['10.0.4.0/24', '10.0.5.0/24', '10.0.6.0/24', '10.0.7.0/24'].every((p) => announced(ibgp, p) !== undefined));
     expect(announced(ibgp, '10.0.7.0/24')!.attributes.originatorId).toBeUndefined();
     expect(from.closed).toBe(false);
+  });
+
+  it('withdraws, rather than resets the session, a route whose attributes no longer fit 4096 octets once passed on (RFC 8654 4, RFC 4271 9.2)', async () => {
+    const big = [0xd0, 207, 0x0f, 0xc8, ...new Array<number>(4040).fill(7)]; // optional transitive, 4040 octets
+    from.send(update(GOOD, [24, 10, 0, 9]));
+    await until(() => announced(ebgp, '10.0.9.0/24') !== undefined);
+    from.send(update([...GOOD, ...big], [24, 10, 0, 9]));
+    const withdrawn = () => ebgp.messages.some((m) => m.type === 'UPDATE' && m.withdrawn.some((r) => r.prefix === '10.0.9.0/24'));
+    await until(withdrawn);
+    from.send(update(GOOD, [24, 10, 0, 10]));
+    await until(() => announced(ebgp, '10.0.10.0/24') !== undefined && announced(ibgp, '10.0.10.0/24') !== undefined);
+    expect(ebgp.closed).toBe(false);
+    expect(ibgp.closed).toBe(false);
+    expect(speaker.receivedRoutes(speaker.peers[0]!).map((r) => r.prefix)).toContain('10.0.9.0/24');
+    expect(logs.some((l) => l.startsWith('warn') && l.includes('do not fit one UPDATE'))).toBe(true);
   });
 });

@@ -68,7 +68,7 @@ export function decodeAttributes(
         throw new BgpError(ErrorCode.UPDATE, UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR, `${attributeName(code)} overruns the attributes`);
       }
       // RFC 7606 4: attribute length exceeds the Total Attribute Length -> treat-as-withdraw.
-      errors.push(updateError('treat-as-withdraw', UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, code, `${attributeName(code)} length ${length} overruns the attributes`));
+      errors.push({ ...updateError('treat-as-withdraw', UpdateSubcode.ATTRIBUTE_LENGTH_ERROR, code, `${attributeName(code)} length ${length} overruns the attributes`), overrun: true });
       break;
     }
     p = valueEnd;

@@ -215,6 +215,8 @@ export interface UpdateError {
   subcode: number;
   attribute?: number; // the attribute type code involved
   message: string; // e.g. "UPDATE: attribute length error"
+  /** The attribute's length runs past the path attribute list (RFC 7606 4), not just its own value. */
+  overrun?: true;
 }
 
 /**
