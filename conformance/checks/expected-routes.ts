@@ -4,7 +4,6 @@
 // state, per peer, so an externalTrafficPolicy: Local VIP or a per-peer advertisement lands on
 // the sessions it is meant for); for a stand-in, the node's `announce:` list. Either way only the
 // prefixes of a family the session carries.
-import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { computeDesiredState } from '../../reference/agent/desired.ts';
 import { allocateCluster, type ClusterIpamView } from '../../reference/ipam/cluster-ipam.ts';
@@ -12,7 +11,7 @@ import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import type { ClusterModel } from '../../reference/k8s/model.ts';
 import { canonicalCidr } from '../lab/exec-lines.ts';
 import type { Lab } from '../lab/lab.ts';
-import { agentClusterDir, k8sNodeFor } from '../lab/speakers/reference.ts';
+import { k8sNodeFor, labClusterDir } from '../lab/speakers/reference.ts';
 import { carriesPrefix, type SpeakerSession } from './sessions.ts';
 
 export interface ClusterView {
@@ -23,9 +22,8 @@ export interface ClusterView {
 
 /** The cluster the speakers run from: the agents' copy when the reference runs, else the fixture's cluster/. */
 export function clusterView(lab: Lab): ClusterView | null {
-  const copy = agentClusterDir(lab.runDir);
-  const dir = existsSync(copy) ? copy : lab.fixture?.clusterDir;
-  if (!dir || !existsSync(dir)) return null;
+  const dir = labClusterDir(lab);
+  if (!dir) return null;
   const model = loadClusterFolder(dir);
   return { model, ipam: allocateCluster(model), dir };
 }

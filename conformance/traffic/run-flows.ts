@@ -3,12 +3,11 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { allocateCluster } from '../../reference/ipam/cluster-ipam.ts';
 import { loadClusterFolder } from '../../reference/k8s/load.ts';
 import { nodeInterfaces, sameSubnet } from '../checks/sessions.ts';
 import { helperFailure } from '../lab/harness-error.ts';
-import { agentClusterDir } from '../lab/speakers/reference.ts';
+import { labClusterDir } from '../lab/speakers/reference.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { FlowPlan } from './udp-flows.ts';
 
@@ -31,9 +30,8 @@ export function labAddresses(lab: Lab): Set<string> {
 /** Prefixes inside which every address belongs to the lab: announced prefixes, PodCIDRs, LB pools' VIPs. */
 export function labPrefixes(lab: Lab): string[] {
   const prefixes = lab.topology.nodes.flatMap((n) => n.announce);
-  const copy = agentClusterDir(lab.runDir);
-  const clusterDir = existsSync(copy) ? copy : lab.fixture?.clusterDir;
-  if (clusterDir && existsSync(clusterDir)) {
+  const clusterDir = labClusterDir(lab);
+  if (clusterDir) {
     try {
       const model = loadClusterFolder(clusterDir);
       const ipam = allocateCluster(model);

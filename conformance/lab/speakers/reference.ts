@@ -33,6 +33,18 @@ export function agentClusterDir(runDir: string): string {
   return join(runDir, 'agent', 'cluster');
 }
 
+/**
+ * The cluster folder the lab's speakers run from: the agents' copy when the reference runs, else
+ * the fixture's cluster/ (a stand-in speaker's `announce:` was derived from it). A lab attached
+ * from its run folder (as cases get it) has no Fixture object, only the topology's folder.
+ */
+export function labClusterDir(lab: Pick<Lab, 'runDir' | 'topology' | 'fixture'>): string | undefined {
+  const copy = agentClusterDir(lab.runDir);
+  if (existsSync(copy)) return copy;
+  const dir = lab.fixture?.clusterDir ?? (lab.topology.dir ? join(lab.topology.dir, 'cluster') : undefined);
+  return dir && existsSync(dir) ? dir : undefined;
+}
+
 /** The agent's status API socket for a node folder (`lab.nodeDir(name)`). */
 export function agentStatusSocket(nodeDir: string): string {
   return join(nodeDir, 'agent.sock');
