@@ -31,7 +31,12 @@ export function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult>
         resolvePromise({ code, stdout, stderr: reason + stderr });
       },
     );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    if (opts.input !== undefined) {
+      // A command that exits without reading its input (a namespace gone, a bad argument) makes
+      // the write fail with EPIPE; its exit code and stderr say what happened, so no crash here.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(opts.input);
+    }
   });
 }
 
