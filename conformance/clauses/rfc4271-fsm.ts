@@ -7,6 +7,7 @@ import { attribute, rawMessage } from '../tester/bytes.ts';
 import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { expectFsmError, expectQuietClose, reestablish } from './session-helpers.ts';
+import { sizedUpdate } from './update-kit.ts';
 
 /** Distinct prefix per test of this file: 100.99.N.0/24. */
 const v4 = (n: number) => `100.99.${n}.0/24`;
@@ -402,18 +403,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = await t.establish(0);
       const b = await t.establish(1);
-      const slot = t.slots[0]!;
-      const attrs = [
-        ...attribute(0x40, 1, [0]),
-        ...attribute(0x40, 2, [2, 1, slot.asn >>> 24, (slot.asn >> 16) & 255, (slot.asn >> 8) & 255, slot.asn & 255]),
-        ...attribute(0x40, 3, slot.address.split('.').map(Number)),
-      ];
-      const nlri = [24, 100, 99, 6];
-      const fill = 4096 - 19 - 4 - attrs.length - 4 - nlri.length;
-      const body = [...attrs, ...attribute(0x90, 250, new Array<number>(fill).fill(0x5a))];
-      const bytes = rawMessage(2, [0, 0, body.length >> 8, body.length & 255, ...body, ...nlri]);
-      if (bytes.length !== 4096) throw new Error(`built ${bytes.length} octets, meant 4096`);
-      a.sendMessage(bytes, `UPDATE of 4096 octets announcing ${v4(6)}`);
+      a.sendMessage(sizedUpdate(t.slots[0]!, v4(6), 4096, 'attribute'), `UPDATE of 4096 octets announcing ${v4(6)}`);
       await b.expectAnnounced(v4(6));
       await a.expectNoNotification(500);
     },

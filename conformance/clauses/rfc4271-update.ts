@@ -17,8 +17,8 @@ import {
   OPTIONAL_TRANSITIVE,
   PARTIAL,
   pathAsns,
-  prefixFiller,
   routeAttributes,
+  sizedUpdate,
   stillUp,
   Watch,
   WELL_KNOWN,
@@ -108,16 +108,6 @@ function ownRoute(c: { id: string; rfc: string; title: string; slot: SlotRole; c
       c.check(u, t, peer);
     },
   };
-}
-
-/** An UPDATE of exactly `size` octets announcing `prefix`, padded with withdrawn routes. */
-function sizedUpdate(slot: TesterSlot, prefix: string, size: number, net: number): Uint8Array {
-  const attributes = routeAttributes(slot);
-  const nlri = ipv4Nlri(prefix);
-  const filler = prefixFiller(size - 23 - attributes.length - nlri.length, net);
-  const bytes = rawUpdate(attributes, nlri, filler);
-  if (bytes.length !== size) throw new Error(`built ${bytes.length} octets, wanted ${size}`);
-  return bytes;
 }
 
 export const UPDATE_CLAUSES: ClauseTest[] = [
@@ -446,7 +436,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
       const b = await t.establish(1);
       const a = await t.establish(0);
       const watch = new Watch(t, 0, b);
-      a.sendMessage(sizedUpdate(t.slots[0]!, P(25), 4096, 200), `UPDATE of 4096 octets announcing ${P(25)} (withdrawn routes as padding)`);
+      a.sendMessage(sizedUpdate(t.slots[0]!, P(25), 4096, { withdrawnFrom: 200 }), `UPDATE of 4096 octets announcing ${P(25)} (withdrawn routes as padding)`);
       await watch.present(P(25));
       await stillUp(a);
     },
@@ -460,7 +450,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = await t.establish(0);
       a.drain();
-      a.sendMessage(sizedUpdate(t.slots[0]!, P(26), 4097, 210), 'UPDATE of 4097 octets');
+      a.sendMessage(sizedUpdate(t.slots[0]!, P(26), 4097, { withdrawnFrom: 210 }), 'UPDATE of 4097 octets');
       const n = await a.expectNotification(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH);
       if (n.data !== '1001') fail(a, `the NOTIFICATION's data should be the erroneous Length 1001, is "${n.data}"`);
     },

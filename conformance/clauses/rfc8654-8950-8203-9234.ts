@@ -7,6 +7,7 @@ import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts'
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
 import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
+import { sizedUpdate } from './update-kit.ts';
 import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
@@ -38,14 +39,6 @@ const has = (open: OpenMessage, code: number) => open.capabilities.some((c) => c
 
 const EXTENDED_MESSAGE: Capability = { code: 6, hex: '' };
 const NO_EXTENDED_MESSAGE = 'the SUT does not offer the Extended Message capability (6)';
-
-/** An UPDATE of `size` octets announcing `prefix` from `slot`, padded with an unknown optional non-transitive attribute. */
-function sizedUpdate(slot: ClauseContext['slots'][number], prefix: string, size: number): Uint8Array {
-  const attrs = [...origin(), ...asPath4(slot.asn), ...nextHop(slot.address)];
-  const nlri = ipv4Nlri(prefix);
-  const fill = size - 19 - 4 - attrs.length - 4 - nlri.length;
-  return rawUpdate([...attrs, ...attribute(0x90, 250, new Array<number>(fill).fill(0x5a))], nlri);
-}
 
 /** Sends a Cease NOTIFICATION with `data`; the SUT closes quietly, then a new session comes up. */
 async function shutdownWith(t: ClauseContext, subcode: number, data: number[], what: string): Promise<void> {
@@ -85,7 +78,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
       const caps = (i: number) => (theirs: OpenMessage) => (has(theirs, 6) ? [...defaultCapabilities(t.slots[i]!.asn), EXTENDED_MESSAGE] : NO_EXTENDED_MESSAGE);
       const a = await establishAfterTheirs(t, 0, caps(0));
       const b = await establishAfterTheirs(t, 1, caps(1));
-      a.sendMessage(sizedUpdate(t.slots[0]!, v4(1), 5000), `UPDATE of 5000 octets announcing ${v4(1)}`);
+      a.sendMessage(sizedUpdate(t.slots[0]!, v4(1), 5000, 'attribute'), `UPDATE of 5000 octets announcing ${v4(1)}`);
       await b.expectAnnounced(v4(1));
       await a.expectNoNotification(500);
     },
@@ -100,7 +93,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     async run(t) {
       const peer = await establishAfterTheirs(t, 0, (theirs) => (has(theirs, 6) ? defaultCapabilities(t.slots[0]!.asn) : NO_EXTENDED_MESSAGE));
       peer.drain();
-      peer.sendMessage(sizedUpdate(t.slots[0]!, v4(2), 5000), 'UPDATE of 5000 octets, extended messages not negotiated');
+      peer.sendMessage(sizedUpdate(t.slots[0]!, v4(2), 5000, 'attribute'), 'UPDATE of 5000 octets, extended messages not negotiated');
       await peer.expectNotification(1, 2);
     },
   },

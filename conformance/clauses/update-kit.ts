@@ -157,3 +157,21 @@ export function prefixFiller(n: number, net: number): number[] {
   for (let i = 0; i < shortOnes; i++) out.push(24, 10, net + (i >> 8), i & 255);
   return out;
 }
+
+/**
+ * An UPDATE of exactly `size` octets announcing `prefix` with the plain route attributes of
+ * `slot`, padded up to the size either with withdrawn routes (IPv4 prefixes from 10.`net`.0.0,
+ * see prefixFiller) or, for `padding: 'attribute'`, with an unknown optional non-transitive
+ * attribute (type 250, Extended Length, octets 0x5a) after the others.
+ */
+export function sizedUpdate(slot: TesterSlot, prefix: string, size: number, padding: { withdrawnFrom: number } | 'attribute'): Uint8Array {
+  const attributes = routeAttributes(slot);
+  const nlri = ipv4Nlri(prefix);
+  const room = size - 23 - attributes.length - nlri.length;
+  const bytes =
+    padding === 'attribute'
+      ? rawUpdate([...attributes, ...attribute(OPTIONAL | EXTENDED, 250, new Array<number>(room - 4).fill(0x5a))], nlri)
+      : rawUpdate(attributes, nlri, prefixFiller(room, padding.withdrawnFrom));
+  if (bytes.length !== size) throw new Error(`built ${bytes.length} octets, wanted ${size}`);
+  return bytes;
+}
