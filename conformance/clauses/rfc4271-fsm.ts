@@ -3,7 +3,6 @@
 // unexpected messages in OpenSent / OpenConfirm / Established, what the SUT does when the tester
 // ends the session, its timers before Established, and collisions.
 import { ipv4NumberToString, parseIpv4, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
-import { attribute, rawMessage } from '../tester/bytes.ts';
 import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { expectFsmError, expectQuietClose, reestablish } from './session-helpers.ts';
@@ -369,29 +368,6 @@ export const FSM_CLAUSES: ClauseTest[] = [
       first.close();
       const second = await t.accept(0, 45_000);
       await second.expectOpen();
-    },
-  },
-  {
-    id: 'bgp.header.length-above-4096',
-    rfc: 'RFC 4271 6.1',
-    level: 'MUST',
-    negative: true,
-    title: 'without extended messages negotiated, an UPDATE whose Length is 4097 gets Bad Message Length (1/2) with the Length as data',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      // Empty withdrawn routes, an unknown optional transitive attribute filling the rest.
-      const fill = 4097 - 19 - 4 - 4;
-      const bytes = rawMessage(2, [0, 0, (fill + 4) >> 8, (fill + 4) & 255, ...attribute(0xd0, 250, new Array<number>(fill).fill(0))]);
-      // The header first: a SUT that checks it at once answers before the body arrives, so its
-      // close does not meet unread bytes (a TCP reset that could swallow its NOTIFICATION).
-      peer.sendMessage(bytes.subarray(0, 19), 'header of an UPDATE of 4097 octets');
-      const early = await peer.next((m) => m.type === 'NOTIFICATION', 500);
-      if (!early && !peer.closed) peer.sendMessage(bytes.subarray(19), 'the remaining 4078 octets');
-      if (early) peer.drain();
-      const n = early?.type === 'NOTIFICATION' ? early : await peer.expectNotification(1, 2);
-      if (n.code !== 1 || n.subcode !== 2) throw new ExpectationFailed(`expected NOTIFICATION 1/2 (Bad Message Length), got ${describeMessage(n)}`, peer.transcript);
-      if (n.data !== '1001') throw new ExpectationFailed(`the NOTIFICATION's data should be the erroneous Length 1001, is "${n.data}"`, peer.transcript);
     },
   },
   {
