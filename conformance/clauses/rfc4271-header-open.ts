@@ -3,6 +3,7 @@ import { ErrorCode, HeaderSubcode, OpenSubcode } from '../../reference/bgp/wire/
 import { patchedMessage, rawMessage } from '../tester/bytes.ts';
 import { defaultCapabilities, ExpectationFailed } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
+import { keepalivesAtHoldTime3 } from './session-helpers.ts';
 
 const hold = (t: number) => t;
 
@@ -119,12 +120,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: 'with Hold Time 3 offered, the SUT sends KEEPALIVEs about every second (one third of the negotiated hold time)',
     async run(t) {
-      const peer = await t.establish(0, { holdTime: 3 });
-      peer.drain();
-      const start = Date.now();
-      let count = 0;
-      while (Date.now() - start < 4500) if (await peer.next((m) => m.type === 'KEEPALIVE', 4500 - (Date.now() - start))) count++;
-      if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+      const { peer, count } = await keepalivesAtHoldTime3(t, 4500);
       if (count < 3) throw new ExpectationFailed(`expected at least 3 KEEPALIVEs in 4.5 s (hold 3 s -> one per second), got ${count}`, peer.transcript);
     },
   },

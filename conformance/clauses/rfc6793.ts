@@ -5,9 +5,9 @@
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { Capability } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed } from '../tester/tester-peer.ts';
+import { defaultCapabilities, ExpectationFailed } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { as4Path, asPath2, pathAsns, rawAttributesOf } from './session-helpers.ts';
+import { as4Path, asPath2, expectKeepalive, pathAsns, rawAttributesOf } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
 const AS_TRANS = 23456;
@@ -44,8 +44,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
       const slot = t.slots[0]!;
       const peer = await t.connect();
       peer.sendOpen({ asn: slot.asn, myAs: AS_TRANS, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(slot.asn) });
-      const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
-      if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+      await expectKeepalive(peer);
     },
   },
   {

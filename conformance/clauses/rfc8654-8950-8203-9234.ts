@@ -5,10 +5,10 @@
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { sizedUpdate } from './update-kit.ts';
-import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
+import { expectKeepalive, expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
@@ -28,8 +28,7 @@ async function establishAfterTheirs(t: ClauseContext, i: number, caps: (theirs: 
     return t.skip(chosen);
   }
   peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: chosen });
-  const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
-  if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+  await expectKeepalive(peer);
   peer.sendMessage({ type: 'KEEPALIVE' });
   peer.startKeepalives(3000);
   return peer;

@@ -120,3 +120,39 @@ export async function reestablish(t: ClauseContext, i = 0, withinMs = 15_000): P
 
 /** The capability codes in the SUT's OPEN. */
 export const capabilityCodes = (peer: TesterPeer): number[] => peer.openReceived()?.capabilities.map((c) => c.code) ?? [];
+
+/**
+ * A route sent from slot 0 reaches slot 1: both sessions come up (slot 0 first, or `a` is slot
+ * 0's session made otherwise), `a` sends `update` and slot 1 receives `prefix` announced.
+ */
+export async function propagated(t: ClauseContext, update: BgpMessage | Uint8Array, prefix: string, o: { label?: string; a?: TesterPeer } = {}): Promise<{ a: TesterPeer; b: TesterPeer; u: UpdateMessage }> {
+  const a = o.a ?? (await t.establish(0));
+  const b = await t.establish(1);
+  a.sendMessage(update, o.label);
+  const u = await b.expectAnnounced(prefix);
+  return { a, b, u };
+}
+
+/** Slot 0 Established with Hold Time 3 offered; how many KEEPALIVEs the SUT sends within `ms` (the session must stay up meanwhile). */
+export async function keepalivesAtHoldTime3(t: ClauseContext, ms: number): Promise<{ peer: TesterPeer; count: number }> {
+  const peer = await t.establish(0, { holdTime: 3 });
+  peer.drain();
+  const start = Date.now();
+  let count = 0;
+  while (Date.now() - start < ms) if (await peer.next((m) => m.type === 'KEEPALIVE', ms - (Date.now() - start))) count++;
+  if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+  return { peer, count };
+}
+
+/** The SUT's next message on `peer` within 5 s is a KEEPALIVE; else fails with "`expected`, got …". */
+export async function expectKeepalive(peer: TesterPeer, expected = "expected the SUT's KEEPALIVE"): Promise<void> {
+  const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
+  if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`${expected}, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+}
+
+/** The connection the SUT opens to slot 0 (an ebgp-active slot) within `ms`, its OPEN received. */
+export async function acceptSutConnection(t: ClauseContext, ms: number): Promise<TesterPeer> {
+  const peer = await t.accept(0, ms);
+  await peer.expectOpen();
+  return peer;
+}
