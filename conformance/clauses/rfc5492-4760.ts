@@ -4,7 +4,7 @@
 import type { Capability, NotificationMessage, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { capabilityParameter, capTlv, mappedV6, mpReachRaw, rawAttributesOf, rawOpen } from './session-helpers.ts';
+import { capabilityParameter, capTlv, mappedV6, mpReachRaw, rawAttributesOf, sendRawOpen, sutOpen } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 import { asPath4, origin } from '../tester/bytes.ts';
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
@@ -45,8 +45,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: "the SUT's OPEN carries its capabilities in Optional Parameters of type 2 (Capabilities), each well formed",
     async run(t) {
-      const peer = await t.connect();
-      const open = await peer.expectOpen();
+      const { peer, open } = await sutOpen(t);
       const bytes = peer.receivedBytes[peer.messages.indexOf(open)]!;
       const total = bytes[28]!;
       let p = 29;
@@ -77,11 +76,9 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     needs: ['ipv6'],
     title: 'several capabilities packed in one Capabilities parameter are all understood (IPv6 unicast negotiated from it)',
     async run(t) {
-      const slot = t.slots[0]!;
       if (!t.sut.originates.ipv6) return t.skip('the SUT profile originates no IPv6 route to look for');
-      const peer = await t.connect();
-      const parameter = capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(1, [0, 2, 0, 1]), capTlv(2, []), capTlv(65, u32(slot.asn)));
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameter), 'OPEN with MP v4, MP v6, route refresh and AS4 in one parameter');
+      const parameter = capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(1, [0, 2, 0, 1]), capTlv(2, []), capTlv(65, u32(t.slots[0]!.asn)));
+      const peer = await sendRawOpen(t, parameter, 'OPEN with MP v4, MP v6, route refresh and AS4 in one parameter');
       const { notification } = await answerOpen(peer);
       if (notification) throw new ExpectationFailed(`the SUT refused the OPEN: ${describeMessage(notification)}`, peer.transcript);
       await peer.expectAnnounced(t.sut.originates.ipv6);
@@ -94,10 +91,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'a capability whose length overruns its Capabilities parameter gets OPEN Message Error subcode 0 (malformed optional parameter)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameters = [...capabilityParameter(capTlv(65, u32(slot.asn))), 2, 6, 1, 10, 0, 1, 0, 1, 2, 0];
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), 'OPEN whose MP capability claims 10 octets in a 6-octet parameter');
+      const parameters = [...capabilityParameter(capTlv(65, u32(t.slots[0]!.asn))), 2, 6, 1, 10, 0, 1, 0, 1, 2, 0];
+      const peer = await sendRawOpen(t, parameters, 'OPEN whose MP capability claims 10 octets in a 6-octet parameter');
       await peer.expectNotification(2, 0);
     },
   },
@@ -108,10 +103,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN with an optional parameter of an unknown type (99) gets OPEN Message Error / Unsupported Optional Parameter (2/4)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameters = [...capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(slot.asn))), 99, 2, 0xab, 0xcd];
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), 'OPEN with capabilities and an optional parameter of type 99');
+      const parameters = [...capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(t.slots[0]!.asn))), 99, 2, 0xab, 0xcd];
+      const peer = await sendRawOpen(t, parameters, 'OPEN with capabilities and an optional parameter of type 99');
       await peer.expectNotification(2, 4);
     },
   },
@@ -122,10 +115,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'a Multiprotocol capability of length 3 is malformed: OPEN Message Error subcode 0, or the capability is ignored and the session comes up',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameter = capabilityParameter(capTlv(1, [0, 1, 0]), capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(slot.asn)));
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameter), 'OPEN with a 3-octet MP capability');
+      const parameter = capabilityParameter(capTlv(1, [0, 1, 0]), capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(t.slots[0]!.asn)));
+      const peer = await sendRawOpen(t, parameter, 'OPEN with a 3-octet MP capability');
       const { notification } = await answerOpen(peer);
       if (notification && !(notification.code === 2 && notification.subcode === 0)) throw new ExpectationFailed(`expected OPEN Message Error 2/0 or the session, got ${describeMessage(notification)}`, peer.transcript);
       if (!notification) await peer.expectNoNotification(1000);
@@ -198,8 +189,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: "the SUT's OPEN carries a Multiprotocol capability for IPv4 unicast and, when it runs IPv6, for IPv6 unicast",
     async run(t) {
-      const peer = await t.connect();
-      const open = await peer.expectOpen();
+      const { peer, open } = await sutOpen(t);
       const mp = open.capabilities.filter((c) => c.code === 1).map((c) => (c.code === 1 && c.name ? `${c.afi}/${c.safi}` : ''));
       const want = ['1/1', ...(t.sut.originates.ipv6 ? ['2/1'] : [])];
       const missing = want.filter((f) => !mp.includes(f));

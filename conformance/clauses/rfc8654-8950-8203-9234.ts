@@ -8,7 +8,7 @@ import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.t
 import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { sizedUpdate } from './update-kit.ts';
-import { expectKeepalive, expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
+import { expectKeepalive, expectQuietClose, sutOpen, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
@@ -183,8 +183,8 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     title: 'a BGP Role that does not pair with the SUT\'s (e.g. provider to provider) gets OPEN Message Error / Role Mismatch (2/11)',
     async run(t) {
       const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const role = roleOf(await peer.expectOpen());
+      const { peer, open } = await sutOpen(t);
+      const role = roleOf(open);
       if (role === null) return t.skip(NO_ROLE);
       const wrong = role === 4 ? 0 : role;
       peer.note(`SUT role ${ROLE_NAME[role] ?? role}, tester role ${ROLE_NAME[wrong]}`);

@@ -1,7 +1,7 @@
 // Small helpers the FSM, capability, MP-BGP, AS4 and shutdown clause files share: raw attribute
 // walks of what the SUT sent, "the SUT closed without answering", "a new session comes up
 // again", and hand-built OPENs / MP attributes the codec refuses to encode.
-import { parsePrefix, type BgpMessage, type NotificationMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { parsePrefix, type BgpMessage, type NotificationMessage, type OpenMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { attribute, rawMessage } from '../tester/bytes.ts';
 import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext } from './clause.ts';
@@ -154,5 +154,19 @@ export async function expectKeepalive(peer: TesterPeer, expected = "expected the
 export async function acceptSutConnection(t: ClauseContext, ms: number): Promise<TesterPeer> {
   const peer = await t.accept(0, ms);
   await peer.expectOpen();
+  return peer;
+}
+
+/** A connection to the SUT (slot 0) and the OPEN the SUT sends on it; ours not sent yet. */
+export async function sutOpen(t: ClauseContext): Promise<{ peer: TesterPeer; open: OpenMessage }> {
+  const peer = await t.connect();
+  return { peer, open: await peer.expectOpen() };
+}
+
+/** A connection to the SUT (slot 0) on which the tester sends a hand-built OPEN with these optional-parameter octets. */
+export async function sendRawOpen(t: ClauseContext, parameters: readonly number[], what: string): Promise<TesterPeer> {
+  const slot = t.slots[0]!;
+  const peer = await t.connect();
+  peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), what);
   return peer;
 }
