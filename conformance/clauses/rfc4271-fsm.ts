@@ -3,9 +3,9 @@
 // unexpected messages in OpenSent / OpenConfirm / Established, what the SUT does when the tester
 // ends the session, its timers before Established, and collisions.
 import { ipv4NumberToString, parseIpv4, type BgpMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { acceptSutConnection, expectKeepalive, keepalivesAtHoldTime3, expectFsmError, expectQuietClose, propagated, reestablish } from './session-helpers.ts';
+import { acceptSutConnection, expectKeepalive, slotOpen, keepalivesAtHoldTime3, expectFsmError, expectQuietClose, propagated, reestablish } from './session-helpers.ts';
 import { sizedUpdate } from './update-kit.ts';
 
 /** Distinct prefix per test of this file: 100.99.N.0/24. */
@@ -19,8 +19,7 @@ export function announce(t: ClauseContext, i: number, prefix: string, extra: Par
 
 /** Our OPEN for slot i on a connection made with t.connect / t.accept. */
 function sendOpen(t: ClauseContext, peer: TesterPeer, i = 0, over: { holdTime?: number; bgpId?: string } = {}): void {
-  const slot = t.slots[i]!;
-  peer.sendOpen({ asn: slot.asn, bgpId: over.bgpId ?? slot.address, holdTime: over.holdTime ?? 9, capabilities: defaultCapabilities(slot.asn) });
+  peer.sendOpen(slotOpen(t, over, i));
 }
 
 /** A connection in OpenSent on the SUT's side: TCP up, the SUT's OPEN received, ours not sent. */

@@ -1,11 +1,9 @@
 // RFC 4271 4.1 / 6.1 (message header) and 4.2 / 6.2 (OPEN): what the SUT answers to each error.
 import { ErrorCode, HeaderSubcode, OpenSubcode } from '../../reference/bgp/wire/index.ts';
 import { patchedMessage, rawMessage } from '../tester/bytes.ts';
-import { defaultCapabilities, ExpectationFailed } from '../tester/tester-peer.ts';
+import { ExpectationFailed } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
-import { keepalivesAtHoldTime3 } from './session-helpers.ts';
-
-const hold = (t: number) => t;
+import { connectWithOpen, keepalivesAtHoldTime3 } from './session-helpers.ts';
 
 export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
   {
@@ -69,8 +67,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN with version 3 gets OPEN Message Error / Unsupported Version Number, data the largest supported version',
     async run(t) {
-      const peer = await t.connect();
-      peer.sendOpen({ version: 3, asn: t.slots[0]!.asn, bgpId: t.slots[0]!.address, holdTime: hold(9), capabilities: defaultCapabilities(t.slots[0]!.asn) });
+      const peer = await connectWithOpen(t, { version: 3 });
       const n = await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.UNSUPPORTED_VERSION);
       if (n.data !== '0004') throw new ExpectationFailed(`the NOTIFICATION's data should be 0004 (version 4), is "${n.data}"`, peer.transcript);
     },
@@ -82,9 +79,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN from an AS other than the configured one gets OPEN Message Error / Bad Peer AS',
     async run(t) {
-      const peer = await t.connect();
-      const wrong = t.slots[0]!.asn + 1000;
-      peer.sendOpen({ asn: wrong, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: defaultCapabilities(wrong) });
+      const peer = await connectWithOpen(t, { asn: t.slots[0]!.asn + 1000 });
       await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.BAD_PEER_AS);
     },
   },
@@ -96,8 +91,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
       negative: true,
       title: `an OPEN with Hold Time ${h} gets OPEN Message Error / Unacceptable Hold Time`,
       async run(t) {
-        const peer = await t.connect();
-        peer.sendOpen({ asn: t.slots[0]!.asn, bgpId: t.slots[0]!.address, holdTime: h, capabilities: defaultCapabilities(t.slots[0]!.asn) });
+        const peer = await connectWithOpen(t, { holdTime: h });
         await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.UNACCEPTABLE_HOLD_TIME);
       },
     }),
@@ -109,8 +103,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN with BGP Identifier 0.0.0.0 gets OPEN Message Error / Bad BGP Identifier',
     async run(t) {
-      const peer = await t.connect();
-      peer.sendOpen({ asn: t.slots[0]!.asn, bgpId: '0.0.0.0', holdTime: 9, capabilities: defaultCapabilities(t.slots[0]!.asn) });
+      const peer = await connectWithOpen(t, { bgpId: '0.0.0.0' });
       await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.BAD_BGP_IDENTIFIER);
     },
   },

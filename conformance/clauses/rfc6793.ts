@@ -7,7 +7,7 @@ import type { TesterSlot } from '../tester/sut.ts';
 import { attribute, ipv4, u32 } from '../tester/bytes.ts';
 import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { as4Path, asPath2, expectKeepalive, pathAsns, rawAttributesOf, sutOpen } from './session-helpers.ts';
+import { as4Path, asPath2, connectWithOpen, expectKeepalive, pathAsns, rawAttributesOf, sutOpen } from './session-helpers.ts';
 import { announce, routeAttributes, type RouteOptions } from './update-kit.ts';
 
 const AS_TRANS = 23456;
@@ -99,9 +99,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: 'an OPEN with My AS = AS_TRANS and the real AS in capability 65 is accepted (the peer AS is the capability\'s)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn, myAs: AS_TRANS, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(slot.asn) });
+      const peer = await connectWithOpen(t, { myAs: AS_TRANS });
       await expectKeepalive(peer);
     },
   },
@@ -113,8 +111,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'an OPEN whose capability 65 names an AS other than the configured peer AS gets OPEN Message Error / Bad Peer AS (2/2)',
     async run(t) {
       const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn + 1000, myAs: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(slot.asn + 1000) });
+      const peer = await connectWithOpen(t, { asn: slot.asn + 1000, myAs: slot.asn });
       await peer.expectNotification(2, 2);
     },
   },

@@ -8,7 +8,7 @@ import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.t
 import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { sizedUpdate } from './update-kit.ts';
-import { expectKeepalive, expectQuietClose, sutOpen, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
+import { expectKeepalive, expectQuietClose, propagated, slotOpen, sutOpen, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
@@ -110,9 +110,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
           ? [...defaultCapabilities(slot.asn), { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] }]
           : 'the SUT does not offer Extended Next Hop Encoding (5) for IPv4 unicast over IPv6',
       );
-      const b = await t.establish(1);
-      a.sendMessage(rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(1, 1, mappedV6(slot.address), [v4(3)])], []), `UPDATE ${v4(3)} in MP_REACH_NLRI, next hop ::ffff:${slot.address}`);
-      await b.expectAnnounced(v4(3));
+      await propagated(t, rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(1, 1, mappedV6(slot.address), [v4(3)])], []), v4(3), { a, label: `UPDATE ${v4(3)} in MP_REACH_NLRI, next hop ::ffff:${slot.address}` });
       await a.expectNoNotification(500);
     },
   },
@@ -188,7 +186,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
       if (role === null) return t.skip(NO_ROLE);
       const wrong = role === 4 ? 0 : role;
       peer.note(`SUT role ${ROLE_NAME[role] ?? role}, tester role ${ROLE_NAME[wrong]}`);
-      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [...defaultCapabilities(slot.asn), roleCap(wrong)] });
+      peer.sendOpen(slotOpen(t, { capabilities: [...defaultCapabilities(slot.asn), roleCap(wrong)] }));
       await peer.expectNotification(2, 11);
     },
   },

@@ -3,7 +3,7 @@
 // again", and hand-built OPENs / MP attributes the codec refuses to encode.
 import { parsePrefix, type BgpMessage, type NotificationMessage, type OpenMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { attribute, rawMessage } from '../tester/bytes.ts';
-import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext } from './clause.ts';
 
 export interface RawAttribute {
@@ -168,5 +168,21 @@ export async function sendRawOpen(t: ClauseContext, parameters: readonly number[
   const slot = t.slots[0]!;
   const peer = await t.connect();
   peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), what);
+  return peer;
+}
+
+type OpenFields = Parameters<TesterPeer['sendOpen']>[0];
+
+/** The OPEN slot i sends by default (its AS and address, hold time 9, the default capabilities for its AS), `over` replacing fields. */
+export function slotOpen(t: ClauseContext, over: Partial<OpenFields> = {}, i = 0): OpenFields {
+  const slot = t.slots[i]!;
+  const asn = over.asn ?? slot.asn;
+  return { asn, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(asn), ...over };
+}
+
+/** A new connection from slot 0 on which the tester sends slotOpen(t, over) at once. */
+export async function connectWithOpen(t: ClauseContext, over: Partial<OpenFields> = {}): Promise<TesterPeer> {
+  const peer = await t.connect();
+  peer.sendOpen(slotOpen(t, over));
   return peer;
 }
