@@ -51,6 +51,20 @@ export function announce(t: ClauseContext, peer: TesterPeer, i: number, routes: 
   peer.sendMessage({ type: 'UPDATE', withdrawn: [], attributes: routeAttributes(t, i, extra), nlri });
 }
 
+/**
+ * Observer slot 1 up first, then slot 0's session (`source`; a plain establish unless given)
+ * announces `routes` with `extra`; returns once the observer got the first route's prefix, with
+ * that UPDATE.
+ */
+export async function announcedToObserver(t: ClauseContext, routes: Array<string | Route>, o: { extra?: PathAttributes; source?: () => Promise<TesterPeer> } = {}): Promise<{ observer: TesterPeer; source: TesterPeer; u: UpdateMessage }> {
+  const observer = await establish(t, 1);
+  const source = await (o.source ? o.source() : establish(t, 0));
+  announce(t, source, 0, routes, o.extra);
+  const first = routes[0]!;
+  const u = await observer.expectAnnounced(typeof first === 'string' ? first : first.prefix);
+  return { observer, source, u };
+}
+
 /** Withdraws IPv4 prefixes (or routes with path ids). */
 export function withdraw(peer: TesterPeer, routes: Array<string | Route>): void {
   peer.sendMessage({ type: 'UPDATE', withdrawn: routes.map((r) => (typeof r === 'string' ? { prefix: r } : r)), attributes: {}, nlri: [] });
