@@ -4,11 +4,11 @@
 // prefix toward it), which every SUT can be asked for; where the SUT's RIB can be read
 // (receivedFrom) it is checked as well.
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
-import type { AsPathSegment, UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { ErrorCode, type AsPathSegment, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin, u32 } from '../tester/bytes.ts';
-import type { TesterSlot } from '../tester/sut.ts';
+import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { announces, describeMessage, ExpectationFailed, withdraws, type TesterPeer } from '../tester/tester-peer.ts';
-import type { ClauseContext } from './clause.ts';
+import type { ClauseContext, ClauseTest } from './clause.ts';
 
 /** Attribute flag octets: well-known, optional non-transitive, optional transitive, Partial, Extended Length. */
 export const WELL_KNOWN = 0x40;
@@ -17,6 +17,47 @@ export const OPTIONAL_TRANSITIVE = 0xc0;
 export const PARTIAL = 0x20;
 export const EXTENDED = 0x10;
 
+
+/** The header of an UPDATE clause test: sender slot 0 and observer slot 1 unless `slots` says otherwise. */
+export interface RouteTestCase {
+  id: string;
+  rfc: string;
+  level: ClauseTest['level'];
+  negative?: boolean;
+  title: string;
+  slots?: SlotRole[];
+}
+
+/** A clause test on `c.slots` (default two eBGP slots: sender, observer); an iBGP slot among them adds `needs: ['ibgp']`. */
+export function routeTest(c: RouteTestCase, run: ClauseTest['run']): ClauseTest {
+  const slots = c.slots ?? ['ebgp', 'ebgp'];
+  return {
+    id: c.id,
+    rfc: c.rfc,
+    level: c.level,
+    ...(c.negative ? { negative: true } : {}),
+    title: c.title,
+    slots,
+    ...(slots.includes('ibgp') ? { needs: ['ibgp' as const] } : {}),
+    run,
+  };
+}
+
+/**
+ * RFC 7606 5.3 for a malformed prefix field: after `bytes` on the session that announced `prefix`
+ * (announcedRoute), the SUT resets it within 3 s with UPDATE Message Error and one of `subcodes`,
+ * or sends no NOTIFICATION and disables the family: `prefix` is withdrawn from the observer.
+ */
+export async function resetOrFamilyDisabled(r: { a: TesterPeer; watch: Watch }, prefix: string, bytes: Uint8Array, what: string, subcodes: number[], expected: string): Promise<void> {
+  r.a.sendMessage(bytes, what);
+  const n = await r.a.next((m) => m.type === 'NOTIFICATION', 3000);
+  if (n && n.type === 'NOTIFICATION') {
+    if (n.code !== ErrorCode.UPDATE || !subcodes.includes(n.subcode)) throw new ExpectationFailed(`${r.a.label}: expected ${expected}, got ${n.code}/${n.subcode}`, r.a.transcript);
+    return;
+  }
+  if (r.a.closed) throw new ExpectationFailed(`${r.a.label}: the SUT closed the session without a NOTIFICATION`, r.a.transcript);
+  await r.watch.gone(prefix); // AFI/SAFI disable: the session's IPv4 routes are gone
+}
 
 export const isInternal = (slot: TesterSlot): boolean => slot.role === 'ibgp' || slot.role === 'rr-client';
 
