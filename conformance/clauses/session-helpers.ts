@@ -122,12 +122,12 @@ export async function reestablish(t: ClauseContext, i = 0, withinMs = 15_000): P
 export const capabilityCodes = (peer: TesterPeer): number[] => peer.openReceived()?.capabilities.map((c) => c.code) ?? [];
 
 /**
- * A route sent from slot 0 reaches slot 1: both sessions come up (slot 0 first, or `a` is slot
- * 0's session made otherwise), `a` sends `update` and slot 1 receives `prefix` announced.
+ * A route sent from slot 0 reaches slot 1: both sessions come up (slot 0 first; `a` and `b` are
+ * sessions made otherwise), `a` sends `update` and slot 1 receives `prefix` announced.
  */
-export async function propagated(t: ClauseContext, update: BgpMessage | Uint8Array, prefix: string, o: { label?: string; a?: TesterPeer } = {}): Promise<{ a: TesterPeer; b: TesterPeer; u: UpdateMessage }> {
+export async function propagated(t: ClauseContext, update: BgpMessage | Uint8Array, prefix: string, o: { label?: string; a?: TesterPeer; b?: TesterPeer } = {}): Promise<{ a: TesterPeer; b: TesterPeer; u: UpdateMessage }> {
   const a = o.a ?? (await t.establish(0));
-  const b = await t.establish(1);
+  const b = o.b ?? (await t.establish(1));
   a.sendMessage(update, o.label);
   const u = await b.expectAnnounced(prefix);
   return { a, b, u };
