@@ -45,10 +45,14 @@ export function routeAttributes(t: ClauseContext, i: number, extra: PathAttribut
   };
 }
 
+/** An UPDATE announcing IPv4 prefixes (or routes with path ids) from slot i, with routeAttributes(t, i, extra). */
+export function routeUpdate(t: ClauseContext, i: number, routes: Array<string | Route>, extra: PathAttributes = {}): UpdateMessage {
+  return { type: 'UPDATE', withdrawn: [], attributes: routeAttributes(t, i, extra), nlri: routes.map((r) => (typeof r === 'string' ? { prefix: r } : r)) };
+}
+
 /** Announces IPv4 prefixes (or routes with path ids) from slot i's session. */
 export function announce(t: ClauseContext, peer: TesterPeer, i: number, routes: Array<string | Route>, extra: PathAttributes = {}): void {
-  const nlri = routes.map((r) => (typeof r === 'string' ? { prefix: r } : r));
-  peer.sendMessage({ type: 'UPDATE', withdrawn: [], attributes: routeAttributes(t, i, extra), nlri });
+  peer.sendMessage(routeUpdate(t, i, routes, extra));
 }
 
 /**

@@ -6,16 +6,14 @@ import { ipv4NumberToString, parseIpv4, type BgpMessage, type UpdateMessage } fr
 import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { acceptSutConnection, expectKeepalive, slotOpen, keepalivesAtHoldTime3, expectFsmError, expectQuietClose, propagated, reestablish } from './session-helpers.ts';
+import { routeUpdate } from './feature-helpers.ts';
 import { sizedUpdate } from './update-kit.ts';
 
 /** Distinct prefix per test of this file: 100.99.N.0/24. */
 const v4 = (n: number) => `100.99.${n}.0/24`;
 
-/** An UPDATE announcing `prefix` from slot i, next hop the slot's address. */
-export function announce(t: ClauseContext, i: number, prefix: string, extra: Partial<UpdateMessage['attributes']> = {}): UpdateMessage {
-  const slot = t.slots[i]!;
-  return { type: 'UPDATE', withdrawn: [], nlri: [{ prefix }], attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], nextHop: slot.address, ...extra } };
-}
+/** An UPDATE announcing `prefix` from slot 0 (eBGP): ORIGIN IGP, AS_PATH its AS, NEXT_HOP its address. */
+const announce = (t: ClauseContext, prefix: string): UpdateMessage => routeUpdate(t, 0, [prefix]);
 
 /** Our OPEN for slot i on a connection made with t.connect / t.accept. */
 function sendOpen(t: ClauseContext, peer: TesterPeer, i = 0, over: { holdTime?: number; bgpId?: string } = {}): void {
@@ -95,7 +93,7 @@ const sending =
   (message: BgpMessage | ((t: ClauseContext) => BgpMessage), label: string) =>
   (t: ClauseContext, peer: TesterPeer): void =>
     peer.sendMessage(typeof message === 'function' ? message(t) : message, label);
-const update = (n: number) => (t: ClauseContext) => announce(t, 0, v4(n));
+const update = (n: number) => (t: ClauseContext) => announce(t, v4(n));
 const secondOpen = (t: ClauseContext, peer: TesterPeer): void => sendOpen(t, peer);
 const cease = (subcode: number, data = ''): BgpMessage => ({ type: 'NOTIFICATION', code: 6, subcode, data });
 
@@ -147,7 +145,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
       slots: ['ebgp', 'ebgp'],
       title: `${when}, the SUT deletes its routes and withdraws them from other peers`,
       async run(t) {
-        const { a, b } = await propagated(t, announce(t, 0, v4(n)), v4(n));
+        const { a, b } = await propagated(t, announce(t, v4(n)), v4(n));
         end(a);
         await b.expectWithdrawn(v4(n));
       },
@@ -273,7 +271,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
       peer.stopKeepalives();
       peer.drain();
       for (let k = 0; k < 6; k++) {
-        peer.sendMessage(k % 2 === 0 ? announce(t, 0, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
+        peer.sendMessage(k % 2 === 0 ? announce(t, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
         await peer.expectNoNotification(1000);
       }
     },

@@ -10,7 +10,7 @@ import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { DECISION_CLAUSES } from './rfc4271-decision.ts';
 import {
-  announce,
+  announceRaw,
   announcedRoute,
   EXTENDED,
   OPTIONAL,
@@ -18,7 +18,7 @@ import {
   PARTIAL,
   resetOrFamilyDisabled,
   pathAsns,
-  routeAttributes,
+  rawRouteAttributes,
   routeTest,
   sizedUpdate,
   stillUp,
@@ -59,13 +59,13 @@ function ignoredRoute(c: { id: string; title: string; n: number; level: 'MUST' |
     const a = await t.establish(0);
     const watch = new Watch(t, 0, b);
     const hop = c.nextHop(t);
-    announce(a, P(c.n), routeAttributes(t.slots[0]!, { replace: { 3: nextHop(hop) } }), `NEXT_HOP ${hop}`);
+    announceRaw(a, P(c.n), rawRouteAttributes(t.slots[0]!, { replace: { 3: nextHop(hop) } }), `NEXT_HOP ${hop}`);
     const n = await notificationWithin(a, 1000);
     if (n) {
       if (c.resetSubcode !== undefined && n.code === ErrorCode.UPDATE && n.subcode === c.resetSubcode) return;
       fail(a, `expected the route to be ignored with the session kept, got NOTIFICATION ${n.code}/${n.subcode}`);
     }
-    await watch.neverUsed(a, P(c.n), SENTINEL(c.n), routeAttributes(t.slots[0]!));
+    await watch.neverUsed(a, P(c.n), SENTINEL(c.n), rawRouteAttributes(t.slots[0]!));
     await stillUp(a);
   });
 }
@@ -106,7 +106,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = await t.establish(0);
       a.drain();
-      const bytes = rawUpdate(routeAttributes(t.slots[0]!), ipv4Nlri(P(1)));
+      const bytes = rawUpdate(rawRouteAttributes(t.slots[0]!), ipv4Nlri(P(1)));
       const at = 21 + 2; // withdrawn length 0, then the Total Path Attribute Length
       const length = (bytes[at - 2]! << 8) + bytes[at - 1]! + 10;
       bytes.set([length >> 8, length & 255], at - 2);
@@ -131,7 +131,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
   },
   routeTest({ id: 'bgp.update.nlri-prefix-length', rfc: 'RFC 4271 6.3', level: 'MUST', negative: true, title: 'an NLRI prefix of length 33 -> UPDATE Message Error / Invalid Network Field (or, RFC 7606 5.3, IPv4 unicast disabled on the session)' }, async (t) => {
     const announced = await announcedRoute(t, P(3));
-    const bytes = rawUpdate(routeAttributes(t.slots[0]!), [33, 10, 65, 3, 1, 0]);
+    const bytes = rawUpdate(rawRouteAttributes(t.slots[0]!), [33, 10, 65, 3, 1, 0]);
     await resetOrFamilyDisabled(announced, P(3), bytes, 'UPDATE announcing a /33', [UpdateSubcode.INVALID_NETWORK_FIELD], 'UPDATE Message Error / Invalid Network Field');
   }),
   {
@@ -144,7 +144,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
       const a = await t.establish(0);
       a.drain();
       const unknown = attribute(WELL_KNOWN, UNKNOWN_WELL_KNOWN, [1, 2, 3, 4]);
-      announce(a, P(4), routeAttributes(t.slots[0]!, { extra: unknown }), `unknown well-known attribute ${UNKNOWN_WELL_KNOWN}`);
+      announceRaw(a, P(4), rawRouteAttributes(t.slots[0]!, { extra: unknown }), `unknown well-known attribute ${UNKNOWN_WELL_KNOWN}`);
       const n = await a.expectNotification(ErrorCode.UPDATE, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE);
       const want = Buffer.from(unknown).toString('hex');
       if (n.data !== want) fail(a, `the NOTIFICATION's data should be the attribute ${want}, is "${n.data}"`);
@@ -334,21 +334,21 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     const b = await t.establish(1);
     const a = await t.establish(0);
     const watch = new Watch(t, 0, b);
-    announce(a, P(21), routeAttributes(t.slots[0]!, { replace: { 2: attribute(WELL_KNOWN, 2, [2, 2, ...u32(64998), ...u32(64999)]) } }), "AS_PATH 64998 64999, without the peer's AS");
+    announceRaw(a, P(21), rawRouteAttributes(t.slots[0]!, { replace: { 2: attribute(WELL_KNOWN, 2, [2, 2, ...u32(64998), ...u32(64999)]) } }), "AS_PATH 64998 64999, without the peer's AS");
     const n = await notificationWithin(a, 1000);
     if (n) {
       if (n.code !== ErrorCode.UPDATE || n.subcode !== UpdateSubcode.MALFORMED_AS_PATH) fail(a, `the only reset allowed is UPDATE Message Error / Malformed AS_PATH, got ${n.code}/${n.subcode}`);
       return;
     }
     // Accepted or treated as withdrawn: either way the session keeps working.
-    announce(a, SENTINEL(21), routeAttributes(t.slots[0]!), 'well-formed route after the one under test');
+    announceRaw(a, SENTINEL(21), rawRouteAttributes(t.slots[0]!), 'well-formed route after the one under test');
     await watch.present(SENTINEL(21));
     await stillUp(a);
   }),
   routeTest({ id: 'bgp.update.as-loop', rfc: 'RFC 4271 9.1.2', level: 'SHOULD', negative: true, title: 'a route whose AS_PATH holds the SUT\'s own AS is not used: it replaces (withdraws) the peer\'s earlier route for the prefix' }, async (t) => {
     const prefix = P(22);
     const { a, b } = await announcedRoute(t, prefix);
-    announce(a, prefix, routeAttributes(t.slots[0]!, { path: [t.sut.asn, 64522] }), `AS_PATH with the SUT's AS ${t.sut.asn}`);
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [t.sut.asn, 64522] }), `AS_PATH with the SUT's AS ${t.sut.asn}`);
     await b.expectWithdrawn(prefix);
     await stillUp(a);
   }),
@@ -362,7 +362,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
   routeTest({ id: 'bgp.update.implicit-withdraw', rfc: 'RFC 4271 3.1', level: 'MUST', title: 'a route for the same prefix from the same peer replaces the earlier one without a withdrawal; the replacement is passed on' }, async (t) => {
     const prefix = P(24);
     const { a, watch } = await announcedRoute(t, prefix, { path: [64524] });
-    announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64525] }), 'replacement with a new AS_PATH');
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64525] }), 'replacement with a new AS_PATH');
     const u = await watch.next(prefix);
     if (!announces(u, prefix) || !pathAsns(u.attributes.asPath).includes(64525)) fail(watch.observer, `expected ${prefix} announced again with the new AS_PATH (…64525), got another UPDATE`);
     await stillUp(a);
@@ -393,10 +393,10 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     const other = await t.establish(1);
     const c = await t.establish(2);
     const a = await t.establish(0);
-    announce(a, P(27), routeAttributes(t.slots[0]!, { path: [64527] }), 'from an internal peer');
+    announceRaw(a, P(27), rawRouteAttributes(t.slots[0]!, { path: [64527] }), 'from an internal peer');
     await c.expectAnnounced(P(27));
     // An eBGP route announced afterwards does reach the other internal peer.
-    announce(c, SENTINEL(27), routeAttributes(t.slots[2]!), 'from an external peer, after the iBGP one');
+    announceRaw(c, SENTINEL(27), rawRouteAttributes(t.slots[2]!), 'from an external peer, after the iBGP one');
     await other.expectAnnounced(SENTINEL(27));
     await new Promise((r) => setTimeout(r, 1000));
     other.sync();

@@ -8,7 +8,7 @@ import { attribute, ipv4, u32 } from '../tester/bytes.ts';
 import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { as4Path, asPath2, connectWithOpen, expectKeepalive, pathAsns, rawAttributesOf, sutOpen } from './session-helpers.ts';
-import { announce, routeAttributes, type RouteOptions } from './update-kit.ts';
+import { announceRaw, rawRouteAttributes, type RouteOptions } from './update-kit.ts';
 
 const AS_TRANS = 23456;
 /** Distinct prefix per test of this file: 100.99.(40+N).0/24. */
@@ -37,7 +37,7 @@ async function twoNew(t: ClauseContext): Promise<{ sender: TesterPeer; receiver:
 }
 
 /** The attributes of a route from the OLD speaker (slot 1): its 2-octet AS_PATH "slot AS, AS_TRANS", then `extra`. */
-const fromOldSpeaker = (t: ClauseContext, extra: number[]): number[] => routeAttributes(t.slots[1]!, { replace: { 2: asPath2(t.slots[1]!.asn, AS_TRANS) }, extra });
+const fromOldSpeaker = (t: ClauseContext, extra: number[]): number[] => rawRouteAttributes(t.slots[1]!, { replace: { 2: asPath2(t.slots[1]!.asn, AS_TRANS) }, extra });
 
 /** AGGREGATOR (7) with these AS octets (2 or 4) and address; AS4_AGGREGATOR (18) with a 4-octet AS. */
 const aggregator = (asOctets: number[], address: string): number[] => attribute(0xc0, 7, [...asOctets, ...ipv4(address)]);
@@ -72,7 +72,7 @@ function discardedFromNew(c: {
     async run(t) {
       const a = t.slots[0]!;
       const { sender, receiver } = await twoNew(t);
-      announce(sender, v4(c.n), routeAttributes(a, c.route(a)), c.label(a));
+      announceRaw(sender, v4(c.n), rawRouteAttributes(a, c.route(a)), c.label(a));
       const u = await receiver.expectAnnounced(v4(c.n));
       c.check(u, t, receiver);
       if (rawAttributesOf(receiver, u).some((x) => x.code === c.attribute.code)) throw new ExpectationFailed(`the SUT passed ${c.attribute.name} on to a 4-octet peer`, receiver.transcript);
@@ -123,7 +123,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'to a 2-octet peer the SUT sends AS_TRANS in AS_PATH for a 4-octet AS, and the whole path in AS4_PATH',
     async run(t) {
       const { newPeer, oldPeer } = await newAndOld(t);
-      announce(newPeer, v4(1), routeAttributes(t.slots[0]!, { path: [4200000001] }), `AS_PATH ${t.slots[0]!.asn} 4200000001`);
+      announceRaw(newPeer, v4(1), rawRouteAttributes(t.slots[0]!, { path: [4200000001] }), `AS_PATH ${t.slots[0]!.asn} 4200000001`);
       const attrs = rawAttributesOf(oldPeer, await oldPeer.expectAnnounced(v4(1)));
       expectPath(oldPeer, 'the 2-octet AS_PATH', pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 2), [mapped(t), t.slots[0]!.asn, AS_TRANS]);
       const as4 = attrs.find((x) => x.code === 17);
@@ -141,7 +141,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'AS_PATH with AS_TRANS plus AS4_PATH from a 2-octet peer are merged: a 4-octet peer gets the real 4-octet AS',
     async run(t) {
       const { newPeer, oldPeer } = await newAndOld(t);
-      announce(oldPeer, v4(2), fromOldSpeaker(t, as4Path(4200000002)), `AS_PATH ${t.slots[1]!.asn} 23456, AS4_PATH 4200000002`);
+      announceRaw(oldPeer, v4(2), fromOldSpeaker(t, as4Path(4200000002)), `AS_PATH ${t.slots[1]!.asn} 23456, AS4_PATH 4200000002`);
       const u = await newPeer.expectAnnounced(v4(2));
       expectPath(newPeer, 'the AS_PATH', u.attributes.asPath?.flatMap((s) => s.asns) ?? [], [t.sut.asn, t.slots[1]!.asn, 4200000002]);
     },
@@ -177,7 +177,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = t.slots[0]!;
       const { sender, receiver } = await twoNew(t);
-      announce(sender, v4(5), routeAttributes(a, { path: [4200000005] }), `AS_PATH ${a.asn} 4200000005`);
+      announceRaw(sender, v4(5), rawRouteAttributes(a, { path: [4200000005] }), `AS_PATH ${a.asn} 4200000005`);
       const attrs = rawAttributesOf(receiver, await receiver.expectAnnounced(v4(5)));
       expectPath(receiver, 'the 4-octet AS_PATH', pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 4), [t.sut.asn, a.asn, 4200000005]);
       if (attrs.some((x) => x.code === 17)) throw new ExpectationFailed('the SUT sent AS4_PATH to a 4-octet peer', receiver.transcript);
@@ -193,7 +193,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     async run(t) {
       const { newPeer, oldPeer } = await newAndOld(t);
       // One AS_SEQUENCE that says 3 ASNs but holds 1.
-      announce(oldPeer, v4(6), fromOldSpeaker(t, attribute(0xc0, 17, [2, 3, ...u32(4200000006)])), 'with a malformed AS4_PATH');
+      announceRaw(oldPeer, v4(6), fromOldSpeaker(t, attribute(0xc0, 17, [2, 3, ...u32(4200000006)])), 'with a malformed AS4_PATH');
       const u = await newPeer.expectAnnounced(v4(6));
       const path = u.attributes.asPath?.flatMap((s) => s.asns) ?? [];
       if (path.includes(4200000006)) throw new ExpectationFailed(`the malformed AS4_PATH was used: AS_PATH ${path.join(' ')}`, newPeer.transcript);
@@ -209,7 +209,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     async run(t) {
       const { newPeer, oldPeer } = await newAndOld(t);
       const extra = [...aggregator([AS_TRANS >> 8, AS_TRANS & 255], '198.51.100.7'), ...as4Path(4200000007), ...as4Aggregator(4200000007, '198.51.100.7')];
-      announce(oldPeer, v4(7), fromOldSpeaker(t, extra), 'AGGREGATOR 23456, AS4_AGGREGATOR 4200000007');
+      announceRaw(oldPeer, v4(7), fromOldSpeaker(t, extra), 'AGGREGATOR 23456, AS4_AGGREGATOR 4200000007');
       const agg = (await newPeer.expectAnnounced(v4(7))).attributes.aggregator;
       if (agg?.asn !== 4200000007) throw new ExpectationFailed(`the AGGREGATOR should carry AS 4200000007, carries ${agg ? agg.asn : 'nothing (absent)'}`, newPeer.transcript);
     },
@@ -222,7 +222,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'to a 2-octet peer an AGGREGATOR with a 4-octet AS goes out as AS_TRANS, with AS4_AGGREGATOR carrying the real AS',
     async run(t) {
       const { newPeer, oldPeer } = await newAndOld(t);
-      announce(newPeer, v4(8), routeAttributes(t.slots[0]!, { path: [4200000008], extra: aggregator(u32(4200000008), '198.51.100.8') }), 'AGGREGATOR 4200000008 198.51.100.8');
+      announceRaw(newPeer, v4(8), rawRouteAttributes(t.slots[0]!, { path: [4200000008], extra: aggregator(u32(4200000008), '198.51.100.8') }), 'AGGREGATOR 4200000008 198.51.100.8');
       const attrs = rawAttributesOf(oldPeer, await oldPeer.expectAnnounced(v4(8)));
       const agg = attrs.find((x) => x.code === 7)?.value ?? [];
       if (agg.length !== 6 || ((agg[0]! << 8) | agg[1]!) !== AS_TRANS) throw new ExpectationFailed(`the 2-octet AGGREGATOR should carry AS_TRANS, is [${agg.join(',')}]`, oldPeer.transcript);

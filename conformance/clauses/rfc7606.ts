@@ -9,7 +9,7 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { ExpectationFailed, withdraws } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
-import { announce, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, resetOrFamilyDisabled, routeAttributes, routeTest, stillUp, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
+import { announceRaw, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, resetOrFamilyDisabled, rawRouteAttributes, routeTest, stillUp, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
 import { u32 } from '../tester/bytes.ts';
 
 const P = (n: number) => `100.66.${n}.0/24`;
@@ -36,7 +36,7 @@ function treatAsWithdraw(c: WithdrawCase): ClauseTest {
   return routeTest({ ...c, level: 'MUST', negative: true }, async (t) => {
     const prefix = P(c.n);
     const { a, watch } = await announcedRoute(t, prefix);
-    announce(a, prefix, routeAttributes(t.slots[0]!, c.bad(t.slots[0]!)), c.title.split(' ->')[0]!);
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, c.bad(t.slots[0]!)), c.title.split(' ->')[0]!);
     await watch.gone(prefix);
     await stillUp(a);
   });
@@ -63,7 +63,7 @@ function discardOrWithdraw(c: { id: string; title: string; n: number; bad: (slot
   return routeTest({ id: c.id, rfc: 'RFC 7606 3', level: 'MUST', negative: true, title: c.title }, async (t) => {
     const prefix = P(c.n);
     const { a, watch } = await announcedRoute(t, prefix, { path: [64501] });
-    announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64502], ...c.bad(t.slots[0]!) }), `new AS_PATH and a ${c.what} with wrong flags`);
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64502], ...c.bad(t.slots[0]!) }), `new AS_PATH and a ${c.what} with wrong flags`);
     const u = await watch.next(prefix);
     if (withdraws(u, prefix)) return stillUp(a);
     if (!pathAsns(u.attributes.asPath).includes(64502)) throw new ExpectationFailed(`${watch.observer.label}: expected ${prefix} withdrawn or announced with the new AS_PATH, got another path`, watch.observer.transcript);
@@ -135,7 +135,7 @@ export const RFC7606_CLAUSES: ClauseTest[] = [
       a.drain();
       // IPv6 unicast, next hop 2001:db8::1, NLRI 2001:db8:6631::/48.
       const reach = attribute(OPTIONAL, 14, [0, 2, 1, 16, 0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1, 0, 48, 0x20, 0x01, 0x0d, 0xb8, 0x66, 0x31]);
-      a.sendMessage(rawUpdate([...routeAttributes(t.slots[0]!, { replace: { 3: null } }), ...reach, ...reach], []), 'UPDATE with MP_REACH_NLRI twice');
+      a.sendMessage(rawUpdate([...rawRouteAttributes(t.slots[0]!, { replace: { 3: null } }), ...reach, ...reach], []), 'UPDATE with MP_REACH_NLRI twice');
       await a.expectNotification(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
     },
   },
@@ -147,7 +147,7 @@ export const RFC7606_CLAUSES: ClauseTest[] = [
   routeTest({ id: 'bgp.rfc7606.missing-local-pref-ibgp', rfc: 'RFC 7606 3', level: 'MUST', negative: true, title: 'an iBGP UPDATE without LOCAL_PREF does not reset the session: the route is treated as withdrawn or used (LOCAL_PREF is not well-known mandatory)', slots: ibgpFirst }, async (t) => {
     const prefix = P(33);
     const { a, watch } = await announcedRoute(t, prefix, { path: [64533] });
-    announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64534], replace: { 5: null } }), 'no LOCAL_PREF, new AS_PATH');
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64534], replace: { 5: null } }), 'no LOCAL_PREF, new AS_PATH');
     const u = await watch.next(prefix);
     if (!withdraws(u, prefix) && !pathAsns(u.attributes.asPath).includes(64534)) throw new ExpectationFailed(`expected ${prefix} withdrawn or announced with the new AS_PATH`, watch.observer.transcript);
     await stillUp(a);

@@ -7,7 +7,7 @@ import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts'
 import { asPath4, attribute, ipv4Nlri, origin } from '../tester/bytes.ts';
 import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { routeAttributes, sizedUpdate } from './update-kit.ts';
+import { rawRouteAttributes, sizedUpdate } from './update-kit.ts';
 import { expectKeepalive, expectQuietClose, propagated, slotOpen, sutOpen, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
@@ -230,7 +230,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     async run(t) {
       const { peer: a, role } = await sessionInMatchingRole(t, [0, 1], 'the tester cannot be its customer or rs-client');
       const b = await t.establish(1);
-      const base = routeAttributes(t.slots[0]!);
+      const base = rawRouteAttributes(t.slots[0]!);
       a.sendMessage(rawUpdate([...base, ...attribute(0xc0, 35, u32(64512))], ipv4Nlri(v4(4))), `UPDATE ${v4(4)} with OTC 64512`);
       await propagated(t, rawUpdate(base, ipv4Nlri(v4(5))), v4(5), { a, b, label: `UPDATE ${v4(5)} without OTC (control)` });
       await new Promise((r) => setTimeout(r, 1000));

@@ -76,10 +76,12 @@ export interface RouteOptions {
 }
 
 /**
- * The path attributes of a plain route from `slot`: ORIGIN IGP, AS_PATH (the slot's AS first on
- * eBGP), NEXT_HOP the slot's own address, LOCAL_PREF 100 on iBGP; in type-code order.
+ * The path attributes of a plain route from `slot` as hand-built octets, for the UPDATEs the codec
+ * would refuse to encode (feature-helpers' routeAttributes is the same route for the codec):
+ * ORIGIN IGP, AS_PATH (the slot's AS first on eBGP), NEXT_HOP the slot's own address, LOCAL_PREF
+ * 100 on iBGP; in type-code order, then `extra`.
  */
-export function routeAttributes(slot: TesterSlot, o: RouteOptions = {}): number[] {
+export function rawRouteAttributes(slot: TesterSlot, o: RouteOptions = {}): number[] {
   const internal = isInternal(slot);
   const parts = new Map<number, number[]>();
   parts.set(1, origin(o.origin ?? 0));
@@ -94,8 +96,8 @@ export function routeAttributes(slot: TesterSlot, o: RouteOptions = {}): number[
   return [...[...parts.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, bytes]) => bytes), ...(o.extra ?? [])];
 }
 
-/** Sends an UPDATE announcing `prefix` with these attribute bytes (nothing checked). */
-export function announce(peer: TesterPeer, prefix: string, attributes: readonly number[], what: string): void {
+/** Sends a hand-built UPDATE announcing `prefix` with these attribute octets (nothing checked). */
+export function announceRaw(peer: TesterPeer, prefix: string, attributes: readonly number[], what: string): void {
   peer.sendMessage(rawUpdate(attributes, ipv4Nlri(prefix)), `UPDATE ${prefix}: ${what}`);
 }
 
@@ -152,7 +154,7 @@ export class Watch {
    * `prefix` and the RIB does not hold it.
    */
   async neverUsed(sender: TesterPeer, prefix: string, sentinel: string, sentinelAttributes: number[]): Promise<void> {
-    announce(sender, sentinel, sentinelAttributes, 'a well-formed route sent after the one under test');
+    announceRaw(sender, sentinel, sentinelAttributes, 'a well-formed route sent after the one under test');
     await this.present(sentinel);
     await sleep(1000);
     this.observer.sync();
@@ -183,7 +185,7 @@ export async function announcedRoute(t: ClauseContext, prefix: string, options: 
   const b = await t.establish(1);
   const a = await t.establish(0);
   const watch = new Watch(t, 0, b);
-  announce(a, prefix, routeAttributes(t.slots[0]!, options), 'well-formed');
+  announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, options), 'well-formed');
   const first = await watch.present(prefix);
   return { a, b, watch, first };
 }
@@ -206,7 +208,7 @@ export function prefixFiller(n: number, net: number): number[] {
  * attribute (type 250, Extended Length, octets 0x5a) after the others.
  */
 export function sizedUpdate(slot: TesterSlot, prefix: string, size: number, padding: { withdrawnFrom: number } | 'attribute'): Uint8Array {
-  const attributes = routeAttributes(slot);
+  const attributes = rawRouteAttributes(slot);
   const nlri = ipv4Nlri(prefix);
   const room = size - 23 - attributes.length - nlri.length;
   const bytes =
