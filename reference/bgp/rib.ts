@@ -3,7 +3,7 @@
 // Paths live in typed-array columns indexed by a path number; attribute sets are interned ids
 // (attributes.ts); prefixes are numeric keys (prefix.ts). No object is made per route.
 import { AttributeStore } from './attributes.ts';
-import { compareCandidates, multipathEqual, type Candidate, type DecisionOptions, type PathSource } from './decision.ts';
+import { compareOrder, multipathEqual, type Candidate, type DecisionOptions, type PathSource } from './decision.ts';
 import { PrefixTable } from './prefix-table.ts';
 
 const NO_PATH = -1;
@@ -43,6 +43,16 @@ export class FamilyRib {
   private readonly countsBySource: number[] = [];
   /** updateMany's list of batch indexes already in the table. */
   private present = new Int32Array(256);
+  /**
+   * Whether the head of every prefix is the best of its paths by a plain comparison with each.
+   * The decision order is transitive except at the MED step (compared only between paths from
+   * one neighbour AS), so reorder's scan can settle on a head that another path beats pairwise;
+   * such a prefix whose MEDs later all become equal by removing a path behind its head keeps that
+   * head (unlink turns this off for good when that happens). Until then, a path joining paths
+   * that all share its MED only needs comparing with the head: the list comes out as reorder's
+   * scan leaves it, with one comparison instead of one per path (50 per prefix with 50 peers).
+   */
+  private headsExact = true;
   private readonly scratch: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
   private readonly scratchOther: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
 
@@ -83,22 +93,32 @@ export class FamilyRib {
       return true;
     }
     this.release(fresh);
-    for (let p = head; p !== NO_PATH; p = this.next[p]!) {
-      if (this.source[p] === sourceIndex && this.pathIds[p] === pathId) {
-        const wasStale = (this.flags[p]! & FLAG_STALE) !== 0;
-        this.flags[p] = 0;
-        if (this.attr[p] === attrId) return wasStale;
-        this.store.retain(attrId);
-        this.store.release(this.attr[p]!);
-        this.attr[p] = attrId;
-        this.reorder(key, head);
-        return true;
-      }
+    // One walk finds the path to replace and checks whether every other path of the prefix has
+    // the new MED (then placeNew/placeReplaced may compare with the head alone).
+    const med = this.store.decisionFields(attrId).med;
+    let medUniform = true;
+    let previous = NO_PATH;
+    let p = head;
+    for (; p !== NO_PATH; previous = p, p = this.next[p]!) {
+      if (this.source[p] === sourceIndex && this.pathIds[p] === pathId) break;
+      if (medUniform) medUniform = this.hasMed(p, med, attrId);
     }
-    const p = this.allocate();
-    this.fill(p, sourceIndex, pathId, attrId);
-    this.next[p] = head;
-    this.reorder(key, p);
+    if (p === NO_PATH) {
+      p = this.allocate();
+      this.fill(p, sourceIndex, pathId, attrId);
+      this.placeNew(key, head, p, medUniform);
+      return true;
+    }
+    const wasStale = (this.flags[p]! & FLAG_STALE) !== 0;
+    this.flags[p] = 0;
+    if (this.attr[p] === attrId) return wasStale;
+    // Uniform before and after: the path kept its MED.
+    const uniform = medUniform && this.store.decisionFields(this.attr[p]!).med === med && this.restMedUniform(this.next[p]!, med, attrId);
+    this.store.retain(attrId);
+    this.store.release(this.attr[p]!);
+    this.attr[p] = attrId;
+    if (p === head) this.reorder(key, head);
+    else this.placeReplaced(key, head, previous, p, uniform);
     return true;
   }
 
@@ -262,6 +282,7 @@ export class FamilyRib {
 
   private unlink(key: number, previous: number, p: number): void {
     const following = this.next[p]!;
+    const removedMed = this.store.decisionFields(this.attr[p]!).med;
     this.store.release(this.attr[p]!);
     this.countsBySource[this.source[p]!]! -= 1;
     this.release(p);
@@ -269,8 +290,14 @@ export class FamilyRib {
       if (following === NO_PATH) this.table.delete(key);
       else this.reorder(key, following);
     } else {
-      // A path behind the head was removed: the head is still the best.
+      // A path behind the head was removed: the head stays (as it always has), even where the
+      // rest now share one MED that the removed path did not.
       this.next[previous] = following;
+      if (this.headsExact && this.options.alwaysCompareMed !== true) {
+        const head = this.table.get(key);
+        const med = this.store.decisionFields(this.attr[head]!).med;
+        if (removedMed !== med && this.restMedUniform(head, med, this.attr[head]!)) this.headsExact = false;
+      }
     }
   }
 
@@ -291,8 +318,48 @@ export class FamilyRib {
     this.table.set(key, best);
   }
 
+  private headOnly(medUniform: boolean): boolean {
+    return this.options.alwaysCompareMed === true || (medUniform && this.headsExact);
+  }
+
+  /** Whether the paths from `from` to the end of its list all have MED `med`. */
+  private restMedUniform(from: number, med: number, attrId: number): boolean {
+    for (let p = from; p !== NO_PATH; p = this.next[p]!) if (!this.hasMed(p, med, attrId)) return false;
+    return true;
+  }
+
+  /** Whether path p has MED `med` (attrId: a set known to have it, to skip the lookup). */
+  private hasMed(p: number, med: number, attrId: number): boolean {
+    return this.attr[p] === attrId || this.store.decisionFields(this.attr[p]!).med === med;
+  }
+
+  /** Links a new path p into the list at `head`, best first. */
+  private placeNew(key: number, head: number, p: number, medUniform: boolean): void {
+    if (!this.headOnly(medUniform)) {
+      this.next[p] = head;
+      this.reorder(key, p);
+    } else if (this.compare(p, head) < 0) {
+      this.next[p] = head;
+      this.table.set(key, p);
+    } else {
+      // Where reorder would leave it: right behind the head.
+      this.next[p] = this.next[head]!;
+      this.next[head] = p;
+    }
+  }
+
+  /** Re-places path p (behind `previous`, not the head) after its attributes changed. */
+  private placeReplaced(key: number, head: number, previous: number, p: number, medUniform: boolean): void {
+    if (!this.headOnly(medUniform)) this.reorder(key, head);
+    else if (this.compare(p, head) < 0) {
+      this.next[previous] = this.next[p]!;
+      this.next[p] = head;
+      this.table.set(key, p);
+    }
+  }
+
   private compare(a: number, b: number): number {
-    return compareCandidates(this.candidate(a, this.scratch), this.candidate(b, this.scratchOther), this.options).order;
+    return compareOrder(this.candidate(a, this.scratch), this.candidate(b, this.scratchOther), this.options);
   }
 
   private candidate(path: number, into: Candidate): Candidate {
