@@ -30,6 +30,12 @@ const NO_EXPORT = '65535:65281';
 const NO_ADVERTISE = '65535:65282';
 const NO_EXPORT_SUBCONFED = '65535:65283';
 
+function keysOf(sets: Map<number, Set<number>>, afi: number): Set<number> {
+  let set = sets.get(afi);
+  if (!set) sets.set(afi, (set = new Set()));
+  return set;
+}
+
 function mappedIpv6(ipv4: string): string {
   return `::ffff:${ipv4}`;
 }
@@ -38,6 +44,8 @@ export class Exporter {
   private flushTimer: NodeJS.Timeout | null = null;
   /** Prefix keys changed since the last distribute(), per family. */
   private readonly changedKeys = new Map<number, Set<number>>();
+  /** The subset of changedKeys whose best path may have changed: all a peer without ADD-PATH needs. */
+  private readonly bestChangedKeys = new Map<number, Set<number>>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly speaker: Speaker) {}
@@ -55,11 +63,11 @@ export class Exporter {
    * established peers' own pending sets at the next flush (distribute): a set per peer per change
    * was 50 Set.adds per path with 50 peers up, 60 % of our CPU ingesting 50 x 20k paths
    * (bench/bgperf.bench.ts), and the peers sending the same prefixes now count once per flush.
+   * Called right after the RIB change, whose bestMayHaveChanged it reads.
    */
   changed(afi: number, key: number): void {
-    let set = this.changedKeys.get(afi);
-    if (!set) this.changedKeys.set(afi, (set = new Set()));
-    set.add(key);
+    keysOf(this.changedKeys, afi).add(key);
+    if (this.speaker.rib(afi).bestMayHaveChanged) keysOf(this.bestChangedKeys, afi).add(key);
     this.scheduleFlush();
   }
 
@@ -72,13 +80,15 @@ export class Exporter {
     if (this.changedKeys.size === 0) return;
     for (const peer of this.speaker.peers) {
       if (peer.session.established === null) continue;
-      for (const [afi, keys] of this.changedKeys) {
-        let set = peer.pending.get(afi);
-        if (!set) peer.pending.set(afi, (set = new Set()));
+      for (const afi of this.changedKeys.keys()) {
+        const keys = (this.addPathSend(peer, afi) ? this.changedKeys : this.bestChangedKeys).get(afi);
+        if (keys === undefined || keys.size === 0) continue;
+        const set = keysOf(peer.pending, afi);
         for (const key of keys) set.add(key);
       }
     }
     this.changedKeys.clear();
+    this.bestChangedKeys.clear();
   }
 
   private scheduleFlush(): void {

@@ -175,6 +175,34 @@ describe('FamilyRib path order', () => {
     expect(compared).toBeGreaterThan(10);
   });
 
+  it('says whether a change may have moved the best path', () => {
+    const store = new AttributeStore();
+    const sources = new SourceRegistry();
+    const [a, b, c] = [2, 3, 4].map((n) => sources.add(peer(`10.0.0.${n}`, 65000 + n, n)));
+    const rib = new FamilyRib(store, sources, {}, 4);
+    const k = key('10.8.0.0/24');
+    const id = store.intern(attrs());
+    const better = store.intern(attrs({ localPref: 200 }));
+    const moved = () => rib.bestMayHaveChanged;
+    rib.update(k, b, 0, id);
+    expect(moved()).toBe(true);
+    rib.update(k, c, 0, id);
+    expect(moved()).toBe(false); // behind b (higher router id)
+    rib.update(k, a, 0, id);
+    expect(moved()).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(a);
+    rib.withdraw(k, c, 0);
+    expect(moved()).toBe(false);
+    rib.update(k, b, 0, better);
+    expect(moved()).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(b);
+    rib.update(k, c, 0, better);
+    expect(moved()).toBe(false); // ties with b on local-pref, behind it on router id
+    rib.update(k, a, 0, better);
+    expect(moved()).toBe(true); // a replaced behind the head, and now ahead of it
+    expect(rib.pathSource(rib.bestPath(k))).toBe(a);
+  });
+
   it('keeps a head that another path beats once the MEDs that made it best are gone, and picks as before after that', () => {
     // x beats h (router id, other AS), y beats x (router id), h beats y (MED, same AS): a cycle.
     const store = new AttributeStore();

@@ -53,6 +53,12 @@ export class FamilyRib {
    * scan leaves it, with one comparison instead of one per path (50 per prefix with 50 peers).
    */
   private headsExact = true;
+  /**
+   * Whether the last change reported (by update's or withdraw's result, or a changed callback)
+   * may have changed the prefix's best path or its attributes; false only where the head stayed
+   * as it was. Peers that get the best path alone need not look at the other changes.
+   */
+  bestMayHaveChanged = true;
   private readonly scratch: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
   private readonly scratchOther: Candidate = { fields: undefined!, source: undefined!, pathId: 0 };
 
@@ -84,6 +90,7 @@ export class FamilyRib {
    * Returns false when nothing changed (same attributes re-announced).
    */
   update(key: number, sourceIndex: number, pathId: number, attrId: number): boolean {
+    this.bestMayHaveChanged = true;
     // One probe for the common case of a prefix not seen before (ingesting a full table).
     const fresh = this.allocate();
     const head = this.table.insertIfAbsent(key, fresh);
@@ -145,6 +152,7 @@ export class FamilyRib {
     const fresh = count - found;
     if (fresh > 0) this.store.retain(attrId, fresh);
     this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + fresh;
+    this.bestMayHaveChanged = true;
     if (found === 0) {
       if (changed) for (let i = 0; i < count; i++) changed(keys[i]!);
       return;
@@ -157,6 +165,7 @@ export class FamilyRib {
         this.release(base + i);
         if (this.update(keys[i]!, sourceIndex, pathIds[i]!, attrId)) changed?.(keys[i]!);
       } else {
+        this.bestMayHaveChanged = true;
         changed?.(keys[i]!);
       }
     }
@@ -173,6 +182,7 @@ export class FamilyRib {
 
   /** Removes the path (source, pathId) of a prefix. Returns whether it existed. */
   withdraw(key: number, sourceIndex: number, pathId: number): boolean {
+    this.bestMayHaveChanged = true;
     const head = this.table.get(key);
     let previous = NO_PATH;
     for (let p = head; p !== NO_PATH; previous = p, p = this.next[p]!) {
@@ -275,6 +285,7 @@ export class FamilyRib {
         previous = p;
         p = following;
       }
+      this.bestMayHaveChanged = true;
       if (touched) changed?.(key);
     });
     return removed;
@@ -293,6 +304,7 @@ export class FamilyRib {
       // A path behind the head was removed: the head stays (as it always has), even where the
       // rest now share one MED that the removed path did not.
       this.next[previous] = following;
+      this.bestMayHaveChanged = false;
       if (this.headsExact && this.options.alwaysCompareMed !== true) {
         const head = this.table.get(key);
         const med = this.store.decisionFields(this.attr[head]!).med;
@@ -345,6 +357,7 @@ export class FamilyRib {
       // Where reorder would leave it: right behind the head.
       this.next[p] = this.next[head]!;
       this.next[head] = p;
+      this.bestMayHaveChanged = false;
     }
   }
 
@@ -355,7 +368,7 @@ export class FamilyRib {
       this.next[previous] = this.next[p]!;
       this.next[p] = head;
       this.table.set(key, p);
-    }
+    } else this.bestMayHaveChanged = false;
   }
 
   private compare(a: number, b: number): number {
