@@ -178,8 +178,10 @@ export class Exporter {
     const withdrawn: Route[] = [];
     const exportCache = new Map<number, number>();
     for (const key of keys) {
-      const prefix = this.speaker.prefixOf(afi, key);
-      const desired = this.desiredPaths(peer, afi, key, prefix, addPath, exportCache);
+      // The prefix as text only for what is sent (most keys send nothing: a reject policy, an
+      // unchanged best path): one string per key and peer was much of the garbage of a flush.
+      let prefix: string | undefined;
+      const desired = this.desiredPaths(peer, afi, key, addPath, exportCache);
       if (!addPath) {
         const current = out.single.get(key);
         const want = desired.length > 0 ? desired[0]!.attrId : -1;
@@ -196,10 +198,10 @@ export class Exporter {
           out.count += 1;
           let list = announce.get(want);
           if (!list) announce.set(want, (list = []));
-          list.push({ prefix });
+          list.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)) });
         } else {
           out.single.delete(key);
-          withdrawn.push({ prefix });
+          withdrawn.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)) });
         }
         continue;
       }
@@ -213,11 +215,11 @@ export class Exporter {
         }
         let list = announce.get(attrId);
         if (!list) announce.set(attrId, (list = []));
-        list.push({ prefix, pathId });
+        list.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)), pathId });
       }
       for (const [pathId, attrId] of current) {
         this.speaker.store.release(attrId);
-        if (!next.has(pathId)) withdrawn.push({ prefix, pathId });
+        if (!next.has(pathId)) withdrawn.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)), pathId });
       }
       // The ids in `next` keep the references taken by desiredPaths.
       for (const [pathId, attrId] of next) if (current.get(pathId) === attrId) this.speaker.store.retain(attrId);
@@ -241,7 +243,6 @@ export class Exporter {
     peer: Peer,
     afi: number,
     key: number,
-    prefix: string,
     addPath: boolean,
     exportCache: Map<number, number>,
   ): Array<{ pathId: number; attrId: number }> {
@@ -266,7 +267,7 @@ export class Exporter {
       const cacheable = !perPrefix && !reflectedFrom;
       let outId = cacheable ? exportCache.get(attrId) : undefined;
       if (outId === undefined) {
-        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, prefix, reflectedFrom);
+        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, this.speaker.prefixOf(afi, key), reflectedFrom);
         outId = exported ? this.speaker.store.intern(exported) : -1;
         if (cacheable) exportCache.set(attrId, outId);
         else if (outId >= 0) {
