@@ -44,8 +44,13 @@ export class Exporter {
   private flushTimer: NodeJS.Timeout | null = null;
   /** Prefix keys changed since the last distribute(), per family. */
   private changedKeys = new Map<number, Set<number>>();
-  /** The subset of changedKeys whose best path may have changed: all a peer without ADD-PATH needs. */
+  /** The keys whose best path may have changed: all a peer without ADD-PATH needs. */
   private bestChangedKeys = new Map<number, Set<number>>();
+  /**
+   * Per family, whether an established peer is sent ADD-PATH, so that changedKeys is read at
+   * all. Forgotten at each distribute(), which every session up and down calls.
+   */
+  private readonly allChangesWanted = new Map<number, boolean>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly speaker: Speaker) {}
@@ -66,7 +71,7 @@ export class Exporter {
    * Called right after the RIB change, whose bestMayHaveChanged it reads.
    */
   changed(afi: number, key: number): void {
-    keysOf(this.changedKeys, afi).add(key);
+    if (this.wantsAllChanges(afi)) keysOf(this.changedKeys, afi).add(key);
     if (this.speaker.rib(afi).bestMayHaveChanged) keysOf(this.bestChangedKeys, afi).add(key);
     this.scheduleFlush();
   }
@@ -79,14 +84,16 @@ export class Exporter {
    * speaker's peak memory in the bgperf shape (bench/bgperf.bench.ts).
    */
   distribute(): void {
-    if (this.changedKeys.size === 0) return;
+    this.allChangesWanted.clear();
+    if (this.changedKeys.size === 0 && this.bestChangedKeys.size === 0) return;
     const all = this.changedKeys;
     const best = this.bestChangedKeys;
     this.changedKeys = new Map();
     this.bestChangedKeys = new Map();
+    const families = new Set([...all.keys(), ...best.keys()]);
     for (const peer of this.speaker.peers) {
       if (peer.session.established === null) continue;
-      for (const afi of all.keys()) {
+      for (const afi of families) {
         const keys = (this.addPathSend(peer, afi) ? all : best).get(afi);
         if (keys === undefined || keys.size === 0) continue;
         let list = peer.pending.get(afi);
@@ -94,6 +101,15 @@ export class Exporter {
         list.push(keys);
       }
     }
+  }
+
+  private wantsAllChanges(afi: number): boolean {
+    let wanted = this.allChangesWanted.get(afi);
+    if (wanted === undefined) {
+      wanted = this.speaker.peers.some((peer) => peer.session.established !== null && this.addPathSend(peer, afi));
+      this.allChangesWanted.set(afi, wanted);
+    }
+    return wanted;
   }
 
   private scheduleFlush(): void {
