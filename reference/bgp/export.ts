@@ -193,14 +193,16 @@ export class Exporter {
     const announce = new Map<number, Route[]>();
     const withdrawn: Route[] = [];
     const exportCache = new Map<number, number>();
+    const perPrefix = dependsOnPrefix(peer.exportPolicy);
+    const rib = this.speaker.rib(afi);
     for (const key of keys) {
       // The prefix as text only for what is sent (most keys send nothing: a reject policy, an
       // unchanged best path): one string per key and peer was much of the garbage of a flush.
       let prefix: string | undefined;
-      const desired = this.desiredPaths(peer, afi, key, addPath, exportCache);
       if (!addPath) {
         const current = out.single.get(key);
-        const want = desired.length > 0 ? desired[0]!.attrId : -1;
+        const best = rib.bestPath(key);
+        const want = best >= 0 ? this.exportedId(peer, afi, key, best, perPrefix, exportCache) : -1;
         if (current === want) {
           if (want >= 0) this.speaker.store.release(want);
           continue;
@@ -221,6 +223,7 @@ export class Exporter {
         }
         continue;
       }
+      const desired = this.desiredPaths(peer, afi, key, perPrefix, exportCache);
       const current = out.multi.get(key) ?? new Map<number, number>();
       const next = new Map<number, number>();
       for (const { pathId, attrId } of desired) {
@@ -254,49 +257,48 @@ export class Exporter {
     connection.writeMany(messages);
   }
 
-  /** The paths this peer should hold for a prefix: [{pathId, attrId}] with one reference each. */
-  private desiredPaths(
-    peer: Peer,
-    afi: number,
-    key: number,
-    addPath: boolean,
-    exportCache: Map<number, number>,
-  ): Array<{ pathId: number; attrId: number }> {
-    const rib = this.speaker.rib(afi);
-    const paths = addPath ? rib.sortedPaths(key) : rib.bestPath(key) >= 0 ? [rib.bestPath(key)] : [];
-    const limit = addPath && peer.config.addPathSendMax > 0 ? peer.config.addPathSendMax : Infinity;
+  /** The ADD-PATH paths this peer should hold for a prefix: [{pathId, attrId}] with one reference each. */
+  private desiredPaths(peer: Peer, afi: number, key: number, perPrefix: boolean, exportCache: Map<number, number>): Array<{ pathId: number; attrId: number }> {
+    const limit = peer.config.addPathSendMax > 0 ? peer.config.addPathSendMax : Infinity;
     const result: Array<{ pathId: number; attrId: number }> = [];
-    const perPrefix = dependsOnPrefix(peer.exportPolicy);
-    for (const path of paths) {
+    for (const path of this.speaker.rib(afi).sortedPaths(key)) {
       if (result.length >= limit) break;
-      const source = rib.pathSource(path);
-      if (source === peer.source) continue;
-      let reflectedFrom: Peer | undefined;
-      if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) {
-        // iBGP split horizon, unless we reflect (RFC 4456 6): a client's routes go to every iBGP
-        // peer, a non-client's to the clients only.
-        reflectedFrom = this.speaker.peers.find((p) => p.source === source);
-        if (!reflectedFrom || !(reflectedFrom.config.routeReflectorClient || peer.config.routeReflectorClient)) continue;
-      }
-      const attrId = rib.pathAttributes(path);
-      // Reflected attributes depend on the source (ORIGINATOR_ID), not only on the attribute set.
-      const cacheable = !perPrefix && !reflectedFrom;
-      let outId = cacheable ? exportCache.get(attrId) : undefined;
-      if (outId === undefined) {
-        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, this.speaker.prefixOf(afi, key), reflectedFrom);
-        outId = exported ? this.speaker.store.intern(exported) : -1;
-        if (cacheable) exportCache.set(attrId, outId);
-        else if (outId >= 0) {
-          result.push({ pathId: path + 1, attrId: outId });
-          continue;
-        }
-      }
-      if (outId < 0) continue;
-      this.speaker.store.retain(outId);
+      const attrId = this.exportedId(peer, afi, key, path, perPrefix, exportCache);
       // Path ids we send are our path numbers + 1: stable while the path lives.
-      result.push({ pathId: path + 1, attrId: outId });
+      if (attrId >= 0) result.push({ pathId: path + 1, attrId });
     }
     return result;
+  }
+
+  /**
+   * The attribute set this peer is sent for one path of a prefix, with a reference taken, or -1
+   * when the path is not sent to it. No allocation when exportCache (per flush) answers.
+   */
+  private exportedId(peer: Peer, afi: number, key: number, path: number, perPrefix: boolean, exportCache: Map<number, number>): number {
+    const rib = this.speaker.rib(afi);
+    const source = rib.pathSource(path);
+    if (source === peer.source) return -1;
+    let reflectedFrom: Peer | undefined;
+    if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) {
+      // iBGP split horizon, unless we reflect (RFC 4456 6): a client's routes go to every iBGP
+      // peer, a non-client's to the clients only.
+      reflectedFrom = this.speaker.peers.find((p) => p.source === source);
+      if (!reflectedFrom || !(reflectedFrom.config.routeReflectorClient || peer.config.routeReflectorClient)) return -1;
+    }
+    const attrId = rib.pathAttributes(path);
+    // Reflected attributes depend on the source (ORIGINATOR_ID), not only on the attribute set.
+    const cacheable = !perPrefix && !reflectedFrom;
+    let outId = cacheable ? exportCache.get(attrId) : undefined;
+    if (outId === undefined) {
+      const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, this.speaker.prefixOf(afi, key), reflectedFrom);
+      outId = exported ? this.speaker.store.intern(exported) : -1;
+      // Not cached: intern's reference is the caller's.
+      if (!cacheable) return outId;
+      exportCache.set(attrId, outId);
+    }
+    if (outId < 0) return -1;
+    this.speaker.store.retain(outId);
+    return outId;
   }
 
   policyContext(peer: Peer, afi: number): PolicyContext {
