@@ -203,6 +203,15 @@ describe('FamilyRib path order', () => {
     expect(rib.pathSource(rib.bestPath(k))).toBe(a);
   });
 
+  it('knows while every attribute set interned has had one MED', () => {
+    const store = new AttributeStore();
+    store.release(store.intern(attrs()));
+    store.intern(attrs({ med: 0, localPref: 300 }));
+    expect(store.medsVary).toBe(false);
+    store.release(store.intern(attrs({ med: 7 })));
+    expect(store.medsVary).toBe(true); // for good, also once that set is gone
+  });
+
   it('keeps a head that another path beats once the MEDs that made it best are gone, and picks as before after that', () => {
     // x beats h (router id, other AS), y beats x (router id), h beats y (MED, same AS): a cycle.
     const store = new AttributeStore();

@@ -108,7 +108,7 @@ export class FamilyRib {
     let p = head;
     for (; p !== NO_PATH; previous = p, p = this.next[p]!) {
       if (this.source[p] === sourceIndex && this.pathIds[p] === pathId) break;
-      if (medUniform) medUniform = this.hasMed(p, med, attrId);
+      if (medUniform && this.store.medsVary) medUniform = this.hasMed(p, med, attrId);
     }
     if (p === NO_PATH) {
       p = this.allocate();
@@ -336,6 +336,7 @@ export class FamilyRib {
 
   /** Whether the paths from `from` to the end of its list all have MED `med`. */
   private restMedUniform(from: number, med: number, attrId: number): boolean {
+    if (!this.store.medsVary) return true;
     for (let p = from; p !== NO_PATH; p = this.next[p]!) if (!this.hasMed(p, med, attrId)) return false;
     return true;
   }
