@@ -3,7 +3,7 @@
 // batched by MRAI; full-table dumps with End-of-RIB (RFC 4724 2), and their re-sending on a
 // ROUTE-REFRESH (RFC 2918, enhanced with BoRR/EoRR: RFC 7313).
 import type { RouteAttributes } from './attributes.ts';
-import { dependsOnPrefix, evaluatePolicy, type PolicyContext } from './policy.ts';
+import { dependsOnPrefix, evaluatePolicy, rejectsAll, type PolicyContext } from './policy.ts';
 import { LOCAL_SOURCE } from './rib.ts';
 import type { Speaker } from './speaker.ts';
 import { AdjRibOut, familyAfi, normaliseAddress, type Peer } from './speaker-peer.ts';
@@ -189,6 +189,9 @@ export class Exporter {
     const negotiated = peer.session.negotiated!;
     let out = peer.out.get(afi);
     if (!out) peer.out.set(afi, (out = new AdjRibOut()));
+    // A peer that takes nothing and holds nothing (`export: none`) has nothing to compare: with
+    // 50 such peers, 5M evaluations per 100k changed prefixes, each ending in "not sent".
+    if (out.count === 0 && rejectsAll(peer.exportPolicy)) return;
     const addPath = this.addPathSend(peer, afi);
     const announce = new Map<number, Route[]>();
     const withdrawn: Route[] = [];
