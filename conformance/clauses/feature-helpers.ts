@@ -45,10 +45,28 @@ export function routeAttributes(t: ClauseContext, i: number, extra: PathAttribut
   };
 }
 
+/** An UPDATE announcing IPv4 prefixes (or routes with path ids) from slot i, with routeAttributes(t, i, extra). */
+export function routeUpdate(t: ClauseContext, i: number, routes: Array<string | Route>, extra: PathAttributes = {}): UpdateMessage {
+  return { type: 'UPDATE', withdrawn: [], attributes: routeAttributes(t, i, extra), nlri: routes.map((r) => (typeof r === 'string' ? { prefix: r } : r)) };
+}
+
 /** Announces IPv4 prefixes (or routes with path ids) from slot i's session. */
 export function announce(t: ClauseContext, peer: TesterPeer, i: number, routes: Array<string | Route>, extra: PathAttributes = {}): void {
-  const nlri = routes.map((r) => (typeof r === 'string' ? { prefix: r } : r));
-  peer.sendMessage({ type: 'UPDATE', withdrawn: [], attributes: routeAttributes(t, i, extra), nlri });
+  peer.sendMessage(routeUpdate(t, i, routes, extra));
+}
+
+/**
+ * Observer slot 1 up first, then slot 0's session (`source`; a plain establish unless given)
+ * announces `routes` with `extra`; returns once the observer got the first route's prefix, with
+ * that UPDATE.
+ */
+export async function announcedToObserver(t: ClauseContext, routes: Array<string | Route>, o: { extra?: PathAttributes; source?: () => Promise<TesterPeer> } = {}): Promise<{ observer: TesterPeer; source: TesterPeer; u: UpdateMessage }> {
+  const observer = await establish(t, 1);
+  const source = await (o.source ? o.source() : establish(t, 0));
+  announce(t, source, 0, routes, o.extra);
+  const first = routes[0]!;
+  const u = await observer.expectAnnounced(typeof first === 'string' ? first : first.prefix);
+  return { observer, source, u };
 }
 
 /** Withdraws IPv4 prefixes (or routes with path ids). */

@@ -90,60 +90,39 @@ export const COMMUNITY_CLAUSES: ClauseTest[] = patient([
   notAdvertised('bgp.community.no-advertise-not-to-ibgp', 'RFC 1997', NO_ADVERTISE, 'NO_ADVERTISE', 'ibgp', 4),
   notAdvertised('bgp.community.no-export-subconfed-not-to-ebgp', 'RFC 1997', NO_EXPORT_SUBCONFED, 'NO_EXPORT_SUBCONFED', 'ebgp', 5),
   stillToIbgp('bgp.community.no-export-subconfed-to-ibgp', NO_EXPORT_SUBCONFED, 'NO_EXPORT_SUBCONFED', 6),
-  {
-    id: 'bgp.community.passed-on',
-    rfc: 'RFC 1997',
-    level: 'MUST',
-    title: 'COMMUNITIES (optional transitive) from one eBGP peer are passed on to another eBGP peer with every value',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const sent = ['65010:7', '65020:300', '1:1'];
-      const { observer, u } = await passedOn(t, 7, { communities: sent });
-      const got = u.attributes.communities ?? [];
-      const missing = sent.filter((c) => !got.includes(c));
-      if (missing.length) throw new ExpectationFailed(`the passed-on route lacks communities ${missing.join(' ')} (has: ${got.join(' ') || 'none'})`, observer.transcript);
+  ...(
+    [
+      { key: 'community', attr: 'communities', code: 8, name: 'COMMUNITIES', what: 'communities', rfc: ['RFC 1997', 'RFC 1997'], sent: ['65010:7', '65020:300', '1:1'], one: '65010:8', n: 7, from: 'from one eBGP peer ' },
+      { key: 'large-community', attr: 'largeCommunities', code: 32, name: 'LARGE_COMMUNITIES', what: 'large communities', rfc: ['RFC 8092 2', 'RFC 8092 3'], sent: ['65010:1:2', '4200000000:7:9'], one: '65010:10:10', n: 9, from: '' },
+    ] as const
+  ).flatMap((c): ClauseTest[] => [
+    {
+      id: `bgp.${c.key}.passed-on`,
+      rfc: c.rfc[0],
+      level: 'MUST',
+      title: `${c.name} (optional transitive) ${c.from}are passed on to another eBGP peer with every value`,
+      slots: ['ebgp', 'ebgp'],
+      async run(t) {
+        const { observer, u } = await passedOn(t, c.n, { [c.attr]: c.sent });
+        const got: string[] = u.attributes[c.attr] ?? [];
+        const missing = c.sent.filter((x) => !got.includes(x));
+        if (missing.length) throw new ExpectationFailed(`the passed-on route lacks ${c.what} ${missing.join(' ')} (has: ${got.join(' ') || 'none'})`, observer.transcript);
+      },
     },
-  },
-  {
-    id: 'bgp.community.flags-optional-transitive',
-    rfc: 'RFC 1997',
-    level: 'MUST',
-    title: 'a passed-on COMMUNITIES attribute is sent with the Optional and Transitive flags set',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const { observer, u } = await passedOn(t, 8, { communities: ['65010:8'] });
-      const entry = u.layout?.find((a) => a.code === 8);
-      if (!entry) throw new ExpectationFailed('the passed-on route has no COMMUNITIES attribute', observer.transcript);
-      if ((entry.flags & 0xc0) !== 0xc0) throw new ExpectationFailed(`COMMUNITIES flags are 0x${entry.flags.toString(16)}, Optional (0x80) and Transitive (0x40) must be set`, observer.transcript);
+    {
+      id: `bgp.${c.key}.flags-optional-transitive`,
+      rfc: c.rfc[1],
+      level: 'MUST',
+      title: `a passed-on ${c.name} attribute is sent with the Optional and Transitive flags set`,
+      slots: ['ebgp', 'ebgp'],
+      async run(t) {
+        const { observer, u } = await passedOn(t, c.n + 1, { [c.attr]: [c.one] });
+        const entry = u.layout?.find((x) => x.code === c.code);
+        if (!entry) throw new ExpectationFailed(`the passed-on route has no ${c.name} attribute`, observer.transcript);
+        if ((entry.flags & 0xc0) !== 0xc0) throw new ExpectationFailed(`${c.name} flags are 0x${entry.flags.toString(16)}, Optional (0x80) and Transitive (0x40) must be set`, observer.transcript);
+      },
     },
-  },
-  {
-    id: 'bgp.large-community.passed-on',
-    rfc: 'RFC 8092 2',
-    level: 'MUST',
-    title: 'LARGE_COMMUNITIES (optional transitive) are passed on to another eBGP peer with every value',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const sent = ['65010:1:2', '4200000000:7:9'];
-      const { observer, u } = await passedOn(t, 9, { largeCommunities: sent });
-      const got = u.attributes.largeCommunities ?? [];
-      const missing = sent.filter((c) => !got.includes(c));
-      if (missing.length) throw new ExpectationFailed(`the passed-on route lacks large communities ${missing.join(' ')} (has: ${got.join(' ') || 'none'})`, observer.transcript);
-    },
-  },
-  {
-    id: 'bgp.large-community.flags-optional-transitive',
-    rfc: 'RFC 8092 3',
-    level: 'MUST',
-    title: 'a passed-on LARGE_COMMUNITIES attribute is sent with the Optional and Transitive flags set',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const { observer, u } = await passedOn(t, 10, { largeCommunities: ['65010:10:10'] });
-      const entry = u.layout?.find((a) => a.code === 32);
-      if (!entry) throw new ExpectationFailed('the passed-on route has no LARGE_COMMUNITIES attribute', observer.transcript);
-      if ((entry.flags & 0xc0) !== 0xc0) throw new ExpectationFailed(`LARGE_COMMUNITIES flags are 0x${entry.flags.toString(16)}, Optional and Transitive must be set`, observer.transcript);
-    },
-  },
+  ]),
   {
     id: 'bgp.large-community.duplicates-removed',
     rfc: 'RFC 8092 2',

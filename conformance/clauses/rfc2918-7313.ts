@@ -33,6 +33,18 @@ async function refreshSession(t: ClauseContext, enhanced: boolean): Promise<Test
   return peer;
 }
 
+/** A ROUTE-REFRESH for IPv4 unicast on `peer`: the SUT sends its originated IPv4 route again. */
+async function refreshResends(t: ClauseContext, peer: TesterPeer): Promise<void> {
+  peer.sendMessage(refresh(1));
+  await peer.expectAnnounced(t.sut.originates.ipv4);
+}
+
+/** Both prefixes reach `observer`, in one UPDATE or two. */
+async function expectBothAnnounced(observer: TesterPeer, x: string, y: string): Promise<void> {
+  const first = await observer.expectUpdate((u) => announces(u, x) || announces(u, y), `announcing ${x} or ${y}`);
+  if (!announces(first, x) || !announces(first, y)) await observer.expectAnnounced(announces(first, x) ? y : x);
+}
+
 /** A ROUTE-REFRESH that is ignored: no NOTIFICATION, and the originated IPv4 route is not re-sent. */
 async function expectIgnored(t: ClauseContext, peer: TesterPeer, what: string): Promise<void> {
   await peer.expectNoUpdate((u) => announces(u, t.sut.originates.ipv4), `re-sending ${t.sut.originates.ipv4} (${what} must be ignored)`, 3000);
@@ -69,8 +81,7 @@ async function refreshCycle(t: ClauseContext, kept: string, dropped: string): Pr
   requireSutCapability(t, source, 70, 'enhanced route refresh');
   announce(t, source, 0, [kept, dropped]);
   source.sendMessage(endOfRib(1, 1), 'End-of-RIB IPv4');
-  const first = await observer.expectUpdate((u) => announces(u, kept) || announces(u, dropped), `announcing ${kept} or ${dropped}`);
-  if (!announces(first, kept) || !announces(first, dropped)) await observer.expectAnnounced(announces(first, kept) ? dropped : kept);
+  await expectBothAnnounced(observer, kept, dropped);
   observer.drain();
   source.sendMessage(refresh(1, 1, 1), 'ROUTE-REFRESH BoRR for IPv4 unicast');
   await expectNotWithdrawn(observer, dropped, 'BoRR alone must not remove routes', 1500);
@@ -100,8 +111,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = patient([
     needs: ['route-refresh'],
     async run(t) {
       const peer = await refreshSession(t, false);
-      peer.sendMessage(refresh(1));
-      await peer.expectAnnounced(t.sut.originates.ipv4);
+      await refreshResends(t, peer);
       expectStillUp(peer, 'ROUTE-REFRESH');
     },
   },
@@ -188,8 +198,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = patient([
       const peer = await establish(t, 0, { capabilities: capsWith(t.slots[0]!.asn, ENHANCED) });
       requireSutCapability(t, peer, 70, 'enhanced route refresh');
       await settle(t, peer);
-      peer.sendMessage(refresh(1));
-      await peer.expectAnnounced(t.sut.originates.ipv4);
+      await refreshResends(t, peer);
       expectStillUp(peer, 'ROUTE-REFRESH');
     },
   },
@@ -201,8 +210,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = patient([
     needs: ['route-refresh'],
     async run(t) {
       const peer = await refreshSession(t, false);
-      peer.sendMessage(refresh(1));
-      await peer.expectAnnounced(t.sut.originates.ipv4);
+      await refreshResends(t, peer);
       await peer.next(() => false, 1500);
       const marker = peer.messages.find((m) => m.type === 'ROUTE-REFRESH' && (m.subtype === 1 || m.subtype === 2));
       if (marker) throw new ExpectationFailed('the SUT sent a BoRR/EoRR although the tester did not offer the Enhanced Route Refresh capability', peer.transcript);
@@ -282,8 +290,7 @@ export const ROUTE_REFRESH_CLAUSES: ClauseTest[] = patient([
       requireSutCapability(t, source, 70, 'enhanced route refresh');
       requireSutCapability(t, source, 64, 'Graceful Restart');
       announce(t, source, 0, [p(5), p(6)]);
-      const first = await observer.expectUpdate((u) => announces(u, p(5)) || announces(u, p(6)), `announcing ${p(5)} or ${p(6)}`);
-      if (!announces(first, p(5)) || !announces(first, p(6))) await observer.expectAnnounced(announces(first, p(5)) ? p(6) : p(5));
+      await expectBothAnnounced(observer, p(5), p(6));
       source.sendMessage(refresh(1, 1, 1), 'ROUTE-REFRESH BoRR for IPv4 unicast (no End-of-RIB sent yet)');
       announce(t, source, 0, [p(5)]);
       source.sendMessage(refresh(1, 1, 2), 'ROUTE-REFRESH EoRR for IPv4 unicast');

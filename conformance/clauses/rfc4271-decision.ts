@@ -7,7 +7,7 @@ import type { UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { announces, ExpectationFailed, withdraws } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, pathAsns, routeAttributes, sleep, type RouteOptions } from './update-kit.ts';
+import { announceRaw, pathAsns, rawRouteAttributes, sleep, type RouteOptions } from './update-kit.ts';
 
 const ipv4Number = (a: string): number => a.split('.').reduce((n, x) => n * 256 + Number(x), 0);
 
@@ -42,24 +42,24 @@ function decision(c: DecisionCase): ClauseTest {
       const peers = [await t.establish(0), await t.establish(1)];
       const w = c.winner(t);
       const l = w === 0 ? 1 : 0;
-      const attrs = (i: number) => routeAttributes(t.slots[i]!, c.route(t.slots[i]!, i === w ? winnerTag : loserTag, i === w));
+      const attrs = (i: number) => rawRouteAttributes(t.slots[i]!, c.route(t.slots[i]!, i === w ? winnerTag : loserTag, i === w));
       const carries = (tag: number) => (u: UpdateMessage) => pathAsns(u.attributes.asPath).includes(tag);
       const expect = (prefix: string, tag: number, who: string) =>
         observer.expectUpdate((u) => announces(u, prefix) && carries(tag)(u), `announcing ${prefix} with the ${who} path (tag AS ${tag})`);
 
       // Loser first: the SUT advertises it, then switches to the winner.
-      announce(peers[l]!, first, attrs(l), `the path that should lose on ${c.step}`);
+      announceRaw(peers[l]!, first, attrs(l), `the path that should lose on ${c.step}`);
       await expect(first, loserTag, 'losing');
-      announce(peers[w]!, first, attrs(w), `the path that should win on ${c.step}`);
+      announceRaw(peers[w]!, first, attrs(w), `the path that should win on ${c.step}`);
       await expect(first, winnerTag, 'winning');
 
       // Winner first: the SUT keeps it when the loser arrives.
-      announce(peers[w]!, second, attrs(w), `the path that should win on ${c.step}`);
+      announceRaw(peers[w]!, second, attrs(w), `the path that should win on ${c.step}`);
       await expect(second, winnerTag, 'winning');
       observer.sync();
       const mark = observer.messages.length;
-      announce(peers[l]!, second, attrs(l), `the path that should lose on ${c.step}`);
-      announce(peers[l]!, sentinel, routeAttributes(t.slots[l]!), 'a sentinel after it');
+      announceRaw(peers[l]!, second, attrs(l), `the path that should lose on ${c.step}`);
+      announceRaw(peers[l]!, sentinel, rawRouteAttributes(t.slots[l]!), 'a sentinel after it');
       await observer.expectAnnounced(sentinel);
       await sleep(1000);
       observer.sync();

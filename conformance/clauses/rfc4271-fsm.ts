@@ -2,25 +2,22 @@
 // (connection collision), 4.5 / 6.4 (NOTIFICATION handling) and 4.1 (the 4096-octet limit):
 // unexpected messages in OpenSent / OpenConfirm / Established, what the SUT does when the tester
 // ends the session, its timers before Established, and collisions.
-import { ipv4NumberToString, parseIpv4, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
-import { attribute, rawMessage } from '../tester/bytes.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { ipv4NumberToString, parseIpv4, type BgpMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { expectFsmError, expectQuietClose, reestablish } from './session-helpers.ts';
+import { acceptSutConnection, expectKeepalive, slotOpen, keepalivesAtHoldTime3, expectFsmError, expectQuietClose, propagated, reestablish } from './session-helpers.ts';
+import { routeUpdate } from './feature-helpers.ts';
+import { sizedUpdate } from './update-kit.ts';
 
 /** Distinct prefix per test of this file: 100.99.N.0/24. */
 const v4 = (n: number) => `100.99.${n}.0/24`;
 
-/** An UPDATE announcing `prefix` from slot i, next hop the slot's address. */
-export function announce(t: ClauseContext, i: number, prefix: string, extra: Partial<UpdateMessage['attributes']> = {}): UpdateMessage {
-  const slot = t.slots[i]!;
-  return { type: 'UPDATE', withdrawn: [], nlri: [{ prefix }], attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], nextHop: slot.address, ...extra } };
-}
+/** An UPDATE announcing `prefix` from slot 0 (eBGP): ORIGIN IGP, AS_PATH its AS, NEXT_HOP its address. */
+const announce = (t: ClauseContext, prefix: string): UpdateMessage => routeUpdate(t, 0, [prefix]);
 
 /** Our OPEN for slot i on a connection made with t.connect / t.accept. */
 function sendOpen(t: ClauseContext, peer: TesterPeer, i = 0, over: { holdTime?: number; bgpId?: string } = {}): void {
-  const slot = t.slots[i]!;
-  peer.sendOpen({ asn: slot.asn, bgpId: over.bgpId ?? slot.address, holdTime: over.holdTime ?? 9, capabilities: defaultCapabilities(slot.asn) });
+  peer.sendOpen(slotOpen(t, over, i));
 }
 
 /** A connection in OpenSent on the SUT's side: TCP up, the SUT's OPEN received, ours not sent. */
@@ -35,8 +32,7 @@ async function inOpenConfirm(t: ClauseContext, holdTime = 9): Promise<TesterPeer
   const peer = await t.connect();
   sendOpen(t, peer, 0, { holdTime });
   await peer.expectOpen();
-  const k = await peer.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
-  if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE after the OPENs (OpenConfirm), got ${k ? describeMessage(k) : 'nothing'}`, peer.transcript);
+  await expectKeepalive(peer, "expected the SUT's KEEPALIVE after the OPENs (OpenConfirm)");
   return peer;
 }
 
@@ -52,169 +48,69 @@ function idNear(routerId: string, delta: number): string | null {
   return n <= 0 || n > 0xffffffff ? null : ipv4NumberToString(n);
 }
 
+/** A connection reached in this state on the SUT's side, with nothing unread. */
+const REACH: Record<'OpenSent' | 'OpenConfirm' | 'Established', (t: ClauseContext) => Promise<TesterPeer>> = {
+  OpenSent: inOpenSent,
+  OpenConfirm: (t) => inOpenConfirm(t),
+  Established: async (t) => {
+    const peer = await t.establish();
+    peer.drain();
+    return peer;
+  },
+};
+
+/** What the SUT must answer: an FSM Error with one of these subcodes, exactly this subcode and data, or a close without a NOTIFICATION. */
+type Answer = { fsmError: number[]; thenClosed?: boolean } | { subcode: number; data: string } | 'quiet close';
+
+/**
+ * A message the SUT does not expect in `state` (RFC 4271 8.2.2, RFC 6608 4): the tester reaches
+ * the state, sends it, and judges the answer.
+ */
+function unexpectedMessage(c: { id: string; rfc: string; negative?: boolean; title: string; state: keyof typeof REACH; send: (t: ClauseContext, peer: TesterPeer) => void; answer: Answer }): ClauseTest {
+  return {
+    id: c.id,
+    rfc: c.rfc,
+    level: 'MUST',
+    ...(c.negative === false ? {} : { negative: true }),
+    title: c.title,
+    async run(t) {
+      const peer = await REACH[c.state](t);
+      c.send(t, peer);
+      if (c.answer === 'quiet close') return expectQuietClose(peer);
+      if ('fsmError' in c.answer) {
+        await expectFsmError(peer, c.answer.fsmError);
+        if (c.answer.thenClosed) await peer.expectClosed(3000);
+        return;
+      }
+      const n = await peer.expectNotification(5, c.answer.subcode);
+      if (n.data !== c.answer.data) throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type ${c.answer.data}, is "${n.data}"`, peer.transcript);
+    },
+  };
+}
+
+/** Sends `message` with this transcript label. */
+const sending =
+  (message: BgpMessage | ((t: ClauseContext) => BgpMessage), label: string) =>
+  (t: ClauseContext, peer: TesterPeer): void =>
+    peer.sendMessage(typeof message === 'function' ? message(t) : message, label);
+const update = (n: number) => (t: ClauseContext) => announce(t, v4(n));
+const secondOpen = (t: ClauseContext, peer: TesterPeer): void => sendOpen(t, peer);
+const cease = (subcode: number, data = ''): BgpMessage => ({ type: 'NOTIFICATION', code: 6, subcode, data });
+
 export const FSM_CLAUSES: ClauseTest[] = [
-  {
-    id: 'bgp.fsm.keepalive-in-opensent',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    negative: true,
-    title: 'a KEEPALIVE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)',
-    async run(t) {
-      const peer = await inOpenSent(t);
-      peer.sendMessage({ type: 'KEEPALIVE' }, 'KEEPALIVE before our OPEN');
-      await expectFsmError(peer, FSM_OPEN_SENT);
-    },
-  },
-  {
-    id: 'bgp.fsm.update-in-opensent',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    negative: true,
-    title: 'an UPDATE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)',
-    async run(t) {
-      const peer = await inOpenSent(t);
-      peer.sendMessage(announce(t, 0, v4(1)), 'UPDATE before our OPEN');
-      await expectFsmError(peer, FSM_OPEN_SENT);
-    },
-  },
-  {
-    id: 'bgp.fsm.route-refresh-in-opensent',
-    rfc: 'RFC 6608 4',
-    level: 'MUST',
-    negative: true,
-    title: 'a ROUTE-REFRESH before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0 or 5/1)',
-    async run(t) {
-      const peer = await inOpenSent(t);
-      peer.sendMessage(ROUTE_REFRESH, 'ROUTE-REFRESH before our OPEN');
-      await expectFsmError(peer, FSM_OPEN_SENT);
-    },
-  },
-  {
-    id: 'bgp.fsm.opensent-subcode-data',
-    rfc: 'RFC 6608 4',
-    level: 'MUST',
-    negative: true,
-    title: 'an UPDATE in OpenSent gets FSM Error subcode 1 (Receive Unexpected Message in OpenSent), data the message type 2',
-    async run(t) {
-      const peer = await inOpenSent(t);
-      peer.sendMessage(announce(t, 0, v4(2)), 'UPDATE before our OPEN');
-      const n = await peer.expectNotification(5, 1);
-      if (n.data !== '02') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 02, is "${n.data}"`, peer.transcript);
-    },
-  },
-  {
-    id: 'bgp.fsm.update-in-openconfirm',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    negative: true,
-    title: 'an UPDATE instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0, or 5/2 per RFC 6608)',
-    async run(t) {
-      const peer = await inOpenConfirm(t);
-      peer.sendMessage(announce(t, 0, v4(3)), 'UPDATE before our KEEPALIVE');
-      await expectFsmError(peer, FSM_OPEN_CONFIRM);
-    },
-  },
-  {
-    id: 'bgp.fsm.route-refresh-in-openconfirm',
-    rfc: 'RFC 6608 4',
-    level: 'MUST',
-    negative: true,
-    title: 'a ROUTE-REFRESH instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0 or 5/2)',
-    async run(t) {
-      const peer = await inOpenConfirm(t);
-      peer.sendMessage(ROUTE_REFRESH, 'ROUTE-REFRESH before our KEEPALIVE');
-      await expectFsmError(peer, FSM_OPEN_CONFIRM);
-    },
-  },
-  {
-    id: 'bgp.fsm.open-in-openconfirm',
-    rfc: 'RFC 6608 4',
-    level: 'MUST',
-    negative: true,
-    title: 'a second OPEN on the same connection in OpenConfirm gets FSM Error subcode 2 (Receive Unexpected Message in OpenConfirm), data type 1',
-    async run(t) {
-      const peer = await inOpenConfirm(t);
-      sendOpen(t, peer);
-      const n = await peer.expectNotification(5, 2);
-      if (n.data !== '01') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 01, is "${n.data}"`, peer.transcript);
-    },
-  },
-  {
-    id: 'bgp.fsm.open-in-established',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    negative: true,
-    title: 'a second OPEN on an Established connection gets NOTIFICATION FSM Error (5/0, or 5/3 per RFC 6608)',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      sendOpen(t, peer);
-      await expectFsmError(peer, FSM_ESTABLISHED);
-    },
-  },
-  {
-    id: 'bgp.fsm.established-subcode-data',
-    rfc: 'RFC 6608 4',
-    level: 'MUST',
-    negative: true,
-    title: 'a second OPEN in Established gets FSM Error subcode 3 (Receive Unexpected Message in Established), data type 1',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      sendOpen(t, peer);
-      const n = await peer.expectNotification(5, 3);
-      if (n.data !== '01') throw new ExpectationFailed(`the NOTIFICATION's data should be the unexpected message's type 01, is "${n.data}"`, peer.transcript);
-    },
-  },
-  {
-    id: 'bgp.fsm.notification-in-opensent',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    negative: true,
-    title: 'a NOTIFICATION other than a version error instead of the OPEN (SUT in OpenSent, Event 25) gets FSM Error (5/0 or 5/1) and the connection closes',
-    async run(t) {
-      const peer = await inOpenSent(t);
-      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 5, data: '' }, 'NOTIFICATION Cease/Connection Rejected');
-      await expectFsmError(peer, FSM_OPEN_SENT);
-      await peer.expectClosed(3000);
-    },
-  },
-  {
-    id: 'bgp.fsm.notification-in-openconfirm',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    title: 'a NOTIFICATION instead of the KEEPALIVE (SUT in OpenConfirm): the SUT drops the connection without a NOTIFICATION of its own',
-    async run(t) {
-      const peer = await inOpenConfirm(t);
-      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 4, data: '' }, 'NOTIFICATION Cease/Administrative Reset');
-      await expectQuietClose(peer);
-    },
-  },
-  {
-    id: 'bgp.fsm.notification-in-established',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    title: 'a NOTIFICATION in Established: the SUT drops the connection without a NOTIFICATION of its own',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      peer.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 6, data: '' }, 'NOTIFICATION Cease/Other Configuration Change');
-      await expectQuietClose(peer);
-    },
-  },
-  {
-    id: 'bgp.notification.unknown-code',
-    rfc: 'RFC 4271 6.4',
-    level: 'MUST',
-    negative: true,
-    title: 'a NOTIFICATION with an undefined Error Code (99) still ends the session: the SUT closes without answering it',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      peer.sendMessage({ type: 'NOTIFICATION', code: 99, subcode: 7, data: '0102' }, 'NOTIFICATION 99/7');
-      await expectQuietClose(peer);
-    },
-  },
+  unexpectedMessage({ id: 'bgp.fsm.keepalive-in-opensent', rfc: 'RFC 4271 8.2.2', title: 'a KEEPALIVE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)', state: 'OpenSent', send: sending({ type: 'KEEPALIVE' }, 'KEEPALIVE before our OPEN'), answer: { fsmError: FSM_OPEN_SENT } }),
+  unexpectedMessage({ id: 'bgp.fsm.update-in-opensent', rfc: 'RFC 4271 8.2.2', title: 'an UPDATE before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0, or 5/1 per RFC 6608)', state: 'OpenSent', send: sending(update(1), 'UPDATE before our OPEN'), answer: { fsmError: FSM_OPEN_SENT } }),
+  unexpectedMessage({ id: 'bgp.fsm.route-refresh-in-opensent', rfc: 'RFC 6608 4', title: 'a ROUTE-REFRESH before the OPEN (SUT in OpenSent) gets NOTIFICATION FSM Error (5/0 or 5/1)', state: 'OpenSent', send: sending(ROUTE_REFRESH, 'ROUTE-REFRESH before our OPEN'), answer: { fsmError: FSM_OPEN_SENT } }),
+  unexpectedMessage({ id: 'bgp.fsm.opensent-subcode-data', rfc: 'RFC 6608 4', title: 'an UPDATE in OpenSent gets FSM Error subcode 1 (Receive Unexpected Message in OpenSent), data the message type 2', state: 'OpenSent', send: sending(update(2), 'UPDATE before our OPEN'), answer: { subcode: 1, data: '02' } }),
+  unexpectedMessage({ id: 'bgp.fsm.update-in-openconfirm', rfc: 'RFC 4271 8.2.2', title: 'an UPDATE instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0, or 5/2 per RFC 6608)', state: 'OpenConfirm', send: sending(update(3), 'UPDATE before our KEEPALIVE'), answer: { fsmError: FSM_OPEN_CONFIRM } }),
+  unexpectedMessage({ id: 'bgp.fsm.route-refresh-in-openconfirm', rfc: 'RFC 6608 4', title: 'a ROUTE-REFRESH instead of the KEEPALIVE (SUT in OpenConfirm) gets NOTIFICATION FSM Error (5/0 or 5/2)', state: 'OpenConfirm', send: sending(ROUTE_REFRESH, 'ROUTE-REFRESH before our KEEPALIVE'), answer: { fsmError: FSM_OPEN_CONFIRM } }),
+  unexpectedMessage({ id: 'bgp.fsm.open-in-openconfirm', rfc: 'RFC 6608 4', title: 'a second OPEN on the same connection in OpenConfirm gets FSM Error subcode 2 (Receive Unexpected Message in OpenConfirm), data type 1', state: 'OpenConfirm', send: secondOpen, answer: { subcode: 2, data: '01' } }),
+  unexpectedMessage({ id: 'bgp.fsm.open-in-established', rfc: 'RFC 4271 8.2.2', title: 'a second OPEN on an Established connection gets NOTIFICATION FSM Error (5/0, or 5/3 per RFC 6608)', state: 'Established', send: secondOpen, answer: { fsmError: FSM_ESTABLISHED } }),
+  unexpectedMessage({ id: 'bgp.fsm.established-subcode-data', rfc: 'RFC 6608 4', title: 'a second OPEN in Established gets FSM Error subcode 3 (Receive Unexpected Message in Established), data type 1', state: 'Established', send: secondOpen, answer: { subcode: 3, data: '01' } }),
+  unexpectedMessage({ id: 'bgp.fsm.notification-in-opensent', rfc: 'RFC 4271 8.2.2', title: 'a NOTIFICATION other than a version error instead of the OPEN (SUT in OpenSent, Event 25) gets FSM Error (5/0 or 5/1) and the connection closes', state: 'OpenSent', send: sending(cease(5), 'NOTIFICATION Cease/Connection Rejected'), answer: { fsmError: FSM_OPEN_SENT, thenClosed: true } }),
+  unexpectedMessage({ id: 'bgp.fsm.notification-in-openconfirm', rfc: 'RFC 4271 8.2.2', negative: false, title: 'a NOTIFICATION instead of the KEEPALIVE (SUT in OpenConfirm): the SUT drops the connection without a NOTIFICATION of its own', state: 'OpenConfirm', send: sending(cease(4), 'NOTIFICATION Cease/Administrative Reset'), answer: 'quiet close' }),
+  unexpectedMessage({ id: 'bgp.fsm.notification-in-established', rfc: 'RFC 4271 8.2.2', negative: false, title: 'a NOTIFICATION in Established: the SUT drops the connection without a NOTIFICATION of its own', state: 'Established', send: sending(cease(6), 'NOTIFICATION Cease/Other Configuration Change'), answer: 'quiet close' }),
+  unexpectedMessage({ id: 'bgp.notification.unknown-code', rfc: 'RFC 4271 6.4', title: 'a NOTIFICATION with an undefined Error Code (99) still ends the session: the SUT closes without answering it', state: 'Established', send: sending({ type: 'NOTIFICATION', code: 99, subcode: 7, data: '0102' }, 'NOTIFICATION 99/7'), answer: 'quiet close' }),
   ...(
     [
       ['opensent', 'OpenSent', inOpenSent],
@@ -236,37 +132,25 @@ export const FSM_CLAUSES: ClauseTest[] = [
       },
     }),
   ),
-  {
-    id: 'bgp.fsm.tcp-close-withdraws-routes',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    slots: ['ebgp', 'ebgp'],
-    title: 'when a peer\'s TCP connection fails in Established, the SUT deletes its routes and withdraws them from other peers',
-    async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      a.sendMessage(announce(t, 0, v4(4)));
-      await b.expectAnnounced(v4(4));
-      a.note('closing TCP without a NOTIFICATION');
-      a.close();
-      await b.expectWithdrawn(v4(4));
-    },
-  },
-  {
-    id: 'bgp.fsm.notification-withdraws-routes',
-    rfc: 'RFC 4271 8.2.2',
-    level: 'MUST',
-    slots: ['ebgp', 'ebgp'],
-    title: 'when a peer sends a NOTIFICATION in Established, the SUT deletes its routes and withdraws them from other peers',
-    async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      a.sendMessage(announce(t, 0, v4(5)));
-      await b.expectAnnounced(v4(5));
-      a.sendMessage({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '' }, 'NOTIFICATION Cease/Administrative Shutdown');
-      await b.expectWithdrawn(v4(5));
-    },
-  },
+  ...(
+    [
+      ['tcp-close', 4, "when a peer's TCP connection fails in Established", (a: TesterPeer) => (a.note('closing TCP without a NOTIFICATION'), a.close())],
+      ['notification', 5, 'when a peer sends a NOTIFICATION in Established', (a: TesterPeer) => a.sendMessage(cease(2), 'NOTIFICATION Cease/Administrative Shutdown')],
+    ] as const
+  ).map(
+    ([key, n, when, end]): ClauseTest => ({
+      id: `bgp.fsm.${key}-withdraws-routes`,
+      rfc: 'RFC 4271 8.2.2',
+      level: 'MUST',
+      slots: ['ebgp', 'ebgp'],
+      title: `${when}, the SUT deletes its routes and withdraws them from other peers`,
+      async run(t) {
+        const { a, b } = await propagated(t, announce(t, v4(n)), v4(n));
+        end(a);
+        await b.expectWithdrawn(v4(n));
+      },
+    }),
+  ),
   {
     id: 'bgp.fsm.opensent-hold-large',
     rfc: 'RFC 4271 8.2.2',
@@ -329,8 +213,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
         // The higher identifier's side keeps the connection it initiated.
         const [loser, winner] = delta > 0 ? [sutInitiated, testerInitiated] : [testerInitiated, sutInitiated];
         await loser.expectNotification(6, 7);
-        const k = await winner.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
-        if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`the connection the ${delta > 0 ? 'tester' : 'SUT'} initiated should survive (KEEPALIVE), got ${k ? describeMessage(k) : 'nothing'}`, winner.transcript);
+        await expectKeepalive(winner, `the connection the ${delta > 0 ? 'tester' : 'SUT'} initiated should survive (KEEPALIVE)`);
       },
     }),
   ),
@@ -343,12 +226,10 @@ export const FSM_CLAUSES: ClauseTest[] = [
     timeoutMs: 60_000,
     title: 'a SUT configured to connect opens TCP to the tester, sends its OPEN, and the session reaches Established with its routes',
     async run(t) {
-      const peer = await t.accept(0, 40_000);
-      await peer.expectOpen();
+      const peer = await acceptSutConnection(t, 40_000);
       sendOpen(t, peer);
       peer.sendMessage({ type: 'KEEPALIVE' });
-      const k = await peer.next((m) => m.type === 'KEEPALIVE' || m.type === 'NOTIFICATION', 5000);
-      if (!k || k.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${k ? describeMessage(k) : 'nothing'}`, peer.transcript);
+      await expectKeepalive(peer);
       peer.startKeepalives(3000);
       await peer.expectAnnounced(t.sut.originates.ipv4);
     },
@@ -362,35 +243,10 @@ export const FSM_CLAUSES: ClauseTest[] = [
     timeoutMs: 90_000,
     title: 'when the tester closes the connection the SUT opened, the SUT connects again (ConnectRetry / automatic restart)',
     async run(t) {
-      const first = await t.accept(0, 40_000);
-      await first.expectOpen();
+      const first = await acceptSutConnection(t, 40_000);
       first.note('closing the TCP connection the SUT opened');
       first.close();
-      const second = await t.accept(0, 45_000);
-      await second.expectOpen();
-    },
-  },
-  {
-    id: 'bgp.header.length-above-4096',
-    rfc: 'RFC 4271 6.1',
-    level: 'MUST',
-    negative: true,
-    title: 'without extended messages negotiated, an UPDATE whose Length is 4097 gets Bad Message Length (1/2) with the Length as data',
-    async run(t) {
-      const peer = await t.establish();
-      peer.drain();
-      // Empty withdrawn routes, an unknown optional transitive attribute filling the rest.
-      const fill = 4097 - 19 - 4 - 4;
-      const bytes = rawMessage(2, [0, 0, (fill + 4) >> 8, (fill + 4) & 255, ...attribute(0xd0, 250, new Array<number>(fill).fill(0))]);
-      // The header first: a SUT that checks it at once answers before the body arrives, so its
-      // close does not meet unread bytes (a TCP reset that could swallow its NOTIFICATION).
-      peer.sendMessage(bytes.subarray(0, 19), 'header of an UPDATE of 4097 octets');
-      const early = await peer.next((m) => m.type === 'NOTIFICATION', 500);
-      if (!early && !peer.closed) peer.sendMessage(bytes.subarray(19), 'the remaining 4078 octets');
-      if (early) peer.drain();
-      const n = early?.type === 'NOTIFICATION' ? early : await peer.expectNotification(1, 2);
-      if (n.code !== 1 || n.subcode !== 2) throw new ExpectationFailed(`expected NOTIFICATION 1/2 (Bad Message Length), got ${describeMessage(n)}`, peer.transcript);
-      if (n.data !== '1001') throw new ExpectationFailed(`the NOTIFICATION's data should be the erroneous Length 1001, is "${n.data}"`, peer.transcript);
+      await acceptSutConnection(t, 45_000);
     },
   },
   {
@@ -400,21 +256,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
     slots: ['ebgp', 'ebgp'],
     title: 'an UPDATE of exactly 4096 octets (the maximum message size) is accepted and its route propagated',
     async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      const slot = t.slots[0]!;
-      const attrs = [
-        ...attribute(0x40, 1, [0]),
-        ...attribute(0x40, 2, [2, 1, slot.asn >>> 24, (slot.asn >> 16) & 255, (slot.asn >> 8) & 255, slot.asn & 255]),
-        ...attribute(0x40, 3, slot.address.split('.').map(Number)),
-      ];
-      const nlri = [24, 100, 99, 6];
-      const fill = 4096 - 19 - 4 - attrs.length - 4 - nlri.length;
-      const body = [...attrs, ...attribute(0x90, 250, new Array<number>(fill).fill(0x5a))];
-      const bytes = rawMessage(2, [0, 0, body.length >> 8, body.length & 255, ...body, ...nlri]);
-      if (bytes.length !== 4096) throw new Error(`built ${bytes.length} octets, meant 4096`);
-      a.sendMessage(bytes, `UPDATE of 4096 octets announcing ${v4(6)}`);
-      await b.expectAnnounced(v4(6));
+      const { a } = await propagated(t, sizedUpdate(t.slots[0]!, v4(6), 4096, 'attribute'), v4(6), { label: `UPDATE of 4096 octets announcing ${v4(6)}` });
       await a.expectNoNotification(500);
     },
   },
@@ -429,7 +271,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
       peer.stopKeepalives();
       peer.drain();
       for (let k = 0; k < 6; k++) {
-        peer.sendMessage(k % 2 === 0 ? announce(t, 0, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
+        peer.sendMessage(k % 2 === 0 ? announce(t, v4(7)) : { type: 'UPDATE', withdrawn: [{ prefix: v4(7) }], nlri: [], attributes: {} });
         await peer.expectNoNotification(1000);
       }
     },
@@ -440,12 +282,7 @@ export const FSM_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: 'with hold time 3 negotiated the SUT sends KEEPALIVEs no more often than one per second (at most 7 in 5 s, with slack)',
     async run(t) {
-      const peer = await t.establish(0, { holdTime: 3 });
-      peer.drain();
-      const start = Date.now();
-      let count = 0;
-      while (Date.now() - start < 5000) if (await peer.next((m) => m.type === 'KEEPALIVE', 5000 - (Date.now() - start))) count++;
-      if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+      const { peer, count } = await keepalivesAtHoldTime3(t, 5000);
       peer.note(`${count} KEEPALIVEs in 5 s`);
       if (count > 7) throw new ExpectationFailed(`${count} KEEPALIVEs in 5 s: more than one per second`, peer.transcript);
     },

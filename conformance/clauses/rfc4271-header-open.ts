@@ -1,10 +1,9 @@
 // RFC 4271 4.1 / 6.1 (message header) and 4.2 / 6.2 (OPEN): what the SUT answers to each error.
 import { ErrorCode, HeaderSubcode, OpenSubcode } from '../../reference/bgp/wire/index.ts';
 import { patchedMessage, rawMessage } from '../tester/bytes.ts';
-import { defaultCapabilities, ExpectationFailed } from '../tester/tester-peer.ts';
+import { ExpectationFailed } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
-
-const hold = (t: number) => t;
+import { connectWithOpen, keepalivesAtHoldTime3 } from './session-helpers.ts';
 
 export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
   {
@@ -68,8 +67,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN with version 3 gets OPEN Message Error / Unsupported Version Number, data the largest supported version',
     async run(t) {
-      const peer = await t.connect();
-      peer.sendOpen({ version: 3, asn: t.slots[0]!.asn, bgpId: t.slots[0]!.address, holdTime: hold(9), capabilities: defaultCapabilities(t.slots[0]!.asn) });
+      const peer = await connectWithOpen(t, { version: 3 });
       const n = await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.UNSUPPORTED_VERSION);
       if (n.data !== '0004') throw new ExpectationFailed(`the NOTIFICATION's data should be 0004 (version 4), is "${n.data}"`, peer.transcript);
     },
@@ -81,9 +79,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN from an AS other than the configured one gets OPEN Message Error / Bad Peer AS',
     async run(t) {
-      const peer = await t.connect();
-      const wrong = t.slots[0]!.asn + 1000;
-      peer.sendOpen({ asn: wrong, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: defaultCapabilities(wrong) });
+      const peer = await connectWithOpen(t, { asn: t.slots[0]!.asn + 1000 });
       await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.BAD_PEER_AS);
     },
   },
@@ -95,8 +91,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
       negative: true,
       title: `an OPEN with Hold Time ${h} gets OPEN Message Error / Unacceptable Hold Time`,
       async run(t) {
-        const peer = await t.connect();
-        peer.sendOpen({ asn: t.slots[0]!.asn, bgpId: t.slots[0]!.address, holdTime: h, capabilities: defaultCapabilities(t.slots[0]!.asn) });
+        const peer = await connectWithOpen(t, { holdTime: h });
         await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.UNACCEPTABLE_HOLD_TIME);
       },
     }),
@@ -108,8 +103,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'an OPEN with BGP Identifier 0.0.0.0 gets OPEN Message Error / Bad BGP Identifier',
     async run(t) {
-      const peer = await t.connect();
-      peer.sendOpen({ asn: t.slots[0]!.asn, bgpId: '0.0.0.0', holdTime: 9, capabilities: defaultCapabilities(t.slots[0]!.asn) });
+      const peer = await connectWithOpen(t, { bgpId: '0.0.0.0' });
       await peer.expectNotification(ErrorCode.OPEN, OpenSubcode.BAD_BGP_IDENTIFIER);
     },
   },
@@ -119,12 +113,7 @@ export const HEADER_OPEN_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: 'with Hold Time 3 offered, the SUT sends KEEPALIVEs about every second (one third of the negotiated hold time)',
     async run(t) {
-      const peer = await t.establish(0, { holdTime: 3 });
-      peer.drain();
-      const start = Date.now();
-      let count = 0;
-      while (Date.now() - start < 4500) if (await peer.next((m) => m.type === 'KEEPALIVE', 4500 - (Date.now() - start))) count++;
-      if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+      const { peer, count } = await keepalivesAtHoldTime3(t, 4500);
       if (count < 3) throw new ExpectationFailed(`expected at least 3 KEEPALIVEs in 4.5 s (hold 3 s -> one per second), got ${count}`, peer.transcript);
     },
   },

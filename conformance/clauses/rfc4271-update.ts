@@ -10,20 +10,23 @@ import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-
 import type { ClauseContext, ClauseTest } from './clause.ts';
 import { DECISION_CLAUSES } from './rfc4271-decision.ts';
 import {
-  announce,
+  announceRaw,
   announcedRoute,
   EXTENDED,
   OPTIONAL,
   OPTIONAL_TRANSITIVE,
   PARTIAL,
+  resetOrFamilyDisabled,
   pathAsns,
-  prefixFiller,
-  routeAttributes,
+  rawRouteAttributes,
+  routeTest,
+  sizedUpdate,
   stillUp,
   Watch,
   WELL_KNOWN,
   withdraw,
   type RouteOptions,
+  type RouteTestCase,
 } from './update-kit.ts';
 import { u32 } from '../tester/bytes.ts';
 
@@ -51,46 +54,29 @@ async function notificationWithin(peer: TesterPeer, ms: number) {
  * session stays. `resetSubcode`: an UPDATE Message Error subcode that is allowed instead.
  */
 function ignoredRoute(c: { id: string; title: string; n: number; level: 'MUST' | 'SHOULD'; nextHop: (t: ClauseContext) => string; resetSubcode?: number }): ClauseTest {
-  return {
-    id: c.id,
-    rfc: 'RFC 4271 6.3',
-    level: c.level,
-    negative: true,
-    title: c.title,
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const b = await t.establish(1);
-      const a = await t.establish(0);
-      const watch = new Watch(t, 0, b);
-      const hop = c.nextHop(t);
-      announce(a, P(c.n), routeAttributes(t.slots[0]!, { replace: { 3: nextHop(hop) } }), `NEXT_HOP ${hop}`);
-      const n = await notificationWithin(a, 1000);
-      if (n) {
-        if (c.resetSubcode !== undefined && n.code === ErrorCode.UPDATE && n.subcode === c.resetSubcode) return;
-        fail(a, `expected the route to be ignored with the session kept, got NOTIFICATION ${n.code}/${n.subcode}`);
-      }
-      await watch.neverUsed(a, P(c.n), SENTINEL(c.n), routeAttributes(t.slots[0]!));
-      await stillUp(a);
-    },
-  };
+  return routeTest({ id: c.id, rfc: 'RFC 4271 6.3', level: c.level, negative: true, title: c.title }, async (t) => {
+    const b = await t.establish(1);
+    const a = await t.establish(0);
+    const watch = new Watch(t, 0, b);
+    const hop = c.nextHop(t);
+    announceRaw(a, P(c.n), rawRouteAttributes(t.slots[0]!, { replace: { 3: nextHop(hop) } }), `NEXT_HOP ${hop}`);
+    const n = await notificationWithin(a, 1000);
+    if (n) {
+      if (c.resetSubcode !== undefined && n.code === ErrorCode.UPDATE && n.subcode === c.resetSubcode) return;
+      fail(a, `expected the route to be ignored with the session kept, got NOTIFICATION ${n.code}/${n.subcode}`);
+    }
+    await watch.neverUsed(a, P(c.n), SENTINEL(c.n), rawRouteAttributes(t.slots[0]!));
+    await stillUp(a);
+  });
 }
 
 /** A route from slot 0 announced to observer slot 1: `check` judges the UPDATE the observer got. */
-function passedOn(c: { id: string; rfc: string; level: 'MUST' | 'SHOULD'; title: string; n: number; slots?: SlotRole[]; route?: (s: TesterSlot) => RouteOptions; check: (u: UpdateMessage, t: ClauseContext, b: TesterPeer) => void }): ClauseTest {
-  const slots = c.slots ?? ['ebgp', 'ebgp'];
-  return {
-    id: c.id,
-    rfc: c.rfc,
-    level: c.level,
-    title: c.title,
-    slots,
-    ...(slots.includes('ibgp') ? { needs: ['ibgp' as const] } : {}),
-    async run(t) {
-      const { a, b, first } = await announcedRoute(t, P(c.n), c.route?.(t.slots[0]!) ?? {});
-      c.check(first, t, b);
-      await stillUp(a);
-    },
-  };
+function passedOn(c: RouteTestCase & { level: 'MUST' | 'SHOULD'; n: number; route?: (s: TesterSlot) => RouteOptions; check: (u: UpdateMessage, t: ClauseContext, b: TesterPeer) => void }): ClauseTest {
+  return routeTest(c, async (t) => {
+    const { a, b, first } = await announcedRoute(t, P(c.n), c.route?.(t.slots[0]!) ?? {});
+    c.check(first, t, b);
+    await stillUp(a);
+  });
 }
 
 /** The SUT's own route (sut.info.originates.ipv4) as slot 0 receives it. */
@@ -110,16 +96,6 @@ function ownRoute(c: { id: string; rfc: string; title: string; slot: SlotRole; c
   };
 }
 
-/** An UPDATE of exactly `size` octets announcing `prefix`, padded with withdrawn routes. */
-function sizedUpdate(slot: TesterSlot, prefix: string, size: number, net: number): Uint8Array {
-  const attributes = routeAttributes(slot);
-  const nlri = ipv4Nlri(prefix);
-  const filler = prefixFiller(size - 23 - attributes.length - nlri.length, net);
-  const bytes = rawUpdate(attributes, nlri, filler);
-  if (bytes.length !== size) throw new Error(`built ${bytes.length} octets, wanted ${size}`);
-  return bytes;
-}
-
 export const UPDATE_CLAUSES: ClauseTest[] = [
   {
     id: 'bgp.update.attribute-length-overrun-message',
@@ -130,7 +106,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = await t.establish(0);
       a.drain();
-      const bytes = rawUpdate(routeAttributes(t.slots[0]!), ipv4Nlri(P(1)));
+      const bytes = rawUpdate(rawRouteAttributes(t.slots[0]!), ipv4Nlri(P(1)));
       const at = 21 + 2; // withdrawn length 0, then the Total Path Attribute Length
       const length = (bytes[at - 2]! << 8) + bytes[at - 1]! + 10;
       bytes.set([length >> 8, length & 255], at - 2);
@@ -153,26 +129,11 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
       await a.expectNotification(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
     },
   },
-  {
-    id: 'bgp.update.nlri-prefix-length',
-    rfc: 'RFC 4271 6.3',
-    level: 'MUST',
-    negative: true,
-    title: 'an NLRI prefix of length 33 -> UPDATE Message Error / Invalid Network Field (or, RFC 7606 5.3, IPv4 unicast disabled on the session)',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(3);
-      const { a, watch } = await announcedRoute(t, prefix);
-      a.sendMessage(rawUpdate(routeAttributes(t.slots[0]!), [33, 10, 65, 3, 1, 0]), 'UPDATE announcing a /33');
-      const n = await notificationWithin(a, 3000);
-      if (n) {
-        if (n.code !== ErrorCode.UPDATE || n.subcode !== UpdateSubcode.INVALID_NETWORK_FIELD) fail(a, `expected UPDATE Message Error / Invalid Network Field, got ${n.code}/${n.subcode}`);
-        return;
-      }
-      if (a.closed) fail(a, 'the SUT closed the session without a NOTIFICATION');
-      await watch.gone(prefix); // AFI/SAFI disable: the session's IPv4 routes are gone
-    },
-  },
+  routeTest({ id: 'bgp.update.nlri-prefix-length', rfc: 'RFC 4271 6.3', level: 'MUST', negative: true, title: 'an NLRI prefix of length 33 -> UPDATE Message Error / Invalid Network Field (or, RFC 7606 5.3, IPv4 unicast disabled on the session)' }, async (t) => {
+    const announced = await announcedRoute(t, P(3));
+    const bytes = rawUpdate(rawRouteAttributes(t.slots[0]!), [33, 10, 65, 3, 1, 0]);
+    await resetOrFamilyDisabled(announced, P(3), bytes, 'UPDATE announcing a /33', [UpdateSubcode.INVALID_NETWORK_FIELD], 'UPDATE Message Error / Invalid Network Field');
+  }),
   {
     id: 'bgp.update.unrecognized-well-known',
     rfc: 'RFC 4271 6.3',
@@ -183,7 +144,7 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
       const a = await t.establish(0);
       a.drain();
       const unknown = attribute(WELL_KNOWN, UNKNOWN_WELL_KNOWN, [1, 2, 3, 4]);
-      announce(a, P(4), routeAttributes(t.slots[0]!, { extra: unknown }), `unknown well-known attribute ${UNKNOWN_WELL_KNOWN}`);
+      announceRaw(a, P(4), rawRouteAttributes(t.slots[0]!, { extra: unknown }), `unknown well-known attribute ${UNKNOWN_WELL_KNOWN}`);
       const n = await a.expectNotification(ErrorCode.UPDATE, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE);
       const want = Buffer.from(unknown).toString('hex');
       if (n.data !== want) fail(a, `the NOTIFICATION's data should be the attribute ${want}, is "${n.data}"`);
@@ -369,88 +330,51 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
   ignoredRoute({ id: 'bgp.update.next-hop-zero', n: 18, level: 'SHOULD', title: 'a route with NEXT_HOP 0.0.0.0 is not used (the session stays, or Invalid NEXT_HOP Attribute)', nextHop: () => '0.0.0.0', resetSubcode: UpdateSubcode.INVALID_NEXT_HOP }),
   ignoredRoute({ id: 'bgp.update.next-hop-multicast', n: 19, level: 'SHOULD', title: 'a route with a multicast NEXT_HOP (224.0.0.5) is not used (the session stays, or Invalid NEXT_HOP Attribute)', nextHop: () => '224.0.0.5', resetSubcode: UpdateSubcode.INVALID_NEXT_HOP }),
   ignoredRoute({ id: 'bgp.update.next-hop-own-address', n: 20, level: 'SHOULD', title: 'a route whose NEXT_HOP is the SUT\'s own address is ignored, without a NOTIFICATION', nextHop: (t) => t.slots[0]!.sutAddress }),
-  {
-    id: 'bgp.update.first-as-not-peer',
-    rfc: 'RFC 4271 6.3',
-    level: 'MAY',
-    negative: true,
-    title: 'an eBGP route whose leftmost AS is not the peer\'s: accepted, treated as withdrawn (RFC 7606 7.2), or Malformed AS_PATH; nothing else',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const b = await t.establish(1);
-      const a = await t.establish(0);
-      const watch = new Watch(t, 0, b);
-      announce(a, P(21), routeAttributes(t.slots[0]!, { replace: { 2: attribute(WELL_KNOWN, 2, [2, 2, ...u32(64998), ...u32(64999)]) } }), "AS_PATH 64998 64999, without the peer's AS");
-      const n = await notificationWithin(a, 1000);
-      if (n) {
-        if (n.code !== ErrorCode.UPDATE || n.subcode !== UpdateSubcode.MALFORMED_AS_PATH) fail(a, `the only reset allowed is UPDATE Message Error / Malformed AS_PATH, got ${n.code}/${n.subcode}`);
-        return;
-      }
-      // Accepted or treated as withdrawn: either way the session keeps working.
-      announce(a, SENTINEL(21), routeAttributes(t.slots[0]!), 'well-formed route after the one under test');
-      await watch.present(SENTINEL(21));
-      await stillUp(a);
-    },
-  },
-  {
-    id: 'bgp.update.as-loop',
-    rfc: 'RFC 4271 9.1.2',
-    level: 'SHOULD',
-    negative: true,
-    title: 'a route whose AS_PATH holds the SUT\'s own AS is not used: it replaces (withdraws) the peer\'s earlier route for the prefix',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(22);
-      const { a, b } = await announcedRoute(t, prefix);
-      announce(a, prefix, routeAttributes(t.slots[0]!, { path: [t.sut.asn, 64522] }), `AS_PATH with the SUT's AS ${t.sut.asn}`);
-      await b.expectWithdrawn(prefix);
-      await stillUp(a);
-    },
-  },
-  {
-    id: 'bgp.update.withdrawal-propagated',
-    rfc: 'RFC 4271 3.1',
-    level: 'MUST',
-    title: 'a withdrawn route is removed and its withdrawal passed on to the peers it was announced to',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(23);
-      const { a, watch } = await announcedRoute(t, prefix);
-      withdraw(a, prefix);
-      await watch.gone(prefix);
-      await stillUp(a);
-    },
-  },
-  {
-    id: 'bgp.update.implicit-withdraw',
-    rfc: 'RFC 4271 3.1',
-    level: 'MUST',
-    title: 'a route for the same prefix from the same peer replaces the earlier one without a withdrawal; the replacement is passed on',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(24);
-      const { a, watch } = await announcedRoute(t, prefix, { path: [64524] });
-      announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64525] }), 'replacement with a new AS_PATH');
-      const u = await watch.next(prefix);
-      if (!announces(u, prefix) || !pathAsns(u.attributes.asPath).includes(64525)) fail(watch.observer, `expected ${prefix} announced again with the new AS_PATH (…64525), got another UPDATE`);
-      await stillUp(a);
-    },
-  },
-  {
-    id: 'bgp.update.size-4096',
-    rfc: 'RFC 4271 4.1',
-    level: 'MUST',
-    title: 'an UPDATE of exactly 4096 octets (the maximum) is accepted and its route used',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const b = await t.establish(1);
-      const a = await t.establish(0);
-      const watch = new Watch(t, 0, b);
-      a.sendMessage(sizedUpdate(t.slots[0]!, P(25), 4096, 200), `UPDATE of 4096 octets announcing ${P(25)} (withdrawn routes as padding)`);
-      await watch.present(P(25));
-      await stillUp(a);
-    },
-  },
+  routeTest({ id: 'bgp.update.first-as-not-peer', rfc: 'RFC 4271 6.3', level: 'MAY', negative: true, title: 'an eBGP route whose leftmost AS is not the peer\'s: accepted, treated as withdrawn (RFC 7606 7.2), or Malformed AS_PATH; nothing else' }, async (t) => {
+    const b = await t.establish(1);
+    const a = await t.establish(0);
+    const watch = new Watch(t, 0, b);
+    announceRaw(a, P(21), rawRouteAttributes(t.slots[0]!, { replace: { 2: attribute(WELL_KNOWN, 2, [2, 2, ...u32(64998), ...u32(64999)]) } }), "AS_PATH 64998 64999, without the peer's AS");
+    const n = await notificationWithin(a, 1000);
+    if (n) {
+      if (n.code !== ErrorCode.UPDATE || n.subcode !== UpdateSubcode.MALFORMED_AS_PATH) fail(a, `the only reset allowed is UPDATE Message Error / Malformed AS_PATH, got ${n.code}/${n.subcode}`);
+      return;
+    }
+    // Accepted or treated as withdrawn: either way the session keeps working.
+    announceRaw(a, SENTINEL(21), rawRouteAttributes(t.slots[0]!), 'well-formed route after the one under test');
+    await watch.present(SENTINEL(21));
+    await stillUp(a);
+  }),
+  routeTest({ id: 'bgp.update.as-loop', rfc: 'RFC 4271 9.1.2', level: 'SHOULD', negative: true, title: 'a route whose AS_PATH holds the SUT\'s own AS is not used: it replaces (withdraws) the peer\'s earlier route for the prefix' }, async (t) => {
+    const prefix = P(22);
+    const { a, b } = await announcedRoute(t, prefix);
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [t.sut.asn, 64522] }), `AS_PATH with the SUT's AS ${t.sut.asn}`);
+    await b.expectWithdrawn(prefix);
+    await stillUp(a);
+  }),
+  routeTest({ id: 'bgp.update.withdrawal-propagated', rfc: 'RFC 4271 3.1', level: 'MUST', title: 'a withdrawn route is removed and its withdrawal passed on to the peers it was announced to' }, async (t) => {
+    const prefix = P(23);
+    const { a, watch } = await announcedRoute(t, prefix);
+    withdraw(a, prefix);
+    await watch.gone(prefix);
+    await stillUp(a);
+  }),
+  routeTest({ id: 'bgp.update.implicit-withdraw', rfc: 'RFC 4271 3.1', level: 'MUST', title: 'a route for the same prefix from the same peer replaces the earlier one without a withdrawal; the replacement is passed on' }, async (t) => {
+    const prefix = P(24);
+    const { a, watch } = await announcedRoute(t, prefix, { path: [64524] });
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64525] }), 'replacement with a new AS_PATH');
+    const u = await watch.next(prefix);
+    if (!announces(u, prefix) || !pathAsns(u.attributes.asPath).includes(64525)) fail(watch.observer, `expected ${prefix} announced again with the new AS_PATH (…64525), got another UPDATE`);
+    await stillUp(a);
+  }),
+  routeTest({ id: 'bgp.update.size-4096', rfc: 'RFC 4271 4.1', level: 'MUST', title: 'an UPDATE of exactly 4096 octets (the maximum) is accepted and its route used' }, async (t) => {
+    const b = await t.establish(1);
+    const a = await t.establish(0);
+    const watch = new Watch(t, 0, b);
+    a.sendMessage(sizedUpdate(t.slots[0]!, P(25), 4096, { withdrawnFrom: 200 }), `UPDATE of 4096 octets announcing ${P(25)} (withdrawn routes as padding)`);
+    await watch.present(P(25));
+    await stillUp(a);
+  }),
   {
     id: 'bgp.update.size-4097',
     rfc: 'RFC 4271 6.1',
@@ -460,32 +384,24 @@ export const UPDATE_CLAUSES: ClauseTest[] = [
     async run(t) {
       const a = await t.establish(0);
       a.drain();
-      a.sendMessage(sizedUpdate(t.slots[0]!, P(26), 4097, 210), 'UPDATE of 4097 octets');
+      a.sendMessage(sizedUpdate(t.slots[0]!, P(26), 4097, { withdrawnFrom: 210 }), 'UPDATE of 4097 octets');
       const n = await a.expectNotification(ErrorCode.MESSAGE_HEADER, HeaderSubcode.BAD_MESSAGE_LENGTH);
       if (n.data !== '1001') fail(a, `the NOTIFICATION's data should be the erroneous Length 1001, is "${n.data}"`);
     },
   },
-  {
-    id: 'bgp.update.ibgp-split-horizon',
-    rfc: 'RFC 4271 9.2',
-    level: 'MUST',
-    title: 'a route learned from an internal peer is not advertised to another internal peer (it is to an external one)',
-    slots: ['ibgp', 'ibgp', 'ebgp'],
-    needs: ['ibgp'],
-    async run(t) {
-      const other = await t.establish(1);
-      const c = await t.establish(2);
-      const a = await t.establish(0);
-      announce(a, P(27), routeAttributes(t.slots[0]!, { path: [64527] }), 'from an internal peer');
-      await c.expectAnnounced(P(27));
-      // An eBGP route announced afterwards does reach the other internal peer.
-      announce(c, SENTINEL(27), routeAttributes(t.slots[2]!), 'from an external peer, after the iBGP one');
-      await other.expectAnnounced(SENTINEL(27));
-      await new Promise((r) => setTimeout(r, 1000));
-      other.sync();
-      if (other.messages.some((m) => m.type === 'UPDATE' && announces(m, P(27)))) fail(other, `the SUT advertised ${P(27)}, learned over iBGP, to another internal peer`);
-      await stillUp(a);
-    },
-  },
+  routeTest({ id: 'bgp.update.ibgp-split-horizon', rfc: 'RFC 4271 9.2', level: 'MUST', title: 'a route learned from an internal peer is not advertised to another internal peer (it is to an external one)', slots: ['ibgp', 'ibgp', 'ebgp'] }, async (t) => {
+    const other = await t.establish(1);
+    const c = await t.establish(2);
+    const a = await t.establish(0);
+    announceRaw(a, P(27), rawRouteAttributes(t.slots[0]!, { path: [64527] }), 'from an internal peer');
+    await c.expectAnnounced(P(27));
+    // An eBGP route announced afterwards does reach the other internal peer.
+    announceRaw(c, SENTINEL(27), rawRouteAttributes(t.slots[2]!), 'from an external peer, after the iBGP one');
+    await other.expectAnnounced(SENTINEL(27));
+    await new Promise((r) => setTimeout(r, 1000));
+    other.sync();
+    if (other.messages.some((m) => m.type === 'UPDATE' && announces(m, P(27)))) fail(other, `the SUT advertised ${P(27)}, learned over iBGP, to another internal peer`);
+    await stillUp(a);
+  }),
   ...DECISION_CLAUSES,
 ];

@@ -7,7 +7,7 @@
 import { endOfRib, ErrorCode, type Capability, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, patient, pause, requireSutCapability } from './feature-helpers.ts';
+import { announce, announcedToObserver, capsWith, establish, expectNotWithdrawn, expectStillUp, isEndOfRibFor, patient, pause, requireSutCapability } from './feature-helpers.ts';
 
 const p = (n: number) => `10.47.${n}.0/24`;
 
@@ -167,34 +167,27 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
       await observer.expectWithdrawn(p(4), 25_000);
     },
   },
-  {
-    id: 'bgp.gr.helper-reconnect-without-gr',
-    rfc: 'RFC 4724 4.2',
-    level: 'MUST',
-    title: 'when the restarted peer\'s new OPEN carries no Graceful Restart capability, the SUT removes the stale routes at once',
-    needs: ['graceful-restart'],
-    slots: ['gr', 'ebgp'],
-    async run(t) {
-      const { observer } = await announceThenDrop(t, [p(5)], 60);
-      await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
-      await reconnect(t, null);
-      await observer.expectWithdrawn(p(5), 10_000);
-    },
-  },
-  {
-    id: 'bgp.gr.helper-forwarding-state-not-preserved',
-    rfc: 'RFC 4724 4.2',
-    level: 'MUST',
-    title: 'when the restarted peer\'s Graceful Restart capability has the Forwarding State bit clear for IPv4, the SUT removes the stale IPv4 routes at once',
-    needs: ['graceful-restart'],
-    slots: ['gr', 'ebgp'],
-    async run(t) {
-      const { observer } = await announceThenDrop(t, [p(6)], 60);
-      await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
-      await reconnect(t, gr(60, true, [[1, false]]));
-      await observer.expectWithdrawn(p(6), 10_000);
-    },
-  },
+  ...(
+    [
+      ['reconnect-without-gr', 5, "when the restarted peer's new OPEN carries no Graceful Restart capability, the SUT removes the stale routes at once", null],
+      ['forwarding-state-not-preserved', 6, "when the restarted peer's Graceful Restart capability has the Forwarding State bit clear for IPv4, the SUT removes the stale IPv4 routes at once", gr(60, true, [[1, false]])],
+    ] as const
+  ).map(
+    ([key, n, title, cap]): ClauseTest => ({
+      id: `bgp.gr.helper-${key}`,
+      rfc: 'RFC 4724 4.2',
+      level: 'MUST',
+      title,
+      needs: ['graceful-restart'],
+      slots: ['gr', 'ebgp'],
+      async run(t) {
+        const { observer } = await announceThenDrop(t, [p(n)], 60);
+        await pause(2000); // let the SUT notice the old connection's end first (the fast case is new-connection-replaces-session)
+        await reconnect(t, cap);
+        await observer.expectWithdrawn(p(n), 10_000);
+      },
+    }),
+  ),
   {
     id: 'bgp.gr.notification-removes-routes',
     rfc: 'RFC 4724 4.2',
@@ -203,10 +196,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
     needs: ['graceful-restart'],
     slots: ['gr', 'ebgp'],
     async run(t) {
-      const observer = await establish(t, 1);
-      const peer = await grSession(t, gr(60));
-      announce(t, peer, 0, [p(7)]);
-      await observer.expectAnnounced(p(7));
+      const { observer, source: peer } = await announcedToObserver(t, [p(7)], { source: () => grSession(t, gr(60)) });
       peer.sendMessage({ type: 'NOTIFICATION', code: ErrorCode.CEASE, subcode: 2, data: '' }, 'NOTIFICATION Cease / Administrative Shutdown');
       await pause(200);
       peer.close();
@@ -221,10 +211,7 @@ export const GRACEFUL_RESTART_CLAUSES: ClauseTest[] = patient([
     needs: ['graceful-restart'],
     slots: ['gr', 'ebgp'],
     async run(t) {
-      const observer = await establish(t, 1);
-      const first = await grSession(t, gr(60));
-      announce(t, first, 0, [p(8)]);
-      await observer.expectAnnounced(p(8));
+      const { observer, source: first } = await announcedToObserver(t, [p(8)], { source: () => grSession(t, gr(60)) });
       observer.drain();
       first.stopKeepalives();
       first.note('tester restarts without closing this connection (it goes silent)');

@@ -4,7 +4,7 @@
 import type { Capability, NotificationMessage, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { announces, defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { capabilityParameter, capTlv, mappedV6, mpReachRaw, rawAttributesOf, rawOpen } from './session-helpers.ts';
+import { capabilityParameter, capTlv, connectWithOpen, mappedV6, mpReachRaw, propagated, rawAttributesOf, sendRawOpen, sutOpen } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 import { asPath4, origin } from '../tester/bytes.ts';
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
@@ -36,7 +36,35 @@ async function answerOpen(peer: TesterPeer): Promise<{ notification: Notificatio
   return { notification: null };
 }
 
+/** The session comes up after our OPEN (true), or the SUT refuses it with Unsupported Capability 2/7 (false); any other NOTIFICATION fails. */
+async function sessionUnlessUnsupportedCapability(peer: TesterPeer): Promise<boolean> {
+  const { notification } = await answerOpen(peer);
+  if (notification && (notification.code !== 2 || notification.subcode !== 7)) throw new ExpectationFailed(`expected a session or 2/7 Unsupported Capability, got ${describeMessage(notification)}`, peer.transcript);
+  return !notification;
+}
+
+/** RFC 4271 6.2: a hand-built OPEN with these optional parameters gets OPEN Message Error with `subcode`. */
+function refusedOpen(c: { id: string; title: string; parameters: (asn: number) => number[]; what: string; subcode: number }): ClauseTest {
+  return {
+    id: c.id,
+    rfc: 'RFC 4271 6.2',
+    level: 'MUST',
+    negative: true,
+    title: c.title,
+    async run(t) {
+      const peer = await sendRawOpen(t, c.parameters(t.slots[0]!.asn), c.what);
+      await peer.expectNotification(2, c.subcode);
+    },
+  };
+}
+
 const TWO_PEERS: ClauseTest['slots'] = ['ebgp', 'ebgp'];
+
+/** Within 1.5 s the SUT either keeps the session or resets it with an UPDATE Message Error (code 3). */
+async function anyResetIsUpdateError(a: TesterPeer): Promise<void> {
+  const n = await a.next((m) => m.type === 'NOTIFICATION', 1500);
+  if (n && n.type === 'NOTIFICATION' && n.code !== 3) throw new ExpectationFailed(`a session reset should carry an UPDATE Message Error, got ${describeMessage(n)}`, a.transcript);
+}
 
 export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
   {
@@ -45,8 +73,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: "the SUT's OPEN carries its capabilities in Optional Parameters of type 2 (Capabilities), each well formed",
     async run(t) {
-      const peer = await t.connect();
-      const open = await peer.expectOpen();
+      const { peer, open } = await sutOpen(t);
       const bytes = peer.receivedBytes[peer.messages.indexOf(open)]!;
       const total = bytes[28]!;
       let p = 29;
@@ -77,44 +104,28 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     needs: ['ipv6'],
     title: 'several capabilities packed in one Capabilities parameter are all understood (IPv6 unicast negotiated from it)',
     async run(t) {
-      const slot = t.slots[0]!;
       if (!t.sut.originates.ipv6) return t.skip('the SUT profile originates no IPv6 route to look for');
-      const peer = await t.connect();
-      const parameter = capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(1, [0, 2, 0, 1]), capTlv(2, []), capTlv(65, u32(slot.asn)));
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameter), 'OPEN with MP v4, MP v6, route refresh and AS4 in one parameter');
+      const parameter = capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(1, [0, 2, 0, 1]), capTlv(2, []), capTlv(65, u32(t.slots[0]!.asn)));
+      const peer = await sendRawOpen(t, parameter, 'OPEN with MP v4, MP v6, route refresh and AS4 in one parameter');
       const { notification } = await answerOpen(peer);
       if (notification) throw new ExpectationFailed(`the SUT refused the OPEN: ${describeMessage(notification)}`, peer.transcript);
       await peer.expectAnnounced(t.sut.originates.ipv6);
     },
   },
-  {
+  refusedOpen({
     id: 'bgp.cap.parameter-overrun',
-    rfc: 'RFC 4271 6.2',
-    level: 'MUST',
-    negative: true,
     title: 'a capability whose length overruns its Capabilities parameter gets OPEN Message Error subcode 0 (malformed optional parameter)',
-    async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameters = [...capabilityParameter(capTlv(65, u32(slot.asn))), 2, 6, 1, 10, 0, 1, 0, 1, 2, 0];
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), 'OPEN whose MP capability claims 10 octets in a 6-octet parameter');
-      await peer.expectNotification(2, 0);
-    },
-  },
-  {
+    parameters: (asn) => [...capabilityParameter(capTlv(65, u32(asn))), 2, 6, 1, 10, 0, 1, 0, 1, 2, 0],
+    what: 'OPEN whose MP capability claims 10 octets in a 6-octet parameter',
+    subcode: 0,
+  }),
+  refusedOpen({
     id: 'bgp.cap.unsupported-optional-parameter',
-    rfc: 'RFC 4271 6.2',
-    level: 'MUST',
-    negative: true,
     title: 'an OPEN with an optional parameter of an unknown type (99) gets OPEN Message Error / Unsupported Optional Parameter (2/4)',
-    async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameters = [...capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(slot.asn))), 99, 2, 0xab, 0xcd];
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), 'OPEN with capabilities and an optional parameter of type 99');
-      await peer.expectNotification(2, 4);
-    },
-  },
+    parameters: (asn) => [...capabilityParameter(capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(asn))), 99, 2, 0xab, 0xcd],
+    what: 'OPEN with capabilities and an optional parameter of type 99',
+    subcode: 4,
+  }),
   {
     id: 'bgp.cap.mp-bad-length',
     rfc: 'RFC 4271 6.2',
@@ -122,10 +133,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     negative: true,
     title: 'a Multiprotocol capability of length 3 is malformed: OPEN Message Error subcode 0, or the capability is ignored and the session comes up',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const parameter = capabilityParameter(capTlv(1, [0, 1, 0]), capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(slot.asn)));
-      peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameter), 'OPEN with a 3-octet MP capability');
+      const parameter = capabilityParameter(capTlv(1, [0, 1, 0]), capTlv(1, [0, 1, 0, 1]), capTlv(65, u32(t.slots[0]!.asn)));
+      const peer = await sendRawOpen(t, parameter, 'OPEN with a 3-octet MP capability');
       const { notification } = await answerOpen(peer);
       if (notification && !(notification.code === 2 && notification.subcode === 0)) throw new ExpectationFailed(`expected OPEN Message Error 2/0 or the session, got ${describeMessage(notification)}`, peer.transcript);
       if (!notification) await peer.expectNoNotification(1000);
@@ -139,8 +148,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     title: 'a tester offering only a family the SUT does not run (VPNv4) gets Unsupported Capability (2/7) with capabilities as data, or a session without IPv4 unicast routes',
     async run(t) {
       const asn = t.slots[0]!.asn;
-      const peer = await t.connect();
-      peer.sendOpen({ asn, bgpId: t.slots[0]!.address, holdTime: 9, capabilities: [{ code: 1, name: 'multiprotocol', afi: 1, safi: 128 }, { code: 65, name: 'as4', asn }] });
+      const peer = await connectWithOpen(t, { capabilities: [{ code: 1, name: 'multiprotocol', afi: 1, safi: 128 }, { code: 65, name: 'as4', asn }] });
       await peer.expectOpen();
       const { notification } = await answerOpen(peer);
       if (notification) {
@@ -161,14 +169,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: 'an OPEN without any optional parameter (a speaker without capabilities) still gets a session carrying IPv4 unicast with 2-octet AS_PATHs, or Unsupported Capability (2/7)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [] });
-      const { notification } = await answerOpen(peer);
-      if (notification) {
-        if (notification.code !== 2 || notification.subcode !== 7) throw new ExpectationFailed(`expected a session or 2/7 Unsupported Capability, got ${describeMessage(notification)}`, peer.transcript);
-        return;
-      }
+      const peer = await connectWithOpen(t, { capabilities: [] });
+      if (!(await sessionUnlessUnsupportedCapability(peer))) return;
       const u = await peer.expectAnnounced(t.sut.originates.ipv4);
       const path = u.attributes.asPath?.flatMap((s) => s.asns) ?? [];
       if (path[0] !== (t.sut.asn > 65535 ? 23456 : t.sut.asn)) throw new ExpectationFailed(`the AS_PATH read as 2-octet ASNs should start with the SUT's AS, is ${path.join(' ')}`, peer.transcript);
@@ -180,14 +182,8 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: 'a tester offering no Multiprotocol capability gets IPv4 unicast routes (the implied family) and no MP_REACH_NLRI, or Unsupported Capability (2/7, RFC 5492 3 MAY)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [{ code: 2, name: 'route-refresh' }, { code: 65, name: 'as4', asn: slot.asn }] });
-      const { notification } = await answerOpen(peer);
-      if (notification) {
-        if (notification.code !== 2 || notification.subcode !== 7) throw new ExpectationFailed(`expected a session or 2/7 Unsupported Capability, got ${describeMessage(notification)}`, peer.transcript);
-        return;
-      }
+      const peer = await connectWithOpen(t, { capabilities: [{ code: 2, name: 'route-refresh' }, { code: 65, name: 'as4', asn: t.slots[0]!.asn }] });
+      if (!(await sessionUnlessUnsupportedCapability(peer))) return;
       await peer.expectAnnounced(t.sut.originates.ipv4);
       await peer.expectNoUpdate((u) => Boolean(u.attributes.mpReach), 'with MP_REACH_NLRI', 2000);
     },
@@ -198,8 +194,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     level: 'SHOULD',
     title: "the SUT's OPEN carries a Multiprotocol capability for IPv4 unicast and, when it runs IPv6, for IPv6 unicast",
     async run(t) {
-      const peer = await t.connect();
-      const open = await peer.expectOpen();
+      const { peer, open } = await sutOpen(t);
       const mp = open.capabilities.filter((c) => c.code === 1).map((c) => (c.code === 1 && c.name ? `${c.afi}/${c.safi}` : ''));
       const want = ['1/1', ...(t.sut.originates.ipv6 ? ['2/1'] : [])];
       const missing = want.filter((f) => !mp.includes(f));
@@ -233,10 +228,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     slots: TWO_PEERS,
     title: 'an IPv6 route received in MP_REACH_NLRI is propagated to another IPv6 peer in MP_REACH_NLRI',
     async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      a.sendMessage(announce6(t, 0, v6(1)));
-      const u = await b.expectAnnounced(v6(1));
+      const { b, u } = await propagated(t, announce6(t, 0, v6(1)), v6(1));
       if (u.attributes.mpReach?.afi !== 2) throw new ExpectationFailed(`${v6(1)} should come in MP_REACH_NLRI AFI 2`, b.transcript);
     },
   },
@@ -248,10 +240,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     slots: TWO_PEERS,
     title: 'an UPDATE carrying only MP_UNREACH_NLRI (no other attribute) is accepted and withdraws the IPv6 route from other peers',
     async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      a.sendMessage(announce6(t, 0, v6(2)));
-      await b.expectAnnounced(v6(2));
+      const { a, b } = await propagated(t, announce6(t, 0, v6(2)), v6(2));
       a.sendMessage({ type: 'UPDATE', withdrawn: [], nlri: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: v6(2) }] } } });
       await b.expectWithdrawn(v6(2));
       await a.expectNoNotification(500);
@@ -264,11 +253,9 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     slots: TWO_PEERS,
     title: 'IPv4 unicast NLRI carried in MP_REACH_NLRI (AFI 1, no NEXT_HOP attribute) is accepted and propagated',
     async run(t) {
-      const a = await t.establish(0);
-      const b = await t.establish(1);
       const slot = t.slots[0]!;
-      a.sendMessage({ type: 'UPDATE', withdrawn: [], nlri: [], attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], mpReach: { afi: 1, safi: 1, nextHops: [slot.address], nlri: [{ prefix: v4(1) }] } } });
-      await b.expectAnnounced(v4(1));
+      const mpReach = { afi: 1, safi: 1, nextHops: [slot.address], nlri: [{ prefix: v4(1) }] };
+      const { a } = await propagated(t, { type: 'UPDATE', withdrawn: [], nlri: [], attributes: { origin: 'igp', asPath: [{ type: 'sequence', asns: [slot.asn] }], mpReach } }, v4(1));
       await a.expectNoNotification(500);
     },
   },
@@ -285,8 +272,7 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
       const a = await t.establish(0, { capabilities: [...IPV4_ONLY, { code: 65, name: 'as4', asn: slot.asn }] });
       const b = await t.establish(1);
       a.sendMessage(rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(2, 1, mappedV6(slot.address), [v6(3)])], []), `UPDATE with MP_REACH_NLRI IPv6 ${v6(3)} (family not negotiated)`);
-      const n = await a.next((m) => m.type === 'NOTIFICATION', 1500);
-      if (n && n.type === 'NOTIFICATION' && n.code !== 3) throw new ExpectationFailed(`a session reset should carry an UPDATE Message Error, got ${describeMessage(n)}`, a.transcript);
+      await anyResetIsUpdateError(a);
       await b.expectNoUpdate((u) => u.attributes.mpReach?.nlri.some((r) => r.prefix === v6(3)) ?? false, `announcing ${v6(3)}`, 2000);
     },
   },
@@ -299,14 +285,9 @@ export const CAPABILITY_MP_CLAUSES: ClauseTest[] = [
     slots: TWO_PEERS,
     title: 'MP_REACH_NLRI with a 5-octet IPv6 next hop: session reset or AFI/SAFI disable, so the peer\'s earlier IPv6 routes are withdrawn and the new one never installed',
     async run(t) {
-      const slot = t.slots[0]!;
-      const a = await t.establish(0);
-      const b = await t.establish(1);
-      a.sendMessage(announce6(t, 0, v6(4)));
-      await b.expectAnnounced(v6(4));
-      a.sendMessage(rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(2, 1, [0x20, 0x01, 0x0d, 0xb8, 0x99], [v6(5)])], []), `UPDATE with MP_REACH_NLRI ${v6(5)}, next hop length 5`);
-      const n = await a.next((m) => m.type === 'NOTIFICATION', 1500);
-      if (n && n.type === 'NOTIFICATION' && n.code !== 3) throw new ExpectationFailed(`a session reset should carry an UPDATE Message Error, got ${describeMessage(n)}`, a.transcript);
+      const { a, b } = await propagated(t, announce6(t, 0, v6(4)), v6(4));
+      a.sendMessage(rawUpdate([...origin(), ...asPath4(t.slots[0]!.asn), ...mpReachRaw(2, 1, [0x20, 0x01, 0x0d, 0xb8, 0x99], [v6(5)])], []), `UPDATE with MP_REACH_NLRI ${v6(5)}, next hop length 5`);
+      await anyResetIsUpdateError(a);
       await b.expectWithdrawn(v6(4));
       await new Promise((r) => setTimeout(r, 1000));
       b.sync();

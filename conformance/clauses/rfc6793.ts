@@ -2,13 +2,13 @@
 // 2-octet (OLD) peer, AS4_PATH merged from an OLD peer, AS4_PATH / AS4_AGGREGATOR discarded from a
 // NEW peer, and a malformed AS4_PATH handled as attribute discard. Tester A and B are eBGP peers of
 // the SUT; a peer that leaves out capability 65 is an OLD speaker.
-import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
-import type { Capability } from '../../reference/bgp/wire/index.ts';
-import { asPath4, attribute, ipv4, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed } from '../tester/tester-peer.ts';
+import type { Capability, UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import type { TesterSlot } from '../tester/sut.ts';
+import { attribute, ipv4, u32 } from '../tester/bytes.ts';
+import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { as4Path, asPath2, pathAsns, rawAttributesOf } from './session-helpers.ts';
-import { u32 } from '../tester/bytes.ts';
+import { as4Path, asPath2, connectWithOpen, expectKeepalive, pathAsns, rawAttributesOf, sutOpen } from './session-helpers.ts';
+import { announceRaw, rawRouteAttributes, type RouteOptions } from './update-kit.ts';
 
 const AS_TRANS = 23456;
 /** Distinct prefix per test of this file: 100.99.(40+N).0/24. */
@@ -22,6 +22,65 @@ const mapped = (t: ClauseContext) => (t.sut.asn > 65535 ? AS_TRANS : t.sut.asn);
 
 const TWO: ClauseTest['slots'] = ['ebgp', 'ebgp'];
 
+/** Slot 0 a 4-octet (NEW) speaker, slot 1 a 2-octet (OLD) one, both Established in that order. */
+async function newAndOld(t: ClauseContext): Promise<{ newPeer: TesterPeer; oldPeer: TesterPeer }> {
+  const newPeer = await t.establish(0);
+  const oldPeer = await t.establish(1, { capabilities: OLD });
+  return { newPeer, oldPeer };
+}
+
+/** Slots 0 and 1, both 4-octet speakers, Established in that order. */
+async function twoNew(t: ClauseContext): Promise<{ sender: TesterPeer; receiver: TesterPeer }> {
+  const sender = await t.establish(0);
+  const receiver = await t.establish(1);
+  return { sender, receiver };
+}
+
+/** The attributes of a route from the OLD speaker (slot 1): its 2-octet AS_PATH "slot AS, AS_TRANS", then `extra`. */
+const fromOldSpeaker = (t: ClauseContext, extra: number[]): number[] => rawRouteAttributes(t.slots[1]!, { replace: { 2: asPath2(t.slots[1]!.asn, AS_TRANS) }, extra });
+
+/** AGGREGATOR (7) with these AS octets (2 or 4) and address; AS4_AGGREGATOR (18) with a 4-octet AS. */
+const aggregator = (asOctets: number[], address: string): number[] => attribute(0xc0, 7, [...asOctets, ...ipv4(address)]);
+const as4Aggregator = (asn: number, address: string): number[] => attribute(0xc0, 18, [...u32(asn), ...ipv4(address)]);
+
+/** `what` (an AS_PATH as the observer read it) is `want`. */
+function expectPath(peer: TesterPeer, what: string, got: number[], want: number[], note = ''): void {
+  if (got.join(' ') !== want.join(' ')) throw new ExpectationFailed(`${what} should be ${want.join(' ')}${note}, is ${got.join(' ')}`, peer.transcript);
+}
+
+/**
+ * RFC 6793 6: an AS4_PATH / AS4_AGGREGATOR from a 4-octet (NEW) peer is discarded. Slot 0 sends
+ * the route, slot 1 (also NEW) gets it without `attribute` and as `check` says; with `quietMs`,
+ * slot 0 then gets no NOTIFICATION for that long.
+ */
+function discardedFromNew(c: {
+  id: string;
+  n: number;
+  title: string;
+  attribute: { code: number; name: string };
+  route: (a: TesterSlot) => RouteOptions;
+  label: (a: TesterSlot) => string;
+  check: (u: UpdateMessage, t: ClauseContext, receiver: TesterPeer) => void;
+  quietMs?: number;
+}): ClauseTest {
+  return {
+    id: c.id,
+    rfc: 'RFC 6793 6',
+    level: 'MUST',
+    slots: TWO,
+    title: c.title,
+    async run(t) {
+      const a = t.slots[0]!;
+      const { sender, receiver } = await twoNew(t);
+      announceRaw(sender, v4(c.n), rawRouteAttributes(a, c.route(a)), c.label(a));
+      const u = await receiver.expectAnnounced(v4(c.n));
+      c.check(u, t, receiver);
+      if (rawAttributesOf(receiver, u).some((x) => x.code === c.attribute.code)) throw new ExpectationFailed(`the SUT passed ${c.attribute.name} on to a 4-octet peer`, receiver.transcript);
+      if (c.quietMs) await sender.expectNoNotification(c.quietMs);
+    },
+  };
+}
+
 export const AS4_CLAUSES: ClauseTest[] = [
   {
     id: 'bgp.as4.sut-capability',
@@ -29,8 +88,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: "the SUT's OPEN carries the 4-octet AS capability (65) with its AS, and My AS is that AS (or AS_TRANS when it does not fit 2 octets)",
     async run(t) {
-      const peer = await t.connect();
-      const open = await peer.expectOpen();
+      const { peer, open } = await sutOpen(t);
       if (open.as4 !== t.sut.asn) throw new ExpectationFailed(`capability 65 should carry AS ${t.sut.asn}, carries ${open.as4 ?? 'nothing (absent)'}`, peer.transcript);
       if (open.myAs !== mapped(t)) throw new ExpectationFailed(`My Autonomous System should be ${mapped(t)}, is ${open.myAs}`, peer.transcript);
     },
@@ -41,11 +99,8 @@ export const AS4_CLAUSES: ClauseTest[] = [
     level: 'MUST',
     title: 'an OPEN with My AS = AS_TRANS and the real AS in capability 65 is accepted (the peer AS is the capability\'s)',
     async run(t) {
-      const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn, myAs: AS_TRANS, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(slot.asn) });
-      const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
-      if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+      const peer = await connectWithOpen(t, { myAs: AS_TRANS });
+      await expectKeepalive(peer);
     },
   },
   {
@@ -56,8 +111,7 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'an OPEN whose capability 65 names an AS other than the configured peer AS gets OPEN Message Error / Bad Peer AS (2/2)',
     async run(t) {
       const slot = t.slots[0]!;
-      const peer = await t.connect();
-      peer.sendOpen({ asn: slot.asn + 1000, myAs: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(slot.asn + 1000) });
+      const peer = await connectWithOpen(t, { asn: slot.asn + 1000, myAs: slot.asn });
       await peer.expectNotification(2, 2);
     },
   },
@@ -68,15 +122,10 @@ export const AS4_CLAUSES: ClauseTest[] = [
     slots: TWO,
     title: 'to a 2-octet peer the SUT sends AS_TRANS in AS_PATH for a 4-octet AS, and the whole path in AS4_PATH',
     async run(t) {
-      const a = t.slots[0]!;
-      const newPeer = await t.establish(0);
-      const oldPeer = await t.establish(1, { capabilities: OLD });
-      newPeer.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn, 4200000001), ...nextHop(a.address)], ipv4Nlri(v4(1))), `UPDATE ${v4(1)} AS_PATH ${a.asn} 4200000001`);
-      const u = await oldPeer.expectAnnounced(v4(1));
-      const attrs = rawAttributesOf(oldPeer, u);
-      const path = pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 2);
-      const want = [mapped(t), a.asn, AS_TRANS];
-      if (path.join(' ') !== want.join(' ')) throw new ExpectationFailed(`the 2-octet AS_PATH should be ${want.join(' ')}, is ${path.join(' ')}`, oldPeer.transcript);
+      const { newPeer, oldPeer } = await newAndOld(t);
+      announceRaw(newPeer, v4(1), rawRouteAttributes(t.slots[0]!, { path: [4200000001] }), `AS_PATH ${t.slots[0]!.asn} 4200000001`);
+      const attrs = rawAttributesOf(oldPeer, await oldPeer.expectAnnounced(v4(1)));
+      expectPath(oldPeer, 'the 2-octet AS_PATH', pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 2), [mapped(t), t.slots[0]!.asn, AS_TRANS]);
       const as4 = attrs.find((x) => x.code === 17);
       if (!as4) throw new ExpectationFailed('no AS4_PATH came with the AS_TRANS path', oldPeer.transcript);
       if ((as4.flags & 0xc0) !== 0xc0) throw new ExpectationFailed(`AS4_PATH flags 0x${as4.flags.toString(16)}: it is optional transitive`, oldPeer.transcript);
@@ -91,54 +140,34 @@ export const AS4_CLAUSES: ClauseTest[] = [
     slots: TWO,
     title: 'AS_PATH with AS_TRANS plus AS4_PATH from a 2-octet peer are merged: a 4-octet peer gets the real 4-octet AS',
     async run(t) {
-      const b = t.slots[1]!;
-      const newPeer = await t.establish(0);
-      const oldPeer = await t.establish(1, { capabilities: OLD });
-      oldPeer.sendMessage(rawUpdate([...origin(), ...asPath2(b.asn, AS_TRANS), ...nextHop(b.address), ...as4Path(4200000002)], ipv4Nlri(v4(2))), `UPDATE ${v4(2)} AS_PATH ${b.asn} 23456, AS4_PATH 4200000002`);
+      const { newPeer, oldPeer } = await newAndOld(t);
+      announceRaw(oldPeer, v4(2), fromOldSpeaker(t, as4Path(4200000002)), `AS_PATH ${t.slots[1]!.asn} 23456, AS4_PATH 4200000002`);
       const u = await newPeer.expectAnnounced(v4(2));
-      const path = u.attributes.asPath?.flatMap((s) => s.asns) ?? [];
-      const want = [t.sut.asn, b.asn, 4200000002];
-      if (path.join(' ') !== want.join(' ')) throw new ExpectationFailed(`the AS_PATH should be ${want.join(' ')}, is ${path.join(' ')}`, newPeer.transcript);
+      expectPath(newPeer, 'the AS_PATH', u.attributes.asPath?.flatMap((s) => s.asns) ?? [], [t.sut.asn, t.slots[1]!.asn, 4200000002]);
     },
   },
-  {
+  discardedFromNew({
     id: 'bgp.as4.as4-path-from-new-discarded',
-    rfc: 'RFC 6793 6',
-    level: 'MUST',
-    slots: TWO,
+    n: 3,
     title: 'an AS4_PATH received from a 4-octet peer is discarded: the route goes on with its AS_PATH alone and no AS4_PATH',
-    async run(t) {
-      const a = t.slots[0]!;
-      const sender = await t.establish(0);
-      const receiver = await t.establish(1);
-      sender.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn, 64512), ...nextHop(a.address), ...as4Path(a.asn, 4200000003)], ipv4Nlri(v4(3))), `UPDATE ${v4(3)} AS_PATH ${a.asn} 64512, AS4_PATH ${a.asn} 4200000003`);
-      const u = await receiver.expectAnnounced(v4(3));
-      const path = u.attributes.asPath?.flatMap((s) => s.asns) ?? [];
-      const want = [t.sut.asn, a.asn, 64512];
-      if (path.join(' ') !== want.join(' ')) throw new ExpectationFailed(`the AS_PATH should be ${want.join(' ')} (AS4_PATH ignored), is ${path.join(' ')}`, receiver.transcript);
-      if (rawAttributesOf(receiver, u).some((x) => x.code === 17)) throw new ExpectationFailed('the SUT passed AS4_PATH on to a 4-octet peer', receiver.transcript);
-      await sender.expectNoNotification(300);
-    },
-  },
-  {
+    attribute: { code: 17, name: 'AS4_PATH' },
+    route: (a) => ({ path: [64512], extra: as4Path(a.asn, 4200000003) }),
+    label: (a) => `AS_PATH ${a.asn} 64512, AS4_PATH ${a.asn} 4200000003`,
+    check: (u, t, receiver) => expectPath(receiver, 'the AS_PATH', u.attributes.asPath?.flatMap((s) => s.asns) ?? [], [t.sut.asn, t.slots[0]!.asn, 64512], ' (AS4_PATH ignored)'),
+    quietMs: 300,
+  }),
+  discardedFromNew({
     id: 'bgp.as4.as4-aggregator-from-new-discarded',
-    rfc: 'RFC 6793 6',
-    level: 'MUST',
-    slots: TWO,
+    n: 4,
     title: 'an AS4_AGGREGATOR received from a 4-octet peer is discarded: the AGGREGATOR goes on unchanged and no AS4_AGGREGATOR',
-    async run(t) {
-      const a = t.slots[0]!;
-      const sender = await t.establish(0);
-      const receiver = await t.establish(1);
-      const aggregator = attribute(0xc0, 7, [...u32(a.asn), ...ipv4('198.51.100.4')]);
-      const as4Aggregator = attribute(0xc0, 18, [...u32(4200000004), ...ipv4('198.51.100.44')]);
-      sender.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn), ...nextHop(a.address), ...aggregator, ...as4Aggregator], ipv4Nlri(v4(4))), `UPDATE ${v4(4)} AGGREGATOR ${a.asn} 198.51.100.4, AS4_AGGREGATOR 4200000004 198.51.100.44`);
-      const u = await receiver.expectAnnounced(v4(4));
-      const agg = u.attributes.aggregator;
+    attribute: { code: 18, name: 'AS4_AGGREGATOR' },
+    route: (a) => ({ extra: [...aggregator(u32(a.asn), '198.51.100.4'), ...as4Aggregator(4200000004, '198.51.100.44')] }),
+    label: (a) => `AGGREGATOR ${a.asn} 198.51.100.4, AS4_AGGREGATOR 4200000004 198.51.100.44`,
+    check(u, t, receiver) {
+      const [a, agg] = [t.slots[0]!, u.attributes.aggregator];
       if (agg?.asn !== a.asn || agg.address !== '198.51.100.4') throw new ExpectationFailed(`the AGGREGATOR should be ${a.asn} 198.51.100.4, is ${agg ? `${agg.asn} ${agg.address}` : 'absent'}`, receiver.transcript);
-      if (rawAttributesOf(receiver, u).some((x) => x.code === 18)) throw new ExpectationFailed('the SUT passed AS4_AGGREGATOR on to a 4-octet peer', receiver.transcript);
     },
-  },
+  }),
   {
     id: 'bgp.as4.four-octet-path-to-new',
     rfc: 'RFC 6793 4.1',
@@ -147,14 +176,10 @@ export const AS4_CLAUSES: ClauseTest[] = [
     title: 'between 4-octet speakers the AS_PATH carries 4-octet ASNs as they are, with no AS_TRANS and no AS4_PATH',
     async run(t) {
       const a = t.slots[0]!;
-      const sender = await t.establish(0);
-      const receiver = await t.establish(1);
-      sender.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn, 4200000005), ...nextHop(a.address)], ipv4Nlri(v4(5))), `UPDATE ${v4(5)} AS_PATH ${a.asn} 4200000005`);
-      const u = await receiver.expectAnnounced(v4(5));
-      const attrs = rawAttributesOf(receiver, u);
-      const path = pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 4);
-      const want = [t.sut.asn, a.asn, 4200000005];
-      if (path.join(' ') !== want.join(' ')) throw new ExpectationFailed(`the 4-octet AS_PATH should be ${want.join(' ')}, is ${path.join(' ')}`, receiver.transcript);
+      const { sender, receiver } = await twoNew(t);
+      announceRaw(sender, v4(5), rawRouteAttributes(a, { path: [4200000005] }), `AS_PATH ${a.asn} 4200000005`);
+      const attrs = rawAttributesOf(receiver, await receiver.expectAnnounced(v4(5)));
+      expectPath(receiver, 'the 4-octet AS_PATH', pathAsns(attrs.find((x) => x.code === 2)?.value ?? [], 4), [t.sut.asn, a.asn, 4200000005]);
       if (attrs.some((x) => x.code === 17)) throw new ExpectationFailed('the SUT sent AS4_PATH to a 4-octet peer', receiver.transcript);
     },
   },
@@ -166,12 +191,9 @@ export const AS4_CLAUSES: ClauseTest[] = [
     slots: TWO,
     title: 'a malformed AS4_PATH from a 2-octet peer is discarded (attribute discard): no NOTIFICATION, the route is still propagated',
     async run(t) {
-      const b = t.slots[1]!;
-      const newPeer = await t.establish(0);
-      const oldPeer = await t.establish(1, { capabilities: OLD });
+      const { newPeer, oldPeer } = await newAndOld(t);
       // One AS_SEQUENCE that says 3 ASNs but holds 1.
-      const badAs4Path = attribute(0xc0, 17, [2, 3, ...u32(4200000006)]);
-      oldPeer.sendMessage(rawUpdate([...origin(), ...asPath2(b.asn, AS_TRANS), ...nextHop(b.address), ...badAs4Path], ipv4Nlri(v4(6))), `UPDATE ${v4(6)} with a malformed AS4_PATH`);
+      announceRaw(oldPeer, v4(6), fromOldSpeaker(t, attribute(0xc0, 17, [2, 3, ...u32(4200000006)])), 'with a malformed AS4_PATH');
       const u = await newPeer.expectAnnounced(v4(6));
       const path = u.attributes.asPath?.flatMap((s) => s.asns) ?? [];
       if (path.includes(4200000006)) throw new ExpectationFailed(`the malformed AS4_PATH was used: AS_PATH ${path.join(' ')}`, newPeer.transcript);
@@ -185,14 +207,10 @@ export const AS4_CLAUSES: ClauseTest[] = [
     slots: TWO,
     title: 'AGGREGATOR with AS_TRANS plus AS4_AGGREGATOR from a 2-octet peer: a 4-octet peer gets the AGGREGATOR with the real 4-octet AS',
     async run(t) {
-      const b = t.slots[1]!;
-      const newPeer = await t.establish(0);
-      const oldPeer = await t.establish(1, { capabilities: OLD });
-      const aggregator = attribute(0xc0, 7, [AS_TRANS >> 8, AS_TRANS & 255, ...ipv4('198.51.100.7')]);
-      const as4Aggregator = attribute(0xc0, 18, [...u32(4200000007), ...ipv4('198.51.100.7')]);
-      oldPeer.sendMessage(rawUpdate([...origin(), ...asPath2(b.asn, AS_TRANS), ...nextHop(b.address), ...aggregator, ...as4Path(4200000007), ...as4Aggregator], ipv4Nlri(v4(7))), `UPDATE ${v4(7)} AGGREGATOR 23456, AS4_AGGREGATOR 4200000007`);
-      const u = await newPeer.expectAnnounced(v4(7));
-      const agg = u.attributes.aggregator;
+      const { newPeer, oldPeer } = await newAndOld(t);
+      const extra = [...aggregator([AS_TRANS >> 8, AS_TRANS & 255], '198.51.100.7'), ...as4Path(4200000007), ...as4Aggregator(4200000007, '198.51.100.7')];
+      announceRaw(oldPeer, v4(7), fromOldSpeaker(t, extra), 'AGGREGATOR 23456, AS4_AGGREGATOR 4200000007');
+      const agg = (await newPeer.expectAnnounced(v4(7))).attributes.aggregator;
       if (agg?.asn !== 4200000007) throw new ExpectationFailed(`the AGGREGATOR should carry AS 4200000007, carries ${agg ? agg.asn : 'nothing (absent)'}`, newPeer.transcript);
     },
   },
@@ -203,13 +221,9 @@ export const AS4_CLAUSES: ClauseTest[] = [
     slots: TWO,
     title: 'to a 2-octet peer an AGGREGATOR with a 4-octet AS goes out as AS_TRANS, with AS4_AGGREGATOR carrying the real AS',
     async run(t) {
-      const a = t.slots[0]!;
-      const newPeer = await t.establish(0);
-      const oldPeer = await t.establish(1, { capabilities: OLD });
-      const aggregator = attribute(0xc0, 7, [...u32(4200000008), ...ipv4('198.51.100.8')]);
-      newPeer.sendMessage(rawUpdate([...origin(), ...asPath4(a.asn, 4200000008), ...nextHop(a.address), ...aggregator], ipv4Nlri(v4(8))), `UPDATE ${v4(8)} AGGREGATOR 4200000008 198.51.100.8`);
-      const u = await oldPeer.expectAnnounced(v4(8));
-      const attrs = rawAttributesOf(oldPeer, u);
+      const { newPeer, oldPeer } = await newAndOld(t);
+      announceRaw(newPeer, v4(8), rawRouteAttributes(t.slots[0]!, { path: [4200000008], extra: aggregator(u32(4200000008), '198.51.100.8') }), 'AGGREGATOR 4200000008 198.51.100.8');
+      const attrs = rawAttributesOf(oldPeer, await oldPeer.expectAnnounced(v4(8)));
       const agg = attrs.find((x) => x.code === 7)?.value ?? [];
       if (agg.length !== 6 || ((agg[0]! << 8) | agg[1]!) !== AS_TRANS) throw new ExpectationFailed(`the 2-octet AGGREGATOR should carry AS_TRANS, is [${agg.join(',')}]`, oldPeer.transcript);
       const as4 = attrs.find((x) => x.code === 18)?.value ?? [];

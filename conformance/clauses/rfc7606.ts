@@ -9,7 +9,7 @@ import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { ExpectationFailed, withdraws } from '../tester/tester-peer.ts';
 import type { ClauseTest } from './clause.ts';
-import { announce, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, routeAttributes, stillUp, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
+import { announceRaw, announcedRoute, OPTIONAL, OPTIONAL_TRANSITIVE, pathAsns, resetOrFamilyDisabled, rawRouteAttributes, routeTest, stillUp, WELL_KNOWN, type RouteOptions } from './update-kit.ts';
 import { u32 } from '../tester/bytes.ts';
 
 const P = (n: number) => `100.66.${n}.0/24`;
@@ -33,23 +33,13 @@ interface WithdrawCase {
  * sender's session.
  */
 function treatAsWithdraw(c: WithdrawCase): ClauseTest {
-  const slots = c.slots ?? ['ebgp', 'ebgp'];
-  return {
-    id: c.id,
-    rfc: c.rfc,
-    level: 'MUST',
-    negative: true,
-    title: c.title,
-    slots,
-    ...(slots.includes('ibgp') ? { needs: ['ibgp' as const] } : {}),
-    async run(t) {
-      const prefix = P(c.n);
-      const { a, watch } = await announcedRoute(t, prefix);
-      announce(a, prefix, routeAttributes(t.slots[0]!, c.bad(t.slots[0]!)), c.title.split(' ->')[0]!);
-      await watch.gone(prefix);
-      await stillUp(a);
-    },
-  };
+  return routeTest({ ...c, level: 'MUST', negative: true }, async (t) => {
+    const prefix = P(c.n);
+    const { a, watch } = await announcedRoute(t, prefix);
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, c.bad(t.slots[0]!)), c.title.split(' ->')[0]!);
+    await watch.gone(prefix);
+    await stillUp(a);
+  });
 }
 
 /**
@@ -57,20 +47,11 @@ function treatAsWithdraw(c: WithdrawCase): ClauseTest {
  * (announced to the observer) without that attribute, and the session stays up.
  */
 function attributeDiscard(c: { id: string; rfc: string; title: string; n: number; bad: (slot: TesterSlot) => RouteOptions; lacks: (u: UpdateMessage) => boolean; what: string }): ClauseTest {
-  return {
-    id: c.id,
-    rfc: c.rfc,
-    level: 'MUST',
-    negative: true,
-    title: c.title,
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(c.n);
-      const { a, b, first } = await announcedRoute(t, prefix, c.bad(t.slots[0]!));
-      if (!c.lacks(first)) throw new ExpectationFailed(`${b.label}: the route should go on without the malformed ${c.what} (attribute discard), the SUT passed it on`, b.transcript);
-      await stillUp(a);
-    },
-  };
+  return routeTest({ id: c.id, rfc: c.rfc, level: 'MUST', negative: true, title: c.title }, async (t) => {
+    const { a, b, first } = await announcedRoute(t, P(c.n), c.bad(t.slots[0]!));
+    if (!c.lacks(first)) throw new ExpectationFailed(`${b.label}: the route should go on without the malformed ${c.what} (attribute discard), the SUT passed it on`, b.transcript);
+    await stillUp(a);
+  });
 }
 
 /**
@@ -79,24 +60,16 @@ function attributeDiscard(c: { id: string; rfc: string; title: string; n: number
  * the route is withdrawn, or it goes on (with the new AS_PATH) without the attribute.
  */
 function discardOrWithdraw(c: { id: string; title: string; n: number; bad: (slot: TesterSlot) => RouteOptions; lacks: (u: UpdateMessage) => boolean; what: string }): ClauseTest {
-  return {
-    id: c.id,
-    rfc: 'RFC 7606 3',
-    level: 'MUST',
-    negative: true,
-    title: c.title,
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(c.n);
-      const { a, watch } = await announcedRoute(t, prefix, { path: [64501] });
-      announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64502], ...c.bad(t.slots[0]!) }), `new AS_PATH and a ${c.what} with wrong flags`);
-      const u = await watch.next(prefix);
-      if (withdraws(u, prefix)) return stillUp(a);
-      if (!pathAsns(u.attributes.asPath).includes(64502)) throw new ExpectationFailed(`${watch.observer.label}: expected ${prefix} withdrawn or announced with the new AS_PATH, got another path`, watch.observer.transcript);
-      if (!c.lacks(u)) throw new ExpectationFailed(`${watch.observer.label}: the route went on with the ${c.what} whose flags were wrong (neither treat-as-withdraw nor attribute discard)`, watch.observer.transcript);
-      await stillUp(a);
-    },
-  };
+  return routeTest({ id: c.id, rfc: 'RFC 7606 3', level: 'MUST', negative: true, title: c.title }, async (t) => {
+    const prefix = P(c.n);
+    const { a, watch } = await announcedRoute(t, prefix, { path: [64501] });
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64502], ...c.bad(t.slots[0]!) }), `new AS_PATH and a ${c.what} with wrong flags`);
+    const u = await watch.next(prefix);
+    if (withdraws(u, prefix)) return stillUp(a);
+    if (!pathAsns(u.attributes.asPath).includes(64502)) throw new ExpectationFailed(`${watch.observer.label}: expected ${prefix} withdrawn or announced with the new AS_PATH, got another path`, watch.observer.transcript);
+    if (!c.lacks(u)) throw new ExpectationFailed(`${watch.observer.label}: the route went on with the ${c.what} whose flags were wrong (neither treat-as-withdraw nor attribute discard)`, watch.observer.transcript);
+    await stillUp(a);
+  });
 }
 
 const ibgpFirst: SlotRole[] = ['ibgp', 'ebgp'];
@@ -140,33 +113,16 @@ export const RFC7606_CLAUSES: ClauseTest[] = [
   attributeDiscard({ id: 'bgp.rfc7606.local-pref-malformed-from-ebgp', rfc: 'RFC 7606 7.5', n: 34, what: 'LOCAL_PREF', title: 'a LOCAL_PREF of length 2 from an external peer -> attribute discard (the route is used), not treat-as-withdraw', bad: () => ({ localPref: 0, replace: { 5: attribute(WELL_KNOWN, 5, [0, 100]) } }), lacks: (u) => u.attributes.localPref === undefined }),
   attributeDiscard({ id: 'bgp.rfc7606.originator-id-from-ebgp', rfc: 'RFC 7606 7.9', n: 35, what: 'ORIGINATOR_ID', title: 'an ORIGINATOR_ID of length 3 from an external peer -> attribute discard (the route is used), not treat-as-withdraw', bad: () => ({ extra: attribute(OPTIONAL, 9, [10, 0, 0]) }), lacks: (u) => u.attributes.originatorId === undefined }),
   attributeDiscard({ id: 'bgp.rfc7606.cluster-list-from-ebgp', rfc: 'RFC 7606 7.10', n: 36, what: 'CLUSTER_LIST', title: 'a CLUSTER_LIST of length 3 from an external peer -> attribute discard (the route is used), not treat-as-withdraw', bad: () => ({ extra: attribute(OPTIONAL, 10, [10, 0, 0]) }), lacks: (u) => u.attributes.clusterList === undefined }),
-  {
-    id: 'bgp.rfc7606.local-pref-from-ebgp',
-    rfc: 'RFC 7606 7.5',
-    level: 'MUST',
-    negative: true,
-    title: 'LOCAL_PREF from an external peer is discarded: the route goes to an iBGP peer with the SUT\'s own LOCAL_PREF, not the received 4242',
-    slots: ['ebgp', 'ibgp'],
-    needs: ['ibgp'],
-    async run(t) {
-      const { a, first } = await announcedRoute(t, P(29), { localPref: 4242 });
-      if (first.attributes.localPref === 4242) throw new ExpectationFailed('the SUT passed the LOCAL_PREF 4242 received from an external peer on to an internal one', a.transcript);
-      await stillUp(a);
-    },
-  },
-  {
-    id: 'bgp.rfc7606.duplicate-attribute',
-    rfc: 'RFC 7606 3',
-    level: 'MUST',
-    negative: true,
-    title: 'an attribute appearing twice (ORIGIN IGP, then ORIGIN INCOMPLETE): all but the first are discarded, the route is used',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const { a, first } = await announcedRoute(t, P(30), { extra: origin(2) });
-      if (first.attributes.origin !== 'igp') throw new ExpectationFailed(`the route went on with ORIGIN ${first.attributes.origin}, not the first copy's IGP`, a.transcript);
-      await stillUp(a);
-    },
-  },
+  routeTest({ id: 'bgp.rfc7606.local-pref-from-ebgp', rfc: 'RFC 7606 7.5', level: 'MUST', negative: true, title: 'LOCAL_PREF from an external peer is discarded: the route goes to an iBGP peer with the SUT\'s own LOCAL_PREF, not the received 4242', slots: ['ebgp', 'ibgp'] }, async (t) => {
+    const { a, first } = await announcedRoute(t, P(29), { localPref: 4242 });
+    if (first.attributes.localPref === 4242) throw new ExpectationFailed('the SUT passed the LOCAL_PREF 4242 received from an external peer on to an internal one', a.transcript);
+    await stillUp(a);
+  }),
+  routeTest({ id: 'bgp.rfc7606.duplicate-attribute', rfc: 'RFC 7606 3', level: 'MUST', negative: true, title: 'an attribute appearing twice (ORIGIN IGP, then ORIGIN INCOMPLETE): all but the first are discarded, the route is used' }, async (t) => {
+    const { a, first } = await announcedRoute(t, P(30), { extra: origin(2) });
+    if (first.attributes.origin !== 'igp') throw new ExpectationFailed(`the route went on with ORIGIN ${first.attributes.origin}, not the first copy's IGP`, a.transcript);
+    await stillUp(a);
+  }),
   {
     id: 'bgp.rfc7606.duplicate-mp-reach',
     rfc: 'RFC 7606 3',
@@ -179,48 +135,21 @@ export const RFC7606_CLAUSES: ClauseTest[] = [
       a.drain();
       // IPv6 unicast, next hop 2001:db8::1, NLRI 2001:db8:6631::/48.
       const reach = attribute(OPTIONAL, 14, [0, 2, 1, 16, 0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1, 0, 48, 0x20, 0x01, 0x0d, 0xb8, 0x66, 0x31]);
-      a.sendMessage(rawUpdate([...routeAttributes(t.slots[0]!, { replace: { 3: null } }), ...reach, ...reach], []), 'UPDATE with MP_REACH_NLRI twice');
+      a.sendMessage(rawUpdate([...rawRouteAttributes(t.slots[0]!, { replace: { 3: null } }), ...reach, ...reach], []), 'UPDATE with MP_REACH_NLRI twice');
       await a.expectNotification(ErrorCode.UPDATE, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
     },
   },
-  {
-    id: 'bgp.rfc7606.withdrawn-prefix-length',
-    rfc: 'RFC 7606 5.3',
-    level: 'MUST',
-    negative: true,
-    title: 'a withdrawn route of prefix length 33 -> session reset (Invalid Network Field or Malformed Attribute List) or AFI/SAFI disable',
-    slots: ['ebgp', 'ebgp'],
-    async run(t) {
-      const prefix = P(32);
-      const { a, watch } = await announcedRoute(t, prefix);
-      a.sendMessage(rawUpdate([], [], [33, 10, 66, 32, 1, 0]), 'UPDATE withdrawing a /33');
-      const n = await a.next((m) => m.type === 'NOTIFICATION', 3000);
-      if (n && n.type === 'NOTIFICATION') {
-        if (n.code !== ErrorCode.UPDATE || (n.subcode !== UpdateSubcode.INVALID_NETWORK_FIELD && n.subcode !== UpdateSubcode.MALFORMED_ATTRIBUTE_LIST)) {
-          throw new ExpectationFailed(`expected UPDATE Message Error / Invalid Network Field (or Malformed Attribute List), got ${n.code}/${n.subcode}`, a.transcript);
-        }
-        return;
-      }
-      if (a.closed) throw new ExpectationFailed('the SUT closed the session without a NOTIFICATION', a.transcript);
-      // No reset: AFI/SAFI disable, so IPv4 unicast routes from this session are gone.
-      await watch.gone(prefix);
-    },
-  },
-  {
-    id: 'bgp.rfc7606.missing-local-pref-ibgp',
-    rfc: 'RFC 7606 3',
-    level: 'MUST',
-    negative: true,
-    title: 'an iBGP UPDATE without LOCAL_PREF does not reset the session: the route is treated as withdrawn or used (LOCAL_PREF is not well-known mandatory)',
-    slots: ibgpFirst,
-    needs: ['ibgp'],
-    async run(t) {
-      const prefix = P(33);
-      const { a, watch } = await announcedRoute(t, prefix, { path: [64533] });
-      announce(a, prefix, routeAttributes(t.slots[0]!, { path: [64534], replace: { 5: null } }), 'no LOCAL_PREF, new AS_PATH');
-      const u = await watch.next(prefix);
-      if (!withdraws(u, prefix) && !pathAsns(u.attributes.asPath).includes(64534)) throw new ExpectationFailed(`expected ${prefix} withdrawn or announced with the new AS_PATH`, watch.observer.transcript);
-      await stillUp(a);
-    },
-  },
+  routeTest({ id: 'bgp.rfc7606.withdrawn-prefix-length', rfc: 'RFC 7606 5.3', level: 'MUST', negative: true, title: 'a withdrawn route of prefix length 33 -> session reset (Invalid Network Field or Malformed Attribute List) or AFI/SAFI disable' }, async (t) => {
+    const announced = await announcedRoute(t, P(32));
+    const subcodes = [UpdateSubcode.INVALID_NETWORK_FIELD, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST];
+    await resetOrFamilyDisabled(announced, P(32), rawUpdate([], [], [33, 10, 66, 32, 1, 0]), 'UPDATE withdrawing a /33', subcodes, 'UPDATE Message Error / Invalid Network Field (or Malformed Attribute List)');
+  }),
+  routeTest({ id: 'bgp.rfc7606.missing-local-pref-ibgp', rfc: 'RFC 7606 3', level: 'MUST', negative: true, title: 'an iBGP UPDATE without LOCAL_PREF does not reset the session: the route is treated as withdrawn or used (LOCAL_PREF is not well-known mandatory)', slots: ibgpFirst }, async (t) => {
+    const prefix = P(33);
+    const { a, watch } = await announcedRoute(t, prefix, { path: [64533] });
+    announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, { path: [64534], replace: { 5: null } }), 'no LOCAL_PREF, new AS_PATH');
+    const u = await watch.next(prefix);
+    if (!withdraws(u, prefix) && !pathAsns(u.attributes.asPath).includes(64534)) throw new ExpectationFailed(`expected ${prefix} withdrawn or announced with the new AS_PATH`, watch.observer.transcript);
+    await stillUp(a);
+  }),
 ];

@@ -3,11 +3,11 @@
 // prefix kept apart, withdrawal by path identifier, and NLRI without the identifier.
 // Prefixes 10.79.N.0/24 (and 10.179.0.0/16), one N per test.
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
-import type { AddPathMode, Capability, UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import type { AddPathMode, Capability, Route, UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { asPath4, nextHop, origin } from '../tester/bytes.ts';
 import { announces, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { announce, capsWith, establish, expectNotWithdrawn, expectStillUp, patient, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
+import { announce, announcedToObserver, capsWith, establish, expectNotWithdrawn, expectStillUp, patient, pause, requireSutCapability, routesOf, withdraw } from './feature-helpers.ts';
 
 const p = (n: number) => `10.79.${n}.0/24`;
 
@@ -48,6 +48,33 @@ async function expectOriginated(peer: TesterPeer, prefix: string, withPathId: bo
   if (peer.undecodable.length) throw new ExpectationFailed(`${peer.undecodable.length} message(s) from the SUT did not decode in the negotiated context: ${peer.undecodable[0]}`, peer.transcript);
 }
 
+/** On an ADD-PATH session (tester offering `cap`), the SUT's originated IPv4 route comes with or without path identifiers as `withPathId` says. */
+function pathIdsFromSut(c: { id: string; rfc: string; title: string; cap: Capability; needSut: 'send' | 'any'; withPathId: boolean; why: string }): ClauseTest {
+  return {
+    id: c.id,
+    rfc: c.rfc,
+    level: 'MUST',
+    title: c.title,
+    needs: ['addpath'],
+    slots: ['addpath'],
+    async run(t) {
+      const peer = await addPathSession(t, c.cap, c.needSut);
+      await expectOriginated(peer, t.sut.originates.ipv4, c.withPathId, c.why);
+    },
+  };
+}
+
+/** A route from the ADD-PATH slot (offering `cap`) that the SUT must accept and pass on to an eBGP observer. */
+interface AcceptedRoute {
+  id: string;
+  rfc: string;
+  title: string;
+  cap: Capability;
+  needSut: 'receive' | 'any';
+  route: string | Route;
+  what: string;
+}
+
 export const ADD_PATH_CLAUSES: ClauseTest[] = patient([
   {
     id: 'bgp.addpath.capability-offered',
@@ -63,18 +90,7 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = patient([
       if (!sutMode(peer, 1)) throw new ExpectationFailed(`the ADD-PATH capability has no IPv4 unicast entry (entries: ${cap.entries.map((e) => `${e.afi}/${e.safi} ${e.mode}`).join(', ')})`, peer.transcript);
     },
   },
-  {
-    id: 'bgp.addpath.sut-sends-path-ids',
-    rfc: 'RFC 7911 3',
-    level: 'MUST',
-    title: 'when the SUT may send and the tester may receive ADD-PATH for IPv4, every IPv4 NLRI the SUT sends carries a path identifier',
-    needs: ['addpath'],
-    slots: ['addpath'],
-    async run(t) {
-      const peer = await addPathSession(t, BOTH, 'send');
-      await expectOriginated(peer, t.sut.originates.ipv4, true, 'ADD-PATH negotiated SUT -> tester for IPv4');
-    },
-  },
+  pathIdsFromSut({ id: 'bgp.addpath.sut-sends-path-ids', rfc: 'RFC 7911 3', title: 'when the SUT may send and the tester may receive ADD-PATH for IPv4, every IPv4 NLRI the SUT sends carries a path identifier', cap: BOTH, needSut: 'send', withPathId: true, why: 'ADD-PATH negotiated SUT -> tester for IPv4' }),
   {
     id: 'bgp.addpath.sut-sends-path-ids-ipv6',
     rfc: 'RFC 7911 3',
@@ -102,25 +118,18 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = patient([
       await expectOriginated(peer, t.sut.originates.ipv4, false, 'the tester offered no ADD-PATH capability');
     },
   },
-  {
+  pathIdsFromSut({
     id: 'bgp.addpath.no-path-ids-to-send-only-peer',
     rfc: 'RFC 7911 4',
-    level: 'MUST',
     title: 'when the tester offers ADD-PATH Send only, the SUT (which may not send to a peer that cannot receive) sends NLRI without path identifiers',
-    needs: ['addpath'],
-    slots: ['addpath'],
-    async run(t) {
-      const peer = await addPathSession(
-        t,
-        addPath([
-          [1, 'send'],
-          [2, 'send'],
-        ]),
-        'any',
-      );
-      await expectOriginated(peer, t.sut.originates.ipv4, false, 'the tester offered Send only');
-    },
-  },
+    cap: addPath([
+      [1, 'send'],
+      [2, 'send'],
+    ]),
+    needSut: 'any',
+    withPathId: false,
+    why: 'the tester offered Send only',
+  }),
   {
     id: 'bgp.addpath.per-family',
     rfc: 'RFC 7911 4',
@@ -146,51 +155,26 @@ export const ADD_PATH_CLAUSES: ClauseTest[] = patient([
       if (undecodable) throw new ExpectationFailed(`messages from the SUT did not decode in the negotiated context${undecodable}`, peer.transcript);
     },
   },
-  {
-    id: 'bgp.addpath.accepts-path-ids',
-    rfc: 'RFC 7911 3',
-    level: 'MUST',
-    title: 'when the tester may send and the SUT may receive ADD-PATH, the SUT accepts NLRI with path identifiers (the route is used and passed on)',
-    needs: ['addpath'],
-    slots: ['addpath', 'ebgp'],
-    async run(t) {
-      const observer = await establish(t, 1);
-      const peer = await addPathSession(t, addPath([[1, 'send']]), 'receive');
-      announce(t, peer, 0, [{ prefix: p(1), pathId: 7 }]);
-      await observer.expectAnnounced(p(1));
-      expectStillUp(peer, 'NLRI with path identifiers');
-    },
-  },
-  {
-    id: 'bgp.addpath.path-id-zero',
-    rfc: 'RFC 7911 3',
-    level: 'MUST',
-    title: 'path identifier 0 is a valid identifier: a route with it is accepted and passed on',
-    needs: ['addpath'],
-    slots: ['addpath', 'ebgp'],
-    async run(t) {
-      const observer = await establish(t, 1);
-      const peer = await addPathSession(t, BOTH, 'receive');
-      announce(t, peer, 0, [{ prefix: p(2), pathId: 0 }]);
-      await observer.expectAnnounced(p(2));
-      expectStillUp(peer, 'a path identifier 0');
-    },
-  },
-  {
-    id: 'bgp.addpath.no-path-ids-from-receive-only-peer',
-    rfc: 'RFC 7911 4',
-    level: 'MUST',
-    title: 'when the tester offers ADD-PATH Receive only, the SUT reads the tester\'s NLRI without path identifiers',
-    needs: ['addpath'],
-    slots: ['addpath', 'ebgp'],
-    async run(t) {
-      const observer = await establish(t, 1);
-      const peer = await addPathSession(t, addPath([[1, 'receive']]), 'any');
-      announce(t, peer, 0, [p(3)]);
-      await observer.expectAnnounced(p(3));
-      expectStillUp(peer, 'NLRI without path identifiers from a Receive-only peer');
-    },
-  },
+  ...(
+    [
+      { id: 'accepts-path-ids', rfc: 'RFC 7911 3', title: 'when the tester may send and the SUT may receive ADD-PATH, the SUT accepts NLRI with path identifiers (the route is used and passed on)', cap: addPath([[1, 'send']]), needSut: 'receive', route: { prefix: p(1), pathId: 7 }, what: 'NLRI with path identifiers' },
+      { id: 'path-id-zero', rfc: 'RFC 7911 3', title: 'path identifier 0 is a valid identifier: a route with it is accepted and passed on', cap: BOTH, needSut: 'receive', route: { prefix: p(2), pathId: 0 }, what: 'a path identifier 0' },
+      { id: 'no-path-ids-from-receive-only-peer', rfc: 'RFC 7911 4', title: "when the tester offers ADD-PATH Receive only, the SUT reads the tester's NLRI without path identifiers", cap: addPath([[1, 'receive']]), needSut: 'any', route: p(3), what: 'NLRI without path identifiers from a Receive-only peer' },
+    ] satisfies AcceptedRoute[]
+  ).map(
+    (c): ClauseTest => ({
+      id: `bgp.addpath.${c.id}`,
+      rfc: c.rfc,
+      level: 'MUST',
+      title: c.title,
+      needs: ['addpath'],
+      slots: ['addpath', 'ebgp'],
+      async run(t) {
+        const { source } = await announcedToObserver(t, [c.route], { source: () => addPathSession(t, c.cap, c.needSut) });
+        expectStillUp(source, c.what);
+      },
+    }),
+  ),
   {
     id: 'bgp.addpath.withdraw-one-path',
     rfc: 'RFC 7911 3',

@@ -4,10 +4,11 @@
 // capability they need.
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
 import type { Capability, OpenMessage } from '../../reference/bgp/wire/index.ts';
-import { asPath4, attribute, ipv4Nlri, nextHop, origin } from '../tester/bytes.ts';
-import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { asPath4, attribute, ipv4Nlri, origin } from '../tester/bytes.ts';
+import { defaultCapabilities, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext, ClauseTest } from './clause.ts';
-import { expectQuietClose, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
+import { rawRouteAttributes, sizedUpdate } from './update-kit.ts';
+import { expectKeepalive, expectQuietClose, propagated, slotOpen, sutOpen, mappedV6, mpReachRaw, rawAttributesOf, reestablish } from './session-helpers.ts';
 import { u32 } from '../tester/bytes.ts';
 
 /** Distinct prefix per test of this file: 100.99.(60+N).0/24. */
@@ -27,8 +28,7 @@ async function establishAfterTheirs(t: ClauseContext, i: number, caps: (theirs: 
     return t.skip(chosen);
   }
   peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: chosen });
-  const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
-  if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`expected the SUT's KEEPALIVE, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+  await expectKeepalive(peer);
   peer.sendMessage({ type: 'KEEPALIVE' });
   peer.startKeepalives(3000);
   return peer;
@@ -38,14 +38,6 @@ const has = (open: OpenMessage, code: number) => open.capabilities.some((c) => c
 
 const EXTENDED_MESSAGE: Capability = { code: 6, hex: '' };
 const NO_EXTENDED_MESSAGE = 'the SUT does not offer the Extended Message capability (6)';
-
-/** An UPDATE of `size` octets announcing `prefix` from `slot`, padded with an unknown optional non-transitive attribute. */
-function sizedUpdate(slot: ClauseContext['slots'][number], prefix: string, size: number): Uint8Array {
-  const attrs = [...origin(), ...asPath4(slot.asn), ...nextHop(slot.address)];
-  const nlri = ipv4Nlri(prefix);
-  const fill = size - 19 - 4 - attrs.length - 4 - nlri.length;
-  return rawUpdate([...attrs, ...attribute(0x90, 250, new Array<number>(fill).fill(0x5a))], nlri);
-}
 
 /** Sends a Cease NOTIFICATION with `data`; the SUT closes quietly, then a new session comes up. */
 async function shutdownWith(t: ClauseContext, subcode: number, data: number[], what: string): Promise<void> {
@@ -73,6 +65,22 @@ function roleOf(open: OpenMessage): number | null {
 const NO_ROLE = 'the SUT offers no BGP Role capability (9) on this session';
 const roleCap = (role: number): Capability => ({ code: 9, hex: role.toString(16).padStart(2, '0') });
 
+/**
+ * A session from slot 0 in the role that pairs with the SUT's (its OPEN read first); skipped when
+ * the SUT offers no role or one outside `sutRoles` (`why`: what the tester could not test then).
+ */
+async function sessionInMatchingRole(t: ClauseContext, sutRoles: number[], why: string): Promise<{ peer: TesterPeer; role: number }> {
+  let role = -1;
+  const peer = await establishAfterTheirs(t, 0, (theirs) => {
+    const r = roleOf(theirs);
+    if (r === null) return NO_ROLE;
+    if (!sutRoles.includes(r)) return `the SUT's role is ${ROLE_NAME[r] ?? r}: ${why}`;
+    role = r;
+    return [...defaultCapabilities(t.slots[0]!.asn), roleCap(MATCHING_ROLE[r]!)];
+  });
+  return { peer, role };
+}
+
 export const EXTENSION_CLAUSES: ClauseTest[] = [
   {
     id: 'bgp.extmsg.large-update-accepted',
@@ -83,10 +91,8 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     title: 'with extended messages negotiated on both sides, a 5000-octet UPDATE is accepted and its route propagated',
     async run(t) {
       const caps = (i: number) => (theirs: OpenMessage) => (has(theirs, 6) ? [...defaultCapabilities(t.slots[i]!.asn), EXTENDED_MESSAGE] : NO_EXTENDED_MESSAGE);
-      const a = await establishAfterTheirs(t, 0, caps(0));
-      const b = await establishAfterTheirs(t, 1, caps(1));
-      a.sendMessage(sizedUpdate(t.slots[0]!, v4(1), 5000), `UPDATE of 5000 octets announcing ${v4(1)}`);
-      await b.expectAnnounced(v4(1));
+      const [a, b] = [await establishAfterTheirs(t, 0, caps(0)), await establishAfterTheirs(t, 1, caps(1))];
+      await propagated(t, sizedUpdate(t.slots[0]!, v4(1), 5000, 'attribute'), v4(1), { a, b, label: `UPDATE of 5000 octets announcing ${v4(1)}` });
       await a.expectNoNotification(500);
     },
   },
@@ -100,7 +106,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     async run(t) {
       const peer = await establishAfterTheirs(t, 0, (theirs) => (has(theirs, 6) ? defaultCapabilities(t.slots[0]!.asn) : NO_EXTENDED_MESSAGE));
       peer.drain();
-      peer.sendMessage(sizedUpdate(t.slots[0]!, v4(2), 5000), 'UPDATE of 5000 octets, extended messages not negotiated');
+      peer.sendMessage(sizedUpdate(t.slots[0]!, v4(2), 5000, 'attribute'), 'UPDATE of 5000 octets, extended messages not negotiated');
       await peer.expectNotification(1, 2);
     },
   },
@@ -118,9 +124,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
           ? [...defaultCapabilities(slot.asn), { code: 5, name: 'extended-nexthop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] }]
           : 'the SUT does not offer Extended Next Hop Encoding (5) for IPv4 unicast over IPv6',
       );
-      const b = await t.establish(1);
-      a.sendMessage(rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(1, 1, mappedV6(slot.address), [v4(3)])], []), `UPDATE ${v4(3)} in MP_REACH_NLRI, next hop ::ffff:${slot.address}`);
-      await b.expectAnnounced(v4(3));
+      await propagated(t, rawUpdate([...origin(), ...asPath4(slot.asn), ...mpReachRaw(1, 1, mappedV6(slot.address), [v4(3)])], []), v4(3), { a, label: `UPDATE ${v4(3)} in MP_REACH_NLRI, next hop ::ffff:${slot.address}` });
       await a.expectNoNotification(500);
     },
   },
@@ -191,12 +195,12 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     title: 'a BGP Role that does not pair with the SUT\'s (e.g. provider to provider) gets OPEN Message Error / Role Mismatch (2/11)',
     async run(t) {
       const slot = t.slots[0]!;
-      const peer = await t.connect();
-      const role = roleOf(await peer.expectOpen());
+      const { peer, open } = await sutOpen(t);
+      const role = roleOf(open);
       if (role === null) return t.skip(NO_ROLE);
       const wrong = role === 4 ? 0 : role;
       peer.note(`SUT role ${ROLE_NAME[role] ?? role}, tester role ${ROLE_NAME[wrong]}`);
-      peer.sendOpen({ asn: slot.asn, bgpId: slot.address, holdTime: 9, capabilities: [...defaultCapabilities(slot.asn), roleCap(wrong)] });
+      peer.sendOpen(slotOpen(t, { capabilities: [...defaultCapabilities(slot.asn), roleCap(wrong)] }));
       await peer.expectNotification(2, 11);
     },
   },
@@ -207,14 +211,7 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     needs: ['role'],
     title: 'a SUT in role provider, route server or peer adds OTC (35) with its own AS to routes it sends to a customer, rs-client or peer',
     async run(t) {
-      let role = -1;
-      const peer = await establishAfterTheirs(t, 0, (theirs) => {
-        const r = roleOf(theirs);
-        if (r === null) return NO_ROLE;
-        if (![0, 1, 4].includes(r)) return `the SUT's role is ${ROLE_NAME[r] ?? r}: it adds no OTC towards its provider / route server`;
-        role = r;
-        return [...defaultCapabilities(t.slots[0]!.asn), roleCap(MATCHING_ROLE[r]!)];
-      });
+      const { peer, role } = await sessionInMatchingRole(t, [0, 1, 4], 'it adds no OTC towards its provider / route server');
       peer.note(`SUT role ${ROLE_NAME[role]}`);
       const u = await peer.expectAnnounced(t.sut.originates.ipv4);
       const otc = rawAttributesOf(peer, u).find((a) => a.code === 35);
@@ -231,20 +228,11 @@ export const EXTENSION_CLAUSES: ClauseTest[] = [
     slots: ['ebgp', 'ebgp'],
     title: 'a route carrying OTC received from a customer or rs-client is a route leak: not propagated, while the same peer\'s route without OTC is',
     async run(t) {
-      const slot = t.slots[0]!;
-      let role = -1;
-      const a = await establishAfterTheirs(t, 0, (theirs) => {
-        const r = roleOf(theirs);
-        if (r === null) return NO_ROLE;
-        if (r !== 0 && r !== 1) return `the SUT's role is ${ROLE_NAME[r] ?? r}: the tester cannot be its customer or rs-client`;
-        role = r;
-        return [...defaultCapabilities(slot.asn), roleCap(MATCHING_ROLE[r]!)];
-      });
+      const { peer: a, role } = await sessionInMatchingRole(t, [0, 1], 'the tester cannot be its customer or rs-client');
       const b = await t.establish(1);
-      const base = [...origin(), ...asPath4(slot.asn), ...nextHop(slot.address)];
+      const base = rawRouteAttributes(t.slots[0]!);
       a.sendMessage(rawUpdate([...base, ...attribute(0xc0, 35, u32(64512))], ipv4Nlri(v4(4))), `UPDATE ${v4(4)} with OTC 64512`);
-      a.sendMessage(rawUpdate(base, ipv4Nlri(v4(5))), `UPDATE ${v4(5)} without OTC (control)`);
-      await b.expectAnnounced(v4(5));
+      await propagated(t, rawUpdate(base, ipv4Nlri(v4(5))), v4(5), { a, b, label: `UPDATE ${v4(5)} without OTC (control)` });
       await new Promise((r) => setTimeout(r, 1000));
       b.sync();
       if (b.messages.some((m) => m.type === 'UPDATE' && m.nlri.some((r) => r.prefix === v4(4)))) throw new ExpectationFailed(`${v4(4)} (OTC from a ${ROLE_NAME[MATCHING_ROLE[role]!]}) was propagated`, b.transcript);

@@ -1,9 +1,9 @@
 // Small helpers the FSM, capability, MP-BGP, AS4 and shutdown clause files share: raw attribute
 // walks of what the SUT sent, "the SUT closed without answering", "a new session comes up
 // again", and hand-built OPENs / MP attributes the codec refuses to encode.
-import { parsePrefix, type BgpMessage, type NotificationMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { parsePrefix, type BgpMessage, type NotificationMessage, type OpenMessage, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { attribute, rawMessage } from '../tester/bytes.ts';
-import { describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
+import { defaultCapabilities, describeMessage, ExpectationFailed, type TesterPeer } from '../tester/tester-peer.ts';
 import type { ClauseContext } from './clause.ts';
 
 export interface RawAttribute {
@@ -120,3 +120,69 @@ export async function reestablish(t: ClauseContext, i = 0, withinMs = 15_000): P
 
 /** The capability codes in the SUT's OPEN. */
 export const capabilityCodes = (peer: TesterPeer): number[] => peer.openReceived()?.capabilities.map((c) => c.code) ?? [];
+
+/**
+ * A route sent from slot 0 reaches slot 1: both sessions come up (slot 0 first; `a` and `b` are
+ * sessions made otherwise), `a` sends `update` and slot 1 receives `prefix` announced.
+ */
+export async function propagated(t: ClauseContext, update: BgpMessage | Uint8Array, prefix: string, o: { label?: string; a?: TesterPeer; b?: TesterPeer } = {}): Promise<{ a: TesterPeer; b: TesterPeer; u: UpdateMessage }> {
+  const a = o.a ?? (await t.establish(0));
+  const b = o.b ?? (await t.establish(1));
+  a.sendMessage(update, o.label);
+  const u = await b.expectAnnounced(prefix);
+  return { a, b, u };
+}
+
+/** Slot 0 Established with Hold Time 3 offered; how many KEEPALIVEs the SUT sends within `ms` (the session must stay up meanwhile). */
+export async function keepalivesAtHoldTime3(t: ClauseContext, ms: number): Promise<{ peer: TesterPeer; count: number }> {
+  const peer = await t.establish(0, { holdTime: 3 });
+  peer.drain();
+  const start = Date.now();
+  let count = 0;
+  while (Date.now() - start < ms) if (await peer.next((m) => m.type === 'KEEPALIVE', ms - (Date.now() - start))) count++;
+  if (peer.closed) throw new ExpectationFailed('the session closed while KEEPALIVEs were counted', peer.transcript);
+  return { peer, count };
+}
+
+/** The SUT's next message on `peer` within 5 s is a KEEPALIVE; else fails with "`expected`, got …". */
+export async function expectKeepalive(peer: TesterPeer, expected = "expected the SUT's KEEPALIVE"): Promise<void> {
+  const m = await peer.next((x) => x.type === 'KEEPALIVE' || x.type === 'NOTIFICATION', 5000);
+  if (!m || m.type !== 'KEEPALIVE') throw new ExpectationFailed(`${expected}, got ${m ? describeMessage(m) : 'nothing'}`, peer.transcript);
+}
+
+/** The connection the SUT opens to slot 0 (an ebgp-active slot) within `ms`, its OPEN received. */
+export async function acceptSutConnection(t: ClauseContext, ms: number): Promise<TesterPeer> {
+  const peer = await t.accept(0, ms);
+  await peer.expectOpen();
+  return peer;
+}
+
+/** A connection to the SUT (slot 0) and the OPEN the SUT sends on it; ours not sent yet. */
+export async function sutOpen(t: ClauseContext): Promise<{ peer: TesterPeer; open: OpenMessage }> {
+  const peer = await t.connect();
+  return { peer, open: await peer.expectOpen() };
+}
+
+/** A connection to the SUT (slot 0) on which the tester sends a hand-built OPEN with these optional-parameter octets. */
+export async function sendRawOpen(t: ClauseContext, parameters: readonly number[], what: string): Promise<TesterPeer> {
+  const slot = t.slots[0]!;
+  const peer = await t.connect();
+  peer.sendMessage(rawOpen(slot.asn, 9, slot.address, parameters), what);
+  return peer;
+}
+
+type OpenFields = Parameters<TesterPeer['sendOpen']>[0];
+
+/** The OPEN slot i sends by default (its AS and address, hold time 9, the default capabilities for its AS), `over` replacing fields. */
+export function slotOpen(t: ClauseContext, over: Partial<OpenFields> = {}, i = 0): OpenFields {
+  const slot = t.slots[i]!;
+  const asn = over.asn ?? slot.asn;
+  return { asn, bgpId: slot.address, holdTime: 9, capabilities: defaultCapabilities(asn), ...over };
+}
+
+/** A new connection from slot 0 on which the tester sends slotOpen(t, over) at once. */
+export async function connectWithOpen(t: ClauseContext, over: Partial<OpenFields> = {}): Promise<TesterPeer> {
+  const peer = await t.connect();
+  peer.sendOpen(slotOpen(t, over));
+  return peer;
+}

@@ -4,11 +4,11 @@
 // prefix toward it), which every SUT can be asked for; where the SUT's RIB can be read
 // (receivedFrom) it is checked as well.
 import { rawUpdate } from '../../reference/bgp/raw-peer.ts';
-import type { AsPathSegment, UpdateMessage } from '../../reference/bgp/wire/index.ts';
+import { ErrorCode, type AsPathSegment, type UpdateMessage } from '../../reference/bgp/wire/index.ts';
 import { asPath4, attribute, ipv4Nlri, nextHop, origin, u32 } from '../tester/bytes.ts';
-import type { TesterSlot } from '../tester/sut.ts';
+import type { SlotRole, TesterSlot } from '../tester/sut.ts';
 import { announces, describeMessage, ExpectationFailed, withdraws, type TesterPeer } from '../tester/tester-peer.ts';
-import type { ClauseContext } from './clause.ts';
+import type { ClauseContext, ClauseTest } from './clause.ts';
 
 /** Attribute flag octets: well-known, optional non-transitive, optional transitive, Partial, Extended Length. */
 export const WELL_KNOWN = 0x40;
@@ -17,6 +17,47 @@ export const OPTIONAL_TRANSITIVE = 0xc0;
 export const PARTIAL = 0x20;
 export const EXTENDED = 0x10;
 
+
+/** The header of an UPDATE clause test: sender slot 0 and observer slot 1 unless `slots` says otherwise. */
+export interface RouteTestCase {
+  id: string;
+  rfc: string;
+  level: ClauseTest['level'];
+  negative?: boolean;
+  title: string;
+  slots?: SlotRole[];
+}
+
+/** A clause test on `c.slots` (default two eBGP slots: sender, observer); an iBGP slot among them adds `needs: ['ibgp']`. */
+export function routeTest(c: RouteTestCase, run: ClauseTest['run']): ClauseTest {
+  const slots = c.slots ?? ['ebgp', 'ebgp'];
+  return {
+    id: c.id,
+    rfc: c.rfc,
+    level: c.level,
+    ...(c.negative ? { negative: true } : {}),
+    title: c.title,
+    slots,
+    ...(slots.includes('ibgp') ? { needs: ['ibgp' as const] } : {}),
+    run,
+  };
+}
+
+/**
+ * RFC 7606 5.3 for a malformed prefix field: after `bytes` on the session that announced `prefix`
+ * (announcedRoute), the SUT resets it within 3 s with UPDATE Message Error and one of `subcodes`,
+ * or sends no NOTIFICATION and disables the family: `prefix` is withdrawn from the observer.
+ */
+export async function resetOrFamilyDisabled(r: { a: TesterPeer; watch: Watch }, prefix: string, bytes: Uint8Array, what: string, subcodes: number[], expected: string): Promise<void> {
+  r.a.sendMessage(bytes, what);
+  const n = await r.a.next((m) => m.type === 'NOTIFICATION', 3000);
+  if (n && n.type === 'NOTIFICATION') {
+    if (n.code !== ErrorCode.UPDATE || !subcodes.includes(n.subcode)) throw new ExpectationFailed(`${r.a.label}: expected ${expected}, got ${n.code}/${n.subcode}`, r.a.transcript);
+    return;
+  }
+  if (r.a.closed) throw new ExpectationFailed(`${r.a.label}: the SUT closed the session without a NOTIFICATION`, r.a.transcript);
+  await r.watch.gone(prefix); // AFI/SAFI disable: the session's IPv4 routes are gone
+}
 
 export const isInternal = (slot: TesterSlot): boolean => slot.role === 'ibgp' || slot.role === 'rr-client';
 
@@ -35,10 +76,12 @@ export interface RouteOptions {
 }
 
 /**
- * The path attributes of a plain route from `slot`: ORIGIN IGP, AS_PATH (the slot's AS first on
- * eBGP), NEXT_HOP the slot's own address, LOCAL_PREF 100 on iBGP; in type-code order.
+ * The path attributes of a plain route from `slot` as hand-built octets, for the UPDATEs the codec
+ * would refuse to encode (feature-helpers' routeAttributes is the same route for the codec):
+ * ORIGIN IGP, AS_PATH (the slot's AS first on eBGP), NEXT_HOP the slot's own address, LOCAL_PREF
+ * 100 on iBGP; in type-code order, then `extra`.
  */
-export function routeAttributes(slot: TesterSlot, o: RouteOptions = {}): number[] {
+export function rawRouteAttributes(slot: TesterSlot, o: RouteOptions = {}): number[] {
   const internal = isInternal(slot);
   const parts = new Map<number, number[]>();
   parts.set(1, origin(o.origin ?? 0));
@@ -53,8 +96,8 @@ export function routeAttributes(slot: TesterSlot, o: RouteOptions = {}): number[
   return [...[...parts.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, bytes]) => bytes), ...(o.extra ?? [])];
 }
 
-/** Sends an UPDATE announcing `prefix` with these attribute bytes (nothing checked). */
-export function announce(peer: TesterPeer, prefix: string, attributes: readonly number[], what: string): void {
+/** Sends a hand-built UPDATE announcing `prefix` with these attribute octets (nothing checked). */
+export function announceRaw(peer: TesterPeer, prefix: string, attributes: readonly number[], what: string): void {
   peer.sendMessage(rawUpdate(attributes, ipv4Nlri(prefix)), `UPDATE ${prefix}: ${what}`);
 }
 
@@ -111,7 +154,7 @@ export class Watch {
    * `prefix` and the RIB does not hold it.
    */
   async neverUsed(sender: TesterPeer, prefix: string, sentinel: string, sentinelAttributes: number[]): Promise<void> {
-    announce(sender, sentinel, sentinelAttributes, 'a well-formed route sent after the one under test');
+    announceRaw(sender, sentinel, sentinelAttributes, 'a well-formed route sent after the one under test');
     await this.present(sentinel);
     await sleep(1000);
     this.observer.sync();
@@ -142,7 +185,7 @@ export async function announcedRoute(t: ClauseContext, prefix: string, options: 
   const b = await t.establish(1);
   const a = await t.establish(0);
   const watch = new Watch(t, 0, b);
-  announce(a, prefix, routeAttributes(t.slots[0]!, options), 'well-formed');
+  announceRaw(a, prefix, rawRouteAttributes(t.slots[0]!, options), 'well-formed');
   const first = await watch.present(prefix);
   return { a, b, watch, first };
 }
@@ -156,4 +199,22 @@ export function prefixFiller(n: number, net: number): number[] {
   for (let i = 0; i < longOnes; i++) out.push(32, 10, net, 255, i + 1);
   for (let i = 0; i < shortOnes; i++) out.push(24, 10, net + (i >> 8), i & 255);
   return out;
+}
+
+/**
+ * An UPDATE of exactly `size` octets announcing `prefix` with the plain route attributes of
+ * `slot`, padded up to the size either with withdrawn routes (IPv4 prefixes from 10.`net`.0.0,
+ * see prefixFiller) or, for `padding: 'attribute'`, with an unknown optional non-transitive
+ * attribute (type 250, Extended Length, octets 0x5a) after the others.
+ */
+export function sizedUpdate(slot: TesterSlot, prefix: string, size: number, padding: { withdrawnFrom: number } | 'attribute'): Uint8Array {
+  const attributes = rawRouteAttributes(slot);
+  const nlri = ipv4Nlri(prefix);
+  const room = size - 23 - attributes.length - nlri.length;
+  const bytes =
+    padding === 'attribute'
+      ? rawUpdate([...attributes, ...attribute(OPTIONAL | EXTENDED, 250, new Array<number>(room - 4).fill(0x5a))], nlri)
+      : rawUpdate(attributes, nlri, prefixFiller(room, padding.withdrawnFrom));
+  if (bytes.length !== size) throw new Error(`built ${bytes.length} octets, wanted ${size}`);
+  return bytes;
 }

@@ -60,6 +60,16 @@ export class AttributeStore {
   private readonly fields: Array<DecisionFields | undefined> = [];
   private readonly refs: number[] = [];
   private readonly freeIds: number[] = [];
+  private firstMed: number | undefined;
+  private medsDiffer = false;
+
+  /**
+   * Whether two attribute sets with different MEDs have ever been interned. Until then every
+   * path has the same MED, which FamilyRib need not check path by path.
+   */
+  get medsVary(): boolean {
+    return this.medsDiffer;
+  }
 
   /** Returns the id of this attribute set and takes one reference on it. */
   intern(attrs: RouteAttributes): number {
@@ -82,6 +92,9 @@ export class AttributeStore {
       originatorId: ipv4Number(attrs.originatorId),
       clusterListLength: attrs.clusterList?.length ?? 0,
     };
+    const med = attrs.med ?? 0;
+    if (this.firstMed === undefined) this.firstMed = med;
+    else if (med !== this.firstMed) this.medsDiffer = true;
     this.refs[id] = 1;
     this.idsByKey.set(key, id);
     return id;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.ts';
-import { evaluatePolicy, parsePrefixListEntry, prefixMatches } from './policy.ts';
+import { evaluatePolicy, parsePrefixListEntry, prefixMatches, rejectsAll } from './policy.ts';
 
 const base = `routerId: 10.0.0.1
 localAs: 65001
@@ -105,5 +105,14 @@ describe('policy', () => {
   it('rejects by community and by default', () => {
     expect(evaluatePolicy(policy, '10.0.0.5/32', { ...attrs, communities: ['65000:666'] }, ctx)).toBeNull();
     expect(evaluatePolicy(policy, '192.0.2.0/24', attrs, ctx)).toBeNull();
+  });
+
+  it('knows a policy that rejects everything (no terms, default reject)', () => {
+    const none = { name: 'none', defaultAction: 'reject' as const, terms: [] };
+    expect(rejectsAll(none)).toBe(true);
+    expect(evaluatePolicy(none, '192.0.2.0/24', attrs, ctx)).toBeNull();
+    expect(rejectsAll(policy)).toBe(false);
+    expect(rejectsAll({ ...none, defaultAction: 'accept' as const })).toBe(false);
+    expect(rejectsAll(undefined)).toBe(false);
   });
 });

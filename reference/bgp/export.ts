@@ -3,7 +3,7 @@
 // batched by MRAI; full-table dumps with End-of-RIB (RFC 4724 2), and their re-sending on a
 // ROUTE-REFRESH (RFC 2918, enhanced with BoRR/EoRR: RFC 7313).
 import type { RouteAttributes } from './attributes.ts';
-import { dependsOnPrefix, evaluatePolicy, type PolicyContext } from './policy.ts';
+import { dependsOnPrefix, evaluatePolicy, rejectsAll, type PolicyContext } from './policy.ts';
 import { LOCAL_SOURCE } from './rib.ts';
 import type { Speaker } from './speaker.ts';
 import { AdjRibOut, familyAfi, normaliseAddress, type Peer } from './speaker-peer.ts';
@@ -30,6 +30,12 @@ const NO_EXPORT = '65535:65281';
 const NO_ADVERTISE = '65535:65282';
 const NO_EXPORT_SUBCONFED = '65535:65283';
 
+function keysOf(sets: Map<number, Set<number>>, afi: number): Set<number> {
+  let set = sets.get(afi);
+  if (!set) sets.set(afi, (set = new Set()));
+  return set;
+}
+
 function mappedIpv6(ipv4: string): string {
   return `::ffff:${ipv4}`;
 }
@@ -37,7 +43,14 @@ function mappedIpv6(ipv4: string): string {
 export class Exporter {
   private flushTimer: NodeJS.Timeout | null = null;
   /** Prefix keys changed since the last distribute(), per family. */
-  private readonly changedKeys = new Map<number, Set<number>>();
+  private changedKeys = new Map<number, Set<number>>();
+  /** The keys whose best path may have changed: all a peer without ADD-PATH needs. */
+  private bestChangedKeys = new Map<number, Set<number>>();
+  /**
+   * Per family, whether an established peer is sent ADD-PATH, so that changedKeys is read at
+   * all. Forgotten at each distribute(), which every session up and down calls.
+   */
+  private readonly allChangesWanted = new Map<number, boolean>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly speaker: Speaker) {}
@@ -55,30 +68,48 @@ export class Exporter {
    * established peers' own pending sets at the next flush (distribute): a set per peer per change
    * was 50 Set.adds per path with 50 peers up, 60 % of our CPU ingesting 50 x 20k paths
    * (bench/bgperf.bench.ts), and the peers sending the same prefixes now count once per flush.
+   * Called right after the RIB change, whose bestMayHaveChanged it reads.
    */
   changed(afi: number, key: number): void {
-    let set = this.changedKeys.get(afi);
-    if (!set) this.changedKeys.set(afi, (set = new Set()));
-    set.add(key);
+    if (this.wantsAllChanges(afi)) keysOf(this.changedKeys, afi).add(key);
+    if (this.speaker.rib(afi).bestMayHaveChanged) keysOf(this.bestChangedKeys, afi).add(key);
     this.scheduleFlush();
   }
 
   /**
    * Hands the keys changed since the last call to every peer whose session is up now. Called
-   * before any peer's pending set is read or cleared (flush, session up or down), so each peer
-   * gets exactly the changes made while it was up, as when they were recorded per peer.
+   * before any peer's pending sets are read or cleared (flush, session up or down), so each peer
+   * gets exactly the changes made while it was up, as when they were recorded per peer. The sets
+   * are shared, not copied: 50 peers' copies of 100k keys were 5M Set entries at once, the
+   * speaker's peak memory in the bgperf shape (bench/bgperf.bench.ts).
    */
   distribute(): void {
-    if (this.changedKeys.size === 0) return;
+    this.allChangesWanted.clear();
+    if (this.changedKeys.size === 0 && this.bestChangedKeys.size === 0) return;
+    const all = this.changedKeys;
+    const best = this.bestChangedKeys;
+    this.changedKeys = new Map();
+    this.bestChangedKeys = new Map();
+    const families = new Set([...all.keys(), ...best.keys()]);
     for (const peer of this.speaker.peers) {
       if (peer.session.established === null) continue;
-      for (const [afi, keys] of this.changedKeys) {
-        let set = peer.pending.get(afi);
-        if (!set) peer.pending.set(afi, (set = new Set()));
-        for (const key of keys) set.add(key);
+      for (const afi of families) {
+        const keys = (this.addPathSend(peer, afi) ? all : best).get(afi);
+        if (keys === undefined || keys.size === 0) continue;
+        let list = peer.pending.get(afi);
+        if (!list) peer.pending.set(afi, (list = []));
+        list.push(keys);
       }
     }
-    this.changedKeys.clear();
+  }
+
+  private wantsAllChanges(afi: number): boolean {
+    let wanted = this.allChangesWanted.get(afi);
+    if (wanted === undefined) {
+      wanted = this.speaker.peers.some((peer) => peer.session.established !== null && this.addPathSend(peer, afi));
+      this.allChangesWanted.set(afi, wanted);
+    }
+    return wanted;
   }
 
   private scheduleFlush(): void {
@@ -104,9 +135,9 @@ export class Exporter {
     const connection = peer.session.established;
     if (!connection) return;
     this.distribute();
-    for (const [afi, keys] of peer.pending) {
+    for (const [afi, sets] of peer.pending) {
       if (!this.carries(peer, afi)) continue;
-      this.sendChanges(peer, afi, [...keys]);
+      this.sendChanges(peer, afi, sets.length === 1 ? sets[0]! : new Set(sets.flatMap((keys) => [...keys])));
     }
     peer.pending.clear();
   }
@@ -153,21 +184,28 @@ export class Exporter {
   }
 
   /** Compares what the peer should have for these prefixes with its Adj-RIB-Out, sends the difference. */
-  private sendChanges(peer: Peer, afi: number, keys: number[]): void {
+  private sendChanges(peer: Peer, afi: number, keys: Iterable<number>): void {
     const connection = peer.session.established!;
     const negotiated = peer.session.negotiated!;
     let out = peer.out.get(afi);
     if (!out) peer.out.set(afi, (out = new AdjRibOut()));
+    // A peer that takes nothing and holds nothing (`export: none`) has nothing to compare: with
+    // 50 such peers, 5M evaluations per 100k changed prefixes, each ending in "not sent".
+    if (out.count === 0 && rejectsAll(peer.exportPolicy)) return;
     const addPath = this.addPathSend(peer, afi);
     const announce = new Map<number, Array<Route & { key: number }>>();
     const withdrawn: Route[] = [];
     const exportCache = new Map<number, number>();
+    const perPrefix = dependsOnPrefix(peer.exportPolicy);
+    const rib = this.speaker.rib(afi);
     for (const key of keys) {
-      const prefix = this.speaker.prefixOf(afi, key);
-      const desired = this.desiredPaths(peer, afi, key, prefix, addPath, exportCache);
+      // The prefix as text only for what is sent (most keys send nothing: a reject policy, an
+      // unchanged best path): one string per key and peer was much of the garbage of a flush.
+      let prefix: string | undefined;
       if (!addPath) {
         const current = out.single.get(key);
-        const want = desired.length > 0 ? desired[0]!.attrId : -1;
+        const best = rib.bestPath(key);
+        const want = best >= 0 ? this.exportedId(peer, afi, key, best, perPrefix, exportCache) : -1;
         if (current === want) {
           if (want >= 0) this.speaker.store.release(want);
           continue;
@@ -181,13 +219,14 @@ export class Exporter {
           out.count += 1;
           let list = announce.get(want);
           if (!list) announce.set(want, (list = []));
-          list.push({ prefix, key });
+          list.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)), key });
         } else {
           out.single.delete(key);
-          withdrawn.push({ prefix });
+          withdrawn.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)) });
         }
         continue;
       }
+      const desired = this.desiredPaths(peer, afi, key, perPrefix, exportCache);
       const current = out.multi.get(key) ?? new Map<number, number>();
       const next = new Map<number, number>();
       for (const { pathId, attrId } of desired) {
@@ -198,11 +237,11 @@ export class Exporter {
         }
         let list = announce.get(attrId);
         if (!list) announce.set(attrId, (list = []));
-        list.push({ prefix, pathId, key });
+        list.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)), pathId, key });
       }
       for (const [pathId, attrId] of current) {
         this.speaker.store.release(attrId);
-        if (!next.has(pathId)) withdrawn.push({ prefix, pathId });
+        if (!next.has(pathId)) withdrawn.push({ prefix: (prefix ??= this.speaker.prefixOf(afi, key)), pathId });
       }
       // The ids in `next` keep the references taken by desiredPaths.
       for (const [pathId, attrId] of next) if (current.get(pathId) === attrId) this.speaker.store.retain(attrId);
@@ -244,50 +283,48 @@ export class Exporter {
     return pathId === undefined ? { prefix } : { prefix, pathId };
   }
 
-  /** The paths this peer should hold for a prefix: [{pathId, attrId}] with one reference each. */
-  private desiredPaths(
-    peer: Peer,
-    afi: number,
-    key: number,
-    prefix: string,
-    addPath: boolean,
-    exportCache: Map<number, number>,
-  ): Array<{ pathId: number; attrId: number }> {
-    const rib = this.speaker.rib(afi);
-    const paths = addPath ? rib.sortedPaths(key) : rib.bestPath(key) >= 0 ? [rib.bestPath(key)] : [];
-    const limit = addPath && peer.config.addPathSendMax > 0 ? peer.config.addPathSendMax : Infinity;
+  /** The ADD-PATH paths this peer should hold for a prefix: [{pathId, attrId}] with one reference each. */
+  private desiredPaths(peer: Peer, afi: number, key: number, perPrefix: boolean, exportCache: Map<number, number>): Array<{ pathId: number; attrId: number }> {
+    const limit = peer.config.addPathSendMax > 0 ? peer.config.addPathSendMax : Infinity;
     const result: Array<{ pathId: number; attrId: number }> = [];
-    const perPrefix = dependsOnPrefix(peer.exportPolicy);
-    for (const path of paths) {
+    for (const path of this.speaker.rib(afi).sortedPaths(key)) {
       if (result.length >= limit) break;
-      const source = rib.pathSource(path);
-      if (source === peer.source) continue;
-      let reflectedFrom: Peer | undefined;
-      if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) {
-        // iBGP split horizon, unless we reflect (RFC 4456 6): a client's routes go to every iBGP
-        // peer, a non-client's to the clients only.
-        reflectedFrom = this.speaker.peers.find((p) => p.source === source);
-        if (!reflectedFrom || !(reflectedFrom.config.routeReflectorClient || peer.config.routeReflectorClient)) continue;
-      }
-      const attrId = rib.pathAttributes(path);
-      // Reflected attributes depend on the source (ORIGINATOR_ID), not only on the attribute set.
-      const cacheable = !perPrefix && !reflectedFrom;
-      let outId = cacheable ? exportCache.get(attrId) : undefined;
-      if (outId === undefined) {
-        const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, prefix, reflectedFrom);
-        outId = exported ? this.speaker.store.intern(exported) : -1;
-        if (cacheable) exportCache.set(attrId, outId);
-        else if (outId >= 0) {
-          result.push({ pathId: path + 1, attrId: outId });
-          continue;
-        }
-      }
-      if (outId < 0) continue;
-      this.speaker.store.retain(outId);
+      const attrId = this.exportedId(peer, afi, key, path, perPrefix, exportCache);
       // Path ids we send are our path numbers + 1: stable while the path lives.
-      result.push({ pathId: path + 1, attrId: outId });
+      if (attrId >= 0) result.push({ pathId: path + 1, attrId });
     }
     return result;
+  }
+
+  /**
+   * The attribute set this peer is sent for one path of a prefix, with a reference taken, or -1
+   * when the path is not sent to it. No allocation when exportCache (per flush) answers.
+   */
+  private exportedId(peer: Peer, afi: number, key: number, path: number, perPrefix: boolean, exportCache: Map<number, number>): number {
+    const rib = this.speaker.rib(afi);
+    const source = rib.pathSource(path);
+    if (source === peer.source) return -1;
+    let reflectedFrom: Peer | undefined;
+    if (source !== LOCAL_SOURCE && !peer.session.ebgp && !this.speaker.sources.get(source).ebgp) {
+      // iBGP split horizon, unless we reflect (RFC 4456 6): a client's routes go to every iBGP
+      // peer, a non-client's to the clients only.
+      reflectedFrom = this.speaker.peers.find((p) => p.source === source);
+      if (!reflectedFrom || !(reflectedFrom.config.routeReflectorClient || peer.config.routeReflectorClient)) return -1;
+    }
+    const attrId = rib.pathAttributes(path);
+    // Reflected attributes depend on the source (ORIGINATOR_ID), not only on the attribute set.
+    const cacheable = !perPrefix && !reflectedFrom;
+    let outId = cacheable ? exportCache.get(attrId) : undefined;
+    if (outId === undefined) {
+      const exported = this.exportAttributes(peer, afi, this.speaker.store.get(attrId), source === LOCAL_SOURCE, this.speaker.prefixOf(afi, key), reflectedFrom);
+      outId = exported ? this.speaker.store.intern(exported) : -1;
+      // Not cached: intern's reference is the caller's.
+      if (!cacheable) return outId;
+      exportCache.set(attrId, outId);
+    }
+    if (outId < 0) return -1;
+    this.speaker.store.retain(outId);
+    return outId;
   }
 
   policyContext(peer: Peer, afi: number): PolicyContext {

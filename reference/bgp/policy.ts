@@ -145,6 +145,11 @@ export function dependsOnPrefix(policy: Policy | undefined): boolean {
   return policy?.terms.some((term) => term.match?.prefixes !== undefined) ?? false;
 }
 
+/** Whether the policy rejects every route: no terms, default reject (`export: none`). */
+export function rejectsAll(policy: Policy | undefined): boolean {
+  return policy !== undefined && policy.terms.length === 0 && policy.defaultAction === 'reject';
+}
+
 /** Runs a policy over one route. Returns the (possibly changed) attributes, or null to reject. */
 export function evaluatePolicy(
   policy: Policy | undefined,

@@ -137,6 +137,104 @@ describe('FamilyRib', () => {
   });
 });
 
+describe('FamilyRib path order', () => {
+  const asPath = (as: number, length: number) => [{ type: 'sequence' as const, asns: Array.from({ length }, (_, i) => as + i) }];
+
+  it.each([
+    ['one MED per prefix', {}, () => 0],
+    ['MEDs that differ, compared across ASes', { alwaysCompareMed: true }, (r: () => number) => r() % 3],
+  ])('keeps the head ahead of every other path through announcements, replacements and withdrawals (%s)', (_, options, medOf) => {
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    const store = new AttributeStore();
+    const sources = new SourceRegistry();
+    const peers = Array.from({ length: 12 }, (_, i) => sources.add(peer(`10.0.0.${10 + i}`, 65010 + (i % 4), 1 + (random() % 5), i % 3 !== 0)));
+    const rib = new FamilyRib(store, sources, options, 4);
+    const prefixes = [key('10.1.0.0/24'), key('10.2.0.0/24'), key('10.3.0.0/24')];
+    for (let step = 0; step < 3000; step++) {
+      const k = prefixes[random() % prefixes.length]!;
+      const source = peers[random() % peers.length]!;
+      const pathId = random() % 2;
+      if (random() % 4 === 0) {
+        rib.withdraw(k, source, pathId);
+        continue;
+      }
+      const id = store.intern(attrs({ localPref: 100 + (random() % 2), origin: random() % 2 ? 'igp' : 'egp', med: medOf(random), asPath: asPath(65010 + (source % 4), 1 + (random() % 2)) }));
+      rib.update(k, source, pathId, id);
+      store.release(id);
+    }
+    const candidate = (p: number): Candidate => ({ fields: store.decisionFields(rib.pathAttributes(p)), source: sources.get(rib.pathSource(p)), pathId: rib.pathIdOf(p) });
+    let compared = 0;
+    for (const k of prefixes) {
+      const [head, ...rest] = rib.sortedPaths(k);
+      for (const other of rest) {
+        expect(compareCandidates(candidate(head!), candidate(other), options).order).toBeLessThan(0);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+
+  it('says whether a change may have moved the best path', () => {
+    const store = new AttributeStore();
+    const sources = new SourceRegistry();
+    const [a, b, c] = [2, 3, 4].map((n) => sources.add(peer(`10.0.0.${n}`, 65000 + n, n)));
+    const rib = new FamilyRib(store, sources, {}, 4);
+    const k = key('10.8.0.0/24');
+    const id = store.intern(attrs());
+    const better = store.intern(attrs({ localPref: 200 }));
+    const moved = () => rib.bestMayHaveChanged;
+    rib.update(k, b, 0, id);
+    expect(moved()).toBe(true);
+    rib.update(k, c, 0, id);
+    expect(moved()).toBe(false); // behind b (higher router id)
+    rib.update(k, a, 0, id);
+    expect(moved()).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(a);
+    rib.withdraw(k, c, 0);
+    expect(moved()).toBe(false);
+    rib.update(k, b, 0, better);
+    expect(moved()).toBe(true);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(b);
+    rib.update(k, c, 0, better);
+    expect(moved()).toBe(false); // ties with b on local-pref, behind it on router id
+    rib.update(k, a, 0, better);
+    expect(moved()).toBe(true); // a replaced behind the head, and now ahead of it
+    expect(rib.pathSource(rib.bestPath(k))).toBe(a);
+  });
+
+  it('knows while every attribute set interned has had one MED', () => {
+    const store = new AttributeStore();
+    store.release(store.intern(attrs()));
+    store.intern(attrs({ med: 0, localPref: 300 }));
+    expect(store.medsVary).toBe(false);
+    store.release(store.intern(attrs({ med: 7 })));
+    expect(store.medsVary).toBe(true); // for good, also once that set is gone
+  });
+
+  it('keeps a head that another path beats once the MEDs that made it best are gone, and picks as before after that', () => {
+    // x beats h (router id, other AS), y beats x (router id), h beats y (MED, same AS): a cycle.
+    const store = new AttributeStore();
+    const sources = new SourceRegistry();
+    const x = sources.add(peer('10.0.0.2', 65002, 2));
+    const y = sources.add(peer('10.0.0.3', 65001, 1));
+    const h = sources.add(peer('10.0.0.4', 65001, 3));
+    const p = sources.add(peer('10.0.0.5', 65003, 9));
+    const rib = new FamilyRib(store, sources, {}, 4);
+    const k = key('10.9.0.0/24');
+    const announce = (source: number, as: number, med: number) => rib.update(k, source, 0, store.intern(attrs({ med, asPath: asPath(as, 1) })));
+    announce(x, 65002, 5);
+    announce(h, 65001, 5);
+    announce(y, 65001, 9);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(h);
+    rib.withdraw(k, y, 0);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(h);
+    // The scan over p, h, x that picked the best before picks x; h alone would keep h.
+    announce(p, 65003, 5);
+    expect(rib.pathSource(rib.bestPath(k))).toBe(x);
+  });
+});
+
 describe('PrefixTable', () => {
   it('agrees with a Map through random inserts and deletes', () => {
     const table = new PrefixTable();

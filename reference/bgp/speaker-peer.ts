@@ -25,7 +25,8 @@ export interface Peer {
   /** Families (AFI) we still exchange; RFC 7606 AFI/SAFI disable removes one. */
   disabled: Set<number>;
   out: Map<number, AdjRibOut>;
-  pending: Map<number, Set<number>>;
+  /** Keys of changed prefixes to send, per family: sets shared with other peers, read only. */
+  pending: Map<number, Array<ReadonlySet<number>>>;
   /** Attribute bytes of recent UPDATEs -> interned id (fast path for packed UPDATEs). */
   attributeCache: Map<string, number>;
   staleTimer: NodeJS.Timeout | null;
