@@ -126,6 +126,8 @@ export class Lab {
   fixture?: Fixture;
   private stopping: Promise<void> | null = null;
   private building: Promise<void> | null = null;
+  /** Starts after bring-up still in flight (startLate): teardown waits for them. */
+  private readonly late = new Set<Promise<unknown>>();
   private polledWaitMs = 0;
   private detached = false;
   /** Milliseconds per bring-up step of this lab. */
@@ -328,6 +330,28 @@ export class Lab {
     return owned;
   }
 
+  /**
+   * Starts processes in the running lab after bring-up (a crashed daemon started again): they are
+   * stopped by PID with the lab's own at teardown, which waits for a start in flight; once stop()
+   * has begun nothing is started. A restart racing the teardown could otherwise start a daemon
+   * after the namespace's processes were collected, and it outlived the lab.
+   */
+  startLate(start: () => Promise<BackendProcess[]>): Promise<BackendProcess[]> {
+    if (this.stopping) return Promise.reject(new Error(`lab ${this.runId} is being stopped: nothing more is started in it`));
+    const started = start().then((procs) => {
+      this.processes.push(...procs);
+      return procs;
+    });
+    this.late.add(started);
+    void started.finally(() => this.late.delete(started)).catch(() => undefined);
+    return started;
+  }
+
+  /** Whether stop() has begun. */
+  get stopped(): boolean {
+    return this.stopping !== null;
+  }
+
   /** Throws naming every process of the lab that exited unasked (daemons, spawn()ed processes). */
   assertRunning(): void {
     if (this.deaths.length > 0) throw new Error(`lab ${this.runId}: ${this.deaths.join('; ')}`);
@@ -510,6 +534,7 @@ export class Lab {
     try {
       // Let an in-flight bring-up reach its next step boundary, so nothing is created after we clean.
       await this.building?.catch(() => undefined);
+      await Promise.allSettled([...this.late]);
       await Promise.allSettled(this.processes.map((p) => p.stop('SIGTERM', 1000)));
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();

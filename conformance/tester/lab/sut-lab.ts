@@ -174,6 +174,8 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
     alive,
     async recover() {
       if (!profile.runs) throw new HarnessError(`the SUT (${kind}) exited and is not a lab daemon the clause lab can restart`);
+      // The lab going down (Ctrl-C) stopped the daemon; a crash watcher must not start it again.
+      if (lab.stopped) return;
       if (daemonProcesses(lab.ledger.entries(), SUT_NODE).length > 0) await killDaemon(lab, SUT_NODE);
       await restartDaemon(lab, SUT_NODE);
       const up = await pollHarness(() => bgpListening(lab), (x) => x, 30_000, 200);
