@@ -84,6 +84,8 @@ export interface LabSutOptions {
   thirdParty?: ThirdPartyOptions;
   log?: (line: string) => void;
   slots?: TesterSlot[];
+  /** Seconds the daemon holds a tester slot back after a session error (the lab model's `timers.errorWait`; default the kind's own). */
+  errorWait?: number;
 }
 
 /** The unix socket of a slot's tester connections (`s`), or of the SUT's connections to it (`a`, ebgp-active slots). */
@@ -98,7 +100,7 @@ async function bgpListening(lab: Lab): Promise<boolean> {
 export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promise<LabSut> {
   const slots = opts.slots ?? labSlots();
   const profile = spec.kind === 'profile' ? loadProfile(spec.name) : loadProfileFile(opts.thirdParty?.profile ?? (await import('../../lab/speakers/place.ts')).DEFAULT_EXTERNAL_PROFILE);
-  let topology = clauseLabTopology(slots, spec.kind === 'profile' && profile.runs ? profile.runs : 'speaker');
+  let topology = clauseLabTopology(slots, spec.kind === 'profile' && profile.runs ? profile.runs : 'speaker', opts.errorWait);
   let hooks: Record<string, SpeakerHook> = {};
   let profileFile: string | undefined;
   if (spec.kind === 'profile' && !profile.runs) {
