@@ -180,8 +180,13 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
       if (lab.stopped) return;
       if (daemonProcesses(lab.ledger.entries(), SUT_NODE).length > 0) await killDaemon(lab, SUT_NODE);
       await restartDaemon(lab, SUT_NODE);
-      const up = await pollHarness(() => bgpListening(lab), (x) => x, 30_000, 200);
-      if (!up.met) throw new HarnessError(`the SUT (${kind}) did not listen again within 30 s of its restart`);
+      const up = await pollHarness(async () => (alive() ? bgpListening(lab) : 'exited'), (x) => x !== false, 30_000, 200);
+      if (up.value === 'exited') throw new HarnessError(`the SUT (${kind}) exited again during its restart`);
+      if (!up.met) {
+        // A daemon that runs but never listens would pass for alive and refuse every session: end it, so the next recover() starts it afresh.
+        await killDaemon(lab, SUT_NODE).catch(() => undefined);
+        throw new HarnessError(`the SUT (${kind}) did not listen again within 30 s of its restart`);
+      }
     },
     logTail() {
       const file = join(lab.nodeDir(SUT_NODE), LOG_FILE[kind] ?? 'speaker.log');
