@@ -13,6 +13,7 @@ import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } f
 import { poll } from './poll.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
 import { neighbourShortage } from './neighbours.ts';
+import { kindSysctls } from './node-sysctls.ts';
 import { cpus } from 'node:os';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
@@ -94,27 +95,6 @@ function installSignalHandlers(): void {
   });
 }
 
-const routerSysctls: Record<string, string> = {
-  'net.ipv4.ip_forward': '1',
-  'net.ipv4.fib_multipath_hash_policy': '1',
-  'net.ipv4.conf.all.rp_filter': '0',
-  'net.ipv4.conf.default.rp_filter': '0',
-};
-// Every namespace hashes flows with the same kernel-wide key unless given a seed (Linux >= 6.11):
-// stacked ECMP routers would then all pick the same branch (hash polarization), which real
-// routers, each with its own seed, do not. A seed per router name keeps runs reproducible.
-const HAS_MULTIPATH_SEED = existsSync('/proc/sys/net/ipv4/fib_multipath_hash_seed');
-function multipathSeed(node: string): Record<string, string> {
-  if (!HAS_MULTIPATH_SEED) return {};
-  let h = 0x811c9dc5;
-  for (const c of node) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  return { 'net.ipv4.fib_multipath_hash_seed': String(h || 1) };
-}
-const hostSysctls: Record<string, string> = {
-  'net.ipv4.conf.all.rp_filter': '0',
-  'net.ipv4.conf.default.rp_filter': '0',
-};
-
 export class Lab {
   readonly runId: string;
   readonly runDir: string;
@@ -126,7 +106,6 @@ export class Lab {
   fixture?: Fixture;
   private stopping: Promise<void> | null = null;
   private building: Promise<void> | null = null;
-  /** Starts after bring-up still in flight (startLate): teardown waits for them. */
   private readonly late = new Set<Promise<unknown>>();
   private polledWaitMs = 0;
   private detached = false;
@@ -251,7 +230,7 @@ export class Lab {
 
   private async configureNode(node: LabNode): Promise<void> {
     mkdirSync(this.ledger.nodeDir(node.name), { recursive: true });
-    const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
+    const sysctls = { ...kindSysctls(node), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
     const ip: string[][] = [];
     if (node.kind === 'bridge') {
@@ -331,10 +310,8 @@ export class Lab {
   }
 
   /**
-   * Starts processes in the running lab after bring-up (a crashed daemon started again): they are
-   * stopped by PID with the lab's own at teardown, which waits for a start in flight; once stop()
-   * has begun nothing is started. A restart racing the teardown could otherwise start a daemon
-   * after the namespace's processes were collected, and it outlived the lab.
+   * Starts processes after bring-up (a crashed daemon again); refused once stop() began. Teardown
+   * waits for a start in flight and ends what it started by PID: one racing it outlived the lab.
    */
   startLate(start: () => Promise<BackendProcess[]>): Promise<BackendProcess[]> {
     if (this.stopping) return Promise.reject(new Error(`lab ${this.runId} is being stopped: nothing more is started in it`));
