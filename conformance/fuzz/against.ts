@@ -12,7 +12,7 @@ export function checkAgainst(spec: string): string | null {
   return `"${spec}": expected ${AGAINST_FORMS}`;
 }
 
-/** The fuzzer's tester slots on a lab SUT: eBGP and ADD-PATH only, 24 per worker (of 4) so a slot rests ~5 s between sessions. */
+/** The fuzzer's tester slots on a lab SUT: eBGP and ADD-PATH only, 24 eBGP per worker (of 4). */
 const FUZZ_SLOTS = { ebgp: 96, addpath: 8, ibgp: 0, 'ebgp-active': 0, 'rr-client': 0, gr: 0 };
 
 export interface StartOptions {
@@ -27,6 +27,6 @@ export async function startSut(spec: string, log: (line: string) => void, opts: 
   const [{ parseSpeakerSpec }, { startLabSut }, { labSlots }] = await Promise.all([import('../cases/runner.ts'), import('../tester/lab/sut-lab.ts'), import('../tester/lab/topology.ts')]);
   // Most fuzz sessions end in a reset, after which a daemon holds the slot back for seconds (BIRD's
   // error wait, GoBGP's fixed idle hold): BIRD is told not to wait, and there are enough slots that
-  // a worker comes back to one only after GoBGP's hold. Either sets the pace, never a verdict.
+  // a worker rarely comes back to one GoBGP still holds. Either sets the pace, never a verdict.
   return startLabSut(parseSpeakerSpec(spec), { runsRoot: opts.runsRoot ?? 'reports/runs', thirdParty: opts.thirdParty, log, errorWait: 0, slots: labSlots(FUZZ_SLOTS) });
 }
