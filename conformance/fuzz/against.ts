@@ -12,6 +12,9 @@ export function checkAgainst(spec: string): string | null {
   return `"${spec}": expected ${AGAINST_FORMS}`;
 }
 
+/** The fuzzer's tester slots on a lab SUT: eBGP and ADD-PATH only, 24 eBGP per worker (of 4). */
+const FUZZ_SLOTS = { ebgp: 96, addpath: 8, ibgp: 0, 'ebgp-active': 0, 'rr-client': 0, gr: 0 };
+
 export interface StartOptions {
   /** where the lab's run folder goes (default reports/runs) */
   runsRoot?: string;
@@ -21,6 +24,9 @@ export interface StartOptions {
 export async function startSut(spec: string, log: (line: string) => void, opts: StartOptions = {}): Promise<Sut> {
   if (spec === 'reference') return startLoopbackSut();
   if (process.getuid?.() !== 0) throw new Error(`--against ${spec} brings the speaker up in a lab (network namespaces): run as root`);
-  const [{ parseSpeakerSpec }, { startLabSut }] = await Promise.all([import('../cases/runner.ts'), import('../tester/lab/sut-lab.ts')]);
-  return startLabSut(parseSpeakerSpec(spec), { runsRoot: opts.runsRoot ?? 'reports/runs', thirdParty: opts.thirdParty, log });
+  const [{ parseSpeakerSpec }, { startLabSut }, { labSlots }] = await Promise.all([import('../cases/runner.ts'), import('../tester/lab/sut-lab.ts'), import('../tester/lab/topology.ts')]);
+  // Most fuzz sessions end in a reset, after which a daemon holds the slot back for seconds (BIRD's
+  // error wait, GoBGP's fixed idle hold): BIRD is told not to wait, and there are enough slots that
+  // a worker rarely comes back to one GoBGP still holds. Either sets the pace, never a verdict.
+  return startLabSut(parseSpeakerSpec(spec), { runsRoot: opts.runsRoot ?? 'reports/runs', thirdParty: opts.thirdParty, log, errorWait: 0, slots: labSlots(FUZZ_SLOTS) });
 }

@@ -68,17 +68,22 @@ export interface FuzzResult {
 /** Starts a crashed lab SUT again, once for all workers that notice; false when it cannot be (or is not a lab SUT). */
 class Recovery {
   private pending: Promise<boolean> | null = null;
+  /** restarts failed in a row; at MAX_FAILED_RESTARTS the SUT is left down */
+  private failed = 0;
   constructor(private readonly sut: Sut, private readonly result: FuzzResult, private readonly log: (line: string) => void) {}
   async ensureUp(): Promise<boolean> {
     const r = restartable(this.sut);
     if (!r || r.alive()) return r !== null;
+    if (this.failed >= MAX_FAILED_RESTARTS) return false;
     this.pending ??= (async () => {
       this.log('the SUT process exited: restarting it');
       try {
         await r.recover();
         this.result.restarts++;
+        this.failed = 0;
         return true;
       } catch (err) {
+        this.failed++;
         this.result.notes.push(`restart failed: ${(err as Error).message}`);
         return false;
       } finally {
@@ -178,8 +183,10 @@ export async function fuzz(sut: Sut, opts: FuzzOptions): Promise<FuzzResult> {
 
 const SEVERITY: FindingKind[] = ['sut-died', 'closed-without-notification', 'unresponsive', 'route-accepted', 'unexpected-reset', 'missing-reset', 'wrong-code', 'wrong-subcode'];
 
-/** How long a worker waits for a slot the SUT will take again (a daemon's idle hold / error wait after a reset, a restart). */
+/** How long a worker waits for a slot the SUT will take again (a daemon's idle hold / error wait after a reset), restarts not counted. */
 const SLOT_WAIT_MS = 60_000;
+/** A lab daemon that fails to come back this many times in a row is left down (the run ends with a note). */
+const MAX_FAILED_RESTARTS = 3;
 
 /**
  * A session on a slot of `role`, else of the other role, retried every second until one comes up
@@ -188,10 +195,13 @@ const SLOT_WAIT_MS = 60_000;
  * slots are all held back.
  */
 async function sessionWithin(sut: Sut, pool: SlotPool, role: TesterSlot['role'], plan: { timing: SessionTiming; recovery: Recovery; deadline: number }, errors: string[], fallback = true): Promise<FuzzSession | null> {
-  const until = Math.min(Date.now() + SLOT_WAIT_MS, Math.max(plan.deadline, Date.now() + 5000));
+  let until = Math.min(Date.now() + SLOT_WAIT_MS, Math.max(plan.deadline, Date.now() + 5000));
   const roles: Array<TesterSlot['role']> = role === 'addpath' && fallback ? ['addpath', 'ebgp'] : [role];
   for (;;) {
+    // A restart (GoBGP panics often; one that dies again while coming up takes up to a minute) is not the slots' wait.
+    const restarting = Date.now();
     await plan.recovery.ensureUp();
+    until += Date.now() - restarting;
     for (const r of roles) {
       const session = await openSession(sut, pool, r, plan.timing, errors);
       if (session) return session;

@@ -15,11 +15,13 @@ export interface SessionTiming {
   fenceMs: number;
   /** settle time when the SUT does not offer route refresh, ms */
   settleMs: number;
-  /** longest wait for the NOTIFICATION a reset-expected message should bring, ms */
+  /** longest wait for the NOTIFICATION a reset-expected message should bring, ms (without a fence) */
   resetMs: number;
+  /** with a fence: how long to wait for that NOTIFICATION before sending the fence behind the message, ms */
+  resetGraceMs: number;
 }
 
-export const DEFAULT_TIMING: SessionTiming = { fenceMs: 3000, settleMs: 300, resetMs: 3000 };
+export const DEFAULT_TIMING: SessionTiming = { fenceMs: 3000, settleMs: 300, resetMs: 3000, resetGraceMs: 100 };
 
 export function testerCapabilities(slot: TesterSlot): Capability[] {
   const caps = defaultCapabilities(slot.asn);
@@ -62,7 +64,7 @@ export async function sutGone(sut: Sut, slot: TesterSlot): Promise<boolean> {
 export class FuzzSession {
   /** every message sent after the handshake, with what the RFC says about it */
   readonly sent: Array<{ bytes: Uint8Array; expectation: Expectation }> = [];
-  private readonly fence: boolean;
+  readonly fence: boolean;
 
   private constructor(
     readonly sut: Sut,
@@ -135,8 +137,13 @@ export class FuzzSession {
     const ended = () => peer.closed || peer.notification() !== undefined;
     let settled = false;
     if (resetExpected) {
-      const deadline = Date.now() + this.timing.resetMs;
-      while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      // A SUT reads its messages in order: one that answers the fence (sent behind the message)
+      // without resetting first has kept the session, so there is no need to sit out resetMs. The
+      // answer is the SUT's route, which is only unambiguous once its first advertisement of that
+      // route (after Established) has come; the grace lets a prompt NOTIFICATION in first.
+      const start = Date.now();
+      const fenceNow = () => this.fence && Date.now() - start >= this.timing.resetGraceMs && this.advertised();
+      while (!ended() && Date.now() - start < this.timing.resetMs && !fenceNow()) await new Promise((r) => setTimeout(r, 5));
     }
     if (!ended()) {
       if (this.fence) {
@@ -159,6 +166,14 @@ export class FuzzSession {
     if (n) observed.notification = { code: n.code, subcode: n.subcode };
     if (peer.closed && !n) observed.refusedAfter = await sutGone(this.sut, this.slot);
     return observed;
+  }
+
+  private sawRoute = false;
+  /** Whether the SUT has advertised its own route on this session. */
+  private advertised(): boolean {
+    const origin = this.sut.info.originates.ipv4;
+    this.sawRoute ||= this.peer.messages.some((m) => m.type === 'UPDATE' && announces(m, origin));
+    return this.sawRoute;
   }
 
   /** Ends the session politely (Cease, administrative shutdown) so the SUT does not hold it against the slot. */

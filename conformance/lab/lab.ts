@@ -13,6 +13,7 @@ import { FIB_PROGRAMMING_KINDS, routerKindOf, type LabNode, type LabTopology } f
 import { poll } from './poll.ts';
 import { bridgeCommands, isRoot, mapBounded } from './netns.ts';
 import { neighbourShortage } from './neighbours.ts';
+import { kindSysctls } from './node-sysctls.ts';
 import { cpus } from 'node:os';
 
 // startLab: topology -> running lab (nodes, links, addresses, captures, daemons) -> ready.
@@ -94,27 +95,6 @@ function installSignalHandlers(): void {
   });
 }
 
-const routerSysctls: Record<string, string> = {
-  'net.ipv4.ip_forward': '1',
-  'net.ipv4.fib_multipath_hash_policy': '1',
-  'net.ipv4.conf.all.rp_filter': '0',
-  'net.ipv4.conf.default.rp_filter': '0',
-};
-// Every namespace hashes flows with the same kernel-wide key unless given a seed (Linux >= 6.11):
-// stacked ECMP routers would then all pick the same branch (hash polarization), which real
-// routers, each with its own seed, do not. A seed per router name keeps runs reproducible.
-const HAS_MULTIPATH_SEED = existsSync('/proc/sys/net/ipv4/fib_multipath_hash_seed');
-function multipathSeed(node: string): Record<string, string> {
-  if (!HAS_MULTIPATH_SEED) return {};
-  let h = 0x811c9dc5;
-  for (const c of node) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  return { 'net.ipv4.fib_multipath_hash_seed': String(h || 1) };
-}
-const hostSysctls: Record<string, string> = {
-  'net.ipv4.conf.all.rp_filter': '0',
-  'net.ipv4.conf.default.rp_filter': '0',
-};
-
 export class Lab {
   readonly runId: string;
   readonly runDir: string;
@@ -126,6 +106,7 @@ export class Lab {
   fixture?: Fixture;
   private stopping: Promise<void> | null = null;
   private building: Promise<void> | null = null;
+  private readonly late = new Set<Promise<unknown>>();
   private polledWaitMs = 0;
   private detached = false;
   /** Milliseconds per bring-up step of this lab. */
@@ -249,7 +230,7 @@ export class Lab {
 
   private async configureNode(node: LabNode): Promise<void> {
     mkdirSync(this.ledger.nodeDir(node.name), { recursive: true });
-    const sysctls = { ...(node.kind === 'host' || node.kind === 'speaker' ? hostSysctls : node.kind === 'bridge' ? {} : { ...routerSysctls, ...multipathSeed(node.name) }), ...node.sysctls };
+    const sysctls = { ...kindSysctls(node), ...node.sysctls };
     const pairs = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
     const ip: string[][] = [];
     if (node.kind === 'bridge') {
@@ -326,6 +307,26 @@ export class Lab {
       if (!this.stopping && !stopped) this.deaths.push(`process ${spec.name} ${opts.label} pid ${proc.pid} exited early (code ${code}); see ${opts.logFile}`);
     });
     return owned;
+  }
+
+  /**
+   * Starts processes after bring-up (a crashed daemon again); refused once stop() began. Teardown
+   * waits for a start in flight and ends what it started by PID: one racing it outlived the lab.
+   */
+  startLate(start: () => Promise<BackendProcess[]>): Promise<BackendProcess[]> {
+    if (this.stopping) return Promise.reject(new Error(`lab ${this.runId} is being stopped: nothing more is started in it`));
+    const started = start().then((procs) => {
+      this.processes.push(...procs);
+      return procs;
+    });
+    this.late.add(started);
+    void started.finally(() => this.late.delete(started)).catch(() => undefined);
+    return started;
+  }
+
+  /** Whether stop() has begun. */
+  get stopped(): boolean {
+    return this.stopping !== null;
   }
 
   /** Throws naming every process of the lab that exited unasked (daemons, spawn()ed processes). */
@@ -510,6 +511,7 @@ export class Lab {
     try {
       // Let an in-flight bring-up reach its next step boundary, so nothing is created after we clean.
       await this.building?.catch(() => undefined);
+      await Promise.allSettled([...this.late]);
       await Promise.allSettled(this.processes.map((p) => p.stop('SIGTERM', 1000)));
       await Promise.allSettled(this.captures.map((c) => c.stop()));
       await this.backend.destroy();

@@ -110,7 +110,17 @@ export interface LabNode {
    * lab); a bench that floods a peer sets the daemons' own defaults (60/180) so load cannot
    * expire a session.
    */
-  timers?: { keepalive: number; hold: number };
+  timers?: {
+    keepalive: number;
+    hold: number;
+    /**
+     * Seconds BIRD holds a neighbour back after a session error, refusing its connections (`error
+     * wait time N, N`; default 1 rising to 4). 0 takes the next connection at once, for a lab that
+     * resets sessions on purpose. GoBGP's hold after a peer's reset is fixed (not its
+     * `idle-hold-time-after-reset`, which only follows an API reset); the other kinds ignore it.
+     */
+    errorWait?: number;
+  };
   /** A ready-made FRR config to use instead of the rendered one (path, resolved). */
   frrConfig?: string;
   /** containerlab `exec:` lines as written; read only through exec-lines.ts (ip addr/route/link, sysctl). */

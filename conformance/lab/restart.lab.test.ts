@@ -92,3 +92,27 @@ describe('killDaemon / restartDaemon', () => {
     expect(leftovers(owner.runDir)).toEqual({ namespaces: [], pids: [] });
   });
 });
+
+describe('a restart racing the teardown', () => {
+  it('stop() waits for a restart in flight and ends the restarted daemon; a restart once stop() began is refused', async () => {
+    const node = emptyNode('g1', 'gobgp');
+    node.asn = 65010;
+    node.routerId = '10.9.3.1';
+    node.interfaces = { eth1: ['10.9.3.1/24'] };
+    const host = emptyNode('h1', 'host');
+    host.interfaces = { eth1: ['10.9.3.2/24'] };
+    const lab = await startLab({ name: 'restart-race', nodes: [node, host], links: [{ a: { node: 'g1', ifname: 'eth1' }, b: { node: 'h1', ifname: 'eth1' } }] }, { runsRoot, timeoutMs: 30_000 });
+    try {
+      await killDaemon(lab, 'g1');
+      // What a crash watcher does when the lab goes down under it (Ctrl-C during a clause run).
+      const restarting = restartDaemon(lab, 'g1');
+      const stopping = lab.stop();
+      await expect(restartDaemon(lab, 'g1')).rejects.toThrow(/being stopped/);
+      const [restarted] = await Promise.allSettled([restarting, stopping]);
+      expect(restarted.status).toBe('fulfilled');
+    } finally {
+      await lab.stop();
+    }
+    expect(leftovers(lab.runDir)).toEqual({ namespaces: [], pids: [] });
+  }, 60_000);
+});

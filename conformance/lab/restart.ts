@@ -48,14 +48,17 @@ export async function killDaemon(lab: Lab, node: string): Promise<DaemonProcess[
 /**
  * Starts `node`'s daemon again with the configs rendered at bring-up (not re-rendered: a case
  * may have changed nothing, and a restarted router keeps its configuration). The processes are
- * detached from this process, so a case worker can exit while the lab's owner keeps them.
+ * detached from this process, so a case worker can exit while the lab's owner keeps them; a lab
+ * being stopped refuses the restart (Lab.startLate).
  */
 export async function restartDaemon(lab: Lab, node: string): Promise<BackendProcess[]> {
   const kind = daemonKindOf(lab, node);
-  const running = daemonProcesses(lab.ledger.entries(), node);
-  if (running.length > 0) throw new Error(`node ${node}: daemon still running (${running.map((p) => `${p.label} ${p.pid}`).join(', ')}); kill it first`);
   const ctx = lab.kindContext(lab.spec(node));
-  const started = await kind.start(ctx);
+  const started = await lab.startLate(async () => {
+    const running = daemonProcesses(lab.ledger.entries(), node);
+    if (running.length > 0) throw new Error(`node ${node}: daemon still running (${running.map((p) => `${p.label} ${p.pid}`).join(', ')}); kill it first`);
+    return kind.start(ctx);
+  });
   for (const p of started) p.detach();
   await kind.afterStart?.(ctx);
   return started;

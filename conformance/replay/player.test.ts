@@ -20,7 +20,10 @@ function recordingWithMalformedUpdate() {
   const bad = encodeMessage({ type: 'UPDATE', withdrawn: [], nlri: [{ prefix: '10.8.0.0/24' }], attributes: { origin: 'igp', asPath: [], nextHop: '10.0.0.1' } });
   bad[19 + 4 + 2] = 0x7f;
   rec.messages.push({ t: rec.messages.at(-1)!.t + 0.05, from: 'played', type: 'UPDATE', hex: bytesToHex(bad) });
-  return { rec, bad };
+  // So must a malformed KEEPALIVE (length 20, one octet of body), unlike the plain ones the engine makes itself.
+  const badKeepalive = Uint8Array.from([...new Array<number>(16).fill(0xff), 0, 20, 4, 0]);
+  rec.messages.push({ t: rec.messages.at(-1)!.t + 0.05, from: 'played', type: 'KEEPALIVE', hex: bytesToHex(badKeepalive) });
+  return { rec, bad, badKeepalive };
 }
 
 function collect(socket: Socket): { messages: Uint8Array[]; next: () => Promise<Uint8Array> } {
@@ -47,7 +50,7 @@ function collect(socket: Socket): { messages: Uint8Array[]; next: () => Promise<
 
 describe('ReplayPlayer', () => {
   it('sends the recorded OPEN (id changed on a clash), answers with KEEPALIVEs, then the UPDATEs byte for byte', async () => {
-    const { rec, bad } = recordingWithMalformedUpdate();
+    const { rec, bad, badKeepalive } = recordingWithMalformedUpdate();
     const events: PlayerEvent[] = [];
     const server = createServer();
     server.listen(0, '127.0.0.1');
@@ -75,8 +78,9 @@ describe('ReplayPlayer', () => {
     while (malformed[18] === 4) malformed = await inbox.next();
     expect([...malformed]).toEqual([...bad]);
     await done;
+    expect(events.filter((e) => e.kind === 'sent').map((e) => (e as { hex: string }).hex)).toContain(bytesToHex(badKeepalive));
     expect(events.filter((e) => e.kind === 'state').map((e) => (e as { state: string }).state)).toEqual(['OpenConfirm', 'Established']);
-    expect(events.at(-1)).toMatchObject({ kind: 'done', sent: 2, skipped: 0 });
+    expect(events.at(-1)).toMatchObject({ kind: 'done', sent: 3, skipped: 0 });
   });
 
   it('stops replaying when the peer answers with a NOTIFICATION', async () => {
@@ -138,7 +142,7 @@ describe('ReplayPlayer', () => {
     peerSide.write(encodeMessage({ type: 'KEEPALIVE' }));
     await done;
     expect(events.some((e) => e.kind === 'state' && e.state === 'Established')).toBe(true);
-    expect(events.at(-1)).toMatchObject({ kind: 'done', sent: 2 });
+    expect(events.at(-1)).toMatchObject({ kind: 'done', sent: 3 });
   });
 
   it('active: gives up at the deadline when nobody accepts', async () => {

@@ -2,7 +2,7 @@
 // sends the recorded OPEN (BGP identifier changed only on a clash with the peer's), then the
 // recorded messages byte for byte at their recorded pace (optionally compressed), with next hops
 // mapped to the lab's addresses. KEEPALIVEs are not replayed but generated: they keep this
-// session alive at its own negotiated hold time. Everything the peer sends is reported as it
+// session alive at its own negotiated hold time (a malformed one, e.g. with a body, is replayed). Everything the peer sends is reported as it
 // arrives, with the session state it implies.
 
 import { connect, type Socket } from 'node:net';
@@ -130,7 +130,7 @@ export class ReplayPlayer {
         skipped = rest.length - i;
         break;
       }
-      if (m.type === 'KEEPALIVE') continue;
+      if (m.type === 'KEEPALIVE' && m.hex === bytesToHex(KEEPALIVE)) continue;
       let bytes = hexToBytes(m.hex);
       if (m.type === 'UPDATE' && this.opts.addressMap) bytes = mapNextHops(bytes, this.opts.addressMap);
       this.sendRecorded(bytes, openIndex + 1 + i);

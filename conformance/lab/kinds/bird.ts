@@ -80,6 +80,8 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
     const { send, receive } = addPathDirections(n);
     return send && receive ? ' add paths on;' : send ? ' add paths tx;' : receive ? ' add paths rx;' : '';
   };
+  const wait = node.timers?.errorWait;
+  const errorWait = wait === undefined ? '1, 4' : `${wait}, ${wait}`;
   node.neighbors.forEach((n, index) => {
     const channels = neighborFamilies(n).map((f) =>
       f === 'ipv6-unicast'
@@ -90,7 +92,7 @@ export function renderBirdConf(node: LabNode, logFile: string): string {
       `protocol bgp ${protocolName(n, index)} {`,
       `  local${n.updateSource ? ` ${n.updateSource}` : ''} as ${node.asn ?? 0};`,
       `  neighbor ${n.address} as ${n.asn};`,
-      `  hold time ${node.timers?.hold ?? 3}; keepalive time ${node.timers?.keepalive ?? 1}; connect delay time 1; connect retry time 1; error wait time 1, 4;`,
+      `  hold time ${node.timers?.hold ?? 3}; keepalive time ${node.timers?.keepalive ?? 1}; connect delay time 1; connect retry time 1; error wait time ${errorWait};`,
       n.multihop ? `  multihop ${n.multihop};` : '  direct;',
       n.rrClient ? '  rr client;' : '',
       n.passive ? '  passive on;' : '',

@@ -84,6 +84,8 @@ export interface LabSutOptions {
   thirdParty?: ThirdPartyOptions;
   log?: (line: string) => void;
   slots?: TesterSlot[];
+  /** Seconds the daemon holds a tester slot back after a session error (the lab model's `timers.errorWait`; default the kind's own). */
+  errorWait?: number;
 }
 
 /** The unix socket of a slot's tester connections (`s`), or of the SUT's connections to it (`a`, ebgp-active slots). */
@@ -98,7 +100,7 @@ async function bgpListening(lab: Lab): Promise<boolean> {
 export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promise<LabSut> {
   const slots = opts.slots ?? labSlots();
   const profile = spec.kind === 'profile' ? loadProfile(spec.name) : loadProfileFile(opts.thirdParty?.profile ?? (await import('../../lab/speakers/place.ts')).DEFAULT_EXTERNAL_PROFILE);
-  let topology = clauseLabTopology(slots, spec.kind === 'profile' && profile.runs ? profile.runs : 'speaker');
+  let topology = clauseLabTopology(slots, spec.kind === 'profile' && profile.runs ? profile.runs : 'speaker', opts.errorWait);
   let hooks: Record<string, SpeakerHook> = {};
   let profileFile: string | undefined;
   if (spec.kind === 'profile' && !profile.runs) {
@@ -174,10 +176,17 @@ export async function startLabSut(spec: SpeakerSpec, opts: LabSutOptions): Promi
     alive,
     async recover() {
       if (!profile.runs) throw new HarnessError(`the SUT (${kind}) exited and is not a lab daemon the clause lab can restart`);
+      // The lab going down (Ctrl-C) stopped the daemon; a crash watcher must not start it again.
+      if (lab.stopped) return;
       if (daemonProcesses(lab.ledger.entries(), SUT_NODE).length > 0) await killDaemon(lab, SUT_NODE);
       await restartDaemon(lab, SUT_NODE);
-      const up = await pollHarness(() => bgpListening(lab), (x) => x, 30_000, 200);
-      if (!up.met) throw new HarnessError(`the SUT (${kind}) did not listen again within 30 s of its restart`);
+      const up = await pollHarness(async () => (alive() ? bgpListening(lab) : 'exited'), (x) => x !== false, 30_000, 200);
+      if (up.value === 'exited') throw new HarnessError(`the SUT (${kind}) exited again during its restart`);
+      if (!up.met) {
+        // A daemon that runs but never listens would pass for alive and refuse every session: end it, so the next recover() starts it afresh.
+        await killDaemon(lab, SUT_NODE).catch(() => undefined);
+        throw new HarnessError(`the SUT (${kind}) did not listen again within 30 s of its restart`);
+      }
     },
     logTail() {
       const file = join(lab.nodeDir(SUT_NODE), LOG_FILE[kind] ?? 'speaker.log');

@@ -52,14 +52,14 @@ export function slotNeighbor(slot: TesterSlot): Neighbor {
  * and re-advertises what it learns); anything else (the reference, docker:, external:) is a
  * `speaker` node its hook drives.
  */
-export function clauseLabTopology(slots: TesterSlot[], sutKind: DaemonKindName | 'speaker'): LabTopology {
+export function clauseLabTopology(slots: TesterSlot[], sutKind: DaemonKindName | 'speaker', errorWait?: number): LabTopology {
   const sut = labNode(SUT_NODE, sutKind, {
     asn: LAB_SUT_ASN,
     routerId: LAB_SUT_ROUTER_ID,
     interfaces: { [LINK_IF]: [`${LAB_SUT_ADDRESS}/24`, `${LAB_SUT_ADDRESS6}/64`] },
     neighbors: slots.map(slotNeighbor),
     announce: [LAB_ORIGINATES.ipv4, LAB_ORIGINATES.ipv6],
-    timers: LAB_TIMERS,
+    timers: errorWait === undefined ? LAB_TIMERS : { ...LAB_TIMERS, errorWait },
     // Graceful restart is a per-router key in the lab model: every session offers it, which only
     // matters to a tester that offers it too (gr slots' tests).
     gracefulRestart: { restartTime: 30 },
