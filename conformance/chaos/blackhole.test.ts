@@ -66,6 +66,13 @@ describe('a fault that cuts a flow off', () => {
     expect(flowCut(topology, toVip, { id: 0, kind: 'daemon-stop', node: 'r1', holdS: 10 })).toBe(true);
   });
 
+  it('the link of the source address down cuts the flow (replies have nowhere to go), another link of the source does not', () => {
+    const fromBridge = { ...toVip, sourceIfname: 'eth1' };
+    expect(flowCut(topology, fromBridge, linkDown('r1', 'eth1'))).toBe(true);
+    expect(flowCut(topology, fromBridge, linkDown('s2', 'net1'))).toBe(false);
+    expect(flowCut(topology, { ...toVip, sourceIfname: 'eth2' }, linkDown('s2', 'net1'))).toBe(true);
+  });
+
   it('speaker nodes are ends, not transit; loss cuts nothing', () => {
     // s2 links br and r1, but a flow to s1 does not go through s2 when r1's bridge link is down
     expect(flowCut(topology, { ...toS3, receivers: ['s1'] }, linkDown('r1', 'eth1'))).toBe(true);

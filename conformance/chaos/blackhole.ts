@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterView, expectedRoutes, podPrefixOf } from '../checks/expected-routes.ts';
-import { speakerSessions } from '../checks/sessions.ts';
+import { nodeInterfaces, speakerSessions } from '../checks/sessions.ts';
 import type { BackendProcess } from '../lab/backend.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { LabTopology } from '../lab/model.ts';
@@ -17,7 +17,7 @@ import { pollUntil } from '../lab/poll.ts';
 import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
 import { tsxCommand } from '../traffic/run-flows.ts';
 import { probeReplies } from '../traffic/udp-probe.ts';
-import { fabricRouters, nodeAddressList } from './faults.ts';
+import { fabricRouters } from './faults.ts';
 import type { Verdict } from './properties.ts';
 import type { Fault } from './schedule.ts';
 
@@ -30,6 +30,8 @@ export interface ProbeFlow {
   id: string;
   /** The topology node the flow leaves from (a pod's node for a pod's flow). */
   source: string;
+  /** The link interface holding the flow's source address (router sources): replies come back to it. */
+  sourceIfname?: string;
   target: string;
   /** Topology nodes that answer for `target` (hold it on lo, or host the pod holding it). */
   receivers: string[];
@@ -57,12 +59,15 @@ export function longestOutage(replies: readonly number[], from: number, to: numb
  * Whether `fault` leaves no way from the flow's source to any of its receivers: the topology
  * with the downed link removed, or the killed/stopped router or restarted speaker taken out
  * (the same things no-dead-nexthop counts as dead). Only routers and bridges carry traffic
- * through; speaker nodes are ends. Loss cuts nothing.
+ * through; speaker nodes are ends. The link of the flow's source address down cuts it too (the
+ * address goes with its link, so replies have nowhere to go). Loss cuts nothing.
  */
 export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): boolean {
   if (fault.kind === 'loss') return false;
   const gone = fault.kind === 'link-down' ? null : fault.node;
   if (gone === flow.source) return true;
+  const isDown = (l: LabTopology['links'][number]) => fault.kind === 'link-down' && [l.a, l.b].some((e) => e.node === fault.node && e.ifname === fault.ifname);
+  if (topology.links.some((l) => isDown(l) && [l.a, l.b].some((e) => e.node === flow.source && e.ifname === flow.sourceIfname))) return true;
   const receivers = new Set(flow.receivers.filter((r) => r !== gone));
   const kindOf = new Map(topology.nodes.map((n) => [n.name, n.kind]));
   const seen = new Set([flow.source]);
@@ -72,7 +77,7 @@ export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): b
     if (receivers.has(here)) return false;
     if (here !== flow.source && kindOf.get(here) === 'speaker') continue;
     for (const l of topology.links) {
-      const down = fault.kind === 'link-down' && [l.a, l.b].some((e) => e.node === fault.node && e.ifname === fault.ifname);
+      const down = isDown(l);
       const next = l.a.node === here ? l.b.node : l.b.node === here ? l.a.node : null;
       if (down || next === null || next === gone || seen.has(next)) continue;
       seen.add(next);
@@ -149,20 +154,23 @@ export async function startProbes(lab: Lab, agents: string[], answerS: number): 
     for (const node of new Set([...vipHolders.values()].flat())) procs.push(await lab.spawn(node, echo, { label: 'probe-echo', logFile: join(lab.nodeDir(node), 'probe-echo.log') }));
     const targets = [...pods.map((p) => ({ address: p.address, receivers: [p.node] })), ...[...vipHolders].map(([address, receivers]) => ({ address, receivers }))];
     // One prober per source (a pod, or a router's address) for all its targets, one log.
-    const start = async (node: string, backendNode: string, name: string, to: typeof targets, from?: string) => {
+    const start = async (node: string, backendNode: string, name: string, to: typeof targets, from?: { address: string; ifname?: string }) => {
       if (to.length === 0) return;
       const first = nextPort;
       nextPort += FLOWS_PER_PAIR * to.length;
-      const log = join(lab.nodeDir(node), `probe-${from ?? name.replace(/^pod /, '')}.log`);
-      const argv = tsxCommand(script, ['probe', String(PROBE_PORT), String(FLOWS_PER_PAIR), String(first), String(PROBE_INTERVAL_MS), from ?? '-', ...to.map((t) => t.address)]);
+      const log = join(lab.nodeDir(node), `probe-${from?.address ?? name.replace(/^pod /, '')}.log`);
+      const argv = tsxCommand(script, ['probe', String(PROBE_PORT), String(FLOWS_PER_PAIR), String(first), String(PROBE_INTERVAL_MS), from?.address ?? '-', ...to.map((t) => t.address)]);
       procs.push(await (backendNode === node ? lab.spawn(node, argv, { label: 'probe', logFile: log }) : lab.backend.spawn(backendNode, argv, { label: 'probe', logFile: log })));
       to.forEach((t, i) => {
         for (let port = first + i * FLOWS_PER_PAIR; port < first + (i + 1) * FLOWS_PER_PAIR; port++)
-          flows.push({ id: `${name}:${port} -> ${t.address}`, source: node, target: t.address, receivers: t.receivers, log, port });
+          flows.push({ id: `${name}:${port} -> ${t.address}`, source: node, ...(from?.ifname ? { sourceIfname: from.ifname } : {}), target: t.address, receivers: t.receivers, log, port });
       });
     };
     if (pods.length > 0) for (const p of pods) await start(p.node, p.podNode, `pod ${p.address}`, targets.filter((t) => t.address !== p.address));
-    else for (const router of fabricRouters(lab.topology)) for (const from of nodeAddressList(lab.topology, router).filter(isIPv4)) await start(router, router, `${router} ${from}`, targets, from);
+    else
+      for (const router of fabricRouters(lab.topology))
+        for (const [ifname, cidrs] of [...Object.entries(nodeInterfaces(lab.spec(router))), ['', lab.spec(router).loopback] as const])
+          for (const address of cidrs.map((c) => c.split('/')[0]!).filter(isIPv4)) await start(router, router, `${router} ${address}`, targets, { address, ...(ifname ? { ifname } : {}) });
   } catch (err) {
     await stopAll(procs, pods);
     throw err;
