@@ -15,14 +15,15 @@ describe('longest outage in a window', () => {
     const o = longestOutage(replies, 5, 15);
     expect(o.seconds).toBe(7.4);
     expect(o.at).toBeCloseTo(6);
+    expect(o.since).toBeCloseTo(6);
   });
 
   it('is clipped to the window: a hole that began before it counts from its start, one still open until its end', () => {
-    expect(longestOutage([...every(0, 2), ...every(9, 20)], 5, 15)).toEqual({ seconds: 4, at: 5 });
+    expect(longestOutage([...every(0, 2), ...every(9, 20)], 5, 15)).toEqual({ seconds: 4, at: 5, since: 2 });
     const open = longestOutage(every(0, 11), 5, 15);
     expect(open.seconds).toBe(4);
     expect(open.at).toBeCloseTo(11);
-    expect(longestOutage([], 5, 15)).toEqual({ seconds: 10, at: 5 });
+    expect(longestOutage([], 5, 15)).toEqual({ seconds: 10, at: 5, since: -Infinity });
   });
 });
 
@@ -95,5 +96,11 @@ describe('no-blackhole verdict of a fault', () => {
     const v = blackholeVerdict(topology, [toS3, toVip], (f) => (f === toVip ? holed : healthy), linkDown('s1', 'net0'), window, 8);
     expect(v).toMatchObject({ held: false, seconds: 9.6 });
     expect(v.detail).toBe('black-holed past 8s: r1 -> vip 9.6s from +1.8s');
+  });
+
+  it('says when a flow was black-holed already before the fault began (a black hole an earlier fault left)', () => {
+    const stuck = healthy.filter((t) => t < 1001);
+    const v = blackholeVerdict(topology, [toVip], () => stuck, linkDown('s1', 'net0'), window, 8);
+    expect(v.detail).toBe('black-holed past 8s: r1 -> vip 17s no reply since 1.2s before the fault');
   });
 });

@@ -40,19 +40,26 @@ export interface ProbeFlow {
 /**
  * The longest stretch inside [from, to] (unix seconds) with no reply: between two consecutive
  * replies, before the first one in the window (from the last reply before it), or after the
- * last one (until `to`). A healthy flow shows about one probe interval.
+ * last one (until `to`). A healthy flow shows about one probe interval. `since`: when the
+ * stretch really began (the last reply before it; -Infinity: never answered), which is before
+ * `from` for a flow that was black-holed already when the window opened.
  */
-export function longestOutage(replies: readonly number[], from: number, to: number): { seconds: number; at: number } {
-  let best = { seconds: 0, at: from };
+export function longestOutage(replies: readonly number[], from: number, to: number): { seconds: number; at: number; since: number } {
+  let best = { seconds: 0, at: from, since: from };
   let prev = -Infinity;
   for (const t of [...replies, Infinity]) {
     const a = Math.max(prev, from);
     const b = Math.min(t, to);
-    if (b - a > best.seconds) best = { seconds: b - a, at: a };
+    if (b - a > best.seconds) best = { seconds: b - a, at: a, since: prev };
     prev = t;
     if (t >= to) break;
   }
-  return { seconds: Number(best.seconds.toFixed(1)), at: best.at };
+  return { ...best, seconds: Number(best.seconds.toFixed(1)) };
+}
+
+/** "from +Xs" into the window, or how long before it the flow last answered (a black hole carried over from earlier). */
+function outageStart(o: { at: number; since: number }, from: number): string {
+  return o.since < from - 1 ? `no reply since ${(from - o.since).toFixed(1)}s before the fault` : `from +${(o.at - from).toFixed(1)}s`;
 }
 
 /**
@@ -104,7 +111,7 @@ export function blackholeVerdict(
   const detail =
     over.length === 0
       ? `longest time without a reply ${seconds}s over ${judged.length} flows (bound ${boundS}s)${notJudged}`
-      : `black-holed past ${boundS}s: ${over.map((j) => `${j.f.id} ${j.seconds}s from +${(j.at - window.from).toFixed(1)}s`).join('; ')}${notJudged}`;
+      : `black-holed past ${boundS}s: ${over.map((j) => `${j.f.id} ${j.seconds}s ${outageStart(j, window.from)}`).join('; ')}${notJudged}`;
   return { property: 'no-blackhole', faultId: fault.id, held: over.length === 0, detail, seconds };
 }
 
