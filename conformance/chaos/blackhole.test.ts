@@ -74,6 +74,16 @@ describe('a fault that cuts a flow off', () => {
     expect(flowCut(topology, { ...toVip, sourceIfname: 'eth2' }, linkDown('s2', 'net1'))).toBe(true);
   });
 
+  it('a way between two speakers on one bridge goes through a router, not straight across it', () => {
+    const podToPod: ProbeFlow = { id: 'pod s1 -> pod s2', source: 's1', target: '10.9.2.200', receivers: ['s2'] };
+    expect(flowCut(topology, podToPod, linkDown('r2', 'eth1'))).toBe(false); // r1 still on the bridge
+    expect(flowCut(topology, podToPod, linkDown('s2', 'net0'))).toBe(false); // br, r1, then s2's own link to r1
+    // without r2 on the bridge, r1's link to it down leaves s1 and s2 on the bridge with no router
+    const noR2: LabTopology = { ...topology, links: topology.links.filter((l) => !(l.a.node === 'r2' && l.a.ifname === 'eth1')) };
+    expect(flowCut(noR2, podToPod, linkDown('r1', 'eth1'))).toBe(true);
+    expect(flowCut(noR2, { ...podToPod, source: 's2', receivers: ['s1'] }, linkDown('r1', 'eth1'))).toBe(true);
+  });
+
   it('speaker nodes are ends, not transit; loss cuts nothing', () => {
     // s2 links br and r1, but a flow to s1 does not go through s2 when r1's bridge link is down
     expect(flowCut(topology, { ...toS3, receivers: ['s1'] }, linkDown('r1', 'eth1'))).toBe(true);

@@ -66,7 +66,7 @@ function outageStart(o: { at: number; since: number }, from: number): string {
  * Whether `fault` leaves no way from the flow's source to any of its receivers: the topology
  * with the downed link removed, or the killed/stopped router or restarted speaker taken out
  * (the same things no-dead-nexthop counts as dead). Only routers and bridges carry traffic
- * through; speaker nodes are ends. The link of the flow's source address down cuts it too (the
+ * through, and a way counts only through a router; speaker nodes are ends. The link of the flow's source address down cuts it too (the
  * address goes with its link, so replies have nowhere to go). Loss cuts nothing.
  */
 export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): boolean {
@@ -77,18 +77,22 @@ export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): b
   if (topology.links.some((l) => isDown(l) && [l.a, l.b].some((e) => e.node === flow.source && e.ifname === flow.sourceIfname))) return true;
   const receivers = new Set(flow.receivers.filter((r) => r !== gone));
   const kindOf = new Map(topology.nodes.map((n) => [n.name, n.kind]));
-  const seen = new Set([flow.source]);
-  const queue = [flow.source];
-  while (queue.length > 0) {
-    const here = queue.shift()!;
-    if (receivers.has(here)) return false;
-    if (here !== flow.source && kindOf.get(here) === 'speaker') continue;
+  // A speaker's traffic to another node goes through a router (its BGP next hop), never straight
+  // across a shared bridge: a receiver counts only once a router is on the way.
+  const isRouter = (n: string) => kindOf.get(n) !== 'speaker' && kindOf.get(n) !== 'bridge';
+  const seen = new Set<string>();
+  const queue: Array<[string, boolean]> = [[flow.source, isRouter(flow.source)]];
+  for (let i = 0; i < queue.length; i++) {
+    const [here, routed] = queue[i]!;
+    if (routed && receivers.has(here)) return false;
+    if (i > 0 && kindOf.get(here) === 'speaker') continue; // an end; only the source sends on
     for (const l of topology.links) {
-      const down = isDown(l);
       const next = l.a.node === here ? l.b.node : l.b.node === here ? l.a.node : null;
-      if (down || next === null || next === gone || seen.has(next)) continue;
-      seen.add(next);
-      queue.push(next);
+      if (isDown(l) || next === null || next === gone) continue;
+      const state: [string, boolean] = [next, routed || isRouter(next)];
+      if (seen.has(state.join(' '))) continue;
+      seen.add(state.join(' '));
+      queue.push(state);
     }
   }
   return true;
