@@ -1,11 +1,13 @@
 // Long chaos runs on the seed fixtures with the reference speaker and FRR (root):
 //
-//   npx tsx bench/chaos.bench.ts [--duration S] [--seed N] [--fixtures a,b]   (default 1800 s, seed 1, seed-002 and seed-004)
+//   npx tsx bench/chaos.bench.ts [--duration S] [--seed N] [--fixtures a,b] [--shrink-runs K]
+//   (default 1800 s, seed 1, seed-002 and seed-004, at most 16 shrink labs; 0: no shrinking)
 //
 // Each fixture: `peerproof chaos` planned for --duration seconds of faults (runChaos, the same
 // code as the verb), report in reports/chaos-bench/<fixture>-<seed>/. Printed per fixture: faults
 // applied per kind, each property held/violated, the shrink result of a violation, and how long
-// routes took to be back after a fault (median, max). Anchor, measured in the same run: the lab's
+// routes took to be back after a fault (median, max), the probe flows judged and the longest time
+// one went without a reply per fault (no-blackhole; median, max). Anchor, measured in the same run: the lab's
 // own first convergence (bring-up to every expected session and route); the ratio says how much
 // longer than a cold start a recovery from a fault takes.
 import { readFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ const arg = (name: string, fallback: string) => {
 };
 const durationS = Number(arg('duration', '1800'));
 const seed = Number(arg('seed', '1'));
+const shrinkRuns = Number(arg('shrink-runs', '16'));
 const fixtures = arg('fixtures', 'seed-002-spine-leaf,seed-004-anthos-floating').split(',');
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,8 +41,8 @@ for (const name of fixtures) {
     plan: (targets, fixture) => generateSchedule(fixture, targets, { seed, durationS }),
     routesBoundS: 30,
     labTimeoutS: 60,
-    shrink: true,
-    maxShrinkRuns: 16,
+    shrink: shrinkRuns > 0,
+    maxShrinkRuns: Math.max(1, shrinkRuns),
     log: () => undefined,
   });
   const wall = (performance.now() - t0) / 1000;
@@ -51,5 +54,8 @@ for (const name of fixtures) {
   for (const [p, c] of Object.entries(summary.properties)) console.log(`  ${p.padEnd(19)} held ${c.held}, violated ${c.violated}`);
   for (const v of summary.violations) console.log(`  violation: ${v.property} after #${v.faultId ?? 'end'}: ${v.detail.slice(0, 300)}`);
   if (summary.shrink) console.log(`  shrink: ${summary.shrink.property} -> faults [${summary.shrink.minimal.join(', ')}] in ${summary.shrink.runs} runs${summary.shrink.exhausted ? ' (budget exhausted)' : ''}: ${summary.shrink.file}`);
+  const outage = events.filter((e) => e.event === 'property' && e.property === 'no-blackhole').map((e) => Number(e.seconds));
+  if (outage.length > 0)
+    console.log(`  probe flows: ${summary.probes.flows} judged, ${summary.probes.unanswered.length} never answered; longest time without a reply per fault: median ${median(outage).toFixed(1)} s, max ${Math.max(...outage).toFixed(1)} s`);
   console.log(`  routes back after a fault: median ${median(back).toFixed(1)} s, max ${Math.max(...back).toFixed(1)} s; anchor (first convergence) ${anchor.toFixed(1)} s; ratio max/anchor ${(Math.max(...back) / anchor).toFixed(2)}`);
 }

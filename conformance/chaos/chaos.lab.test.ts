@@ -1,6 +1,7 @@
 // `peerproof chaos` end to end (root): the real CLI on seed-002 with the reference speaker and
 // FRR, its console lines, event log, summary and schedule, and no namespace of any of its labs
-// left; then a schedule that leaves a non-redundant link down for good, shrunk to that one fault.
+// left; then a schedule that leaves a non-redundant link down for good, shrunk to that one fault;
+// then seed-004's lb2 cut off, which black-holes the probe flows ECMP sends to lb2.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseSchedule } from './schedule.ts';
 
 const bin = fileURLToPath(new URL('../../bin/peerproof.js', import.meta.url));
-const fixture = fileURLToPath(new URL('../../fixtures/seed-002-spine-leaf', import.meta.url));
+const fixturePath = (name: string) => fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+const fixture = fixturePath('seed-002-spine-leaf');
 const out = mkdtempSync(join(tmpdir(), 'peerproof-chaos-'));
 chmodSync(out, 0o755); // FRR runs as user frr: every ancestor of the runs folder needs o+x
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const chaos = (args: string[], timeoutMs: number) => spawnSync(process.execPath, [bin, 'chaos', fixture, ...args], { encoding: 'utf8', timeout: timeoutMs });
+const chaos = (args: string[], timeoutMs: number, on = fixture) => spawnSync(process.execPath, [bin, 'chaos', on, ...args], { encoding: 'utf8', timeout: timeoutMs });
 const jsonl = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Every lab the run brought up (main and shrink re-runs) is gone from `ip netns list`. */
@@ -51,9 +53,12 @@ describe('peerproof chaos', () => {
     expect(events.filter((e) => e.event === 'undo')).toHaveLength(schedule.faults.length);
     const verdicts = events.filter((e) => e.event === 'property');
     expect(verdicts).toHaveLength(verdictLines.length);
-    // after each fault: routes back, no duplicate paths, nothing left of it; at the end: routes and teardown
+    // after each fault: routes back, no flow black-holed, no duplicate paths, nothing left of it; at the end: routes and teardown
     for (const f of schedule.faults)
-      for (const p of ['routes-back', 'no-duplicate-paths', 'nothing-leaked']) expect(verdicts.some((v) => v.faultId === f.id && v.property === p && v.held === true)).toBe(true);
+      for (const p of ['routes-back', 'no-blackhole', 'no-duplicate-paths', 'nothing-leaked']) expect(verdicts.some((v) => v.faultId === f.id && v.property === p && v.held === true)).toBe(true);
+    // pod-to-pod flows between the four servers' pods: 4 sources x 3 targets x 6 source ports, all answering
+    expect(summary.probes).toEqual({ flows: 72, unanswered: [] });
+    expect(events.find((e) => e.event === 'probes')?.flows).toHaveLength(72);
     expect(verdicts.at(-1)).toMatchObject({ property: 'nothing-leaked', faultId: null, held: true });
     expect(summary.properties['routes-back'].violated).toBe(0);
     expect(assertNoNamespacesLeft(report)).toEqual([summary.runId]);
@@ -82,7 +87,11 @@ describe('peerproof chaos', () => {
     expect(summary.violations[0]).toMatchObject({ property: 'routes-back', faultId: 2, held: false });
     expect(summary.violations[0].detail).toContain('10.98.2.0/24');
     expect(summary.shrink).toMatchObject({ property: 'routes-back', minimal: [2], exhausted: false });
-    // every subset without #2 held, every one with it broke
+    // server3 cut off for good: its pod's flows are not judged, the others' held
+    const blackhole = jsonl(join(report, 'events.jsonl')).find((e) => e.event === 'property' && e.property === 'no-blackhole' && e.faultId === 2);
+    expect(blackhole).toMatchObject({ held: true });
+    const [, cut] = /over 36 flows \(bound 8s\); 36 cut off by the fault, not judged \((.*)\)$/.exec(String(blackhole?.detail)) ?? [];
+    expect(cut?.split(', ').every((id) => id.includes('10.98.2.200'))).toBe(true);
     for (const t of summary.shrink.tries) expect(t.broke).toBe(t.faults.includes(2));
     const minimal = parseSchedule(readFileSync(join(report, 'minimal-routes-back.schedule.json'), 'utf8'));
     expect(minimal.faults).toEqual([{ id: 2, kind: 'link-down', node: 'server3', ifname: 'net0', holdS: 2, permanent: true }]);
@@ -90,6 +99,25 @@ describe('peerproof chaos', () => {
     expect(r.stdout).toContain(`--schedule ${join(report, 'minimal-routes-back.schedule.json')}`);
     expect(assertNoNamespacesLeft(report)).toHaveLength(1 + summary.shrink.runs);
   }, 600_000);
+
+  it('no-blackhole: with lb2 cut off from seed-004, the flows ECMP hashes to lb2 get no reply for the whole fault', () => {
+    const report = join(out, 'lb2');
+    const file = join(out, 'cut-lb2.json');
+    writeFileSync(file, JSON.stringify({ version: 1, fixture: 'seed-004-anthos-floating', faults: [{ id: 0, kind: 'link-down', node: 'lb2', ifname: 'eth1', holdS: 12 }] }));
+    const r = chaos(['--schedule', file, '--report', report, '--no-shrink'], 280_000, fixturePath('seed-004-anthos-floating'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    const summary = JSON.parse(readFileSync(join(report, 'summary.json'), 'utf8'));
+    expect(summary.bounds.blackholeS).toBe(8);
+    // peer1 and peer2, from each of their two addresses, to VIP 10.0.0.1 (on lo of lb1 and lb2)
+    expect(summary.probes.flows + summary.probes.unanswered.length).toBe(24);
+    const v = summary.violations.find((x: { property: string }) => x.property === 'no-blackhole');
+    expect(v).toMatchObject({ faultId: 0, held: false });
+    expect(v.seconds).toBeGreaterThan(8);
+    expect(v.detail).toMatch(/^black-holed past 8s: peer[12] 10\.\d+\.\d+\.\d+:\d+ -> 10\.0\.0\.1 /);
+    expect(r.stdout).toMatch(/VIOLATED no-blackhole {7}#0 {3}black-holed past 8s/);
+    expect(assertNoNamespacesLeft(report)).toEqual([summary.runId]);
+  }, 300_000);
 
   it('says what is wrong with bad input, before building anything', () => {
     const noSeed = chaos(['--duration', '10'], 30_000);

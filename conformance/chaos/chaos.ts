@@ -12,6 +12,7 @@ import { placeSpeaker } from '../lab/speakers/place.ts';
 import { speakerNodes, withFabricPeer } from '../lab/speakers/under-test.ts';
 import type { SpeakerHook } from '../lab/lab.ts';
 import { leftovers } from '../lab/teardown.ts';
+import { startProbes, type Probes } from './blackhole.ts';
 import { applyFault, deadNextHops, faultTargets, type AppliedFault } from './faults.ts';
 import { deadNextHopsGone, duplicates, expectations, pathCounts, PROPERTIES, routesBack, thirdPartyPrefixes, type PropertyName, type Verdict } from './properties.ts';
 import { describeFault, scheduleProblems, serializeSchedule, type Fault, type FaultTargets, type Schedule } from './schedule.ts';
@@ -20,6 +21,10 @@ import { shrink } from './shrink.ts';
 /** BGP hold time the lab renders (3 s) plus a margin: a dead peer's paths must be gone by then. */
 export const DEAD_NEXTHOP_BOUND_S = 6;
 export const DEFAULT_ROUTES_BOUND_S = 30;
+/** The dead-next-hop bound plus 2 s for the kernel FIB and the new next hop's ARP to follow the RIB. */
+export const BLACKHOLE_BOUND_S = DEAD_NEXTHOP_BOUND_S + 2;
+/** How long the probe flows may take to answer once, after the baseline converged. */
+const PROBES_ANSWER_S = 10;
 
 export interface ChaosSetup {
   fixture: string;
@@ -70,6 +75,8 @@ export interface RunOnceResult {
   applied: number;
   /** Expectations missing before the first fault (not judged afterwards). */
   baselineMissing: string[];
+  /** Probe flows judged by no-blackhole, and those that never answered before the first fault. */
+  probes: { flows: number; unanswered: string[] };
   elapsedS: number;
 }
 
@@ -98,6 +105,7 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
   let targets: FaultTargets = { links: [], routers: [], speakers: [] };
   let applied = 0;
   let baselineMissing: string[] = [];
+  let probes: Probes | null = null;
   try {
     targets = faultTargets(lab, setup.agents);
     schedule = plan(targets);
@@ -112,6 +120,9 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
     const baselinePaths = pathCounts(ready.state.rib);
     events.write('baseline', { expectations: wanted.length, missing: baselineMissing, convergedS: ready.verdict.seconds });
     opts.log(`lab ${lab.runId} up: ${wanted.length} expected sessions and routes${baselineMissing.length ? `; never came up, not judged: ${baselineMissing.join('; ')}` : ''}`);
+    probes = await startProbes(lab, setup.agents, PROBES_ANSWER_S);
+    events.write('probes', { flows: probes.flows.map((f) => f.id), unanswered: probes.unanswered });
+    opts.log(`${probes.flows.length} probe flows answering${probes.unanswered.length ? `; never answered, not judged: ${probes.unanswered.join('; ')}` : ''}`);
     const t0 = Date.now();
     for (const f of schedule.faults) {
       if (opts.honourAt && f.atS !== undefined) await sleep(t0 + f.atS * 1000 - Date.now());
@@ -129,6 +140,7 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
       const ignore = f.kind === 'speaker-restart' ? thirdPartyPrefixes(lab, setup.agents, f.node) : new Set<string>();
       if (anyDead && f.holdS >= bound) deadVerdict = await deadNextHopsGone(lab, deadFor, bound, f.id, down, ignore);
       await sleep(appliedAt + f.holdS * 1000 - Date.now());
+      const undoneAt = Date.now();
       if (!f.permanent) {
         await a.undo();
         active.delete(a);
@@ -141,6 +153,8 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
       await sleep(appliedAt + DEAD_NEXTHOP_BOUND_S * 1000 - Date.now());
       const back = await routesBack(lab, wanted, opts.routesBoundS, f.id);
       judge(back.verdict);
+      // Loss drops probes by design: what counts there is that nothing stays black-holed after it.
+      if (probes.flows.length > 0) judge(probes.verdict(f, { from: (f.kind === 'loss' ? undoneAt : appliedAt) / 1000, to: Date.now() / 1000 }, BLACKHOLE_BOUND_S));
       const dups = duplicates(pathCounts(back.state.rib), baselinePaths);
       judge({ property: 'no-duplicate-paths', faultId: f.id, held: dups.length === 0, detail: dups.length === 0 ? 'no router holds a path more often than before the first fault' : dups.join('; ') });
       if (!f.permanent) {
@@ -152,6 +166,7 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
     judge(end.verdict);
   } finally {
     for (const a of active) a.release();
+    await probes?.stop();
     await lab.stop();
   }
   const left = leftovers(lab.runDir);
@@ -159,7 +174,8 @@ export async function runOnce(setup: ChaosSetup, plan: (targets: FaultTargets) =
   const leaked = [...left.namespaces.map((n) => `namespace ${n}`), ...left.pids.map((p) => `pid ${p}`), ...netns.filter((n) => !left.namespaces.includes(n.split(' ')[0]!)).map((n) => `namespace ${n}`)];
   judge({ property: 'nothing-leaked', faultId: null, held: leaked.length === 0, detail: leaked.length === 0 ? `lab ${lab.runId} stopped: no namespace or process of it left` : `left after stop: ${leaked.join(', ')}` });
   events.write('end', { applied, violated: verdicts.filter((v) => !v.held).length });
-  return { runId: lab.runId, schedule: schedule!, targets, verdicts, applied, baselineMissing, elapsedS: Number(events.elapsedS.toFixed(1)) };
+  const probed = { flows: probes?.flows.length ?? 0, unanswered: probes?.unanswered ?? [] };
+  return { runId: lab.runId, schedule: schedule!, targets, verdicts, applied, baselineMissing, probes: probed, elapsedS: Number(events.elapsedS.toFixed(1)) };
 }
 
 export interface ChaosOptions {
@@ -184,11 +200,12 @@ export interface ChaosSummary {
   durationS: number | null;
   runId: string;
   elapsedS: number;
-  bounds: { routesBackS: number; deadNextHopS: number };
+  bounds: { routesBackS: number; deadNextHopS: number; blackholeS: number };
   faults: { planned: number; applied: number; byKind: Record<string, number> };
   properties: Record<PropertyName, { held: number; violated: number }>;
   violations: Verdict[];
   baselineMissing: string[];
+  probes: RunOnceResult['probes'];
   shrink: null | { property: PropertyName; runs: number; exhausted: boolean; minimal: number[]; file: string; tries: Array<{ faults: number[]; broke: boolean }> };
   files: { events: string; schedule: string; summary: string };
 }
@@ -259,11 +276,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosSummary> {
     durationS: main.schedule.durationS,
     runId: main.runId,
     elapsedS: main.elapsedS,
-    bounds: { routesBackS: opts.routesBoundS, deadNextHopS: DEAD_NEXTHOP_BOUND_S },
+    bounds: { routesBackS: opts.routesBoundS, deadNextHopS: DEAD_NEXTHOP_BOUND_S, blackholeS: BLACKHOLE_BOUND_S },
     faults: { planned: main.schedule.faults.length, applied: main.applied, byKind },
     properties,
     violations,
     baselineMissing: main.baselineMissing,
+    probes: main.probes,
     shrink: shrunk,
     files: { events: join(dir, 'events.jsonl'), schedule: join(dir, 'schedule.json'), summary: join(dir, 'summary.json') },
   };

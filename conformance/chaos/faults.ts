@@ -8,7 +8,7 @@ import type { Lab } from '../lab/lab.ts';
 import type { LedgerEntry } from '../lab/ledger.ts';
 import { routerKindOf, type LabTopology } from '../lab/model.ts';
 import { pidAlive, signal, waitForExit } from '../lab/netns.ts';
-import { procStatFields } from '../lab/proc.ts';
+import { ownProcessAlive, procStatFields } from '../lab/proc.ts';
 import { daemonProcesses, killDaemon, restartDaemon } from '../lab/restart.ts';
 import { k8sNodeFor, referenceSpeakerHook } from '../lab/speakers/reference.ts';
 import type { Fault, FaultTargets } from './schedule.ts';
@@ -89,7 +89,7 @@ export interface AppliedFault {
 }
 
 const agentPids = (entries: readonly LedgerEntry[], node: string) =>
-  entries.flatMap((e) => (e.t === 'proc' && e.node === node && e.label === 'agent' && e.pid !== undefined && pidAlive(e.pid) ? [e.pid] : []));
+  entries.flatMap((e) => (e.t === 'proc' && e.node === node && e.label === 'agent' && e.pid !== undefined && ownProcessAlive(e.pid, e.start) ? [e.pid] : []));
 
 function processState(pid: number): string | null {
   return procStatFields(pid)?.[0] ?? null;

@@ -9,8 +9,8 @@ import type { Lab } from '../lab/lab.ts';
 import { FIB_PROGRAMMING_KINDS, routerKindOf } from '../lab/model.ts';
 import { fabricRouters } from './faults.ts';
 
-export type PropertyName = 'routes-back' | 'no-dead-nexthop' | 'no-duplicate-paths' | 'nothing-leaked';
-export const PROPERTIES: readonly PropertyName[] = ['routes-back', 'no-dead-nexthop', 'no-duplicate-paths', 'nothing-leaked'];
+export type PropertyName = 'routes-back' | 'no-dead-nexthop' | 'no-blackhole' | 'no-duplicate-paths' | 'nothing-leaked';
+export const PROPERTIES: readonly PropertyName[] = ['routes-back', 'no-dead-nexthop', 'no-blackhole', 'no-duplicate-paths', 'nothing-leaked'];
 
 export interface Verdict {
   property: PropertyName;

@@ -13,7 +13,7 @@ export type LedgerEntry =
   | { t: 'owner'; ownerPid: number; ownerStart: string; at: string }
   | { t: 'netns'; name: string }
   | { t: 'link'; node: string; ifname: string; peerNode: string; peerIfname: string }
-  | { t: 'proc'; node: string; label: string; argv: string[]; pid?: number }
+  | { t: 'proc'; node: string; label: string; argv: string[]; pid?: number; /** processStartTime of pid ('' when gone at once) */ start?: string }
   | { t: 'resource'; backend: string; kind: string; id: string }
   | { t: 'state'; dir: string }
   | { t: 'down'; at: string };

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Ledger } from './ledger.ts';
-import { procStatFields } from './proc.ts';
+import { processStartTime, procStatFields } from './proc.ts';
 
 // Low-level helpers over iproute2 for network namespaces. Nothing here touches the host's own
 // namespace: veth pairs are created inside one lab namespace with the peer placed directly into
@@ -277,7 +277,7 @@ export function spawnInNamespace(ledger: Ledger, ns: string, argv: string[], opt
   const { child, exited } = spawnLogged(['ip', 'netns', 'exec', ns, ...argv], opts);
   if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in namespace ${ns}`);
   const pid = child.pid;
-  ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv, pid });
+  ledger.record({ t: 'proc', node: opts.node, label: opts.label, argv, pid, start: processStartTime(pid) ?? '' });
   const stopper = processStopper(pid, exited);
   const proc: NamespaceProcess = {
     pid,

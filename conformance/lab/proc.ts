@@ -18,6 +18,16 @@ export function processStartTime(pid: number): string | null {
   return procStatFields(pid)?.[19] ?? null;
 }
 
+/**
+ * Whether the process a ledger entry names still runs: `pid` alive (not a zombie) and, when its
+ * start time was recorded, started then. PIDs wrap (pid_max 32768 here, hit within minutes on a
+ * busy machine), so without the start time a restarted daemon's old PID may be another process.
+ */
+export function ownProcessAlive(pid: number, start?: string): boolean {
+  const fields = procStatFields(pid);
+  return fields !== null && fields[0] !== 'Z' && (start === undefined || fields[19] === start);
+}
+
 /** `pid` and all its descendants now (host PIDs: the host's /proc sees the processes of namespaces and containers alike). */
 export function processTree(pid: number): number[] {
   const parentOf = new Map<number, number>();

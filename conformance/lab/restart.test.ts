@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from './ledger.ts';
+import { processStartTime } from './proc.ts';
 import { daemonProcesses } from './restart.ts';
 
 const entries: LedgerEntry[] = [
@@ -26,5 +27,16 @@ describe('daemonProcesses', () => {
   it('is empty once every daemon of the node is gone', () => {
     expect(daemonProcesses(entries, 'leaf0', () => false)).toEqual([]);
     expect(daemonProcesses(entries, 'nobody', () => true)).toEqual([]);
+  });
+
+  it('does not take a recycled pid for the daemon: a live pid counts only with the start time the ledger recorded', () => {
+    const start = processStartTime(process.pid)!;
+    const me = (recorded: string | undefined): LedgerEntry[] => [{ t: 'proc', node: 'leaf0', label: 'zebra', argv: ['zebra'], pid: process.pid, ...(recorded === undefined ? {} : { start: recorded }) }];
+    expect(daemonProcesses(me(start), 'leaf0')).toEqual([{ pid: process.pid, label: 'zebra' }]);
+    // the pid now belongs to a process started at another time (this one): not the ledger's zebra
+    expect(daemonProcesses(me(String(Number(start) - 1)), 'leaf0')).toEqual([]);
+    expect(daemonProcesses(me(''), 'leaf0')).toEqual([]);
+    // a ledger written before start times were recorded: the pid alone decides
+    expect(daemonProcesses(me(undefined), 'leaf0')).toEqual([{ pid: process.pid, label: 'zebra' }]);
   });
 });

@@ -7,7 +7,8 @@ import { daemonKinds } from './kinds/index.ts';
 import type { Lab } from './lab.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { routerKindOf } from './model.ts';
-import { pidAlive, signal, waitForExit } from './netns.ts';
+import { signal, waitForExit } from './netns.ts';
+import { ownProcessAlive } from './proc.ts';
 
 export interface DaemonProcess {
   pid: number;
@@ -18,12 +19,12 @@ export interface DaemonProcess {
 const DAEMON_LABELS = new Set(['zebra', 'bgpd', 'staticd', 'gobgpd', 'bird']);
 
 /** Live daemon processes of `node` according to the ledger (captures and helpers excluded). */
-export function daemonProcesses(entries: readonly LedgerEntry[], node: string, alive: (pid: number) => boolean = pidAlive): DaemonProcess[] {
+export function daemonProcesses(entries: readonly LedgerEntry[], node: string, alive: (pid: number, start?: string) => boolean = ownProcessAlive): DaemonProcess[] {
   const out: DaemonProcess[] = [];
   for (const e of entries) {
     if (e.t !== 'proc' || e.node !== node || e.pid === undefined) continue;
     if (!DAEMON_LABELS.has(e.label)) continue;
-    if (alive(e.pid) && !out.some((p) => p.pid === e.pid)) out.push({ pid: e.pid, label: e.label });
+    if (alive(e.pid, e.start) && !out.some((p) => p.pid === e.pid)) out.push({ pid: e.pid, label: e.label });
   }
   return out;
 }

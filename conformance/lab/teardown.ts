@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { backendFactory } from './backends/index.ts';
 import { defaultRunsRoot, indexedRuns, Ledger, listRuns, type RunSummary } from './ledger.ts';
-import { namespaceExists, pidAlive } from './netns.ts';
+import { namespaceExists } from './netns.ts';
+import { ownProcessAlive } from './proc.ts';
 
 // Removal of runs from their ledgers: one run by id (`lab down RUN`), or every run whose owner
 // is gone (`lab down --all`, after a crash or for labs `lab up` left running).
@@ -56,6 +57,6 @@ export async function downAll(runsRoot: string = defaultRunsRoot, opts: { includ
 export function leftovers(runDir: string): { namespaces: string[]; pids: number[] } {
   const entries = new Ledger(runDir).entries();
   const namespaces = entries.flatMap((e) => (e.t === 'netns' && namespaceExists(e.name) ? [e.name] : []));
-  const pids = entries.flatMap((e) => (e.t === 'proc' && e.pid !== undefined && pidAlive(e.pid) ? [e.pid] : []));
+  const pids = entries.flatMap((e) => (e.t === 'proc' && e.pid !== undefined && ownProcessAlive(e.pid, e.start) ? [e.pid] : []));
   return { namespaces, pids };
 }

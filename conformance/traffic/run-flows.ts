@@ -50,9 +50,14 @@ export function isLabAddress(lab: Lab, address: string): boolean {
   return labPrefixes(lab).some((p) => (p.includes('/') ? sameSubnet(p, address) : p === address));
 }
 
+/** argv running one of the project's TypeScript programs (a lab node has no build of it). */
+export function tsxCommand(file: string, args: readonly string[]): string[] {
+  return [process.execPath, tsxCli, file, ...args];
+}
+
 /** The flow generator's argv (exported so a test can break it on purpose). */
 export function flowsCommand(plan: FlowPlan): string[] {
-  return [process.execPath, tsxCli, script, plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)];
+  return tsxCommand(script, [plan.target, String(plan.port), String(plan.flows), String(plan.firstSourcePort), String(plan.rounds)]);
 }
 
 /**

@@ -9,6 +9,7 @@ import { HarnessError } from '../harness-error.ts';
 import { ensureImages, type LabImages } from '../images/build.ts';
 import type { Ledger, RunSummary } from '../ledger.ts';
 import { processStopper, run, runChecked, spawnLogged, waitForExit, type ExecOptions, type ExecResult } from '../netns.ts';
+import { processStartTime } from '../proc.ts';
 
 // Docker backend: one container per node from the lab's local images (network mode none, so
 // the container's network namespace has only `lo`), links as veth pairs made inside one
@@ -237,7 +238,7 @@ class DockerBackend implements Backend {
     if (child.pid === undefined) throw new Error(`could not start ${argv[0]} in container ${target.name}`);
     // Signals go to the command itself: nsenter waits for it but does not forward them.
     const pid = (await childOf(child.pid, 2000)) ?? child.pid;
-    this.ledger.record({ t: 'proc', node, label: opts.label, argv, pid });
+    this.ledger.record({ t: 'proc', node, label: opts.label, argv, pid, start: processStartTime(pid) ?? '' });
     return { pid, exited, stop: processStopper(pid, exited, [child.pid]), detach: () => child.unref() };
   }
 

@@ -185,8 +185,9 @@ interface FrrNexthop {
 
 /**
  * Parses `show ip bgp json` / `show bgp ipv6 unicast json`: valid paths per prefix and their next
- * hops. An IPv6 path lists its global next hop and its link-local one; the link-local counts
- * only when it is the path's only next hop.
+ * hops. FRR marks a valid path `"valid": true` and leaves the key out of an invalid one (say its
+ * next hop is inaccessible). An IPv6 path lists its global next hop and its link-local one; the
+ * link-local counts only when it is the path's only next hop.
  */
 export function parseFrrRib(text: string): RouteEntry[] {
   let json: { routes?: Record<string, Array<{ valid?: boolean; nexthops?: FrrNexthop[] }>> };
@@ -199,7 +200,7 @@ export function parseFrrRib(text: string): RouteEntry[] {
     ([prefix, paths]): RouteEntry => ({
       prefix,
       nexthops: paths
-        .filter((p) => p.valid !== false)
+        .filter((p) => p.valid === true)
         .flatMap((p) => {
           const hops = p.nexthops ?? [];
           const global = hops.filter((n) => n.scope !== 'link-local');

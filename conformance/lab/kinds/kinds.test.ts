@@ -109,7 +109,16 @@ describe('state names', () => {
 
 describe('RIB parsers', () => {
   it('FRR: IPv4 and IPv6 tables, valid paths only, the global IPv6 next hop before the link-local one', () => {
-    const v4 = JSON.stringify({ routes: { '10.98.0.0/24': [{ valid: true, nexthops: [{ ip: '10.1.10.1' }] }, { valid: false, nexthops: [{ ip: '10.1.10.9' }] }] } });
+    // the third path as FRR 8.4 prints one whose next hop is inaccessible: no "valid" key at all
+    const v4 = JSON.stringify({
+      routes: {
+        '10.98.0.0/24': [
+          { valid: true, nexthops: [{ ip: '10.1.10.1' }] },
+          { valid: false, nexthops: [{ ip: '10.1.10.9' }] },
+          { pathFrom: 'external', nexthops: [{ ip: '10.1.10.8', afi: 'ipv4', used: true }] },
+        ],
+      },
+    });
     expect(parseFrrRib(v4)).toEqual([{ prefix: '10.98.0.0/24', nexthops: ['10.1.10.1'], table: 'rib' }]);
     const v6 = JSON.stringify({
       routes: {
