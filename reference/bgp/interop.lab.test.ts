@@ -9,8 +9,10 @@
 // against FRR without capabilities in as2.lab.test.ts, and with a raw 2-octet client in
 // speaker-errors.test.ts.)
 //
-// GoBGP and BIRD both originate 198.51.100.0/24 to us and to FRR (BIRD from two static
-// protocols), so every router holds several paths for it: the ADD-PATH case in both directions.
+// GoBGP and BIRD both originate 198.51.100.0/24 to us, to FRR and to each other (BIRD from two
+// static protocols), so every router holds several paths for it: the ADD-PATH case in both
+// directions. GoBGP peers with BIRD directly because FRR's best path may be GoBGP's own (the older
+// path wins), and then FRR gives GoBGP no second path to pass on to us.
 // One bring-up serves every test.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,11 +53,13 @@ function topology(): LabTopology {
   const gobgp = router('gobgp', 'gobgp', 65002, [
     { address: v4.us, asn: 4200000001, families: both, addPath: true },
     { address: v4.frr, asn: 65001 },
+    { address: v4.bird, asn: 65003 },
   ], { announce: [SHARED], gracefulRestart: { restartTime: 30 } });
   // Two paths of its own for the shared prefix (two static protocols): ADD-PATH from BIRD too.
   const bird = router('bird', 'bird', 65003, [
     { address: v4.us, asn: 4200000001, families: both, addPath: true, name: 'to_us' },
     { address: v4.frr, asn: 65001 },
+    { address: v4.gobgp, asn: 65002 },
   ], { announce: [SHARED, '2001:db8:3::/48'], announcePaths: 2, gracefulRestart: { restartTime: 120 } });
   // One shared segment: a bridge node enslaving every link end on its side.
   return { name: 'speaker-interop', nodes: [labNode('sw', 'bridge'), us, frr, gobgp, bird], links: nodes.map((n) => labLink(n, 'eth0', 'sw', `p-${n}`)) };
@@ -226,6 +230,7 @@ describe.skipIf(!root)('reference speaker interop with FRR, GoBGP and BIRD', () 
         return r.length >= 2 && r;
       });
       expect(new Set(routes.map((r) => r.pathId)).size).toBe(routes.length);
+      if (name === 'gobgp') expect(routes.map((r) => r.asPath)).toEqual(expect.arrayContaining(['65002', '65002 65003']));
     }
   });
 
