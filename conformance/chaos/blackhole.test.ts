@@ -84,6 +84,16 @@ describe('a fault that cuts a flow off', () => {
     expect(flowCut(noR2, { ...podToPod, source: 's2', receivers: ['s1'] }, linkDown('r1', 'eth1'))).toBe(true);
   });
 
+  it('a host carries nothing through: a second link to a receiver over a host is no way', () => {
+    const withHost: LabTopology = {
+      ...topology,
+      nodes: [...topology.nodes, labNode('h', 'host', { interfaces: { eth0: ['10.0.9.20/24'], eth1: ['10.0.4.1/24'] } })],
+      links: [...topology.links, labLink('h', 'eth0', 'r1', 'eth3'), labLink('h', 'eth1', 's3', 'net1')],
+    };
+    expect(flowCut(withHost, toS3, linkDown('r2', 'eth2'))).toBe(true);
+    expect(flowCut(withHost, { ...toS3, receivers: ['h'] }, linkDown('r2', 'eth2'))).toBe(false);
+  });
+
   it('speaker nodes are ends, not transit; loss cuts nothing', () => {
     // s2 links br and r1, but a flow to s1 does not go through s2 when r1's bridge link is down
     expect(flowCut(topology, { ...toS3, receivers: ['s1'] }, linkDown('r1', 'eth1'))).toBe(true);

@@ -12,7 +12,7 @@ import { clusterView, expectedRoutes, podPrefixOf } from '../checks/expected-rou
 import { nodeInterfaces, speakerSessions } from '../checks/sessions.ts';
 import type { BackendProcess } from '../lab/backend.ts';
 import type { Lab } from '../lab/lab.ts';
-import type { LabTopology } from '../lab/model.ts';
+import { isDaemonKind, type LabTopology } from '../lab/model.ts';
 import { pollUntil } from '../lab/poll.ts';
 import { addPod, addressIn, type Pod } from '../traffic/pods.ts';
 import { tsxCommand } from '../traffic/run-flows.ts';
@@ -66,7 +66,7 @@ function outageStart(o: { at: number; since: number }, from: number): string {
  * Whether `fault` leaves no way from the flow's source to any of its receivers: the topology
  * with the downed link removed, or the killed/stopped router or restarted speaker taken out
  * (the same things no-dead-nexthop counts as dead). Only routers and bridges carry traffic
- * through, and a way counts only through a router; speaker nodes are ends. The link of the flow's source address down cuts it too (the
+ * through, and a way counts only through a router; speaker and host nodes are ends. The link of the flow's source address down cuts it too (the
  * address goes with its link, so replies have nowhere to go). Loss cuts nothing.
  */
 export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): boolean {
@@ -78,14 +78,14 @@ export function flowCut(topology: LabTopology, flow: ProbeFlow, fault: Fault): b
   const receivers = new Set(flow.receivers.filter((r) => r !== gone));
   const kindOf = new Map(topology.nodes.map((n) => [n.name, n.kind]));
   // A speaker's traffic to another node goes through a router (its BGP next hop), never straight
-  // across a shared bridge: a receiver counts only once a router is on the way.
-  const isRouter = (n: string) => kindOf.get(n) !== 'speaker' && kindOf.get(n) !== 'bridge';
+  // across a shared bridge: a receiver counts only once a router is on the way. A host does not forward.
+  const isRouter = (n: string) => isDaemonKind(kindOf.get(n) ?? '');
   const seen = new Set<string>();
   const queue: Array<[string, boolean]> = [[flow.source, isRouter(flow.source)]];
   for (let i = 0; i < queue.length; i++) {
     const [here, routed] = queue[i]!;
     if (routed && receivers.has(here)) return false;
-    if (i > 0 && kindOf.get(here) === 'speaker') continue; // an end; only the source sends on
+    if (i > 0 && (kindOf.get(here) === 'speaker' || kindOf.get(here) === 'host')) continue; // an end; only the source sends on
     for (const l of topology.links) {
       const next = l.a.node === here ? l.b.node : l.b.node === here ? l.a.node : null;
       if (isDown(l) || next === null || next === gone) continue;
