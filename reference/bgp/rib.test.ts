@@ -112,6 +112,27 @@ describe('FamilyRib', () => {
     expect(rib.pathsFrom(a)).toBe(2);
   });
 
+  it('tells ADD-PATH ids apart when the first non-zero id arrives after id-0 paths, in update and updateMany', () => {
+    const { store, rib, a, b } = setup();
+    const id = store.intern(attrs());
+    const ks = Array.from({ length: 10 }, (_, i) => ipv4Key(i * 256, 24));
+    for (const k of ks) rib.update(k, a, 0, id); // grows past the initial 4 slots with id 0 only
+    rib.update(ks[0]!, a, 7, id);
+    rib.updateMany(new Float64Array(ks.slice(1, 4)), new Uint32Array([0, 9, 3]), 3, b, id);
+    rib.updateMany(new Float64Array(ks.slice(4)), new Uint32Array(6), 6, b, id);
+    const ids = (k: number) => rib.sortedPaths(k).map((p) => [rib.pathSource(p), rib.pathIdOf(p)]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+    expect(ids(ks[0]!)).toEqual([[a, 0], [a, 7]]);
+    expect(ids(ks[2]!)).toEqual([[a, 0], [b, 9]]);
+    expect(ids(ks[3]!)).toEqual([[a, 0], [b, 3]]);
+    expect(ids(ks[9]!)).toEqual([[a, 0], [b, 0]]);
+    expect(rib.withdraw(ks[0]!, a, 0)).toBe(true);
+    expect(rib.withdraw(ks[2]!, b, 0)).toBe(false);
+    expect(rib.withdraw(ks[2]!, b, 9)).toBe(true);
+    rib.update(ks[2]!, b, 0, id); // a released slot that held id 9
+    expect(ids(ks[0]!)).toEqual([[a, 7]]);
+    expect(ids(ks[2]!)).toEqual([[a, 0], [b, 0]]);
+  });
+
   it('marks a peer stale for graceful restart and sweeps only what was not refreshed', () => {
     const { store, rib, a, b } = setup();
     const id = store.intern(attrs());
