@@ -140,12 +140,17 @@ describe('FamilyRib', () => {
     rib.update(key('10.9.0.0/16'), b, 0, id);
     expect(rib.markStale(a)).toBe(100);
     for (let i = 0; i < 50; i++) rib.update(ipv4Key(i * 256, 24), a, 0, id);
+    // New paths after the mark (in slots the stale flags were not made for: the columns grow) are not stale.
+    const fresh = Array.from({ length: 200 }, (_, i) => ipv4Key((1000 + i) * 256, 24));
+    rib.updateMany(new Float64Array(fresh), new Uint32Array(fresh.length), fresh.length, a, id);
+    expect(fresh.filter((k) => rib.isStale(rib.bestPath(k)))).toEqual([]);
+    expect(rib.isStale(rib.bestPath(ipv4Key(99 * 256, 24)))).toBe(true);
     const changed: number[] = [];
     expect(rib.removeSource(a, true, (k) => changed.push(k))).toBe(50);
     expect(changed).toHaveLength(50);
-    expect(rib.pathsFrom(a)).toBe(50);
-    expect(rib.prefixCount).toBe(51);
-    expect(store.refCount(id)).toBe(1 + 51);
+    expect(rib.pathsFrom(a)).toBe(250);
+    expect(rib.prefixCount).toBe(251);
+    expect(store.refCount(id)).toBe(1 + 251);
   });
 
   it('keeps local routes apart from peers', () => {

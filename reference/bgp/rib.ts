@@ -40,12 +40,12 @@ export class FamilyRib {
   private source: Uint16Array;
   /**
    * Only ADD-PATH sessions send path ids; every other path has id 0. The column is made when the
-   * first path with another id arrives: until then a path costs 11 bytes of columns instead of 15
-   * (20 MB at 5M paths).
+   * first path with another id arrives: 4 bytes less per path until then (20 MB at 5M paths).
    */
   private pathIds: Uint32Array | null = null;
   private attr: Int32Array;
-  private flags: Uint8Array;
+  /** FLAG_STALE per path, made by the first markStale (graceful restart): 1 byte less per path until then. */
+  private flags: Uint8Array | null = null;
   private freeHead = NO_PATH;
   private used = 0;
   private readonly countsBySource: number[] = [];
@@ -80,7 +80,6 @@ export class FamilyRib {
     this.next = new Int32Array(initialCapacity);
     this.source = new Uint16Array(initialCapacity);
     this.attr = new Int32Array(initialCapacity);
-    this.flags = new Uint8Array(initialCapacity);
   }
 
   /** Number of prefixes with at least one path. */
@@ -123,8 +122,8 @@ export class FamilyRib {
       this.placeNew(key, head, p, medUniform);
       return true;
     }
-    const wasStale = (this.flags[p]! & FLAG_STALE) !== 0;
-    this.flags[p] = 0;
+    const wasStale = this.isStale(p);
+    if (this.flags !== null) this.flags[p] = 0;
     if (this.attr[p] === attrId) return wasStale;
     // Uniform before and after: the path kept its MED.
     const uniform = medUniform && this.store.decisionFields(this.attr[p]!).med === med && this.restMedUniform(this.next[p]!, med, attrId);
@@ -158,7 +157,7 @@ export class FamilyRib {
     }
     this.pathIds?.set(pathIds.subarray(0, count), base);
     this.attr.fill(attrId, base, end);
-    this.flags.fill(0, base, end);
+    this.flags?.fill(0, base, end);
     const fresh = count - found;
     if (fresh > 0) this.store.retain(attrId, fresh);
     this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + fresh;
@@ -186,7 +185,7 @@ export class FamilyRib {
     if (pathId !== 0) this.pathIds ??= new Uint32Array(this.next.length);
     if (this.pathIds !== null) this.pathIds[p] = pathId;
     this.attr[p] = attrId;
-    this.flags[p] = 0;
+    if (this.flags !== null) this.flags[p] = 0;
     this.store.retain(attrId);
     this.countsBySource[sourceIndex] = (this.countsBySource[sourceIndex] ?? 0) + 1;
   }
@@ -253,16 +252,17 @@ export class FamilyRib {
   }
 
   isStale(path: number): boolean {
-    return (this.flags[path]! & FLAG_STALE) !== 0;
+    return this.flags !== null && (this.flags[path]! & FLAG_STALE) !== 0;
   }
 
   /** Graceful restart helper: keeps a peer's paths but marks them stale. Returns the count. */
   markStale(sourceIndex: number): number {
     let marked = 0;
+    const flags = (this.flags ??= new Uint8Array(this.next.length));
     this.forEachPrefix((key) => {
       for (let p = this.table.get(key); p !== NO_PATH; p = this.next[p]!) {
         if (this.source[p] === sourceIndex) {
-          this.flags[p]! |= FLAG_STALE;
+          flags[p]! |= FLAG_STALE;
           marked++;
         }
       }
@@ -283,7 +283,7 @@ export class FamilyRib {
       let touched = false;
       while (p !== NO_PATH) {
         const following = this.next[p]!;
-        if (this.source[p] === sourceIndex && (!onlyStale || (this.flags[p]! & FLAG_STALE) !== 0)) {
+        if (this.source[p] === sourceIndex && (!onlyStale || this.isStale(p))) {
           this.unlink(key, previous, p);
           head = this.table.get(key);
           removed++;
@@ -429,6 +429,6 @@ export class FamilyRib {
     this.source = grow(this.source, (n) => new Uint16Array(n));
     if (this.pathIds !== null) this.pathIds = grow(this.pathIds, (n) => new Uint32Array(n));
     this.attr = grow(this.attr, (n) => new Int32Array(n));
-    this.flags = grow(this.flags, (n) => new Uint8Array(n));
+    if (this.flags !== null) this.flags = grow(this.flags, (n) => new Uint8Array(n));
   }
 }
