@@ -3,6 +3,7 @@
 // Paths live in typed-array columns indexed by a path number; attribute sets are interned ids
 // (attributes.ts); prefixes are numeric keys (prefix.ts). No object is made per route.
 import { AttributeStore } from './attributes.ts';
+import { Column } from './column.ts';
 import { compareOrder, multipathEqual, type Candidate, type DecisionOptions, type PathSource } from './decision.ts';
 import { PrefixTable } from './prefix-table.ts';
 
@@ -46,6 +47,14 @@ export class FamilyRib {
   private attr: Int32Array;
   /** FLAG_STALE per path, made by the first markStale (graceful restart): 1 byte less per path until then. */
   private flags: Uint8Array | null = null;
+  /** The memory of the columns above, which grows in place (column.ts); each array is its column's view. */
+  private readonly columns: {
+    next: Column<Int32Array>;
+    source: Column<Uint16Array>;
+    attr: Column<Int32Array>;
+    pathIds: Column<Uint32Array> | null;
+    flags: Column<Uint8Array> | null;
+  };
   private freeHead = NO_PATH;
   private used = 0;
   private readonly countsBySource: number[] = [];
@@ -77,9 +86,16 @@ export class FamilyRib {
     initialCapacity = 1024,
   ) {
     this.table = new PrefixTable(initialCapacity);
-    this.next = new Int32Array(initialCapacity);
-    this.source = new Uint16Array(initialCapacity);
-    this.attr = new Int32Array(initialCapacity);
+    this.columns = {
+      next: new Column(Int32Array, initialCapacity),
+      source: new Column(Uint16Array, initialCapacity),
+      attr: new Column(Int32Array, initialCapacity),
+      pathIds: null,
+      flags: null,
+    };
+    this.next = this.columns.next.view;
+    this.source = this.columns.source.view;
+    this.attr = this.columns.attr.view;
   }
 
   /** Number of prefixes with at least one path. */
@@ -153,7 +169,12 @@ export class FamilyRib {
     this.next.fill(NO_PATH, base, end);
     this.source.fill(sourceIndex, base, end);
     if (this.pathIds === null) {
-      for (let i = 0; i < count; i++) if (pathIds[i] !== 0) this.pathIds = new Uint32Array(this.next.length);
+      for (let i = 0; i < count; i++) {
+        if (pathIds[i] !== 0) {
+          this.makePathIds();
+          break;
+        }
+      }
     }
     this.pathIds?.set(pathIds.subarray(0, count), base);
     this.attr.fill(attrId, base, end);
@@ -182,7 +203,7 @@ export class FamilyRib {
 
   private fill(p: number, sourceIndex: number, pathId: number, attrId: number): void {
     this.source[p] = sourceIndex;
-    if (pathId !== 0) this.pathIds ??= new Uint32Array(this.next.length);
+    if (pathId !== 0 && this.pathIds === null) this.makePathIds();
     if (this.pathIds !== null) this.pathIds[p] = pathId;
     this.attr[p] = attrId;
     if (this.flags !== null) this.flags[p] = 0;
@@ -258,7 +279,7 @@ export class FamilyRib {
   /** Graceful restart helper: keeps a peer's paths but marks them stale. Returns the count. */
   markStale(sourceIndex: number): number {
     let marked = 0;
-    const flags = (this.flags ??= new Uint8Array(this.next.length));
+    const flags = this.flags ?? (this.flags = (this.columns.flags = new Column(Uint8Array, this.next.length)).view);
     this.forEachPrefix((key) => {
       for (let p = this.table.get(key); p !== NO_PATH; p = this.next[p]!) {
         if (this.source[p] === sourceIndex) {
@@ -394,6 +415,10 @@ export class FamilyRib {
     return into;
   }
 
+  private makePathIds(): void {
+    this.pathIds = (this.columns.pathIds = new Column(Uint32Array, this.next.length)).view;
+  }
+
   private pathIdAt(path: number): number {
     return this.pathIds === null ? 0 : this.pathIds[path]!;
   }
@@ -415,20 +440,11 @@ export class FamilyRib {
 
   private growPaths(): void {
     const capacity = this.next.length * 2;
-    const grow = <T extends Int32Array | Uint32Array | Uint16Array | Uint8Array>(old: T, make: (n: number) => T): T => {
-      const bigger = make(capacity);
-      bigger.set(old);
-      // Hands the old column's memory to a throwaway buffer, which the next minor GC frees: the
-      // old array itself lives in the old generation, and until a major GC collected it the old
-      // and new columns were both resident, 2x the columns' memory at a growth and the speaker's
-      // peak RSS with 5M paths (bench/bgperf.bench.ts).
-      structuredClone(old.buffer, { transfer: [old.buffer] });
-      return bigger;
-    };
-    this.next = grow(this.next, (n) => new Int32Array(n));
-    this.source = grow(this.source, (n) => new Uint16Array(n));
-    if (this.pathIds !== null) this.pathIds = grow(this.pathIds, (n) => new Uint32Array(n));
-    this.attr = grow(this.attr, (n) => new Int32Array(n));
-    if (this.flags !== null) this.flags = grow(this.flags, (n) => new Uint8Array(n));
+    const { columns } = this;
+    this.next = columns.next.grow(capacity);
+    this.source = columns.source.grow(capacity);
+    if (columns.pathIds !== null) this.pathIds = columns.pathIds.grow(capacity);
+    this.attr = columns.attr.grow(capacity);
+    if (columns.flags !== null) this.flags = columns.flags.grow(capacity);
   }
 }
