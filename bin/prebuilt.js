@@ -2,7 +2,8 @@
 // - `peerproof decode`: loading tsx and transforming a few dozen TypeScript modules costs more CPU
 //   than decoding 200,000 UPDATEs;
 // - `peerproof speaker`: a daemon, whose memory is the point. tsx's loader runs its hooks on a
-//   second thread with its own V8 isolate, about 40 MB of RSS for the speaker's whole life.
+//   second thread with its own V8 isolate; with 50 sessions the speaker's peak RSS was 98.4 MB
+//   through tsx, 63.9 MB from the bundle (bench/RESULTS.md, "The bgperf2 shape").
 //
 // Each bundle (esbuild, which tsx already depends on) lives in node_modules/.cache/peerproof/ with
 // a manifest of every file that went into it. It is used only when each of those files is older
