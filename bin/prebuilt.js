@@ -1,16 +1,20 @@
-// `peerproof decode` from one prebuilt JavaScript file instead of through tsx: loading tsx and
-// transforming a few dozen TypeScript modules costs more CPU than decoding 200,000 UPDATEs.
+// Two subcommands run from one prebuilt JavaScript file each instead of through tsx:
+// - `peerproof decode`: loading tsx and transforming a few dozen TypeScript modules costs more CPU
+//   than decoding 200,000 UPDATEs;
+// - `peerproof speaker`: a daemon, whose memory is the point. tsx's loader runs its hooks on a
+//   second thread with its own V8 isolate; with 50 sessions the speaker's peak RSS was 98.4 MB
+//   through tsx, 63.9 MB from the bundle (bench/RESULTS.md, "The bgperf2 shape").
 //
-// The bundle (esbuild, which tsx already depends on) lives in node_modules/.cache/peerproof/ with
+// Each bundle (esbuild, which tsx already depends on) lives in node_modules/.cache/peerproof/ with
 // a manifest of every file that went into it. It is used only when each of those files is older
 // than the start of its build, so it is never stale: after any edit the next run builds it again
 // (a fraction of a second), and when it cannot be built the caller falls back to tsx.
 //
-//   node bin/prebuilt.js      builds it now (what an install step would run)
+//   node bin/prebuilt.js      builds both now (what an install step would run)
 //
-// PEERPROOF_PREBUILT=0 turns it off; PEERPROOF_PREBUILT_DIR puts it elsewhere (tests).
+// PEERPROOF_PREBUILT=0 turns them off; PEERPROOF_PREBUILT_DIR puts them elsewhere (tests).
 //
-// The bundle is CommonJS, run by runBundle with V8's code cache beside it (`.v8cache`): the
+// A bundle is CommonJS, run by runBundle with V8's code cache beside it (`.v8cache`): the
 // bytecode of every function the last run compiled, so the next run skips parsing and compiling
 // them (the v8-compile-cache technique; Node 20 has no module.enableCompileCache). V8 refuses a
 // cache made for other source, flags or version, and a refused or missing one is written anew.
@@ -22,7 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = 'conformance/cli/decode-main.ts';
+/** The subcommands that run from a bundle, and the entry each is bundled from. */
+const ENTRIES = { decode: 'conformance/cli/decode-main.ts', speaker: 'conformance/cli/speaker-main.ts' };
 
 /**
  * Where the bundle may live, in order: node_modules/.cache/peerproof of this checkout, then the
@@ -49,14 +54,14 @@ function checkoutHash(text) {
 }
 
 // Named after the checkout, so checkouts sharing one node_modules never run each other's code.
-const name = `decode-cli-${checkoutHash(root)}`;
-const bundlePath = (dir) => join(dir, `${name}.cjs`);
-const manifestPath = (dir) => join(dir, `${name}.json`);
+const checkout = checkoutHash(root);
+const bundlePath = (dir, command) => join(dir, `${command}-cli-${checkout}.cjs`);
+const manifestPath = (dir, command) => join(dir, `${command}-cli-${checkout}.json`);
 const codeCachePath = (bundle) => bundle.replace(/\.cjs$/, '.v8cache');
 
-/** The bundle's path when one exists and every input is older than its build; otherwise null. */
-export function freshBundle() {
-  return firstInCacheDirs(freshBundleIn);
+/** The path of `command`'s bundle when one exists and every input is older than its build; otherwise null. */
+export function freshBundle(command) {
+  return firstInCacheDirs((dir) => freshBundleIn(dir, command));
 }
 
 /** What `attempt` gives in the first cache folder where it gives anything (not null). */
@@ -68,11 +73,11 @@ function firstInCacheDirs(attempt) {
   return null;
 }
 
-function freshBundleIn(dir) {
+function freshBundleIn(dir, command) {
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath(dir), 'utf8'));
-    statSync(bundlePath(dir));
+    manifest = JSON.parse(readFileSync(manifestPath(dir, command), 'utf8'));
+    statSync(bundlePath(dir, command));
   } catch {
     return null;
   }
@@ -84,15 +89,17 @@ function freshBundleIn(dir) {
       return null; // an input was removed or renamed
     }
   }
-  return bundlePath(dir);
+  return bundlePath(dir, command);
 }
 
-/** Builds the bundle and its manifest in the first folder that takes it; returns its path, or null. */
-export function buildBundle() {
-  return firstInCacheDirs(buildBundleIn);
+/** Builds `command`'s bundle and its manifest in the first folder that takes it; returns its path, or null. */
+export function buildBundle(command) {
+  return firstInCacheDirs((dir) => buildBundleIn(dir, command));
 }
 
-function buildBundleIn(dir) {
+function buildBundleIn(dir, command) {
+  const bundle = bundlePath(dir, command);
+  const manifest = manifestPath(dir, command);
   const started = Date.now();
   const require = createRequire(import.meta.url);
   const suffix = `.${process.pid}.tmp`;
@@ -102,8 +109,8 @@ function buildBundleIn(dir) {
     mkdirSync(dir, { recursive: true });
     const result = esbuild.buildSync({
       absWorkingDir: root,
-      entryPoints: [ENTRY],
-      outfile: bundlePath(dir) + suffix,
+      entryPoints: [ENTRIES[command]],
+      outfile: bundle + suffix,
       bundle: true,
       platform: 'node',
       // CommonJS: loaded with require(), which costs less start-up than the ESM loader, and lets
@@ -116,15 +123,15 @@ function buildBundleIn(dir) {
     });
     const inputs = Object.keys(result.metafile.inputs).map((input) => (isAbsolute(input) ? input : join(root, input)));
     inputs.push(join(root, 'package.json'), fileURLToPath(import.meta.url));
-    writeFileSync(manifestPath(dir) + suffix, JSON.stringify({ started, inputs }, null, 1));
+    writeFileSync(manifest + suffix, JSON.stringify({ started, inputs }, null, 1));
     // Renames are atomic: a concurrent run sees the old pair or the new bundle with either manifest.
-    rmSync(codeCachePath(bundlePath(dir)), { force: true }); // made for the old bundle (V8 would refuse it anyway)
-    renameSync(bundlePath(dir) + suffix, bundlePath(dir));
-    renameSync(manifestPath(dir) + suffix, manifestPath(dir));
-    return bundlePath(dir);
+    rmSync(codeCachePath(bundle), { force: true }); // made for the old bundle (V8 would refuse it anyway)
+    renameSync(bundle + suffix, bundle);
+    renameSync(manifest + suffix, manifest);
+    return bundle;
   } catch (err) {
-    if (process.env.PEERPROOF_DEBUG) process.stderr.write(`peerproof: no prebuilt decode (${err instanceof Error ? err.message : err}); using tsx\n`);
-    for (const leftover of [bundlePath(dir) + suffix, manifestPath(dir) + suffix]) {
+    if (process.env.PEERPROOF_DEBUG) process.stderr.write(`peerproof: no prebuilt ${command} (${err instanceof Error ? err.message : err}); using tsx\n`);
+    for (const leftover of [bundle + suffix, manifest + suffix]) {
       try {
         rmSync(leftover, { force: true });
       } catch {
@@ -135,16 +142,16 @@ function buildBundleIn(dir) {
   }
 }
 
-/** The bundle to run `peerproof decode` with, built when missing or stale; null: run through tsx. */
-export function prebuiltDecode() {
-  if (process.env.PEERPROOF_PREBUILT === '0') return null;
-  return freshBundle() ?? buildBundle();
+/** The bundle to run `peerproof <command>` with, built when missing or stale; null: run it through tsx. */
+export function prebuilt(command) {
+  if (process.env.PEERPROOF_PREBUILT === '0' || !Object.hasOwn(ENTRIES, command)) return null;
+  return freshBundle(command) ?? buildBundle(command);
 }
 
 /**
  * Runs the bundle as require() would, compiled with the code cache when there is a usable one.
- * After the run (a plain decode has finished by then) the cache is written when it was missing
- * or refused, so it holds the functions this run compiled, not only the top level.
+ * After its top level has run (a plain decode has finished by then; the speaker has started) the
+ * cache is written when it was missing or refused, so it holds the functions compiled so far.
  */
 export function runBundle(path) {
   const source = readFileSync(path, 'utf8');
@@ -170,9 +177,11 @@ export function runBundle(path) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const built = buildBundle();
-  if (built === null) {
-    process.stderr.write('peerproof: could not build the decode bundle; `peerproof decode` runs through tsx\n');
-    process.exitCode = 1;
-  } else process.stdout.write(`${built}\n`);
+  for (const command of Object.keys(ENTRIES)) {
+    const built = buildBundle(command);
+    if (built === null) {
+      process.stderr.write(`peerproof: could not build the ${command} bundle; \`peerproof ${command}\` runs through tsx\n`);
+      process.exitCode = 1;
+    } else process.stdout.write(`${built}\n`);
+  }
 }

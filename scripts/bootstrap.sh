@@ -48,6 +48,6 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt
   touch "$stamp"
 fi
 
-# The prebuilt `peerproof decode` (bin/prebuilt.js): built now so the first decode does not pay for
-# it; rebuilt by itself whenever a source is newer, and decode falls back to tsx if this fails.
-node bin/prebuilt.js >/dev/null || echo "bootstrap: prebuilt decode not built (decode runs through tsx)"
+# The prebuilt `peerproof decode` and `peerproof speaker` (bin/prebuilt.js): built now so their first
+# runs do not pay for it; rebuilt by themselves whenever a source is newer, tsx when this fails.
+node bin/prebuilt.js >/dev/null || echo "bootstrap: prebuilt decode/speaker not built (they run through tsx)"

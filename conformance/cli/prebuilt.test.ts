@@ -1,9 +1,9 @@
-// bin/prebuilt.js: `peerproof decode` from a bundle that is built on demand, rebuilt whenever one
-// of its inputs changed, and replaced by the tsx path when it cannot be built. Output must be
-// the same either way.
+// bin/prebuilt.js: `peerproof decode` and `peerproof speaker` from a bundle each that is built on
+// demand, rebuilt whenever one of its inputs changed, and replaced by the tsx path when it cannot
+// be built. Output must be the same either way.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,5 +103,53 @@ describe('prebuilt peerproof decode', { timeout: 60_000 }, () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, '');
     expect(decode({ PEERPROOF_PREBUILT_DIR: join(blocker, 'cache') }).stdout).toBe(throughTsx);
+  });
+});
+
+/** A speaker daemon on loopback: its sessions table (`speaker status`) while up, its exit code and stderr after SIGTERM. */
+async function speakerRun(env: Record<string, string>) {
+  const socket = join(dir, 'status.sock');
+  const config = join(dir, 'speaker.yaml');
+  writeFileSync(config, `routerId: 10.0.0.1\nlocalAs: 65001\nlisten: { address: 127.0.0.1, port: 0 }\nstatus: { socket: ${socket} }\npeers:\n  - { name: tor-a, address: 127.0.0.9, asn: 65002, passive: true }\n`);
+  const options = { env: { ...process.env, ...env } };
+  const daemon = spawn(process.execPath, [bin, 'speaker', '--config', config], { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  daemon.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => daemon.on('exit', (code) => done(code)));
+  let table: string;
+  try {
+    while (!stderr.includes('speaker up')) {
+      if (daemon.exitCode !== null) throw new Error(`speaker exited: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const status = spawnSync(process.execPath, [bin, 'speaker', 'status', '--socket', socket], { ...options, encoding: 'utf8', timeout: 60_000 });
+    expect(status.stderr).toBe('');
+    table = status.stdout;
+  } catch (err) {
+    daemon.kill('SIGKILL');
+    throw err;
+  }
+  daemon.kill('SIGTERM');
+  return { table, code: await exited, stderr };
+}
+
+describe('prebuilt peerproof speaker', { timeout: 60_000 }, () => {
+  it('runs from its own bundle (speaker code only) and serves the same status as through tsx', async () => {
+    const throughTsx = await speakerRun({ PEERPROOF_PREBUILT: '0' });
+    const bundled = await speakerRun({ PEERPROOF_PREBUILT_DIR: cache });
+    expect(throughTsx.table).toMatch(/\ntor-a\s+65001\s+65002\s+-\s+127\.0\.0\.9\s+Active\s/);
+    expect(bundled.table).toBe(throughTsx.table);
+    expect(bundled.code).toBe(0);
+    expect(bundled.stderr).toContain('SIGTERM: stopping');
+
+    const files = readdirSync(cache).filter((f) => f.startsWith('speaker-cli-'));
+    // runBundle writes the code cache, so the daemon ran from the bundle
+    expect(files.map((f) => f.replace(/^speaker-cli-\w+/, ''))).toEqual(expect.arrayContaining(['.cjs', '.json', '.v8cache']));
+    const manifest = JSON.parse(readFileSync(join(cache, files.find((f) => f.endsWith('.json'))!), 'utf8')) as Manifest;
+    const inputs = manifest.inputs.map((input) => input.slice(fileURLToPath(new URL('../../', import.meta.url)).length));
+    expect(inputs).toEqual(expect.arrayContaining(['conformance/cli/speaker-main.ts', 'reference/bgp/speaker.ts', 'reference/bgp/rib.ts']));
+    // the speaker alone: no other command, no decoder of captures
+    expect(inputs.filter((input) => input.startsWith('conformance/') && !input.startsWith('conformance/cli/'))).toEqual([]);
+    expect(inputs).not.toContain('conformance/cli/main.ts');
   });
 });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 
-/** The `peerproof` program without subcommands; main.ts and the prebuilt decode entry add theirs. */
+/** The `peerproof` program without subcommands; main.ts and the prebuilt entries (decode, speaker) add theirs. */
 export function createProgram(version: string): Command {
   return new Command()
     .name('peerproof')

@@ -112,6 +112,27 @@ describe('FamilyRib', () => {
     expect(rib.pathsFrom(a)).toBe(2);
   });
 
+  it('tells ADD-PATH ids apart when the first non-zero id arrives after id-0 paths, in update and updateMany', () => {
+    const { store, rib, a, b } = setup();
+    const id = store.intern(attrs());
+    const ks = Array.from({ length: 10 }, (_, i) => ipv4Key(i * 256, 24));
+    for (const k of ks) rib.update(k, a, 0, id); // grows past the initial 4 slots with id 0 only
+    rib.update(ks[0]!, a, 7, id);
+    rib.updateMany(new Float64Array(ks.slice(1, 4)), new Uint32Array([0, 9, 3]), 3, b, id);
+    rib.updateMany(new Float64Array(ks.slice(4)), new Uint32Array(6), 6, b, id);
+    const ids = (k: number) => rib.sortedPaths(k).map((p) => [rib.pathSource(p), rib.pathIdOf(p)]).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!);
+    expect(ids(ks[0]!)).toEqual([[a, 0], [a, 7]]);
+    expect(ids(ks[2]!)).toEqual([[a, 0], [b, 9]]);
+    expect(ids(ks[3]!)).toEqual([[a, 0], [b, 3]]);
+    expect(ids(ks[9]!)).toEqual([[a, 0], [b, 0]]);
+    expect(rib.withdraw(ks[0]!, a, 0)).toBe(true);
+    expect(rib.withdraw(ks[2]!, b, 0)).toBe(false);
+    expect(rib.withdraw(ks[2]!, b, 9)).toBe(true);
+    rib.update(ks[2]!, b, 0, id); // a released slot that held id 9
+    expect(ids(ks[0]!)).toEqual([[a, 7]]);
+    expect(ids(ks[2]!)).toEqual([[a, 0], [b, 0]]);
+  });
+
   it('marks a peer stale for graceful restart and sweeps only what was not refreshed', () => {
     const { store, rib, a, b } = setup();
     const id = store.intern(attrs());
@@ -119,12 +140,17 @@ describe('FamilyRib', () => {
     rib.update(key('10.9.0.0/16'), b, 0, id);
     expect(rib.markStale(a)).toBe(100);
     for (let i = 0; i < 50; i++) rib.update(ipv4Key(i * 256, 24), a, 0, id);
+    // New paths after the mark (in slots the stale flags were not made for: the columns grow) are not stale.
+    const fresh = Array.from({ length: 200 }, (_, i) => ipv4Key((1000 + i) * 256, 24));
+    rib.updateMany(new Float64Array(fresh), new Uint32Array(fresh.length), fresh.length, a, id);
+    expect(fresh.filter((k) => rib.isStale(rib.bestPath(k)))).toEqual([]);
+    expect(rib.isStale(rib.bestPath(ipv4Key(99 * 256, 24)))).toBe(true);
     const changed: number[] = [];
     expect(rib.removeSource(a, true, (k) => changed.push(k))).toBe(50);
     expect(changed).toHaveLength(50);
-    expect(rib.pathsFrom(a)).toBe(50);
-    expect(rib.prefixCount).toBe(51);
-    expect(store.refCount(id)).toBe(1 + 51);
+    expect(rib.pathsFrom(a)).toBe(250);
+    expect(rib.prefixCount).toBe(251);
+    expect(store.refCount(id)).toBe(1 + 251);
   });
 
   it('keeps local routes apart from peers', () => {
