@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseCidr } from '../../../reference/ipam/address.ts';
 import { addPathDirections, neighborFamilies, type LabNode, type Neighbor } from '../model.ts';
 import { ensureDir, writeConfig } from './files.ts';
+import { hasIpv6Sessions, waitForLinkLocalAddresses } from './link-local.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
 // BIRD 2 node: rendered bird.conf, per-node control socket. A `speaker` stand-in only exports
@@ -154,6 +155,7 @@ export const birdKind: DaemonKind = {
   },
 
   async start({ backend, node, dir }) {
+    if (hasIpv6Sessions(node)) await waitForLinkLocalAddresses(backend, node.name);
     const argv = ['bird', '-f', '-c', join(dir, 'bird.conf'), '-s', socketOf(dir), '-P', join(dir, 'bird.pid')];
     return [await backend.spawn(node.name, argv, { label: 'bird', logFile: join(dir, 'bird.out') })];
   },

@@ -1,10 +1,9 @@
 import { copyFileSync, chownSync, existsSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import type { Backend } from '../backend.ts';
 import { addPathDirections, neighborFamilies, type LabNode } from '../model.ts';
-import { pollHarness } from '../poll.ts';
 import { assertTraversableByOthers, ensureDir, frrOwner, waitForFile, writeConfig } from './files.ts';
+import { hasIpv6Sessions, waitForLinkLocalAddresses } from './link-local.ts';
 import { normaliseState, type DaemonKind, type NodeContext, type RouteEntry, type SessionState } from './kind.ts';
 
 // FRR node: zebra + bgpd + staticd as user frr, each with per-node pid file, zserv socket and
@@ -80,25 +79,6 @@ export function renderZebra(node: LabNode): string {
   return `hostname ${node.name}\n${multihop ? 'ip nht resolve-via-default\n' : ''}`;
 }
 
-/**
- * bgpd refuses an IPv6 session ("nexthop_set failed") while the interface's link-local address is
- * still tentative (duplicate address detection runs for a second or two after the link comes up);
- * a peer that accepts only one connection (the replay) would never see it retry.
- */
-async function waitForLinkLocalAddresses(backend: Backend, node: string, timeoutMs = 5000): Promise<void> {
-  // Past the timeout bgpd's own connect retry is the fallback.
-  await pollHarness(
-    async () => {
-      const result = await backend.exec(node, ['ip', '-6', '-j', 'addr', 'show', 'tentative']);
-      const rows = result.code === 0 ? (JSON.parse(result.stdout || '[]') as Array<{ addr_info?: unknown[] }>) : [];
-      return result.code === 0 && rows.every((r) => (r.addr_info ?? []).length === 0);
-    },
-    (settled) => settled,
-    timeoutMs,
-    100,
-  );
-}
-
 function paths(dir: string) {
   return { zserv: join(dir, 'zserv.api') };
 }
@@ -124,7 +104,7 @@ export const frrKind: DaemonKind = {
 
   async start({ backend, node, dir }) {
     // (unnumbered sessions run over the link-local addresses too)
-    if (node.neighbors.some((n) => isIpv6(n.address) || n.interface)) await waitForLinkLocalAddresses(backend, node.name);
+    if (hasIpv6Sessions(node)) await waitForLinkLocalAddresses(backend, node.name);
     const { zserv } = paths(dir);
     const argvOf = (daemon: string) => {
       const config = node.frrConfig ? join(dir, 'frr.conf') : join(dir, `${daemon}.conf`);
