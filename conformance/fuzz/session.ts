@@ -143,7 +143,11 @@ export class FuzzSession {
       // route (after Established) has come; the grace lets a prompt NOTIFICATION in first.
       const start = Date.now();
       const fenceNow = () => this.fence && Date.now() - start >= this.timing.resetGraceMs && this.advertised();
-      while (!ended() && Date.now() - start < this.timing.resetMs && !fenceNow()) await new Promise((r) => setTimeout(r, 5));
+      while (!ended() && Date.now() - start < this.timing.resetMs && !fenceNow()) {
+        // A message or the close wakes it; the end of the grace is the only other moment the answer changes.
+        const elapsed = Date.now() - start;
+        await peer.activity((elapsed < this.timing.resetGraceMs ? this.timing.resetGraceMs : this.timing.resetMs) - elapsed);
+      }
     }
     if (!ended()) {
       if (this.fence) {

@@ -157,7 +157,7 @@ export class TesterPeer extends RawPeer {
         if (match(m)) return m;
       }
       if (this.closed || Date.now() >= deadline) return null;
-      await new Promise((r) => setTimeout(r, 10));
+      await this.activity(deadline - Date.now());
     }
   }
 
@@ -198,7 +198,7 @@ export class TesterPeer extends RawPeer {
   /** The connection closes within the time (after a NOTIFICATION or not). */
   async expectClosed(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (!this.closed && Date.now() < deadline) await this.activity(deadline - Date.now());
     if (!this.closed) this.fail(`expected the SUT to close the connection within ${timeoutMs} ms`);
   }
 

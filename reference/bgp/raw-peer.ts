@@ -26,6 +26,8 @@ export class RawPeer {
   receiveContext: CodecContext;
   private buffer = Buffer.alloc(0);
   private keepalives: NodeJS.Timeout | null = null;
+  /** Who waits in `activity` for the next message or the close. */
+  private waiters: Array<() => void> = [];
 
   constructor(
     protected readonly socket: net.Socket,
@@ -35,6 +37,7 @@ export class RawPeer {
     this.receiveContext = { as4 };
     socket.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
+      const before = this.messages.length + this.undecodable.length;
       for (;;) {
         const length = messageLengthAt(this.buffer, 0);
         if (length === null || this.buffer.length < length) break;
@@ -48,11 +51,13 @@ export class RawPeer {
         }
         this.buffer = this.buffer.subarray(length);
       }
+      if (this.messages.length + this.undecodable.length > before) this.wake();
     });
     socket.on('close', () => {
       this.closed = true;
       this.closedAt = Date.now();
       this.stopKeepalives();
+      this.wake();
     });
     socket.on('error', () => undefined);
   }
@@ -79,6 +84,24 @@ export class RawPeer {
     }
     if (peer.closed) throw new Error(`session closed during OPEN${peer.notification() ? ` with NOTIFICATION ${peer.notification()!.code}/${peer.notification()!.subcode}` : ''}`);
     return peer;
+  }
+
+  /** Resolves when the next message arrives or the connection closes, or after `ms` (at once if it is closed). */
+  activity(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.waiters.push(done);
+    });
+  }
+
+  private wake(): void {
+    for (const done of [...this.waiters]) done();
   }
 
   /** The other side's OPEN, once received. */
