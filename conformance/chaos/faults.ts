@@ -7,7 +7,7 @@ import { nodeInterfaces } from '../checks/sessions.ts';
 import type { Lab } from '../lab/lab.ts';
 import type { LedgerEntry } from '../lab/ledger.ts';
 import { routerKindOf, type LabTopology } from '../lab/model.ts';
-import { pidAlive, signal, waitForExit } from '../lab/netns.ts';
+import { signal, waitForExit } from '../lab/netns.ts';
 import { ownProcessAlive, procStatFields } from '../lab/proc.ts';
 import { daemonProcesses, killDaemon, restartDaemon } from '../lab/restart.ts';
 import { k8sNodeFor, referenceSpeakerHook } from '../lab/speakers/reference.ts';
@@ -183,7 +183,7 @@ export async function applyFault(lab: Lab, fault: Fault): Promise<AppliedFault> 
       if (procs.length === 0) throw new Error(`node ${fault.node}: the ledger lists no live daemon process to stop`);
       for (const p of procs) signal(p.pid, 'SIGSTOP');
       const cont = () => {
-        for (const p of procs) if (pidAlive(p.pid)) signal(p.pid, 'SIGCONT');
+        for (const p of procs) if (ownProcessAlive(p.pid, p.start)) signal(p.pid, 'SIGCONT');
       };
       return {
         fault,

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Ledger } from './ledger.ts';
-import { processStartTime, procStatFields } from './proc.ts';
+import { ownProcessAlive, processStartTime } from './proc.ts';
 
 // Low-level helpers over iproute2 for network namespaces. Nothing here touches the host's own
 // namespace: veth pairs are created inside one lab namespace with the peer placed directly into
@@ -177,10 +177,9 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   return results;
 }
 
-/** True while the process exists and is not a zombie (exited, waiting to be reaped). */
+/** True while a process with this PID exists and is not a zombie; a ledger's process: ownProcessAlive with its start time. */
 export function pidAlive(pid: number): boolean {
-  const state = procStatFields(pid)?.[0];
-  return state !== undefined && state !== 'Z';
+  return ownProcessAlive(pid);
 }
 
 export async function waitForExit(pids: number[], timeoutMs: number): Promise<number[]> {

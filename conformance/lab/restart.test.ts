@@ -32,7 +32,7 @@ describe('daemonProcesses', () => {
   it('does not take a recycled pid for the daemon: a live pid counts only with the start time the ledger recorded', () => {
     const start = processStartTime(process.pid)!;
     const me = (recorded: string | undefined): LedgerEntry[] => [{ t: 'proc', node: 'leaf0', label: 'zebra', argv: ['zebra'], pid: process.pid, ...(recorded === undefined ? {} : { start: recorded }) }];
-    expect(daemonProcesses(me(start), 'leaf0')).toEqual([{ pid: process.pid, label: 'zebra' }]);
+    expect(daemonProcesses(me(start), 'leaf0')).toEqual([{ pid: process.pid, label: 'zebra', start }]);
     // the pid now belongs to a process started at another time (this one): not the ledger's zebra
     expect(daemonProcesses(me(String(Number(start) - 1)), 'leaf0')).toEqual([]);
     expect(daemonProcesses(me(''), 'leaf0')).toEqual([]);

@@ -13,6 +13,8 @@ import { ownProcessAlive } from './proc.ts';
 export interface DaemonProcess {
   pid: number;
   label: string;
+  /** Its start time as the ledger recorded it (ownProcessAlive tells a recycled PID apart with it). */
+  start?: string;
 }
 
 /** Ledger labels of the routing daemons the lab kinds start (captures, relays and hooks are not). */
@@ -24,7 +26,7 @@ export function daemonProcesses(entries: readonly LedgerEntry[], node: string, a
   for (const e of entries) {
     if (e.t !== 'proc' || e.node !== node || e.pid === undefined) continue;
     if (!DAEMON_LABELS.has(e.label)) continue;
-    if (alive(e.pid, e.start) && !out.some((p) => p.pid === e.pid)) out.push({ pid: e.pid, label: e.label });
+    if (alive(e.pid, e.start) && !out.some((p) => p.pid === e.pid)) out.push({ pid: e.pid, label: e.label, start: e.start });
   }
   return out;
 }
